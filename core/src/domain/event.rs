@@ -1,0 +1,171 @@
+//! Domain events (§7): written to the outbox in the same transaction as the change they
+//! describe, then delivered at least once. This is the one domain type with serde derives,
+//! because its serialised form is the contract that stream consumers read.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{EventId, SessionId, UserId};
+
+/// The schema version of every event written today.
+pub const EVENT_VERSION: u16 = 1;
+
+/// An event: `{id, type, version, occurredAt, userId, data}` on the wire.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    /// A UUIDv7, unique per event; consumers deduplicate by it.
+    pub id: Uuid,
+    /// The event's type (`type`) and payload (`data`).
+    #[serde(flatten)]
+    pub data: EventData,
+    /// The schema version, [`EVENT_VERSION`].
+    pub version: u16,
+    /// When the change happened.
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    /// The user the change concerns, when there is one.
+    pub user_id: Option<Uuid>,
+}
+
+impl Event {
+    /// A new event about `user` (if any), happening `at`.
+    pub fn new(data: EventData, user: Option<UserId>, at: OffsetDateTime) -> Self {
+        Self {
+            id: EventId::generate().as_uuid(),
+            data,
+            version: EVENT_VERSION,
+            occurred_at: at,
+            user_id: user.map(|u| u.as_uuid()),
+        }
+    }
+
+    /// The event's identifier.
+    pub fn event_id(&self) -> EventId {
+        EventId::from_uuid(self.id)
+    }
+}
+
+/// Why a login failed, as recorded in `user.login_failed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginFailure {
+    /// No account has this email.
+    UnknownEmail,
+    /// The password did not match.
+    WrongPassword,
+}
+
+/// The type and payload of an event. Field names are camelCase on the wire.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
+pub enum EventData {
+    /// `user.signed_up`: a new account; the welcome mail goes out from it.
+    #[serde(rename = "user.signed_up")]
+    SignedUp {
+        /// The new account's email.
+        email: String,
+        /// Its display name.
+        name: Option<String>,
+    },
+    /// `user.logged_in`: a session started.
+    #[serde(rename = "user.logged_in")]
+    LoggedIn {
+        /// The new session.
+        session_id: SessionId,
+        /// The client's address.
+        ip: Option<String>,
+        /// The client's user agent.
+        user_agent: Option<String>,
+    },
+    /// `user.login_failed`: a login was refused.
+    #[serde(rename = "user.login_failed")]
+    LoginFailed {
+        /// The email that was tried.
+        email: String,
+        /// Why it was refused.
+        reason: LoginFailure,
+        /// The client's address.
+        ip: Option<String>,
+    },
+    /// `user.logged_out`: sessions were ended by their user.
+    #[serde(rename = "user.logged_out")]
+    LoggedOut {
+        /// The sessions named by the request: the caller's, and the one of a refresh token
+        /// sent along with it.
+        session_ids: Vec<SessionId>,
+        /// Whether every session of the user was ended (logout-all).
+        all_sessions: bool,
+    },
+    /// `session.reuse_detected`: a used refresh token came back; the session is revoked.
+    #[serde(rename = "session.reuse_detected")]
+    ReuseDetected {
+        /// The revoked session.
+        session_id: SessionId,
+        /// The client that presented the token.
+        ip: Option<String>,
+    },
+    /// `user.profile_updated`: the profile changed.
+    #[serde(rename = "user.profile_updated")]
+    ProfileUpdated {
+        /// The new display name.
+        name: Option<String>,
+    },
+}
+
+impl EventData {
+    /// The §7 type name, e.g. `user.signed_up`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::SignedUp { .. } => "user.signed_up",
+            Self::LoggedIn { .. } => "user.logged_in",
+            Self::LoginFailed { .. } => "user.login_failed",
+            Self::LoggedOut { .. } => "user.logged_out",
+            Self::ReuseDetected { .. } => "session.reuse_detected",
+            Self::ProfileUpdated { .. } => "user.profile_updated",
+        }
+    }
+
+    /// Whether the event sends mail, and so belongs on the `email-events` stream too.
+    pub fn sends_mail(&self) -> bool {
+        matches!(self, Self::SignedUp { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialises_to_the_contract_shape() {
+        let user = UserId::generate();
+        let event = Event::new(
+            EventData::SignedUp {
+                email: "ada@example.com".into(),
+                name: None,
+            },
+            Some(user),
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["type"], "user.signed_up");
+        assert_eq!(json["version"], 1);
+        assert_eq!(json["occurredAt"], "1970-01-01T00:00:00Z");
+        assert_eq!(json["userId"], user.to_string());
+        assert_eq!(json["data"]["email"], "ada@example.com");
+        let back: Event = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event);
+    }
+
+    #[test]
+    fn type_name_matches_the_serialised_tag() {
+        let data = EventData::LoggedOut {
+            session_ids: vec![SessionId::generate()],
+            all_sessions: false,
+        };
+        let json = serde_json::to_value(&data).unwrap();
+        assert_eq!(json["type"], data.type_name());
+        assert!(json["data"]["sessionIds"].is_array());
+    }
+}

@@ -1,0 +1,22 @@
+//! Domain types. Each validated type has private fields and one way in (`parse`), so a value
+//! that exists is a valid one; none derives `Deserialize`, so nothing can skip the constructor.
+
+mod email;
+mod event;
+mod ids;
+mod password;
+mod role;
+mod session;
+mod token;
+mod user;
+
+pub use email::Email;
+pub use event::{EVENT_VERSION, Event, EventData, LoginFailure};
+pub use ids::{EventId, RefreshTokenId, SessionId, UserId};
+pub use password::{Password, PasswordHash};
+pub use role::Role;
+pub use session::{
+    ClientContext, NewRefreshToken, NewSession, RefreshTokenRecord, Rotation, SessionPolicy,
+};
+pub use token::{AccessClaims, AccessToken, OpaqueToken, TokenDigest, TokenPair};
+pub use user::{DisplayName, NewUser, User, UserCredentials};

@@ -1,0 +1,96 @@
+//! Sessions: one per login, holding the chain of refresh tokens rotated from it.
+
+use std::net::IpAddr;
+
+use time::{Duration, OffsetDateTime};
+
+use super::{RefreshTokenId, SessionId, TokenDigest, UserId};
+
+/// Lifetimes and the reuse grace window (§2, §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// How long an access token is valid (`JWT_EXPIRES_IN`, 15 min by default).
+    pub access_ttl: Duration,
+    /// How long a refresh token is valid (`JWT_REFRESH_EXPIRES_IN`, 7 days by default).
+    pub refresh_ttl: Duration,
+    /// How long after its first use a refresh token may be presented again and still get a fresh
+    /// pair instead of revoking the session (`REFRESH_REUSE_GRACE`, 10 s; zero disables).
+    pub reuse_grace: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            access_ttl: Duration::minutes(15),
+            refresh_ttl: Duration::days(7),
+            reuse_grace: Duration::seconds(10),
+        }
+    }
+}
+
+/// Where a request came from, recorded on the sessions it starts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientContext {
+    /// The client's address (§1: the peer, or `X-Forwarded-For` from a trusted proxy).
+    pub ip: Option<IpAddr>,
+    /// The `User-Agent` header, truncated.
+    pub user_agent: Option<String>,
+}
+
+/// A refresh token to store: only its digest and expiry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRefreshToken {
+    /// The token row's identifier.
+    pub id: RefreshTokenId,
+    /// The SHA-256 digest of the token handed to the client.
+    pub digest: TokenDigest,
+    /// When it was issued.
+    pub issued_at: OffsetDateTime,
+    /// When it stops being accepted.
+    pub expires_at: OffsetDateTime,
+}
+
+/// A session to start at login, with its first refresh token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSession {
+    /// The session's identifier, also the `sid` claim of its access tokens.
+    pub id: SessionId,
+    /// Whose session it is.
+    pub user_id: UserId,
+    /// Where the login came from.
+    pub client: ClientContext,
+    /// When it started.
+    pub created_at: OffsetDateTime,
+    /// The first refresh token.
+    pub refresh_token: NewRefreshToken,
+}
+
+/// A stored refresh token, found by its digest, with what refresh needs to judge it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshTokenRecord {
+    /// The token row.
+    pub id: RefreshTokenId,
+    /// The session it belongs to.
+    pub session_id: SessionId,
+    /// The session's user.
+    pub user_id: UserId,
+    /// When it stops being accepted.
+    pub expires_at: OffsetDateTime,
+    /// When it was first exchanged, if it has been.
+    pub used_at: Option<OffsetDateTime>,
+    /// Whether its session has been revoked (logout, reuse, disable).
+    pub session_revoked: bool,
+}
+
+/// Marks a refresh token used and stores its successor, in one step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rotation {
+    /// The session both tokens belong to.
+    pub session_id: SessionId,
+    /// The token being exchanged.
+    pub used: RefreshTokenId,
+    /// When it was exchanged; also the session's `lastUsedAt`.
+    pub used_at: OffsetDateTime,
+    /// Its successor.
+    pub successor: NewRefreshToken,
+}

@@ -1,0 +1,121 @@
+//! Tokens: the claims of a signed access token, and opaque secrets (refresh, verification, reset)
+//! that are handed out once and stored only as digests.
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use super::{Email, Role, SessionId, UserId};
+use crate::error::FieldError;
+
+/// The longest opaque token accepted from a client; ours are 43 characters.
+const MAX_OPAQUE_LEN: usize = 512;
+
+/// The claims of an access token (§2), independent of how it is signed. `iss` and `aud` belong
+/// to the issuer's configuration and are checked by it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessClaims {
+    /// `sub`: the user.
+    pub user_id: UserId,
+    /// `sid`: the session the token belongs to; revoking it rejects the token.
+    pub session_id: SessionId,
+    /// `role` at the time of issue.
+    pub role: Role,
+    /// `email` at the time of issue.
+    pub email: Email,
+    /// `iat`.
+    pub issued_at: OffsetDateTime,
+    /// `exp`.
+    pub expires_at: OffsetDateTime,
+    /// `jti`: unique per token.
+    pub token_id: Uuid,
+}
+
+/// A signed access token, as sent to the client. Its `Debug` output is redacted.
+#[derive(Clone)]
+pub struct AccessToken(SecretString);
+
+impl AccessToken {
+    /// Wraps an encoded token.
+    pub fn new(encoded: String) -> Self {
+        Self(SecretString::from(encoded))
+    }
+
+    /// The encoded token, for the response body only.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken(REDACTED)")
+    }
+}
+
+/// An opaque secret token (refresh, email verification, password reset). Only its
+/// [`TokenDigest`] is ever stored. Its `Debug` output is redacted.
+#[derive(Clone)]
+pub struct OpaqueToken(SecretString);
+
+impl OpaqueToken {
+    /// Wraps a freshly generated token.
+    pub fn new(encoded: String) -> Self {
+        Self(SecretString::from(encoded))
+    }
+
+    /// Wraps a token presented by a client. `field` names the request field for the error.
+    ///
+    /// # Errors
+    /// A [`FieldError`] on `field` when it is empty or implausibly long. Anything else is left
+    /// to the lookup, which fails with `invalid_token`.
+    pub fn presented(raw: String, field: &str) -> Result<Self, FieldError> {
+        if raw.is_empty() {
+            return Err(FieldError::new(field, "is required"));
+        }
+        if raw.len() > MAX_OPAQUE_LEN {
+            return Err(FieldError::new(field, "is not a valid token"));
+        }
+        Ok(Self(SecretString::from(raw)))
+    }
+
+    /// The token, for the response body and for hashing only.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for OpaqueToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OpaqueToken(REDACTED)")
+    }
+}
+
+/// The SHA-256 digest of an [`OpaqueToken`], hex-encoded: what storage keeps and looks up.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TokenDigest(String);
+
+impl TokenDigest {
+    /// Wraps a digest computed by a [`crate::ports::OpaqueTokens`] adapter or read from storage.
+    pub fn new(hex: String) -> Self {
+        Self(hex)
+    }
+
+    /// The hex digest.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An access token and a refresh token issued together, as login and refresh return them.
+#[derive(Clone, Debug)]
+pub struct TokenPair {
+    /// The signed access token.
+    pub access_token: AccessToken,
+    /// The opaque refresh token that obtains the next pair.
+    pub refresh_token: OpaqueToken,
+    /// The access token's lifetime.
+    pub expires_in: Duration,
+}

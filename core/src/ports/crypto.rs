@@ -1,0 +1,61 @@
+use async_trait::async_trait;
+
+use crate::domain::{AccessClaims, AccessToken, OpaqueToken, Password, PasswordHash, TokenDigest};
+use crate::error::Result;
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordCheck {
+    /// The password is wrong.
+    Mismatch,
+    /// The password is right; `needs_rehash` when the hash is weaker than the configured
+    /// parameters or of a legacy scheme (§2).
+    Match {
+        /// Whether to store a fresh hash now.
+        needs_rehash: bool,
+    },
+}
+
+/// Hashes and verifies passwords. Slow by design, so adapters run it off the async executor.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    /// Hashes a password with the configured parameters and a fresh salt.
+    async fn hash(&self, password: &Password) -> Result<PasswordHash>;
+
+    /// Checks a password against a stored hash.
+    ///
+    /// # Errors
+    /// A wrong password is `Ok(PasswordCheck::Mismatch)`, not an error; an unreadable hash is
+    /// [`crate::Error::Unexpected`].
+    async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<PasswordCheck>;
+
+    /// Spends the time of a real verification on a fixed dummy hash, so that an unknown email
+    /// cannot be told from a wrong password by timing (§3).
+    async fn verify_dummy(&self, password: &Password) -> Result<()>;
+}
+
+/// Signs and verifies access tokens.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait TokenIssuer: Send + Sync {
+    /// Signs `claims` into an access token.
+    fn issue(&self, claims: &AccessClaims) -> Result<AccessToken>;
+
+    /// Verifies a token's signature, algorithm, issuer, audience and expiry, and returns its
+    /// claims.
+    ///
+    /// # Errors
+    /// MUST return [`crate::Error::TokenExpired`] for a genuine token past its expiry, and
+    /// [`crate::Error::Unauthorized`] for anything else that fails.
+    fn verify(&self, token: &str) -> Result<AccessClaims>;
+}
+
+/// Makes and digests opaque secret tokens (refresh, verification, reset).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait OpaqueTokens: Send + Sync {
+    /// A new token of at least 256 random bits, base64url-encoded.
+    fn generate(&self) -> OpaqueToken;
+
+    /// The digest under which a token is stored and looked up.
+    fn digest(&self, token: &OpaqueToken) -> TokenDigest;
+}

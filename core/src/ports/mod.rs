@@ -1,0 +1,32 @@
+//! Ports: one trait per concern the use cases need from the outside world. Adapters implement
+//! them; use cases hold them as `Arc<dyn Port>`. With the `mocks` feature each has a mockall
+//! mock (`MockUserRepo`, ...) for other crates' tests.
+//!
+//! Each method's `# Errors` section says what an adapter MUST return where the use cases rely on
+//! a particular variant; otherwise adapters return [`crate::Error::Unavailable`] when their
+//! backend cannot be reached and [`crate::Error::Unexpected`] for anything else.
+
+mod crypto;
+mod outbox;
+mod sessions;
+mod state;
+mod users;
+
+pub use crypto::{OpaqueTokens, PasswordCheck, PasswordHasher, TokenIssuer};
+pub use outbox::{EventHandler, EventPublisher, Outbox};
+pub use sessions::SessionRepo;
+pub use state::{
+    Clock, ProfileCache, Quota, RateDecision, RateLimitBucket, RateLimiter, RevocationList,
+};
+pub use users::UserRepo;
+
+#[cfg(any(test, feature = "mocks"))]
+pub use crypto::{MockOpaqueTokens, MockPasswordHasher, MockTokenIssuer};
+#[cfg(any(test, feature = "mocks"))]
+pub use outbox::{MockEventHandler, MockEventPublisher, MockOutbox};
+#[cfg(any(test, feature = "mocks"))]
+pub use sessions::MockSessionRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use state::{MockClock, MockProfileCache, MockRateLimiter, MockRevocationList};
+#[cfg(any(test, feature = "mocks"))]
+pub use users::MockUserRepo;

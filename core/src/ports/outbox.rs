@@ -1,0 +1,47 @@
+use async_trait::async_trait;
+
+use crate::domain::{Event, EventId};
+use crate::error::Result;
+
+/// The transactional outbox: events written with their changes, waiting to be published.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Writes an event that accompanies no other change (e.g. a failed login for an unknown
+    /// email).
+    async fn append(&self, event: &Event) -> Result<()>;
+
+    /// Up to `limit` unpublished events, oldest first.
+    async fn pending(&self, limit: u64) -> Result<Vec<Event>>;
+
+    /// Marks events published, so they are not handed out again.
+    async fn mark_published(&self, ids: &[EventId]) -> Result<()>;
+
+    /// Records a failed publication attempt of one event; it stays pending.
+    async fn record_failure(&self, id: EventId, reason: &str) -> Result<()>;
+}
+
+/// Hands an event on from the outbox: to in-process handlers in the embedded default, to a
+/// stream when a broker is configured. Delivery is at least once, so receivers deduplicate by
+/// event id.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    /// Publishes one event.
+    ///
+    /// # Errors
+    /// An error leaves the event in the outbox for the next attempt.
+    async fn publish(&self, event: &Event) -> Result<()>;
+}
+
+/// Reacts to delivered events: the audit log, the mailer. Must be idempotent by event id,
+/// because an event can arrive more than once.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EventHandler: Send + Sync {
+    /// A short name for logs and metrics, e.g. `audit`.
+    fn name(&self) -> &'static str;
+
+    /// Handles one event; events the handler does not care about succeed at once.
+    async fn handle(&self, event: &Event) -> Result<()>;
+}

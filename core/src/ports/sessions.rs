@@ -1,0 +1,54 @@
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::domain::{
+    Event, NewRefreshToken, NewSession, RefreshTokenRecord, Rotation, SessionId, TokenDigest,
+    UserId,
+};
+use crate::error::Result;
+
+/// Stores sessions and their refresh tokens (one row per token, grouped by session, so that a
+/// reused token can revoke its whole session). Methods that take an event write it in the same
+/// transaction as the change.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait SessionRepo: Send + Sync {
+    /// Starts a session with its first refresh token, and writes its `user.logged_in` event.
+    async fn start(&self, session: &NewSession, event: &Event) -> Result<()>;
+
+    /// Finds a refresh token by the digest of the token a client presented.
+    async fn find_refresh_token(&self, digest: &TokenDigest) -> Result<Option<RefreshTokenRecord>>;
+
+    /// Marks `rotation.used` as used and stores its successor, atomically.
+    ///
+    /// # Errors
+    /// MUST return `Ok(false)`, and store nothing, when the token was already marked used (a
+    /// concurrent refresh won the race); the caller then applies the reuse rules.
+    async fn rotate(&self, rotation: &Rotation) -> Result<bool>;
+
+    /// Adds a refresh token to a live session without consuming another: the grace-window
+    /// answer to a token presented twice at once (§3).
+    async fn add_refresh_token(&self, session: SessionId, token: &NewRefreshToken) -> Result<()>;
+
+    /// Revokes one of `user`'s sessions and writes the event. Returns whether a live session
+    /// was revoked (`false` when it was already revoked or is not the user's).
+    async fn revoke(
+        &self,
+        user: UserId,
+        session: SessionId,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<bool>;
+
+    /// Revokes every live session of `user` and writes the event. Returns the sessions revoked.
+    async fn revoke_all(
+        &self,
+        user: UserId,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<Vec<SessionId>>;
+
+    /// Sessions revoked at or after `since`: what a fresh revocation list must be seeded with so
+    /// that access tokens of sessions ended before a restart stay rejected.
+    async fn revoked_since(&self, since: OffsetDateTime) -> Result<Vec<SessionId>>;
+}

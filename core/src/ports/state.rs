@@ -1,0 +1,84 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::domain::{SessionId, User, UserId};
+use crate::error::Result;
+
+/// Caches profiles (cache-aside, §4). The database stays the truth: use cases treat a cache
+/// error as a miss, never as a failure of the request.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ProfileCache: Send + Sync {
+    /// The cached profile, if any.
+    async fn get(&self, id: UserId) -> Result<Option<User>>;
+
+    /// Caches a profile for the configured time to live.
+    async fn put(&self, user: &User) -> Result<()>;
+
+    /// Drops a cached profile; called on every write to the user, logout and role change.
+    async fn invalidate(&self, id: UserId) -> Result<()>;
+}
+
+/// Sessions whose access tokens must be rejected before they expire (logout, reuse, disable).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RevocationList: Send + Sync {
+    /// Rejects the sessions' access tokens until `until` (the expiry of the newest token they
+    /// could have), after which they are expired anyway.
+    async fn revoke(&self, sessions: &[SessionId], until: OffsetDateTime) -> Result<()>;
+
+    /// Whether a session's access tokens are revoked.
+    async fn is_revoked(&self, session: SessionId) -> Result<bool>;
+}
+
+/// What a rate limit applies to (§6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RateLimitBucket {
+    /// Login, keyed by client IP and email.
+    Login,
+    /// Refresh, keyed by client IP.
+    Refresh,
+    /// Signup, keyed by client IP.
+    Signup,
+}
+
+/// A limit: `limit` requests per `period`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    /// How many requests a window admits.
+    pub limit: u32,
+    /// The window.
+    pub period: Duration,
+}
+
+/// The answer to one rate-limit check, with what the `RateLimit-*` headers need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateDecision {
+    /// Whether this request may proceed.
+    pub allowed: bool,
+    /// The quota's limit.
+    pub limit: u32,
+    /// How many more requests would be admitted now.
+    pub remaining: u32,
+    /// How long until the quota is full again (or, when refused, until the next request may
+    /// pass).
+    pub reset_after: Duration,
+}
+
+/// Counts requests per bucket and key, exactly: no more than the limit passes, whatever the
+/// concurrency.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Counts one request for `key` in `bucket`. `None` when the bucket is not limited.
+    async fn check(&self, bucket: RateLimitBucket, key: &str) -> Result<Option<RateDecision>>;
+}
+
+/// The current time; a port so that tests control expiry and grace windows.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    /// Now, in UTC.
+    fn now(&self) -> OffsetDateTime;
+}

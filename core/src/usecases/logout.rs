@@ -1,0 +1,277 @@
+//! Logout and logout-all: revoke sessions so that their refresh tokens stop working and their
+//! access tokens are rejected at once, everywhere (§3).
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use tracing::{instrument, warn};
+
+use super::Ports;
+use crate::domain::{
+    AccessClaims, Event, EventData, OpaqueToken, SessionId, SessionPolicy, UserId,
+};
+use crate::error::Result;
+use crate::ports::{Clock, OpaqueTokens, ProfileCache, RevocationList, SessionRepo};
+
+/// What both logouts share: revoking, listing the revoked, dropping the cached profile.
+struct Revoker {
+    sessions: Arc<dyn SessionRepo>,
+    revocations: Arc<dyn RevocationList>,
+    cache: Arc<dyn ProfileCache>,
+    clock: Arc<dyn Clock>,
+    policy: SessionPolicy,
+}
+
+impl Revoker {
+    fn new(ports: &Ports, policy: SessionPolicy) -> Self {
+        Self {
+            sessions: ports.sessions.clone(),
+            revocations: ports.revocations.clone(),
+            cache: ports.cache.clone(),
+            clock: ports.clock.clone(),
+            policy,
+        }
+    }
+
+    /// Rejects the sessions' access tokens for as long as any of them can still be valid, and
+    /// drops the user's cached profile.
+    async fn reject_access_tokens(
+        &self,
+        user: UserId,
+        sessions: &[SessionId],
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        if !sessions.is_empty() {
+            self.revocations
+                .revoke(sessions, now + self.policy.access_ttl)
+                .await?;
+        }
+        if let Err(error) = self.cache.invalidate(user).await {
+            warn!(user_id = %user, error = &error as &dyn std::error::Error, "could not drop the cached profile");
+        }
+        Ok(())
+    }
+}
+
+/// Ends the caller's session (§3 logout).
+pub struct Logout {
+    revoker: Revoker,
+    secrets: Arc<dyn OpaqueTokens>,
+}
+
+impl Logout {
+    /// Builds the use case from its ports.
+    pub fn new(ports: &Ports, policy: SessionPolicy) -> Self {
+        Self {
+            revoker: Revoker::new(ports, policy),
+            secrets: ports.secrets.clone(),
+        }
+    }
+
+    /// Revokes the session of `caller`'s access token and, if a refresh token of another of the
+    /// caller's sessions is given, that session too.
+    #[instrument(skip_all, name = "logout", fields(user_id = %caller.user_id))]
+    pub async fn execute(&self, caller: &AccessClaims, refresh: Option<OpaqueToken>) -> Result<()> {
+        let r = &self.revoker;
+        let now = r.clock.now();
+        let mut ended = vec![caller.session_id];
+        if let Some(token) = refresh {
+            let found = r
+                .sessions
+                .find_refresh_token(&self.secrets.digest(&token))
+                .await?;
+            if let Some(record) = found.filter(|t| t.user_id == caller.user_id) {
+                if record.session_id != caller.session_id {
+                    ended.push(record.session_id);
+                }
+            }
+        }
+        let event = Event::new(
+            EventData::LoggedOut {
+                session_ids: ended.clone(),
+                all_sessions: false,
+            },
+            Some(caller.user_id),
+            now,
+        );
+        for session in &ended {
+            r.sessions
+                .revoke(caller.user_id, *session, now, &event)
+                .await?;
+        }
+        r.reject_access_tokens(caller.user_id, &ended, now).await
+    }
+}
+
+/// Ends every session of the caller (§3 logout-all).
+pub struct LogoutAll {
+    revoker: Revoker,
+}
+
+impl LogoutAll {
+    /// Builds the use case from its ports.
+    pub fn new(ports: &Ports, policy: SessionPolicy) -> Self {
+        Self {
+            revoker: Revoker::new(ports, policy),
+        }
+    }
+
+    /// Revokes all of `caller`'s live sessions, the current one included, and returns how many
+    /// were revoked.
+    #[instrument(skip_all, name = "logout_all", fields(user_id = %caller.user_id))]
+    pub async fn execute(&self, caller: &AccessClaims) -> Result<usize> {
+        let r = &self.revoker;
+        let now = r.clock.now();
+        let user = caller.user_id;
+        let event = Event::new(
+            EventData::LoggedOut {
+                session_ids: vec![caller.session_id],
+                all_sessions: true,
+            },
+            Some(user),
+            now,
+        );
+        let mut ended = r.sessions.revoke_all(user, now, &event).await?;
+        let revoked = ended.len();
+        if !ended.contains(&caller.session_id) {
+            // Already revoked in storage, but this instance may not know yet.
+            ended.push(caller.session_id);
+        }
+        r.reject_access_tokens(user, &ended, now).await?;
+        Ok(revoked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::domain::{Email, RefreshTokenId, RefreshTokenRecord, Role, TokenDigest};
+    use crate::usecases::testkit::{Mocks, NOW, policy};
+
+    fn caller() -> AccessClaims {
+        AccessClaims {
+            user_id: UserId::generate(),
+            session_id: SessionId::generate(),
+            role: Role::User,
+            email: Email::parse("ada@example.com").unwrap(),
+            issued_at: NOW,
+            expires_at: NOW + Duration::minutes(15),
+            token_id: Uuid::now_v7(),
+        }
+    }
+
+    #[tokio::test]
+    async fn logout_revokes_the_session_and_drops_the_cached_profile() {
+        let caller = caller();
+        let (user, session) = (caller.user_id, caller.session_id);
+        let mut mocks = Mocks::new();
+        mocks
+            .sessions
+            .expect_revoke()
+            .withf(move |u, s, _, e| {
+                *u == user && *s == session && matches!(e.data, EventData::LoggedOut { .. })
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok(true));
+        mocks
+            .revocations
+            .expect_revoke()
+            .withf(move |s, until| s == [session] && *until == NOW + Duration::minutes(15))
+            .times(1)
+            .returning(|_, _| Ok(()));
+        mocks
+            .cache
+            .expect_invalidate()
+            .withf(move |u| *u == user)
+            .times(1)
+            .returning(|_| Ok(()));
+
+        Logout::new(&mocks.ports(), policy())
+            .execute(&caller, None)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn logout_with_a_refresh_token_of_another_own_session_ends_both() {
+        let caller = caller();
+        let other = SessionId::generate();
+        let user = caller.user_id;
+        let mut mocks = Mocks::new();
+        mocks
+            .secrets
+            .expect_digest()
+            .returning(|_| TokenDigest::new("d".into()));
+        mocks
+            .sessions
+            .expect_find_refresh_token()
+            .returning(move |_| {
+                Ok(Some(RefreshTokenRecord {
+                    id: RefreshTokenId::generate(),
+                    session_id: other,
+                    user_id: user,
+                    expires_at: NOW + Duration::days(1),
+                    used_at: None,
+                    session_revoked: false,
+                }))
+            });
+        mocks
+            .sessions
+            .expect_revoke()
+            .times(2)
+            .returning(|_, _, _, _| Ok(true));
+        mocks
+            .revocations
+            .expect_revoke()
+            .withf(move |s, _| s.len() == 2 && s.contains(&other))
+            .returning(|_, _| Ok(()));
+        mocks.cache.expect_invalidate().returning(|_| Ok(()));
+
+        Logout::new(&mocks.ports(), policy())
+            .execute(&caller, Some(OpaqueToken::new("other".into())))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn logout_all_revokes_every_session_and_counts_them() {
+        let caller = caller();
+        let current = caller.session_id;
+        let mut mocks = Mocks::new();
+        mocks
+            .sessions
+            .expect_revoke_all()
+            .withf(|_, _, e| {
+                matches!(
+                    e.data,
+                    EventData::LoggedOut {
+                        all_sessions: true,
+                        ..
+                    }
+                )
+            })
+            .times(1)
+            .returning(move |_, _, _| Ok(vec![current, SessionId::generate()]));
+        mocks
+            .revocations
+            .expect_revoke()
+            .withf(|s, _| s.len() == 2)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        mocks
+            .cache
+            .expect_invalidate()
+            .times(1)
+            .returning(|_| Ok(()));
+
+        let revoked = LogoutAll::new(&mocks.ports(), policy())
+            .execute(&caller)
+            .await
+            .unwrap();
+
+        assert_eq!(revoked, 2);
+    }
+}

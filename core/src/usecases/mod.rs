@@ -1,0 +1,89 @@
+//! Use cases: one file each, each a struct holding the ports it needs. They depend on nothing
+//! but ports and domain types, so every rule here is tested against mocks.
+
+mod authenticate;
+mod deliver_events;
+mod login;
+mod logout;
+mod profile;
+mod refresh;
+mod signup;
+mod tokens;
+
+#[cfg(test)]
+mod testkit;
+
+use std::sync::Arc;
+
+pub use authenticate::Authenticate;
+pub use deliver_events::{DeliverEvents, DeliveryReport};
+pub use login::{Login, LoginOutcome, LoginRequest};
+pub use logout::{Logout, LogoutAll};
+pub use profile::{GetProfile, UpdateProfile};
+pub use refresh::Refresh;
+pub use signup::{Signup, SignupRequest};
+
+use crate::domain::SessionPolicy;
+use crate::ports::{
+    Clock, OpaqueTokens, Outbox, PasswordHasher, ProfileCache, RevocationList, SessionRepo,
+    TokenIssuer, UserRepo,
+};
+
+/// Every port the account use cases draw on, as the composition root assembles them.
+#[derive(Clone)]
+pub struct Ports {
+    /// User accounts.
+    pub users: Arc<dyn UserRepo>,
+    /// Sessions and refresh tokens.
+    pub sessions: Arc<dyn SessionRepo>,
+    /// Events that accompany no other change.
+    pub outbox: Arc<dyn Outbox>,
+    /// Password hashing.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Access tokens.
+    pub tokens: Arc<dyn TokenIssuer>,
+    /// Opaque tokens.
+    pub secrets: Arc<dyn OpaqueTokens>,
+    /// The profile cache.
+    pub cache: Arc<dyn ProfileCache>,
+    /// Revoked sessions.
+    pub revocations: Arc<dyn RevocationList>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The account use cases, built once from the same ports and policy.
+pub struct Accounts {
+    /// Creates accounts.
+    pub signup: Signup,
+    /// Starts sessions.
+    pub login: Login,
+    /// Rotates refresh tokens.
+    pub refresh: Refresh,
+    /// Ends the caller's session.
+    pub logout: Logout,
+    /// Ends every session of the caller.
+    pub logout_all: LogoutAll,
+    /// Verifies bearer tokens.
+    pub authenticate: Authenticate,
+    /// Reads profiles.
+    pub get_profile: GetProfile,
+    /// Changes profiles.
+    pub update_profile: UpdateProfile,
+}
+
+impl Accounts {
+    /// Builds every use case from `ports` under `policy`.
+    pub fn new(ports: &Ports, policy: SessionPolicy) -> Self {
+        Self {
+            signup: Signup::new(ports),
+            login: Login::new(ports, policy),
+            refresh: Refresh::new(ports, policy),
+            logout: Logout::new(ports, policy),
+            logout_all: LogoutAll::new(ports, policy),
+            authenticate: Authenticate::new(ports),
+            get_profile: GetProfile::new(ports),
+            update_profile: UpdateProfile::new(ports),
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Profiles: cache-aside reads and writes that drop the cached copy before returning (§4).
+
+use std::sync::Arc;
+
+use tracing::{instrument, warn};
+
+use super::Ports;
+use crate::domain::{DisplayName, Event, EventData, User, UserId};
+use crate::error::{Error, Result};
+use crate::ports::{Clock, ProfileCache, UserRepo};
+
+/// Reads a profile, from the cache when it can (§4 GET profile, §3 me).
+pub struct GetProfile {
+    users: Arc<dyn UserRepo>,
+    cache: Arc<dyn ProfileCache>,
+}
+
+impl GetProfile {
+    /// Builds the use case from its ports.
+    pub fn new(ports: &Ports) -> Self {
+        Self {
+            users: ports.users.clone(),
+            cache: ports.cache.clone(),
+        }
+    }
+
+    /// The user's profile. A cache failure is logged and treated as a miss.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the account no longer exists.
+    #[instrument(skip_all, name = "get_profile", fields(user_id = %id))]
+    pub async fn execute(&self, id: UserId) -> Result<User> {
+        match self.cache.get(id).await {
+            Ok(Some(user)) => return Ok(user),
+            Ok(None) => {}
+            Err(error) => warn!(
+                error = &error as &dyn std::error::Error,
+                "profile cache read failed"
+            ),
+        }
+        let user = self.users.find_by_id(id).await?.ok_or(Error::NotFound)?;
+        if let Err(error) = self.cache.put(&user).await {
+            warn!(
+                error = &error as &dyn std::error::Error,
+                "profile cache write failed"
+            );
+        }
+        Ok(user)
+    }
+}
+
+/// Changes a profile (§4 PATCH profile).
+pub struct UpdateProfile {
+    users: Arc<dyn UserRepo>,
+    cache: Arc<dyn ProfileCache>,
+    clock: Arc<dyn Clock>,
+}
+
+impl UpdateProfile {
+    /// Builds the use case from its ports.
+    pub fn new(ports: &Ports) -> Self {
+        Self {
+            users: ports.users.clone(),
+            cache: ports.cache.clone(),
+            clock: ports.clock.clone(),
+        }
+    }
+
+    /// Sets the display name (`None` clears it), writes `user.profile_updated` and drops the
+    /// cached profile.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the account no longer exists.
+    #[instrument(skip_all, name = "update_profile", fields(user_id = %id))]
+    pub async fn execute(&self, id: UserId, name: Option<DisplayName>) -> Result<User> {
+        let now = self.clock.now();
+        let event = Event::new(
+            EventData::ProfileUpdated {
+                name: name.as_ref().map(|n| n.as_str().to_owned()),
+            },
+            Some(id),
+            now,
+        );
+        let user = self.users.update_name(id, name, now, &event).await?;
+        if let Err(error) = self.cache.invalidate(id).await {
+            warn!(
+                error = &error as &dyn std::error::Error,
+                "could not drop the cached profile"
+            );
+        }
+        Ok(user)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usecases::testkit::{Mocks, user};
+
+    #[tokio::test]
+    async fn a_cache_hit_does_not_touch_the_database() {
+        let cached = user();
+        let id = cached.id;
+        let mut mocks = Mocks::new();
+        mocks
+            .cache
+            .expect_get()
+            .returning(move |_| Ok(Some(cached.clone())));
+
+        let found = GetProfile::new(&mocks.ports()).execute(id).await.unwrap();
+
+        assert_eq!(found.id, id);
+    }
+
+    #[tokio::test]
+    async fn a_miss_reads_the_database_and_fills_the_cache() {
+        let stored = user();
+        let id = stored.id;
+        let mut mocks = Mocks::new();
+        mocks.cache.expect_get().returning(|_| Ok(None));
+        mocks
+            .users
+            .expect_find_by_id()
+            .times(1)
+            .returning(move |_| Ok(Some(stored.clone())));
+        mocks
+            .cache
+            .expect_put()
+            .withf(move |u| u.id == id)
+            .times(1)
+            .returning(|_| Ok(()));
+
+        assert_eq!(
+            GetProfile::new(&mocks.ports())
+                .execute(id)
+                .await
+                .unwrap()
+                .id,
+            id
+        );
+    }
+
+    #[tokio::test]
+    async fn a_broken_cache_falls_back_to_the_database() {
+        let stored = user();
+        let id = stored.id;
+        let mut mocks = Mocks::new();
+        mocks
+            .cache
+            .expect_get()
+            .returning(|_| Err(Error::unavailable("cache down")));
+        mocks
+            .users
+            .expect_find_by_id()
+            .returning(move |_| Ok(Some(stored.clone())));
+        mocks
+            .cache
+            .expect_put()
+            .returning(|_| Err(Error::unavailable("cache down")));
+
+        assert!(GetProfile::new(&mocks.ports()).execute(id).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn update_writes_the_event_and_drops_the_cached_profile() {
+        let stored = user();
+        let id = stored.id;
+        let mut mocks = Mocks::new();
+        mocks
+            .users
+            .expect_update_name()
+            .withf(|_, name, _, event| {
+                name.as_ref().map(DisplayName::as_str) == Some("Grace")
+                    && event.data
+                        == EventData::ProfileUpdated {
+                            name: Some("Grace".into()),
+                        }
+            })
+            .times(1)
+            .returning(move |_, _, _, _| Ok(stored.clone()));
+        mocks
+            .cache
+            .expect_invalidate()
+            .withf(move |u| *u == id)
+            .times(1)
+            .returning(|_| Ok(()));
+
+        UpdateProfile::new(&mocks.ports())
+            .execute(id, Some(DisplayName::parse("Grace").unwrap()))
+            .await
+            .unwrap();
+    }
+}

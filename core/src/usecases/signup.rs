@@ -1,0 +1,150 @@
+//! Signup: create an account with a hashed password and announce it.
+
+use std::sync::Arc;
+
+use tracing::instrument;
+
+use super::Ports;
+use crate::domain::{DisplayName, Email, Event, EventData, NewUser, Password, Role, User, UserId};
+use crate::error::Result;
+use crate::ports::{Clock, PasswordHasher, UserRepo};
+
+/// A validated signup request.
+#[derive(Debug)]
+pub struct SignupRequest {
+    /// The new account's email.
+    pub email: Email,
+    /// Its password.
+    pub password: Password,
+    /// Its optional display name.
+    pub name: Option<DisplayName>,
+}
+
+/// Creates accounts (§3 signup).
+pub struct Signup {
+    users: Arc<dyn UserRepo>,
+    hasher: Arc<dyn PasswordHasher>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Signup {
+    /// Builds the use case from its ports.
+    pub fn new(ports: &Ports) -> Self {
+        Self {
+            users: ports.users.clone(),
+            hasher: ports.hasher.clone(),
+            clock: ports.clock.clone(),
+        }
+    }
+
+    /// Creates the account and writes `user.signed_up` with it.
+    ///
+    /// # Errors
+    /// [`crate::Error::EmailTaken`] when the email is in use.
+    #[instrument(skip_all, name = "signup")]
+    pub async fn execute(&self, request: SignupRequest) -> Result<User> {
+        let password_hash = self.hasher.hash(&request.password).await?;
+        let now = self.clock.now();
+        let user = NewUser {
+            id: UserId::generate(),
+            email: request.email,
+            name: request.name,
+            role: Role::User,
+            password_hash,
+            created_at: now,
+        };
+        let event = Event::new(
+            EventData::SignedUp {
+                email: user.email.as_str().to_owned(),
+                name: user.name.as_ref().map(|n| n.as_str().to_owned()),
+            },
+            Some(user.id),
+            now,
+        );
+        self.users.create(&user, &event).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+    use crate::usecases::testkit::{Mocks, password, user};
+
+    fn request() -> SignupRequest {
+        SignupRequest {
+            email: Email::parse("ada@example.com").unwrap(),
+            password: password(),
+            name: Some(DisplayName::parse("Ada").unwrap()),
+        }
+    }
+
+    #[tokio::test]
+    async fn signup_stores_the_hash_and_a_signed_up_event_together() {
+        let mut mocks = Mocks::new();
+        mocks
+            .hasher
+            .expect_hash()
+            .returning(|_| Ok(crate::domain::PasswordHash::new("$argon2id$h".into())));
+        mocks
+            .users
+            .expect_create()
+            .withf(|new, event| {
+                new.password_hash.as_str() == "$argon2id$h"
+                    && new.role == Role::User
+                    && event.data
+                        == EventData::SignedUp {
+                            email: "ada@example.com".into(),
+                            name: Some("Ada".into()),
+                        }
+                    && event.user_id == Some(new.id.as_uuid())
+            })
+            .returning(|new, _| {
+                Ok(User {
+                    id: new.id,
+                    ..user()
+                })
+            });
+
+        let created = Signup::new(&mocks.ports())
+            .execute(request())
+            .await
+            .unwrap();
+
+        assert_eq!(created.email.as_str(), "ada@example.com");
+    }
+
+    #[tokio::test]
+    async fn signup_reports_a_taken_email() {
+        let mut mocks = Mocks::new();
+        mocks
+            .hasher
+            .expect_hash()
+            .returning(|_| Ok(crate::domain::PasswordHash::new("h".into())));
+        mocks
+            .users
+            .expect_create()
+            .returning(|_, _| Err(Error::EmailTaken));
+
+        let result = Signup::new(&mocks.ports()).execute(request()).await;
+
+        assert!(matches!(result, Err(Error::EmailTaken)));
+    }
+
+    #[tokio::test]
+    async fn signup_future_is_send() {
+        let mut mocks = Mocks::new();
+        mocks
+            .hasher
+            .expect_hash()
+            .returning(|_| Ok(crate::domain::PasswordHash::new("h".into())));
+        mocks.users.expect_create().returning(|_, _| Ok(user()));
+        let signup = Signup::new(&mocks.ports());
+
+        let joined = tokio::spawn(async move { signup.execute(request()).await })
+            .await
+            .unwrap();
+
+        assert!(joined.is_ok());
+    }
+}

@@ -1,0 +1,101 @@
+//! Test fixtures: a mock of every port, assembled into [`Ports`], and sample values.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use super::Ports;
+use crate::domain::{Email, Password, Role, SessionPolicy, User, UserId};
+use crate::ports::{
+    Clock, MockOpaqueTokens, MockOutbox, MockPasswordHasher, MockProfileCache, MockRevocationList,
+    MockSessionRepo, MockTokenIssuer, MockUserRepo,
+};
+
+pub(crate) const NOW: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
+
+struct FixedClock(OffsetDateTime);
+
+impl Clock for FixedClock {
+    fn now(&self) -> OffsetDateTime {
+        self.0
+    }
+}
+
+/// One mock per port; set expectations, then call [`Mocks::ports`]. A call nobody expected
+/// panics, so every test also proves what a use case does not touch.
+pub(crate) struct Mocks {
+    pub users: MockUserRepo,
+    pub sessions: MockSessionRepo,
+    pub outbox: MockOutbox,
+    pub hasher: MockPasswordHasher,
+    pub tokens: MockTokenIssuer,
+    pub secrets: MockOpaqueTokens,
+    pub cache: MockProfileCache,
+    pub revocations: MockRevocationList,
+    pub now: OffsetDateTime,
+}
+
+impl Mocks {
+    pub fn new() -> Self {
+        Self {
+            users: MockUserRepo::new(),
+            sessions: MockSessionRepo::new(),
+            outbox: MockOutbox::new(),
+            hasher: MockPasswordHasher::new(),
+            tokens: MockTokenIssuer::new(),
+            secrets: MockOpaqueTokens::new(),
+            cache: MockProfileCache::new(),
+            revocations: MockRevocationList::new(),
+            now: NOW,
+        }
+    }
+
+    /// Token minting that always succeeds, for tests about something else.
+    pub fn with_token_minting(mut self) -> Self {
+        self.tokens
+            .expect_issue()
+            .returning(|_| Ok(crate::domain::AccessToken::new("jwt".into())));
+        self.secrets
+            .expect_generate()
+            .returning(|| crate::domain::OpaqueToken::new("fresh-refresh".into()));
+        self.secrets
+            .expect_digest()
+            .returning(|t| crate::domain::TokenDigest::new(format!("digest:{}", t.expose())));
+        self
+    }
+
+    pub fn ports(self) -> Ports {
+        Ports {
+            users: Arc::new(self.users),
+            sessions: Arc::new(self.sessions),
+            outbox: Arc::new(self.outbox),
+            hasher: Arc::new(self.hasher),
+            tokens: Arc::new(self.tokens),
+            secrets: Arc::new(self.secrets),
+            cache: Arc::new(self.cache),
+            revocations: Arc::new(self.revocations),
+            clock: Arc::new(FixedClock(self.now)),
+        }
+    }
+}
+
+pub(crate) fn policy() -> SessionPolicy {
+    SessionPolicy::default()
+}
+
+pub(crate) fn password() -> Password {
+    Password::parse("correct horse battery".into(), "password").unwrap()
+}
+
+pub(crate) fn user() -> User {
+    User {
+        id: UserId::generate(),
+        email: Email::parse("ada@example.com").unwrap(),
+        name: None,
+        role: Role::User,
+        email_verified: false,
+        created_at: NOW,
+        updated_at: NOW,
+    }
+}

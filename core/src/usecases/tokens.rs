@@ -1,0 +1,69 @@
+//! Minting token pairs, shared by login and refresh so that both issue identical claims.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::domain::{
+    AccessClaims, NewRefreshToken, OpaqueToken, RefreshTokenId, SessionId, SessionPolicy,
+    TokenPair, User,
+};
+use crate::error::Result;
+use crate::ports::{OpaqueTokens, TokenIssuer};
+
+pub(crate) struct TokenMinter {
+    tokens: Arc<dyn TokenIssuer>,
+    secrets: Arc<dyn OpaqueTokens>,
+    policy: SessionPolicy,
+}
+
+impl TokenMinter {
+    pub(crate) fn new(
+        tokens: Arc<dyn TokenIssuer>,
+        secrets: Arc<dyn OpaqueTokens>,
+        policy: SessionPolicy,
+    ) -> Self {
+        Self {
+            tokens,
+            secrets,
+            policy,
+        }
+    }
+
+    /// A refresh token for the client and the record to store for it.
+    pub(crate) fn refresh_token(&self, now: OffsetDateTime) -> (OpaqueToken, NewRefreshToken) {
+        let token = self.secrets.generate();
+        let record = NewRefreshToken {
+            id: RefreshTokenId::generate(),
+            digest: self.secrets.digest(&token),
+            issued_at: now,
+            expires_at: now + self.policy.refresh_ttl,
+        };
+        (token, record)
+    }
+
+    /// Signs an access token for `user` in `session` and pairs it with `refresh_token`.
+    pub(crate) fn pair(
+        &self,
+        user: &User,
+        session: SessionId,
+        refresh_token: OpaqueToken,
+        now: OffsetDateTime,
+    ) -> Result<TokenPair> {
+        let claims = AccessClaims {
+            user_id: user.id,
+            session_id: session,
+            role: user.role,
+            email: user.email.clone(),
+            issued_at: now,
+            expires_at: now + self.policy.access_ttl,
+            token_id: Uuid::now_v7(),
+        };
+        Ok(TokenPair {
+            access_token: self.tokens.issue(&claims)?,
+            refresh_token,
+            expires_in: self.policy.access_ttl,
+        })
+    }
+}
