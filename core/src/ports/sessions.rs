@@ -30,8 +30,10 @@ pub trait SessionRepo: Send + Sync {
     /// answer to a token presented twice at once (§3).
     async fn add_refresh_token(&self, session: SessionId, token: &NewRefreshToken) -> Result<()>;
 
-    /// Revokes one of `user`'s sessions and writes the event. Returns whether a live session
-    /// was revoked (`false` when it was already revoked or is not the user's).
+    /// Revokes one of `user`'s sessions and, only if that changed anything, writes the event.
+    /// Returns whether a live session was revoked (`false` when it was already revoked or is not
+    /// the user's). One event may be passed to several calls (a logout that ends two sessions):
+    /// it is written once.
     async fn revoke(
         &self,
         user: UserId,

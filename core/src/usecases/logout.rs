@@ -80,10 +80,10 @@ impl Logout {
                 .sessions
                 .find_refresh_token(&self.secrets.digest(&token))
                 .await?;
-            if let Some(record) = found.filter(|t| t.user_id == caller.user_id) {
-                if record.session_id != caller.session_id {
-                    ended.push(record.session_id);
-                }
+            if let Some(record) =
+                found.filter(|t| t.user_id == caller.user_id && t.session_id != caller.session_id)
+            {
+                ended.push(record.session_id);
             }
         }
         let event = Event::new(
