@@ -1,0 +1,95 @@
+//! Opening and checking the database: one place that decides pool sizes, timeouts and the
+//! SQLite pragmas, for PostgreSQL (`postgres://...`) and SQLite (`sqlite://...`) URLs alike.
+//!
+//! SQLite is tuned for a small service that writes from several tasks at once: the file is
+//! created when missing, WAL lets readers run beside the one writer, foreign keys are enforced,
+//! and a busy timeout makes a second writer wait for the lock instead of failing. An in-memory
+//! SQLite database lives only as long as its connections, so its pool keeps exactly one open.
+
+use std::time::Duration;
+
+use postern_core::Error;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+use super::error::db_error;
+
+/// Pool size for a server database.
+const MAX_CONNECTIONS: u32 = 10;
+/// Pool size for a SQLite file: one writer at a time, a few readers beside it.
+const SQLITE_MAX_CONNECTIONS: u32 = 4;
+/// How long to wait for a connection, or for SQLite's write lock, before giving up.
+const WAIT: Duration = Duration::from_secs(5);
+/// How long an unused pooled connection is kept.
+const IDLE: Duration = Duration::from_secs(600);
+
+/// The connection options Postern uses for `url`, for callers that want to adjust them (a
+/// schema search path, a smaller pool) before [`connect_with`].
+pub fn connect_options(url: &str) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url);
+    options
+        .connect_timeout(WAIT)
+        .acquire_timeout(WAIT)
+        // sqlx would log every statement at info level; SeaORM's own tracing spans suffice.
+        .sqlx_logging(false);
+    if is_sqlite_memory(url) {
+        // Closing the last connection would drop the database.
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .map_sqlx_sqlite_opts(|o| sqlite_pragmas(o, false));
+    } else if url.starts_with("sqlite:") {
+        options
+            .max_connections(SQLITE_MAX_CONNECTIONS)
+            .idle_timeout(IDLE)
+            .map_sqlx_sqlite_opts(|o| sqlite_pragmas(o, true));
+    } else {
+        options.max_connections(MAX_CONNECTIONS).idle_timeout(IDLE);
+    }
+    options
+}
+
+/// Opens a connection pool to `url` with [`connect_options`].
+///
+/// # Errors
+/// [`Error::Unavailable`] when the database cannot be opened: unreachable, refusing us, or
+/// named by a URL no driver accepts.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
+    connect_with(connect_options(url)).await
+}
+
+/// Opens a connection pool with adjusted `options`, e.g. for a test's own PostgreSQL schema:
+/// `connect_options(url).set_schema_search_path(schema)`.
+///
+/// # Errors
+/// As [`connect`].
+pub async fn connect_with(options: ConnectOptions) -> Result<DatabaseConnection, Error> {
+    Database::connect(options).await.map_err(db_error)
+}
+
+/// Checks that the database answers, for readiness probes.
+///
+/// # Errors
+/// [`Error::Unavailable`] when it does not.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), Error> {
+    db.ping().await.map_err(db_error)
+}
+
+fn is_sqlite_memory(url: &str) -> bool {
+    url.starts_with("sqlite:") && (url.contains(":memory:") || url.contains("mode=memory"))
+}
+
+fn sqlite_pragmas(options: SqliteConnectOptions, file: bool) -> SqliteConnectOptions {
+    let options = options.foreign_keys(true).busy_timeout(WAIT);
+    if file {
+        options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // Durable enough with WAL, and much faster than FULL.
+            .synchronous(SqliteSynchronous::Normal)
+    } else {
+        options
+    }
+}

@@ -1,0 +1,197 @@
+//! [`SessionRepo`] on SeaORM: sessions, and their refresh tokens one row each.
+//!
+//! Rotation is decided by the database, not by a read: the used token is marked with a
+//! conditional `UPDATE … WHERE used_at IS NULL`, and only the request whose update changed a row
+//! stores a successor. Revocations update only live sessions and report what they changed, and
+//! each change that carries an event commits together with it.
+
+use async_trait::async_trait;
+use postern_core::Result;
+use postern_core::domain::{
+    Event, NewRefreshToken, NewSession, RefreshTokenId, RefreshTokenRecord, Rotation, SessionId,
+    TokenDigest, UserId,
+};
+use postern_core::ports::SessionRepo;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QuerySelect,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::entities::{refresh_tokens, sessions};
+use super::error::{db_error, invalid_row};
+use super::timestamps::{in_time_order, stored};
+use super::tx::{begin_write, commit, rollback, write_event};
+
+/// Stores sessions and refresh tokens in the `sessions` and `refresh_tokens` tables.
+#[derive(Clone)]
+pub struct SeaSessionRepo {
+    db: DatabaseConnection,
+}
+
+impl SeaSessionRepo {
+    /// A repository on `db`, which must be migrated.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl SessionRepo for SeaSessionRepo {
+    async fn start(&self, session: &NewSession, event: &Event) -> Result<()> {
+        let created_at = stored(session.created_at);
+        let row = sessions::ActiveModel {
+            id: Set(session.id.as_uuid()),
+            user_id: Set(session.user_id.as_uuid()),
+            created_at: Set(created_at),
+            last_used_at: Set(created_at),
+            ip: Set(session.client.ip.map(|ip| ip.to_string())),
+            user_agent: Set(session.client.user_agent.clone()),
+            revoked_at: Set(None),
+        };
+        let txn = begin_write(&self.db).await?;
+        row.insert(&txn).await.map_err(db_error)?;
+        insert_token(&txn, session.id, &session.refresh_token).await?;
+        write_event(&txn, event).await?;
+        commit(txn).await
+    }
+
+    async fn find_refresh_token(&self, digest: &TokenDigest) -> Result<Option<RefreshTokenRecord>> {
+        let found = refresh_tokens::Entity::find()
+            .filter(refresh_tokens::Column::TokenHash.eq(digest.as_str()))
+            .find_also_related(sessions::Entity)
+            .one(&self.db)
+            .await
+            .map_err(db_error)?;
+        let Some((token, session)) = found else {
+            return Ok(None);
+        };
+        // The foreign key makes a token without its session impossible.
+        let session =
+            session.ok_or_else(|| invalid_row("refresh_tokens.session_id", "dangling"))?;
+        Ok(Some(RefreshTokenRecord {
+            id: RefreshTokenId::from_uuid(token.id),
+            session_id: SessionId::from_uuid(session.id),
+            user_id: UserId::from_uuid(session.user_id),
+            expires_at: token.expires_at,
+            used_at: token.used_at,
+            session_revoked: session.revoked_at.is_some(),
+        }))
+    }
+
+    async fn rotate(&self, rotation: &Rotation) -> Result<bool> {
+        let used_at = stored(rotation.used_at);
+        let txn = begin_write(&self.db).await?;
+        let marked = refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::UsedAt, Expr::value(used_at))
+            .filter(refresh_tokens::Column::Id.eq(rotation.used.as_uuid()))
+            .filter(refresh_tokens::Column::SessionId.eq(rotation.session_id.as_uuid()))
+            .filter(refresh_tokens::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await
+            .map_err(db_error)?;
+        if marked.rows_affected == 0 {
+            rollback(txn).await?;
+            return Ok(false);
+        }
+        insert_token(&txn, rotation.session_id, &rotation.successor).await?;
+        sessions::Entity::update_many()
+            .col_expr(sessions::Column::LastUsedAt, Expr::value(used_at))
+            .filter(sessions::Column::Id.eq(rotation.session_id.as_uuid()))
+            .exec(&txn)
+            .await
+            .map_err(db_error)?;
+        commit(txn).await?;
+        Ok(true)
+    }
+
+    async fn add_refresh_token(&self, session: SessionId, token: &NewRefreshToken) -> Result<()> {
+        insert_token(&self.db, session, token).await
+    }
+
+    async fn revoke(
+        &self,
+        user: UserId,
+        session: SessionId,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<bool> {
+        let txn = begin_write(&self.db).await?;
+        let revoked = live_sessions_of(user)
+            .col_expr(sessions::Column::RevokedAt, Expr::value(stored(at)))
+            .filter(sessions::Column::Id.eq(session.as_uuid()))
+            .exec(&txn)
+            .await
+            .map_err(db_error)?;
+        if revoked.rows_affected == 0 {
+            rollback(txn).await?;
+            return Ok(false);
+        }
+        write_event(&txn, event).await?;
+        commit(txn).await?;
+        Ok(true)
+    }
+
+    async fn revoke_all(
+        &self,
+        user: UserId,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<Vec<SessionId>> {
+        let txn = begin_write(&self.db).await?;
+        let revoked = live_sessions_of(user)
+            .col_expr(sessions::Column::RevokedAt, Expr::value(stored(at)))
+            .exec_with_returning(&txn)
+            .await
+            .map_err(db_error)?;
+        write_event(&txn, event).await?;
+        commit(txn).await?;
+        Ok(revoked
+            .into_iter()
+            .map(|s| SessionId::from_uuid(s.id))
+            .collect())
+    }
+
+    async fn revoked_since(&self, since: OffsetDateTime) -> Result<Vec<SessionId>> {
+        let backend = self.db.get_database_backend();
+        let revoked_at = in_time_order(backend, Expr::col(sessions::Column::RevokedAt));
+        let ids: Vec<Uuid> = sessions::Entity::find()
+            .select_only()
+            .column(sessions::Column::Id)
+            .filter(revoked_at.gte(in_time_order(backend, Expr::value(stored(since)))))
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(ids.into_iter().map(SessionId::from_uuid).collect())
+    }
+}
+
+/// An update of `user`'s sessions that are not revoked yet.
+fn live_sessions_of(user: UserId) -> sea_orm::UpdateMany<sessions::Entity> {
+    sessions::Entity::update_many()
+        .filter(sessions::Column::UserId.eq(user.as_uuid()))
+        .filter(sessions::Column::RevokedAt.is_null())
+}
+
+async fn insert_token(
+    conn: &impl ConnectionTrait,
+    session: SessionId,
+    token: &NewRefreshToken,
+) -> Result<()> {
+    let row = refresh_tokens::ActiveModel {
+        id: Set(token.id.as_uuid()),
+        session_id: Set(session.as_uuid()),
+        token_hash: Set(token.digest.as_str().to_owned()),
+        issued_at: Set(stored(token.issued_at)),
+        expires_at: Set(stored(token.expires_at)),
+        used_at: Set(None),
+    };
+    refresh_tokens::Entity::insert(row)
+        .exec_without_returning(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
