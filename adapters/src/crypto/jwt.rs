@@ -1,0 +1,382 @@
+//! Access tokens as JWTs (§2): `alg` and `kid` in the header; `iss`, `aud`, `sub`, `sid`,
+//! `role`, `email`, `iat`, `exp` and `jti` in the claims.
+//!
+//! Verification is strict: one algorithm (the one the keys are for), our issuer and audience,
+//! our key id, every registered claim present and no leeway on expiry. Only HS256 keys exist
+//! today; an asymmetric key pair would be one more constructor beside [`JwtIssuer::hs256`], since
+//! signing and checking depend only on the algorithm and the two keys.
+
+use std::fmt;
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use postern_core::domain::{AccessClaims, AccessToken, Email, Role, SessionId, UserId};
+use postern_core::ports::TokenIssuer;
+use postern_core::{Error, Result};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tracing::debug;
+use uuid::Uuid;
+
+/// RFC 7518 §3.2: an HS256 key MUST be at least as long as the hash output, 256 bits.
+const MIN_HS256_SECRET_BYTES: usize = 32;
+
+/// What an HS256 issuer needs (`JWT_SECRET` and the token's identity).
+#[derive(Clone, Debug)]
+pub struct JwtConfig {
+    /// The shared signing secret, at least 32 bytes.
+    pub secret: SecretString,
+    /// The `iss` claim written and required.
+    pub issuer: String,
+    /// The `aud` claim written and required.
+    pub audience: String,
+    /// The `kid` header written and required, so that keys can be rotated later.
+    pub key_id: String,
+}
+
+/// The cause inside an [`Error::Unexpected`] from this module.
+#[derive(Debug, thiserror::Error)]
+enum JwtError {
+    #[error("the HS256 secret must be at least {MIN_HS256_SECRET_BYTES} bytes long")]
+    SecretTooShort,
+    #[error("signing an access token failed")]
+    Signing(#[source] jsonwebtoken::errors::Error),
+}
+
+/// The claims as they travel; the domain's [`AccessClaims`] plus the issuer's identity.
+#[derive(Debug, Serialize, Deserialize)]
+struct WireClaims {
+    iss: String,
+    aud: String,
+    sub: String,
+    sid: String,
+    role: String,
+    email: String,
+    iat: i64,
+    exp: i64,
+    jti: Uuid,
+}
+
+impl WireClaims {
+    fn new(claims: &AccessClaims, issuer: &str, audience: &str) -> Self {
+        Self {
+            iss: issuer.to_owned(),
+            aud: audience.to_owned(),
+            sub: claims.user_id.to_string(),
+            sid: claims.session_id.to_string(),
+            role: claims.role.as_str().to_owned(),
+            email: claims.email.as_str().to_owned(),
+            iat: claims.issued_at.unix_timestamp(),
+            exp: claims.expires_at.unix_timestamp(),
+            jti: claims.token_id,
+        }
+    }
+
+    /// `None` when a signed claim is not a value the domain accepts.
+    fn into_domain(self) -> Option<AccessClaims> {
+        Some(AccessClaims {
+            user_id: UserId::parse(&self.sub)?,
+            session_id: SessionId::parse(&self.sid)?,
+            role: Role::parse(&self.role).ok()?,
+            email: Email::parse(&self.email).ok()?,
+            issued_at: OffsetDateTime::from_unix_timestamp(self.iat).ok()?,
+            expires_at: OffsetDateTime::from_unix_timestamp(self.exp).ok()?,
+            token_id: self.jti,
+        })
+    }
+}
+
+/// Signs and verifies access tokens with one key.
+pub struct JwtIssuer {
+    header: Header,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+}
+
+impl JwtIssuer {
+    /// An issuer signing with HMAC-SHA256 and a shared secret.
+    ///
+    /// # Errors
+    /// [`Error::Unexpected`] when the secret is shorter than 32 bytes.
+    pub fn hs256(config: JwtConfig) -> Result<Self> {
+        let secret = config.secret.expose_secret().as_bytes();
+        if secret.len() < MIN_HS256_SECRET_BYTES {
+            return Err(Error::unexpected(JwtError::SecretTooShort));
+        }
+        Ok(Self::with_keys(
+            Algorithm::HS256,
+            EncodingKey::from_secret(secret),
+            DecodingKey::from_secret(secret),
+            config,
+        ))
+    }
+
+    fn with_keys(
+        algorithm: Algorithm,
+        encoding: EncodingKey,
+        decoding: DecodingKey,
+        config: JwtConfig,
+    ) -> Self {
+        let mut header = Header::new(algorithm);
+        header.kid = Some(config.key_id);
+        let mut validation = Validation::new(algorithm);
+        validation.leeway = 0;
+        validation.set_issuer(&[&config.issuer]);
+        validation.set_audience(&[&config.audience]);
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+        Self {
+            header,
+            encoding,
+            decoding,
+            validation,
+            issuer: config.issuer,
+            audience: config.audience,
+        }
+    }
+}
+
+impl fmt::Debug for JwtIssuer {
+    /// Keys are left out: the decoding key's own `Debug` would print an HS256 secret.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtIssuer")
+            .field("alg", &self.header.alg)
+            .field("kid", &self.header.kid)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenIssuer for JwtIssuer {
+    fn issue(&self, claims: &AccessClaims) -> Result<AccessToken> {
+        let wire = WireClaims::new(claims, &self.issuer, &self.audience);
+        jsonwebtoken::encode(&self.header, &wire, &self.encoding)
+            .map(AccessToken::new)
+            .map_err(|error| Error::unexpected(JwtError::Signing(error)))
+    }
+
+    fn verify(&self, token: &str) -> Result<AccessClaims> {
+        // The key id is checked before anything else so that a token of a foreign key is
+        // unauthorized, never "expired".
+        let header = jsonwebtoken::decode_header(token).map_err(rejection)?;
+        if header.kid != self.header.kid {
+            debug!("access token rejected: unknown key id");
+            return Err(Error::Unauthorized);
+        }
+        let data = jsonwebtoken::decode::<WireClaims>(token, &self.decoding, &self.validation)
+            .map_err(rejection)?;
+        data.claims.into_domain().ok_or_else(|| {
+            debug!("access token rejected: claims outside the domain");
+            Error::Unauthorized
+        })
+    }
+}
+
+/// The port's verdict on a token jsonwebtoken refused. The reason goes to the debug log only;
+/// jsonwebtoken's errors never contain the token itself.
+fn rejection(error: jsonwebtoken::errors::Error) -> Error {
+    if matches!(error.kind(), ErrorKind::ExpiredSignature) {
+        return Error::TokenExpired;
+    }
+    debug!(reason = %error, "access token rejected");
+    Error::Unauthorized
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use time::Duration;
+
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn config() -> JwtConfig {
+        JwtConfig {
+            secret: SecretString::from(SECRET),
+            issuer: "postern".into(),
+            audience: "postern-api".into(),
+            key_id: "k1".into(),
+        }
+    }
+
+    fn issuer(config: JwtConfig) -> JwtIssuer {
+        JwtIssuer::hs256(config).unwrap()
+    }
+
+    /// Whole seconds, because `iat` and `exp` travel as unix seconds.
+    fn claims_expiring_in(lifetime: Duration) -> AccessClaims {
+        let now = OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp());
+        let now = now.unwrap();
+        AccessClaims {
+            user_id: UserId::generate(),
+            session_id: SessionId::generate(),
+            role: Role::Manager,
+            email: Email::parse("ada@example.com").unwrap(),
+            issued_at: now - Duration::hours(1),
+            expires_at: now + lifetime,
+            token_id: Uuid::now_v7(),
+        }
+    }
+
+    fn sign_raw(header: &Header, claims: &impl Serialize) -> String {
+        jsonwebtoken::encode(header, claims, &EncodingKey::from_secret(SECRET.as_bytes())).unwrap()
+    }
+
+    fn b64_json(value: &serde_json::Value) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
+    }
+
+    #[test]
+    fn a_token_round_trips_every_claim() {
+        let issuer = issuer(config());
+        let claims = claims_expiring_in(Duration::minutes(15));
+
+        let token = issuer.issue(&claims).unwrap();
+        let verified = issuer.verify(token.expose()).unwrap();
+
+        assert_eq!(verified, claims);
+    }
+
+    #[test]
+    fn the_header_names_the_algorithm_and_key() {
+        let token = issuer(config())
+            .issue(&claims_expiring_in(Duration::minutes(15)))
+            .unwrap();
+
+        let header = jsonwebtoken::decode_header(token.expose()).unwrap();
+
+        assert_eq!(header.alg, Algorithm::HS256);
+        assert_eq!(header.kid.as_deref(), Some("k1"));
+    }
+
+    #[test]
+    fn an_expired_token_is_reported_as_expired() {
+        let issuer = issuer(config());
+        let token = issuer
+            .issue(&claims_expiring_in(-Duration::seconds(2)))
+            .unwrap();
+
+        let result = issuer.verify(token.expose());
+
+        assert!(matches!(result, Err(Error::TokenExpired)));
+    }
+
+    #[test]
+    fn a_token_signed_with_another_secret_is_unauthorized() {
+        let forger = issuer(JwtConfig {
+            secret: SecretString::from("another secret, also 32 bytes long"),
+            ..config()
+        });
+        let token = forger
+            .issue(&claims_expiring_in(Duration::minutes(15)))
+            .unwrap();
+
+        let result = issuer(config()).verify(token.expose());
+
+        assert!(matches!(result, Err(Error::Unauthorized)));
+    }
+
+    #[test]
+    fn an_unsigned_alg_none_token_is_unauthorized() {
+        let claims = claims_expiring_in(Duration::minutes(15));
+        let wire = serde_json::to_value(WireClaims::new(&claims, "postern", "postern-api"));
+        let header = serde_json::json!({"alg": "none", "typ": "JWT", "kid": "k1"});
+        let token = format!("{}.{}.", b64_json(&header), b64_json(&wire.unwrap()));
+
+        let result = issuer(config()).verify(&token);
+
+        assert!(matches!(result, Err(Error::Unauthorized)));
+    }
+
+    #[test]
+    fn a_token_of_another_hmac_algorithm_is_unauthorized() {
+        let claims = claims_expiring_in(Duration::minutes(15));
+        let mut header = Header::new(Algorithm::HS384);
+        header.kid = Some("k1".into());
+        let token = sign_raw(&header, &WireClaims::new(&claims, "postern", "postern-api"));
+
+        let result = issuer(config()).verify(&token);
+
+        assert!(matches!(result, Err(Error::Unauthorized)));
+    }
+
+    #[test]
+    fn a_token_for_another_audience_or_issuer_is_unauthorized() {
+        let claims = claims_expiring_in(Duration::minutes(15));
+        let strangers = [
+            JwtConfig {
+                audience: "other-api".into(),
+                ..config()
+            },
+            JwtConfig {
+                issuer: "other-issuer".into(),
+                ..config()
+            },
+        ];
+        for stranger in strangers {
+            let token = issuer(stranger).issue(&claims).unwrap();
+
+            let result = issuer(config()).verify(token.expose());
+
+            assert!(matches!(result, Err(Error::Unauthorized)));
+        }
+    }
+
+    #[test]
+    fn a_token_with_another_key_id_is_unauthorized_even_when_expired() {
+        let other_key = issuer(JwtConfig {
+            key_id: "k2".into(),
+            ..config()
+        });
+        for lifetime in [Duration::minutes(15), -Duration::minutes(15)] {
+            let token = other_key.issue(&claims_expiring_in(lifetime)).unwrap();
+
+            let result = issuer(config()).verify(token.expose());
+
+            assert!(matches!(result, Err(Error::Unauthorized)));
+        }
+    }
+
+    #[test]
+    fn a_token_missing_iat_or_with_a_bad_subject_is_unauthorized() {
+        let claims = claims_expiring_in(Duration::minutes(15));
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("k1".into());
+        let wire = serde_json::to_value(WireClaims::new(&claims, "postern", "postern-api"));
+        let mut without_iat = wire.unwrap();
+        without_iat.as_object_mut().unwrap().remove("iat");
+        let mut bad_subject = without_iat.clone();
+        bad_subject["iat"] = serde_json::json!(claims.issued_at.unix_timestamp());
+        bad_subject["sub"] = serde_json::json!("not-a-uuid");
+
+        for body in [without_iat, bad_subject] {
+            let result = issuer(config()).verify(&sign_raw(&header, &body));
+
+            assert!(matches!(result, Err(Error::Unauthorized)), "{body}");
+        }
+    }
+
+    #[test]
+    fn a_short_secret_is_refused() {
+        let result = JwtIssuer::hs256(JwtConfig {
+            secret: SecretString::from("short"),
+            ..config()
+        });
+
+        assert!(matches!(result, Err(Error::Unexpected(_))));
+    }
+
+    #[test]
+    fn debug_output_leaves_the_keys_out() {
+        let debug = format!("{:?}", issuer(config()));
+
+        assert!(!debug.contains(SECRET));
+        assert!(!debug.contains("48, 49, 50"));
+    }
+}

@@ -1,0 +1,290 @@
+//! Argon2id password hashing (§2), stored as PHC strings.
+//!
+//! Argon2 is slow and memory-hungry on purpose (19 MiB per hash by default), so every hash and
+//! verification runs on Tokio's blocking pool, and a semaphore sized to the machine's
+//! parallelism bounds how many run at once: a burst of logins queues instead of piling up
+//! blocking threads and memory. Verification reports whether the stored hash is weaker than
+//! the configured policy, so the login use case can upgrade it transparently.
+
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use argon2::password_hash::{self, phc};
+use argon2::{
+    ARGON2ID_IDENT, Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version,
+};
+use async_trait::async_trait;
+use postern_core::domain::{Password, PasswordHash};
+use postern_core::ports::{PasswordCheck, PasswordHasher};
+use postern_core::{Error, Result};
+use tokio::sync::Semaphore;
+use tracing::Span;
+
+/// What [`Argon2Hasher::verify_dummy`] checks against; any fixed value works, since only the
+/// time spent matters.
+const DUMMY_PASSWORD: &[u8] = b"postern-dummy-password";
+
+/// The one Argon2 version we hash with; hashes of any other version get upgraded.
+const CURRENT_VERSION: Version = Version::V0x13;
+
+/// Argon2id cost parameters (`ARGON2_MEMORY_KIB`, `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Argon2Params {
+    /// Memory per hash, in KiB (`m`).
+    pub memory_kib: u32,
+    /// Passes over the memory (`t`).
+    pub iterations: u32,
+    /// Lanes (`p`).
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Params {
+    /// The OWASP recommendation: m=19456 KiB, t=2, p=1.
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+/// The cause inside an [`Error::Unexpected`] from this module.
+#[derive(Debug, thiserror::Error)]
+enum HashError {
+    #[error("invalid Argon2 parameters")]
+    Params(#[source] argon2::Error),
+    #[error("stored password hash is not a readable PHC string")]
+    Unreadable(#[source] phc::Error),
+    #[error("stored password hash has no salt or no output")]
+    Incomplete,
+    #[error("stored password hash has an unsupported scheme or parameters")]
+    Unsupported(#[source] password_hash::Error),
+    #[error("password hashing failed")]
+    Hashing(#[source] password_hash::Error),
+    #[error("password hashing queue is closed")]
+    Queue(#[source] tokio::sync::AcquireError),
+    #[error("password hashing task failed")]
+    Task(#[source] tokio::task::JoinError),
+}
+
+/// Hashes passwords with Argon2id and verifies Argon2 PHC strings, off the async executor.
+#[derive(Debug)]
+pub struct Argon2Hasher {
+    argon2: Argon2<'static>,
+    permits: Arc<Semaphore>,
+    dummy: PasswordHash,
+}
+
+impl Argon2Hasher {
+    /// A hasher with the given cost. Computes the dummy hash for
+    /// [`PasswordHasher::verify_dummy`] once, here, so that it costs exactly what a real
+    /// verification costs; this takes one hash's time and blocks the calling thread.
+    ///
+    /// # Errors
+    /// [`Error::Unexpected`] when Argon2 rejects the parameters (e.g. zero iterations, or less
+    /// than 8 KiB of memory per lane).
+    pub fn new(params: Argon2Params) -> Result<Self> {
+        let params = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|error| Error::unexpected(HashError::Params(error)))?;
+        let argon2 = Argon2::new(Algorithm::Argon2id, CURRENT_VERSION, params);
+        let dummy = hash_blocking(&argon2, DUMMY_PASSWORD)?;
+        let workers = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        Ok(Self {
+            argon2,
+            permits: Arc::new(Semaphore::new(workers)),
+            dummy,
+        })
+    }
+
+    /// Runs `job` on the blocking pool once a permit is free, inside the caller's span. The
+    /// permit moves into the job, so a caller that gives up waiting cannot free its slot
+    /// before the work is really done.
+    async fn run_blocking<T, F>(&self, job: F) -> Result<T>
+    where
+        F: FnOnce() -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|error| Error::unexpected(HashError::Queue(error)))?;
+        let span = Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            span.in_scope(job)
+        })
+        .await
+        .map_err(|error| Error::unexpected(HashError::Task(error)))?
+    }
+}
+
+#[async_trait]
+impl PasswordHasher for Argon2Hasher {
+    async fn hash(&self, password: &Password) -> Result<PasswordHash> {
+        let argon2 = self.argon2.clone();
+        let password = password.clone();
+        self.run_blocking(move || hash_blocking(&argon2, password.expose().as_bytes()))
+            .await
+    }
+
+    async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<PasswordCheck> {
+        let argon2 = self.argon2.clone();
+        let password = password.clone();
+        let hash = hash.clone();
+        self.run_blocking(move || {
+            verify_blocking(&argon2, password.expose().as_bytes(), hash.as_str())
+        })
+        .await
+    }
+
+    async fn verify_dummy(&self, password: &Password) -> Result<()> {
+        self.verify(password, &self.dummy).await.map(|_ignored| ())
+    }
+}
+
+fn hash_blocking(argon2: &Argon2<'_>, password: &[u8]) -> Result<PasswordHash> {
+    argon2
+        .hash_password(password)
+        .map(|phc| PasswordHash::new(phc.to_string()))
+        .map_err(|error| Error::unexpected(HashError::Hashing(error)))
+}
+
+/// Verifies with the stored hash's own algorithm and parameters; `argon2` supplies only the
+/// policy the hash is judged against.
+fn verify_blocking(argon2: &Argon2<'_>, password: &[u8], stored: &str) -> Result<PasswordCheck> {
+    let unsupported =
+        |error: password_hash::Error| Error::unexpected(HashError::Unsupported(error));
+    let hash = phc::PasswordHash::new(stored)
+        .map_err(|error| Error::unexpected(HashError::Unreadable(error)))?;
+    // Without these the verifier reports a wrong password, which would hide a corrupt row.
+    if hash.salt.is_none() || hash.hash.is_none() {
+        return Err(Error::unexpected(HashError::Incomplete));
+    }
+    let stored_params = Params::try_from(&hash).map_err(unsupported)?;
+    match argon2.verify_password(password, &hash) {
+        Ok(()) => Ok(PasswordCheck::Match {
+            needs_rehash: is_outdated(&hash, &stored_params, argon2.params()),
+        }),
+        Err(password_hash::Error::PasswordInvalid) => Ok(PasswordCheck::Mismatch),
+        Err(error) => Err(unsupported(error)),
+    }
+}
+
+/// Whether a verified hash falls short of the policy. The costs are compared one by one
+/// because parsed `Params` carry extra fields (output length) and never equal configured ones.
+fn is_outdated(hash: &phc::PasswordHash, stored: &Params, policy: &Params) -> bool {
+    hash.algorithm != ARGON2ID_IDENT
+        || hash.version != Some(u32::from(CURRENT_VERSION))
+        || stored.m_cost() < policy.m_cost()
+        || stored.t_cost() < policy.t_cost()
+        || stored.p_cost() < policy.p_cost()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cheap parameters for tests that are not about cost.
+    const FAST: Argon2Params = Argon2Params {
+        memory_kib: 8192,
+        iterations: 1,
+        parallelism: 1,
+    };
+
+    fn password(raw: &str) -> Password {
+        Password::presented(raw.into(), "password").unwrap()
+    }
+
+    fn hasher(params: Argon2Params) -> Argon2Hasher {
+        Argon2Hasher::new(params).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_hash_verifies_against_its_password() {
+        let hasher = hasher(FAST);
+
+        let hash = hasher.hash(&password("correct horse")).await.unwrap();
+        let check = hasher.verify(&password("correct horse"), &hash).await;
+
+        assert!(hash.as_str().starts_with("$argon2id$v=19$m=8192,t=1,p=1$"));
+        assert_eq!(
+            check.unwrap(),
+            PasswordCheck::Match {
+                needs_rehash: false
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_wrong_password_is_a_mismatch_not_an_error() {
+        let hasher = hasher(FAST);
+        let hash = hasher.hash(&password("correct horse")).await.unwrap();
+
+        let check = hasher.verify(&password("wrong horse"), &hash).await;
+
+        assert_eq!(check.unwrap(), PasswordCheck::Mismatch);
+    }
+
+    #[tokio::test]
+    async fn a_hash_weaker_than_the_policy_needs_a_rehash() {
+        let weak = hasher(FAST).hash(&password("correct horse")).await.unwrap();
+
+        let check = hasher(Argon2Params::default())
+            .verify(&password("correct horse"), &weak)
+            .await;
+
+        assert_eq!(check.unwrap(), PasswordCheck::Match { needs_rehash: true });
+    }
+
+    #[tokio::test]
+    async fn a_hash_of_another_argon2_variant_needs_a_rehash() {
+        let params = Params::new(FAST.memory_kib, FAST.iterations, FAST.parallelism, None);
+        let argon2i = Argon2::new(Algorithm::Argon2i, CURRENT_VERSION, params.unwrap());
+        let hash = hash_blocking(&argon2i, b"correct horse").unwrap();
+
+        let check = hasher(FAST).verify(&password("correct horse"), &hash).await;
+
+        assert_eq!(check.unwrap(), PasswordCheck::Match { needs_rehash: true });
+    }
+
+    #[tokio::test]
+    async fn unreadable_or_foreign_hashes_are_unexpected_errors() {
+        let hasher = hasher(FAST);
+        let stored = [
+            "garbage",
+            "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+            "$pbkdf2-sha256$i=1000$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+            "$argon2id$v=19$m=8192,t=1,p=1",
+        ];
+        for raw in stored {
+            let hash = PasswordHash::new(raw.into());
+
+            let result = hasher.verify(&password("correct horse"), &hash).await;
+
+            assert!(matches!(result, Err(Error::Unexpected(_))), "{raw}");
+        }
+    }
+
+    #[tokio::test]
+    async fn verify_dummy_succeeds_whatever_the_password() {
+        let result = hasher(FAST).verify_dummy(&password("anything")).await;
+
+        assert!(result.is_ok());
+    }
+
+    #[test]
+    fn parameters_argon2_rejects_are_an_error() {
+        let result = Argon2Hasher::new(Argon2Params {
+            iterations: 0,
+            ..FAST
+        });
+
+        assert!(matches!(result, Err(Error::Unexpected(_))));
+    }
+}
