@@ -1,0 +1,8 @@
+//! Shared helpers for Postern's integration tests: fresh databases per test, and a running
+//! server on a free port.
+
+// Test helpers fail loudly: a panic with a message is the clearest report a test can give.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod app;
+pub mod db;

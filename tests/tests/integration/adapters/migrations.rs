@@ -1,0 +1,31 @@
+//! `postern-migration`: every migration can be rolled back and applied again.
+
+use postern_adapters::db::SeaUserRepo;
+use postern_core::ports::UserRepo;
+use postern_migration::{Migrator, MigratorTrait};
+use postern_tests::db::{Backend, fresh_database};
+use sea_orm::{ConnectionTrait, Statement};
+
+use super::fixtures::{new_user, signed_up};
+
+on_both_backends!(every_migration_rolls_back_and_reapplies);
+
+async fn every_migration_rolls_back_and_reapplies(backend: Backend) {
+    let db = fresh_database(backend).await;
+
+    Migrator::down(&*db, None).await.unwrap();
+    let gone = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT 1 FROM users",
+        ))
+        .await;
+    assert!(gone.is_err(), "users survived the rollback");
+    Migrator::up(&*db, None).await.unwrap();
+
+    let new = new_user("ada@example.com");
+    SeaUserRepo::new(db.connection())
+        .create(&new, &signed_up(&new))
+        .await
+        .unwrap();
+}

@@ -1,0 +1,263 @@
+//! `SeaSessionRepo`: sessions and refresh tokens round-trip, rotation has exactly one winner,
+//! revocation touches only live sessions of their owner, and failed changes leave no event.
+
+use std::collections::HashSet;
+
+use postern_adapters::db::{SeaSessionRepo, SeaUserRepo};
+use postern_core::domain::{NewSession, SessionId, UserId};
+use postern_core::ports::{SessionRepo, UserRepo};
+use postern_tests::db::{Backend, TestDb, fresh_database};
+use time::Duration;
+
+use super::fixtures::{
+    T0, logged_in, logged_out, new_session, new_user, rotation_of, signed_up, stored_events,
+    unique_digest,
+};
+
+on_both_backends!(
+    start_then_find_refresh_token_round_trips,
+    rotate_wins_once_and_stores_one_successor,
+    concurrent_rotations_have_exactly_one_winner,
+    revoke_marks_the_session_revoked_and_stores_its_event,
+    revoke_of_another_users_session_changes_nothing,
+    one_event_for_two_revocations_is_stored_once,
+    revoke_all_returns_only_the_live_sessions,
+    revoked_since_compares_in_time_order,
+    a_failed_start_stores_neither_its_session_nor_its_event,
+);
+
+/// A migrated database with one account, and a session repository on it.
+async fn setup(backend: Backend) -> (TestDb, SeaSessionRepo, UserId) {
+    let db = fresh_database(backend).await;
+    let user = add_user(&db, "ada@example.com").await;
+    let repo = SeaSessionRepo::new(db.connection());
+    (db, repo, user)
+}
+
+async fn add_user(db: &TestDb, email: &str) -> UserId {
+    let new = new_user(email);
+    SeaUserRepo::new(db.connection())
+        .create(&new, &signed_up(&new))
+        .await
+        .unwrap();
+    new.id
+}
+
+async fn started(repo: &SeaSessionRepo, user: UserId) -> NewSession {
+    let session = new_session(user);
+    repo.start(&session, &logged_in(&session)).await.unwrap();
+    session
+}
+
+async fn start_then_find_refresh_token_round_trips(backend: Backend) {
+    let (db, repo, user) = setup(backend).await;
+    let session = new_session(user);
+    let event = logged_in(&session);
+
+    repo.start(&session, &event).await.unwrap();
+
+    let token = &session.refresh_token;
+    let found = repo
+        .find_refresh_token(&token.digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, token.id);
+    assert_eq!(found.session_id, session.id);
+    assert_eq!(found.user_id, user);
+    assert_eq!(found.expires_at, token.expires_at);
+    assert_eq!(found.used_at, None);
+    assert!(!found.session_revoked);
+    assert!(stored_events(&db).await.contains(&event));
+    assert_eq!(
+        repo.find_refresh_token(&unique_digest()).await.unwrap(),
+        None
+    );
+}
+
+async fn rotate_wins_once_and_stores_one_successor(backend: Backend) {
+    let (_db, repo, user) = setup(backend).await;
+    let session = started(&repo, user).await;
+    let first = rotation_of(&session, T0 + Duration::minutes(1));
+    let second = rotation_of(&session, T0 + Duration::minutes(2));
+
+    assert!(repo.rotate(&first).await.unwrap());
+    assert!(!repo.rotate(&second).await.unwrap());
+
+    let used = repo
+        .find_refresh_token(&session.refresh_token.digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(used.used_at, Some(first.used_at));
+    let successor = repo
+        .find_refresh_token(&first.successor.digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(successor.id, first.successor.id);
+    assert_eq!(successor.session_id, session.id);
+    assert_eq!(successor.used_at, None);
+    assert_eq!(
+        repo.find_refresh_token(&second.successor.digest)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn concurrent_rotations_have_exactly_one_winner(backend: Backend) {
+    let (_db, repo, user) = setup(backend).await;
+    let session = started(&repo, user).await;
+    let rotations: Vec<_> = (0..10)
+        .map(|_| rotation_of(&session, T0 + Duration::minutes(1)))
+        .collect();
+
+    let tasks = rotations.iter().cloned().map(|rotation| {
+        let repo = repo.clone();
+        tokio::spawn(async move { repo.rotate(&rotation).await.unwrap() })
+    });
+    let won: Vec<bool> = futures::future::try_join_all(tasks).await.unwrap();
+
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
+    let mut stored = 0;
+    for rotation in &rotations {
+        if repo
+            .find_refresh_token(&rotation.successor.digest)
+            .await
+            .unwrap()
+            .is_some()
+        {
+            stored += 1;
+        }
+    }
+    assert_eq!(stored, 1);
+}
+
+async fn revoke_marks_the_session_revoked_and_stores_its_event(backend: Backend) {
+    let (db, repo, user) = setup(backend).await;
+    let session = started(&repo, user).await;
+    let at = T0 + Duration::minutes(1);
+    let event = logged_out(user, &[session.id], at);
+
+    assert!(repo.revoke(user, session.id, at, &event).await.unwrap());
+
+    let token = repo
+        .find_refresh_token(&session.refresh_token.digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(token.session_revoked);
+    assert!(stored_events(&db).await.contains(&event));
+    let again = logged_out(user, &[session.id], at + Duration::minutes(1));
+    assert!(!repo.revoke(user, session.id, at, &again).await.unwrap());
+    assert!(!stored_events(&db).await.contains(&again));
+}
+
+async fn revoke_of_another_users_session_changes_nothing(backend: Backend) {
+    let (db, repo, owner) = setup(backend).await;
+    let intruder = add_user(&db, "mallory@example.com").await;
+    let session = started(&repo, owner).await;
+    let event = logged_out(intruder, &[session.id], T0 + Duration::minutes(1));
+
+    let revoked = repo
+        .revoke(intruder, session.id, T0 + Duration::minutes(1), &event)
+        .await
+        .unwrap();
+
+    assert!(!revoked);
+    assert!(!stored_events(&db).await.contains(&event));
+    let token = repo
+        .find_refresh_token(&session.refresh_token.digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!token.session_revoked);
+}
+
+async fn one_event_for_two_revocations_is_stored_once(backend: Backend) {
+    let (db, repo, user) = setup(backend).await;
+    let (a, b) = (started(&repo, user).await, started(&repo, user).await);
+    let at = T0 + Duration::minutes(1);
+    let event = logged_out(user, &[a.id, b.id], at);
+
+    assert!(repo.revoke(user, a.id, at, &event).await.unwrap());
+    assert!(repo.revoke(user, b.id, at, &event).await.unwrap());
+
+    let stored = stored_events(&db).await;
+    assert_eq!(stored.iter().filter(|e| **e == event).count(), 1);
+}
+
+async fn revoke_all_returns_only_the_live_sessions(backend: Backend) {
+    let (db, repo, user) = setup(backend).await;
+    let other = add_user(&db, "grace@example.com").await;
+    let mut sessions = Vec::new();
+    for _ in 0..3 {
+        sessions.push(started(&repo, user).await.id);
+    }
+    let others = started(&repo, other).await;
+    let at = T0 + Duration::minutes(1);
+    let early = logged_out(user, &sessions[..1], at);
+    repo.revoke(user, sessions[0], at, &early).await.unwrap();
+    let event = logged_out(user, &sessions, at + Duration::minutes(1));
+
+    let revoked = repo
+        .revoke_all(user, at + Duration::minutes(1), &event)
+        .await
+        .unwrap();
+
+    let revoked: HashSet<SessionId> = revoked.into_iter().collect();
+    assert_eq!(revoked, sessions[1..].iter().copied().collect());
+    assert!(stored_events(&db).await.contains(&event));
+    let untouched = repo
+        .find_refresh_token(&others.refresh_token.digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!untouched.session_revoked);
+}
+
+async fn revoked_since_compares_in_time_order(backend: Backend) {
+    let (_db, repo, user) = setup(backend).await;
+    // SQLite keeps these as `…:00Z`, `…:00.25Z`, `…:00.5Z`, `…:01Z`: text order is not time
+    // order.
+    let offsets_ms = [0, 250, 500, 1000];
+    let mut revoked = Vec::new();
+    for ms in offsets_ms {
+        let session = started(&repo, user).await;
+        let at = T0 + Duration::milliseconds(ms);
+        repo.revoke(user, session.id, at, &logged_out(user, &[session.id], at))
+            .await
+            .unwrap();
+        revoked.push(session.id);
+    }
+    let live = started(&repo, user).await;
+
+    let since = repo
+        .revoked_since(T0 + Duration::milliseconds(500))
+        .await
+        .unwrap();
+
+    let since: HashSet<SessionId> = since.into_iter().collect();
+    assert_eq!(since, revoked[2..].iter().copied().collect());
+    assert!(!since.contains(&live.id));
+}
+
+async fn a_failed_start_stores_neither_its_session_nor_its_event(backend: Backend) {
+    let (db, repo, user) = setup(backend).await;
+    let first = started(&repo, user).await;
+    // Its session row is written first; its token then collides with the first session's.
+    let mut failing = new_session(user);
+    failing.refresh_token.digest = first.refresh_token.digest.clone();
+    let event = logged_in(&failing);
+
+    assert!(repo.start(&failing, &event).await.is_err());
+
+    assert!(!stored_events(&db).await.contains(&event));
+    let at = T0 + Duration::minutes(1);
+    let revoked = repo
+        .revoke(user, failing.id, at, &logged_out(user, &[failing.id], at))
+        .await
+        .unwrap();
+    assert!(!revoked, "the failed session was stored");
+}
