@@ -1,0 +1,93 @@
+//! The `postern` command line: `serve`, `migrate` and `openapi`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use postern_migration::{Migrator, MigratorTrait};
+
+use crate::config::Config;
+use crate::{http, server, telemetry, wiring};
+
+/// Postern: authentication and user accounts.
+#[derive(Parser)]
+#[command(name = "postern", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (and, in the embedded default, event delivery).
+    Serve,
+    /// Apply or inspect database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: Option<MigrateAction>,
+    },
+    /// Write the OpenAPI document.
+    Openapi {
+        /// Where to write it; standard output when omitted.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Clone, Copy)]
+enum MigrateAction {
+    /// Apply every pending migration (the default).
+    Up,
+    /// Roll back the last migration.
+    Down,
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+impl Cli {
+    /// Runs the command.
+    ///
+    /// # Errors
+    /// Whatever stopped the command, with its context.
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Openapi { output } => write_openapi(output),
+            Command::Serve => {
+                let config = Config::from_env()?;
+                telemetry::init(config.log_format);
+                server::start(&config).await?.run_until_signalled().await
+            }
+            Command::Migrate { action } => {
+                let config = Config {
+                    migrate_on_start: false,
+                    ..Config::from_env()?
+                };
+                telemetry::init(config.log_format);
+                migrate(&config, action.unwrap_or(MigrateAction::Up)).await
+            }
+        }
+    }
+}
+
+fn write_openapi(output: Option<PathBuf>) -> anyhow::Result<()> {
+    let spec = http::api::service().spec() + "\n";
+    match output {
+        Some(path) => {
+            std::fs::write(&path, spec).with_context(|| format!("writing {}", path.display()))
+        }
+        None => {
+            print!("{spec}");
+            Ok(())
+        }
+    }
+}
+
+async fn migrate(config: &Config, action: MigrateAction) -> anyhow::Result<()> {
+    let db = wiring::database(config).await?;
+    match action {
+        MigrateAction::Up => Migrator::up(&db, None).await?,
+        MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
+        MigrateAction::Status => Migrator::status(&db).await?,
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! Configuration (§8): one typed value, read from the environment (and `.env`), validated at
+//! start with messages that name the variable. Tests build it from a map instead.
+
+mod parse;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use ipnet::IpNet;
+use postern_adapters::crypto::Argon2Params;
+use postern_adapters::memory::RateLimits;
+use postern_core::domain::SessionPolicy;
+use secrecy::SecretString;
+
+use parse::Vars;
+
+/// Development or production; production refuses to start on missing secrets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    /// Generated secrets are allowed, 500s may carry internal detail.
+    Development,
+    /// Everything must be configured; nothing internal is ever shown.
+    Production,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line, for collectors.
+    Json,
+    /// Human-readable lines.
+    Pretty,
+}
+
+/// Where the JWT signing secret comes from.
+#[derive(Clone, Debug)]
+pub enum JwtSecret {
+    /// `JWT_SECRET`.
+    Configured(SecretString),
+    /// Development only: generated once and kept in the data directory.
+    GeneratedInDataDir,
+}
+
+/// The whole configuration of a Postern process.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `POSTERN_ENV`.
+    pub environment: Environment,
+    /// `HOST`.
+    pub host: IpAddr,
+    /// `PORT`; 0 picks a free port.
+    pub port: u16,
+    /// `POSTERN_DATA_DIR`.
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`; `None` means the SQLite file in the data directory.
+    pub database_url: Option<String>,
+    /// `REDIS_URL`; accepted and reported, Redis adapters are not wired yet.
+    pub redis_url: Option<String>,
+    /// `MIGRATE_ON_START`: run pending migrations before serving (default true).
+    pub migrate_on_start: bool,
+    /// `JWT_SECRET`.
+    pub jwt_secret: JwtSecret,
+    /// `JWT_ISSUER` and `JWT_AUDIENCE` (default `postern` for both).
+    pub jwt_issuer: String,
+    /// The `aud` claim issued and required.
+    pub jwt_audience: String,
+    /// `JWT_EXPIRES_IN`, `JWT_REFRESH_EXPIRES_IN`, `REFRESH_REUSE_GRACE`.
+    pub sessions: SessionPolicy,
+    /// `TRUSTED_PROXIES`.
+    pub trusted_proxies: Vec<IpNet>,
+    /// `RATE_LIMIT_LOGIN`, `RATE_LIMIT_REFRESH`, `RATE_LIMIT_SIGNUP`.
+    pub rate_limits: RateLimits,
+    /// `ARGON2_MEMORY_KIB`, `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM`.
+    pub argon2: Argon2Params,
+    /// `LOG_FORMAT`.
+    pub log_format: LogFormat,
+}
+
+/// A variable that is missing or malformed: its name and the form it should have.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    /// The variable's name.
+    pub variable: &'static str,
+    /// What is wrong and what is expected.
+    pub problem: String,
+}
+
+impl Config {
+    /// Reads `.env` (if present) and the process environment.
+    ///
+    /// # Errors
+    /// The first variable that is missing or malformed.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is the normal case; a malformed one is reported by the values it sets.
+        let _ = dotenvy::dotenv();
+        Self::from_vars(std::env::vars().collect())
+    }
+
+    /// Builds the configuration from explicit variables, as tests do.
+    ///
+    /// # Errors
+    /// The first variable that is missing or malformed.
+    pub fn from_vars(vars: HashMap<String, String>) -> Result<Self, ConfigError> {
+        let vars = Vars::new(vars);
+        let environment = vars.environment()?;
+        let production = environment == Environment::Production;
+        Ok(Self {
+            environment,
+            host: vars.parsed("HOST", IpAddr::from([127, 0, 0, 1]))?,
+            port: vars.parsed("PORT", 8080)?,
+            data_dir: vars.get("POSTERN_DATA_DIR").unwrap_or("./data").into(),
+            database_url: vars.database_url()?,
+            redis_url: vars.get("REDIS_URL").map(str::to_owned),
+            migrate_on_start: vars.flag("MIGRATE_ON_START", true)?,
+            jwt_secret: vars.jwt_secret(production)?,
+            jwt_issuer: vars.get("JWT_ISSUER").unwrap_or("postern").to_owned(),
+            jwt_audience: vars.get("JWT_AUDIENCE").unwrap_or("postern").to_owned(),
+            sessions: vars.session_policy()?,
+            trusted_proxies: vars.trusted_proxies()?,
+            rate_limits: vars.rate_limits()?,
+            argon2: vars.argon2()?,
+            log_format: vars.log_format(production)?,
+        })
+    }
+
+    /// Whether this is a development process.
+    pub fn is_development(&self) -> bool {
+        self.environment == Environment::Development
+    }
+}
+
+#[cfg(test)]
+mod tests;

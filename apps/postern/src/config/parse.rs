@@ -1,0 +1,235 @@
+//! Parsing of single variables. Each function names its variable and the expected form in its
+//! error, so that a bad value is fixed at the first attempt.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration as StdDuration;
+
+use ipnet::IpNet;
+use postern_adapters::crypto::Argon2Params;
+use postern_adapters::memory::RateLimits;
+use postern_core::domain::SessionPolicy;
+use postern_core::ports::Quota;
+use secrecy::SecretString;
+use time::Duration;
+
+use super::{ConfigError, Environment, JwtSecret, LogFormat};
+
+/// The shortest `JWT_SECRET` accepted: 256 bits, as HS256 needs.
+const MIN_SECRET_BYTES: usize = 32;
+
+pub(super) struct Vars(HashMap<String, String>);
+
+fn error(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+impl Vars {
+    pub(super) fn new(vars: HashMap<String, String>) -> Self {
+        Self(vars)
+    }
+
+    /// A variable's value; empty counts as unset, as in most shells' `VAR=`.
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    pub(super) fn parsed<T: FromStr>(
+        &self,
+        name: &'static str,
+        default: T,
+    ) -> Result<T, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(raw) => raw
+                .trim()
+                .parse()
+                .map_err(|_| error(name, format!("cannot parse {raw:?}"))),
+        }
+    }
+
+    pub(super) fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(name).map(str::to_ascii_lowercase).as_deref() {
+            None => Ok(default),
+            Some("true" | "1" | "yes") => Ok(true),
+            Some("false" | "0" | "no") => Ok(false),
+            Some(other) => Err(error(
+                name,
+                format!("expected true or false, got {other:?}"),
+            )),
+        }
+    }
+
+    pub(super) fn environment(&self) -> Result<Environment, ConfigError> {
+        match self.get("POSTERN_ENV") {
+            None | Some("development") => Ok(Environment::Development),
+            Some("production") => Ok(Environment::Production),
+            Some(other) => Err(error(
+                "POSTERN_ENV",
+                format!("expected development or production, got {other:?}"),
+            )),
+        }
+    }
+
+    pub(super) fn database_url(&self) -> Result<Option<String>, ConfigError> {
+        match self.get("DATABASE_URL") {
+            None => Ok(None),
+            Some(url)
+                if ["postgres://", "postgresql://", "sqlite:"]
+                    .iter()
+                    .any(|p| url.starts_with(p)) =>
+            {
+                Ok(Some(url.to_owned()))
+            }
+            Some(_) => Err(error(
+                "DATABASE_URL",
+                "expected a postgres://... or sqlite:... URL",
+            )),
+        }
+    }
+
+    pub(super) fn jwt_secret(&self, production: bool) -> Result<JwtSecret, ConfigError> {
+        match self.get("JWT_SECRET") {
+            Some(secret) if secret.len() >= MIN_SECRET_BYTES => {
+                Ok(JwtSecret::Configured(SecretString::from(secret.to_owned())))
+            }
+            Some(_) => Err(error("JWT_SECRET", "must be at least 32 bytes long")),
+            None if production => Err(error(
+                "JWT_SECRET",
+                "is required when POSTERN_ENV=production (at least 32 random bytes)",
+            )),
+            None => Ok(JwtSecret::GeneratedInDataDir),
+        }
+    }
+
+    pub(super) fn session_policy(&self) -> Result<SessionPolicy, ConfigError> {
+        let defaults = SessionPolicy::default();
+        Ok(SessionPolicy {
+            access_ttl: self.lifetime("JWT_EXPIRES_IN", defaults.access_ttl)?,
+            refresh_ttl: self.lifetime("JWT_REFRESH_EXPIRES_IN", defaults.refresh_ttl)?,
+            reuse_grace: self.grace()?,
+        })
+    }
+
+    fn lifetime(&self, name: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+        let Some(raw) = self.get(name) else {
+            return Ok(default);
+        };
+        let parsed = parse_duration(raw)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                error(
+                    name,
+                    format!("expected a duration such as 15m or 7d, got {raw:?}"),
+                )
+            })?;
+        Duration::try_from(parsed).map_err(|_| error(name, "is too long"))
+    }
+
+    fn grace(&self) -> Result<Duration, ConfigError> {
+        let seconds: i64 = self.parsed("REFRESH_REUSE_GRACE", 10)?;
+        if !(0..=300).contains(&seconds) {
+            return Err(error(
+                "REFRESH_REUSE_GRACE",
+                "expected whole seconds from 0 to 300",
+            ));
+        }
+        Ok(Duration::seconds(seconds))
+    }
+
+    pub(super) fn trusted_proxies(&self) -> Result<Vec<IpNet>, ConfigError> {
+        let Some(raw) = self.get("TRUSTED_PROXIES") else {
+            return Ok(Vec::new());
+        };
+        raw.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|entry| {
+                entry
+                    .parse::<IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from))
+                    .map_err(|_| {
+                        error(
+                            "TRUSTED_PROXIES",
+                            format!("{entry:?} is not an IP address or CIDR"),
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    pub(super) fn rate_limits(&self) -> Result<RateLimits, ConfigError> {
+        let defaults = RateLimits::default();
+        // Parsed now so that a typo fails at start; their buckets arrive with their endpoints.
+        for name in [
+            "RATE_LIMIT_PASSWORD_FORGOT",
+            "RATE_LIMIT_EMAIL_RESEND",
+            "RATE_LIMIT_GLOBAL",
+        ] {
+            self.quota(name, None)?;
+        }
+        Ok(RateLimits {
+            login: self.quota("RATE_LIMIT_LOGIN", defaults.login)?,
+            refresh: self.quota("RATE_LIMIT_REFRESH", defaults.refresh)?,
+            signup: self.quota("RATE_LIMIT_SIGNUP", defaults.signup)?,
+        })
+    }
+
+    fn quota(
+        &self,
+        name: &'static str,
+        default: Option<Quota>,
+    ) -> Result<Option<Quota>, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some("off") => Ok(None),
+            Some(raw) => parse_quota(raw).map(Some).ok_or_else(|| {
+                error(
+                    name,
+                    format!("expected N/period such as 5/15m, or off; got {raw:?}"),
+                )
+            }),
+        }
+    }
+
+    pub(super) fn argon2(&self) -> Result<Argon2Params, ConfigError> {
+        let defaults = Argon2Params::default();
+        Ok(Argon2Params {
+            memory_kib: self.parsed("ARGON2_MEMORY_KIB", defaults.memory_kib)?,
+            iterations: self.parsed("ARGON2_ITERATIONS", defaults.iterations)?,
+            parallelism: self.parsed("ARGON2_PARALLELISM", defaults.parallelism)?,
+        })
+    }
+
+    pub(super) fn log_format(&self, production: bool) -> Result<LogFormat, ConfigError> {
+        match self.get("LOG_FORMAT") {
+            None if production => Ok(LogFormat::Json),
+            None => Ok(LogFormat::Pretty),
+            Some("json") => Ok(LogFormat::Json),
+            Some("pretty") => Ok(LogFormat::Pretty),
+            Some(other) => Err(error(
+                "LOG_FORMAT",
+                format!("expected json or pretty, got {other:?}"),
+            )),
+        }
+    }
+}
+
+/// `15m`, `7d`, `90s`, `1h 30m`: humantime's syntax, which Backlume's `ms`-style values fit.
+fn parse_duration(raw: &str) -> Option<StdDuration> {
+    humantime::parse_duration(raw.trim()).ok()
+}
+
+/// `N/period`, e.g. `5/15m`; a bare unit means one of it (`100/minute` is not accepted, `100/1m` is).
+fn parse_quota(raw: &str) -> Option<Quota> {
+    let (limit, period) = raw.split_once('/')?;
+    let limit: u32 = limit.trim().parse().ok().filter(|n| *n > 0)?;
+    let period = parse_duration(period).filter(|p| !p.is_zero())?;
+    Some(Quota { limit, period })
+}

@@ -1,0 +1,64 @@
+use std::collections::HashMap;
+
+use super::*;
+
+fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+#[test]
+fn no_configuration_at_all_is_the_embedded_default() {
+    let config = Config::from_vars(HashMap::new()).unwrap();
+    assert_eq!(config.environment, Environment::Development);
+    assert_eq!(config.port, 8080);
+    assert!(config.database_url.is_none());
+    assert!(matches!(config.jwt_secret, JwtSecret::GeneratedInDataDir));
+    assert_eq!(config.sessions, SessionPolicy::default());
+    assert_eq!(config.log_format, LogFormat::Pretty);
+}
+
+#[test]
+fn production_without_a_secret_names_the_variable() {
+    let err = Config::from_vars(vars(&[("POSTERN_ENV", "production")])).unwrap_err();
+    assert_eq!(err.variable, "JWT_SECRET");
+}
+
+#[test]
+fn bad_values_name_their_variable() {
+    for (name, value) in [
+        ("PORT", "eighty"),
+        ("JWT_EXPIRES_IN", "soon"),
+        ("RATE_LIMIT_LOGIN", "5 per minute"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8, not-an-ip"),
+        ("DATABASE_URL", "mysql://x"),
+        ("REFRESH_REUSE_GRACE", "-1"),
+        ("LOG_FORMAT", "xml"),
+        ("RATE_LIMIT_GLOBAL", "0/1m"),
+    ] {
+        let err = Config::from_vars(vars(&[(name, value)])).unwrap_err();
+        assert_eq!(err.variable, name, "{name}={value}");
+    }
+}
+
+#[test]
+fn durations_quotas_and_proxies_are_parsed() {
+    let config = Config::from_vars(vars(&[
+        ("JWT_EXPIRES_IN", "5m"),
+        ("JWT_REFRESH_EXPIRES_IN", "30d"),
+        ("REFRESH_REUSE_GRACE", "0"),
+        ("RATE_LIMIT_LOGIN", "7/1h"),
+        ("RATE_LIMIT_SIGNUP", "off"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7"),
+    ]))
+    .unwrap();
+    assert_eq!(config.sessions.access_ttl, time::Duration::minutes(5));
+    assert_eq!(config.sessions.refresh_ttl, time::Duration::days(30));
+    assert!(config.sessions.reuse_grace.is_zero());
+    let login = config.rate_limits.login.unwrap();
+    assert_eq!((login.limit, login.period.as_secs()), (7, 3600));
+    assert!(config.rate_limits.signup.is_none());
+    assert_eq!(config.trusted_proxies.len(), 2);
+}

@@ -1,0 +1,42 @@
+//! The OpenAPI operations, grouped by tag. Handlers parse bodies into domain types, call one use
+//! case and shape its result; they hold no business rules.
+
+mod auth;
+mod ops;
+mod schemas;
+mod user;
+
+use poem_openapi::{OpenApiService, Tags};
+
+pub use auth::AuthApi;
+pub use ops::OpsApi;
+pub use user::UserApi;
+
+/// The tags that group operations in the document.
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Signup, login, token refresh and logout (§3).
+    Auth,
+    /// The signed-in user's own account (§4).
+    User,
+    /// Liveness and readiness (§8).
+    Operations,
+}
+
+/// Every API of the service.
+pub type Api = (AuthApi, UserApi, OpsApi);
+
+/// The OpenAPI service: the operations and the document describing them. Holds no runtime
+/// state, so `postern openapi` can write the document without a database.
+pub fn service() -> OpenApiService<Api, ()> {
+    OpenApiService::new(
+        (AuthApi, UserApi, OpsApi),
+        "Postern",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Authentication and user accounts: signup, login, rotating refresh tokens, logout \
+             and profiles. Every response is an envelope: `{\"success\": true, \"data\": ...}` \
+             or `{\"success\": false, \"code\", \"message\", \"details\"?}`.",
+    )
+}

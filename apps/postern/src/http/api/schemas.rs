@@ -1,0 +1,211 @@
+//! Request and response bodies, with the conversions between them and domain types. Bodies
+//! carry poem-openapi derives; domain types never do. Validators here document the schema;
+//! every value is still parsed into its domain type, which has the final word.
+
+use poem_openapi::{Enum, Object};
+use postern_core::FieldError;
+use postern_core::domain::{Role, TokenPair, User};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A role (§5): `user` < `manager` < `admin`.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename = "Role", rename_all = "lowercase")]
+pub enum RoleView {
+    /// An ordinary account.
+    User,
+    /// May read users and manage caches.
+    Manager,
+    /// May do everything.
+    Admin,
+}
+
+impl From<Role> for RoleView {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::User => Self::User,
+            Role::Manager => Self::Manager,
+            Role::Admin => Self::Admin,
+        }
+    }
+}
+
+/// A user account (§2). Never carries a hash, token or counter.
+#[derive(Object)]
+#[oai(rename = "User", rename_all = "camelCase")]
+pub struct UserView {
+    /// The account's id.
+    pub id: Uuid,
+    /// The normalised (trimmed, lower-cased) email.
+    pub email: String,
+    /// The display name, or null.
+    pub name: Option<String>,
+    /// The account's role.
+    pub role: RoleView,
+    /// Whether the email has been verified.
+    pub email_verified: bool,
+    /// When the account was created (RFC 3339).
+    pub created_at: OffsetDateTime,
+    /// When the account last changed (RFC 3339).
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<User> for UserView {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id.as_uuid(),
+            email: user.email.as_str().to_owned(),
+            name: user.name.map(|n| n.as_str().to_owned()),
+            role: user.role.into(),
+            email_verified: user.email_verified,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+/// `POST /auth/signup`.
+#[derive(Object, Debug)]
+#[oai(rename = "SignupRequest", rename_all = "camelCase")]
+pub struct SignupBody {
+    /// A valid address of at most 254 characters; trimmed and lower-cased.
+    #[oai(validator(max_length = 254))]
+    pub email: String,
+    /// 8 to 128 characters, not only whitespace.
+    #[oai(validator(min_length = 8, max_length = 128))]
+    pub password: String,
+    /// An optional display name, 1 to 100 characters.
+    #[oai(validator(max_length = 100))]
+    pub name: Option<String>,
+}
+
+/// `POST /auth/login`.
+#[derive(Object, Debug)]
+#[oai(rename = "LoginRequest", rename_all = "camelCase")]
+pub struct LoginBody {
+    /// The account's email.
+    #[oai(validator(max_length = 254))]
+    pub email: String,
+    /// The account's password.
+    #[oai(validator(max_length = 128))]
+    pub password: String,
+}
+
+/// `POST /auth/refresh`.
+#[derive(Object, Debug)]
+#[oai(rename = "RefreshRequest", rename_all = "camelCase")]
+pub struct RefreshBody {
+    /// The refresh token from the last login or refresh.
+    #[oai(validator(max_length = 512))]
+    pub refresh_token: String,
+}
+
+/// `POST /auth/logout`: optionally the refresh token to revoke along with the session.
+#[derive(Object, Debug, Default)]
+#[oai(rename = "LogoutRequest", rename_all = "camelCase")]
+pub struct LogoutBody {
+    /// A refresh token of one of the caller's sessions, revoked too.
+    #[oai(validator(max_length = 512))]
+    pub refresh_token: Option<String>,
+}
+
+/// `PATCH /user/profile`.
+#[derive(Object, Debug)]
+#[oai(rename = "UpdateProfileRequest", rename_all = "camelCase")]
+pub struct UpdateProfileBody {
+    /// The new display name, 1 to 100 characters; null clears it.
+    #[oai(validator(max_length = 100))]
+    pub name: Option<String>,
+}
+
+/// A token pair.
+#[derive(Object)]
+#[oai(rename = "Tokens", rename_all = "camelCase")]
+pub struct TokensView {
+    /// The JWT access token, sent as `Authorization: Bearer <token>`.
+    pub access_token: String,
+    /// The opaque refresh token; single use.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+impl From<TokenPair> for TokensView {
+    fn from(pair: TokenPair) -> Self {
+        Self {
+            access_token: pair.access_token.expose().to_owned(),
+            refresh_token: pair.refresh_token.expose().to_owned(),
+            token_type: "Bearer".to_owned(),
+            expires_in: pair.expires_in.whole_seconds(),
+        }
+    }
+}
+
+/// A successful login.
+#[derive(Object)]
+#[oai(rename = "LoginResult", rename_all = "camelCase")]
+pub struct LoginView {
+    /// The account.
+    pub user: UserView,
+    /// The JWT access token.
+    pub access_token: String,
+    /// The opaque refresh token.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+impl LoginView {
+    /// The login result from the account and its tokens.
+    pub fn new(user: User, tokens: TokenPair) -> Self {
+        let tokens = TokensView::from(tokens);
+        Self {
+            user: user.into(),
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            token_type: tokens.token_type,
+            expires_in: tokens.expires_in,
+        }
+    }
+}
+
+/// A confirmation.
+#[derive(Object)]
+#[oai(rename = "Message")]
+pub struct MessageView {
+    /// What happened.
+    pub message: String,
+}
+
+/// The result of logout-all.
+#[derive(Object)]
+#[oai(rename = "LogoutAllResult", rename_all = "camelCase")]
+pub struct LogoutAllView {
+    /// What happened.
+    pub message: String,
+    /// How many sessions were revoked.
+    pub revoked_sessions: u64,
+}
+
+/// Collects every field error of a request, so that a client learns all of them at once.
+#[derive(Default)]
+pub struct Fields(Vec<FieldError>);
+
+impl Fields {
+    /// Keeps the value, or records its error.
+    pub fn check<T>(&mut self, parsed: Result<T, FieldError>) -> Option<T> {
+        parsed.map_err(|e| self.0.push(e)).ok()
+    }
+
+    /// The values, or a validation error listing every failure.
+    pub fn finish<T>(self, values: Option<T>) -> postern_core::Result<T> {
+        match values {
+            Some(values) if self.0.is_empty() => Ok(values),
+            _ => Err(postern_core::Error::Validation(self.0)),
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Who is calling: the client's address (§1: the socket peer, or the nearest untrusted
+//! `X-Forwarded-For` hop when the peer is a trusted proxy) and its user agent.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use ipnet::IpNet;
+use poem::{FromRequest, Request, RequestBody};
+use postern_core::domain::ClientContext;
+
+use super::state::AppState;
+
+/// The longest user agent stored with a session.
+const MAX_USER_AGENT: usize = 256;
+
+/// The calling client, extracted from the request.
+pub struct Client(pub ClientContext);
+
+impl Client {
+    /// A key for per-client rate limits.
+    pub fn rate_key(&self) -> String {
+        self.0
+            .ip
+            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    }
+}
+
+impl<'a> FromRequest<'a> for Client {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let trusted = req
+            .data::<Arc<AppState>>()
+            .map(|s| s.trusted_proxies.as_slice())
+            .unwrap_or(&[]);
+        let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let user_agent = req
+            .headers()
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(MAX_USER_AGENT).collect());
+        Ok(Self(ClientContext {
+            ip: client_ip(peer, forwarded, trusted),
+            user_agent,
+        }))
+    }
+}
+
+/// Walks `X-Forwarded-For` from the nearest hop back while each hop is a trusted proxy; the
+/// first untrusted address is the client. Without trusted proxies the header is ignored, so a
+/// client cannot choose its own address.
+fn client_ip(peer: Option<IpAddr>, forwarded: Option<&str>, trusted: &[IpNet]) -> Option<IpAddr> {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let mut client = peer?;
+    if !is_trusted(&client) {
+        return Some(client);
+    }
+    for hop in forwarded.unwrap_or_default().rsplit(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    Some(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_without_trusted_proxies() {
+        assert_eq!(
+            client_ip(Some(ip("10.0.0.1")), Some("1.2.3.4"), &[]),
+            Some(ip("10.0.0.1"))
+        );
+    }
+
+    #[test]
+    fn a_trusted_proxy_hands_over_the_nearest_untrusted_hop() {
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        let header = Some("6.6.6.6, 1.2.3.4, 10.0.0.2");
+        assert_eq!(
+            client_ip(Some(ip("10.0.0.1")), header, &trusted),
+            Some(ip("1.2.3.4"))
+        );
+    }
+
+    #[test]
+    fn an_untrusted_peer_cannot_spoof_its_address() {
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(
+            client_ip(Some(ip("8.8.8.8")), Some("1.2.3.4"), &trusted),
+            Some(ip("8.8.8.8"))
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! The one place where failures become HTTP responses: domain errors map to the §1 codes here,
+//! and framework errors (bad JSON, unknown routes, missing bearer, ...) are converted into the
+//! same envelope by [`into_envelope`].
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use poem::http::StatusCode;
+use poem::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use poem::{IntoResponse, Response};
+use poem_openapi::error::ParseRequestPayloadError;
+use postern_core::{Error, FieldError};
+use tracing::error;
+
+use super::envelope::{ErrorBody, FieldDetail};
+
+/// Whether 500s may carry their internal cause (§1: development mode only). Set once at start.
+static EXPOSE_INTERNAL_ERRORS: AtomicBool = AtomicBool::new(false);
+
+/// Lets development builds show the cause of a 500 in its body.
+pub fn expose_internal_errors(expose: bool) {
+    EXPOSE_INTERNAL_ERRORS.store(expose, Ordering::Relaxed);
+}
+
+/// A failure on its way to the client: a status, the envelope and, for 423 and 429, how long to
+/// wait.
+#[derive(Debug, thiserror::Error)]
+#[error("{} {}", status, body.code)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+    retry_after_secs: Option<u64>,
+}
+
+impl ApiError {
+    /// An error with `status`, `code` and `message`.
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                success: false,
+                code: code.to_owned(),
+                message: message.into(),
+                details: None,
+                error: None,
+            },
+            retry_after_secs: None,
+        }
+    }
+
+    /// 400 `validation_error` listing the invalid fields.
+    pub fn validation(fields: Vec<FieldError>) -> Self {
+        let mut err = Self::new(
+            StatusCode::BAD_REQUEST,
+            "validation_error",
+            "The request is invalid.",
+        );
+        err.body.details = Some(
+            fields
+                .into_iter()
+                .map(|f| FieldDetail {
+                    field: f.field,
+                    message: f.message,
+                })
+                .collect(),
+        );
+        err
+    }
+
+    /// 400 `validation_error` for a body or parameter the framework could not parse.
+    pub fn malformed(reason: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "validation_error", reason)
+    }
+
+    /// 401 `unauthorized`.
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "A valid bearer token is required.",
+        )
+    }
+
+    /// 500 `internal_error`; the cause is logged with its whole chain and, in development only,
+    /// shown.
+    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
+        let chain = error_chain(cause);
+        error!(error = %chain, "internal error");
+        let mut err = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side.",
+        );
+        if EXPOSE_INTERNAL_ERRORS.load(Ordering::Relaxed) {
+            err.body.error = Some(chain);
+        }
+        err
+    }
+
+    /// Sets `Retry-After`.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_secs = Some(seconds.max(1));
+        self
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> Self {
+        use StatusCode as S;
+        match err {
+            Error::Validation(fields) => Self::validation(fields),
+            Error::Unauthorized => Self::unauthorized(),
+            Error::InvalidCredentials => Self::new(
+                S::UNAUTHORIZED,
+                "invalid_credentials",
+                "The email or password is wrong.",
+            ),
+            Error::InvalidToken => Self::new(
+                S::UNAUTHORIZED,
+                "invalid_token",
+                "The token is invalid or has expired.",
+            ),
+            Error::TokenExpired => Self::new(
+                S::UNAUTHORIZED,
+                "token_expired",
+                "The access token has expired.",
+            ),
+            Error::RefreshTokenReused => Self::new(
+                S::UNAUTHORIZED,
+                "refresh_token_reused",
+                "The refresh token was already used; its session has been revoked.",
+            ),
+            Error::Forbidden => Self::new(S::FORBIDDEN, "forbidden", "You may not do this."),
+            Error::NotFound => Self::new(S::NOT_FOUND, "not_found", "Not found."),
+            Error::EmailTaken => Self::new(
+                S::CONFLICT,
+                "email_taken",
+                "An account with this email already exists.",
+            ),
+            Error::RateLimited { retry_after } => Self::new(
+                S::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests; try again later.",
+            )
+            .retry_after(retry_after.whole_seconds().max(1).unsigned_abs()),
+            Error::Unavailable(cause) => {
+                tracing::warn!(error = %error_chain(cause.as_ref()), "dependency unavailable");
+                Self::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "The service is temporarily unavailable.",
+                )
+            }
+            Error::Unexpected(cause) => Self::internal(cause.as_ref()),
+        }
+    }
+}
+
+impl poem::error::ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    fn as_response(&self) -> Response {
+        let body = serde_json::to_vec(&poem_openapi::types::ToJSON::to_json(&self.body))
+            .unwrap_or_else(|_| br#"{"success":false,"code":"internal_error","message":"Something went wrong on our side."}"#.to_vec());
+        let mut response = Response::builder()
+            .status(self.status)
+            .header(CONTENT_TYPE, "application/json; charset=utf-8")
+            .body(body);
+        if let Some(seconds) = self.retry_after_secs {
+            response.headers_mut().insert(RETRY_AFTER, seconds.into());
+        }
+        response
+    }
+}
+
+/// Converts any error that reaches the edge of the router into the §1 envelope: ours pass
+/// through, the framework's are classified by status.
+pub fn into_envelope(err: poem::Error) -> Response {
+    if let Some(api) = err.downcast_ref::<ApiError>() {
+        return poem::error::ResponseError::as_response(api);
+    }
+    let status = err.status();
+    let api = match status {
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => bad_request(&err),
+        StatusCode::UNAUTHORIZED => ApiError::unauthorized(),
+        StatusCode::NOT_FOUND => ApiError::new(status, "not_found", "No such route."),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
+            "method_not_allowed",
+            "This route does not accept this method.",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "validation_error",
+            "The body must be application/json.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => payload_too_large(),
+        s if s.is_server_error() => ApiError::internal(&err),
+        s => ApiError::new(s, "bad_request", err.to_string()),
+    };
+    poem::error::ResponseError::as_response(&api)
+}
+
+/// A body or parameter poem-openapi refused. Its schema validators name the field
+/// (`field `password` verification failed. minLength(8)`), which becomes a `details` entry;
+/// anything else (malformed JSON, a missing field, a wrong type) is described in the message.
+fn bad_request(err: &poem::Error) -> ApiError {
+    let reason = err
+        .downcast_ref::<ParseRequestPayloadError>()
+        .map_or_else(|| err.to_string(), |e| e.reason.clone());
+    match field_validation(&reason) {
+        Some(detail) => ApiError::validation(vec![detail]),
+        None => ApiError::malformed(format!("The request is malformed: {reason}")),
+    }
+}
+
+fn field_validation(reason: &str) -> Option<FieldError> {
+    let (_, rest) = reason.split_once("field `")?;
+    let (field, rule) = rest.split_once("` verification failed. ")?;
+    let (name, limit) = rule.trim_end_matches(')').split_once('(')?;
+    let message = match name {
+        "minLength" => format!("must be at least {limit} characters"),
+        "maxLength" => format!("must be at most {limit} characters"),
+        _ => format!("fails {name}({limit})"),
+    };
+    Some(FieldError::new(field, message))
+}
+
+/// 413 `payload_too_large`.
+pub fn payload_too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "The body must not exceed 64 KiB.",
+    )
+}
+
+/// The error and its causes on one line.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The response for any failure, for code outside an OpenAPI operation.
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        poem::error::ResponseError::as_response(&self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validator_failures_name_their_field() {
+        let detail = field_validation(
+            r#"failed to parse "SignupRequest": field `password` verification failed. minLength(8)"#,
+        )
+        .unwrap();
+        assert_eq!(
+            detail,
+            FieldError::new("password", "must be at least 8 characters")
+        );
+        assert!(field_validation("EOF while parsing an object").is_none());
+    }
+}

@@ -1,0 +1,144 @@
+//! Cross-cutting behaviour of every response: a request id and one log line per request, the
+//! §1 security headers, the 64 KiB body limit and the conversion of panics into a 500 envelope.
+
+use std::any::Any;
+use std::time::Instant;
+
+use futures::StreamExt;
+use poem::http::{HeaderValue, Method};
+use poem::{Endpoint, IntoResponse, Request, Response};
+use tracing::{Instrument, error, info, info_span};
+use uuid::Uuid;
+
+use super::error::{ApiError, payload_too_large};
+
+/// The largest request body accepted (§1).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+const REQUEST_ID: &str = "x-request-id";
+
+/// Echoes a well-formed incoming `X-Request-Id` (1 to 128 of `A-Za-z0-9-_.:`) or makes one, and
+/// logs one line per request inside a span that carries it.
+pub async fn request_id_and_log<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| is_valid_request_id(v))
+        .map_or_else(|| Uuid::now_v7().to_string(), str::to_owned);
+    let span =
+        info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let started = Instant::now();
+    async move {
+        let mut response = next.get_response(req).await;
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert(REQUEST_ID, value);
+        }
+        info!(
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1e3,
+            "request"
+        );
+        Ok(response)
+    }
+    .instrument(span)
+    .await
+}
+
+fn is_valid_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// Adds the §1 security headers; `no-store` on account routes, a locked-down CSP on JSON.
+pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let private = ["/api/v1/auth", "/api/v1/user"]
+        .iter()
+        .any(|p| req.uri().path().starts_with(p));
+    let mut response = next.get_response(req).await;
+    let is_json = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let headers = response.headers_mut();
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    if private {
+        headers.insert("cache-control", HeaderValue::from_static("no-store"));
+    }
+    if is_json {
+        headers.insert(
+            "content-security-policy",
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+        );
+    }
+    Ok(response)
+}
+
+/// Refuses bodies over [`MAX_BODY_BYTES`] with 413, whether or not they declare their length:
+/// a declared length is checked at once, a chunked body is read up to the limit and no further.
+pub async fn body_limit<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+    if matches!(
+        *req.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::DELETE
+    ) {
+        return Ok(next.call(req).await?.into_response());
+    }
+    let declared = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        return Ok(payload_too_large().into_response());
+    }
+    let mut stream = req.take_body().into_bytes_stream();
+    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|_| ApiError::malformed("The request body could not be read."))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Ok(payload_too_large().into_response());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    req.set_body(body);
+    // `call`, not `get_response`: errors must travel on to the envelope converter outside.
+    Ok(next.call(req).await?.into_response())
+}
+
+/// The response to a panic in a handler: a 500 envelope that says nothing of the panic.
+pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    error!(panic = %message, "handler panicked");
+    ApiError::internal(&PanicError(message)).into_response()
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("handler panicked: {0}")]
+struct PanicError(String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_bounded_and_plain() {
+        assert!(is_valid_request_id("abc-123_x.y:z"));
+        assert!(!is_valid_request_id(""));
+        assert!(!is_valid_request_id(&"a".repeat(129)));
+        assert!(!is_valid_request_id("a b"));
+        assert!(!is_valid_request_id("a\nb"));
+    }
+}

@@ -1,0 +1,38 @@
+//! The HTTP edge: Poem + poem-openapi. Turns requests into use-case calls and results into the
+//! §1 envelopes; knows nothing of databases or which adapters are in use.
+
+pub mod api;
+mod auth;
+mod client;
+mod envelope;
+mod error;
+mod middleware;
+mod optional_json;
+mod responses;
+pub mod state;
+
+use std::sync::Arc;
+
+use poem::middleware::CatchPanic;
+use poem::{Endpoint, EndpointExt, Route};
+
+pub use error::expose_internal_errors;
+pub use state::{AppState, ReadinessProbe};
+
+/// The whole HTTP application: the API, its document at `/openapi.json`, interactive docs at
+/// `/docs`, and the cross-cutting middleware.
+pub fn app(state: Arc<AppState>) -> impl Endpoint {
+    let api = api::service();
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    Route::new()
+        .nest("/", api)
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .data(state)
+        .around(middleware::body_limit)
+        .catch_all_error(|err| async move { error::into_envelope(err) })
+        .with(CatchPanic::new().with_handler(middleware::panic_response))
+        .around(middleware::security_headers)
+        .around(middleware::request_id_and_log)
+}

@@ -1,0 +1,32 @@
+//! What the handlers share: the use cases, the rate limiter and the readiness probes. Handed to
+//! the API with `.data(...)`, so that the API types themselves hold no runtime state and the
+//! OpenAPI document can be produced without a database.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use ipnet::IpNet;
+use postern_core::ports::RateLimiter;
+use postern_core::usecases::Accounts;
+
+/// A dependency that `/ready` checks.
+#[async_trait]
+pub trait ReadinessProbe: Send + Sync {
+    /// The dependency's name as `/ready` reports it, e.g. `database`.
+    fn name(&self) -> &'static str;
+
+    /// Whether the dependency answers.
+    async fn is_ready(&self) -> bool;
+}
+
+/// Shared state of the HTTP layer.
+pub struct AppState {
+    /// The account use cases.
+    pub accounts: Accounts,
+    /// The §6 rate limiter.
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    /// What `/ready` checks.
+    pub probes: Vec<Arc<dyn ReadinessProbe>>,
+    /// Proxies whose `X-Forwarded-For` is believed (§1).
+    pub trusted_proxies: Vec<IpNet>,
+}

@@ -1,0 +1,11 @@
+//! # postern
+//!
+//! The Postern service: the HTTP server ([`http`]), configuration ([`config`]), the command
+//! line ([`cli`]) and the composition root ([`wiring`]) that picks adapters from configuration.
+
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod server;
+pub mod telemetry;
+pub mod wiring;

@@ -1,0 +1,139 @@
+//! Starting and stopping the server. `main` and the tests share [`start`], which binds (port 0
+//! picks a free port), reports the real address, and runs until told to stop.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use poem::listener::{Acceptor, Listener, TcpListener};
+use postern_core::usecases::DeliverEvents;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::http;
+use crate::wiring;
+
+/// How long in-flight requests may take to finish after a stop is requested.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How long event delivery waits after finding the outbox empty.
+const IDLE_DELIVERY_PAUSE: Duration = Duration::from_millis(200);
+/// How long event delivery waits after the outbox could not be read.
+const FAILED_DELIVERY_PAUSE: Duration = Duration::from_secs(2);
+
+/// A server that is listening.
+pub struct RunningServer {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    delivery: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight requests finish, stops event delivery, and waits.
+    ///
+    /// # Errors
+    /// When the server ended with an I/O error.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        self.server.await.context("server task")??;
+        self.delivery.await.context("event delivery task")?;
+        Ok(())
+    }
+
+    /// Runs until SIGINT or SIGTERM, then stops gracefully.
+    ///
+    /// # Errors
+    /// When the server ended with an I/O error.
+    pub async fn run_until_signalled(self) -> anyhow::Result<()> {
+        shutdown_signal().await;
+        info!("shutting down");
+        self.stop().await
+    }
+}
+
+/// Wires the application from `config`, binds, and starts serving and delivering events.
+///
+/// # Errors
+/// When the database, an adapter or the listen address cannot be set up.
+pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
+    http::expose_internal_errors(config.is_development());
+    let db = wiring::database(config).await?;
+    let components = wiring::assemble(config, db).await?;
+    let acceptor = TcpListener::bind(SocketAddr::new(config.host, config.port))
+        .into_acceptor()
+        .await
+        .with_context(|| format!("listening on {}:{} (HOST, PORT)", config.host, config.port))?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .context("reading the bound address")?;
+    let (stop, stopped) = watch::channel(false);
+    let app = http::app(components.state);
+    let mut server_stop = stopped.clone();
+    let server = tokio::spawn(async move {
+        poem::Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(
+                app,
+                async move {
+                    let _ = server_stop.wait_for(|s| *s).await;
+                },
+                Some(SHUTDOWN_GRACE),
+            )
+            .await
+    });
+    let delivery = tokio::spawn(deliver_events(components.delivery, stopped));
+    info!(%addr, docs = %format!("http://{addr}/docs"), "Postern is listening");
+    Ok(RunningServer {
+        addr,
+        stop,
+        server,
+        delivery,
+    })
+}
+
+/// Delivers outbox events until stopped. Whatever is pending at a stop stays in the outbox and
+/// goes out at the next start: nothing is lost.
+async fn deliver_events(delivery: DeliverEvents, mut stopped: watch::Receiver<bool>) {
+    while !*stopped.borrow() {
+        let pause = match delivery.deliver_batch().await {
+            Ok(report) if report.is_idle() => IDLE_DELIVERY_PAUSE,
+            Ok(_) => continue,
+            Err(error) => {
+                warn!(
+                    error = &error as &dyn std::error::Error,
+                    "event delivery could not read the outbox"
+                );
+                FAILED_DELIVERY_PAUSE
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            _ = stopped.changed() => {}
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
