@@ -1,0 +1,33 @@
+# Postern's everyday commands. `make run` and `make test` are all a new machine needs.
+CARGO ?= cargo
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: run test fmt lint openapi check-openapi services
+
+## run: build and start the server on the embedded default (SQLite under ./data, in-process adapters)
+run:
+	$(CARGO) build -p postern
+	@echo "Postern: API docs at http://$(HOST):$(PORT)/docs (Ctrl-C stops it)"
+	HOST=$(HOST) PORT=$(PORT) ./target/debug/postern serve
+
+## test: every test, against the local PostgreSQL (started if stopped) and SQLite
+test: services
+	$(CARGO) test --workspace --all-targets
+
+## services: start the local PostgreSQL and Redis if they are installed but stopped
+services:
+	@bash tests/ensure-services.sh
+
+## fmt: format the code
+fmt:
+	$(CARGO) fmt --all
+
+## lint: formatting check and clippy with warnings as errors
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## openapi: regenerate the committed OpenAPI document from the code
+openapi:
+	$(CARGO) run -q -p postern -- openapi --output openapi/openapi.json

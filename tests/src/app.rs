@@ -1,0 +1,246 @@
+//! A real Postern server for HTTP tests: its own database (a fresh PostgreSQL schema or SQLite
+//! file), its own data directory, a free port, and a client with one method per endpoint.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use postern::config::Config;
+use postern::server::{self, RunningServer};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::db::{Backend, TestDb, fresh_database};
+
+/// The signing secret every test server uses, so tests can forge tokens with it.
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+/// A password that satisfies §2.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A running server and a client for it.
+pub struct TestApp {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    // Fields drop in order: the server before the database it uses.
+    server: Option<RunningServer>,
+    http: reqwest::Client,
+    /// Its database, for tests that inspect storage; dropped (with its schema) after the server.
+    pub db: TestDb,
+    _data_dir: tempfile::TempDir,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct TestResponse {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body as JSON (`Value::Null` when it is not JSON).
+    pub body: Value,
+    /// The body as text.
+    pub text: String,
+}
+
+impl TestResponse {
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The error code of an error envelope.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+}
+
+/// A signed-in user.
+pub struct Session {
+    /// The user's id.
+    pub user_id: String,
+    /// The user's email.
+    pub email: String,
+    /// The access token.
+    pub access: String,
+    /// The refresh token.
+    pub refresh: String,
+}
+
+/// Starts a server on `backend` with the default test configuration.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+/// Starts a server on `backend` with extra configuration variables.
+pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> TestApp {
+    let db = fresh_database(backend).await;
+    let data_dir = tempfile::tempdir().expect("temporary data directory");
+    let mut vars: HashMap<String, String> = [
+        ("PORT", "0"),
+        ("DATABASE_URL", db.url()),
+        ("JWT_SECRET", TEST_JWT_SECRET),
+        (
+            "POSTERN_DATA_DIR",
+            data_dir.path().to_str().expect("utf-8 temp path"),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    vars.extend(
+        overrides
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let config = Config::from_vars(vars).expect("valid test configuration");
+    let running = server::start(&config).await.expect("server starts");
+    TestApp {
+        addr: running.addr,
+        server: Some(running),
+        http: reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("http client"),
+        db,
+        _data_dir: data_dir,
+    }
+}
+
+impl TestApp {
+    /// `http://<addr><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Sends a request with an optional JSON body and bearer token.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        bearer: Option<&str>,
+    ) -> TestResponse {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        read(request.send().await.expect("request sent")).await
+    }
+
+    /// Sends raw bytes with a content type.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> TestResponse {
+        let request = self
+            .http
+            .request(method, self.url(path))
+            .header("content-type", content_type)
+            .body(body);
+        read(request.send().await.expect("request sent")).await
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str, bearer: Option<&str>) -> TestResponse {
+        self.send(Method::GET, path, None, bearer).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, body: Value, bearer: Option<&str>) -> TestResponse {
+        self.send(Method::POST, path, Some(body), bearer).await
+    }
+
+    /// §3 signup.
+    pub async fn signup(&self, email: &str, password: &str) -> TestResponse {
+        self.post(
+            "/api/v1/auth/signup",
+            json!({"email": email, "password": password}),
+            None,
+        )
+        .await
+    }
+
+    /// §3 login.
+    pub async fn login(&self, email: &str, password: &str) -> TestResponse {
+        self.post(
+            "/api/v1/auth/login",
+            json!({"email": email, "password": password}),
+            None,
+        )
+        .await
+    }
+
+    /// §3 refresh.
+    pub async fn refresh(&self, refresh_token: &str) -> TestResponse {
+        self.post(
+            "/api/v1/auth/refresh",
+            json!({"refreshToken": refresh_token}),
+            None,
+        )
+        .await
+    }
+
+    /// §3 logout, without a body.
+    pub async fn logout(&self, access: &str) -> TestResponse {
+        self.send(Method::POST, "/api/v1/auth/logout", None, Some(access))
+            .await
+    }
+
+    /// §3 me.
+    pub async fn me(&self, access: &str) -> TestResponse {
+        self.get("/api/v1/auth/me", Some(access)).await
+    }
+
+    /// Signs up a fresh user and logs in.
+    pub async fn signed_in_user(&self) -> Session {
+        let email = format!("user-{}@example.com", uuid::Uuid::new_v4().simple());
+        let signup = self.signup(&email, PASSWORD).await;
+        assert_eq!(signup.status, StatusCode::CREATED, "{}", signup.text);
+        self.login_as(&email).await
+    }
+
+    /// Logs in as an existing user with [`PASSWORD`].
+    pub async fn login_as(&self, email: &str) -> Session {
+        let login = self.login(email, PASSWORD).await;
+        assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+        let data = &login.body["data"];
+        Session {
+            user_id: data["user"]["id"].as_str().expect("user id").to_owned(),
+            email: email.to_owned(),
+            access: data["accessToken"]
+                .as_str()
+                .expect("access token")
+                .to_owned(),
+            refresh: data["refreshToken"]
+                .as_str()
+                .expect("refresh token")
+                .to_owned(),
+        }
+    }
+
+    /// Stops the server gracefully.
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("server stops cleanly");
+        }
+    }
+}
+
+async fn read(response: reqwest::Response) -> TestResponse {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body read");
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    TestResponse {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
