@@ -4,47 +4,50 @@
 //!
 //! A failed event waits before its next attempt, twice as long after each failure (1 s, 2 s,
 //! 4 s, … at most 5 min), so that a broken receiver is not hammered and does not hold back the
-//! events behind it. "Now" comes from a [`Clock`], so tests can move time instead of sleeping.
+//! events behind it. After the last allowed attempt (3 by default, §7) the event is
+//! dead-lettered: `dead_lettered_at` is set, it is no longer handed out, and it stays in the
+//! table until it is replayed. A stored row that no longer decodes into an [`Event`] (a renamed
+//! type, a row from a newer version) is a failed attempt of its own: it backs off and
+//! dead-letters like any other, and never fails the batch it was read with. "Now" comes from a
+//! [`Clock`], so tests can move time instead of sleeping.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use postern_core::Result;
 use postern_core::domain::{Event, EventId};
 use postern_core::ports::{Clock, Outbox};
-use postern_core::{Error, Result};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
 };
 use time::{Duration, OffsetDateTime};
+use tracing::warn;
+use uuid::Uuid;
 
 use super::entities::outbox;
 use super::error::db_error;
 use super::timestamps::{in_time_order, stored};
 use super::tx::{begin_write, commit, rollback, write_event};
+use crate::memory::SystemClock;
 
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::minutes(5);
 /// How much of a failure's description is kept.
 const MAX_ERROR_CHARS: usize = 2000;
 
-/// The system clock, for an outbox built without one.
-struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
-    }
-}
-
 /// The transactional outbox in the `outbox` table.
 #[derive(Clone)]
 pub struct SeaOutbox {
     db: DatabaseConnection,
     clock: Arc<dyn Clock>,
+    max_attempts: i32,
 }
 
 impl SeaOutbox {
+    /// Failed attempts after which an event is dead-lettered, unless configured otherwise (§7).
+    pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
     /// An outbox on `db`, which must be migrated, timed by the system clock.
     pub fn new(db: DatabaseConnection) -> Self {
         Self::with_clock(db, Arc::new(SystemClock))
@@ -52,11 +55,36 @@ impl SeaOutbox {
 
     /// An outbox on `db` that decides what is due by `clock`.
     pub fn with_clock(db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
-        Self { db, clock }
+        Self {
+            db,
+            clock,
+            max_attempts: attempts_limit(Self::DEFAULT_MAX_ATTEMPTS),
+        }
+    }
+
+    /// Dead-letters an event at its `max_attempts`-th failed attempt instead of the
+    /// [`Self::DEFAULT_MAX_ATTEMPTS`]-th; 0 counts as 1.
+    #[must_use]
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = attempts_limit(max_attempts);
+        self
     }
 
     fn now(&self) -> OffsetDateTime {
         stored(self.clock.now())
+    }
+
+    /// Records that the row `id` cannot be decoded, so that it backs off and dead-letters
+    /// instead of being read, and failing, again in every batch.
+    async fn set_aside(&self, id: Uuid, event_type: &str, error: &serde_json::Error) -> Result<()> {
+        // Never the payload, which may hold personal data (serde's message quotes at most the
+        // one value that did not fit).
+        warn!(event_id = %id, event_type, error = %error, "stored event cannot be decoded; counted as a failed attempt");
+        self.record_failure(
+            EventId::from_uuid(id),
+            &format!("stored event cannot be decoded: {error}"),
+        )
+        .await
     }
 }
 
@@ -72,6 +100,7 @@ impl Outbox for SeaOutbox {
             .lte(in_time_order(backend, Expr::value(self.now())));
         let rows = outbox::Entity::find()
             .filter(outbox::Column::PublishedAt.is_null())
+            .filter(Expr::col(outbox::Column::DeadLetteredAt).is_null())
             .filter(due)
             .order_by(
                 in_time_order(backend, Expr::col(outbox::Column::OccurredAt)),
@@ -82,9 +111,14 @@ impl Outbox for SeaOutbox {
             .all(&self.db)
             .await
             .map_err(db_error)?;
-        rows.into_iter()
-            .map(|row| serde_json::from_value(row.payload).map_err(Error::unexpected))
-            .collect()
+        let mut events = Vec::with_capacity(rows.len());
+        for row in rows {
+            match serde_json::from_value(row.payload) {
+                Ok(event) => events.push(event),
+                Err(error) => self.set_aside(row.id, &row.event_type, &error).await?,
+            }
+        }
+        Ok(events)
     }
 
     async fn mark_published(&self, ids: &[EventId]) -> Result<()> {
@@ -111,6 +145,8 @@ impl Outbox for SeaOutbox {
             )
             .col_expr(outbox::Column::LastError, Expr::value(truncated(reason)))
             .filter(outbox::Column::Id.eq(id.as_uuid()))
+            // A dead letter stays as it was until it is replayed.
+            .filter(Expr::col(outbox::Column::DeadLetteredAt).is_null())
             .exec_with_returning(&txn)
             .await
             .map_err(db_error)?;
@@ -118,15 +154,25 @@ impl Outbox for SeaOutbox {
             rollback(txn).await?;
             return Ok(());
         };
-        let next_attempt_at = self.now() + backoff(row.attempts);
-        outbox::Entity::update_many()
-            .col_expr(outbox::Column::NextAttemptAt, Expr::value(next_attempt_at))
-            .filter(outbox::Column::Id.eq(id.as_uuid()))
-            .exec(&txn)
-            .await
-            .map_err(db_error)?;
+        let now = self.now();
+        let mut schedule = outbox::Entity::update_many()
+            .col_expr(
+                outbox::Column::NextAttemptAt,
+                Expr::value(now + backoff(row.attempts)),
+            )
+            .filter(outbox::Column::Id.eq(id.as_uuid()));
+        if row.attempts >= self.max_attempts {
+            warn!(event_id = %row.id, event_type = row.event_type, attempts = row.attempts, "event dead-lettered; it stays in the outbox until replayed");
+            schedule = schedule.col_expr(outbox::Column::DeadLetteredAt, Expr::value(now));
+        }
+        schedule.exec(&txn).await.map_err(db_error)?;
         commit(txn).await
     }
+}
+
+/// `max_attempts` as the `attempts` column counts, at least 1.
+fn attempts_limit(max_attempts: u32) -> i32 {
+    Ord::max(i32::try_from(max_attempts).unwrap_or(i32::MAX), 1)
 }
 
 /// The wait after the `attempts`-th failure: 1 s doubled per earlier failure, capped.

@@ -1,21 +1,25 @@
 //! [`SessionRepo`] on SeaORM: sessions, and their refresh tokens one row each.
 //!
 //! Rotation is decided by the database, not by a read: the used token is marked with a
-//! conditional `UPDATE … WHERE used_at IS NULL`, and only the request whose update changed a row
-//! stores a successor. Revocations update only live sessions and report what they changed, and
+//! conditional `UPDATE … WHERE used_at IS NULL` that also requires its session to be live, and
+//! only the request whose update changed a row stores a successor. Storing a token also updates
+//! its session's row on the condition `revoked_at IS NULL` in the same transaction, so a
+//! refresh racing a logout either commits before the revocation or stores nothing (on
+//! PostgreSQL the row lock makes it wait for the revocation and then re-check; on SQLite writes
+//! are serialised). Revocations update only live sessions and report what they changed, and
 //! each change that carries an event commits together with it.
 
 use async_trait::async_trait;
-use postern_core::Result;
 use postern_core::domain::{
     Event, NewRefreshToken, NewSession, RefreshTokenId, RefreshTokenRecord, Rotation, SessionId,
     TokenDigest, UserId,
 };
 use postern_core::ports::SessionRepo;
+use postern_core::{Error, Result};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QuerySelect,
+    EntityTrait, QueryFilter, QuerySelect, QueryTrait,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -89,26 +93,31 @@ impl SessionRepo for SeaSessionRepo {
             .filter(refresh_tokens::Column::Id.eq(rotation.used.as_uuid()))
             .filter(refresh_tokens::Column::SessionId.eq(rotation.session_id.as_uuid()))
             .filter(refresh_tokens::Column::UsedAt.is_null())
+            .filter(
+                refresh_tokens::Column::SessionId.in_subquery(live_session(rotation.session_id)),
+            )
             .exec(&txn)
             .await
             .map_err(db_error)?;
-        if marked.rows_affected == 0 {
+        if marked.rows_affected == 0
+            || !touch_live_session(&txn, rotation.session_id, used_at).await?
+        {
             rollback(txn).await?;
             return Ok(false);
         }
         insert_token(&txn, rotation.session_id, &rotation.successor).await?;
-        sessions::Entity::update_many()
-            .col_expr(sessions::Column::LastUsedAt, Expr::value(used_at))
-            .filter(sessions::Column::Id.eq(rotation.session_id.as_uuid()))
-            .exec(&txn)
-            .await
-            .map_err(db_error)?;
         commit(txn).await?;
         Ok(true)
     }
 
     async fn add_refresh_token(&self, session: SessionId, token: &NewRefreshToken) -> Result<()> {
-        insert_token(&self.db, session, token).await
+        let txn = begin_write(&self.db).await?;
+        if !touch_live_session(&txn, session, stored(token.issued_at)).await? {
+            rollback(txn).await?;
+            return Err(Error::InvalidToken);
+        }
+        insert_token(&txn, session, token).await?;
+        commit(txn).await
     }
 
     async fn revoke(
@@ -167,6 +176,33 @@ impl SessionRepo for SeaSessionRepo {
             .map_err(db_error)?;
         Ok(ids.into_iter().map(SessionId::from_uuid).collect())
     }
+}
+
+/// The id of `session` if it is not revoked: the condition a token must meet to be used.
+fn live_session(session: SessionId) -> sea_orm::sea_query::SelectStatement {
+    sessions::Entity::find()
+        .select_only()
+        .column(sessions::Column::Id)
+        .filter(sessions::Column::Id.eq(session.as_uuid()))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .into_query()
+}
+
+/// Sets `session`'s `last_used_at` to `at` if it is still live, and says whether it was. The
+/// update locks the row, so a concurrent revocation either came first or waits for `conn`.
+async fn touch_live_session(
+    conn: &impl ConnectionTrait,
+    session: SessionId,
+    at: OffsetDateTime,
+) -> Result<bool> {
+    let touched = sessions::Entity::update_many()
+        .col_expr(sessions::Column::LastUsedAt, Expr::value(at))
+        .filter(sessions::Column::Id.eq(session.as_uuid()))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(touched.rows_affected > 0)
 }
 
 /// An update of `user`'s sessions that are not revoked yet.

@@ -48,6 +48,7 @@ pub(super) async fn write_event(conn: &impl ConnectionTrait, event: &Event) -> R
         attempts: Set(0),
         next_attempt_at: Set(occurred_at),
         last_error: Set(None),
+        dead_lettered_at: Set(None),
     };
     outbox::Entity::insert(row)
         .on_conflict_do_nothing()

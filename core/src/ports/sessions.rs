@@ -1,3 +1,6 @@
+//! The session store port: sessions and their refresh tokens, with the rotation and
+//! revocation rules of §3 settled atomically by the adapter.
+
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
@@ -16,18 +19,32 @@ pub trait SessionRepo: Send + Sync {
     /// Starts a session with its first refresh token, and writes its `user.logged_in` event.
     async fn start(&self, session: &NewSession, event: &Event) -> Result<()>;
 
-    /// Finds a refresh token by the digest of the token a client presented.
-    async fn find_refresh_token(&self, digest: &TokenDigest) -> Result<Option<RefreshTokenRecord>>;
-
-    /// Marks `rotation.used` as used and stores its successor, atomically.
+    /// Finds a refresh token by the digest of the token a client presented, whether used,
+    /// expired or in a revoked session: the record says which, and the caller decides.
     ///
     /// # Errors
+    /// An unknown digest is `Ok(None)`, not an error.
+    async fn find_refresh_token(&self, digest: &TokenDigest) -> Result<Option<RefreshTokenRecord>>;
+
+    /// Marks `rotation.used` as used and stores its successor, atomically, and returns whether
+    /// it did.
+    ///
     /// MUST return `Ok(false)`, and store nothing, when the token was already marked used (a
-    /// concurrent refresh won the race); the caller then applies the reuse rules.
+    /// concurrent refresh won the race) or its session is revoked (a logout won the race); the
+    /// caller then applies the reuse rules, which cannot issue a token in a revoked session
+    /// (see [`Self::add_refresh_token`]).
+    ///
+    /// # Errors
+    /// Only when the store fails; the outcomes above are not errors.
     async fn rotate(&self, rotation: &Rotation) -> Result<bool>;
 
     /// Adds a refresh token to a live session without consuming another: the grace-window
     /// answer to a token presented twice at once (§3).
+    ///
+    /// # Errors
+    /// MUST return [`crate::Error::InvalidToken`], and store nothing, when the session is
+    /// revoked (a logout that raced the refresh) or does not exist: the client must not get a
+    /// token in an ended session.
     async fn add_refresh_token(&self, session: SessionId, token: &NewRefreshToken) -> Result<()>;
 
     /// Revokes one of `user`'s sessions and, only if that changed anything, writes the event.

@@ -1,17 +1,19 @@
 //! `SeaSessionRepo`: sessions and refresh tokens round-trip, rotation has exactly one winner,
-//! revocation touches only live sessions of their owner, and failed changes leave no event.
+//! no token is added to a revoked session, revocation touches only live sessions of their
+//! owner, and failed changes leave no event.
 
 use std::collections::HashSet;
 
 use postern_adapters::db::{SeaSessionRepo, SeaUserRepo};
+use postern_core::Error;
 use postern_core::domain::{NewSession, SessionId, UserId};
 use postern_core::ports::{SessionRepo, UserRepo};
 use postern_tests::db::{Backend, TestDb, fresh_database};
 use time::Duration;
 
 use super::fixtures::{
-    T0, logged_in, logged_out, new_session, new_user, rotation_of, signed_up, stored_events,
-    unique_digest,
+    T0, logged_in, logged_out, new_session, new_token, new_user, rotation_of, signed_up,
+    stored_events, unique_digest,
 };
 
 on_both_backends!(
@@ -24,6 +26,8 @@ on_both_backends!(
     revoke_all_returns_only_the_live_sessions,
     revoked_since_compares_in_time_order,
     a_failed_start_stores_neither_its_session_nor_its_event,
+    rotate_in_a_revoked_session_returns_false_and_stores_no_successor,
+    add_refresh_token_adds_to_a_live_session_only,
 );
 
 /// A migrated database with one account, and a session repository on it.
@@ -260,4 +264,53 @@ async fn a_failed_start_stores_neither_its_session_nor_its_event(backend: Backen
         .await
         .unwrap();
     assert!(!revoked, "the failed session was stored");
+}
+
+async fn rotate_in_a_revoked_session_returns_false_and_stores_no_successor(backend: Backend) {
+    let (_db, repo, user) = setup(backend).await;
+    let session = started(&repo, user).await;
+    let at = T0 + Duration::minutes(1);
+    repo.revoke(user, session.id, at, &logged_out(user, &[session.id], at))
+        .await
+        .unwrap();
+    let rotation = rotation_of(&session, at + Duration::seconds(1));
+
+    let rotated = repo.rotate(&rotation).await.unwrap();
+
+    assert!(!rotated);
+    assert_eq!(
+        repo.find_refresh_token(&rotation.successor.digest)
+            .await
+            .unwrap(),
+        None
+    );
+    let presented = repo
+        .find_refresh_token(&session.refresh_token.digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(presented.used_at, None);
+}
+
+async fn add_refresh_token_adds_to_a_live_session_only(backend: Backend) {
+    let (_db, repo, user) = setup(backend).await;
+    let session = started(&repo, user).await;
+    let extra = new_token(T0 + Duration::minutes(1));
+    repo.add_refresh_token(session.id, &extra).await.unwrap();
+    let found = repo
+        .find_refresh_token(&extra.digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.session_id, session.id);
+    let at = T0 + Duration::minutes(2);
+    repo.revoke(user, session.id, at, &logged_out(user, &[session.id], at))
+        .await
+        .unwrap();
+    let late = new_token(at + Duration::seconds(1));
+
+    let added = repo.add_refresh_token(session.id, &late).await;
+
+    assert!(matches!(added, Err(Error::InvalidToken)), "{added:?}");
+    assert_eq!(repo.find_refresh_token(&late.digest).await.unwrap(), None);
 }
