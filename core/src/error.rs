@@ -59,6 +59,13 @@ pub enum Error {
     /// Another account already uses this email (409 `email_taken`).
     #[error("email already registered")]
     EmailTaken,
+    /// Too many consecutive failed logins; the account is locked for a while (423
+    /// `account_locked`, with `Retry-After`).
+    #[error("account locked")]
+    AccountLocked {
+        /// How long until the lock lifts.
+        retry_after: Duration,
+    },
     /// Too many requests for this key (429 `rate_limited`, with `Retry-After`).
     #[error("rate limited")]
     RateLimited {
@@ -92,3 +99,16 @@ impl Error {
 
 /// The result of every fallible operation in the domain.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its causes on one line (`outer: inner: root`), for logs and stored failure
+/// reasons: `Display` alone shows only the outermost message.
+pub fn error_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -29,4 +29,4 @@ mod error;
 pub mod ports;
 pub mod usecases;
 
-pub use error::{BoxError, Error, FieldError, Result};
+pub use error::{BoxError, Error, FieldError, Result, error_chain};

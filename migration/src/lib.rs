@@ -19,6 +19,8 @@ mod m20261122_000002_create_sessions;
 mod m20261122_000003_create_refresh_tokens;
 mod m20261122_000004_create_outbox;
 mod m20261122_000005_create_audit_log;
+mod m20261122_000006_outbox_dead_letters;
+mod m20261122_000007_user_lockout;
 
 /// Postern's migrations, oldest first. Run with `Migrator::up(&db, None)`.
 pub struct Migrator;
@@ -31,6 +33,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_create_refresh_tokens::Migration),
             Box::new(m20261122_000004_create_outbox::Migration),
             Box::new(m20261122_000005_create_audit_log::Migration),
+            Box::new(m20261122_000006_outbox_dead_letters::Migration),
+            Box::new(m20261122_000007_user_lockout::Migration),
         ]
     }
 }

@@ -18,6 +18,10 @@ pub(super) mod users {
         pub password_hash: String,
         pub created_at: TimeDateTimeWithTimeZone,
         pub updated_at: TimeDateTimeWithTimeZone,
+        /// Login attempts since the last success or lock (§3 lockout).
+        pub failed_logins: i32,
+        /// When the current lock lifts; NULL when unlocked.
+        pub locked_until: Option<TimeDateTimeWithTimeZone>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -100,6 +104,7 @@ pub(super) mod outbox {
         pub next_attempt_at: TimeDateTimeWithTimeZone,
         #[sea_orm(column_type = "Text", nullable)]
         pub last_error: Option<String>,
+        pub dead_lettered_at: Option<TimeDateTimeWithTimeZone>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,14 +1,20 @@
 //! [`UserRepo`] on SeaORM. Emails arrive normalised, so the unique index `users_email_key`
 //! decides between concurrent signups with one address; its violation becomes
 //! [`postern_core::Error::EmailTaken`]. Each change and its event commit together.
+//!
+//! Lockout (§3) is decided by the database: a login attempt is reserved with one conditional
+//! `UPDATE … RETURNING`, which concurrent attempts on one account run one after the other
+//! (PostgreSQL re-checks the condition on the row a concurrent update left; SQLite has one
+//! writer), so no more attempts than the policy allows are ever let through.
 
 use async_trait::async_trait;
 use postern_core::domain::{
-    DisplayName, Email, Event, NewUser, PasswordHash, Role, User, UserCredentials, UserId,
+    DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash, Role, User,
+    UserCredentials, UserId,
 };
 use postern_core::ports::UserRepo;
 use postern_core::{Error, Result};
-use sea_orm::sea_query::{Expr, IntoCondition};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
@@ -16,7 +22,7 @@ use time::OffsetDateTime;
 
 use super::entities::users;
 use super::error::{db_error, invalid_row};
-use super::timestamps::stored;
+use super::timestamps::{in_time_order, stored};
 use super::tx::{begin_write, commit, rollback, write_event};
 
 /// Stores user accounts in the `users` table.
@@ -53,6 +59,8 @@ impl UserRepo for SeaUserRepo {
             password_hash: Set(user.password_hash.as_str().to_owned()),
             created_at: Set(created_at),
             updated_at: Set(created_at),
+            failed_logins: Set(0),
+            locked_until: Set(None),
         };
         let txn = begin_write(&self.db).await?;
         let created = row.insert(&txn).await.map_err(db_error)?;
@@ -92,6 +100,78 @@ impl UserRepo for SeaUserRepo {
         Ok(())
     }
 
+    async fn begin_login_attempt(
+        &self,
+        id: UserId,
+        at: OffsetDateTime,
+        policy: LockoutPolicy,
+    ) -> Result<LoginAttempt> {
+        let at = stored(at);
+        let lock_end = stored(at + policy.lock_for);
+        let reserved = reserve_attempt(self.db.get_database_backend(), at, lock_end, policy)
+            .filter(users::Column::Id.eq(id.as_uuid()))
+            .exec_with_returning(&self.db)
+            .await
+            .map_err(db_error)?;
+        if let Some(row) = reserved.into_iter().next() {
+            let attempt = u32::try_from(row.failed_logins)
+                .map_err(|e| invalid_row("users.failed_logins", e.to_string()))?;
+            return Ok(LoginAttempt::Allowed { attempt });
+        }
+        let row = self
+            .find_row(users::Column::Id.eq(id.as_uuid()))
+            .await?
+            .ok_or(Error::NotFound)?;
+        // The lock may have been lifted by a success since the update was refused; the attempt
+        // was refused all the same, and a full lock from now is the conservative answer.
+        let until = row
+            .locked_until
+            .filter(|until| *until > at)
+            .unwrap_or(lock_end);
+        Ok(LoginAttempt::Locked { until })
+    }
+
+    async fn record_login_failure(
+        &self,
+        id: UserId,
+        attempt: u32,
+        at: OffsetDateTime,
+        policy: LockoutPolicy,
+        event: &Event,
+    ) -> Result<()> {
+        let txn = begin_write(&self.db).await?;
+        if attempt >= policy.max_failures {
+            // Only while the count still stands at the maximum: a success or a lifted lock
+            // since this attempt was reserved has started a new count that it must not end.
+            users::Entity::update_many()
+                .col_expr(
+                    users::Column::LockedUntil,
+                    Expr::value(stored(at + policy.lock_for)),
+                )
+                .filter(users::Column::Id.eq(id.as_uuid()))
+                .filter(users::Column::FailedLogins.gte(stored_count(policy.max_failures)))
+                .exec(&txn)
+                .await
+                .map_err(db_error)?;
+        }
+        write_event(&txn, event).await?;
+        commit(txn).await
+    }
+
+    async fn record_login_success(&self, id: UserId) -> Result<()> {
+        users::Entity::update_many()
+            .col_expr(users::Column::FailedLogins, Expr::value(0))
+            .col_expr(
+                users::Column::LockedUntil,
+                Expr::value(None::<OffsetDateTime>),
+            )
+            .filter(users::Column::Id.eq(id.as_uuid()))
+            .exec(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
     async fn update_name(
         &self,
         id: UserId,
@@ -118,6 +198,41 @@ impl UserRepo for SeaUserRepo {
         commit(txn).await?;
         to_user(row)
     }
+}
+
+/// The update that reserves a login attempt at `at`, for the rows it is still allowed on: a
+/// lifted lock (`locked_until <= at`) is cleared and the count restarts at 1; an unlocked
+/// count below the maximum goes up by one. The attempt that reaches the maximum sets a
+/// provisional lock until `lock_end`, so that attempts in flight hold the account locked with an
+/// end, even if the one that reached the maximum never reports back.
+fn reserve_attempt(
+    backend: sea_orm::DbBackend,
+    at: OffsetDateTime,
+    lock_end: OffsetDateTime,
+    policy: LockoutPolicy,
+) -> sea_orm::UpdateMany<users::Entity> {
+    let max = stored_count(policy.max_failures);
+    let locked_until = || Expr::col(users::Column::LockedUntil);
+    let failed_logins = || Expr::col(users::Column::FailedLogins);
+    let lifted = locked_until()
+        .is_not_null()
+        .and(in_time_order(backend, locked_until()).lte(in_time_order(backend, Expr::value(at))));
+    let open = locked_until().is_null().and(failed_logins().lt(max));
+    let count: Expr = Expr::case(locked_until().is_null(), failed_logins().add(1))
+        .finally(1)
+        .into();
+    let lock: Expr = Expr::case(count.clone().gte(max), Expr::value(lock_end))
+        .finally(Expr::value(None::<OffsetDateTime>))
+        .into();
+    users::Entity::update_many()
+        .col_expr(users::Column::FailedLogins, count)
+        .col_expr(users::Column::LockedUntil, lock)
+        .filter(lifted.or(open))
+}
+
+/// A count as the `failed_logins` column holds it.
+fn stored_count(count: u32) -> i32 {
+    i32::try_from(count).unwrap_or(i32::MAX)
 }
 
 /// The domain's account from a row, re-validating what the domain's types guarantee.

@@ -1,8 +1,11 @@
+//! Storage of user accounts.
+
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    DisplayName, Email, Event, NewUser, PasswordHash, User, UserCredentials, UserId,
+    DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash, User,
+    UserCredentials, UserId,
 };
 use crate::error::Result;
 
@@ -28,6 +31,41 @@ pub trait UserRepo: Send + Sync {
     /// Replaces the stored hash after a transparent re-hash (§2). Not an event: nothing the
     /// user or an auditor would call a change.
     async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<()>;
+
+    /// Reserves a login attempt for `id` at `at`, before its password is checked, in one
+    /// atomic step (§3 lockout), so that parallel attempts cannot get more than
+    /// `policy.max_failures` past it:
+    /// - a lock that has lifted (`locked_until <= at`) is cleared and the count restarts at 1;
+    /// - an account without a lock whose count is below the maximum counts one more attempt;
+    ///   the attempt that reaches the maximum also sets a provisional lock until
+    ///   `at + policy.lock_for`, which [`Self::record_login_success`] clears if its password
+    ///   was right, so an attempt that never reports back cannot lock the account for good;
+    /// - otherwise nothing changes and the answer is [`LoginAttempt::Locked`] with the stored
+    ///   lock's end, or `at + policy.lock_for` when there is none to report.
+    ///
+    /// # Errors
+    /// MUST return [`crate::Error::NotFound`] when the account does not exist.
+    async fn begin_login_attempt(
+        &self,
+        id: UserId,
+        at: OffsetDateTime,
+        policy: LockoutPolicy,
+    ) -> Result<LoginAttempt>;
+
+    /// Records that the reserved `attempt` had a wrong password: writes its
+    /// `user.login_failed` event and, when `attempt` reached `policy.max_failures` and the count
+    /// still stands there, locks the account until `at + policy.lock_for`, in one transaction.
+    async fn record_login_failure(
+        &self,
+        id: UserId,
+        attempt: u32,
+        at: OffsetDateTime,
+        policy: LockoutPolicy,
+        event: &Event,
+    ) -> Result<()>;
+
+    /// Records a successful login: the failure count restarts at 0 and any lock is lifted.
+    async fn record_login_success(&self, id: UserId) -> Result<()>;
 
     /// Sets the display name, stamps `updated_at` and writes the event.
     ///

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tracing::warn;
 
 use crate::domain::EventId;
-use crate::error::Result;
+use crate::error::{Result, error_chain};
 use crate::ports::{EventPublisher, Outbox};
 
 /// What one batch did.
@@ -75,18 +75,6 @@ impl DeliverEvents {
             failed,
         })
     }
-}
-
-/// The error and its causes on one line, for the outbox's `last_error` column.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -1,4 +1,8 @@
 //! Login: check credentials in constant-ish time, start a session, issue a token pair.
+//!
+//! Lockout (§3): before a known account's password is checked, the storage reserves one
+//! attempt against the [`LockoutPolicy`], atomically, so parallel guesses cannot get past the
+//! limit; a wrong password is then recorded against that attempt, a right one resets the count.
 
 use std::sync::Arc;
 
@@ -7,8 +11,8 @@ use tracing::{instrument, warn};
 use super::Ports;
 use super::tokens::TokenMinter;
 use crate::domain::{
-    ClientContext, Email, Event, EventData, LoginFailure, NewSession, Password, SessionId,
-    SessionPolicy, TokenPair, User, UserCredentials,
+    ClientContext, Email, Event, EventData, LockoutPolicy, LoginAttempt, LoginFailure, NewSession,
+    Password, SessionId, SessionPolicy, TokenPair, User, UserCredentials, UserId,
 };
 use crate::error::{Error, Result};
 use crate::ports::{Clock, Outbox, PasswordCheck, PasswordHasher, SessionRepo, UserRepo};
@@ -41,11 +45,13 @@ pub struct Login {
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
     minter: TokenMinter,
+    lockout: LockoutPolicy,
 }
 
 impl Login {
-    /// Builds the use case from its ports.
-    pub fn new(ports: &Ports, policy: SessionPolicy) -> Self {
+    /// Builds the use case from its ports, issuing tokens under `policy` and locking accounts
+    /// under `lockout`.
+    pub fn new(ports: &Ports, policy: SessionPolicy, lockout: LockoutPolicy) -> Self {
         Self {
             users: ports.users.clone(),
             sessions: ports.sessions.clone(),
@@ -53,6 +59,7 @@ impl Login {
             hasher: ports.hasher.clone(),
             clock: ports.clock.clone(),
             minter: TokenMinter::new(ports.tokens.clone(), ports.secrets.clone(), policy),
+            lockout,
         }
     }
 
@@ -61,27 +68,67 @@ impl Login {
     /// # Errors
     /// [`Error::InvalidCredentials`] for an unknown email and for a wrong password alike; both
     /// spend one hash verification, so timing does not tell them apart.
+    /// [`Error::AccountLocked`] for a locked account, whatever the password.
     #[instrument(skip_all, name = "login")]
     pub async fn execute(&self, request: LoginRequest) -> Result<LoginOutcome> {
-        let Some(credentials) = self.users.find_credentials(&request.email).await? else {
-            self.hasher.verify_dummy(&request.password).await?;
-            return self.fail(&request, None, LoginFailure::UnknownEmail).await;
-        };
+        match self.users.find_credentials(&request.email).await? {
+            None => self.fail_unknown_email(&request).await,
+            Some(credentials) => self.check_password(credentials, request).await,
+        }
+    }
+
+    /// Spends a dummy verification, so an unknown email takes as long as a wrong password.
+    async fn fail_unknown_email(&self, request: &LoginRequest) -> Result<LoginOutcome> {
+        self.hasher.verify_dummy(&request.password).await?;
+        let event = self.failed_event(request, None, LoginFailure::UnknownEmail);
+        self.outbox.append(&event).await?;
+        Err(Error::InvalidCredentials)
+    }
+
+    async fn check_password(
+        &self,
+        credentials: UserCredentials,
+        request: LoginRequest,
+    ) -> Result<LoginOutcome> {
+        let user_id = credentials.user.id;
+        // The attempt stays counted if verifying fails with an error: the count is of attempts
+        // since the last success, and only a success (or a lock lifting) resets it.
+        let attempt = self.reserve_attempt(user_id).await?;
         match self
             .hasher
             .verify(&request.password, &credentials.password_hash)
             .await?
         {
-            PasswordCheck::Mismatch => {
-                self.fail(&request, Some(&credentials), LoginFailure::WrongPassword)
-                    .await
-            }
+            PasswordCheck::Mismatch => self.fail(&request, user_id, attempt).await,
             PasswordCheck::Match { needs_rehash } => {
+                self.users.record_login_success(user_id).await?;
                 if needs_rehash {
                     self.rehash(&credentials, &request.password).await;
                 }
                 self.start_session(credentials.user, request.client).await
             }
+        }
+    }
+
+    /// Reserves this login's attempt, or refuses a locked account.
+    ///
+    /// A locked account is refused without verifying any hash, dummy or real. Equal timing would
+    /// hide nothing here, since the 423 itself says the account is locked (and so exists), and
+    /// skipping the hash means guesses against a locked account cost no Argon2 work.
+    async fn reserve_attempt(&self, user_id: UserId) -> Result<u32> {
+        let now = self.clock.now();
+        match self
+            .users
+            .begin_login_attempt(user_id, now, self.lockout)
+            .await?
+        {
+            LoginAttempt::Allowed { attempt } => Ok(attempt),
+            // A lock runs from the failure that set it, which can come after `now` when this
+            // attempt raced it (or on an instance whose clock is ahead); the wait announced is
+            // never longer than the policy's.
+            LoginAttempt::Locked { until } => Err(Error::AccountLocked {
+                retry_after: (until - now).min(self.lockout.lock_for),
+            }),
         }
     }
 
@@ -124,23 +171,36 @@ impl Login {
         }
     }
 
+    /// Records a wrong password against the reserved `attempt`; the storage locks the account
+    /// when that attempt was the last one allowed.
     async fn fail(
         &self,
         request: &LoginRequest,
-        credentials: Option<&UserCredentials>,
-        reason: LoginFailure,
+        user_id: UserId,
+        attempt: u32,
     ) -> Result<LoginOutcome> {
-        let event = Event::new(
+        let event = self.failed_event(request, Some(user_id), LoginFailure::WrongPassword);
+        self.users
+            .record_login_failure(user_id, attempt, event.occurred_at, self.lockout, &event)
+            .await?;
+        Err(Error::InvalidCredentials)
+    }
+
+    fn failed_event(
+        &self,
+        request: &LoginRequest,
+        user_id: Option<UserId>,
+        reason: LoginFailure,
+    ) -> Event {
+        Event::new(
             EventData::LoginFailed {
                 email: request.email.as_str().to_owned(),
                 reason,
                 ip: request.client.ip.map(|ip| ip.to_string()),
             },
-            credentials.map(|c| c.user.id),
+            user_id,
             self.clock.now(),
-        );
-        self.outbox.append(&event).await?;
-        Err(Error::InvalidCredentials)
+        )
     }
 }
 
@@ -148,7 +208,7 @@ impl Login {
 mod tests {
     use super::*;
     use crate::domain::PasswordHash;
-    use crate::usecases::testkit::{Mocks, password, policy, user};
+    use crate::usecases::testkit::{Mocks, NOW, password, policy, user};
 
     fn request() -> LoginRequest {
         LoginRequest {
@@ -166,6 +226,37 @@ mod tests {
             user: user(),
             password_hash: PasswordHash::new("$argon2id$stored".into()),
         }
+    }
+
+    fn login(mocks: Mocks) -> Login {
+        Login::new(&mocks.ports(), policy(), LockoutPolicy::default())
+    }
+
+    /// The account is found and its login is the `attempt`-th since the last success.
+    fn known_account_on_attempt(mocks: &mut Mocks, attempt: u32) {
+        mocks
+            .users
+            .expect_find_credentials()
+            .returning(|_| Ok(Some(credentials())));
+        mocks
+            .users
+            .expect_begin_login_attempt()
+            .withf(|_, at, policy| *at == NOW && *policy == LockoutPolicy::default())
+            .times(1)
+            .returning(move |_, _, _| Ok(LoginAttempt::Allowed { attempt }));
+    }
+
+    /// The right password, and the success that resets the count.
+    fn right_password(mocks: &mut Mocks, needs_rehash: bool) {
+        mocks
+            .hasher
+            .expect_verify()
+            .returning(move |_, _| Ok(PasswordCheck::Match { needs_rehash }));
+        mocks
+            .users
+            .expect_record_login_success()
+            .times(1)
+            .returning(|_| Ok(()));
     }
 
     #[tokio::test]
@@ -195,42 +286,118 @@ mod tests {
             .times(1)
             .returning(|_| Ok(()));
 
-        let result = Login::new(&mocks.ports(), policy())
-            .execute(request())
-            .await;
+        let result = login(mocks).execute(request()).await;
 
         assert!(matches!(result, Err(Error::InvalidCredentials)));
     }
 
     #[tokio::test]
-    async fn login_with_a_wrong_password_fails_like_an_unknown_email_and_records_it() {
+    async fn login_with_a_wrong_password_fails_like_an_unknown_email_and_records_its_attempt() {
+        let mut mocks = Mocks::new();
+        known_account_on_attempt(&mut mocks, 3);
+        mocks
+            .hasher
+            .expect_verify()
+            .returning(|_, _| Ok(PasswordCheck::Mismatch));
+        mocks
+            .users
+            .expect_record_login_failure()
+            .withf(|id, attempt, at, policy, e| {
+                *attempt == 3
+                    && *at == NOW
+                    && *policy == LockoutPolicy::default()
+                    && matches!(
+                        e.data,
+                        EventData::LoginFailed {
+                            reason: LoginFailure::WrongPassword,
+                            ..
+                        }
+                    )
+                    && e.user_id == Some(id.as_uuid())
+            })
+            .times(1)
+            .returning(|_, _, _, _, _| Ok(()));
+
+        let result = login(mocks).execute(request()).await;
+
+        assert!(matches!(result, Err(Error::InvalidCredentials)));
+    }
+
+    #[tokio::test]
+    async fn login_to_a_locked_account_is_refused_without_verifying_the_password() {
         let mut mocks = Mocks::new();
         mocks
             .users
             .expect_find_credentials()
             .returning(|_| Ok(Some(credentials())));
         mocks
-            .hasher
-            .expect_verify()
-            .returning(|_, _| Ok(PasswordCheck::Mismatch));
-        mocks
-            .outbox
-            .expect_append()
-            .withf(|e| {
-                matches!(
-                    e.data,
-                    EventData::LoginFailed {
-                        reason: LoginFailure::WrongPassword,
-                        ..
-                    }
-                ) && e.user_id.is_some()
-            })
+            .users
+            .expect_begin_login_attempt()
             .times(1)
-            .returning(|_| Ok(()));
+            .returning(|_, at, _| {
+                Ok(LoginAttempt::Locked {
+                    until: at + time::Duration::minutes(7),
+                })
+            });
 
-        let result = Login::new(&mocks.ports(), policy())
-            .execute(request())
-            .await;
+        let result = login(mocks).execute(request()).await;
+
+        assert!(
+            matches!(result, Err(Error::AccountLocked { retry_after }) if retry_after == time::Duration::minutes(7)),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn login_to_a_locked_account_never_announces_a_wait_longer_than_the_lock() {
+        let mut mocks = Mocks::new();
+        mocks
+            .users
+            .expect_find_credentials()
+            .returning(|_| Ok(Some(credentials())));
+        mocks
+            .users
+            .expect_begin_login_attempt()
+            .returning(|_, at, policy| {
+                Ok(LoginAttempt::Locked {
+                    until: at + policy.lock_for + time::Duration::milliseconds(300),
+                })
+            });
+
+        let result = login(mocks).execute(request()).await;
+
+        assert!(
+            matches!(result, Err(Error::AccountLocked { retry_after }) if retry_after == time::Duration::minutes(15)),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn login_with_the_right_password_resets_the_failure_count() {
+        let mut mocks = Mocks::new().with_token_minting();
+        known_account_on_attempt(&mut mocks, 9);
+        right_password(&mut mocks, false);
+        mocks.sessions.expect_start().returning(|_, _| Ok(()));
+
+        let outcome = login(mocks).execute(request()).await;
+
+        assert!(outcome.is_ok());
+    }
+
+    #[tokio::test]
+    async fn login_future_is_send() {
+        let mut mocks = Mocks::new();
+        mocks
+            .users
+            .expect_find_credentials()
+            .returning(|_| Ok(None));
+        mocks.hasher.expect_verify_dummy().returning(|_| Ok(()));
+        mocks.outbox.expect_append().returning(|_| Ok(()));
+        let login = login(mocks);
+
+        let result = tokio::spawn(async move { login.execute(request()).await })
+            .await
+            .unwrap();
 
         assert!(matches!(result, Err(Error::InvalidCredentials)));
     }
@@ -238,26 +405,16 @@ mod tests {
     #[tokio::test]
     async fn login_starts_a_session_and_returns_its_tokens() {
         let mut mocks = Mocks::new().with_token_minting();
-        mocks
-            .users
-            .expect_find_credentials()
-            .returning(|_| Ok(Some(credentials())));
-        mocks.hasher.expect_verify().returning(|_, _| {
-            Ok(PasswordCheck::Match {
-                needs_rehash: false,
-            })
-        });
+        known_account_on_attempt(&mut mocks, 1);
+        right_password(&mut mocks, false);
         mocks.sessions.expect_start().withf(|session, event| {
             session.refresh_token.digest.as_str() == "digest:fresh-refresh"
-                && session.refresh_token.expires_at == crate::usecases::testkit::NOW + time::Duration::days(7)
+                && session.refresh_token.expires_at == NOW + time::Duration::days(7)
                 && session.client.user_agent.as_deref() == Some("curl")
                 && matches!(event.data, EventData::LoggedIn { session_id, .. } if session_id == session.id)
         }).times(1).returning(|_, _| Ok(()));
 
-        let outcome = Login::new(&mocks.ports(), policy())
-            .execute(request())
-            .await
-            .unwrap();
+        let outcome = login(mocks).execute(request()).await.unwrap();
 
         assert_eq!(outcome.tokens.access_token.expose(), "jwt");
         assert_eq!(outcome.tokens.refresh_token.expose(), "fresh-refresh");
@@ -267,14 +424,8 @@ mod tests {
     #[tokio::test]
     async fn login_rehashes_a_stale_hash() {
         let mut mocks = Mocks::new().with_token_minting();
-        mocks
-            .users
-            .expect_find_credentials()
-            .returning(|_| Ok(Some(credentials())));
-        mocks
-            .hasher
-            .expect_verify()
-            .returning(|_, _| Ok(PasswordCheck::Match { needs_rehash: true }));
+        known_account_on_attempt(&mut mocks, 1);
+        right_password(&mut mocks, true);
         mocks
             .hasher
             .expect_hash()
@@ -288,9 +439,7 @@ mod tests {
             .returning(|_, _| Ok(()));
         mocks.sessions.expect_start().returning(|_, _| Ok(()));
 
-        let outcome = Login::new(&mocks.ports(), policy())
-            .execute(request())
-            .await;
+        let outcome = login(mocks).execute(request()).await;
 
         assert!(outcome.is_ok());
     }
@@ -298,14 +447,8 @@ mod tests {
     #[tokio::test]
     async fn login_succeeds_when_the_rehash_fails() {
         let mut mocks = Mocks::new().with_token_minting();
-        mocks
-            .users
-            .expect_find_credentials()
-            .returning(|_| Ok(Some(credentials())));
-        mocks
-            .hasher
-            .expect_verify()
-            .returning(|_, _| Ok(PasswordCheck::Match { needs_rehash: true }));
+        known_account_on_attempt(&mut mocks, 1);
+        right_password(&mut mocks, true);
         mocks
             .hasher
             .expect_hash()
@@ -320,9 +463,7 @@ mod tests {
             .times(1)
             .returning(|_, _| Ok(()));
 
-        let outcome = Login::new(&mocks.ports(), policy())
-            .execute(request())
-            .await;
+        let outcome = login(mocks).execute(request()).await;
 
         assert!(outcome.is_ok());
     }

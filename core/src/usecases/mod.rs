@@ -23,7 +23,7 @@ pub use profile::{GetProfile, UpdateProfile};
 pub use refresh::Refresh;
 pub use signup::{Signup, SignupRequest};
 
-use crate::domain::SessionPolicy;
+use crate::domain::{LockoutPolicy, SessionPolicy};
 use crate::ports::{
     Clock, OpaqueTokens, Outbox, PasswordHasher, ProfileCache, RevocationList, SessionRepo,
     TokenIssuer, UserRepo,
@@ -73,11 +73,12 @@ pub struct Accounts {
 }
 
 impl Accounts {
-    /// Builds every use case from `ports` under `policy`.
-    pub fn new(ports: &Ports, policy: SessionPolicy) -> Self {
+    /// Builds every use case from `ports` under `policy`; login locks accounts under `lockout`
+    /// (§3: [`LockoutPolicy::default`], which is not configurable).
+    pub fn new(ports: &Ports, policy: SessionPolicy, lockout: LockoutPolicy) -> Self {
         Self {
             signup: Signup::new(ports),
-            login: Login::new(ports, policy),
+            login: Login::new(ports, policy, lockout),
             refresh: Refresh::new(ports, policy),
             logout: Logout::new(ports, policy),
             logout_all: LogoutAll::new(ports, policy),
