@@ -3,7 +3,7 @@ CARGO ?= cargo
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test fmt lint openapi check-openapi services
+.PHONY: run test fmt lint openapi services
 
 ## run: build and start the server on the embedded default (SQLite under ./data, in-process adapters)
 run:

@@ -146,6 +146,16 @@ impl TestApp {
         read(request.send().await.expect("request sent")).await
     }
 
+    /// A request to `path`, for the headers and bodies the typed helpers do not send.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path))
+    }
+
+    /// Sends a request made with [`Self::request`] and reads its response.
+    pub async fn execute(&self, request: reqwest::RequestBuilder) -> TestResponse {
+        read(request.send().await.expect("request sent")).await
+    }
+
     /// `GET path`.
     pub async fn get(&self, path: &str, bearer: Option<&str>) -> TestResponse {
         self.send(Method::GET, path, None, bearer).await
@@ -190,6 +200,33 @@ impl TestApp {
     pub async fn logout(&self, access: &str) -> TestResponse {
         self.send(Method::POST, "/api/v1/auth/logout", None, Some(access))
             .await
+    }
+
+    /// §3 logout, with a JSON body.
+    pub async fn logout_with(&self, access: &str, body: Value) -> TestResponse {
+        self.post("/api/v1/auth/logout", body, Some(access)).await
+    }
+
+    /// §3 logout-all.
+    pub async fn logout_all(&self, access: &str) -> TestResponse {
+        self.send(Method::POST, "/api/v1/auth/logout-all", None, Some(access))
+            .await
+    }
+
+    /// §4 read the profile.
+    pub async fn profile(&self, access: &str) -> TestResponse {
+        self.get("/api/v1/user/profile", Some(access)).await
+    }
+
+    /// §4 update the profile.
+    pub async fn update_profile(&self, access: &str, body: Value) -> TestResponse {
+        self.send(
+            Method::PATCH,
+            "/api/v1/user/profile",
+            Some(body),
+            Some(access),
+        )
+        .await
     }
 
     /// §3 me.

@@ -47,9 +47,17 @@ impl RunningServer {
     ///
     /// # Errors
     /// When the server ended with an I/O error.
-    pub async fn run_until_signalled(self) -> anyhow::Result<()> {
-        shutdown_signal().await;
-        info!("shutting down");
+    pub async fn run_until_signalled(mut self) -> anyhow::Result<()> {
+        tokio::select! {
+            () = shutdown_signal() => info!("shutting down"),
+            ended = &mut self.server => {
+                // The server stopped on its own: report it rather than linger half-alive.
+                let _ = self.stop.send(true);
+                self.delivery.await.context("event delivery task")?;
+                ended.context("server task")??;
+                anyhow::bail!("the server stopped unexpectedly");
+            }
+        }
         self.stop().await
     }
 }

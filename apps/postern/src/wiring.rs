@@ -17,10 +17,10 @@ use postern_core::ports::{Clock, OpaqueTokens, RevocationList, SessionRepo};
 use postern_core::usecases::{Accounts, DeliverEvents, Ports};
 use postern_migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use tracing::{info, warn};
 
-use crate::config::{Config, JwtSecret};
+use crate::config::{Config, JwtSecret, MAX_ACCESS_TTL};
 use crate::http::{AppState, ReadinessProbe};
 
 /// How long a profile stays cached (§4).
@@ -46,7 +46,7 @@ pub struct Components {
 /// When the database cannot be reached or a migration fails.
 pub async fn database(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let url = match &config.database_url {
-        Some(url) => url.clone(),
+        Some(url) => url.expose_secret().to_owned(),
         None => {
             std::fs::create_dir_all(&config.data_dir).with_context(|| {
                 format!("creating the data directory {}", config.data_dir.display())
@@ -85,7 +85,9 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         users: Arc::new(SeaUserRepo::new(db.clone())),
         sessions: Arc::new(SeaSessionRepo::new(db.clone())),
         outbox: Arc::new(SeaOutbox::new(db.clone())),
-        hasher: Arc::new(Argon2Hasher::new(config.argon2)?),
+        hasher: Arc::new(Argon2Hasher::new(config.argon2).context(
+            "ARGON2_MEMORY_KIB, ARGON2_ITERATIONS and ARGON2_PARALLELISM must be valid Argon2 parameters",
+        )?),
         tokens: Arc::new(JwtIssuer::hs256(JwtConfig {
             secret: signing_secret,
             issuer: config.jwt_issuer.clone(),
@@ -97,13 +99,17 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
         clock: clock.clone(),
     };
-    seed_revocations(&ports, config, clock.as_ref()).await?;
+    seed_revocations(&ports, clock.as_ref()).await?;
     let publisher = InProcessPublisher::new(vec![
         Arc::new(AuditLogHandler::new(db.clone())),
         Arc::new(ConsoleMailer),
     ]);
     let state = AppState {
-        accounts: Accounts::new(&ports, config.sessions),
+        accounts: Accounts::new(
+            &ports,
+            config.sessions,
+            postern_core::domain::LockoutPolicy::default(),
+        ),
         rate_limiter: Arc::new(MemoryRateLimiter::new(config.rate_limits)?),
         probes: vec![Arc::new(DatabaseProbe(db))],
         trusted_proxies: config.trusted_proxies.clone(),
@@ -115,13 +121,14 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
 }
 
 /// An in-process revocation list starts empty; sessions revoked before a restart must stay
-/// rejected until their access tokens expire, so they are loaded from storage.
-async fn seed_revocations(ports: &Ports, config: &Config, clock: &dyn Clock) -> anyhow::Result<()> {
+/// rejected until their access tokens expire, so they are loaded from storage. Those tokens may
+/// have been issued under an earlier, longer `JWT_EXPIRES_IN`, so the window is the longest
+/// lifetime configuration allows, not the current one.
+async fn seed_revocations(ports: &Ports, clock: &dyn Clock) -> anyhow::Result<()> {
     let now = clock.now();
-    let access_ttl = config.sessions.access_ttl;
-    let revoked = SessionRepo::revoked_since(ports.sessions.as_ref(), now - access_ttl).await?;
+    let revoked = SessionRepo::revoked_since(ports.sessions.as_ref(), now - MAX_ACCESS_TTL).await?;
     if !revoked.is_empty() {
-        RevocationList::revoke(ports.revocations.as_ref(), &revoked, now + access_ttl).await?;
+        RevocationList::revoke(ports.revocations.as_ref(), &revoked, now + MAX_ACCESS_TTL).await?;
         info!(sessions = revoked.len(), "loaded recently revoked sessions");
     }
     Ok(())

@@ -1,3 +1,6 @@
+//! Cryptography the use cases need without knowing its algorithms: password hashing, access
+//! tokens and opaque secret tokens.
+
 use async_trait::async_trait;
 
 use crate::domain::{AccessClaims, AccessToken, OpaqueToken, Password, PasswordHash, TokenDigest};

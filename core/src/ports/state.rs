@@ -1,3 +1,6 @@
+//! Fast, shared state beside the database: the profile cache, the revocation list, rate limits
+//! and the clock.
+
 use std::time::Duration;
 
 use async_trait::async_trait;

@@ -3,6 +3,8 @@
 
 mod parse;
 
+pub use parse::MAX_ACCESS_TTL;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -53,9 +55,11 @@ pub struct Config {
     pub port: u16,
     /// `POSTERN_DATA_DIR`.
     pub data_dir: PathBuf,
-    /// `DATABASE_URL`; `None` means the SQLite file in the data directory.
-    pub database_url: Option<String>,
-    /// `REDIS_URL`; accepted and reported, Redis adapters are not wired yet.
+    /// `DATABASE_URL`; `None` means the SQLite file in the data directory. Secret: it may carry
+    /// a password.
+    pub database_url: Option<SecretString>,
+    /// `REDIS_URL`; accepted (with a warning) in development only: Redis adapters are not in
+    /// this version.
     pub redis_url: Option<String>,
     /// `MIGRATE_ON_START`: run pending migrations before serving (default true).
     pub migrate_on_start: bool,
@@ -112,7 +116,7 @@ impl Config {
             port: vars.parsed("PORT", 8080)?,
             data_dir: vars.get("POSTERN_DATA_DIR").unwrap_or("./data").into(),
             database_url: vars.database_url()?,
-            redis_url: vars.get("REDIS_URL").map(str::to_owned),
+            redis_url: vars.redis_url(production)?,
             migrate_on_start: vars.flag("MIGRATE_ON_START", true)?,
             jwt_secret: vars.jwt_secret(production)?,
             jwt_issuer: vars.get("JWT_ISSUER").unwrap_or("postern").to_owned(),

@@ -17,6 +17,11 @@ use super::{ConfigError, Environment, JwtSecret, LogFormat};
 
 /// The shortest `JWT_SECRET` accepted: 256 bits, as HS256 needs.
 const MIN_SECRET_BYTES: usize = 32;
+/// The longest access-token lifetime accepted. Revocation lists keep entries this long, so a
+/// bound keeps them bounded (and a restart's seeding window finite).
+pub const MAX_ACCESS_TTL: Duration = Duration::hours(24);
+/// The longest refresh-token lifetime accepted.
+const MAX_REFRESH_TTL: Duration = Duration::days(366);
 
 pub(super) struct Vars(HashMap<String, String>);
 
@@ -77,7 +82,7 @@ impl Vars {
         }
     }
 
-    pub(super) fn database_url(&self) -> Result<Option<String>, ConfigError> {
+    pub(super) fn database_url(&self) -> Result<Option<SecretString>, ConfigError> {
         match self.get("DATABASE_URL") {
             None => Ok(None),
             Some(url)
@@ -85,12 +90,25 @@ impl Vars {
                     .iter()
                     .any(|p| url.starts_with(p)) =>
             {
-                Ok(Some(url.to_owned()))
+                Ok(Some(SecretString::from(url.to_owned())))
             }
             Some(_) => Err(error(
                 "DATABASE_URL",
                 "expected a postgres://... or sqlite:... URL",
             )),
+        }
+    }
+
+    /// Redis adapters are not in this version. Several production instances that believed they
+    /// shared Redis would each keep their own revocations and rate limits, so production refuses
+    /// the variable instead of ignoring it.
+    pub(super) fn redis_url(&self, production: bool) -> Result<Option<String>, ConfigError> {
+        match self.get("REDIS_URL") {
+            Some(_) if production => Err(error(
+                "REDIS_URL",
+                "is not supported by this version (no Redis adapters yet); unset it and run one instance",
+            )),
+            url => Ok(url.map(str::to_owned)),
         }
     }
 
@@ -110,26 +128,48 @@ impl Vars {
 
     pub(super) fn session_policy(&self) -> Result<SessionPolicy, ConfigError> {
         let defaults = SessionPolicy::default();
+        let access_ttl = self.lifetime("JWT_EXPIRES_IN", defaults.access_ttl, MAX_ACCESS_TTL)?;
+        let refresh_ttl = self.lifetime(
+            "JWT_REFRESH_EXPIRES_IN",
+            defaults.refresh_ttl,
+            MAX_REFRESH_TTL,
+        )?;
+        if refresh_ttl < access_ttl {
+            return Err(error(
+                "JWT_REFRESH_EXPIRES_IN",
+                "must not be shorter than JWT_EXPIRES_IN",
+            ));
+        }
         Ok(SessionPolicy {
-            access_ttl: self.lifetime("JWT_EXPIRES_IN", defaults.access_ttl)?,
-            refresh_ttl: self.lifetime("JWT_REFRESH_EXPIRES_IN", defaults.refresh_ttl)?,
+            access_ttl,
+            refresh_ttl,
             reuse_grace: self.grace()?,
         })
     }
 
-    fn lifetime(&self, name: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+    fn lifetime(
+        &self,
+        name: &'static str,
+        default: Duration,
+        max: Duration,
+    ) -> Result<Duration, ConfigError> {
         let Some(raw) = self.get(name) else {
             return Ok(default);
         };
         let parsed = parse_duration(raw)
-            .filter(|d| !d.is_zero())
+            .and_then(|d| Duration::try_from(d).ok())
+            .filter(|d| d.is_positive())
             .ok_or_else(|| {
                 error(
                     name,
                     format!("expected a duration such as 15m or 7d, got {raw:?}"),
                 )
             })?;
-        Duration::try_from(parsed).map_err(|_| error(name, "is too long"))
+        if parsed > max {
+            let max = humantime::format_duration(max.unsigned_abs());
+            return Err(error(name, format!("must be at most {max}")));
+        }
+        Ok(parsed)
     }
 
     fn grace(&self) -> Result<Duration, ConfigError> {

@@ -37,6 +37,8 @@ fn bad_values_name_their_variable() {
         ("REFRESH_REUSE_GRACE", "-1"),
         ("LOG_FORMAT", "xml"),
         ("RATE_LIMIT_GLOBAL", "0/1m"),
+        ("JWT_EXPIRES_IN", "300000y"),
+        ("JWT_REFRESH_EXPIRES_IN", "400d"),
     ] {
         let err = Config::from_vars(vars(&[(name, value)])).unwrap_err();
         assert_eq!(err.variable, name, "{name}={value}");
@@ -61,4 +63,24 @@ fn durations_quotas_and_proxies_are_parsed() {
     assert_eq!((login.limit, login.period.as_secs()), (7, 3600));
     assert!(config.rate_limits.signup.is_none());
     assert_eq!(config.trusted_proxies.len(), 2);
+}
+
+#[test]
+fn a_refresh_lifetime_shorter_than_the_access_lifetime_is_refused() {
+    let vars = vars(&[("JWT_EXPIRES_IN", "2h"), ("JWT_REFRESH_EXPIRES_IN", "1h")]);
+    assert_eq!(
+        Config::from_vars(vars).unwrap_err().variable,
+        "JWT_REFRESH_EXPIRES_IN"
+    );
+}
+
+#[test]
+fn production_refuses_redis_until_its_adapters_exist() {
+    let err = Config::from_vars(vars(&[
+        ("POSTERN_ENV", "production"),
+        ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("REDIS_URL", "redis://127.0.0.1:6379"),
+    ]))
+    .unwrap_err();
+    assert_eq!(err.variable, "REDIS_URL");
 }

@@ -31,18 +31,27 @@ impl<'a> FromRequest<'a> for Client {
             .data::<Arc<AppState>>()
             .map(|s| s.trusted_proxies.as_slice())
             .unwrap_or(&[]);
-        let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
+        // IPv4 peers of a dual-stack socket arrive as ::ffff:a.b.c.d; compare them as IPv4.
+        let peer = req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|a| a.ip().to_canonical());
+        // Several X-Forwarded-For lines mean the same as one comma-joined line (RFC 9110), and a
+        // proxy that appends its own line puts the truth last.
         let forwarded = req
             .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|v| v.to_str().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(",");
         let user_agent = req
             .headers()
             .get("user-agent")
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(MAX_USER_AGENT).collect());
         Ok(Self(ClientContext {
-            ip: client_ip(peer, forwarded, trusted),
+            ip: client_ip(peer, &forwarded, trusted),
             user_agent,
         }))
     }
@@ -51,14 +60,14 @@ impl<'a> FromRequest<'a> for Client {
 /// Walks `X-Forwarded-For` from the nearest hop back while each hop is a trusted proxy; the
 /// first untrusted address is the client. Without trusted proxies the header is ignored, so a
 /// client cannot choose its own address.
-fn client_ip(peer: Option<IpAddr>, forwarded: Option<&str>, trusted: &[IpNet]) -> Option<IpAddr> {
+fn client_ip(peer: Option<IpAddr>, forwarded: &str, trusted: &[IpNet]) -> Option<IpAddr> {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     let mut client = peer?;
     if !is_trusted(&client) {
         return Some(client);
     }
-    for hop in forwarded.unwrap_or_default().rsplit(',') {
-        match hop.trim().parse::<IpAddr>() {
+    for hop in forwarded.rsplit(',') {
+        match hop.trim().parse::<IpAddr>().map(|ip| ip.to_canonical()) {
             Ok(ip) => {
                 client = ip;
                 if !is_trusted(&ip) {
@@ -82,7 +91,7 @@ mod tests {
     #[test]
     fn forwarded_for_is_ignored_without_trusted_proxies() {
         assert_eq!(
-            client_ip(Some(ip("10.0.0.1")), Some("1.2.3.4"), &[]),
+            client_ip(Some(ip("10.0.0.1")), "1.2.3.4", &[]),
             Some(ip("10.0.0.1"))
         );
     }
@@ -90,7 +99,7 @@ mod tests {
     #[test]
     fn a_trusted_proxy_hands_over_the_nearest_untrusted_hop() {
         let trusted = ["10.0.0.0/8".parse().unwrap()];
-        let header = Some("6.6.6.6, 1.2.3.4, 10.0.0.2");
+        let header = "6.6.6.6, 1.2.3.4, 10.0.0.2";
         assert_eq!(
             client_ip(Some(ip("10.0.0.1")), header, &trusted),
             Some(ip("1.2.3.4"))
@@ -101,8 +110,21 @@ mod tests {
     fn an_untrusted_peer_cannot_spoof_its_address() {
         let trusted = ["10.0.0.0/8".parse().unwrap()];
         assert_eq!(
-            client_ip(Some(ip("8.8.8.8")), Some("1.2.3.4"), &trusted),
+            client_ip(Some(ip("8.8.8.8")), "1.2.3.4", &trusted),
             Some(ip("8.8.8.8"))
+        );
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_match_ipv4_proxies() {
+        let trusted = ["127.0.0.1/32".parse().unwrap()];
+        assert_eq!(
+            client_ip(
+                Some(ip("::ffff:127.0.0.1").to_canonical()),
+                "1.2.3.4",
+                &trusted
+            ),
+            Some(ip("1.2.3.4"))
         );
     }
 }

@@ -8,7 +8,7 @@ use poem::http::StatusCode;
 use poem::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use poem::{IntoResponse, Response};
 use poem_openapi::error::ParseRequestPayloadError;
-use postern_core::{Error, FieldError};
+use postern_core::{Error, FieldError, error_chain};
 use tracing::error;
 
 use super::envelope::{ErrorBody, FieldDetail};
@@ -101,11 +101,6 @@ impl ApiError {
         self.retry_after_secs = Some(seconds.max(1));
         self
     }
-
-    /// The status.
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
 }
 
 impl From<Error> for ApiError {
@@ -141,12 +136,18 @@ impl From<Error> for ApiError {
                 "email_taken",
                 "An account with this email already exists.",
             ),
+            Error::AccountLocked { retry_after } => Self::new(
+                S::LOCKED,
+                "account_locked",
+                "Too many failed logins; the account is locked for a while.",
+            )
+            .retry_after(whole_seconds_up(retry_after)),
             Error::RateLimited { retry_after } => Self::new(
                 S::TOO_MANY_REQUESTS,
                 "rate_limited",
                 "Too many requests; try again later.",
             )
-            .retry_after(retry_after.whole_seconds().max(1).unsigned_abs()),
+            .retry_after(whole_seconds_up(retry_after)),
             Error::Unavailable(cause) => {
                 tracing::warn!(error = %error_chain(cause.as_ref()), "dependency unavailable");
                 Self::new(
@@ -216,8 +217,28 @@ fn bad_request(err: &poem::Error) -> ApiError {
         .map_or_else(|| err.to_string(), |e| e.reason.clone());
     match field_validation(&reason) {
         Some(detail) => ApiError::validation(vec![detail]),
-        None => ApiError::malformed(format!("The request is malformed: {reason}")),
+        None => ApiError::malformed(format!(
+            "The request is malformed: {}",
+            without_values(&reason)
+        )),
     }
+}
+
+/// poem-openapi's type errors quote the value they rejected (`..., found ["hunter2"].`), which
+/// may be a password or a token; §1 allows neither in a response, so the value is cut out and
+/// only the expected type and where it occurred remain.
+fn without_values(reason: &str) -> String {
+    let Some(found) = reason.find(", found ") else {
+        return reason.to_owned();
+    };
+    let mut text = reason[..found].to_owned();
+    if let Some(context) = reason
+        .rfind(" (occurred while parsing \"")
+        .filter(|c| *c > found)
+    {
+        text.push_str(&reason[context..]);
+    }
+    text
 }
 
 fn field_validation(reason: &str) -> Option<FieldError> {
@@ -232,6 +253,12 @@ fn field_validation(reason: &str) -> Option<FieldError> {
     Some(FieldError::new(field, message))
 }
 
+/// Seconds to wait, rounded up: a client that waits exactly this long must not be refused again.
+fn whole_seconds_up(wait: time::Duration) -> u64 {
+    let whole = wait.whole_seconds().max(0).unsigned_abs();
+    whole + u64::from(wait.subsec_nanoseconds() > 0)
+}
+
 /// 413 `payload_too_large`.
 pub fn payload_too_large() -> ApiError {
     ApiError::new(
@@ -239,18 +266,6 @@ pub fn payload_too_large() -> ApiError {
         "payload_too_large",
         "The body must not exceed 64 KiB.",
     )
-}
-
-/// The error and its causes on one line.
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// The response for any failure, for code outside an OpenAPI operation.
@@ -275,5 +290,22 @@ mod tests {
             FieldError::new("password", "must be at least 8 characters")
         );
         assert!(field_validation("EOF while parsing an object").is_none());
+    }
+
+    #[test]
+    fn parse_messages_never_quote_the_rejected_value() {
+        let reason = r#"Expected input type "string", found ["hunter2"]. (occurred while parsing "LoginRequest")"#;
+        assert_eq!(
+            without_values(reason),
+            r#"Expected input type "string" (occurred while parsing "LoginRequest")"#
+        );
+        assert_eq!(
+            without_values(r#"Expected input type "RefreshRequest", found "tok"."#),
+            r#"Expected input type "RefreshRequest""#
+        );
+        assert_eq!(
+            without_values("EOF while parsing a value"),
+            "EOF while parsing a value"
+        );
     }
 }

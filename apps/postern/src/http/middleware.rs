@@ -2,9 +2,9 @@
 //! §1 security headers, the 64 KiB body limit and the conversion of panics into a 500 envelope.
 
 use std::any::Any;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use poem::http::{HeaderValue, Method};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use tracing::{Instrument, error, info, info_span};
@@ -83,7 +83,8 @@ pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Resul
 }
 
 /// Refuses bodies over [`MAX_BODY_BYTES`] with 413, whether or not they declare their length:
-/// a declared length is checked at once, a chunked body is read up to the limit and no further.
+/// a declared length is checked at once, a chunked body is read up to the limit and no further
+/// (but for a bounded drain, so that the client hears the answer).
 pub async fn body_limit<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
     if matches!(
         *req.method(),
@@ -96,22 +97,44 @@ pub async fn body_limit<E: Endpoint>(next: E, mut req: Request) -> poem::Result<
         .get("content-length")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
-        return Ok(payload_too_large().into_response());
-    }
     let mut stream = req.take_body().into_bytes_stream();
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        return Ok(refuse_oversized(stream).await);
+    }
     let mut body = Vec::with_capacity(declared.unwrap_or(0));
     while let Some(chunk) = stream.next().await {
         let chunk =
             chunk.map_err(|_| ApiError::malformed("The request body could not be read."))?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Ok(payload_too_large().into_response());
+            return Ok(refuse_oversized(stream).await);
         }
         body.extend_from_slice(&chunk);
     }
     req.set_body(body);
     // `call`, not `get_response`: errors must travel on to the envelope converter outside.
     Ok(next.call(req).await?.into_response())
+}
+
+/// How much of an oversized body is read and thrown away before the 413, and for how long.
+const DRAIN_BYTES: usize = 4 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(1);
+
+/// Answers 413 after reading a bounded amount of the rest of the body: a client still sending
+/// when the server closes gets a broken pipe instead of the answer.
+async fn refuse_oversized<B: AsRef<[u8]>>(
+    mut stream: impl Stream<Item = std::io::Result<B>> + Unpin,
+) -> Response {
+    let drain = async {
+        let mut drained = 0;
+        while drained < DRAIN_BYTES {
+            match stream.next().await {
+                Some(Ok(chunk)) => drained += chunk.as_ref().len(),
+                _ => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+    payload_too_large().into_response()
 }
 
 /// The response to a panic in a handler: a 500 envelope that says nothing of the panic.

@@ -10,6 +10,7 @@ mod middleware;
 mod optional_json;
 mod responses;
 pub mod state;
+mod text;
 
 use std::sync::Arc;
 

@@ -110,7 +110,7 @@ impl<S: ErrorSet> ApiResponse for Failure<S> {
                     content_type: "application/json; charset=utf-8",
                     schema: MetaSchemaRef::Reference(ErrorBody::name().into_owned()),
                 }],
-                headers: if status == 429 {
+                headers: if matches!(status, 423 | 429) {
                     vec![header("Retry-After", "Seconds until a retry may succeed.")]
                 } else {
                     vec![]
@@ -176,7 +176,7 @@ impl<T: ApiResponse, S: ErrorSet> ApiResponse for RateLimited<T, S> {
             response.headers.extend([
                 header("RateLimit-Limit", "Requests the window admits."),
                 header("RateLimit-Remaining", "Requests left in the window."),
-                header("RateLimit-Reset", "Seconds until the window is full again."),
+                header("RateLimit-Reset", "Seconds until the quota is full again; on a 429, until the next request may pass."),
             ]);
         }
         meta

@@ -37,6 +37,7 @@ error_set!(
     LoginErrors {
         400 => "`validation_error`: malformed JSON or a missing field.",
         401 => "`invalid_credentials`: unknown email or wrong password (indistinguishable).",
+        423 => "`account_locked`: 10 consecutive failed logins lock the account for 15 minutes; see `Retry-After`.",
         413 => "`payload_too_large`: the body exceeds 64 KiB.",
         429 => "`rate_limited`: too many attempts for this address and email.",
     }
@@ -110,7 +111,10 @@ impl AuthApi {
         client: Client,
         body: Json<LoginBody>,
     ) -> RateLimited<Done<LoginView>, LoginErrors> {
-        let key = format!("{}|{}", client.rate_key(), body.email.trim().to_lowercase());
+        // Keyed by the normalised email, so that case and spaces do not buy extra attempts.
+        let email = Email::parse(body.email.as_ref())
+            .map_or_else(|_| body.email.0.clone(), |e| e.as_str().to_owned());
+        let key = format!("{}|{email}", client.rate_key());
         rate_limited(&state, RateLimitBucket::Login, key, async {
             let request = parse_login(body.0, client)?;
             let outcome = state.accounts.login.execute(request).await?;
@@ -133,7 +137,7 @@ impl AuthApi {
     ) -> RateLimited<Done<TokensView>, RefreshErrors> {
         let key = client.rate_key();
         rate_limited(&state, RateLimitBucket::Refresh, key, async {
-            let token = OpaqueToken::presented(body.0.refresh_token, "refreshToken")
+            let token = OpaqueToken::presented(body.0.refresh_token.into_inner(), "refreshToken")
                 .map_err(|e| postern_core::Error::Validation(vec![e]))?;
             let pair = state.accounts.refresh.execute(token, client.0).await?;
             Ok(Done(pair.into()))
@@ -155,7 +159,7 @@ impl AuthApi {
     ) -> Result<Done<MessageView>, Failure<LogoutErrors>> {
         let refresh = match body.into_inner().and_then(|b| b.refresh_token) {
             Some(raw) => Some(
-                OpaqueToken::presented(raw, "refreshToken")
+                OpaqueToken::presented(raw.into_inner(), "refreshToken")
                     .map_err(|e| postern_core::Error::Validation(vec![e]))?,
             ),
             None => None,
@@ -221,9 +225,14 @@ async fn rate_limited<T, S>(
 
 fn parse_signup(body: SignupBody) -> postern_core::Result<SignupRequest> {
     let mut fields = Fields::default();
-    let email = fields.check(Email::parse(&body.email));
-    let password = fields.check(Password::parse(body.password, "password"));
-    let name = fields.check(body.name.as_deref().map(DisplayName::parse).transpose());
+    let email = fields.check(Email::parse(body.email.as_ref()));
+    let password = fields.check(Password::parse(body.password.into_inner(), "password"));
+    let name = fields.check(
+        body.name
+            .as_ref()
+            .map(|n| DisplayName::parse(n.as_ref()))
+            .transpose(),
+    );
     let values = (|| Some((email?, password?, name?)))();
     let (email, password, name) = fields.finish(values)?;
     Ok(SignupRequest {
@@ -235,8 +244,8 @@ fn parse_signup(body: SignupBody) -> postern_core::Result<SignupRequest> {
 
 fn parse_login(body: LoginBody, client: Client) -> postern_core::Result<LoginRequest> {
     let mut fields = Fields::default();
-    let email = fields.check(Email::parse(&body.email));
-    let password = fields.check(Password::presented(body.password, "password"));
+    let email = fields.check(Email::parse(body.email.as_ref()));
+    let password = fields.check(Password::presented(body.password.into_inner(), "password"));
     let values = (|| Some((email?, password?)))();
     let (email, password) = fields.finish(values)?;
     Ok(LoginRequest {

@@ -2,11 +2,14 @@
 //! carry poem-openapi derives; domain types never do. Validators here document the schema;
 //! every value is still parsed into its domain type, which has the final word.
 
+use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object};
 use postern_core::FieldError;
 use postern_core::domain::{Role, TokenPair, User};
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+use crate::http::text::Text;
 
 /// A role (§5): `user` < `manager` < `admin`.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,13 +73,13 @@ impl From<User> for UserView {
 pub struct SignupBody {
     /// A valid address of at most 254 characters; trimmed and lower-cased.
     #[oai(validator(max_length = 254))]
-    pub email: String,
+    pub email: Text,
     /// 8 to 128 characters, not only whitespace.
     #[oai(validator(min_length = 8, max_length = 128))]
-    pub password: String,
+    pub password: Text,
     /// An optional display name, 1 to 100 characters.
     #[oai(validator(max_length = 100))]
-    pub name: Option<String>,
+    pub name: Option<Text>,
 }
 
 /// `POST /auth/login`.
@@ -85,10 +88,10 @@ pub struct SignupBody {
 pub struct LoginBody {
     /// The account's email.
     #[oai(validator(max_length = 254))]
-    pub email: String,
+    pub email: Text,
     /// The account's password.
     #[oai(validator(max_length = 128))]
-    pub password: String,
+    pub password: Text,
 }
 
 /// `POST /auth/refresh`.
@@ -97,7 +100,7 @@ pub struct LoginBody {
 pub struct RefreshBody {
     /// The refresh token from the last login or refresh.
     #[oai(validator(max_length = 512))]
-    pub refresh_token: String,
+    pub refresh_token: Text,
 }
 
 /// `POST /auth/logout`: optionally the refresh token to revoke along with the session.
@@ -106,16 +109,16 @@ pub struct RefreshBody {
 pub struct LogoutBody {
     /// A refresh token of one of the caller's sessions, revoked too.
     #[oai(validator(max_length = 512))]
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<Text>,
 }
 
 /// `PATCH /user/profile`.
 #[derive(Object, Debug)]
 #[oai(rename = "UpdateProfileRequest", rename_all = "camelCase")]
 pub struct UpdateProfileBody {
-    /// The new display name, 1 to 100 characters; null clears it.
+    /// The new display name, 1 to 100 characters; `null` clears it; leaving it out keeps it.
     #[oai(validator(max_length = 100))]
-    pub name: Option<String>,
+    pub name: MaybeUndefined<Text>,
 }
 
 /// A token pair.

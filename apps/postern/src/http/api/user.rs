@@ -5,6 +5,7 @@ use std::sync::Arc;
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
 use postern_core::domain::DisplayName;
 
 use super::ApiTags;
@@ -50,7 +51,7 @@ impl UserApi {
 
     /// Update the caller's profile
     ///
-    /// Sets the display name; `null` clears it.
+    /// Sets the display name; `null` clears it; a body without `name` changes nothing.
     #[oai(path = "/profile", method = "patch", operation_id = "updateProfile")]
     async fn update_profile(
         &self,
@@ -58,18 +59,20 @@ impl UserApi {
         auth: BearerAuth,
         body: Json<UpdateProfileBody>,
     ) -> Result<Done<UserView>, Failure<UpdateProfileErrors>> {
-        let name = body
-            .0
-            .name
-            .as_deref()
-            .map(DisplayName::parse)
-            .transpose()
-            .map_err(|e| postern_core::Error::Validation(vec![e]))?;
-        let user = state
-            .accounts
-            .update_profile
-            .execute(auth.0.user_id, name)
-            .await?;
-        Ok(Done(user.into()))
+        let accounts = &state.accounts;
+        let user_id = auth.0.user_id;
+        let name = match body.0.name {
+            MaybeUndefined::Undefined => {
+                return Ok(Done(accounts.get_profile.execute(user_id).await?.into()));
+            }
+            MaybeUndefined::Null => None,
+            MaybeUndefined::Value(name) => Some(
+                DisplayName::parse(name.as_ref())
+                    .map_err(|e| postern_core::Error::Validation(vec![e]))?,
+            ),
+        };
+        Ok(Done(
+            accounts.update_profile.execute(user_id, name).await?.into(),
+        ))
     }
 }

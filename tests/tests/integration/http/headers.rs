@@ -1,0 +1,173 @@
+//! §1 headers on every response, successful or not, from the API, the docs and the router's
+//! own errors: the request id, the security headers, `no-store` on account routes and a
+//! restrictive CSP on JSON.
+
+use postern_tests::app::{PASSWORD, TestApp, TestResponse, spawn_app};
+use postern_tests::db::Backend;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+on_both_backends!(
+    every_response_carries_the_security_headers_and_a_request_id,
+    a_well_formed_request_id_is_echoed,
+    a_malformed_request_id_is_replaced_by_a_fresh_one,
+    account_routes_are_never_cached,
+    json_responses_carry_a_restrictive_content_security_policy,
+);
+
+/// One response of each kind the server produces: ops JSON, HTML docs, the document, the
+/// router's 404 and 405, a created account, a failed login and a refused bearer.
+async fn assorted_responses(app: &TestApp) -> Vec<(String, TestResponse)> {
+    let mut responses = Vec::new();
+    for path in [
+        "/health",
+        "/ready",
+        "/docs",
+        "/openapi.json",
+        "/api/v1/nope",
+    ] {
+        responses.push((format!("GET {path}"), app.get(path, None).await));
+    }
+    responses.push((
+        "GET /api/v1/auth/login".to_owned(),
+        app.get("/api/v1/auth/login", None).await,
+    ));
+    responses.push((
+        "signup".to_owned(),
+        app.signup("headers@example.com", PASSWORD).await,
+    ));
+    responses.push((
+        "failed login".to_owned(),
+        app.login("headers@example.com", "wrong password!").await,
+    ));
+    responses.push((
+        "me without bearer".to_owned(),
+        app.get("/api/v1/auth/me", None).await,
+    ));
+    responses
+}
+
+async fn every_response_carries_the_security_headers_and_a_request_id(backend: Backend) {
+    let app = spawn_app(backend).await;
+
+    let responses = assorted_responses(&app).await;
+
+    for (what, res) in &responses {
+        let id = res.header("x-request-id").unwrap_or_default();
+        assert!(!id.is_empty(), "{what}: no X-Request-Id");
+        assert_eq!(
+            res.header("x-content-type-options"),
+            Some("nosniff"),
+            "{what}"
+        );
+        assert_eq!(res.header("x-frame-options"), Some("DENY"), "{what}");
+        assert_eq!(res.header("referrer-policy"), Some("no-referrer"), "{what}");
+    }
+    let mut ids: Vec<&str> = responses
+        .iter()
+        .filter_map(|(_, r)| r.header("x-request-id"))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), responses.len(), "request ids are not unique");
+}
+
+async fn a_well_formed_request_id_is_echoed(backend: Backend) {
+    let app = spawn_app(backend).await;
+
+    let health = app
+        .execute(
+            app.request(Method::GET, "/health")
+                .header("x-request-id", "abc-123"),
+        )
+        .await;
+    let error = app
+        .execute(
+            app.request(Method::POST, "/api/v1/auth/login")
+                .header("x-request-id", "abc-123")
+                .json(&json!({"email": "nobody@example.com", "password": PASSWORD})),
+        )
+        .await;
+
+    assert_eq!(health.header("x-request-id"), Some("abc-123"));
+    assert_eq!(error.status, StatusCode::UNAUTHORIZED, "{}", error.text);
+    assert_eq!(error.header("x-request-id"), Some("abc-123"));
+}
+
+async fn a_malformed_request_id_is_replaced_by_a_fresh_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let too_long = "a".repeat(200);
+
+    for incoming in [too_long.as_str(), "has spaces in it"] {
+        let res = app
+            .execute(
+                app.request(Method::GET, "/health")
+                    .header("x-request-id", incoming),
+            )
+            .await;
+
+        assert_eq!(res.status, StatusCode::OK);
+        let id = res.header("x-request-id").unwrap_or_default();
+        assert!(!id.is_empty(), "no X-Request-Id for {incoming:?}");
+        assert_ne!(id, incoming);
+        assert!(
+            id.len() <= 128 && !id.contains(' '),
+            "replacement {id:?} is not well formed"
+        );
+    }
+}
+
+async fn account_routes_are_never_cached(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let session = app.signed_in_user().await;
+
+    let responses = [
+        app.signup("cache@example.com", PASSWORD).await,
+        app.login("cache@example.com", PASSWORD).await,
+        app.login("cache@example.com", "wrong password!").await,
+        app.me(&session.access).await,
+        app.get("/api/v1/auth/me", None).await,
+        app.profile(&session.access).await,
+        app.get("/api/v1/user/profile", None).await,
+        app.refresh("not-a-token").await,
+    ];
+
+    for res in &responses {
+        assert_eq!(
+            res.header("cache-control"),
+            Some("no-store"),
+            "{} {}",
+            res.status,
+            res.text
+        );
+    }
+}
+
+async fn json_responses_carry_a_restrictive_content_security_policy(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let session = app.signed_in_user().await;
+
+    let responses = [
+        app.get("/health", None).await,
+        app.get("/api/v1/nope", None).await,
+        app.me(&session.access).await,
+        app.get("/api/v1/auth/me", None).await,
+        app.signup("not an email", PASSWORD).await,
+    ];
+
+    for res in &responses {
+        assert!(
+            res.header("content-type")
+                .is_some_and(|ct| ct.starts_with("application/json")),
+            "{} is not JSON",
+            res.text
+        );
+        let csp = res.header("content-security-policy").unwrap_or_default();
+        assert!(
+            csp.contains("default-src 'none'"),
+            "CSP {csp:?} on {} {}",
+            res.status,
+            res.text
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! The HTTP contract (api-contract.md §1–§4, §8), checked against a real server over the
+//! network. Each test starts its own server on a free port with its own database, on PostgreSQL
+//! and on SQLite, so tests share nothing and run in parallel. One file per area.
+
+mod bearer;
+mod client_ip;
+mod errors;
+mod events;
+mod headers;
+mod leaks;
+mod lockout;
+mod login;
+mod logout;
+mod ops;
+mod profile;
+mod refresh;
+mod signup;
+mod support;
