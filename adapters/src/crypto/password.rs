@@ -49,7 +49,11 @@ impl Default for Argon2Params {
     }
 }
 
-/// The cause inside an [`Error::Unexpected`] from this module.
+/// How long a hash may wait for a free slot before the request is refused as unavailable.
+const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The cause inside an [`Error::Unexpected`] (or, when saturated, [`Error::Unavailable`]) from
+/// this module.
 #[derive(Debug, thiserror::Error)]
 enum HashError {
     #[error("invalid Argon2 parameters")]
@@ -62,6 +66,8 @@ enum HashError {
     Unsupported(#[source] password_hash::Error),
     #[error("password hashing failed")]
     Hashing(#[source] password_hash::Error),
+    #[error("password hashing is saturated")]
+    Busy,
     #[error("password hashing queue is closed")]
     Queue(#[source] tokio::sync::AcquireError),
     #[error("password hashing task failed")]
@@ -110,9 +116,11 @@ impl Argon2Hasher {
         F: FnOnce() -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
+        // A flood of logins must not queue without bound: past this wait the request is told
+        // the service is busy (503) instead of holding a connection for minutes.
+        let permit = tokio::time::timeout(QUEUE_WAIT, Arc::clone(&self.permits).acquire_owned())
             .await
+            .map_err(|_| Error::unavailable(HashError::Busy))?
             .map_err(|error| Error::unexpected(HashError::Queue(error)))?;
         let span = Span::current();
         tokio::task::spawn_blocking(move || {

@@ -10,7 +10,7 @@ use super::Ports;
 use super::tokens::TokenMinter;
 use crate::domain::{
     ClientContext, Event, EventData, OpaqueToken, RefreshTokenRecord, Rotation, SessionPolicy,
-    TokenPair, User,
+    TokenDigest, TokenPair, User,
 };
 use crate::error::{Error, Result};
 use crate::ports::{Clock, OpaqueTokens, RevocationList, SessionRepo, UserRepo};
@@ -49,19 +49,15 @@ impl Refresh {
     #[instrument(skip_all, name = "refresh")]
     pub async fn execute(&self, token: OpaqueToken, client: ClientContext) -> Result<TokenPair> {
         let now = self.clock.now();
-        let record = self
-            .sessions
-            .find_refresh_token(&self.secrets.digest(&token))
-            .await?
-            .filter(|r| !r.session_revoked && r.expires_at > now)
-            .ok_or(Error::InvalidToken)?;
+        let digest = self.secrets.digest(&token);
+        let record = self.live_record(&digest, now).await?;
         let user = self
             .users
             .find_by_id(record.user_id)
             .await?
             .ok_or(Error::InvalidToken)?;
         match record.used_at {
-            None => self.rotate(&record, &user, &client, now).await,
+            None => self.rotate(&record, &digest, &user, &client, now).await,
             Some(first_use) => {
                 self.presented_again(&record, &user, &client, first_use, now)
                     .await
@@ -69,9 +65,23 @@ impl Refresh {
         }
     }
 
+    /// The token's record, if it is known, unexpired and its session live.
+    async fn live_record(
+        &self,
+        digest: &TokenDigest,
+        now: OffsetDateTime,
+    ) -> Result<RefreshTokenRecord> {
+        self.sessions
+            .find_refresh_token(digest)
+            .await?
+            .filter(|r| !r.session_revoked && r.expires_at > now)
+            .ok_or(Error::InvalidToken)
+    }
+
     async fn rotate(
         &self,
         record: &RefreshTokenRecord,
+        digest: &TokenDigest,
         user: &User,
         client: &ClientContext,
         now: OffsetDateTime,
@@ -86,9 +96,12 @@ impl Refresh {
         if self.sessions.rotate(&rotation).await? {
             return self.minter.pair(user, record.session_id, token, now);
         }
-        // A concurrent request used the token between our read and our write: it was used
-        // just now, which is exactly the case the grace window exists for.
-        self.presented_again(record, user, client, now, now).await
+        // Between our read and our write a concurrent request used the token (the case the
+        // grace window exists for) or a logout revoked its session: read it again to tell which.
+        let current = self.live_record(digest, now).await?;
+        let first_use = current.used_at.unwrap_or(now);
+        self.presented_again(&current, user, client, first_use, now)
+            .await
     }
 
     async fn presented_again(
@@ -243,6 +256,29 @@ mod tests {
             .returning(|_, _| Ok(()));
 
         assert!(refresh(mocks).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn losing_a_rotation_to_a_logout_is_an_invalid_token_not_a_reuse() {
+        let found = record(None);
+        let revoked = RefreshTokenRecord {
+            session_revoked: true,
+            ..found.clone()
+        };
+        let mut mocks = Mocks::new().with_token_minting();
+        let mut reads = vec![revoked, found];
+        mocks
+            .sessions
+            .expect_find_refresh_token()
+            .times(2)
+            .returning(move |_| Ok(reads.pop()));
+        mocks
+            .users
+            .expect_find_by_id()
+            .returning(|_| Ok(Some(user())));
+        mocks.sessions.expect_rotate().returning(|_| Ok(false));
+
+        assert!(matches!(refresh(mocks).await, Err(Error::InvalidToken)));
     }
 
     #[tokio::test]
