@@ -229,6 +229,22 @@ impl TestApp {
         .await
     }
 
+    /// §4 list the caller's sessions.
+    pub async fn sessions(&self, access: &str) -> TestResponse {
+        self.get("/api/v1/user/sessions", Some(access)).await
+    }
+
+    /// §4 revoke one of the caller's sessions; `id` goes into the path as given.
+    pub async fn revoke_session(&self, access: &str, id: &str) -> TestResponse {
+        self.send(
+            Method::DELETE,
+            &format!("/api/v1/user/sessions/{id}"),
+            None,
+            Some(access),
+        )
+        .await
+    }
+
     /// §3 me.
     pub async fn me(&self, access: &str) -> TestResponse {
         self.get("/api/v1/auth/me", Some(access)).await

@@ -7,19 +7,21 @@
 //! refresh racing a logout either commits before the revocation or stores nothing (on
 //! PostgreSQL the row lock makes it wait for the revocation and then re-check; on SQLite writes
 //! are serialised). Revocations update only live sessions and report what they changed, and
-//! each change that carries an event commits together with it.
+//! each change that carries an event commits together with it. A session is listed as live
+//! while it is not revoked and one of its refresh tokens is unexpired (compared, and ordered, in
+//! time order on both backends).
 
 use async_trait::async_trait;
 use postern_core::domain::{
-    Event, NewRefreshToken, NewSession, RefreshTokenId, RefreshTokenRecord, Rotation, SessionId,
-    TokenDigest, UserId,
+    ClientContext, Event, NewRefreshToken, NewSession, RefreshTokenId, RefreshTokenRecord,
+    Rotation, SessionId, SessionSummary, TokenDigest, UserId,
 };
 use postern_core::ports::SessionRepo;
 use postern_core::{Error, Result};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Order};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -163,6 +165,38 @@ impl SessionRepo for SeaSessionRepo {
             .collect())
     }
 
+    async fn list_live(&self, user: UserId, now: OffsetDateTime) -> Result<Vec<SessionSummary>> {
+        let backend = self.db.get_database_backend();
+        let time = |expr| in_time_order(backend, expr);
+        // Correlated on the session, so that the `refresh_tokens.session_id` index serves it.
+        let unexpired_token = refresh_tokens::Entity::find()
+            .select_only()
+            .expr(Expr::val(1))
+            .filter(
+                Expr::col((refresh_tokens::Entity, refresh_tokens::Column::SessionId))
+                    .equals((sessions::Entity, sessions::Column::Id)),
+            )
+            .filter(
+                time(Expr::col((
+                    refresh_tokens::Entity,
+                    refresh_tokens::Column::ExpiresAt,
+                )))
+                .gt(time(Expr::value(stored(now)))),
+            )
+            .into_query();
+        let rows = sessions::Entity::find()
+            .filter(sessions::Column::UserId.eq(user.as_uuid()))
+            .filter(sessions::Column::RevokedAt.is_null())
+            .filter(Expr::exists(unexpired_token))
+            .order_by(time(Expr::col(sessions::Column::LastUsedAt)), Order::Desc)
+            .order_by(time(Expr::col(sessions::Column::CreatedAt)), Order::Desc)
+            .order_by(sessions::Column::Id, Order::Desc)
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        rows.into_iter().map(summary).collect()
+    }
+
     async fn revoked_since(&self, since: OffsetDateTime) -> Result<Vec<SessionId>> {
         let backend = self.db.get_database_backend();
         let revoked_at = in_time_order(backend, Expr::col(sessions::Column::RevokedAt));
@@ -176,6 +210,26 @@ impl SessionRepo for SeaSessionRepo {
             .map_err(db_error)?;
         Ok(ids.into_iter().map(SessionId::from_uuid).collect())
     }
+}
+
+/// What the owner of a stored session may see of it.
+fn summary(row: sessions::Model) -> Result<SessionSummary> {
+    let ip = row
+        .ip
+        .map(|ip| {
+            ip.parse()
+                .map_err(|_| invalid_row("sessions.ip", "not an IP address"))
+        })
+        .transpose()?;
+    Ok(SessionSummary {
+        id: SessionId::from_uuid(row.id),
+        created_at: row.created_at,
+        last_used_at: row.last_used_at,
+        client: ClientContext {
+            ip,
+            user_agent: row.user_agent,
+        },
+    })
 }
 
 /// The id of `session` if it is not revoked: the condition a token must meet to be used.

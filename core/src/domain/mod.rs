@@ -19,6 +19,7 @@ pub use password::{Password, PasswordHash};
 pub use role::Role;
 pub use session::{
     ClientContext, NewRefreshToken, NewSession, RefreshTokenRecord, Rotation, SessionPolicy,
+    SessionSummary,
 };
 pub use token::{AccessClaims, AccessToken, OpaqueToken, TokenDigest, TokenPair};
 pub use user::{DisplayName, NewUser, User, UserCredentials};

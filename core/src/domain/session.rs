@@ -94,3 +94,17 @@ pub struct Rotation {
     /// Its successor.
     pub successor: NewRefreshToken,
 }
+
+/// A live session as its owner sees it in their list of sign-ins (§4): when and where it
+/// started and when it was last used, and no secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionSummary {
+    /// The session's identifier, also the `sid` claim of its access tokens.
+    pub id: SessionId,
+    /// When it started (the login).
+    pub created_at: OffsetDateTime,
+    /// When it was last used: its latest refresh, or its start if it has not been refreshed.
+    pub last_used_at: OffsetDateTime,
+    /// Where the login came from.
+    pub client: ClientContext,
+}

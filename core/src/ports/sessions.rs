@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    Event, NewRefreshToken, NewSession, RefreshTokenRecord, Rotation, SessionId, TokenDigest,
-    UserId,
+    Event, NewRefreshToken, NewSession, RefreshTokenRecord, Rotation, SessionId, SessionSummary,
+    TokenDigest, UserId,
 };
 use crate::error::Result;
 
@@ -66,6 +66,14 @@ pub trait SessionRepo: Send + Sync {
         at: OffsetDateTime,
         event: &Event,
     ) -> Result<Vec<SessionId>>;
+
+    /// `user`'s live sessions at `now`, most recently used first (then most recently started,
+    /// then by id, so that the order is total).
+    ///
+    /// A session is live when it is not revoked and at least one of its refresh tokens expires
+    /// after `now` (its newest token's expiry is the session's): an expired session can no
+    /// longer be refreshed, so it is over although nobody revoked it.
+    async fn list_live(&self, user: UserId, now: OffsetDateTime) -> Result<Vec<SessionSummary>>;
 
     /// Sessions revoked at or after `since`: what a fresh revocation list must be seeded with so
     /// that access tokens of sessions ended before a restart stay rejected.

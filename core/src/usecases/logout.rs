@@ -3,55 +3,13 @@
 
 use std::sync::Arc;
 
-use time::OffsetDateTime;
-use tracing::{instrument, warn};
+use tracing::instrument;
 
 use super::Ports;
-use crate::domain::{
-    AccessClaims, Event, EventData, OpaqueToken, SessionId, SessionPolicy, UserId,
-};
+use super::revoker::Revoker;
+use crate::domain::{AccessClaims, Event, EventData, OpaqueToken, SessionPolicy};
 use crate::error::Result;
-use crate::ports::{Clock, OpaqueTokens, ProfileCache, RevocationList, SessionRepo};
-
-/// What both logouts share: revoking, listing the revoked, dropping the cached profile.
-struct Revoker {
-    sessions: Arc<dyn SessionRepo>,
-    revocations: Arc<dyn RevocationList>,
-    cache: Arc<dyn ProfileCache>,
-    clock: Arc<dyn Clock>,
-    policy: SessionPolicy,
-}
-
-impl Revoker {
-    fn new(ports: &Ports, policy: SessionPolicy) -> Self {
-        Self {
-            sessions: ports.sessions.clone(),
-            revocations: ports.revocations.clone(),
-            cache: ports.cache.clone(),
-            clock: ports.clock.clone(),
-            policy,
-        }
-    }
-
-    /// Rejects the sessions' access tokens for as long as any of them can still be valid, and
-    /// drops the user's cached profile.
-    async fn reject_access_tokens(
-        &self,
-        user: UserId,
-        sessions: &[SessionId],
-        now: OffsetDateTime,
-    ) -> Result<()> {
-        if !sessions.is_empty() {
-            self.revocations
-                .revoke(sessions, now + self.policy.access_ttl)
-                .await?;
-        }
-        if let Err(error) = self.cache.invalidate(user).await {
-            warn!(user_id = %user, error = &error as &dyn std::error::Error, "could not drop the cached profile");
-        }
-        Ok(())
-    }
-}
+use crate::ports::OpaqueTokens;
 
 /// Ends the caller's session (§3 logout).
 pub struct Logout {
@@ -145,23 +103,10 @@ impl LogoutAll {
 #[cfg(test)]
 mod tests {
     use time::Duration;
-    use uuid::Uuid;
 
     use super::*;
-    use crate::domain::{Email, RefreshTokenId, RefreshTokenRecord, Role, TokenDigest};
-    use crate::usecases::testkit::{Mocks, NOW, policy};
-
-    fn caller() -> AccessClaims {
-        AccessClaims {
-            user_id: UserId::generate(),
-            session_id: SessionId::generate(),
-            role: Role::User,
-            email: Email::parse("ada@example.com").unwrap(),
-            issued_at: NOW,
-            expires_at: NOW + Duration::minutes(15),
-            token_id: Uuid::now_v7(),
-        }
-    }
+    use crate::domain::{RefreshTokenId, RefreshTokenRecord, SessionId, TokenDigest};
+    use crate::usecases::testkit::{Mocks, NOW, caller, policy};
 
     #[tokio::test]
     async fn logout_revokes_the_session_and_drops_the_cached_profile() {

@@ -7,6 +7,8 @@ mod login;
 mod logout;
 mod profile;
 mod refresh;
+mod revoker;
+mod sessions;
 mod signup;
 mod tokens;
 
@@ -21,6 +23,7 @@ pub use login::{Login, LoginOutcome, LoginRequest};
 pub use logout::{Logout, LogoutAll};
 pub use profile::{GetProfile, UpdateProfile};
 pub use refresh::Refresh;
+pub use sessions::{ListSessions, RevokeSession};
 pub use signup::{Signup, SignupRequest};
 
 use crate::domain::{LockoutPolicy, SessionPolicy};
@@ -70,6 +73,10 @@ pub struct Accounts {
     pub get_profile: GetProfile,
     /// Changes profiles.
     pub update_profile: UpdateProfile,
+    /// Lists the caller's live sessions.
+    pub list_sessions: ListSessions,
+    /// Ends one of the caller's sessions.
+    pub revoke_session: RevokeSession,
 }
 
 impl Accounts {
@@ -85,6 +92,8 @@ impl Accounts {
             authenticate: Authenticate::new(ports),
             get_profile: GetProfile::new(ports),
             update_profile: UpdateProfile::new(ports),
+            list_sessions: ListSessions::new(ports),
+            revoke_session: RevokeSession::new(ports, policy),
         }
     }
 }

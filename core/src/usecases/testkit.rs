@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use time::OffsetDateTime;
 use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
 
 use super::Ports;
-use crate::domain::{Email, Password, Role, SessionPolicy, User, UserId};
+use crate::domain::{AccessClaims, Email, Password, Role, SessionId, SessionPolicy, User, UserId};
 use crate::ports::{
     Clock, MockOpaqueTokens, MockOutbox, MockPasswordHasher, MockProfileCache, MockRevocationList,
     MockSessionRepo, MockTokenIssuer, MockUserRepo,
@@ -97,5 +98,18 @@ pub(crate) fn user() -> User {
         email_verified: false,
         created_at: NOW,
         updated_at: NOW,
+    }
+}
+
+/// The claims of a fresh access token of a new user's new session, issued at [`NOW`].
+pub(crate) fn caller() -> AccessClaims {
+    AccessClaims {
+        user_id: UserId::generate(),
+        session_id: SessionId::generate(),
+        role: Role::User,
+        email: Email::parse("ada@example.com").unwrap(),
+        issued_at: NOW,
+        expires_at: NOW + Duration::minutes(15),
+        token_id: Uuid::now_v7(),
     }
 }

@@ -1,6 +1,7 @@
 //! `SeaSessionRepo`: sessions and refresh tokens round-trip, rotation has exactly one winner,
 //! no token is added to a revoked session, revocation touches only live sessions of their
-//! owner, and failed changes leave no event.
+//! owner, failed changes leave no event, and listing shows only the owner's live sessions,
+//! most recently used first.
 
 use std::collections::HashSet;
 
@@ -9,7 +10,7 @@ use postern_core::Error;
 use postern_core::domain::{NewSession, SessionId, UserId};
 use postern_core::ports::{SessionRepo, UserRepo};
 use postern_tests::db::{Backend, TestDb, fresh_database};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use super::fixtures::{
     T0, logged_in, logged_out, new_session, new_token, new_user, rotation_of, signed_up,
@@ -28,6 +29,8 @@ on_both_backends!(
     a_failed_start_stores_neither_its_session_nor_its_event,
     rotate_in_a_revoked_session_returns_false_and_stores_no_successor,
     add_refresh_token_adds_to_a_live_session_only,
+    list_live_shows_the_owners_live_sessions_most_recently_used_first,
+    list_live_excludes_revoked_expired_and_other_users_sessions,
 );
 
 /// A migrated database with one account, and a session repository on it.
@@ -49,6 +52,21 @@ async fn add_user(db: &TestDb, email: &str) -> UserId {
 
 async fn started(repo: &SeaSessionRepo, user: UserId) -> NewSession {
     let session = new_session(user);
+    repo.start(&session, &logged_in(&session)).await.unwrap();
+    session
+}
+
+/// A session of `user` started `at`, whose first refresh token expires `expires_at`.
+async fn started_at(
+    repo: &SeaSessionRepo,
+    user: UserId,
+    at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> NewSession {
+    let mut session = new_session(user);
+    session.created_at = at;
+    session.refresh_token.issued_at = at;
+    session.refresh_token.expires_at = expires_at;
     repo.start(&session, &logged_in(&session)).await.unwrap();
     session
 }
@@ -313,4 +331,82 @@ async fn add_refresh_token_adds_to_a_live_session_only(backend: Backend) {
 
     assert!(matches!(added, Err(Error::InvalidToken)), "{added:?}");
     assert_eq!(repo.find_refresh_token(&late.digest).await.unwrap(), None);
+}
+
+async fn list_live_shows_the_owners_live_sessions_most_recently_used_first(backend: Backend) {
+    let (_db, repo, user) = setup(backend).await;
+    let week = Duration::days(7);
+    // Started long ago and refreshed since: last used after it started, before the others.
+    let refreshed = started_at(&repo, user, T0 - Duration::days(6), T0 + Duration::days(1)).await;
+    let refreshed_at = T0 - Duration::days(2);
+    assert!(
+        repo.rotate(&rotation_of(&refreshed, refreshed_at))
+            .await
+            .unwrap()
+    );
+    // SQLite keeps these as `…:00Z`, `…:00.25Z`, `…:00.5Z`, `…:01Z`: text order is not time
+    // order.
+    let mut recent = Vec::new();
+    for ms in [0, 250, 500, 1000] {
+        let at = T0 + Duration::milliseconds(ms);
+        recent.push(started_at(&repo, user, at, at + week).await);
+    }
+
+    let live = repo
+        .list_live(user, T0 + Duration::minutes(1))
+        .await
+        .unwrap();
+
+    let ids: Vec<SessionId> = live.iter().map(|s| s.id).collect();
+    let mut expected: Vec<SessionId> = recent.iter().rev().map(|s| s.id).collect();
+    expected.push(refreshed.id);
+    assert_eq!(ids, expected);
+    let newest = &live[0];
+    let started = &recent[3];
+    assert_eq!(newest.created_at, started.created_at);
+    assert_eq!(newest.last_used_at, started.created_at);
+    assert_eq!(newest.client, started.client);
+    let oldest = &live[4];
+    assert_eq!(oldest.created_at, refreshed.created_at);
+    assert_eq!(oldest.last_used_at, refreshed_at);
+}
+
+async fn list_live_excludes_revoked_expired_and_other_users_sessions(backend: Backend) {
+    let (db, repo, user) = setup(backend).await;
+    let other = add_user(&db, "grace@example.com").await;
+    let now = T0 + Duration::minutes(1);
+    let live = started(&repo, user).await;
+    let revoked = started(&repo, user).await;
+    repo.revoke(user, revoked.id, now, &logged_out(user, &[revoked.id], now))
+        .await
+        .unwrap();
+    let expired = started_at(&repo, user, T0 - Duration::days(8), T0 - Duration::days(1)).await;
+    // Its token expires exactly now: refresh refuses it, so the session is over.
+    let ending = started_at(&repo, user, T0 - Duration::days(7), now).await;
+    let others = started(&repo, other).await;
+
+    let listed: Vec<SessionId> = repo
+        .list_live(user, now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+
+    assert_eq!(
+        listed,
+        vec![live.id],
+        "revoked {revoked:?}, expired {expired:?}, ending {ending:?}",
+        revoked = revoked.id,
+        expired = expired.id,
+        ending = ending.id
+    );
+    let theirs: Vec<SessionId> = repo
+        .list_live(other, now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(theirs, vec![others.id]);
 }

@@ -14,5 +14,6 @@ mod logout;
 mod ops;
 mod profile;
 mod refresh;
+mod sessions;
 mod signup;
 mod support;

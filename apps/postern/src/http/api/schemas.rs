@@ -5,7 +5,7 @@
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object};
 use postern_core::FieldError;
-use postern_core::domain::{Role, TokenPair, User};
+use postern_core::domain::{Role, SessionId, SessionSummary, TokenPair, User};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -192,6 +192,38 @@ pub struct LogoutAllView {
     pub message: String,
     /// How many sessions were revoked.
     pub revoked_sessions: u64,
+}
+
+/// One of the caller's live sessions (§4). Never carries a token or hash.
+#[derive(Object)]
+#[oai(rename = "Session", rename_all = "camelCase")]
+pub struct SessionView {
+    /// The session's id; also the `sid` claim of its access tokens.
+    pub id: Uuid,
+    /// When it started: the login (RFC 3339).
+    pub created_at: OffsetDateTime,
+    /// When it was last used: its latest token refresh, else its login (RFC 3339).
+    pub last_used_at: OffsetDateTime,
+    /// The address the login came from, or null.
+    pub ip: Option<String>,
+    /// The `User-Agent` of the login, or null.
+    pub user_agent: Option<String>,
+    /// Whether this is the session of the bearer token of this request.
+    pub current: bool,
+}
+
+impl SessionView {
+    /// The view of `session`, marked current when it is `current`.
+    pub fn new(session: SessionSummary, current: SessionId) -> Self {
+        Self {
+            id: session.id.as_uuid(),
+            created_at: session.created_at,
+            last_used_at: session.last_used_at,
+            ip: session.client.ip.map(|ip| ip.to_string()),
+            user_agent: session.client.user_agent,
+            current: session.id == current,
+        }
+    }
 }
 
 /// Collects every field error of a request, so that a client learns all of them at once.

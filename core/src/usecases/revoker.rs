@@ -1,0 +1,52 @@
+//! What every way of ending sessions shares (logout, logout-all, revoking one session from the
+//! list): the ports it takes, and rejecting the ended sessions' access tokens at once.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use tracing::warn;
+
+use super::Ports;
+use crate::domain::{SessionId, SessionPolicy, UserId};
+use crate::error::Result;
+use crate::ports::{Clock, ProfileCache, RevocationList, SessionRepo};
+
+/// Revoking, listing the revoked, dropping the cached profile.
+pub(super) struct Revoker {
+    pub(super) sessions: Arc<dyn SessionRepo>,
+    revocations: Arc<dyn RevocationList>,
+    cache: Arc<dyn ProfileCache>,
+    pub(super) clock: Arc<dyn Clock>,
+    policy: SessionPolicy,
+}
+
+impl Revoker {
+    pub(super) fn new(ports: &Ports, policy: SessionPolicy) -> Self {
+        Self {
+            sessions: ports.sessions.clone(),
+            revocations: ports.revocations.clone(),
+            cache: ports.cache.clone(),
+            clock: ports.clock.clone(),
+            policy,
+        }
+    }
+
+    /// Rejects the sessions' access tokens for as long as any of them can still be valid, and
+    /// drops the user's cached profile.
+    pub(super) async fn reject_access_tokens(
+        &self,
+        user: UserId,
+        sessions: &[SessionId],
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        if !sessions.is_empty() {
+            self.revocations
+                .revoke(sessions, now + self.policy.access_ttl)
+                .await?;
+        }
+        if let Err(error) = self.cache.invalidate(user).await {
+            warn!(user_id = %user, error = &error as &dyn std::error::Error, "could not drop the cached profile");
+        }
+        Ok(())
+    }
+}
