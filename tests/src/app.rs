@@ -245,6 +245,16 @@ impl TestApp {
         .await
     }
 
+    /// §3 password change.
+    pub async fn change_password(&self, access: &str, current: &str, new: &str) -> TestResponse {
+        self.post(
+            "/api/v1/auth/password/change",
+            json!({"currentPassword": current, "newPassword": new}),
+            Some(access),
+        )
+        .await
+    }
+
     /// §3 me.
     pub async fn me(&self, access: &str) -> TestResponse {
         self.get("/api/v1/auth/me", Some(access)).await

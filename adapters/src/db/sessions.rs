@@ -165,6 +165,32 @@ impl SessionRepo for SeaSessionRepo {
             .collect())
     }
 
+    async fn revoke_all_except(
+        &self,
+        user: UserId,
+        keep: SessionId,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<Vec<SessionId>> {
+        let txn = begin_write(&self.db).await?;
+        let revoked = live_sessions_of(user)
+            .col_expr(sessions::Column::RevokedAt, Expr::value(stored(at)))
+            .filter(sessions::Column::Id.ne(keep.as_uuid()))
+            .exec_with_returning(&txn)
+            .await
+            .map_err(db_error)?;
+        if revoked.is_empty() {
+            rollback(txn).await?;
+            return Ok(Vec::new());
+        }
+        write_event(&txn, event).await?;
+        commit(txn).await?;
+        Ok(revoked
+            .into_iter()
+            .map(|s| SessionId::from_uuid(s.id))
+            .collect())
+    }
+
     async fn list_live(&self, user: UserId, now: OffsetDateTime) -> Result<Vec<SessionSummary>> {
         let backend = self.db.get_database_backend();
         let time = |expr| in_time_order(backend, expr);

@@ -77,17 +77,40 @@ impl UserRepo for SeaUserRepo {
     }
 
     async fn find_credentials(&self, email: &Email) -> Result<Option<UserCredentials>> {
-        let Some(row) = self
-            .find_row(users::Column::Email.eq(email.as_str()))
+        self.find_row(users::Column::Email.eq(email.as_str()))
             .await?
-        else {
-            return Ok(None);
-        };
-        let password_hash = PasswordHash::new(row.password_hash.clone());
-        Ok(Some(UserCredentials {
-            user: to_user(row)?,
-            password_hash,
-        }))
+            .map(to_credentials)
+            .transpose()
+    }
+
+    async fn find_credentials_by_id(&self, id: UserId) -> Result<Option<UserCredentials>> {
+        self.find_row(users::Column::Id.eq(id.as_uuid()))
+            .await?
+            .map(to_credentials)
+            .transpose()
+    }
+
+    async fn change_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<()> {
+        let txn = begin_write(&self.db).await?;
+        let changed = users::Entity::update_many()
+            .col_expr(users::Column::PasswordHash, Expr::value(hash.as_str()))
+            .col_expr(users::Column::UpdatedAt, Expr::value(stored(at)))
+            .filter(users::Column::Id.eq(id.as_uuid()))
+            .exec(&txn)
+            .await
+            .map_err(db_error)?;
+        if changed.rows_affected == 0 {
+            rollback(txn).await?;
+            return Err(Error::NotFound);
+        }
+        write_event(&txn, event).await?;
+        commit(txn).await
     }
 
     async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<()> {
@@ -233,6 +256,15 @@ fn reserve_attempt(
 /// A count as the `failed_logins` column holds it.
 fn stored_count(count: u32) -> i32 {
     i32::try_from(count).unwrap_or(i32::MAX)
+}
+
+/// The domain's account and its password hash from a row.
+fn to_credentials(row: users::Model) -> Result<UserCredentials> {
+    let password_hash = PasswordHash::new(row.password_hash.clone());
+    Ok(UserCredentials {
+        user: to_user(row)?,
+        password_hash,
+    })
 }
 
 /// The domain's account from a row, re-validating what the domain's types guarantee.

@@ -42,6 +42,13 @@ fn compose(data: &EventData) -> Option<Mail> {
                 name.as_deref().unwrap_or("there")
             ),
         }),
+        EventData::PasswordChanged { email } => Some(Mail {
+            to: email.clone(),
+            subject: "Your Postern password was changed",
+            summary: "The password of your Postern account was just changed, and your other \
+                      sessions were signed out. If this was not you, reset your password now."
+                .to_owned(),
+        }),
         EventData::LoggedIn { .. }
         | EventData::LoginFailed { .. }
         | EventData::LoggedOut { .. }
@@ -107,6 +114,9 @@ mod tests {
                 session_id,
                 ip: None,
             },
+            EventData::PasswordChanged {
+                email: "ada@example.com".into(),
+            },
             EventData::ProfileUpdated { name: None },
         ]
     }
@@ -126,6 +136,17 @@ mod tests {
                 summary: "Hi Ada, your Postern account is ready.".into(),
             })
         );
+    }
+
+    #[test]
+    fn a_password_change_composes_a_notice_to_the_account() {
+        let mail = compose(&EventData::PasswordChanged {
+            email: "ada@example.com".into(),
+        })
+        .unwrap();
+
+        assert_eq!(mail.to, "ada@example.com");
+        assert_eq!(mail.subject, "Your Postern password was changed");
     }
 
     #[test]

@@ -93,7 +93,9 @@ pub enum EventData {
     #[serde(rename = "user.logged_out")]
     LoggedOut {
         /// The sessions named by the request: the caller's, and the one of a refresh token
-        /// sent along with it.
+        /// sent along with it. Empty when a password change ended the user's other sessions:
+        /// that request names none, and which ones were live is settled only inside the
+        /// revoking transaction.
         session_ids: Vec<SessionId>,
         /// Whether every session of the user was ended (logout-all).
         all_sessions: bool,
@@ -105,6 +107,13 @@ pub enum EventData {
         session_id: SessionId,
         /// The client that presented the token.
         ip: Option<String>,
+    },
+    /// `user.password_changed`: the password was changed by its user; a notice goes to the
+    /// account's address, so that an owner who did not do it learns of it.
+    #[serde(rename = "user.password_changed")]
+    PasswordChanged {
+        /// The account's email, where the notice goes.
+        email: String,
     },
     /// `user.profile_updated`: the profile changed.
     #[serde(rename = "user.profile_updated")]
@@ -123,13 +132,14 @@ impl EventData {
             Self::LoginFailed { .. } => "user.login_failed",
             Self::LoggedOut { .. } => "user.logged_out",
             Self::ReuseDetected { .. } => "session.reuse_detected",
+            Self::PasswordChanged { .. } => "user.password_changed",
             Self::ProfileUpdated { .. } => "user.profile_updated",
         }
     }
 
     /// Whether the event sends mail, and so belongs on the `email-events` stream too.
     pub fn sends_mail(&self) -> bool {
-        matches!(self, Self::SignedUp { .. })
+        matches!(self, Self::SignedUp { .. } | Self::PasswordChanged { .. })
     }
 }
 

@@ -67,6 +67,17 @@ pub trait SessionRepo: Send + Sync {
         event: &Event,
     ) -> Result<Vec<SessionId>>;
 
+    /// Revokes every live session of `user` but `keep` (the session of the request, after a
+    /// password change) and returns the sessions revoked. Like [`Self::revoke`], it writes the
+    /// event only if that changed anything, in the same transaction.
+    async fn revoke_all_except(
+        &self,
+        user: UserId,
+        keep: SessionId,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<Vec<SessionId>>;
+
     /// `user`'s live sessions at `now`, most recently used first (then most recently started,
     /// then by id, so that the order is total).
     ///

@@ -28,6 +28,24 @@ pub trait UserRepo: Send + Sync {
     /// Finds an account and its password hash by normalised email.
     async fn find_credentials(&self, email: &Email) -> Result<Option<UserCredentials>>;
 
+    /// Finds an account and its password hash by id: a signed-in user's, whose token names
+    /// the id.
+    async fn find_credentials_by_id(&self, id: UserId) -> Result<Option<UserCredentials>>;
+
+    /// Stores the hash of a password its user chose (§3 password change), stamps `updated_at`
+    /// with `at` and writes the `user.password_changed` event, in one transaction.
+    ///
+    /// # Errors
+    /// MUST return [`crate::Error::NotFound`], and store nothing, when the account does not
+    /// exist.
+    async fn change_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<()>;
+
     /// Replaces the stored hash after a transparent re-hash (§2). Not an event: nothing the
     /// user or an auditor would call a change.
     async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<()>;

@@ -2,6 +2,7 @@
 //! but ports and domain types, so every rule here is tested against mocks.
 
 mod authenticate;
+mod change_password;
 mod deliver_events;
 mod login;
 mod logout;
@@ -18,6 +19,7 @@ mod testkit;
 use std::sync::Arc;
 
 pub use authenticate::Authenticate;
+pub use change_password::{ChangePassword, ChangePasswordRequest};
 pub use deliver_events::{DeliverEvents, DeliveryReport};
 pub use login::{Login, LoginOutcome, LoginRequest};
 pub use logout::{Logout, LogoutAll};
@@ -77,6 +79,8 @@ pub struct Accounts {
     pub list_sessions: ListSessions,
     /// Ends one of the caller's sessions.
     pub revoke_session: RevokeSession,
+    /// Changes the caller's password and ends the caller's other sessions.
+    pub change_password: ChangePassword,
 }
 
 impl Accounts {
@@ -94,6 +98,7 @@ impl Accounts {
             update_profile: UpdateProfile::new(ports),
             list_sessions: ListSessions::new(ports),
             revoke_session: RevokeSession::new(ports, policy),
+            change_password: ChangePassword::new(ports, policy),
         }
     }
 }

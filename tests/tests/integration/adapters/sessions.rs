@@ -25,6 +25,8 @@ on_both_backends!(
     revoke_of_another_users_session_changes_nothing,
     one_event_for_two_revocations_is_stored_once,
     revoke_all_returns_only_the_live_sessions,
+    revoke_all_except_keeps_the_given_session_and_returns_the_others,
+    revoke_all_except_with_nothing_to_revoke_stores_no_event,
     revoked_since_compares_in_time_order,
     a_failed_start_stores_neither_its_session_nor_its_event,
     rotate_in_a_revoked_session_returns_false_and_stores_no_successor,
@@ -237,6 +239,52 @@ async fn revoke_all_returns_only_the_live_sessions(backend: Backend) {
         .unwrap()
         .unwrap();
     assert!(!untouched.session_revoked);
+}
+
+async fn revoke_all_except_keeps_the_given_session_and_returns_the_others(backend: Backend) {
+    let (db, repo, user) = setup(backend).await;
+    let other = add_user(&db, "grace@example.com").await;
+    let keep = started(&repo, user).await;
+    let ended = [started(&repo, user).await, started(&repo, user).await];
+    let others = started(&repo, other).await;
+    let at = T0 + Duration::minutes(1);
+    let event = logged_out(user, &[], at);
+
+    let revoked = repo
+        .revoke_all_except(user, keep.id, at, &event)
+        .await
+        .unwrap();
+
+    let revoked: HashSet<SessionId> = revoked.into_iter().collect();
+    assert_eq!(revoked, ended.iter().map(|s| s.id).collect());
+    assert!(stored_events(&db).await.contains(&event));
+    for (session, revoked) in [
+        (&keep, false),
+        (&ended[0], true),
+        (&ended[1], true),
+        (&others, false),
+    ] {
+        let token = repo
+            .find_refresh_token(&session.refresh_token.digest)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(token.session_revoked, revoked);
+    }
+}
+
+async fn revoke_all_except_with_nothing_to_revoke_stores_no_event(backend: Backend) {
+    let (db, repo, user) = setup(backend).await;
+    let keep = started(&repo, user).await;
+    let event = logged_out(user, &[], T0 + Duration::minutes(1));
+
+    let revoked = repo
+        .revoke_all_except(user, keep.id, T0 + Duration::minutes(1), &event)
+        .await
+        .unwrap();
+
+    assert!(revoked.is_empty());
+    assert!(!stored_events(&db).await.contains(&event));
 }
 
 async fn revoked_since_compares_in_time_order(backend: Backend) {

@@ -21,6 +21,8 @@ on_both_backends!(
     update_name_stamps_updated_at_and_stores_its_event,
     update_name_of_an_unknown_user_is_not_found_and_stores_nothing,
     replace_password_hash_is_read_back_without_an_event,
+    change_password_stores_the_hash_stamps_updated_at_and_stores_its_event,
+    change_password_of_an_unknown_user_is_not_found_and_stores_nothing,
     begin_login_attempt_allows_the_maximum_then_reports_the_lock,
     record_login_failure_at_the_last_attempt_locks_and_stores_its_event,
     record_login_failure_below_the_maximum_only_stores_its_event,
@@ -162,6 +164,57 @@ async fn replace_password_hash_is_read_back_without_an_event(backend: Backend) {
     assert_eq!(credentials.password_hash, fresh);
     assert_eq!(credentials.user, created);
     assert_eq!(stored_events(&db).await, vec![event]);
+}
+
+fn password_changed(id: UserId, at: OffsetDateTime) -> Event {
+    Event::new(
+        EventData::PasswordChanged {
+            email: "ada@example.com".into(),
+        },
+        Some(id),
+        at,
+    )
+}
+
+async fn change_password_stores_the_hash_stamps_updated_at_and_stores_its_event(backend: Backend) {
+    let db = fresh_database(backend).await;
+    let repo = SeaUserRepo::new(db.connection());
+    let new = new_user("ada@example.com");
+    let signup = signed_up(&new);
+    let created = repo.create(&new, &signup).await.unwrap();
+    let fresh = PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3".into());
+    let at = T0 + Duration::minutes(5);
+    let event = password_changed(new.id, at);
+
+    repo.change_password(new.id, &fresh, at, &event)
+        .await
+        .unwrap();
+
+    let credentials = repo.find_credentials_by_id(new.id).await.unwrap().unwrap();
+    assert_eq!(credentials.password_hash, fresh);
+    assert_eq!(credentials.user.updated_at, at);
+    assert_eq!(credentials.user.created_at, created.created_at);
+    assert_eq!(stored_events(&db).await, vec![signup, event]);
+}
+
+async fn change_password_of_an_unknown_user_is_not_found_and_stores_nothing(backend: Backend) {
+    let db = fresh_database(backend).await;
+    let repo = SeaUserRepo::new(db.connection());
+    let unknown = UserId::generate();
+    let at = T0 + Duration::minutes(5);
+    let event = password_changed(unknown, at);
+    let hash = PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3".into());
+
+    let result = repo.change_password(unknown, &hash, at, &event).await;
+
+    assert!(matches!(result, Err(Error::NotFound)), "{result:?}");
+    assert_eq!(stored_events(&db).await, vec![]);
+    assert!(
+        repo.find_credentials_by_id(unknown)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 fn login_failed(id: UserId, at: OffsetDateTime) -> Event {

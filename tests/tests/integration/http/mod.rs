@@ -12,6 +12,7 @@ mod lockout;
 mod login;
 mod logout;
 mod ops;
+mod password;
 mod profile;
 mod refresh;
 mod sessions;

@@ -1,4 +1,4 @@
-//! §3: signup, login, refresh, logout, logout-all and me.
+//! §3: signup, login, refresh, logout, logout-all, me and password change.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -8,12 +8,12 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use postern_core::domain::{DisplayName, Email, OpaqueToken, Password};
 use postern_core::ports::RateLimitBucket;
-use postern_core::usecases::{LoginRequest, SignupRequest};
+use postern_core::usecases::{ChangePasswordRequest, LoginRequest, SignupRequest};
 
 use super::ApiTags;
 use super::schemas::{
-    Fields, LoginBody, LoginView, LogoutAllView, LogoutBody, MessageView, RefreshBody, SignupBody,
-    TokensView, UserView,
+    ChangePasswordBody, Fields, LoginBody, LoginView, LogoutAllView, LogoutBody, MessageView,
+    RefreshBody, SignupBody, TokensView, UserView,
 };
 use crate::http::auth::BearerAuth;
 use crate::http::client::Client;
@@ -62,6 +62,14 @@ error_set!(
     LogoutErrors {
         400 => "`validation_error`: malformed JSON.",
         401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
+        413 => "`payload_too_large`: the body exceeds 64 KiB.",
+    }
+);
+error_set!(
+    /// Password change's documented failures.
+    ChangePasswordErrors {
+        400 => "`validation_error`: malformed JSON, a missing field, a weak new password, or a new password equal to the current one.",
+        401 => "`invalid_credentials`: the current password is wrong; `unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
         413 => "`payload_too_large`: the body exceeds 64 KiB.",
     }
 );
@@ -198,6 +206,36 @@ impl AuthApi {
         let user = state.accounts.get_profile.execute(auth.0.user_id).await?;
         Ok(Done(user.into()))
     }
+
+    /// Change the password
+    ///
+    /// Sets a new password after checking the current one, then revokes every other session
+    /// of the caller: their refresh tokens stop working and their access tokens are rejected
+    /// at once. The session of this request keeps working. The new password must have 8 to
+    /// 128 characters, not be only whitespace and differ from the current one. A wrong
+    /// current password changes nothing and does not count toward the login lockout. A
+    /// notice is mailed to the account's address.
+    #[oai(
+        path = "/password/change",
+        method = "post",
+        operation_id = "changePassword"
+    )]
+    async fn change_password(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        body: Json<ChangePasswordBody>,
+    ) -> Result<Done<MessageView>, Failure<ChangePasswordErrors>> {
+        let request = parse_change_password(body.0)?;
+        state
+            .accounts
+            .change_password
+            .execute(&auth.0, request)
+            .await?;
+        Ok(Done(MessageView {
+            message: "Password changed; your other sessions were signed out.".to_owned(),
+        }))
+    }
 }
 
 /// Counts the request against `bucket` for `key`, runs `work` if admitted, and puts the
@@ -253,4 +291,19 @@ fn parse_login(body: LoginBody, client: Client) -> postern_core::Result<LoginReq
         password,
         client: client.0,
     })
+}
+
+fn parse_change_password(body: ChangePasswordBody) -> postern_core::Result<ChangePasswordRequest> {
+    let mut fields = Fields::default();
+    let current = fields.check(Password::presented(
+        body.current_password.into_inner(),
+        "currentPassword",
+    ));
+    let new = fields.check(Password::parse(
+        body.new_password.into_inner(),
+        "newPassword",
+    ));
+    let values = (|| Some((current?, new?)))();
+    let (current, new) = fields.finish(values)?;
+    Ok(ChangePasswordRequest { current, new })
 }

@@ -15,7 +15,7 @@ pub use user::UserApi;
 /// The tags that group operations in the document.
 #[derive(Tags)]
 pub enum ApiTags {
-    /// Signup, login, token refresh and logout (§3).
+    /// Signup, login, token refresh, logout and password change (§3).
     Auth,
     /// The signed-in user's own account (§4).
     User,

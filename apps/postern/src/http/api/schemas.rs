@@ -112,6 +112,18 @@ pub struct LogoutBody {
     pub refresh_token: Option<Text>,
 }
 
+/// `POST /auth/password/change`.
+#[derive(Object, Debug)]
+#[oai(rename = "ChangePasswordRequest", rename_all = "camelCase")]
+pub struct ChangePasswordBody {
+    /// The account's current password.
+    #[oai(validator(max_length = 128))]
+    pub current_password: Text,
+    /// The new password: 8 to 128 characters, not only whitespace, and not the current one.
+    #[oai(validator(min_length = 8, max_length = 128))]
+    pub new_password: Text,
+}
+
 /// `PATCH /user/profile`.
 #[derive(Object, Debug)]
 #[oai(rename = "UpdateProfileRequest", rename_all = "camelCase")]

@@ -1,0 +1,278 @@
+//! Password change (§3): a signed-in user proves the current password and sets a new one; the
+//! user's other sessions end at once, so that whoever else held one is signed out.
+//!
+//! A wrong current password does not count toward the login lockout: the caller already holds
+//! a valid access token, and the account's password is only the second factor of this request,
+//! so a lockout here would let a stolen token lock its owner out of logging in.
+
+use std::sync::Arc;
+
+use tracing::instrument;
+
+use super::Ports;
+use super::revoker::Revoker;
+use crate::domain::{AccessClaims, Event, EventData, Password, SessionPolicy};
+use crate::error::{Error, Result};
+use crate::ports::{PasswordCheck, PasswordHasher, UserRepo};
+
+/// A validated password-change request.
+#[derive(Debug)]
+pub struct ChangePasswordRequest {
+    /// The password the caller says is the current one; only its length is bounded.
+    pub current: Password,
+    /// The new password, which satisfies §2.
+    pub new: Password,
+}
+
+/// Changes the caller's password (§3 password change).
+pub struct ChangePassword {
+    users: Arc<dyn UserRepo>,
+    hasher: Arc<dyn PasswordHasher>,
+    revoker: Revoker,
+}
+
+impl ChangePassword {
+    /// Builds the use case from its ports; ended sessions' access tokens are rejected for as
+    /// long as `policy` lets them live.
+    pub fn new(ports: &Ports, policy: SessionPolicy) -> Self {
+        Self {
+            users: ports.users.clone(),
+            hasher: ports.hasher.clone(),
+            revoker: Revoker::new(ports, policy),
+        }
+    }
+
+    /// Checks the current password, revokes every other session of the caller (one
+    /// `user.logged_out` event) and rejects their access tokens at once, then stores a hash of
+    /// the new password with its `user.password_changed` event. The caller's own session, and
+    /// its tokens, keep working.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] on `newPassword` when it equals the current password, decided
+    /// before any hashing and whether or not the current password is right.
+    /// [`Error::InvalidCredentials`] when the current password is wrong; nothing changes.
+    /// [`Error::NotFound`] when the caller's account no longer exists.
+    #[instrument(skip_all, name = "change_password", fields(user_id = %caller.user_id))]
+    pub async fn execute(
+        &self,
+        caller: &AccessClaims,
+        request: ChangePasswordRequest,
+    ) -> Result<()> {
+        if request.new.expose() == request.current.expose() {
+            return Err(Error::invalid_field(
+                "newPassword",
+                "must differ from the current password",
+            ));
+        }
+        let user = caller.user_id;
+        let credentials = self
+            .users
+            .find_credentials_by_id(user)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let check = self
+            .hasher
+            .verify(&request.current, &credentials.password_hash)
+            .await?;
+        if check == PasswordCheck::Mismatch {
+            return Err(Error::InvalidCredentials);
+        }
+        let hash = self.hasher.hash(&request.new).await?;
+        let r = &self.revoker;
+        let now = r.clock.now();
+        // Other sessions end before the password changes: if the second step fails, the user is
+        // left logged out elsewhere with the old password (safe, and the request can be
+        // retried), never with a new password and a thief's session still live.
+        let logged_out = Event::new(
+            EventData::LoggedOut {
+                session_ids: Vec::new(),
+                all_sessions: false,
+            },
+            Some(user),
+            now,
+        );
+        let ended = r
+            .sessions
+            .revoke_all_except(user, caller.session_id, now, &logged_out)
+            .await?;
+        r.reject_access_tokens(user, &ended, now).await?;
+        let changed = Event::new(
+            EventData::PasswordChanged {
+                email: credentials.user.email.as_str().to_owned(),
+            },
+            Some(user),
+            now,
+        );
+        self.users.change_password(user, &hash, now, &changed).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+
+    use super::*;
+    use crate::domain::{PasswordHash, SessionId, UserCredentials};
+    use crate::usecases::testkit::{Mocks, NOW, caller, policy, user};
+
+    const STORED: &str = "$argon2id$stored";
+
+    fn request(current: &str, new: &str) -> ChangePasswordRequest {
+        ChangePasswordRequest {
+            current: Password::presented(current.into(), "currentPassword").unwrap(),
+            new: Password::parse(new.into(), "newPassword").unwrap(),
+        }
+    }
+
+    /// The caller's account is found with the [`STORED`] hash, and the current password is
+    /// checked against it, matching when it is `"old password"`.
+    fn account(mocks: &mut Mocks, caller: &AccessClaims) {
+        let id = caller.user_id;
+        mocks
+            .users
+            .expect_find_credentials_by_id()
+            .withf(move |u| *u == id)
+            .times(1)
+            .returning(move |_| {
+                Ok(Some(UserCredentials {
+                    user: crate::domain::User { id, ..user() },
+                    password_hash: PasswordHash::new(STORED.into()),
+                }))
+            });
+        mocks
+            .hasher
+            .expect_verify()
+            .withf(|_, hash| hash.as_str() == STORED)
+            .times(1)
+            .returning(|password, _| {
+                Ok(if password.expose() == "old password" {
+                    PasswordCheck::Match {
+                        needs_rehash: false,
+                    }
+                } else {
+                    PasswordCheck::Mismatch
+                })
+            });
+    }
+
+    #[tokio::test]
+    async fn a_wrong_current_password_is_invalid_credentials_and_changes_nothing() {
+        let caller = caller();
+        let mut mocks = Mocks::new();
+        account(&mut mocks, &caller);
+
+        // Any call to hash, change_password, revoke_all_except, the revocation list or the
+        // cache would panic: none is expected.
+        let result = ChangePassword::new(&mocks.ports(), policy())
+            .execute(&caller, request("wrong password", "new password"))
+            .await;
+
+        assert!(
+            matches!(result, Err(Error::InvalidCredentials)),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_new_password_equal_to_the_current_one_is_refused_before_any_hashing() {
+        let caller = caller();
+        let mocks = Mocks::new();
+
+        let result = ChangePassword::new(&mocks.ports(), policy())
+            .execute(&caller, request("old password", "old password"))
+            .await;
+
+        assert!(
+            matches!(&result, Err(Error::Validation(fields)) if fields[0].field == "newPassword"),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn success_stores_the_new_hash_and_ends_every_other_session() {
+        let caller = caller();
+        let (user, current) = (caller.user_id, caller.session_id);
+        let others = vec![SessionId::generate(), SessionId::generate()];
+        let mut mocks = Mocks::new();
+        account(&mut mocks, &caller);
+        mocks
+            .hasher
+            .expect_hash()
+            .withf(|p| p.expose() == "new password")
+            .times(1)
+            .returning(|_| Ok(PasswordHash::new("$argon2id$new".into())));
+        mocks
+            .users
+            .expect_change_password()
+            .withf(move |id, hash, at, e| {
+                *id == user
+                    && hash.as_str() == "$argon2id$new"
+                    && *at == NOW
+                    && e.user_id == Some(user.as_uuid())
+                    && e.data
+                        == EventData::PasswordChanged {
+                            email: "ada@example.com".into(),
+                        }
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok(()));
+        let revoked = others.clone();
+        mocks
+            .sessions
+            .expect_revoke_all_except()
+            .withf(move |u, keep, at, e| {
+                *u == user
+                    && *keep == current
+                    && *at == NOW
+                    && matches!(
+                        e.data,
+                        EventData::LoggedOut {
+                            all_sessions: false,
+                            ..
+                        }
+                    )
+            })
+            .times(1)
+            .returning(move |_, _, _, _| Ok(revoked.clone()));
+        let expected = others.clone();
+        mocks
+            .revocations
+            .expect_revoke()
+            .withf(move |s, until| s == expected && *until == NOW + Duration::minutes(15))
+            .times(1)
+            .returning(|_, _| Ok(()));
+        mocks
+            .cache
+            .expect_invalidate()
+            .withf(move |u| *u == user)
+            .times(1)
+            .returning(|_| Ok(()));
+        let change = ChangePassword::new(&mocks.ports(), policy());
+
+        // Under spawn, which proves the future is Send.
+        tokio::spawn(async move {
+            change
+                .execute(&caller, request("old password", "new password"))
+                .await
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_vanished_account_is_not_found() {
+        let caller = caller();
+        let mut mocks = Mocks::new();
+        mocks
+            .users
+            .expect_find_credentials_by_id()
+            .returning(|_| Ok(None));
+
+        let result = ChangePassword::new(&mocks.ports(), policy())
+            .execute(&caller, request("old password", "new password"))
+            .await;
+
+        assert!(matches!(result, Err(Error::NotFound)), "{result:?}");
+    }
+}
