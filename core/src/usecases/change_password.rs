@@ -42,10 +42,10 @@ impl ChangePassword {
         }
     }
 
-    /// Checks the current password, revokes every other session of the caller (one
-    /// `user.logged_out` event) and rejects their access tokens at once, then stores a hash of
-    /// the new password with its `user.password_changed` event. The caller's own session, and
-    /// its tokens, keep working.
+    /// Checks the current password, stores a hash of the new one with its
+    /// `user.password_changed` event, then revokes every other session of the caller (one
+    /// `user.logged_out` event), rejects their access tokens at once and drops the cached
+    /// profile. The caller's own session, and its tokens, keep working.
     ///
     /// # Errors
     /// [`Error::Validation`] on `newPassword` when it equals the current password, decided
@@ -80,9 +80,20 @@ impl ChangePassword {
         let hash = self.hasher.hash(&request.new).await?;
         let r = &self.revoker;
         let now = r.clock.now();
-        // Other sessions end before the password changes: if the second step fails, the user is
-        // left logged out elsewhere with the old password (safe, and the request can be
-        // retried), never with a new password and a thief's session still live.
+        let changed = Event::new(
+            EventData::PasswordChanged {
+                email: credentials.user.email.as_str().to_owned(),
+            },
+            Some(user),
+            now,
+        );
+        // The hash changes first: a login still checking the old password can then no longer
+        // start a session that outlives the revocation below, and the cached profile is dropped
+        // after the write (by reject_access_tokens), not before it. If revoking fails, the
+        // request fails and can be retried with the new password.
+        self.users
+            .change_password(user, &hash, now, &changed)
+            .await?;
         let logged_out = Event::new(
             EventData::LoggedOut {
                 session_ids: Vec::new(),
@@ -95,15 +106,7 @@ impl ChangePassword {
             .sessions
             .revoke_all_except(user, caller.session_id, now, &logged_out)
             .await?;
-        r.reject_access_tokens(user, &ended, now).await?;
-        let changed = Event::new(
-            EventData::PasswordChanged {
-                email: credentials.user.email.as_str().to_owned(),
-            },
-            Some(user),
-            now,
-        );
-        self.users.change_password(user, &hash, now, &changed).await
+        r.reject_access_tokens(user, &ended, now).await
     }
 }
 
