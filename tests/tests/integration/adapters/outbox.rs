@@ -22,6 +22,7 @@ on_both_backends!(
     appending_an_event_twice_stores_it_once,
     published_events_are_not_pending,
     a_failed_event_waits_for_its_backoff,
+    a_backoff_ends_in_time_order_not_text_order,
     an_event_that_fails_three_times_is_dead_lettered,
     max_attempts_sets_when_an_event_is_dead_lettered,
     an_undecodable_row_holds_back_nothing_and_ends_dead_lettered,
@@ -182,6 +183,31 @@ async fn a_failed_event_waits_for_its_backoff(backend: Backend) {
         row.try_get::<String>("", "last_error").unwrap(),
         "still down"
     );
+}
+
+async fn a_backoff_ends_in_time_order_not_text_order(backend: Backend) {
+    let db = fresh_database(backend).await;
+    let clock = ManualClock::at(T0 + Duration::milliseconds(500));
+    let outbox = SeaOutbox::with_clock(db.connection(), Arc::clone(&clock) as _);
+    let event = event_at(T0);
+    outbox.append(&event).await.unwrap();
+
+    // The first failure waits 1 s: due at T0 + 1.5 s, which SQLite keeps as `…12:00:01.5Z`.
+    outbox
+        .record_failure(event.event_id(), "broker down")
+        .await
+        .unwrap();
+    // `…12:00:01Z` sorts after `…12:00:01.5Z` as text, but is half a second before it.
+    clock.advance(Duration::milliseconds(500));
+    assert_eq!(outbox.pending(10).await.unwrap(), vec![]);
+    clock.advance(Duration::milliseconds(400));
+    assert_eq!(outbox.pending(10).await.unwrap(), vec![]);
+    clock.advance(Duration::milliseconds(99));
+    assert_eq!(outbox.pending(10).await.unwrap(), vec![]);
+    clock.advance(Duration::milliseconds(1));
+    assert_eq!(outbox.pending(10).await.unwrap(), vec![event.clone()]);
+    clock.advance(Duration::milliseconds(500));
+    assert_eq!(outbox.pending(10).await.unwrap(), vec![event]);
 }
 
 async fn an_event_that_fails_three_times_is_dead_lettered(backend: Backend) {

@@ -33,6 +33,7 @@ on_both_backends!(
     add_refresh_token_adds_to_a_live_session_only,
     list_live_shows_the_owners_live_sessions_most_recently_used_first,
     list_live_excludes_revoked_expired_and_other_users_sessions,
+    list_live_compares_expiry_in_time_order,
 );
 
 /// A migrated database with one account, and a session repository on it.
@@ -457,4 +458,31 @@ async fn list_live_excludes_revoked_expired_and_other_users_sessions(backend: Ba
         .map(|s| s.id)
         .collect();
     assert_eq!(theirs, vec![others.id]);
+}
+
+async fn list_live_compares_expiry_in_time_order(backend: Backend) {
+    let (_db, repo, user) = setup(backend).await;
+    // SQLite keeps the expiry as `…12:00:00Z`, which sorts after `…12:00:00.5Z` as text.
+    let expires_at = T0;
+    let session = started_at(&repo, user, T0 - Duration::days(7), expires_at).await;
+    let listed_at = |at| {
+        let repo = &repo;
+        async move {
+            repo.list_live(user, at)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|s| s.id)
+                .collect::<Vec<SessionId>>()
+        }
+    };
+
+    assert_eq!(
+        listed_at(expires_at - Duration::milliseconds(500)).await,
+        vec![session.id]
+    );
+    assert_eq!(
+        listed_at(expires_at + Duration::milliseconds(500)).await,
+        vec![]
+    );
 }

@@ -27,6 +27,7 @@ on_both_backends!(
     record_login_failure_at_the_last_attempt_locks_and_stores_its_event,
     record_login_failure_below_the_maximum_only_stores_its_event,
     a_lifted_lock_restarts_the_count,
+    a_lock_lifts_in_time_order_not_text_order,
     a_last_attempt_that_never_reports_back_locks_only_for_the_lock_period,
     a_late_failure_does_not_lock_a_count_that_a_success_restarted,
     record_login_success_resets_the_count_and_lifts_the_lock,
@@ -317,6 +318,29 @@ async fn a_lifted_lock_restarts_the_count(backend: Backend) {
 
     assert_eq!(first, LoginAttempt::Allowed { attempt: 1 });
     assert_eq!(second, LoginAttempt::Allowed { attempt: 2 });
+}
+
+async fn a_lock_lifts_in_time_order_not_text_order(backend: Backend) {
+    let db = fresh_database(backend).await;
+    let (repo, id) = account(&db).await;
+    use_up(&repo, id, 10, T0).await;
+    repo.record_login_failure(id, 10, T0, LOCKOUT, &login_failed(id, T0))
+        .await
+        .unwrap();
+    // SQLite keeps the lock's end as `…12:15:00Z`, which sorts after `…12:15:00.5Z` as text.
+    let until = T0 + Duration::minutes(15);
+
+    let before = repo
+        .begin_login_attempt(id, until - Duration::milliseconds(500), LOCKOUT)
+        .await
+        .unwrap();
+    let after = repo
+        .begin_login_attempt(id, until + Duration::milliseconds(500), LOCKOUT)
+        .await
+        .unwrap();
+
+    assert_eq!(before, LoginAttempt::Locked { until });
+    assert_eq!(after, LoginAttempt::Allowed { attempt: 1 });
 }
 
 async fn a_last_attempt_that_never_reports_back_locks_only_for_the_lock_period(backend: Backend) {
