@@ -112,7 +112,6 @@ impl ChangePassword {
 
 #[cfg(test)]
 mod tests {
-    use time::Duration;
 
     use super::*;
     use crate::domain::{PasswordHash, SessionId, UserCredentials};
@@ -237,19 +236,7 @@ mod tests {
             })
             .times(1)
             .returning(move |_, _, _, _| Ok(revoked.clone()));
-        let expected = others.clone();
-        mocks
-            .revocations
-            .expect_revoke()
-            .withf(move |s, until| s == expected && *until == NOW + Duration::minutes(15))
-            .times(1)
-            .returning(|_, _| Ok(()));
-        mocks
-            .cache
-            .expect_invalidate()
-            .withf(move |u| *u == user)
-            .times(1)
-            .returning(|_| Ok(()));
+        mocks.expect_access_tokens_rejected(others.clone(), user);
         let change = ChangePassword::new(&mocks.ports(), policy());
 
         // Under spawn, which proves the future is Send.

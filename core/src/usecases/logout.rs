@@ -121,18 +121,7 @@ mod tests {
             })
             .times(1)
             .returning(|_, _, _, _| Ok(true));
-        mocks
-            .revocations
-            .expect_revoke()
-            .withf(move |s, until| s == [session] && *until == NOW + Duration::minutes(15))
-            .times(1)
-            .returning(|_, _| Ok(()));
-        mocks
-            .cache
-            .expect_invalidate()
-            .withf(move |u| *u == user)
-            .times(1)
-            .returning(|_| Ok(()));
+        mocks.expect_access_tokens_rejected(vec![session], user);
 
         Logout::new(&mocks.ports(), policy())
             .execute(&caller, None)

@@ -66,6 +66,21 @@ impl Mocks {
         self
     }
 
+    /// Expects the access tokens of exactly `sessions` to be rejected until their longest
+    /// possible expiry, and `user`'s cached profile to be dropped, once each.
+    pub fn expect_access_tokens_rejected(&mut self, sessions: Vec<SessionId>, user: UserId) {
+        self.revocations
+            .expect_revoke()
+            .withf(move |s, until| s == sessions && *until == NOW + Duration::minutes(15))
+            .times(1)
+            .returning(|_, _| Ok(()));
+        self.cache
+            .expect_invalidate()
+            .withf(move |u| *u == user)
+            .times(1)
+            .returning(|_| Ok(()));
+    }
+
     pub fn ports(self) -> Ports {
         Ports {
             users: Arc::new(self.users),
