@@ -1,6 +1,6 @@
 //! [`Outbox`] on SeaORM: the relay's side of the `outbox` table. Repositories write events in
-//! their own transactions (see `tx::write_event`); this hands them out, oldest first, and
-//! records what became of them.
+//! their own transactions (see `tx::write_event`); this hands them out, oldest first, to
+//! one relay at a time, and records what became of them.
 //!
 //! A failed event waits before its next attempt, twice as long after each failure (1 s, 2 s,
 //! 4 s, … at most 5 min), so that a broken receiver is not hammered and does not hold back the
@@ -17,9 +17,10 @@ use async_trait::async_trait;
 use postern_core::Result;
 use postern_core::domain::{Event, EventId};
 use postern_core::ports::{Clock, Outbox};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 use time::{Duration, OffsetDateTime};
 use tracing::warn;
@@ -42,11 +43,17 @@ pub struct SeaOutbox {
     db: DatabaseConnection,
     clock: Arc<dyn Clock>,
     max_attempts: i32,
+    lease: Duration,
 }
 
 impl SeaOutbox {
     /// Failed attempts after which an event is dead-lettered, unless configured otherwise (§7).
     pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+    /// How long a claimed event is withheld from other relays, unless configured otherwise: far
+    /// longer than publishing a batch takes, short enough that a dead relay's batch is soon
+    /// published by another.
+    pub const DEFAULT_LEASE: Duration = Duration::seconds(30);
 
     /// An outbox on `db`, which must be migrated, timed by the system clock.
     pub fn new(db: DatabaseConnection) -> Self {
@@ -59,6 +66,7 @@ impl SeaOutbox {
             db,
             clock,
             max_attempts: attempts_limit(Self::DEFAULT_MAX_ATTEMPTS),
+            lease: Self::DEFAULT_LEASE,
         }
     }
 
@@ -67,6 +75,14 @@ impl SeaOutbox {
     #[must_use]
     pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
         self.max_attempts = attempts_limit(max_attempts);
+        self
+    }
+
+    /// Withholds claimed events from other claims for `lease` instead of
+    /// [`Self::DEFAULT_LEASE`].
+    #[must_use]
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
         self
     }
 
@@ -94,11 +110,14 @@ impl Outbox for SeaOutbox {
         write_event(&self.db, event).await
     }
 
-    async fn pending(&self, limit: u64) -> Result<Vec<Event>> {
+    async fn claim(&self, limit: u64) -> Result<Vec<Event>> {
         let backend = self.db.get_database_backend();
+        let now = self.now();
         let due = in_time_order(backend, Expr::col(outbox::Column::NextAttemptAt))
-            .lte(in_time_order(backend, Expr::value(self.now())));
-        let rows = outbox::Entity::find()
+            .lte(in_time_order(backend, Expr::value(now)));
+        let mut oldest_due = outbox::Entity::find()
+            .select_only()
+            .column(outbox::Column::Id)
             .filter(outbox::Column::PublishedAt.is_null())
             .filter(Expr::col(outbox::Column::DeadLetteredAt).is_null())
             .filter(due)
@@ -108,9 +127,20 @@ impl Outbox for SeaOutbox {
             )
             .order_by(outbox::Column::Id, Order::Asc)
             .limit(limit)
-            .all(&self.db)
+            .into_query();
+        // Concurrent relays skip the rows another is claiming instead of waiting for them.
+        // SQLite has no row locks and needs none: it runs one write at a time.
+        if backend == DbBackend::Postgres {
+            oldest_due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let mut rows = outbox::Entity::update_many()
+            .col_expr(outbox::Column::NextAttemptAt, Expr::value(now + self.lease))
+            .filter(outbox::Column::Id.in_subquery(oldest_due))
+            .exec_with_returning(&self.db)
             .await
             .map_err(db_error)?;
+        // RETURNING promises no order.
+        rows.sort_by_key(|row| (row.occurred_at, row.id));
         let mut events = Vec::with_capacity(rows.len());
         for row in rows {
             match serde_json::from_value(row.payload) {
@@ -119,6 +149,21 @@ impl Outbox for SeaOutbox {
             }
         }
         Ok(events)
+    }
+
+    async fn release(&self, ids: &[EventId]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::NextAttemptAt, Expr::value(self.now()))
+            .filter(outbox::Column::Id.is_in(ids.iter().map(EventId::as_uuid)))
+            .filter(outbox::Column::PublishedAt.is_null())
+            .filter(Expr::col(outbox::Column::DeadLetteredAt).is_null())
+            .exec(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(())
     }
 
     async fn mark_published(&self, ids: &[EventId]) -> Result<()> {

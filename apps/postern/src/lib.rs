@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod http;
+mod relay;
 pub mod server;
 pub mod telemetry;
 pub mod wiring;

@@ -6,21 +6,17 @@ use std::time::Duration;
 
 use anyhow::Context;
 use poem::listener::{Acceptor, Listener, TcpListener};
-use postern_core::usecases::DeliverEvents;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::config::Config;
 use crate::http;
+use crate::relay;
 use crate::wiring;
 
 /// How long in-flight requests may take to finish after a stop is requested.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-/// How long event delivery waits after finding the outbox empty.
-const IDLE_DELIVERY_PAUSE: Duration = Duration::from_millis(200);
-/// How long event delivery waits after the outbox could not be read.
-const FAILED_DELIVERY_PAUSE: Duration = Duration::from_secs(2);
 
 /// A server that is listening.
 pub struct RunningServer {
@@ -93,7 +89,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
             )
             .await
     });
-    let delivery = tokio::spawn(deliver_events(components.delivery, stopped));
+    let delivery = tokio::spawn(relay::run(components.delivery, stopped));
     info!(%addr, docs = %format!("http://{addr}/docs"), "Postern is listening");
     Ok(RunningServer {
         addr,
@@ -101,28 +97,6 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         server,
         delivery,
     })
-}
-
-/// Delivers outbox events until stopped. Whatever is pending at a stop stays in the outbox and
-/// goes out at the next start: nothing is lost.
-async fn deliver_events(delivery: DeliverEvents, mut stopped: watch::Receiver<bool>) {
-    while !*stopped.borrow() {
-        let pause = match delivery.deliver_batch().await {
-            Ok(report) if report.is_idle() => IDLE_DELIVERY_PAUSE,
-            Ok(_) => continue,
-            Err(error) => {
-                warn!(
-                    error = &error as &dyn std::error::Error,
-                    "event delivery could not read the outbox"
-                );
-                FAILED_DELIVERY_PAUSE
-            }
-        };
-        tokio::select! {
-            () = tokio::time::sleep(pause) => {}
-            _ = stopped.changed() => {}
-        }
-    }
 }
 
 async fn shutdown_signal() {

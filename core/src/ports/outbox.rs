@@ -18,8 +18,15 @@ pub trait Outbox: Send + Sync {
     /// email).
     async fn append(&self, event: &Event) -> Result<()>;
 
-    /// Up to `limit` unpublished events that are due, oldest first: neither waiting out the
-    /// backoff of a failed attempt nor dead-lettered.
+    /// Claims up to `limit` unpublished events that are due, oldest first: neither waiting out
+    /// the backoff of a failed attempt, nor dead-lettered, nor claimed by another relay whose
+    /// lease still runs.
+    ///
+    /// A claim is a lease: the events are handed to no relay, this one included, until they
+    /// are published, their failure is recorded, they are released, or the lease (set by the
+    /// adapter, long enough to publish a batch) runs out. So several relays may run at once
+    /// without publishing the same event twice in normal operation, and the events of a relay
+    /// that died mid-batch go out again once its lease ends.
     ///
     /// A stored event that can no longer be read (a renamed type, a row written by a newer
     /// version) is left out and recorded as a failed attempt with the reason, as
@@ -28,7 +35,11 @@ pub trait Outbox: Send + Sync {
     ///
     /// # Errors
     /// Only when the outbox itself cannot be read or updated, never because of one event.
-    async fn pending(&self, limit: u64) -> Result<Vec<Event>>;
+    async fn claim(&self, limit: u64) -> Result<Vec<Event>>;
+
+    /// Ends the claim on events that were not published because the publisher could not be
+    /// reached, without counting an attempt: they are due again at once.
+    async fn release(&self, ids: &[EventId]) -> Result<()>;
 
     /// Marks events published, so they are not handed out again.
     async fn mark_published(&self, ids: &[EventId]) -> Result<()>;
@@ -49,7 +60,9 @@ pub trait EventPublisher: Send + Sync {
     /// Publishes one event.
     ///
     /// # Errors
-    /// An error leaves the event in the outbox for the next attempt.
+    /// [`crate::Error::Unavailable`] when the destination cannot be reached: the event waits in
+    /// the outbox, no attempt counted, until it can. Any other error is a failed attempt of
+    /// this event, retried with backoff and dead-lettered after the last attempt.
     async fn publish(&self, event: &Event) -> Result<()>;
 }
 

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use tracing::warn;
+use tracing::{debug, warn};
 
-use crate::domain::EventId;
+use crate::Error;
+use crate::domain::{Event, EventId};
 use crate::error::{Result, error_chain};
 use crate::ports::{EventPublisher, Outbox};
 
@@ -14,14 +15,22 @@ use crate::ports::{EventPublisher, Outbox};
 pub struct DeliveryReport {
     /// Events published and marked so.
     pub published: usize,
-    /// Events whose publication failed; they stay in the outbox.
+    /// Events whose publication failed; they stay in the outbox, one attempt counted.
     pub failed: usize,
+    /// Events not published because the publisher was unreachable; they wait in the outbox,
+    /// no attempt counted.
+    pub deferred: usize,
 }
 
 impl DeliveryReport {
     /// Whether the batch found nothing to do, so the caller may wait before the next one.
     pub fn is_idle(&self) -> bool {
-        self.published == 0 && self.failed == 0
+        self.published == 0 && self.failed == 0 && self.deferred == 0
+    }
+
+    /// Whether the publisher was unreachable, so the caller should wait before trying again.
+    pub fn is_blocked(&self) -> bool {
+        self.deferred > 0
     }
 }
 
@@ -46,20 +55,29 @@ impl DeliverEvents {
         }
     }
 
-    /// Publishes one batch of pending events, oldest first. A failed event is recorded and left
-    /// for a later batch; it does not hold back the others.
+    /// Publishes one batch of claimed events, oldest first. A failed event is recorded and left
+    /// for a later batch; it does not hold back the others. An unreachable publisher ends the
+    /// batch: the rest of it is released, to go out in order once the publisher is back.
     ///
     /// # Errors
     /// Only when the outbox itself cannot be read or updated.
     pub async fn deliver_batch(&self) -> Result<DeliveryReport> {
-        let events = self.outbox.pending(self.batch_size).await?;
+        let events = self.outbox.claim(self.batch_size).await?;
         let mut published: Vec<EventId> = Vec::with_capacity(events.len());
-        let mut failed = 0;
-        for event in &events {
+        let mut report = DeliveryReport::default();
+        for (position, event) in events.iter().enumerate() {
             match self.publisher.publish(event).await {
                 Ok(()) => published.push(event.event_id()),
+                Err(Error::Unavailable(cause)) => {
+                    let waiting: Vec<EventId> =
+                        events[position..].iter().map(Event::event_id).collect();
+                    debug!(events = waiting.len(), error = %cause, "publisher unreachable; events wait in the outbox");
+                    self.outbox.release(&waiting).await?;
+                    report.deferred = waiting.len();
+                    break;
+                }
                 Err(error) => {
-                    failed += 1;
+                    report.failed += 1;
                     warn!(event_id = %event.id, event_type = event.data.type_name(), error = &error as &dyn std::error::Error, "event delivery failed; will retry");
                     self.outbox
                         .record_failure(event.event_id(), &error_chain(&error))
@@ -70,18 +88,15 @@ impl DeliverEvents {
         if !published.is_empty() {
             self.outbox.mark_published(&published).await?;
         }
-        Ok(DeliveryReport {
-            published: published.len(),
-            failed,
-        })
+        report.published = published.len();
+        Ok(report)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
-    use crate::domain::{Event, EventData};
+    use crate::domain::EventData;
     use crate::ports::{MockEventPublisher, MockOutbox};
     use crate::usecases::testkit::NOW;
 
@@ -95,7 +110,7 @@ mod tests {
         let (ok_id, bad_id) = (ok.event_id(), bad.event_id());
         let mut outbox = MockOutbox::new();
         outbox
-            .expect_pending()
+            .expect_claim()
             .withf(|limit| *limit == 50)
             .returning(move |_| Ok(vec![ok.clone(), bad.clone()]));
         outbox
@@ -111,7 +126,7 @@ mod tests {
         let mut publisher = MockEventPublisher::new();
         publisher.expect_publish().returning(move |e| {
             if e.event_id() == bad_id {
-                Err(Error::unavailable("handler down"))
+                Err(Error::unexpected("handler down"))
             } else {
                 Ok(())
             }
@@ -126,15 +141,61 @@ mod tests {
             report,
             DeliveryReport {
                 published: 1,
-                failed: 1
+                failed: 1,
+                deferred: 0
             }
         );
     }
 
     #[tokio::test]
+    async fn an_unreachable_publisher_releases_the_rest_of_the_batch_without_counting_attempts() {
+        let (first, second, third) = (event(), event(), event());
+        let (first_id, second_id, third_id) =
+            (first.event_id(), second.event_id(), third.event_id());
+        let mut outbox = MockOutbox::new();
+        outbox
+            .expect_claim()
+            .returning(move |_| Ok(vec![first.clone(), second.clone(), third.clone()]));
+        outbox.expect_record_failure().never();
+        outbox
+            .expect_release()
+            .withf(move |ids| ids == [second_id, third_id])
+            .times(1)
+            .returning(|_| Ok(()));
+        outbox
+            .expect_mark_published()
+            .withf(move |ids| ids == [first_id])
+            .times(1)
+            .returning(|_| Ok(()));
+        let mut publisher = MockEventPublisher::new();
+        publisher.expect_publish().times(2).returning(move |e| {
+            if e.event_id() == first_id {
+                Ok(())
+            } else {
+                Err(Error::unavailable("broker down"))
+            }
+        });
+
+        let report = DeliverEvents::new(Arc::new(outbox), Arc::new(publisher), 50)
+            .deliver_batch()
+            .await
+            .unwrap();
+
+        assert_eq!(
+            report,
+            DeliveryReport {
+                published: 1,
+                failed: 0,
+                deferred: 2
+            }
+        );
+        assert!(report.is_blocked());
+    }
+
+    #[tokio::test]
     async fn an_empty_outbox_is_idle() {
         let mut outbox = MockOutbox::new();
-        outbox.expect_pending().returning(|_| Ok(vec![]));
+        outbox.expect_claim().returning(|_| Ok(vec![]));
 
         let report = DeliverEvents::new(Arc::new(outbox), Arc::new(MockEventPublisher::new()), 10)
             .deliver_batch()

@@ -134,7 +134,7 @@ pub fn rotation_of(session: &NewSession, at: OffsetDateTime) -> Rotation {
 pub async fn stored_events(db: &TestDb) -> Vec<Event> {
     let far_future = ManualClock::at(T0 + Duration::days(3650));
     SeaOutbox::with_clock(db.connection(), far_future)
-        .pending(1000)
+        .claim(1000)
         .await
         .unwrap()
 }
