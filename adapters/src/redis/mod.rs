@@ -9,14 +9,30 @@
 //!   `{prefix}ratelimit:{bucket}:{key}`.
 //! - [`RedisProfileCache`], [`RedisRevocationList`] and [`RedisRateLimiter`] are the plain
 //!   adapters: every Redis failure is [`postern_core::Error::Unavailable`].
+//! - [`ResilientProfileCache`], [`ResilientRevocationList`] and [`ResilientRateLimiter`] wrap
+//!   them with their fallbacks, all steered by one [`RedisHealth`] circuit breaker: the first
+//!   failure switches every adapter to its fallback at once, a background prober pings Redis
+//!   every second, and Redis is trusted again only once it has been re-synchronised with the
+//!   database (revocations re-seeded, cached profiles flushed).
+//!
+//! Stale profiles after an outage are handled by flushing (`SCAN` + `UNLINK` of
+//! `{prefix}user:profile:v1:*`) rather than by a generation number mixed into the keys: the
+//! key stays the one §4 names, reads stay one round trip with no generation to fetch or to
+//! keep in step between instances, and the flush runs once per outage, which is rare.
 
 mod connect;
+mod health;
 mod profile_cache;
 mod rate_limit;
+mod resilient;
 mod revocation;
 mod script;
 
 pub use connect::{RedisSettings, connect, connect_client, ping};
+pub use health::RedisHealth;
 pub use profile_cache::RedisProfileCache;
 pub use rate_limit::RedisRateLimiter;
+pub use resilient::{
+    RESEED_MARGIN, ResilientProfileCache, ResilientRateLimiter, ResilientRevocationList,
+};
 pub use revocation::RedisRevocationList;

@@ -50,6 +50,11 @@ impl RedisRevocationList {
         }
     }
 
+    /// Now, by the clock that decides which deadlines are past.
+    pub(super) fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
     /// The key of `session`'s entry: `{prefix}revoked:session:{session}`.
     pub fn key(&self, session: SessionId) -> String {
         format!("{}revoked:session:{session}", self.prefix)

@@ -8,5 +8,6 @@ mod fixtures;
 mod migrations;
 mod outbox;
 mod redis;
+mod redis_degradation;
 mod sessions;
 mod users;
