@@ -6,9 +6,12 @@
 //! - [`crypto`]: Argon2id password hashing, JWT access tokens, opaque random tokens;
 //! - [`memory`]: the in-process cache, rate limiter, revocation list and clock of the embedded
 //!   default;
-//! - [`events`]: in-process event publication and the console mailer.
+//! - [`events`]: in-process event publication and the console mailer;
+//! - [`redis`]: the shared cache, rate limiter and revocation list of a multi-instance
+//!   deployment, with their fallbacks for when Redis is down.
 
 pub mod crypto;
 pub mod db;
 pub mod events;
 pub mod memory;
+pub mod redis;

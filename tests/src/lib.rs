@@ -1,8 +1,9 @@
-//! Shared helpers for Postern's integration tests: fresh databases per test, and a running
-//! server on a free port.
+//! Shared helpers for Postern's integration tests: fresh databases per test, Redis key
+//! prefixes and Redis servers of their own, and a running server on a free port.
 
 // Test helpers fail loudly: a panic with a message is the clearest report a test can give.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod app;
 pub mod db;
+pub mod redis;

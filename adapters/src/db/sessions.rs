@@ -223,6 +223,18 @@ impl SessionRepo for SeaSessionRepo {
         rows.into_iter().map(summary).collect()
     }
 
+    async fn is_revoked(&self, session: SessionId) -> Result<bool> {
+        let revoked_at: Option<Option<OffsetDateTime>> =
+            sessions::Entity::find_by_id(session.as_uuid())
+                .select_only()
+                .column(sessions::Column::RevokedAt)
+                .into_tuple()
+                .one(&self.db)
+                .await
+                .map_err(db_error)?;
+        Ok(revoked_at.is_none_or(|revoked_at| revoked_at.is_some()))
+    }
+
     async fn revoked_since(&self, since: OffsetDateTime) -> Result<Vec<SessionId>> {
         let backend = self.db.get_database_backend();
         let revoked_at = in_time_order(backend, Expr::col(sessions::Column::RevokedAt));

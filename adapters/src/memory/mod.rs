@@ -12,5 +12,6 @@ mod revocation;
 
 pub use clock::SystemClock;
 pub use profile_cache::MemoryProfileCache;
+pub(crate) use rate_limit::InvalidQuota;
 pub use rate_limit::{MemoryRateLimiter, RateLimits};
 pub use revocation::MemoryRevocationList;

@@ -60,11 +60,11 @@ impl Default for RateLimits {
     }
 }
 
-/// The cause inside an [`Error::Unexpected`] from this module.
+/// The cause inside an [`Error::Unexpected`] for a quota no limiter can enforce.
 #[derive(Debug, thiserror::Error)]
 #[error("rate limit {quota:?} must admit at least one request per non-zero period")]
-struct InvalidQuota {
-    quota: Quota,
+pub(crate) struct InvalidQuota {
+    pub(crate) quota: Quota,
 }
 
 /// One enabled bucket: its limiter and the numbers its decisions report.

@@ -86,6 +86,14 @@ pub trait SessionRepo: Send + Sync {
     /// longer be refreshed, so it is over although nobody revoked it.
     async fn list_live(&self, user: UserId, now: OffsetDateTime) -> Result<Vec<SessionSummary>>;
 
+    /// Whether `session` is revoked, read from the store itself: what answers for the
+    /// revocation list while the list is unreachable.
+    ///
+    /// # Errors
+    /// Only when the store fails. An unknown session is `Ok(true)`: no live session vouches for
+    /// tokens that name it.
+    async fn is_revoked(&self, session: SessionId) -> Result<bool>;
+
     /// Sessions revoked at or after `since`: what a fresh revocation list must be seeded with so
     /// that access tokens of sessions ended before a restart stay rejected.
     async fn revoked_since(&self, since: OffsetDateTime) -> Result<Vec<SessionId>>;

@@ -3,12 +3,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use postern_adapters::db::SeaOutbox;
+use postern_adapters::db::{SeaOutbox, SeaUserRepo};
 use postern_core::domain::{
     ClientContext, Email, Event, EventData, NewRefreshToken, NewSession, NewUser, PasswordHash,
-    RefreshTokenId, Role, Rotation, SessionId, TokenDigest, UserId,
+    RefreshTokenId, Role, Rotation, SessionId, TokenDigest, User, UserId,
 };
-use postern_core::ports::{Clock, Outbox};
+use postern_core::ports::{Clock, Outbox, UserRepo};
 use postern_tests::db::TestDb;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -48,6 +48,14 @@ pub fn new_user(email: &str) -> NewUser {
         password_hash: PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
         created_at: T0,
     }
+}
+
+/// The account of a new user for `email`, stored in `db` and read back.
+pub async fn stored_user(db: &TestDb, email: &str) -> User {
+    let new = new_user(email);
+    let users = SeaUserRepo::new(db.connection());
+    users.create(&new, &signed_up(&new)).await.unwrap();
+    users.find_by_id(new.id).await.unwrap().unwrap()
 }
 
 /// The `user.signed_up` event of `user`.

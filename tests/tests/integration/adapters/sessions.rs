@@ -1,7 +1,7 @@
 //! `SeaSessionRepo`: sessions and refresh tokens round-trip, rotation has exactly one winner,
 //! no token is added to a revoked session, revocation touches only live sessions of their
-//! owner, failed changes leave no event, and listing shows only the owner's live sessions,
-//! most recently used first.
+//! owner, `is_revoked` answers from the session table, failed changes leave no event, and
+//! listing shows only the owner's live sessions, most recently used first.
 
 use std::collections::HashSet;
 
@@ -28,6 +28,7 @@ on_both_backends!(
     revoke_all_except_keeps_the_given_session_and_returns_the_others,
     revoke_all_except_with_nothing_to_revoke_stores_no_event,
     revoked_since_compares_in_time_order,
+    is_revoked_reads_the_session_table,
     a_failed_start_stores_neither_its_session_nor_its_event,
     rotate_in_a_revoked_session_returns_false_and_stores_no_successor,
     add_refresh_token_adds_to_a_live_session_only,
@@ -312,6 +313,27 @@ async fn revoked_since_compares_in_time_order(backend: Backend) {
     let since: HashSet<SessionId> = since.into_iter().collect();
     assert_eq!(since, revoked[2..].iter().copied().collect());
     assert!(!since.contains(&live.id));
+}
+
+async fn is_revoked_reads_the_session_table(backend: Backend) {
+    let (_db, repo, user) = setup(backend).await;
+    let live = started(&repo, user).await;
+    let ended = started(&repo, user).await;
+    let at = T0 + Duration::minutes(1);
+    repo.revoke(user, ended.id, at, &logged_out(user, &[ended.id], at))
+        .await
+        .unwrap();
+
+    let live_revoked = repo.is_revoked(live.id).await.unwrap();
+    let ended_revoked = repo.is_revoked(ended.id).await.unwrap();
+    let unknown_revoked = repo.is_revoked(SessionId::generate()).await.unwrap();
+
+    assert!(!live_revoked);
+    assert!(ended_revoked);
+    assert!(
+        unknown_revoked,
+        "an unknown session must not vouch for its tokens"
+    );
 }
 
 async fn a_failed_start_stores_neither_its_session_nor_its_event(backend: Backend) {

@@ -1,0 +1,178 @@
+//! The profile cache of §4 in Redis: `{prefix}user:profile:v1:{userId}`, JSON, 600 s by default.
+//!
+//! The domain's `User` has no serde on purpose, so a private DTO crosses the wire and is parsed
+//! back through the domain's constructors. The `v1` in the key is the DTO's version: a change
+//! of its shape must bump it, and entries of the old shape are then plain misses.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use fred::prelude::{Expiration, Key, KeysInterface, Pool};
+use postern_core::domain::{DisplayName, Email, Role, User, UserId};
+use postern_core::ports::ProfileCache;
+use postern_core::{Error, Result};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::connect::{fail_fast, redis_error};
+
+/// How many keys one `SCAN` step asks for when flushing.
+const SCAN_COUNT: u32 = 500;
+
+/// Profiles cached in Redis, shared by every instance.
+#[derive(Clone)]
+pub struct RedisProfileCache {
+    pool: Pool,
+    prefix: String,
+    ttl: Duration,
+}
+
+impl RedisProfileCache {
+    /// The time to live §4 prescribes.
+    pub const DEFAULT_TTL: Duration = Duration::from_secs(600);
+
+    /// A cache on `pool` whose keys start with `prefix` (empty in production, unique per test)
+    /// and live for `ttl` (at least one second).
+    pub fn new(pool: Pool, prefix: impl Into<String>, ttl: Duration) -> Self {
+        Self {
+            pool,
+            prefix: prefix.into(),
+            ttl,
+        }
+    }
+
+    /// The key of `id`'s profile: `{prefix}user:profile:v1:{id}`.
+    pub fn key(&self, id: UserId) -> String {
+        format!("{}user:profile:v1:{id}", self.prefix)
+    }
+
+    /// Deletes every cached profile under this prefix (`SCAN` + `UNLINK`, a page at a time),
+    /// and returns how many keys it deleted: after an outage, entries whose invalidation was
+    /// skipped must not be served.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] when Redis fails; the keys deleted so far stay deleted.
+    pub async fn flush(&self) -> Result<u64> {
+        let pattern = format!("{}user:profile:v1:*", glob_escape(&self.prefix));
+        let client = fail_fast(self.pool.next());
+        let mut cursor = String::from("0");
+        let mut deleted = 0;
+        loop {
+            let (next, keys): (String, Vec<Key>) = client
+                .scan_page(cursor, pattern.clone(), Some(SCAN_COUNT), None)
+                .await
+                .map_err(redis_error)?;
+            if !keys.is_empty() {
+                let unlinked: u64 = client.unlink(keys).await.map_err(redis_error)?;
+                deleted += unlinked;
+            }
+            if next == "0" {
+                return Ok(deleted);
+            }
+            cursor = next;
+        }
+    }
+}
+
+#[async_trait]
+impl ProfileCache for RedisProfileCache {
+    async fn get(&self, id: UserId) -> Result<Option<User>> {
+        let cached: Option<String> = fail_fast(&self.pool)
+            .get(self.key(id))
+            .await
+            .map_err(redis_error)?;
+        cached.as_deref().map(CachedProfile::decode).transpose()
+    }
+
+    async fn put(&self, user: &User) -> Result<()> {
+        let json = CachedProfile::encode(user)?;
+        let ttl = i64::try_from(self.ttl.as_secs().max(1)).unwrap_or(i64::MAX);
+        let _: () = fail_fast(&self.pool)
+            .set(
+                self.key(user.id),
+                json,
+                Some(Expiration::EX(ttl)),
+                None,
+                false,
+            )
+            .await
+            .map_err(redis_error)?;
+        Ok(())
+    }
+
+    async fn invalidate(&self, id: UserId) -> Result<()> {
+        let _: u64 = fail_fast(&self.pool)
+            .unlink(self.key(id))
+            .await
+            .map_err(redis_error)?;
+        Ok(())
+    }
+}
+
+/// `prefix` with the characters `SCAN MATCH` gives a meaning escaped.
+fn glob_escape(prefix: &str) -> String {
+    let mut escaped = String::with_capacity(prefix.len());
+    for c in prefix.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// A cached profile as stored: the §4 user, with plain types.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CachedProfile {
+    id: Uuid,
+    email: String,
+    name: Option<String>,
+    role: String,
+    email_verified: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+}
+
+/// A cached value that is not a profile of this version: a bug or a foreign writer.
+#[derive(Debug, thiserror::Error)]
+#[error("cached profile is invalid: {0}")]
+struct InvalidProfile(String);
+
+impl CachedProfile {
+    fn encode(user: &User) -> Result<String> {
+        let dto = Self {
+            id: user.id.as_uuid(),
+            email: user.email.as_str().to_owned(),
+            name: user.name.as_ref().map(|n| n.as_str().to_owned()),
+            role: user.role.as_str().to_owned(),
+            email_verified: user.email_verified,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        };
+        serde_json::to_string(&dto).map_err(Error::unexpected)
+    }
+
+    /// The profile, re-validated through the domain's constructors.
+    fn decode(json: &str) -> Result<User> {
+        let invalid = |reason: String| Error::unexpected(InvalidProfile(reason));
+        let dto: Self = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
+        Ok(User {
+            id: UserId::from_uuid(dto.id),
+            email: Email::parse(&dto.email).map_err(|e| invalid(e.message))?,
+            name: dto
+                .name
+                .as_deref()
+                .map(DisplayName::parse)
+                .transpose()
+                .map_err(|e| invalid(e.message))?,
+            role: Role::parse(&dto.role).map_err(|e| invalid(e.message))?,
+            email_verified: dto.email_verified,
+            created_at: dto.created_at,
+            updated_at: dto.updated_at,
+        })
+    }
+}
