@@ -8,10 +8,13 @@
 //!   default;
 //! - [`events`]: in-process event publication and the console mailer;
 //! - [`redis`]: the shared cache, rate limiter and revocation list of a multi-instance
-//!   deployment, with their fallbacks for when Redis is down.
+//!   deployment, with their fallbacks for when Redis is down;
+//! - [`streams`]: event delivery over Redis Streams: the relay's publisher, the workers'
+//!   consumers and the queue figures.
 
 pub mod crypto;
 pub mod db;
 pub mod events;
 pub mod memory;
 pub mod redis;
+pub mod streams;

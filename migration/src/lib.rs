@@ -21,6 +21,7 @@ mod m20261122_000004_create_outbox;
 mod m20261122_000005_create_audit_log;
 mod m20261122_000006_outbox_dead_letters;
 mod m20261122_000007_user_lockout;
+mod m20261130_000008_create_handled_events;
 
 /// Postern's migrations, oldest first. Run with `Migrator::up(&db, None)`.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_create_audit_log::Migration),
             Box::new(m20261122_000006_outbox_dead_letters::Migration),
             Box::new(m20261122_000007_user_lockout::Migration),
+            Box::new(m20261130_000008_create_handled_events::Migration),
         ]
     }
 }

@@ -134,3 +134,22 @@ pub(super) mod audit_log {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub(super) mod handled_events {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "handled_events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub handler: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub event_id: Uuid,
+        pub handled_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -17,7 +17,9 @@ mod audit;
 mod connect;
 mod entities;
 mod error;
+mod handled_events;
 mod outbox;
+mod outbox_queue;
 mod sessions;
 mod timestamps;
 mod tx;
@@ -25,6 +27,7 @@ mod users;
 
 pub use audit::AuditLogHandler;
 pub use connect::{connect, connect_options, connect_with, ping};
+pub use handled_events::SeaHandledEvents;
 pub use outbox::SeaOutbox;
 pub use sessions::SeaSessionRepo;
 pub use users::SeaUserRepo;

@@ -86,7 +86,11 @@ impl SeaOutbox {
         self
     }
 
-    fn now(&self) -> OffsetDateTime {
+    pub(super) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub(super) fn now(&self) -> OffsetDateTime {
         stored(self.clock.now())
     }
 

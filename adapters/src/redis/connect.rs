@@ -125,7 +125,7 @@ pub(super) fn fail_fast<C: ClientLike>(client: &C) -> WithOptions<C> {
 
 /// Maps a fred error to the domain's, in one place: whatever Redis or the connection to it
 /// did wrong, the dependency is not serving.
-pub(super) fn redis_error(error: FredError) -> Error {
+pub(crate) fn redis_error(error: FredError) -> Error {
     Error::unavailable(error)
 }
 

@@ -28,6 +28,7 @@ mod resilient;
 mod revocation;
 mod script;
 
+pub(crate) use connect::redis_error;
 pub use connect::{RedisSettings, connect, connect_client, ping};
 pub use health::RedisHealth;
 pub use profile_cache::RedisProfileCache;

@@ -8,12 +8,14 @@
 
 mod crypto;
 mod outbox;
+mod queues;
 mod sessions;
 mod state;
 mod users;
 
 pub use crypto::{OpaqueTokens, PasswordCheck, PasswordHasher, TokenIssuer};
-pub use outbox::{EventHandler, EventPublisher, Outbox};
+pub use outbox::{EventHandler, EventPublisher, HandledEvents, Outbox};
+pub use queues::{EventQueues, QueueStats};
 pub use sessions::SessionRepo;
 pub use state::{
     Clock, ProfileCache, Quota, RateDecision, RateLimitBucket, RateLimiter, RevocationList,
@@ -23,7 +25,9 @@ pub use users::UserRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use crypto::{MockOpaqueTokens, MockPasswordHasher, MockTokenIssuer};
 #[cfg(any(test, feature = "mocks"))]
-pub use outbox::{MockEventHandler, MockEventPublisher, MockOutbox};
+pub use outbox::{MockEventHandler, MockEventPublisher, MockHandledEvents, MockOutbox};
+#[cfg(any(test, feature = "mocks"))]
+pub use queues::MockEventQueues;
 #[cfg(any(test, feature = "mocks"))]
 pub use sessions::MockSessionRepo;
 #[cfg(any(test, feature = "mocks"))]

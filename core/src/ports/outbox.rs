@@ -77,3 +77,15 @@ pub trait EventHandler: Send + Sync {
     /// Handles one event; events the handler does not care about succeed at once.
     async fn handle(&self, event: &Event) -> Result<()>;
 }
+
+/// Remembers which handler has handled which event, for handlers whose effects cannot be
+/// repeated harmlessly (a mail), so that an event delivered twice is acted on once.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait HandledEvents: Send + Sync {
+    /// Whether `handler` has already handled `event`.
+    async fn was_handled(&self, handler: &str, event: EventId) -> Result<bool>;
+
+    /// Records that `handler` has handled `event`; recording it twice is not an error.
+    async fn record_handled(&self, handler: &str, event: EventId) -> Result<()>;
+}

@@ -2,11 +2,14 @@
 //! but ports and domain types, so every rule here is tested against mocks.
 
 mod authenticate;
+mod authorize;
 mod change_password;
+mod deduplicated;
 mod deliver_events;
 mod login;
 mod logout;
 mod profile;
+mod queues;
 mod refresh;
 mod revoker;
 mod sessions;
@@ -19,11 +22,14 @@ mod testkit;
 use std::sync::Arc;
 
 pub use authenticate::Authenticate;
+pub use authorize::Authorize;
 pub use change_password::{ChangePassword, ChangePasswordRequest};
+pub use deduplicated::Deduplicated;
 pub use deliver_events::{DeliverEvents, DeliveryReport};
 pub use login::{Login, LoginOutcome, LoginRequest};
 pub use logout::{Logout, LogoutAll};
 pub use profile::{GetProfile, UpdateProfile};
+pub use queues::QueueAdmin;
 pub use refresh::Refresh;
 pub use sessions::{ListSessions, RevokeSession};
 pub use signup::{Signup, SignupRequest};
@@ -71,6 +77,8 @@ pub struct Accounts {
     pub logout_all: LogoutAll,
     /// Verifies bearer tokens.
     pub authenticate: Authenticate,
+    /// Checks callers' roles.
+    pub authorize: Authorize,
     /// Reads profiles.
     pub get_profile: GetProfile,
     /// Changes profiles.
@@ -94,6 +102,7 @@ impl Accounts {
             logout: Logout::new(ports, policy),
             logout_all: LogoutAll::new(ports, policy),
             authenticate: Authenticate::new(ports),
+            authorize: Authorize::new(ports),
             get_profile: GetProfile::new(ports),
             update_profile: UpdateProfile::new(ports),
             list_sessions: ListSessions::new(ports),

@@ -10,4 +10,5 @@ mod outbox;
 mod redis;
 mod redis_degradation;
 mod sessions;
+mod streams;
 mod users;

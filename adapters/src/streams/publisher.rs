@@ -1,0 +1,55 @@
+//! [`EventPublisher`] onto the streams: the outbox relay's destination when Redis is
+//! configured.
+
+use async_trait::async_trait;
+use fred::clients::Pool;
+use fred::interfaces::{StreamsInterface, TransactionInterface};
+use fred::types::Value;
+use postern_core::Result;
+use postern_core::domain::Event;
+use postern_core::ports::EventPublisher;
+
+use super::entry::fields_of;
+use super::{EventStream, StreamKeys};
+use crate::redis::redis_error;
+
+/// Appends each event to `audit-events` and, when it sends mail, to `email-events`.
+#[derive(Clone)]
+pub struct StreamPublisher {
+    redis: Pool,
+    email: StreamKeys,
+    audit: StreamKeys,
+}
+
+impl StreamPublisher {
+    /// A publisher writing to the streams under `prefix` through `redis`.
+    pub fn new(redis: Pool, prefix: &str) -> Self {
+        Self {
+            redis,
+            email: StreamKeys::new(prefix, EventStream::Email),
+            audit: StreamKeys::new(prefix, EventStream::Audit),
+        }
+    }
+}
+
+#[async_trait]
+impl EventPublisher for StreamPublisher {
+    /// Both appends happen in one MULTI/EXEC, so an event never reaches one stream without the
+    /// other; a failure is `Unavailable` and the event waits in the outbox.
+    async fn publish(&self, event: &Event) -> Result<()> {
+        let fields = fields_of(event)?;
+        let transaction = self.redis.next().multi();
+        let mut keys = vec![&self.audit.entries];
+        if event.data.sends_mail() {
+            keys.push(&self.email.entries);
+        }
+        for key in keys {
+            let _: Value = transaction
+                .xadd(key.as_str(), false, None, "*", fields.clone())
+                .await
+                .map_err(redis_error)?;
+        }
+        let _: Value = transaction.exec(true).await.map_err(redis_error)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,326 @@
+//! Redis Streams delivery against the real Redis: the publisher's routing, the consumer's
+//! acknowledgement, retries with growing delays, dead letters and their replay, the take-over
+//! of entries a dead consumer left pending, trimming, and the queue figures. Each test works
+//! under a key prefix of its own.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use fred::clients::Pool;
+use fred::interfaces::StreamsInterface;
+use fred::types::Value;
+use postern_adapters::redis::{self, RedisSettings};
+use postern_adapters::streams::{
+    ConsumerConfig, EventStream, StreamConsumer, StreamPublisher, StreamQueues,
+};
+use postern_core::domain::{Event, EventData, UserId};
+use postern_core::ports::{EventHandler, EventPublisher, EventQueues};
+use postern_core::{Error, Result};
+use postern_tests::redis::{redis_url, unique_prefix};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A handler that records what it was given and when, failing the first `failures` calls of
+/// each event (`u32::MAX`: always).
+struct Recorder {
+    failures: u32,
+    calls: Mutex<Vec<(Uuid, Instant)>>,
+}
+
+impl Recorder {
+    fn failing(failures: u32) -> Arc<Self> {
+        Arc::new(Self {
+            failures,
+            calls: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn calls_of(&self, event: Uuid) -> Vec<Instant> {
+        let calls = self.calls.lock().unwrap();
+        calls
+            .iter()
+            .filter(|(id, _)| *id == event)
+            .map(|(_, at)| *at)
+            .collect()
+    }
+}
+
+#[async_trait]
+impl EventHandler for Recorder {
+    fn name(&self) -> &'static str {
+        "recorder"
+    }
+
+    async fn handle(&self, event: &Event) -> Result<()> {
+        let mut calls = self.calls.lock().unwrap();
+        calls.push((event.id, Instant::now()));
+        let made = calls.iter().filter(|(id, _)| *id == event.id).count();
+        if u32::try_from(made).unwrap() <= self.failures {
+            return Err(Error::unavailable("handler down"));
+        }
+        Ok(())
+    }
+}
+
+struct Streams {
+    pool: Pool,
+    prefix: String,
+}
+
+impl Streams {
+    async fn new() -> Self {
+        Self {
+            pool: redis::connect(&RedisSettings::new(redis_url()))
+                .await
+                .unwrap(),
+            prefix: unique_prefix(),
+        }
+    }
+
+    fn publisher(&self) -> StreamPublisher {
+        StreamPublisher::new(self.pool.clone(), &self.prefix)
+    }
+
+    fn queues(&self) -> StreamQueues {
+        StreamQueues::new(self.pool.clone(), &self.prefix)
+    }
+
+    async fn consumer(
+        &self,
+        name: &str,
+        handler: Arc<dyn EventHandler>,
+        config: ConsumerConfig,
+    ) -> StreamConsumer {
+        let mut settings = RedisSettings::new(redis_url());
+        settings.command_timeout = Duration::from_secs(5);
+        let client = redis::connect_client(&settings).await.unwrap();
+        let consumer = StreamConsumer::new(
+            client,
+            &self.prefix,
+            EventStream::Audit,
+            name,
+            handler,
+            config,
+        );
+        consumer.join_group().await.unwrap();
+        consumer
+    }
+
+    async fn length(&self, key: &str) -> u64 {
+        self.pool
+            .xlen(format!("{}{key}", self.prefix))
+            .await
+            .unwrap()
+    }
+}
+
+fn fast() -> ConsumerConfig {
+    ConsumerConfig {
+        retry_base: Duration::from_millis(100),
+        block: Duration::from_millis(100),
+        ..ConsumerConfig::default()
+    }
+}
+
+fn signed_up() -> Event {
+    Event::new(
+        EventData::SignedUp {
+            email: "ada@example.com".to_owned(),
+            name: None,
+        },
+        Some(UserId::generate()),
+        OffsetDateTime::now_utc(),
+    )
+}
+
+fn profile_updated() -> Event {
+    Event::new(
+        EventData::ProfileUpdated { name: None },
+        Some(UserId::generate()),
+        OffsetDateTime::now_utc(),
+    )
+}
+
+#[tokio::test]
+async fn mail_events_go_to_both_streams_and_the_others_to_audit_only() {
+    let streams = Streams::new().await;
+    let publisher = streams.publisher();
+
+    publisher.publish(&signed_up()).await.unwrap();
+    publisher.publish(&profile_updated()).await.unwrap();
+
+    assert_eq!(streams.length("audit-events").await, 2);
+    assert_eq!(streams.length("email-events").await, 1);
+}
+
+#[tokio::test]
+async fn a_handled_entry_is_acknowledged_and_not_handled_again() {
+    let streams = Streams::new().await;
+    let handler = Recorder::failing(0);
+    let consumer = streams.consumer("one", handler.clone(), fast()).await;
+    let event = profile_updated();
+    streams.publisher().publish(&event).await.unwrap();
+
+    let first = consumer.process_batch().await.unwrap();
+    let second = consumer.process_batch().await.unwrap();
+
+    assert_eq!(first.handled, 1);
+    assert!(second.is_idle());
+    assert_eq!(handler.calls_of(event.id).len(), 1);
+    let stats = &streams.queues().stats().await.unwrap()[1];
+    assert_eq!(
+        (stats.name.as_str(), stats.length, stats.pending),
+        ("audit-events", 1, 0)
+    );
+    assert_eq!(stats.consumers, 1);
+}
+
+#[tokio::test]
+async fn a_handler_failing_twice_is_retried_with_growing_delays() {
+    let streams = Streams::new().await;
+    let handler = Recorder::failing(2);
+    let consumer = streams.consumer("one", handler.clone(), fast()).await;
+    let event = profile_updated();
+    streams.publisher().publish(&event).await.unwrap();
+
+    let report = consumer.process_batch().await.unwrap();
+
+    assert_eq!(report.handled, 1);
+    let calls = handler.calls_of(event.id);
+    assert_eq!(calls.len(), 3);
+    let (first_wait, second_wait) = (calls[1] - calls[0], calls[2] - calls[1]);
+    assert!(first_wait >= Duration::from_millis(100), "{first_wait:?}");
+    assert!(second_wait >= Duration::from_millis(200), "{second_wait:?}");
+    assert!(second_wait > first_wait);
+    assert_eq!(streams.length("audit-events:dead-letters").await, 0);
+}
+
+#[tokio::test]
+async fn an_always_failing_entry_is_dead_lettered_and_succeeds_after_replay() {
+    let streams = Streams::new().await;
+    let failing = Recorder::failing(u32::MAX);
+    let consumer = streams.consumer("one", failing.clone(), fast()).await;
+    let event = profile_updated();
+    streams.publisher().publish(&event).await.unwrap();
+
+    let report = consumer.process_batch().await.unwrap();
+
+    assert_eq!(report.dead_lettered, 1);
+    assert_eq!(failing.calls_of(event.id).len(), 3);
+    assert_eq!(streams.length("audit-events:dead-letters").await, 1);
+    let dead: Vec<(String, std::collections::HashMap<String, String>)> = streams
+        .pool
+        .xrange_values(
+            format!("{}audit-events:dead-letters", streams.prefix),
+            "-",
+            "+",
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(dead[0].1["error"].contains("handler down"));
+
+    let queues = streams.queues();
+    assert_eq!(
+        queues.replay_dead_letters("audit-events").await.unwrap(),
+        Some(1)
+    );
+    let healthy = Recorder::failing(0);
+    let replayed = streams.consumer("two", healthy.clone(), fast()).await;
+    let after = replayed.process_batch().await.unwrap();
+
+    assert_eq!(after.handled, 1);
+    assert_eq!(healthy.calls_of(event.id).len(), 1);
+    assert_eq!(streams.length("audit-events:dead-letters").await, 0);
+    assert_eq!(queues.replay_dead_letters("nowhere").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn entries_a_dead_consumer_left_pending_are_claimed_after_the_visibility_timeout() {
+    let streams = Streams::new().await;
+    let config = ConsumerConfig {
+        visibility_timeout: Duration::from_millis(300),
+        ..fast()
+    };
+    let _dead = streams.consumer("dead", Recorder::failing(0), config).await;
+    let event = profile_updated();
+    streams.publisher().publish(&event).await.unwrap();
+    // "dead" reads the entry and dies before acknowledging it.
+    let _: Value = streams
+        .pool
+        .xreadgroup(
+            "audit",
+            "dead",
+            None,
+            None,
+            false,
+            format!("{}audit-events", streams.prefix),
+            ">",
+        )
+        .await
+        .unwrap();
+    let handler = Recorder::failing(0);
+    let survivor = streams.consumer("survivor", handler.clone(), config).await;
+
+    let early = survivor.process_batch().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let late = survivor.process_batch().await.unwrap();
+
+    assert!(early.is_idle(), "claimed before the visibility timeout");
+    assert_eq!((late.claimed, late.handled), (1, 1));
+    assert_eq!(handler.calls_of(event.id).len(), 1);
+    assert_eq!(streams.queues().stats().await.unwrap()[1].pending, 0);
+}
+
+#[tokio::test]
+async fn trimming_drops_acknowledged_entries_past_the_retention_and_keeps_pending_ones() {
+    let streams = Streams::new().await;
+    let config = ConsumerConfig {
+        retention: Duration::from_millis(1),
+        ..fast()
+    };
+    let consumer = streams.consumer("one", Recorder::failing(0), config).await;
+    for _ in 0..3 {
+        streams
+            .publisher()
+            .publish(&profile_updated())
+            .await
+            .unwrap();
+    }
+    consumer.process_batch().await.unwrap();
+    streams
+        .publisher()
+        .publish(&profile_updated())
+        .await
+        .unwrap();
+    // Read by another consumer and never acknowledged: pending.
+    let _: Value = streams
+        .pool
+        .xreadgroup(
+            "audit",
+            "reader",
+            None,
+            None,
+            false,
+            format!("{}audit-events", streams.prefix),
+            ">",
+        )
+        .await
+        .unwrap();
+    streams
+        .publisher()
+        .publish(&profile_updated())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+
+    let trimmed = consumer.trim().await.unwrap();
+
+    assert_eq!(trimmed, 3, "the three acknowledged entries go");
+    assert_eq!(
+        streams.length("audit-events").await,
+        2,
+        "the pending and the unread stay"
+    );
+}
