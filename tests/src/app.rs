@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use postern::config::Config;
-use postern::server::{self, RunningServer};
+use postern::server::{self, RunningServer, ServeOptions};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -24,9 +25,12 @@ pub struct TestApp {
     // Fields drop in order: the server before the database it uses.
     server: Option<RunningServer>,
     http: reqwest::Client,
-    /// Its database, for tests that inspect storage; dropped (with its schema) after the server.
-    pub db: TestDb,
-    _data_dir: tempfile::TempDir,
+    /// Its database, for tests that inspect storage; dropped (with its schema) after the last
+    /// server using it.
+    pub db: Arc<TestDb>,
+    /// The configuration it was started with, for further instances.
+    vars: HashMap<String, String>,
+    _data_dir: Arc<tempfile::TempDir>,
 }
 
 /// A response, read whole.
@@ -73,8 +77,18 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Starts a server on `backend` with extra configuration variables.
 pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> TestApp {
-    let db = fresh_database(backend).await;
-    let data_dir = tempfile::tempdir().expect("temporary data directory");
+    spawn_app_serving(backend, overrides, ServeOptions::default()).await
+}
+
+/// Starts a server on `backend` with extra configuration variables and serve options (such as
+/// in-process stream workers).
+pub async fn spawn_app_serving(
+    backend: Backend,
+    overrides: &[(&str, &str)],
+    options: ServeOptions,
+) -> TestApp {
+    let db = Arc::new(fresh_database(backend).await);
+    let data_dir = Arc::new(tempfile::tempdir().expect("temporary data directory"));
     let mut vars: HashMap<String, String> = [
         ("PORT", "0"),
         ("DATABASE_URL", db.url()),
@@ -92,8 +106,19 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Tes
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
-    let config = Config::from_vars(vars).expect("valid test configuration");
-    let running = server::start(&config).await.expect("server starts");
+    start(vars, db, data_dir, options).await
+}
+
+async fn start(
+    vars: HashMap<String, String>,
+    db: Arc<TestDb>,
+    data_dir: Arc<tempfile::TempDir>,
+    options: ServeOptions,
+) -> TestApp {
+    let config = Config::from_vars(vars.clone()).expect("valid test configuration");
+    let running = server::start_with(&config, options)
+        .await
+        .expect("server starts");
     TestApp {
         addr: running.addr,
         server: Some(running),
@@ -102,11 +127,24 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Tes
             .build()
             .expect("http client"),
         db,
+        vars,
         _data_dir: data_dir,
     }
 }
 
 impl TestApp {
+    /// Another instance of the same deployment: same database, same configuration (so, with
+    /// Redis, the same Redis and key prefix), its own port, and `options`.
+    pub async fn another_instance(&self, options: ServeOptions) -> TestApp {
+        start(
+            self.vars.clone(),
+            Arc::clone(&self.db),
+            Arc::clone(&self._data_dir),
+            options,
+        )
+        .await
+    }
+
     /// `http://<addr><path>`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)

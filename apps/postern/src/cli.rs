@@ -1,4 +1,4 @@
-//! The `postern` command line: `serve`, `migrate` and `openapi`.
+//! The `postern` command line: `serve`, `worker`, `migrate` and `openapi`.
 
 use std::path::PathBuf;
 
@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 use postern_migration::{Migrator, MigratorTrait};
 
 use crate::config::Config;
+use crate::server::ServeOptions;
+use crate::workers::{self, WorkerKind};
 use crate::{http, server, telemetry, wiring};
 
 /// Postern: authentication and user accounts.
@@ -19,8 +21,18 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the HTTP server (and, in the embedded default, event delivery).
-    Serve,
+    /// Run the HTTP server and the outbox relay (and, without Redis, event handling).
+    Serve {
+        /// Also run the email and audit stream workers in this process (needs REDIS_URL).
+        #[arg(long)]
+        with_workers: bool,
+    },
+    /// Run stream workers: consume events from Redis until SIGTERM (needs REDIS_URL).
+    Worker {
+        /// Which streams to consume.
+        #[arg(value_enum)]
+        kind: WorkerKind,
+    },
     /// Apply or inspect database migrations.
     Migrate {
         #[command(subcommand)]
@@ -52,10 +64,21 @@ impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Openapi { output } => write_openapi(output),
-            Command::Serve => {
+            Command::Serve { with_workers } => {
                 let config = Config::from_env()?;
                 telemetry::init(config.log_format);
-                server::start(&config).await?.run_until_signalled().await
+                server::start_with(&config, ServeOptions { with_workers })
+                    .await?
+                    .run_until_signalled()
+                    .await
+            }
+            Command::Worker { kind } => {
+                let config = Config::from_env()?;
+                telemetry::init(config.log_format);
+                workers::start(&config, kind)
+                    .await?
+                    .run_until_signalled()
+                    .await
             }
             Command::Migrate { action } => {
                 let config = Config {

@@ -8,5 +8,7 @@ pub mod config;
 pub mod http;
 mod relay;
 pub mod server;
+mod shutdown;
 pub mod telemetry;
 pub mod wiring;
+pub mod workers;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use poem::listener::{Acceptor, Listener, TcpListener};
+use postern_adapters::streams::EventStream;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::info;
@@ -13,7 +14,9 @@ use tracing::info;
 use crate::config::Config;
 use crate::http;
 use crate::relay;
+use crate::shutdown;
 use crate::wiring;
+use crate::workers::RunningWorkers;
 
 /// How long in-flight requests may take to finish after a stop is requested.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -25,6 +28,15 @@ pub struct RunningServer {
     stop: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     delivery: JoinHandle<()>,
+    workers: Option<RunningWorkers>,
+}
+
+/// What runs beside the HTTP server.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ServeOptions {
+    /// Run the stream workers in this process too (`serve --with-workers`), for deployments
+    /// too small for worker processes of their own. Needs Redis.
+    pub with_workers: bool,
 }
 
 impl RunningServer {
@@ -36,6 +48,9 @@ impl RunningServer {
         let _ = self.stop.send(true);
         self.server.await.context("server task")??;
         self.delivery.await.context("event delivery task")?;
+        if let Some(workers) = self.workers {
+            workers.stop().await?;
+        }
         Ok(())
     }
 
@@ -45,7 +60,7 @@ impl RunningServer {
     /// When the server ended with an I/O error.
     pub async fn run_until_signalled(mut self) -> anyhow::Result<()> {
         tokio::select! {
-            () = shutdown_signal() => info!("shutting down"),
+            () = shutdown::signal() => info!("shutting down"),
             ended = &mut self.server => {
                 // The server stopped on its own: report it rather than linger half-alive.
                 let _ = self.stop.send(true);
@@ -63,8 +78,22 @@ impl RunningServer {
 /// # Errors
 /// When the database, an adapter or the listen address cannot be set up.
 pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
+    start_with(config, ServeOptions::default()).await
+}
+
+/// [`start`], with what else runs beside the server.
+///
+/// # Errors
+/// As [`start`]; also when workers are asked for without Redis.
+pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Result<RunningServer> {
     http::expose_internal_errors(config.is_development());
     let db = wiring::database(config).await?;
+    let workers = if options.with_workers {
+        let consumers = wiring::consumers(config, &db, &EventStream::ALL).await?;
+        Some(RunningWorkers::spawn(consumers))
+    } else {
+        None
+    };
     let components = wiring::assemble(config, db).await?;
     let acceptor = TcpListener::bind(SocketAddr::new(config.host, config.port))
         .into_acceptor()
@@ -96,26 +125,6 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         stop,
         server,
         delivery,
+        workers,
     })
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
 }

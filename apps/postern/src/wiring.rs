@@ -8,19 +8,29 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use postern_adapters::crypto::{Argon2Hasher, JwtConfig, JwtIssuer, RandomTokens};
-use postern_adapters::db::{self, AuditLogHandler, SeaOutbox, SeaSessionRepo, SeaUserRepo};
+use postern_adapters::db::{
+    self, AuditLogHandler, SeaHandledEvents, SeaOutbox, SeaSessionRepo, SeaUserRepo,
+};
 use postern_adapters::events::{ConsoleMailer, InProcessPublisher};
 use postern_adapters::memory::{
     MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, SystemClock,
 };
-use postern_core::ports::{Clock, OpaqueTokens, RevocationList, SessionRepo};
-use postern_core::usecases::{Accounts, DeliverEvents, Ports};
+use postern_adapters::redis::{
+    self, RedisHealth, RedisProfileCache, RedisRateLimiter, RedisRevocationList, RedisSettings,
+    ResilientProfileCache, ResilientRateLimiter, ResilientRevocationList,
+};
+use postern_adapters::streams::{EventStream, StreamConsumer, StreamPublisher, StreamQueues};
+use postern_core::ports::{
+    Clock, EventHandler, EventPublisher, EventQueues, OpaqueTokens, ProfileCache, RateLimiter,
+    RevocationList, SessionRepo,
+};
+use postern_core::usecases::{Accounts, Deduplicated, DeliverEvents, Ports, QueueAdmin};
 use postern_migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 use tracing::{info, warn};
 
-use crate::config::{Config, JwtSecret, MAX_ACCESS_TTL};
+use crate::config::{Config, JwtSecret, MAX_ACCESS_TTL, RedisConfig};
 use crate::http::{AppState, ReadinessProbe};
 
 /// How long a profile stays cached (§4).
@@ -73,18 +83,19 @@ pub async fn database(config: &Config) -> anyhow::Result<DatabaseConnection> {
 /// # Errors
 /// When a secret cannot be read or generated, or an adapter rejects its settings.
 pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result<Components> {
-    if config.redis_url.is_some() {
-        warn!(
-            "REDIS_URL is set, but this version has no Redis adapters yet; using in-process cache, rate limiter and event delivery"
-        );
-    }
     let secrets: Arc<dyn OpaqueTokens> = Arc::new(RandomTokens);
     let signing_secret = jwt_secret(config, secrets.as_ref())?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let sessions: Arc<dyn SessionRepo> = Arc::new(SeaSessionRepo::new(db.clone()));
+    let outbox = Arc::new(SeaOutbox::new(db.clone()));
+    let shared = match &config.redis {
+        Some(redis) => in_redis(config, redis, &sessions, &clock).await?,
+        None => in_process(config, &db, &clock)?,
+    };
     let ports = Ports {
         users: Arc::new(SeaUserRepo::new(db.clone())),
-        sessions: Arc::new(SeaSessionRepo::new(db.clone())),
-        outbox: Arc::new(SeaOutbox::new(db.clone())),
+        sessions,
+        outbox: outbox.clone(),
         hasher: Arc::new(Argon2Hasher::new(config.argon2).context(
             "ARGON2_MEMORY_KIB, ARGON2_ITERATIONS and ARGON2_PARALLELISM must be valid Argon2 parameters",
         )?),
@@ -95,29 +106,153 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
             key_id: "hs256-1".to_owned(),
         })?),
         secrets,
-        cache: Arc::new(MemoryProfileCache::new(PROFILE_TTL, PROFILE_CACHE_ENTRIES)),
-        revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
+        cache: shared.cache,
+        revocations: shared.revocations,
         clock: clock.clone(),
     };
     seed_revocations(&ports, clock.as_ref()).await?;
-    let publisher = InProcessPublisher::new(vec![
-        Arc::new(AuditLogHandler::new(db.clone())),
-        Arc::new(ConsoleMailer),
-    ]);
+    let mut queues: Vec<Arc<dyn EventQueues>> = vec![outbox];
+    queues.extend(shared.queues);
+    let mut probes: Vec<Arc<dyn ReadinessProbe>> = vec![Arc::new(DatabaseProbe(db))];
+    probes.extend(shared.probe);
     let state = AppState {
         accounts: Accounts::new(
             &ports,
             config.sessions,
             postern_core::domain::LockoutPolicy::default(),
         ),
-        rate_limiter: Arc::new(MemoryRateLimiter::new(config.rate_limits)?),
-        probes: vec![Arc::new(DatabaseProbe(db))],
+        queues: QueueAdmin::new(queues),
+        rate_limiter: shared.rate_limiter,
+        probes,
         trusted_proxies: config.trusted_proxies.clone(),
     };
     Ok(Components {
         state: Arc::new(state),
-        delivery: DeliverEvents::new(ports.outbox.clone(), Arc::new(publisher), DELIVERY_BATCH),
+        delivery: DeliverEvents::new(ports.outbox.clone(), shared.publisher, DELIVERY_BATCH),
     })
+}
+
+/// The adapters that differ between one instance and several.
+struct SharedState {
+    cache: Arc<dyn ProfileCache>,
+    revocations: Arc<dyn RevocationList>,
+    rate_limiter: Arc<dyn RateLimiter>,
+    publisher: Arc<dyn EventPublisher>,
+    queues: Option<Arc<dyn EventQueues>>,
+    probe: Option<Arc<dyn ReadinessProbe>>,
+}
+
+/// The embedded default: state in this process, events handled in this process.
+fn in_process(
+    config: &Config,
+    db: &DatabaseConnection,
+    clock: &Arc<dyn Clock>,
+) -> anyhow::Result<SharedState> {
+    let handlers = EventHandlers::new(db);
+    Ok(SharedState {
+        cache: Arc::new(MemoryProfileCache::new(PROFILE_TTL, PROFILE_CACHE_ENTRIES)),
+        revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
+        rate_limiter: Arc::new(MemoryRateLimiter::new(config.rate_limits)?),
+        publisher: Arc::new(InProcessPublisher::new(vec![handlers.audit, handlers.mail])),
+        queues: None,
+        probe: None,
+    })
+}
+
+/// Several instances: state shared in Redis, with in-process and database fallbacks while it is
+/// down; events go to the streams for the workers.
+async fn in_redis(
+    config: &Config,
+    redis: &RedisConfig,
+    sessions: &Arc<dyn SessionRepo>,
+    clock: &Arc<dyn Clock>,
+) -> anyhow::Result<SharedState> {
+    let pool = redis::connect(&RedisSettings::new(redis.url.expose_secret()))
+        .await
+        .context("connecting to Redis (REDIS_URL)")?;
+    let prefix = redis.key_prefix.as_str();
+    let health = RedisHealth::new(pool.clone());
+    let cache = RedisProfileCache::new(pool.clone(), prefix, PROFILE_TTL);
+    let revocations = RedisRevocationList::new(pool.clone(), prefix, clock.clone());
+    let limiter = RedisRateLimiter::new(pool.clone(), prefix, config.rate_limits)?;
+    info!("sharing cache, rate limits and revocations in Redis; events go to its streams");
+    Ok(SharedState {
+        cache: Arc::new(ResilientProfileCache::new(cache, health.clone())),
+        revocations: Arc::new(ResilientRevocationList::new(
+            revocations,
+            sessions.clone(),
+            MAX_ACCESS_TTL.unsigned_abs(),
+            health.clone(),
+        )),
+        rate_limiter: Arc::new(ResilientRateLimiter::new(limiter, health.clone())?),
+        publisher: Arc::new(StreamPublisher::new(pool.clone(), prefix)),
+        queues: Some(Arc::new(StreamQueues::new(pool, prefix))),
+        probe: Some(Arc::new(RedisProbe(health))),
+    })
+}
+
+/// The stream consumers for `streams`, each on a connection of its own, for a worker process
+/// or `serve --with-workers`.
+///
+/// # Errors
+/// When Redis is not configured or cannot be set up.
+pub async fn consumers(
+    config: &Config,
+    db: &DatabaseConnection,
+    streams: &[EventStream],
+) -> anyhow::Result<Vec<StreamConsumer>> {
+    let redis = config
+        .redis
+        .as_ref()
+        .context("REDIS_URL is required to run stream workers")?;
+    let handlers = EventHandlers::new(db);
+    let mut settings = RedisSettings::new(redis.url.expose_secret());
+    // A blocking read must not time out before its block time has passed.
+    settings.command_timeout = config.consumers.block + Duration::from_secs(2);
+    let mut consumers = Vec::with_capacity(streams.len());
+    for &stream in streams {
+        let client = redis::connect_client(&settings)
+            .await
+            .context("connecting to Redis (REDIS_URL)")?;
+        let handler = match stream {
+            EventStream::Email => handlers.mail.clone(),
+            EventStream::Audit => handlers.audit.clone(),
+        };
+        consumers.push(StreamConsumer::new(
+            client,
+            &redis.key_prefix,
+            stream,
+            consumer_name(stream),
+            handler,
+            config.consumers,
+        ));
+    }
+    Ok(consumers)
+}
+
+/// A name unique among a group's live consumers, and telling operators which process it is.
+fn consumer_name(stream: EventStream) -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "postern".to_owned());
+    format!("{host}-{}-{}", std::process::id(), stream.group())
+}
+
+/// The event handlers: the audit log, and the mail, deduplicated because a mail cannot be
+/// unsent.
+struct EventHandlers {
+    audit: Arc<dyn EventHandler>,
+    mail: Arc<dyn EventHandler>,
+}
+
+impl EventHandlers {
+    fn new(db: &DatabaseConnection) -> Self {
+        Self {
+            audit: Arc::new(AuditLogHandler::new(db.clone())),
+            mail: Arc::new(Deduplicated::new(
+                Arc::new(ConsoleMailer),
+                Arc::new(SeaHandledEvents::new(db.clone())),
+            )),
+        }
+    }
 }
 
 /// An in-process revocation list starts empty; sessions revoked before a restart must stay
@@ -168,6 +303,19 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(contents.as_bytes())
         .with_context(|| format!("writing {}", path.display()))
+}
+
+struct RedisProbe(Arc<RedisHealth>);
+
+#[async_trait]
+impl ReadinessProbe for RedisProbe {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn is_ready(&self) -> bool {
+        self.0.is_up()
+    }
 }
 
 struct DatabaseProbe(DatabaseConnection);

@@ -30,3 +30,4 @@ macro_rules! on_both_backends {
 
 mod adapters;
 mod http;
+mod workers;

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use postern_adapters::crypto::Argon2Params;
 use postern_adapters::memory::RateLimits;
+use postern_adapters::streams::ConsumerConfig;
 use postern_core::domain::SessionPolicy;
 use secrecy::SecretString;
 
@@ -58,9 +59,11 @@ pub struct Config {
     /// `DATABASE_URL`; `None` means the SQLite file in the data directory. Secret: it may carry
     /// a password.
     pub database_url: Option<SecretString>,
-    /// `REDIS_URL`; accepted (with a warning) in development only: Redis adapters are not in
-    /// this version.
-    pub redis_url: Option<String>,
+    /// `REDIS_URL` and `REDIS_KEY_PREFIX`; `None` means in-process cache, rate limiter,
+    /// revocation list and event delivery.
+    pub redis: Option<RedisConfig>,
+    /// How stream workers retry, take over and trim (used with Redis only).
+    pub consumers: ConsumerConfig,
     /// `MIGRATE_ON_START`: run pending migrations before serving (default true).
     pub migrate_on_start: bool,
     /// `JWT_SECRET`.
@@ -79,6 +82,15 @@ pub struct Config {
     pub argon2: Argon2Params,
     /// `LOG_FORMAT`.
     pub log_format: LogFormat,
+}
+
+/// Where Redis is, and the prefix of every key Postern writes there.
+#[derive(Clone, Debug)]
+pub struct RedisConfig {
+    /// `REDIS_URL`. Secret: it may carry a password.
+    pub url: SecretString,
+    /// `REDIS_KEY_PREFIX` (default empty), so that several deployments can share one Redis.
+    pub key_prefix: String,
 }
 
 /// A variable that is missing or malformed: its name and the form it should have.
@@ -116,7 +128,8 @@ impl Config {
             port: vars.parsed("PORT", 8080)?,
             data_dir: vars.get("POSTERN_DATA_DIR").unwrap_or("./data").into(),
             database_url: vars.database_url()?,
-            redis_url: vars.redis_url(production)?,
+            redis: vars.redis()?,
+            consumers: vars.consumers()?,
             migrate_on_start: vars.flag("MIGRATE_ON_START", true)?,
             jwt_secret: vars.jwt_secret(production)?,
             jwt_issuer: vars.get("JWT_ISSUER").unwrap_or("postern").to_owned(),

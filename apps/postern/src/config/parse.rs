@@ -8,12 +8,13 @@ use std::time::Duration as StdDuration;
 use ipnet::IpNet;
 use postern_adapters::crypto::Argon2Params;
 use postern_adapters::memory::RateLimits;
+use postern_adapters::streams::ConsumerConfig;
 use postern_core::domain::SessionPolicy;
 use postern_core::ports::Quota;
 use secrecy::SecretString;
 use time::Duration;
 
-use super::{ConfigError, Environment, JwtSecret, LogFormat};
+use super::{ConfigError, Environment, JwtSecret, LogFormat, RedisConfig};
 
 /// The shortest `JWT_SECRET` accepted: 256 bits, as HS256 needs.
 const MIN_SECRET_BYTES: usize = 32;
@@ -99,16 +100,57 @@ impl Vars {
         }
     }
 
-    /// Redis adapters are not in this version. Several production instances that believed they
-    /// shared Redis would each keep their own revocations and rate limits, so production refuses
-    /// the variable instead of ignoring it.
-    pub(super) fn redis_url(&self, production: bool) -> Result<Option<String>, ConfigError> {
-        match self.get("REDIS_URL") {
-            Some(_) if production => Err(error(
+    /// `REDIS_URL` (`redis://` or `rediss://`) and `REDIS_KEY_PREFIX`.
+    pub(super) fn redis(&self) -> Result<Option<RedisConfig>, ConfigError> {
+        let Some(url) = self.get("REDIS_URL") else {
+            return Ok(None);
+        };
+        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+            return Err(error(
                 "REDIS_URL",
-                "is not supported by this version (no Redis adapters yet); unset it and run one instance",
-            )),
-            url => Ok(url.map(str::to_owned)),
+                "expected redis://[user:password@]host:port[/db] or rediss://...",
+            ));
+        }
+        Ok(Some(RedisConfig {
+            url: SecretString::from(url.to_owned()),
+            key_prefix: self.get("REDIS_KEY_PREFIX").unwrap_or_default().to_owned(),
+        }))
+    }
+
+    /// `WORKER_MAX_ATTEMPTS`, `WORKER_RETRY_BASE`, `WORKER_VISIBILITY_TIMEOUT`,
+    /// `STREAM_RETENTION`.
+    pub(super) fn consumers(&self) -> Result<ConsumerConfig, ConfigError> {
+        let defaults = ConsumerConfig::default();
+        let max_attempts: u32 = self.parsed("WORKER_MAX_ATTEMPTS", defaults.max_attempts)?;
+        if max_attempts == 0 {
+            return Err(error("WORKER_MAX_ATTEMPTS", "must be at least 1"));
+        }
+        Ok(ConsumerConfig {
+            max_attempts,
+            retry_base: self.duration("WORKER_RETRY_BASE", defaults.retry_base)?,
+            visibility_timeout: self
+                .duration("WORKER_VISIBILITY_TIMEOUT", defaults.visibility_timeout)?,
+            retention: self.duration("STREAM_RETENTION", defaults.retention)?,
+            ..defaults
+        })
+    }
+
+    /// A positive duration such as `1s` or `24h`.
+    fn duration(
+        &self,
+        name: &'static str,
+        default: StdDuration,
+    ) -> Result<StdDuration, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(raw) => parse_duration(raw)
+                .filter(|duration| !duration.is_zero())
+                .ok_or_else(|| {
+                    error(
+                        name,
+                        format!("expected a positive duration such as 1s, 30s or 24h; got {raw:?}"),
+                    )
+                }),
         }
     }
 

@@ -1,5 +1,7 @@
 use std::collections::HashMap;
 
+use secrecy::ExposeSecret;
+
 use super::*;
 
 fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
@@ -75,12 +77,39 @@ fn a_refresh_lifetime_shorter_than_the_access_lifetime_is_refused() {
 }
 
 #[test]
-fn production_refuses_redis_until_its_adapters_exist() {
-    let err = Config::from_vars(vars(&[
+fn redis_is_configured_by_url_and_prefix() {
+    let config = Config::from_vars(vars(&[
         ("POSTERN_ENV", "production"),
         ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
         ("REDIS_URL", "redis://127.0.0.1:6379"),
+        ("REDIS_KEY_PREFIX", "tenant-a:"),
     ]))
-    .unwrap_err();
+    .unwrap();
+    let redis = config.redis.unwrap();
+    assert_eq!(redis.url.expose_secret(), "redis://127.0.0.1:6379");
+    assert_eq!(redis.key_prefix, "tenant-a:");
+}
+
+#[test]
+fn a_redis_url_of_another_scheme_names_the_variable() {
+    let err = Config::from_vars(vars(&[("REDIS_URL", "127.0.0.1:6379")])).unwrap_err();
     assert_eq!(err.variable, "REDIS_URL");
+}
+
+#[test]
+fn worker_settings_default_to_section_7_and_reject_nonsense() {
+    let config = Config::from_vars(HashMap::new()).unwrap();
+    assert_eq!(config.consumers.max_attempts, 3);
+    assert_eq!(
+        config.consumers.retry_base,
+        std::time::Duration::from_secs(1)
+    );
+    for (name, value) in [
+        ("WORKER_MAX_ATTEMPTS", "0"),
+        ("WORKER_RETRY_BASE", "soon"),
+        ("WORKER_VISIBILITY_TIMEOUT", "0s"),
+    ] {
+        let err = Config::from_vars(vars(&[(name, value)])).unwrap_err();
+        assert_eq!(err.variable, name);
+    }
 }

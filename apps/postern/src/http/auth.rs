@@ -1,12 +1,12 @@
 //! Bearer authentication: the OpenAPI security scheme whose checker runs the `Authenticate` use
-//! case, so that a revoked session's token is refused like a forged one.
+//! case, so that a revoked session's token is refused like a forged one; and the role guard.
 
 use std::sync::Arc;
 
 use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
-use postern_core::domain::AccessClaims;
+use postern_core::domain::{AccessClaims, Role, User};
 
 use super::error::ApiError;
 use super::state::AppState;
@@ -31,4 +31,18 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<AccessClaim
         .execute(&bearer.token)
         .await
         .map_err(ApiError::from)?)
+}
+
+/// The role guard (§5): the caller's account, if its current role is `least` or above; every
+/// admin operation calls it first. The OpenAPI description of each such operation names the
+/// role it requires.
+///
+/// # Errors
+/// 403 `forbidden` below `least`; 401 when the account no longer exists.
+pub async fn require_role(
+    state: &AppState,
+    auth: &BearerAuth,
+    least: Role,
+) -> Result<User, ApiError> {
+    Ok(state.accounts.authorize.at_least(&auth.0, least).await?)
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ipnet::IpNet;
 use postern_core::ports::RateLimiter;
-use postern_core::usecases::Accounts;
+use postern_core::usecases::{Accounts, QueueAdmin};
 
 /// A dependency that `/ready` checks.
 #[async_trait]
@@ -23,6 +23,8 @@ pub trait ReadinessProbe: Send + Sync {
 pub struct AppState {
     /// The account use cases.
     pub accounts: Accounts,
+    /// The event queues (§5).
+    pub queues: QueueAdmin,
     /// The §6 rate limiter.
     pub rate_limiter: Arc<dyn RateLimiter>,
     /// What `/ready` checks.

@@ -1,6 +1,7 @@
 //! The OpenAPI operations, grouped by tag. Handlers parse bodies into domain types, call one use
 //! case and shape its result; they hold no business rules.
 
+mod admin;
 mod auth;
 mod ops;
 mod schemas;
@@ -8,6 +9,7 @@ mod user;
 
 use poem_openapi::{OpenApiService, Tags};
 
+pub use admin::AdminApi;
 pub use auth::AuthApi;
 pub use ops::OpsApi;
 pub use user::UserApi;
@@ -19,18 +21,21 @@ pub enum ApiTags {
     Auth,
     /// The signed-in user's own account (§4).
     User,
+    /// Administration: users, caches, audit log and event queues (§5). Each operation names
+    /// the least role it requires.
+    Admin,
     /// Liveness and readiness (§8).
     Operations,
 }
 
 /// Every API of the service.
-pub type Api = (AuthApi, UserApi, OpsApi);
+pub type Api = (AuthApi, UserApi, AdminApi, OpsApi);
 
 /// The OpenAPI service: the operations and the document describing them. Holds no runtime
 /// state, so `postern openapi` can write the document without a database.
 pub fn service() -> OpenApiService<Api, ()> {
     OpenApiService::new(
-        (AuthApi, UserApi, OpsApi),
+        (AuthApi, UserApi, AdminApi, OpsApi),
         "Postern",
         env!("CARGO_PKG_VERSION"),
     )

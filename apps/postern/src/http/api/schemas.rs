@@ -6,6 +6,7 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object};
 use postern_core::FieldError;
 use postern_core::domain::{Role, SessionId, SessionSummary, TokenPair, User};
+use postern_core::ports::QueueStats;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -255,4 +256,40 @@ impl Fields {
             _ => Err(postern_core::Error::Validation(self.0)),
         }
     }
+}
+
+/// One event queue's figures (§5).
+#[derive(Object)]
+#[oai(rename = "Queue", rename_all = "camelCase")]
+pub struct QueueView {
+    /// `outbox`, `email-events` or `audit-events`.
+    pub name: String,
+    /// Entries in the queue, waiting or in hand.
+    pub length: u64,
+    /// Entries handed to a consumer and not yet acknowledged.
+    pub pending: u64,
+    /// Consumers attached (the outbox has relays instead, and shows 0).
+    pub consumers: u64,
+    /// Entries that failed their last attempt and wait for a replay.
+    pub dead_letters: u64,
+}
+
+impl From<QueueStats> for QueueView {
+    fn from(stats: QueueStats) -> Self {
+        Self {
+            name: stats.name,
+            length: stats.length,
+            pending: stats.pending,
+            consumers: stats.consumers,
+            dead_letters: stats.dead_letters,
+        }
+    }
+}
+
+/// The result of a dead-letter replay.
+#[derive(Object)]
+#[oai(rename = "ReplayResult")]
+pub struct ReplayView {
+    /// How many dead letters went back for delivery.
+    pub replayed: u64,
 }

@@ -1,0 +1,138 @@
+//! Stream workers: loops that run [`StreamConsumer`]s until stopped, as `postern worker` or
+//! inside `postern serve --with-workers`.
+//!
+//! A stop is honoured between batches, so what is in hand is finished and acknowledged first;
+//! what a killed worker left unacknowledged is claimed by another after the visibility
+//! timeout. A Redis outage is logged when it starts and when it ends, not once per batch.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use postern_adapters::streams::{EventStream, StreamConsumer};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::{shutdown, wiring};
+
+/// How long a worker waits after Redis failed it before trying again.
+const FAILED_PAUSE: Duration = Duration::from_secs(1);
+/// How often a worker trims its stream.
+const TRIM_EVERY: Duration = Duration::from_secs(60);
+
+/// Which streams a worker process consumes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum WorkerKind {
+    /// `email-events`: sends mail.
+    Email,
+    /// `audit-events`: writes the audit log.
+    Audit,
+    /// Both.
+    All,
+}
+
+impl WorkerKind {
+    /// The streams this kind consumes.
+    pub fn streams(self) -> &'static [EventStream] {
+        match self {
+            Self::Email => &[EventStream::Email],
+            Self::Audit => &[EventStream::Audit],
+            Self::All => &EventStream::ALL,
+        }
+    }
+}
+
+/// Worker loops that are running.
+pub struct RunningWorkers {
+    stop: watch::Sender<bool>,
+    loops: Vec<JoinHandle<()>>,
+}
+
+impl RunningWorkers {
+    /// Starts one loop per consumer; they stop when `stop` turns true.
+    pub(crate) fn spawn(consumers: Vec<StreamConsumer>) -> Self {
+        let (stop, stopped) = watch::channel(false);
+        let loops = consumers
+            .into_iter()
+            .map(|consumer| tokio::spawn(run(consumer, stopped.clone())))
+            .collect();
+        Self { stop, loops }
+    }
+
+    /// Asks every loop to stop after its batch in hand, and waits for them.
+    ///
+    /// # Errors
+    /// When a loop panicked.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        for worker in self.loops {
+            worker.await.context("stream worker task")?;
+        }
+        Ok(())
+    }
+
+    /// Runs until SIGINT or SIGTERM, then stops gracefully.
+    ///
+    /// # Errors
+    /// When a loop panicked.
+    pub async fn run_until_signalled(self) -> anyhow::Result<()> {
+        shutdown::signal().await;
+        info!("stopping workers after the entries in hand");
+        self.stop().await
+    }
+}
+
+/// Starts the workers of `kind` for `config`: `postern worker <kind>`.
+///
+/// # Errors
+/// When Redis is not configured, or the database cannot be set up.
+pub async fn start(config: &Config, kind: WorkerKind) -> anyhow::Result<RunningWorkers> {
+    let db = wiring::database(config).await?;
+    let consumers = wiring::consumers(config, &db, kind.streams()).await?;
+    info!(?kind, "workers started");
+    Ok(RunningWorkers::spawn(consumers))
+}
+
+async fn run(consumer: StreamConsumer, mut stopped: watch::Receiver<bool>) {
+    let stream = consumer.stream();
+    let mut failing = false;
+    let mut joined = false;
+    let mut last_trim: Option<Instant> = None;
+    while !*stopped.borrow() {
+        let outcome = async {
+            if !joined {
+                consumer.join_group().await?;
+                joined = true;
+            }
+            if last_trim.is_none_or(|at| at.elapsed() >= TRIM_EVERY) {
+                let trimmed = consumer.trim().await?;
+                if trimmed > 0 {
+                    info!(%stream, trimmed, "trimmed acknowledged entries past the retention");
+                }
+                last_trim = Some(Instant::now());
+            }
+            consumer.process_batch().await
+        }
+        .await;
+        match outcome {
+            Ok(_) if failing => {
+                failing = false;
+                info!(%stream, "worker reaches Redis again");
+            }
+            Ok(_) => {}
+            Err(error) => {
+                // A Redis that came back empty has lost the group too: join it again.
+                joined = false;
+                if !failing {
+                    warn!(%stream, error = &error as &dyn std::error::Error, "worker cannot reach Redis; retrying every second");
+                }
+                failing = true;
+                tokio::select! {
+                    () = tokio::time::sleep(FAILED_PAUSE) => {}
+                    _ = stopped.changed() => {}
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Worker processes (issue 3): a `postern worker audit` killed with SIGKILL halfway through
+//! 1,000 events loses none of them: another worker claims what the dead one held after the
+//! visibility timeout, and every event is in the audit log exactly once.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use postern_adapters::redis::{self, RedisSettings};
+use postern_adapters::streams::StreamPublisher;
+use postern_core::domain::{Event, EventData, UserId};
+use postern_core::ports::EventPublisher;
+use postern_tests::db::{Backend, TestDb, fresh_database};
+use postern_tests::redis::{redis_url, unique_prefix};
+use sea_orm::{ConnectionTrait, Statement};
+use time::OffsetDateTime;
+
+const EVENTS: usize = 1_000;
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// The `postern` binary cargo built beside this test binary (`make test` builds every target).
+fn postern_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let binary = dir.join("postern");
+    assert!(
+        binary.exists(),
+        "{} is missing: build it with `cargo build -p postern` (make test builds every target)",
+        binary.display()
+    );
+    binary
+}
+
+/// A worker process; killed (SIGKILL) when dropped, so a failing test leaves none behind.
+struct Worker(Child);
+
+impl Worker {
+    fn start(db: &TestDb, prefix: &str, data_dir: &std::path::Path) -> Self {
+        let child = Command::new(postern_binary())
+            .args(["worker", "audit"])
+            .env_clear()
+            .env("DATABASE_URL", db.url())
+            .env("REDIS_URL", redis_url())
+            .env("REDIS_KEY_PREFIX", prefix)
+            .env("POSTERN_DATA_DIR", data_dir)
+            .env("MIGRATE_ON_START", "false")
+            .env("WORKER_VISIBILITY_TIMEOUT", "2s")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Self(child)
+    }
+
+    fn kill(&mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn audited(db: &TestDb) -> (i64, i64) {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS distinct_ids FROM audit_log",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        row.try_get("", "n").unwrap(),
+        row.try_get("", "distinct_ids").unwrap(),
+    )
+}
+
+async fn wait_for(db: &TestDb, at_least: i64) -> i64 {
+    let started = Instant::now();
+    loop {
+        let (count, _) = audited(db).await;
+        if count >= at_least || started.elapsed() > DEADLINE {
+            return count;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_halfway_loses_no_event_and_duplicates_none() {
+    let db = fresh_database(Backend::Postgres).await;
+    let prefix = unique_prefix();
+    let data_dir = tempfile::tempdir().unwrap();
+    let redis = redis::connect(&RedisSettings::new(redis_url()))
+        .await
+        .unwrap();
+    let publisher = StreamPublisher::new(redis, &prefix);
+    let mut ids = Vec::with_capacity(EVENTS);
+    for _ in 0..EVENTS {
+        let event = Event::new(
+            EventData::ProfileUpdated { name: None },
+            Some(UserId::generate()),
+            OffsetDateTime::now_utc(),
+        );
+        publisher.publish(&event).await.unwrap();
+        ids.push(event.id);
+    }
+
+    let mut first = Worker::start(&db, &prefix, data_dir.path());
+    let at_kill = wait_for(&db, 200).await;
+    first.kill();
+    assert!(
+        (200..EVENTS as i64).contains(&at_kill),
+        "the first worker was killed after {at_kill} events, not halfway"
+    );
+    let _second = Worker::start(&db, &prefix, data_dir.path());
+    let total = wait_for(&db, EVENTS as i64).await;
+    // Give a duplicate the chance to show itself.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    assert_eq!(total, EVENTS as i64);
+    assert_eq!(audited(&db).await, (EVENTS as i64, EVENTS as i64));
+}
