@@ -7,12 +7,14 @@
 //! backend cannot be reached and [`crate::Error::Unexpected`] for anything else.
 
 mod crypto;
+mod mail;
 mod outbox;
 mod sessions;
 mod state;
 mod users;
 
 pub use crypto::{OpaqueTokens, PasswordCheck, PasswordHasher, TokenIssuer};
+pub use mail::Mailer;
 pub use outbox::{EventHandler, EventPublisher, Outbox};
 pub use sessions::SessionRepo;
 pub use state::{
@@ -22,6 +24,8 @@ pub use users::UserRepo;
 
 #[cfg(any(test, feature = "mocks"))]
 pub use crypto::{MockOpaqueTokens, MockPasswordHasher, MockTokenIssuer};
+#[cfg(any(test, feature = "mocks"))]
+pub use mail::MockMailer;
 #[cfg(any(test, feature = "mocks"))]
 pub use outbox::{MockEventHandler, MockEventPublisher, MockOutbox};
 #[cfg(any(test, feature = "mocks"))]
