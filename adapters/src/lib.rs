@@ -6,9 +6,11 @@
 //! - [`crypto`]: Argon2id password hashing, JWT access tokens, opaque random tokens;
 //! - [`memory`]: the in-process cache, rate limiter, revocation list and clock of the embedded
 //!   default;
-//! - [`events`]: in-process event publication and the console mailer.
+//! - [`events`]: in-process event publication and the console mailer's event handler;
+//! - [`mail`]: outgoing mail, sent through SMTP or written to the log.
 
 pub mod crypto;
 pub mod db;
 pub mod events;
+pub mod mail;
 pub mod memory;
