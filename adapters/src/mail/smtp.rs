@@ -1,5 +1,7 @@
 //! The SMTP mailer: renders each mail and hands it to an SMTP server with lettre's async
-//! transport (tokio, rustls), keeping a small pool of connections between mails.
+//! transport (tokio, rustls), one connection per mail. Mail is rare here (signup, reset), so
+//! lettre's connection pool is left out: it would start a background task when built and
+//! panic when built or dropped outside a tokio runtime.
 //!
 //! Failures are sorted once, in [`classify`]: a server that cannot be reached, times out or
 //! answers 4xx is [`Error::Unavailable`], so that the outbox retries the event; a 5xx reply
