@@ -6,7 +6,8 @@
 //! - [`crypto`]: Argon2id password hashing, JWT access tokens, opaque random tokens;
 //! - [`memory`]: the in-process cache, rate limiter, revocation list and clock of the embedded
 //!   default;
-//! - [`events`]: in-process event publication and the console mailer;
+//! - [`events`]: in-process event publication and the console mailer's event handler;
+//! - [`mail`]: outgoing mail, sent through SMTP or written to the log;
 //! - [`redis`]: the shared cache, rate limiter and revocation list of a multi-instance
 //!   deployment, with their fallbacks for when Redis is down;
 //! - [`streams`]: event delivery over Redis Streams: the relay's publisher, the workers'
@@ -15,6 +16,7 @@
 pub mod crypto;
 pub mod db;
 pub mod events;
+pub mod mail;
 pub mod memory;
 pub mod redis;
 pub mod streams;

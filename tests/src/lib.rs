@@ -1,5 +1,6 @@
 //! Shared helpers for Postern's integration tests: fresh databases per test, Redis key
-//! prefixes and Redis servers of their own, and a running server on a free port.
+//! prefixes and Redis servers of their own, an SMTP server that keeps the mail it receives,
+//! and a running server on a free port.
 
 // Test helpers fail loudly: a panic with a message is the clearest report a test can give.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -7,3 +8,4 @@
 pub mod app;
 pub mod db;
 pub mod redis;
+pub mod smtp;

@@ -5,6 +5,7 @@ mod email;
 mod event;
 mod ids;
 mod lockout;
+mod mail;
 mod password;
 mod role;
 mod session;
@@ -15,6 +16,7 @@ pub use email::Email;
 pub use event::{EVENT_VERSION, Event, EventData, LoginFailure};
 pub use ids::{EventId, RefreshTokenId, SessionId, UserId};
 pub use lockout::{LockoutPolicy, LoginAttempt};
+pub use mail::{Mail, MailMessage};
 pub use password::{Password, PasswordHash};
 pub use role::Role;
 pub use session::{

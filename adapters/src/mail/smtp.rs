@@ -1,0 +1,140 @@
+//! The SMTP mailer: renders each mail and hands it to an SMTP server with lettre's async
+//! transport (tokio, rustls), one connection per mail. Mail is rare here (signup, reset), so
+//! lettre's connection pool is left out: it would start a background task when built and
+//! panic when built or dropped outside a tokio runtime.
+//!
+//! Failures are sorted once, in [`classify`]: a server that cannot be reached, times out or
+//! answers 4xx is [`Error::Unavailable`], so that the outbox retries the event; a 5xx reply
+//! (unknown recipient, refused sender, failed login) will not pass by itself and is
+//! [`Error::Unexpected`] with the server's reply as its cause.
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use postern_core::domain::Mail;
+use postern_core::ports::Mailer;
+use postern_core::{Error, Result};
+use secrecy::{ExposeSecret, SecretString};
+use tracing::debug;
+
+use super::render::{Tokens, render};
+use super::{AppUrl, MailConfigError};
+
+/// The settings of an [`SmtpMailer`], as the configuration reads them.
+#[derive(Clone, Debug)]
+pub struct SmtpConfig {
+    /// `SMTP_URL`: `smtp://user:pass@host:port` (plain), `smtps://...` (TLS from the start) or
+    /// `smtp://...?tls=required` (STARTTLS), as lettre's `from_url` reads it. Secret, since it
+    /// may hold a password.
+    pub url: SecretString,
+    /// `MAIL_FROM`: the sender, e.g. `Postern <no-reply@example.com>`.
+    pub from: String,
+    /// `APP_URL`: the public base URL that links in mail lead to.
+    pub app_url: String,
+    /// The longest one mail may take to send, connection included.
+    pub timeout: Duration,
+}
+
+impl SmtpConfig {
+    /// A send timeout long enough for a slow server, short enough not to stall the outbox.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+}
+
+/// A send that did not finish within the configured timeout.
+#[derive(Debug, thiserror::Error)]
+#[error("the SMTP server did not accept the mail within {0:?}")]
+struct TimedOut(Duration);
+
+/// Sends mail through an SMTP server.
+pub struct SmtpMailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    app_url: AppUrl,
+    timeout: Duration,
+}
+
+impl SmtpMailer {
+    /// Checks `config` and prepares the transport. Connects to nothing: the first mail does.
+    ///
+    /// # Errors
+    /// A [`MailConfigError`] naming the setting (`SMTP_URL`, `MAIL_FROM` or `APP_URL`) that
+    /// cannot be used.
+    pub fn new(config: &SmtpConfig) -> Result<Self, MailConfigError> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(config.url.expose_secret())
+            .map_err(MailConfigError::SmtpUrl)?
+            .timeout(Some(config.timeout))
+            .build();
+        let from = config
+            .from
+            .trim()
+            .parse::<Mailbox>()
+            .map_err(MailConfigError::MailFrom)?;
+        Ok(Self {
+            transport,
+            from,
+            app_url: AppUrl::parse(&config.app_url)?,
+            timeout: config.timeout,
+        })
+    }
+
+    /// The message for `mail`: rendered, addressed, as multipart/alternative.
+    fn compose(&self, mail: &Mail) -> Result<Message> {
+        let rendered = render(mail, &self.app_url, Tokens::Include)?;
+        let address = mail
+            .to
+            .as_str()
+            .parse::<Address>()
+            .map_err(Error::unexpected)?;
+        let name = mail.name.as_ref().map(|name| name.as_str().to_owned());
+        Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(name, address))
+            .subject(rendered.subject)
+            .multipart(MultiPart::alternative_plain_html(
+                rendered.text,
+                rendered.html,
+            ))
+            .map_err(Error::unexpected)
+    }
+}
+
+impl fmt::Debug for SmtpMailer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpMailer")
+            .field("from", &self.from)
+            .field("app_url", &self.app_url)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Mailer for SmtpMailer {
+    async fn send(&self, mail: &Mail) -> Result<()> {
+        let message = self.compose(mail)?;
+        // lettre's own timeout bounds each step; this one bounds the whole exchange.
+        match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
+            Ok(Ok(_)) => {
+                debug!(
+                    kind = mail.message.kind(),
+                    "mail accepted by the SMTP server"
+                );
+                Ok(())
+            }
+            Ok(Err(err)) => Err(classify(err)),
+            Err(_) => Err(Error::unavailable(TimedOut(self.timeout))),
+        }
+    }
+}
+
+/// Maps a failed send into the port's contract: only what may pass by itself is retried.
+fn classify(err: lettre::transport::smtp::Error) -> Error {
+    if err.is_permanent() || err.is_client() || err.is_response() {
+        Error::unexpected(err)
+    } else {
+        Error::unavailable(err)
+    }
+}

@@ -1,0 +1,55 @@
+//! Outgoing mail, as the domain decides it: who receives it and which message, with the secrets
+//! it carries. How it is worded, laid out and delivered belongs to the [`crate::ports::Mailer`]
+//! adapter, so that templates and transports change without touching the use cases.
+
+use time::Duration;
+
+use super::{DisplayName, Email, OpaqueToken};
+
+/// One mail to one account holder.
+#[derive(Clone, Debug)]
+pub struct Mail {
+    /// The recipient's address.
+    pub to: Email,
+    /// The recipient's display name, for the greeting and the `To` header.
+    pub name: Option<DisplayName>,
+    /// What the mail says.
+    pub message: MailMessage,
+}
+
+/// The messages Postern sends. Tokens are the raw secrets, shown to the recipient once; their
+/// `Debug` output is redacted, and adapters must not log them.
+#[derive(Clone, Debug)]
+pub enum MailMessage {
+    /// Sent after signup: a welcome and a link to verify the address.
+    Welcome {
+        /// The email-verification token the link carries.
+        verification_token: OpaqueToken,
+    },
+    /// A new verification link, when the user asks for one again.
+    VerifyEmail {
+        /// The email-verification token the link carries.
+        verification_token: OpaqueToken,
+    },
+    /// A password-reset link.
+    PasswordReset {
+        /// The reset token the link carries.
+        reset_token: OpaqueToken,
+        /// How long the link stays valid.
+        valid_for: Duration,
+    },
+    /// A notice that the account's password was changed.
+    PasswordChanged,
+}
+
+impl MailMessage {
+    /// A short name for logs and metrics, e.g. `password_reset`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Welcome { .. } => "welcome",
+            Self::VerifyEmail { .. } => "verify_email",
+            Self::PasswordReset { .. } => "password_reset",
+            Self::PasswordChanged => "password_changed",
+        }
+    }
+}
