@@ -6,7 +6,7 @@
 //! - [`crypto`]: Argon2id password hashing, JWT access tokens, opaque random tokens;
 //! - [`memory`]: the in-process cache, rate limiter, revocation list and clock of the embedded
 //!   default;
-//! - [`events`]: in-process event publication and the console mailer's event handler;
+//! - [`events`]: in-process event publication;
 //! - [`mail`]: outgoing mail, sent through SMTP or written to the log;
 //! - [`redis`]: the shared cache, rate limiter and revocation list of a multi-instance
 //!   deployment, with their fallbacks for when Redis is down;

@@ -13,6 +13,7 @@
 //!   backends (`timestamps`);
 //! - entities are private: only domain types cross this module's boundary.
 
+mod account_tokens;
 mod audit;
 mod connect;
 mod entities;
@@ -25,6 +26,7 @@ mod timestamps;
 mod tx;
 mod users;
 
+pub use account_tokens::SeaAccountTokens;
 pub use audit::AuditLogHandler;
 pub use connect::{connect, connect_options, connect_with, ping};
 pub use handled_events::SeaHandledEvents;

@@ -268,7 +268,7 @@ fn to_credentials(row: users::Model) -> Result<UserCredentials> {
 }
 
 /// The domain's account from a row, re-validating what the domain's types guarantee.
-fn to_user(row: users::Model) -> Result<User> {
+pub(super) fn to_user(row: users::Model) -> Result<User> {
     let email = Email::parse(&row.email).map_err(|e| invalid_row("users.email", e.message))?;
     let name = row
         .name

@@ -48,6 +48,11 @@ impl AppUrl {
         Ok(Self(url.as_str().trim_end_matches('/').to_owned()))
     }
 
+    /// The base URL, without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     /// `{base}/{page}?token={token}`, with the token percent-encoded.
     fn link(&self, page: &str, token: &str) -> String {
         format!(

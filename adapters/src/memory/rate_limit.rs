@@ -37,12 +37,34 @@ pub struct RateLimits {
     pub refresh: Option<Quota>,
     /// Signups, per client IP.
     pub signup: Option<Quota>,
+    /// Password-reset requests, per email.
+    pub password_forgot: Option<Quota>,
+    /// Verification-mail resends, per user.
+    pub email_resend: Option<Quota>,
+}
+
+impl RateLimits {
+    /// The quota of `bucket`; `None` when it is switched off.
+    pub fn quota(&self, bucket: RateLimitBucket) -> Option<Quota> {
+        match bucket {
+            RateLimitBucket::Login => self.login,
+            RateLimitBucket::Refresh => self.refresh,
+            RateLimitBucket::Signup => self.signup,
+            RateLimitBucket::PasswordForgot => self.password_forgot,
+            RateLimitBucket::EmailResend => self.email_resend,
+        }
+    }
 }
 
 impl Default for RateLimits {
-    /// The §6 defaults: login 5 per 15 min, refresh 10 per 15 min, signup 3 per minute.
+    /// The §6 defaults: login 5 per 15 min, refresh 10 per 15 min, signup 3 per minute,
+    /// password forgot and email resend 3 per hour.
     fn default() -> Self {
         let fifteen_minutes = Duration::from_secs(15 * 60);
+        let three_an_hour = Some(Quota {
+            limit: 3,
+            period: Duration::from_secs(60 * 60),
+        });
         Self {
             login: Some(Quota {
                 limit: 5,
@@ -56,6 +78,8 @@ impl Default for RateLimits {
                 limit: 3,
                 period: Duration::from_secs(60),
             }),
+            password_forgot: three_an_hour,
+            email_resend: three_an_hour,
         }
     }
 }
@@ -128,6 +152,8 @@ pub struct MemoryRateLimiter {
     login: Option<Bucket>,
     refresh: Option<Bucket>,
     signup: Option<Bucket>,
+    password_forgot: Option<Bucket>,
+    email_resend: Option<Bucket>,
     checks: AtomicU64,
 }
 
@@ -143,6 +169,8 @@ impl MemoryRateLimiter {
             login: bucket(limits.login)?,
             refresh: bucket(limits.refresh)?,
             signup: bucket(limits.signup)?,
+            password_forgot: bucket(limits.password_forgot)?,
+            email_resend: bucket(limits.email_resend)?,
             checks: AtomicU64::new(0),
         })
     }
@@ -152,6 +180,8 @@ impl MemoryRateLimiter {
             RateLimitBucket::Login => self.login.as_ref(),
             RateLimitBucket::Refresh => self.refresh.as_ref(),
             RateLimitBucket::Signup => self.signup.as_ref(),
+            RateLimitBucket::PasswordForgot => self.password_forgot.as_ref(),
+            RateLimitBucket::EmailResend => self.email_resend.as_ref(),
         }
     }
 

@@ -61,9 +61,9 @@ impl RedisRateLimiter {
     /// # Errors
     /// [`Error::Unexpected`] for a quota with a zero limit or a period under a millisecond.
     pub fn new(pool: Pool, prefix: impl Into<String>, limits: RateLimits) -> Result<Self> {
-        for quota in [limits.login, limits.refresh, limits.signup]
+        for quota in RateLimitBucket::ALL
             .into_iter()
-            .flatten()
+            .filter_map(|bucket| limits.quota(bucket))
         {
             if quota.limit == 0 || quota.period < Duration::from_millis(1) {
                 return Err(Error::unexpected(InvalidQuota { quota }));
@@ -83,20 +83,11 @@ impl RedisRateLimiter {
     }
 
     fn quota(&self, bucket: RateLimitBucket) -> Option<Quota> {
-        match bucket {
-            RateLimitBucket::Login => self.limits.login,
-            RateLimitBucket::Refresh => self.limits.refresh,
-            RateLimitBucket::Signup => self.limits.signup,
-        }
+        self.limits.quota(bucket)
     }
 
     fn key(&self, bucket: RateLimitBucket, key: &str) -> String {
-        let bucket = match bucket {
-            RateLimitBucket::Login => "login",
-            RateLimitBucket::Refresh => "refresh",
-            RateLimitBucket::Signup => "signup",
-        };
-        format!("{}ratelimit:{bucket}:{key}", self.prefix)
+        format!("{}ratelimit:{}:{key}", self.prefix, bucket.name())
     }
 }
 

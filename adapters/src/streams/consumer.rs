@@ -2,6 +2,11 @@
 //! acknowledges after success, retries with exponential backoff, dead-letters after the last
 //! attempt, claims what dead consumers left pending, and trims what every group is done with.
 //!
+//! Only failures of the event itself end in the dead letters. When the last attempt fails
+//! because a dependency is down (`Unavailable`: the database, the SMTP server), the entry stays
+//! pending and is claimed again after the visibility timeout, however long the outage lasts,
+//! so an outage never turns events into dead letters that someone must replay.
+//!
 //! The consumer processes one batch per call and reports it, so the worker loop decides when to
 //! wait and when to stop, and tests drive it batch by batch instead of sleeping. Entries of a
 //! batch are handled in order, one at a time: a stop between two batches (or between two
@@ -15,7 +20,7 @@ use fred::clients::Client;
 use fred::interfaces::{StreamsInterface, TransactionInterface};
 use fred::types::Value;
 use postern_core::ports::EventHandler;
-use postern_core::{Result, error_chain};
+use postern_core::{Error, Result, error_chain};
 use tracing::{debug, warn};
 
 use super::entry::{self, Entry, parse_id};
@@ -61,12 +66,15 @@ pub struct ConsumerReport {
     pub dead_lettered: usize,
     /// Entries taken over from a consumer that left them pending too long.
     pub claimed: usize,
+    /// Entries left pending because a dependency of the handler was down; they are claimed
+    /// again after the visibility timeout.
+    pub deferred: usize,
 }
 
 impl ConsumerReport {
     /// Whether the batch found nothing to do.
     pub fn is_idle(&self) -> bool {
-        self.handled == 0 && self.dead_lettered == 0
+        self.handled == 0 && self.dead_lettered == 0 && self.deferred == 0
     }
 }
 
@@ -144,10 +152,15 @@ impl StreamConsumer {
             claimed
         };
         for entry in &entries {
-            if self.deliver(entry).await? {
-                report.handled += 1;
-            } else {
-                report.dead_lettered += 1;
+            match self.deliver(entry).await? {
+                Outcome::Handled => report.handled += 1,
+                Outcome::DeadLettered => report.dead_lettered += 1,
+                Outcome::Deferred => {
+                    // What the handler needs is down: the rest of the batch would fail alike.
+                    // Everything read stays pending and is claimed again after the timeout.
+                    report.deferred = entries.len() - report.handled - report.dead_lettered;
+                    break;
+                }
             }
         }
         Ok(report)
@@ -181,13 +194,13 @@ impl StreamConsumer {
         Ok(removed)
     }
 
-    /// Handles one entry with retries; `true` when handled, `false` when dead-lettered.
-    async fn deliver(&self, entry: &Entry) -> Result<bool> {
+    /// Handles one entry with retries.
+    async fn deliver(&self, entry: &Entry) -> Result<Outcome> {
         let event = match entry.event() {
             Ok(event) => event,
             Err(reason) => {
                 self.dead_letter(entry, &reason).await?;
-                return Ok(false);
+                return Ok(Outcome::DeadLettered);
             }
         };
         let mut attempt = 1;
@@ -203,7 +216,7 @@ impl StreamConsumer {
                         )
                         .await
                         .map_err(redis_error)?;
-                    return Ok(true);
+                    return Ok(Outcome::Handled);
                 }
                 Err(error) if attempt < self.config.max_attempts => {
                     let wait = backoff(self.config.retry_base, attempt);
@@ -211,9 +224,13 @@ impl StreamConsumer {
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
+                Err(error @ Error::Unavailable(_)) => {
+                    warn!(stream = %self.keys.stream, event_id = %event.id, error = &error as &dyn std::error::Error, "a dependency of the handler is down; the event stays pending and is retried after the visibility timeout");
+                    return Ok(Outcome::Deferred);
+                }
                 Err(error) => {
                     self.dead_letter(entry, &error_chain(&error)).await?;
-                    return Ok(false);
+                    return Ok(Outcome::DeadLettered);
                 }
             }
         }
@@ -332,6 +349,16 @@ impl StreamConsumer {
             .and_then(Value::as_string)
             .and_then(|id| parse_id(&id)))
     }
+}
+
+/// What became of one entry.
+enum Outcome {
+    /// Its handler succeeded; acknowledged.
+    Handled,
+    /// Its last attempt failed for good; moved to the dead letters.
+    DeadLettered,
+    /// Its last attempt found a dependency down; left pending, to be claimed again.
+    Deferred,
 }
 
 /// Where a group stands in the stream.

@@ -9,9 +9,11 @@ use anyhow::Context;
 use async_trait::async_trait;
 use postern_adapters::crypto::{Argon2Hasher, JwtConfig, JwtIssuer, RandomTokens};
 use postern_adapters::db::{
-    self, AuditLogHandler, SeaHandledEvents, SeaOutbox, SeaSessionRepo, SeaUserRepo,
+    self, AuditLogHandler, SeaAccountTokens, SeaHandledEvents, SeaOutbox, SeaSessionRepo,
+    SeaUserRepo,
 };
-use postern_adapters::events::{ConsoleMailer, InProcessPublisher};
+use postern_adapters::events::InProcessPublisher;
+use postern_adapters::mail::{ConsoleMailer, SmtpMailer};
 use postern_adapters::memory::{
     MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, SystemClock,
 };
@@ -21,10 +23,10 @@ use postern_adapters::redis::{
 };
 use postern_adapters::streams::{EventStream, StreamConsumer, StreamPublisher, StreamQueues};
 use postern_core::ports::{
-    Clock, EventHandler, EventPublisher, EventQueues, OpaqueTokens, ProfileCache, RateLimiter,
-    RevocationList, SessionRepo,
+    Clock, EventHandler, EventPublisher, EventQueues, Mailer, OpaqueTokens, ProfileCache,
+    RateLimiter, RevocationList, SessionRepo,
 };
-use postern_core::usecases::{Accounts, Deduplicated, DeliverEvents, Ports, QueueAdmin};
+use postern_core::usecases::{Accounts, Deduplicated, DeliverEvents, Ports, QueueAdmin, SendMail};
 use postern_migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
@@ -96,6 +98,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         users: Arc::new(SeaUserRepo::new(db.clone())),
         sessions,
         outbox: outbox.clone(),
+        account_tokens: Arc::new(SeaAccountTokens::new(db.clone())),
         hasher: Arc::new(Argon2Hasher::new(config.argon2).context(
             "ARGON2_MEMORY_KIB, ARGON2_ITERATIONS and ARGON2_PARALLELISM must be valid Argon2 parameters",
         )?),
@@ -148,7 +151,7 @@ fn in_process(
     db: &DatabaseConnection,
     clock: &Arc<dyn Clock>,
 ) -> anyhow::Result<SharedState> {
-    let handlers = EventHandlers::new(db);
+    let handlers = EventHandlers::new(config, db)?;
     Ok(SharedState {
         cache: Arc::new(MemoryProfileCache::new(PROFILE_TTL, PROFILE_CACHE_ENTRIES)),
         revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
@@ -205,7 +208,7 @@ pub async fn consumers(
         .redis
         .as_ref()
         .context("REDIS_URL is required to run stream workers")?;
-    let handlers = EventHandlers::new(db);
+    let handlers = EventHandlers::new(config, db)?;
     let mut settings = RedisSettings::new(redis.url.expose_secret());
     // A blocking read must not time out before its block time has passed.
     settings.command_timeout = config.consumers.block + Duration::from_secs(2);
@@ -244,14 +247,24 @@ struct EventHandlers {
 }
 
 impl EventHandlers {
-    fn new(db: &DatabaseConnection) -> Self {
-        Self {
+    fn new(config: &Config, db: &DatabaseConnection) -> anyhow::Result<Self> {
+        let mailer: Arc<dyn Mailer> = match &config.mail.smtp {
+            Some(smtp) => Arc::new(SmtpMailer::new(smtp)?),
+            None => Arc::new(ConsoleMailer::new(config.mail.app_url.clone())),
+        };
+        let send_mail = SendMail::new(
+            mailer,
+            Arc::new(SeaAccountTokens::new(db.clone())),
+            Arc::new(RandomTokens),
+            Arc::new(SystemClock),
+        );
+        Ok(Self {
             audit: Arc::new(AuditLogHandler::new(db.clone())),
             mail: Arc::new(Deduplicated::new(
-                Arc::new(ConsoleMailer),
+                Arc::new(send_mail),
                 Arc::new(SeaHandledEvents::new(db.clone())),
             )),
-        }
+        })
     }
 }
 

@@ -115,6 +115,26 @@ pub enum EventData {
         /// The account's email, where the notice goes.
         email: String,
     },
+    /// `user.email_verification_requested`: the user asked for a new verification link; the
+    /// mail handler issues the token, so that no token travels in an event.
+    #[serde(rename = "user.email_verification_requested")]
+    EmailVerificationRequested {
+        /// The address to verify, where the link goes.
+        email: String,
+    },
+    /// `user.email_verified`: the user proved the address is theirs.
+    #[serde(rename = "user.email_verified")]
+    EmailVerified {
+        /// The verified address.
+        email: String,
+    },
+    /// `user.password_reset_requested`: someone asked to reset the account's password; the
+    /// mail handler issues the token and mails it to the account's address.
+    #[serde(rename = "user.password_reset_requested")]
+    PasswordResetRequested {
+        /// The account's email, where the link goes.
+        email: String,
+    },
     /// `user.profile_updated`: the profile changed.
     #[serde(rename = "user.profile_updated")]
     ProfileUpdated {
@@ -133,13 +153,22 @@ impl EventData {
             Self::LoggedOut { .. } => "user.logged_out",
             Self::ReuseDetected { .. } => "session.reuse_detected",
             Self::PasswordChanged { .. } => "user.password_changed",
+            Self::EmailVerificationRequested { .. } => "user.email_verification_requested",
+            Self::EmailVerified { .. } => "user.email_verified",
+            Self::PasswordResetRequested { .. } => "user.password_reset_requested",
             Self::ProfileUpdated { .. } => "user.profile_updated",
         }
     }
 
     /// Whether the event sends mail, and so belongs on the `email-events` stream too.
     pub fn sends_mail(&self) -> bool {
-        matches!(self, Self::SignedUp { .. } | Self::PasswordChanged { .. })
+        matches!(
+            self,
+            Self::SignedUp { .. }
+                | Self::PasswordChanged { .. }
+                | Self::EmailVerificationRequested { .. }
+                | Self::PasswordResetRequested { .. }
+        )
     }
 }
 

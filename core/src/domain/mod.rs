@@ -1,6 +1,7 @@
 //! Domain types. Each validated type has private fields and one way in (`parse`), so a value
 //! that exists is a valid one; none derives `Deserialize`, so nothing can skip the constructor.
 
+mod account_token;
 mod email;
 mod event;
 mod ids;
@@ -12,6 +13,7 @@ mod session;
 mod token;
 mod user;
 
+pub use account_token::{AccountTokenRecord, NewAccountToken, TokenPurpose};
 pub use email::Email;
 pub use event::{EVENT_VERSION, Event, EventData, LoginFailure};
 pub use ids::{EventId, RefreshTokenId, SessionId, UserId};

@@ -6,6 +6,7 @@
 //! a particular variant; otherwise adapters return [`crate::Error::Unavailable`] when their
 //! backend cannot be reached and [`crate::Error::Unexpected`] for anything else.
 
+mod account_tokens;
 mod crypto;
 mod mail;
 mod outbox;
@@ -14,6 +15,7 @@ mod sessions;
 mod state;
 mod users;
 
+pub use account_tokens::AccountTokens;
 pub use crypto::{OpaqueTokens, PasswordCheck, PasswordHasher, TokenIssuer};
 pub use mail::Mailer;
 pub use outbox::{EventHandler, EventPublisher, HandledEvents, Outbox};
@@ -24,6 +26,8 @@ pub use state::{
 };
 pub use users::UserRepo;
 
+#[cfg(any(test, feature = "mocks"))]
+pub use account_tokens::MockAccountTokens;
 #[cfg(any(test, feature = "mocks"))]
 pub use crypto::{MockOpaqueTokens, MockPasswordHasher, MockTokenIssuer};
 #[cfg(any(test, feature = "mocks"))]

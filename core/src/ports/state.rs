@@ -45,6 +45,33 @@ pub enum RateLimitBucket {
     Refresh,
     /// Signup, keyed by client IP.
     Signup,
+    /// Password-reset requests, keyed by email.
+    PasswordForgot,
+    /// Verification-mail resends, keyed by user.
+    EmailResend,
+}
+
+impl RateLimitBucket {
+    /// Every bucket.
+    pub const ALL: [Self; 5] = [
+        Self::Login,
+        Self::Refresh,
+        Self::Signup,
+        Self::PasswordForgot,
+        Self::EmailResend,
+    ];
+
+    /// The bucket's name in keys and logs: `login`, `refresh`, `signup`, `password_forgot`,
+    /// `email_resend`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::Refresh => "refresh",
+            Self::Signup => "signup",
+            Self::PasswordForgot => "password_forgot",
+            Self::EmailResend => "email_resend",
+        }
+    }
 }
 
 /// A limit: `limit` requests per `period`.

@@ -6,12 +6,16 @@ mod authorize;
 mod change_password;
 mod deduplicated;
 mod deliver_events;
+mod email_verification;
 mod login;
 mod logout;
+mod password_reset;
 mod profile;
 mod queues;
+mod redeemable;
 mod refresh;
 mod revoker;
+mod send_mail;
 mod sessions;
 mod signup;
 mod tokens;
@@ -26,18 +30,21 @@ pub use authorize::Authorize;
 pub use change_password::{ChangePassword, ChangePasswordRequest};
 pub use deduplicated::Deduplicated;
 pub use deliver_events::{DeliverEvents, DeliveryReport};
+pub use email_verification::{ResendVerification, VerifyEmail};
 pub use login::{Login, LoginOutcome, LoginRequest};
 pub use logout::{Logout, LogoutAll};
+pub use password_reset::{ForgotPassword, ResetPassword};
 pub use profile::{GetProfile, UpdateProfile};
 pub use queues::QueueAdmin;
 pub use refresh::Refresh;
+pub use send_mail::SendMail;
 pub use sessions::{ListSessions, RevokeSession};
 pub use signup::{Signup, SignupRequest};
 
 use crate::domain::{LockoutPolicy, SessionPolicy};
 use crate::ports::{
-    Clock, OpaqueTokens, Outbox, PasswordHasher, ProfileCache, RevocationList, SessionRepo,
-    TokenIssuer, UserRepo,
+    AccountTokens, Clock, OpaqueTokens, Outbox, PasswordHasher, ProfileCache, RevocationList,
+    SessionRepo, TokenIssuer, UserRepo,
 };
 
 /// Every port the account use cases draw on, as the composition root assembles them.
@@ -49,6 +56,8 @@ pub struct Ports {
     pub sessions: Arc<dyn SessionRepo>,
     /// Events that accompany no other change.
     pub outbox: Arc<dyn Outbox>,
+    /// Email-verification and password-reset tokens.
+    pub account_tokens: Arc<dyn AccountTokens>,
     /// Password hashing.
     pub hasher: Arc<dyn PasswordHasher>,
     /// Access tokens.
@@ -89,6 +98,14 @@ pub struct Accounts {
     pub revoke_session: RevokeSession,
     /// Changes the caller's password and ends the caller's other sessions.
     pub change_password: ChangePassword,
+    /// Spends email-verification tokens.
+    pub verify_email: VerifyEmail,
+    /// Asks for a new verification link.
+    pub resend_verification: ResendVerification,
+    /// Asks for a password-reset link.
+    pub forgot_password: ForgotPassword,
+    /// Spends password-reset tokens.
+    pub reset_password: ResetPassword,
 }
 
 impl Accounts {
@@ -108,6 +125,10 @@ impl Accounts {
             list_sessions: ListSessions::new(ports),
             revoke_session: RevokeSession::new(ports, policy),
             change_password: ChangePassword::new(ports, policy),
+            verify_email: VerifyEmail::new(ports),
+            resend_verification: ResendVerification::new(ports),
+            forgot_password: ForgotPassword::new(ports),
+            reset_password: ResetPassword::new(ports, policy),
         }
     }
 }

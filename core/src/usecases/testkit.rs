@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::Ports;
 use crate::domain::{AccessClaims, Email, Password, Role, SessionId, SessionPolicy, User, UserId};
 use crate::ports::{
-    Clock, MockOpaqueTokens, MockOutbox, MockPasswordHasher, MockProfileCache, MockRevocationList,
-    MockSessionRepo, MockTokenIssuer, MockUserRepo,
+    Clock, MockAccountTokens, MockOpaqueTokens, MockOutbox, MockPasswordHasher, MockProfileCache,
+    MockRevocationList, MockSessionRepo, MockTokenIssuer, MockUserRepo,
 };
 
 pub(crate) const NOW: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
@@ -29,6 +29,7 @@ pub(crate) struct Mocks {
     pub users: MockUserRepo,
     pub sessions: MockSessionRepo,
     pub outbox: MockOutbox,
+    pub account_tokens: MockAccountTokens,
     pub hasher: MockPasswordHasher,
     pub tokens: MockTokenIssuer,
     pub secrets: MockOpaqueTokens,
@@ -43,6 +44,7 @@ impl Mocks {
             users: MockUserRepo::new(),
             sessions: MockSessionRepo::new(),
             outbox: MockOutbox::new(),
+            account_tokens: MockAccountTokens::new(),
             hasher: MockPasswordHasher::new(),
             tokens: MockTokenIssuer::new(),
             secrets: MockOpaqueTokens::new(),
@@ -86,6 +88,7 @@ impl Mocks {
             users: Arc::new(self.users),
             sessions: Arc::new(self.sessions),
             outbox: Arc::new(self.outbox),
+            account_tokens: Arc::new(self.account_tokens),
             hasher: Arc::new(self.hasher),
             tokens: Arc::new(self.tokens),
             secrets: Arc::new(self.secrets),

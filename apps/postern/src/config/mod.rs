@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use ipnet::IpNet;
 use postern_adapters::crypto::Argon2Params;
+use postern_adapters::mail::{AppUrl, SmtpConfig};
 use postern_adapters::memory::RateLimits;
 use postern_adapters::streams::ConsumerConfig;
 use postern_core::domain::SessionPolicy;
@@ -82,6 +83,18 @@ pub struct Config {
     pub argon2: Argon2Params,
     /// `LOG_FORMAT`.
     pub log_format: LogFormat,
+    /// `APP_URL`, `SMTP_URL`, `MAIL_FROM`.
+    pub mail: MailSettings,
+}
+
+/// Where mail goes and where its links lead.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// `APP_URL`: the public base URL of the links in mail (default `http://127.0.0.1:8080`;
+    /// required in production when mail is sent by SMTP).
+    pub app_url: AppUrl,
+    /// `SMTP_URL` and `MAIL_FROM`; `None` means the console mailer, which logs each mail.
+    pub smtp: Option<SmtpConfig>,
 }
 
 /// Where Redis is, and the prefix of every key Postern writes there.
@@ -139,6 +152,7 @@ impl Config {
             rate_limits: vars.rate_limits()?,
             argon2: vars.argon2()?,
             log_format: vars.log_format(production)?,
+            mail: vars.mail(production)?,
         })
     }
 

@@ -7,6 +7,7 @@ use std::time::Duration as StdDuration;
 
 use ipnet::IpNet;
 use postern_adapters::crypto::Argon2Params;
+use postern_adapters::mail::{AppUrl, SmtpConfig};
 use postern_adapters::memory::RateLimits;
 use postern_adapters::streams::ConsumerConfig;
 use postern_core::domain::SessionPolicy;
@@ -14,7 +15,10 @@ use postern_core::ports::Quota;
 use secrecy::SecretString;
 use time::Duration;
 
-use super::{ConfigError, Environment, JwtSecret, LogFormat, RedisConfig};
+use super::{ConfigError, Environment, JwtSecret, LogFormat, MailSettings, RedisConfig};
+
+/// Where links in mail lead when `APP_URL` is not set: the default listen address.
+const DEFAULT_APP_URL: &str = "http://127.0.0.1:8080";
 
 /// The shortest `JWT_SECRET` accepted: 256 bits, as HS256 needs.
 const MIN_SECRET_BYTES: usize = 32;
@@ -248,18 +252,14 @@ impl Vars {
 
     pub(super) fn rate_limits(&self) -> Result<RateLimits, ConfigError> {
         let defaults = RateLimits::default();
-        // Parsed now so that a typo fails at start; their buckets arrive with their endpoints.
-        for name in [
-            "RATE_LIMIT_PASSWORD_FORGOT",
-            "RATE_LIMIT_EMAIL_RESEND",
-            "RATE_LIMIT_GLOBAL",
-        ] {
-            self.quota(name, None)?;
-        }
+        // Parsed now so that a typo fails at start; its bucket arrives with its middleware.
+        self.quota("RATE_LIMIT_GLOBAL", None)?;
         Ok(RateLimits {
             login: self.quota("RATE_LIMIT_LOGIN", defaults.login)?,
             refresh: self.quota("RATE_LIMIT_REFRESH", defaults.refresh)?,
             signup: self.quota("RATE_LIMIT_SIGNUP", defaults.signup)?,
+            password_forgot: self.quota("RATE_LIMIT_PASSWORD_FORGOT", defaults.password_forgot)?,
+            email_resend: self.quota("RATE_LIMIT_EMAIL_RESEND", defaults.email_resend)?,
         })
     }
 
@@ -287,6 +287,46 @@ impl Vars {
             iterations: self.parsed("ARGON2_ITERATIONS", defaults.iterations)?,
             parallelism: self.parsed("ARGON2_PARALLELISM", defaults.parallelism)?,
         })
+    }
+
+    /// `APP_URL`, `SMTP_URL` and `MAIL_FROM`. The forms of `SMTP_URL` and `MAIL_FROM` are
+    /// checked when the mailer is built at start, with messages naming them.
+    pub(super) fn mail(&self, production: bool) -> Result<MailSettings, ConfigError> {
+        let smtp_url = self.get("SMTP_URL");
+        let app_url = match self.get("APP_URL") {
+            Some(raw) => raw,
+            None if production && smtp_url.is_some() => {
+                return Err(error(
+                    "APP_URL",
+                    "is required with SMTP_URL in production: the public base URL of the links in mail, e.g. https://accounts.example.com",
+                ));
+            }
+            None => DEFAULT_APP_URL,
+        };
+        let app_url = AppUrl::parse(app_url).map_err(|_| {
+            error(
+                "APP_URL",
+                "expected an absolute http(s) URL without query or fragment, e.g. https://accounts.example.com",
+            )
+        })?;
+        let smtp = match smtp_url {
+            None => None,
+            Some(url) => Some(SmtpConfig {
+                url: SecretString::from(url.to_owned()),
+                from: self
+                    .get("MAIL_FROM")
+                    .ok_or_else(|| {
+                        error(
+                            "MAIL_FROM",
+                            "is required with SMTP_URL: the sender, e.g. Postern <no-reply@example.com>",
+                        )
+                    })?
+                    .to_owned(),
+                app_url: app_url.as_str().to_owned(),
+                timeout: SmtpConfig::DEFAULT_TIMEOUT,
+            }),
+        };
+        Ok(MailSettings { app_url, smtp })
     }
 
     pub(super) fn log_format(&self, production: bool) -> Result<LogFormat, ConfigError> {

@@ -103,6 +103,22 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The mapping for operations that spend a token from a mail link (§3 email verify,
+    /// password reset): such a token is a field of the request, not a credential, so an
+    /// unusable one is 400 `invalid_token`, as §3 lists; everything else maps as usual.
+    pub fn from_link_token(err: Error) -> Self {
+        match err {
+            Error::InvalidToken => Self::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_token",
+                "The link is invalid, already used or expired; ask for a new one.",
+            ),
+            other => other.into(),
+        }
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(err: Error) -> Self {
         use StatusCode as S;

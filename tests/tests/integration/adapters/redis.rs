@@ -50,6 +50,8 @@ fn login_limits(limit: u32, period: Duration) -> RateLimits {
         login: Some(Quota { limit, period }),
         refresh: None,
         signup: None,
+        password_forgot: None,
+        email_resend: None,
     }
 }
 

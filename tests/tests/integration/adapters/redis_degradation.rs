@@ -45,6 +45,8 @@ fn adapters(pool: &Pool, sessions: SeaSessionRepo) -> Adapters {
         }),
         refresh: None,
         signup: None,
+        password_forgot: None,
+        email_resend: None,
     };
     let limiter = RedisRateLimiter::new(pool.clone(), "", limits).unwrap();
     let list = RedisRevocationList::new(pool.clone(), "", Arc::new(SystemClock));

@@ -22,9 +22,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// A handler that records what it was given and when, failing the first `failures` calls of
-/// each event (`u32::MAX`: always).
+/// each event (`u32::MAX`: always), as if a dependency were down, or for good when `broken`.
 struct Recorder {
     failures: u32,
+    broken: bool,
     calls: Mutex<Vec<(Uuid, Instant)>>,
 }
 
@@ -32,6 +33,15 @@ impl Recorder {
     fn failing(failures: u32) -> Arc<Self> {
         Arc::new(Self {
             failures,
+            broken: false,
+            calls: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn broken() -> Arc<Self> {
+        Arc::new(Self {
+            failures: u32::MAX,
+            broken: true,
             calls: Mutex::new(Vec::new()),
         })
     }
@@ -57,7 +67,11 @@ impl EventHandler for Recorder {
         calls.push((event.id, Instant::now()));
         let made = calls.iter().filter(|(id, _)| *id == event.id).count();
         if u32::try_from(made).unwrap() <= self.failures {
-            return Err(Error::unavailable("handler down"));
+            return Err(if self.broken {
+                Error::unexpected("handler broken")
+            } else {
+                Error::unavailable("handler down")
+            });
         }
         Ok(())
     }
@@ -199,7 +213,7 @@ async fn a_handler_failing_twice_is_retried_with_growing_delays() {
 #[tokio::test]
 async fn an_always_failing_entry_is_dead_lettered_and_succeeds_after_replay() {
     let streams = Streams::new().await;
-    let failing = Recorder::failing(u32::MAX);
+    let failing = Recorder::broken();
     let consumer = streams.consumer("one", failing.clone(), fast()).await;
     let event = profile_updated();
     streams.publisher().publish(&event).await.unwrap();
@@ -219,7 +233,7 @@ async fn an_always_failing_entry_is_dead_lettered_and_succeeds_after_replay() {
         )
         .await
         .unwrap();
-    assert!(dead[0].1["error"].contains("handler down"));
+    assert!(dead[0].1["error"].contains("handler broken"));
 
     let queues = streams.queues();
     assert_eq!(
@@ -323,4 +337,40 @@ async fn trimming_drops_acknowledged_entries_past_the_retention_and_keeps_pendin
         2,
         "the pending and the unread stay"
     );
+}
+
+#[tokio::test]
+async fn an_entry_whose_dependency_stays_down_is_never_dead_lettered_and_is_handled_later() {
+    let streams = Streams::new().await;
+    let config = ConsumerConfig {
+        visibility_timeout: Duration::from_millis(300),
+        ..fast()
+    };
+    let down = Recorder::failing(u32::MAX);
+    let consumer = streams.consumer("one", down.clone(), config).await;
+    let (first, second) = (profile_updated(), profile_updated());
+    streams.publisher().publish(&first).await.unwrap();
+    streams.publisher().publish(&second).await.unwrap();
+
+    let report = consumer.process_batch().await.unwrap();
+
+    assert_eq!(
+        (report.handled, report.dead_lettered, report.deferred),
+        (0, 0, 2)
+    );
+    assert_eq!(down.calls_of(first.id).len(), 3);
+    assert!(
+        down.calls_of(second.id).is_empty(),
+        "the batch stops at the outage"
+    );
+    assert_eq!(streams.length("audit-events:dead-letters").await, 0);
+    assert_eq!(streams.queues().stats().await.unwrap()[1].pending, 2);
+
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let back = Recorder::failing(0);
+    let recovered = streams.consumer("two", back.clone(), config).await;
+    let later = recovered.process_batch().await.unwrap();
+
+    assert_eq!((later.claimed, later.handled), (2, 2));
+    assert_eq!(streams.queues().stats().await.unwrap()[1].pending, 0);
 }

@@ -14,6 +14,7 @@ mod logout;
 mod ops;
 mod password;
 mod profile;
+mod recovery;
 mod redis;
 mod refresh;
 mod sessions;

@@ -12,6 +12,7 @@ use postern_adapters::redis::{self, RedisSettings};
 use postern_tests::app::{PASSWORD, TestApp, spawn_app_serving};
 use postern_tests::db::Backend;
 use postern_tests::redis::{RedisServer, redis_url, unique_prefix};
+use postern_tests::smtp::SmtpSink;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
@@ -178,14 +179,50 @@ async fn events_reach_the_audit_log_through_the_streams_exactly_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_signup_on_one_instance_mails_one_welcome_and_writes_one_audit_row() {
+    let sink = SmtpSink::start().await;
+    let mail = mail_settings(&sink);
+    let mail: Vec<(&str, &str)> = mail.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let a = instance_with(&redis_url(), &unique_prefix(), true, &mail).await;
+    let _b = a
+        .another_instance(ServeOptions { with_workers: true })
+        .await;
+
+    let signup = a.signup("welcome@example.com", PASSWORD).await;
+    assert_eq!(signup.status, StatusCode::CREATED);
+
+    let mails = sink.wait_for(1, DEADLINE).await;
+    let counts = audited_when(&a, 1).await;
+    // Two relays and two email workers: give a duplicate the time to show itself.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(sink.received().len(), 1);
+    assert_eq!(mails[0].envelope_to, ["welcome@example.com"]);
+    assert_eq!(counts, audited(&a).await);
+    assert_eq!(counts.get("user.signed_up"), Some(&1));
+}
+
+fn mail_settings(sink: &SmtpSink) -> [(&'static str, String); 2] {
+    [
+        ("SMTP_URL", sink.url()),
+        ("MAIL_FROM", "Postern <no-reply@example.test>".to_owned()),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn signups_while_redis_is_down_succeed_and_their_events_arrive_when_it_returns() {
     let mut server = RedisServer::start().await;
+    let sink = SmtpSink::start().await;
+    let [smtp, from] = mail_settings(&sink);
     // More signups than §6 lets one address make in a minute.
     let app = instance_with(
         &server.url(),
         &unique_prefix(),
         true,
-        &[("RATE_LIMIT_SIGNUP", "off")],
+        &[
+            ("RATE_LIMIT_SIGNUP", "off"),
+            (smtp.0, &smtp.1),
+            (from.0, &from.1),
+        ],
     )
     .await;
     let before = app.signed_in_user().await;
@@ -212,4 +249,13 @@ async fn signups_while_redis_is_down_succeed_and_their_events_arrive_when_it_ret
     let counts = audited_when(&app, 7).await;
     assert_eq!(counts.get("user.signed_up"), Some(&6), "{counts:?}");
     assert_eq!(counts.get("user.logged_in"), Some(&1), "{counts:?}");
+    let mails = sink.wait_for(6, DEADLINE).await;
+    let mut recipients: Vec<&str> = mails.iter().map(|m| m.envelope_to[0].as_str()).collect();
+    recipients.sort_unstable();
+    recipients.dedup();
+    assert_eq!(
+        recipients.len(),
+        6,
+        "one welcome per signup: {recipients:?}"
+    );
 }

@@ -240,7 +240,7 @@ impl AuthApi {
 
 /// Counts the request against `bucket` for `key`, runs `work` if admitted, and puts the
 /// `RateLimit-*` headers on whatever comes out.
-async fn rate_limited<T, S>(
+pub(super) async fn rate_limited<T, S>(
     state: &AppState,
     bucket: RateLimitBucket,
     key: String,

@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod ops;
+mod recovery;
 mod schemas;
 mod user;
 
@@ -12,6 +13,7 @@ use poem_openapi::{OpenApiService, Tags};
 pub use admin::AdminApi;
 pub use auth::AuthApi;
 pub use ops::OpsApi;
+pub use recovery::RecoveryApi;
 pub use user::UserApi;
 
 /// The tags that group operations in the document.
@@ -29,13 +31,13 @@ pub enum ApiTags {
 }
 
 /// Every API of the service.
-pub type Api = (AuthApi, UserApi, AdminApi, OpsApi);
+pub type Api = (AuthApi, RecoveryApi, UserApi, AdminApi, OpsApi);
 
 /// The OpenAPI service: the operations and the document describing them. Holds no runtime
 /// state, so `postern openapi` can write the document without a database.
 pub fn service() -> OpenApiService<Api, ()> {
     OpenApiService::new(
-        (AuthApi, UserApi, AdminApi, OpsApi),
+        (AuthApi, RecoveryApi, UserApi, AdminApi, OpsApi),
         "Postern",
         env!("CARGO_PKG_VERSION"),
     )

@@ -293,3 +293,33 @@ pub struct ReplayView {
     /// How many dead letters went back for delivery.
     pub replayed: u64,
 }
+
+/// `POST /auth/email/verify`.
+#[derive(Object, Debug)]
+#[oai(rename = "VerifyEmailRequest")]
+pub struct VerifyEmailBody {
+    /// The token from the verification link.
+    #[oai(validator(max_length = 512))]
+    pub token: Text,
+}
+
+/// `POST /auth/password/forgot`.
+#[derive(Object, Debug)]
+#[oai(rename = "ForgotPasswordRequest")]
+pub struct ForgotPasswordBody {
+    /// The account's email.
+    #[oai(validator(max_length = 254))]
+    pub email: Text,
+}
+
+/// `POST /auth/password/reset`.
+#[derive(Object, Debug)]
+#[oai(rename = "ResetPasswordRequest")]
+pub struct ResetPasswordBody {
+    /// The token from the reset link.
+    #[oai(validator(max_length = 512))]
+    pub token: Text,
+    /// The new password: 8 to 128 characters, not only whitespace.
+    #[oai(validator(max_length = 128))]
+    pub password: Text,
+}

@@ -1,0 +1,149 @@
+//! [`AccountTokens`] on SeaORM: email-verification and password-reset tokens by digest. A token
+//! is spent by a conditional update (`used_at IS NULL`) in the same transaction as what it
+//! proves, so of two requests presenting one token at once exactly one succeeds.
+
+use async_trait::async_trait;
+use postern_core::domain::{
+    AccountTokenRecord, Event, NewAccountToken, PasswordHash, TokenDigest, TokenPurpose, User,
+    UserId,
+};
+use postern_core::ports::AccountTokens;
+use postern_core::{Error, Result};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::entities::{account_tokens, users};
+use super::error::db_error;
+use super::timestamps::stored;
+use super::tx::{begin_write, commit, rollback, write_event};
+use super::users::to_user;
+
+/// Account tokens in the `account_tokens` table.
+#[derive(Clone)]
+pub struct SeaAccountTokens {
+    db: DatabaseConnection,
+}
+
+impl SeaAccountTokens {
+    /// Tokens on `db`, which must be migrated.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+/// Marks `token` used at `at` if it still is unused; whether it was.
+async fn spend(txn: &DatabaseTransaction, token: Uuid, at: OffsetDateTime) -> Result<Option<Uuid>> {
+    let spent = account_tokens::Entity::update_many()
+        .col_expr(account_tokens::Column::UsedAt, Expr::value(stored(at)))
+        .filter(account_tokens::Column::Id.eq(token))
+        .filter(account_tokens::Column::UsedAt.is_null())
+        .exec_with_returning(txn)
+        .await
+        .map_err(db_error)?;
+    Ok(spent.into_iter().next().map(|row| row.user_id))
+}
+
+#[async_trait]
+impl AccountTokens for SeaAccountTokens {
+    async fn issue(&self, token: &NewAccountToken) -> Result<()> {
+        let row = account_tokens::ActiveModel {
+            id: Set(token.id),
+            user_id: Set(token.user_id.as_uuid()),
+            purpose: Set(token.purpose.as_str().to_owned()),
+            token_hash: Set(token.digest.as_str().to_owned()),
+            created_at: Set(stored(token.created_at)),
+            expires_at: Set(stored(token.expires_at)),
+            used_at: Set(None),
+        };
+        account_tokens::Entity::insert(row)
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn find(
+        &self,
+        purpose: TokenPurpose,
+        digest: &TokenDigest,
+    ) -> Result<Option<AccountTokenRecord>> {
+        let row = account_tokens::Entity::find()
+            .filter(account_tokens::Column::TokenHash.eq(digest.as_str()))
+            .filter(account_tokens::Column::Purpose.eq(purpose.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(row.map(|row| AccountTokenRecord {
+            id: row.id,
+            user_id: UserId::from_uuid(row.user_id),
+            expires_at: row.expires_at,
+            used_at: row.used_at,
+        }))
+    }
+
+    async fn verify_email(
+        &self,
+        token: Uuid,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<Option<User>> {
+        let txn = begin_write(&self.db).await?;
+        let Some(user) = spend(&txn, token, at).await? else {
+            rollback(txn).await?;
+            return Ok(None);
+        };
+        let verified = users::Entity::update_many()
+            .col_expr(users::Column::EmailVerified, Expr::value(true))
+            .col_expr(users::Column::UpdatedAt, Expr::value(stored(at)))
+            .filter(users::Column::Id.eq(user))
+            .exec_with_returning(&txn)
+            .await
+            .map_err(db_error)?;
+        let Some(row) = verified.into_iter().next() else {
+            rollback(txn).await?;
+            return Ok(None);
+        };
+        write_event(&txn, event).await?;
+        commit(txn).await?;
+        to_user(row).map(Some)
+    }
+
+    async fn reset_password(
+        &self,
+        token: Uuid,
+        hash: &PasswordHash,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<bool> {
+        let txn = begin_write(&self.db).await?;
+        let Some(user) = spend(&txn, token, at).await? else {
+            rollback(txn).await?;
+            return Ok(false);
+        };
+        let changed = users::Entity::update_many()
+            .col_expr(users::Column::PasswordHash, Expr::value(hash.as_str()))
+            .col_expr(users::Column::UpdatedAt, Expr::value(stored(at)))
+            // The owner proved themselves by mail: whatever lock a guesser caused is over.
+            .col_expr(users::Column::FailedLogins, Expr::value(0))
+            .col_expr(
+                users::Column::LockedUntil,
+                Expr::value(Option::<OffsetDateTime>::None),
+            )
+            .filter(users::Column::Id.eq(user))
+            .exec(&txn)
+            .await
+            .map_err(db_error)?;
+        if changed.rows_affected == 0 {
+            rollback(txn).await?;
+            return Err(Error::NotFound);
+        }
+        write_event(&txn, event).await?;
+        commit(txn).await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,51 @@
+//! Storage of single-use account tokens (§3 email verification and password reset). Using a
+//! token and applying what it proves happen in one transaction, guarded by the token still
+//! being unused, so that a token presented twice at once works once.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::domain::{
+    AccountTokenRecord, Event, NewAccountToken, PasswordHash, TokenDigest, TokenPurpose, User,
+};
+use crate::error::Result;
+
+/// Stores account tokens by digest and spends them.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AccountTokens: Send + Sync {
+    /// Stores a newly issued token.
+    async fn issue(&self, token: &NewAccountToken) -> Result<()>;
+
+    /// The token of `purpose` with this digest, used or not, expired or not: the caller
+    /// decides. `Ok(None)` for an unknown digest.
+    async fn find(
+        &self,
+        purpose: TokenPurpose,
+        digest: &TokenDigest,
+    ) -> Result<Option<AccountTokenRecord>>;
+
+    /// Spends the verification token `token` at `at`, marks its user's email verified and
+    /// writes `event`, in one transaction, and returns the user as it now is.
+    ///
+    /// # Errors
+    /// MUST return `Ok(None)`, and change nothing, when the token was used meanwhile.
+    async fn verify_email(
+        &self,
+        token: Uuid,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<Option<User>>;
+
+    /// Spends the reset token `token` at `at`, stores `hash` as its user's password, lifts any
+    /// login lock and writes `event`, in one transaction; `false`, with nothing changed, when
+    /// the token was used meanwhile.
+    async fn reset_password(
+        &self,
+        token: Uuid,
+        hash: &PasswordHash,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<bool>;
+}

@@ -1,0 +1,256 @@
+//! The mail handler: turns the events that send mail into [`Mail`] and hands it to the
+//! [`Mailer`]. Verification and reset tokens are issued here, at sending time, and stored only
+//! as digests: the raw token exists in this handler's memory and in the mail, never in an
+//! event, the outbox, a stream or the audit log.
+//!
+//! A retried event issues a fresh token; the earlier one stays valid until it expires, known to
+//! nobody. Deduplication by event id (see [`super::Deduplicated`]) keeps a redelivered event
+//! from mailing twice.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tracing::instrument;
+
+use crate::domain::{
+    DisplayName, Email, Event, EventData, Mail, MailMessage, NewAccountToken, OpaqueToken,
+    TokenPurpose, UserId,
+};
+use crate::error::{Error, Result};
+use crate::ports::{AccountTokens, Clock, EventHandler, Mailer, OpaqueTokens};
+
+/// Sends the mail each mail-sending event calls for.
+pub struct SendMail {
+    mailer: Arc<dyn Mailer>,
+    tokens: Arc<dyn AccountTokens>,
+    secrets: Arc<dyn OpaqueTokens>,
+    clock: Arc<dyn Clock>,
+}
+
+impl SendMail {
+    /// Sends through `mailer`, issuing tokens made by `secrets` into `tokens`, timed by
+    /// `clock`. It takes these ports alone, not [`super::Ports`], because worker processes,
+    /// which send mail, have none of the others.
+    pub fn new(
+        mailer: Arc<dyn Mailer>,
+        tokens: Arc<dyn AccountTokens>,
+        secrets: Arc<dyn OpaqueTokens>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            mailer,
+            tokens,
+            secrets,
+            clock,
+        }
+    }
+
+    /// A fresh token of `purpose` for `user`, stored by digest.
+    async fn issue(&self, user: UserId, purpose: TokenPurpose) -> Result<OpaqueToken> {
+        let token = self.secrets.generate();
+        let digest = self.secrets.digest(&token);
+        self.tokens
+            .issue(&NewAccountToken::new(
+                user,
+                purpose,
+                digest,
+                self.clock.now(),
+            ))
+            .await?;
+        Ok(token)
+    }
+
+    /// The mail for `event`, if it sends one.
+    async fn compose(&self, event: &Event) -> Result<Option<Mail>> {
+        let user = || {
+            event
+                .user_id
+                .map(UserId::from_uuid)
+                .ok_or_else(|| Error::unexpected(NoUser(event.data.type_name())))
+        };
+        let (email, name, message) = match &event.data {
+            EventData::SignedUp { email, name } => {
+                let verification_token = self.issue(user()?, TokenPurpose::VerifyEmail).await?;
+                (
+                    email,
+                    name.as_deref(),
+                    MailMessage::Welcome { verification_token },
+                )
+            }
+            EventData::EmailVerificationRequested { email } => {
+                let verification_token = self.issue(user()?, TokenPurpose::VerifyEmail).await?;
+                (email, None, MailMessage::VerifyEmail { verification_token })
+            }
+            EventData::PasswordResetRequested { email } => {
+                let reset_token = self.issue(user()?, TokenPurpose::ResetPassword).await?;
+                let valid_for = TokenPurpose::ResetPassword.lifetime();
+                (
+                    email,
+                    None,
+                    MailMessage::PasswordReset {
+                        reset_token,
+                        valid_for,
+                    },
+                )
+            }
+            EventData::PasswordChanged { email } => (email, None, MailMessage::PasswordChanged),
+            EventData::LoggedIn { .. }
+            | EventData::LoginFailed { .. }
+            | EventData::LoggedOut { .. }
+            | EventData::ReuseDetected { .. }
+            | EventData::EmailVerified { .. }
+            | EventData::ProfileUpdated { .. } => return Ok(None),
+        };
+        Ok(Some(Mail {
+            to: Email::parse(email).map_err(|e| Error::unexpected(e.message))?,
+            // A stored name was valid when stored; one that no longer parses greets no one.
+            name: name.and_then(|name| DisplayName::parse(name).ok()),
+            message,
+        }))
+    }
+}
+
+/// The cause inside an [`Error::Unexpected`]: a mail-sending event about nobody.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} carries no user id, so no token can be issued for it")]
+struct NoUser(&'static str);
+
+#[async_trait]
+impl EventHandler for SendMail {
+    fn name(&self) -> &'static str {
+        "mail"
+    }
+
+    #[instrument(skip_all, name = "send_mail", fields(event_id = %event.id, event_type = event.data.type_name()))]
+    async fn handle(&self, event: &Event) -> Result<()> {
+        match self.compose(event).await? {
+            Some(mail) => self.mailer.send(&mail).await,
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::TokenDigest;
+    use crate::ports::MockMailer;
+    use crate::usecases::testkit::{Mocks, NOW};
+
+    fn handler(mut mocks: Mocks, mailer: MockMailer) -> SendMail {
+        mocks
+            .secrets
+            .expect_generate()
+            .returning(|| OpaqueToken::new("raw-token".into()));
+        mocks
+            .secrets
+            .expect_digest()
+            .returning(|t| TokenDigest::new(format!("digest:{}", t.expose())));
+        let ports = mocks.ports();
+        SendMail::new(
+            Arc::new(mailer),
+            ports.account_tokens,
+            ports.secrets,
+            ports.clock,
+        )
+    }
+
+    fn event(data: EventData) -> Event {
+        Event::new(data, Some(UserId::generate()), NOW)
+    }
+
+    #[tokio::test]
+    async fn a_signup_issues_a_verification_token_and_sends_the_welcome_with_it() {
+        let mut mocks = Mocks::new();
+        mocks
+            .account_tokens
+            .expect_issue()
+            .withf(|token| {
+                token.purpose == TokenPurpose::VerifyEmail
+                    && token.digest.as_str() == "digest:raw-token"
+                    && token.expires_at == NOW + time::Duration::hours(24)
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        let mut mailer = MockMailer::new();
+        mailer
+            .expect_send()
+            .withf(|mail| {
+                mail.to.as_str() == "ada@example.com"
+                    && mail.name.as_ref().map(DisplayName::as_str) == Some("Ada")
+                    && matches!(&mail.message, MailMessage::Welcome { verification_token } if verification_token.expose() == "raw-token")
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+
+        tokio::spawn(async move {
+            handler(mocks, mailer)
+                .handle(&event(EventData::SignedUp {
+                    email: "ada@example.com".into(),
+                    name: Some("Ada".into()),
+                }))
+                .await
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_reset_request_issues_a_thirty_minute_token() {
+        let mut mocks = Mocks::new();
+        mocks
+            .account_tokens
+            .expect_issue()
+            .withf(|token| {
+                token.purpose == TokenPurpose::ResetPassword
+                    && token.expires_at == NOW + time::Duration::minutes(30)
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        let mut mailer = MockMailer::new();
+        mailer
+            .expect_send()
+            .withf(|mail| matches!(mail.message, MailMessage::PasswordReset { .. }))
+            .times(1)
+            .returning(|_| Ok(()));
+
+        handler(mocks, mailer)
+            .handle(&event(EventData::PasswordResetRequested {
+                email: "ada@example.com".into(),
+            }))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn events_without_mail_send_nothing_and_issue_nothing() {
+        let mut mocks = Mocks::new();
+        mocks.account_tokens.expect_issue().never();
+        let mut mailer = MockMailer::new();
+        mailer.expect_send().never();
+
+        handler(mocks, mailer)
+            .handle(&event(EventData::ProfileUpdated { name: None }))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_mailer_failure_is_the_handlers_so_the_event_is_retried() {
+        let mut mocks = Mocks::new();
+        mocks.account_tokens.expect_issue().returning(|_| Ok(()));
+        let mut mailer = MockMailer::new();
+        mailer
+            .expect_send()
+            .returning(|_| Err(Error::unavailable("smtp down")));
+
+        let result = handler(mocks, mailer)
+            .handle(&event(EventData::EmailVerificationRequested {
+                email: "ada@example.com".into(),
+            }))
+            .await;
+
+        assert!(matches!(result, Err(Error::Unavailable(_))));
+    }
+}
