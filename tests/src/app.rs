@@ -145,6 +145,25 @@ impl TestApp {
         .await
     }
 
+    /// The same deployment restarted with some variables changed: same database and data
+    /// directory, the configuration with `overrides` applied, its own port. Start it before
+    /// stopping `self`, which would otherwise drop the database.
+    pub async fn reconfigured(&self, overrides: &[(&str, &str)]) -> TestApp {
+        let mut vars = self.vars.clone();
+        vars.extend(
+            overrides
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        start(
+            vars,
+            Arc::clone(&self.db),
+            Arc::clone(&self._data_dir),
+            ServeOptions::default(),
+        )
+        .await
+    }
+
     /// `http://<addr><path>`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)

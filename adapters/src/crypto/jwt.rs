@@ -2,9 +2,11 @@
 //! `role`, `email`, `iat`, `exp` and `jti` in the claims.
 //!
 //! Verification is strict: one algorithm (the one the keys are for), our issuer and audience,
-//! our key id, every registered claim present and no leeway on expiry. Only HS256 keys exist
-//! today; an asymmetric key pair would be one more constructor beside [`JwtIssuer::hs256`], since
-//! signing and checking depend only on the algorithm and the two keys.
+//! a known key id, every registered claim present and no leeway on expiry. Two kinds of keys:
+//! an HS256 shared secret ([`JwtIssuer::hs256`]), or an Ed25519 key pair ([`JwtIssuer::eddsa`])
+//! that signs, with the public keys of earlier pairs still verifying, so that a key rotation
+//! logs nobody out. The key id in a token's header picks the key that verifies it; a token of
+//! an unknown key is refused like a forged one.
 
 use std::fmt;
 
@@ -12,6 +14,8 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use postern_core::domain::{AccessClaims, AccessToken, Email, Role, SessionId, UserId};
 use postern_core::ports::TokenIssuer;
+
+use super::signing_keys::{Ed25519KeyPair, Ed25519PublicKey};
 use postern_core::{Error, Result};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -31,8 +35,22 @@ pub struct JwtConfig {
     pub issuer: String,
     /// The `aud` claim written and required.
     pub audience: String,
-    /// The `kid` header written and required, so that keys can be rotated later.
+    /// The `kid` header written and required.
     pub key_id: String,
+}
+
+/// What an EdDSA issuer needs (`JWT_PRIVATE_KEY_FILE`, `JWT_PREVIOUS_PUBLIC_KEY_FILES` and
+/// the token's identity). Key ids are derived from the keys.
+#[derive(Debug)]
+pub struct EdDsaConfig {
+    /// The key pair that signs new tokens.
+    pub signing_key: Ed25519KeyPair,
+    /// Public keys of earlier pairs, whose tokens are still accepted until they expire.
+    pub previous_keys: Vec<Ed25519PublicKey>,
+    /// The `iss` claim written and required.
+    pub issuer: String,
+    /// The `aud` claim written and required.
+    pub audience: String,
 }
 
 /// The cause inside an [`Error::Unexpected`] from this module.
@@ -40,6 +58,8 @@ pub struct JwtConfig {
 enum JwtError {
     #[error("the HS256 secret must be at least {MIN_HS256_SECRET_BYTES} bytes long")]
     SecretTooShort,
+    #[error("the Ed25519 signing key cannot be encoded")]
+    SigningKey(#[source] super::signing_keys::KeyError),
     #[error("signing an access token failed")]
     Signing(#[source] jsonwebtoken::errors::Error),
 }
@@ -87,11 +107,15 @@ impl WireClaims {
     }
 }
 
-/// Signs and verifies access tokens with one key.
+/// Signs access tokens with one key and verifies them with that key or, for EdDSA, with one of
+/// the previous public keys.
 pub struct JwtIssuer {
     header: Header,
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// The keys that verify, by key id; the signing key's own first.
+    verifying: Vec<(String, DecodingKey)>,
+    /// The public keys, current first, for the JWKS document; empty with HS256.
+    public_keys: Vec<Ed25519PublicKey>,
     validation: Validation,
     issuer: String,
     audience: String,
@@ -107,36 +131,104 @@ impl JwtIssuer {
         if secret.len() < MIN_HS256_SECRET_BYTES {
             return Err(Error::unexpected(JwtError::SecretTooShort));
         }
+        let verifying = vec![(config.key_id.clone(), DecodingKey::from_secret(secret))];
         Ok(Self::with_keys(
             Algorithm::HS256,
             EncodingKey::from_secret(secret),
-            DecodingKey::from_secret(secret),
-            config,
+            Keys {
+                key_id: config.key_id,
+                verifying,
+                public_keys: Vec::new(),
+            },
+            config.issuer,
+            config.audience,
+        ))
+    }
+
+    /// An issuer signing with Ed25519 (EdDSA), verifying with the signing key's public half and
+    /// the previous public keys. A previous key equal to the signing key is listed once.
+    ///
+    /// # Errors
+    /// [`Error::Unexpected`] when the signing key cannot be encoded for the JWT library.
+    pub fn eddsa(config: EdDsaConfig) -> Result<Self> {
+        let der = config
+            .signing_key
+            .to_der()
+            .map_err(|error| Error::unexpected(JwtError::SigningKey(error)))?;
+        let mut public_keys = vec![config.signing_key.public_key().clone()];
+        for key in config.previous_keys {
+            if !public_keys.iter().any(|known| known.kid() == key.kid()) {
+                public_keys.push(key);
+            }
+        }
+        let verifying = public_keys
+            .iter()
+            .map(|key| {
+                (
+                    key.kid().to_owned(),
+                    DecodingKey::from_ed_der(key.as_bytes()),
+                )
+            })
+            .collect();
+        Ok(Self::with_keys(
+            Algorithm::EdDSA,
+            EncodingKey::from_ed_der(&der),
+            Keys {
+                key_id: config.signing_key.kid().to_owned(),
+                verifying,
+                public_keys,
+            },
+            config.issuer,
+            config.audience,
         ))
     }
 
     fn with_keys(
         algorithm: Algorithm,
         encoding: EncodingKey,
-        decoding: DecodingKey,
-        config: JwtConfig,
+        keys: Keys,
+        issuer: String,
+        audience: String,
     ) -> Self {
         let mut header = Header::new(algorithm);
-        header.kid = Some(config.key_id);
+        header.kid = Some(keys.key_id);
         let mut validation = Validation::new(algorithm);
         validation.leeway = 0;
-        validation.set_issuer(&[&config.issuer]);
-        validation.set_audience(&[&config.audience]);
+        validation.set_issuer(&[&issuer]);
+        validation.set_audience(&[&audience]);
         validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
         Self {
             header,
             encoding,
-            decoding,
+            verifying: keys.verifying,
+            public_keys: keys.public_keys,
             validation,
-            issuer: config.issuer,
-            audience: config.audience,
+            issuer,
+            audience,
         }
     }
+
+    /// The public keys that verify tokens, the signing key's first, for publication at
+    /// `/.well-known/jwks.json`; empty with HS256, whose key is secret.
+    pub fn public_keys(&self) -> &[Ed25519PublicKey] {
+        &self.public_keys
+    }
+
+    /// The key that verifies a token with key id `kid`, if it is one of ours.
+    fn verifying_key(&self, kid: Option<&str>) -> Option<&DecodingKey> {
+        let kid = kid?;
+        self.verifying
+            .iter()
+            .find(|(known, _)| known == kid)
+            .map(|(_, key)| key)
+    }
+}
+
+/// The key material of an issuer beside its signing key.
+struct Keys {
+    key_id: String,
+    verifying: Vec<(String, DecodingKey)>,
+    public_keys: Vec<Ed25519PublicKey>,
 }
 
 impl fmt::Debug for JwtIssuer {
@@ -145,6 +237,14 @@ impl fmt::Debug for JwtIssuer {
         f.debug_struct("JwtIssuer")
             .field("alg", &self.header.alg)
             .field("kid", &self.header.kid)
+            .field(
+                "verifying_kids",
+                &self
+                    .verifying
+                    .iter()
+                    .map(|(kid, _)| kid)
+                    .collect::<Vec<_>>(),
+            )
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .finish_non_exhaustive()
@@ -163,12 +263,12 @@ impl TokenIssuer for JwtIssuer {
         // The key id is checked before anything else so that a token of a foreign key is
         // unauthorized, never "expired".
         let header = jsonwebtoken::decode_header(token).map_err(rejection)?;
-        if header.kid != self.header.kid {
+        let Some(key) = self.verifying_key(header.kid.as_deref()) else {
             debug!("access token rejected: unknown key id");
             return Err(Error::Unauthorized);
-        }
-        let data = jsonwebtoken::decode::<WireClaims>(token, &self.decoding, &self.validation)
-            .map_err(rejection)?;
+        };
+        let data =
+            jsonwebtoken::decode::<WireClaims>(token, key, &self.validation).map_err(rejection)?;
         data.claims.into_domain().ok_or_else(|| {
             debug!("access token rejected: claims outside the domain");
             Error::Unauthorized
@@ -185,6 +285,9 @@ fn rejection(error: jsonwebtoken::errors::Error) -> Error {
     debug!(reason = %error, "access token rejected");
     Error::Unauthorized
 }
+
+#[cfg(test)]
+mod eddsa_tests;
 
 #[cfg(test)]
 mod tests {
@@ -210,7 +313,7 @@ mod tests {
     }
 
     /// Whole seconds, because `iat` and `exp` travel as unix seconds.
-    fn claims_expiring_in(lifetime: Duration) -> AccessClaims {
+    pub(super) fn claims_expiring_in(lifetime: Duration) -> AccessClaims {
         let now = OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp());
         let now = now.unwrap();
         AccessClaims {

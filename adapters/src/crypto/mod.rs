@@ -1,5 +1,6 @@
 //! Cryptography behind the core's crypto ports: Argon2id password hashing ([`Argon2Hasher`]),
-//! signed JWT access tokens ([`JwtIssuer`]) and opaque random tokens stored only as digests
+//! signed JWT access tokens ([`JwtIssuer`], with HS256 or Ed25519 keys from [`Ed25519KeyPair`]
+//! and [`Ed25519PublicKey`]) and opaque random tokens stored only as digests
 //! ([`RandomTokens`]).
 //!
 //! Every type here is built from a typed configuration value at the composition root and then
@@ -9,7 +10,9 @@
 mod jwt;
 mod opaque;
 mod password;
+mod signing_keys;
 
-pub use jwt::{JwtConfig, JwtIssuer};
+pub use jwt::{EdDsaConfig, JwtConfig, JwtIssuer};
 pub use opaque::RandomTokens;
 pub use password::{Argon2Hasher, Argon2Params};
+pub use signing_keys::{Ed25519KeyPair, Ed25519PublicKey, KeyError};

@@ -1,4 +1,4 @@
-//! The `postern` command line: `serve`, `worker`, `migrate` and `openapi`.
+//! The `postern` command line: `serve`, `worker`, `migrate`, `openapi` and `keys`.
 
 use std::path::PathBuf;
 
@@ -9,7 +9,7 @@ use postern_migration::{Migrator, MigratorTrait};
 use crate::config::Config;
 use crate::server::ServeOptions;
 use crate::workers::{self, WorkerKind};
-use crate::{http, server, telemetry, wiring};
+use crate::{http, keys, server, telemetry, wiring};
 
 /// Postern: authentication and user accounts.
 #[derive(Parser)]
@@ -44,6 +44,22 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Manage the Ed25519 keys that sign access tokens (EdDSA).
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Write a new key pair as PEM files and print its key id and how to rotate to it.
+    Generate {
+        /// The directory to write jwt-private-key.pem and jwt-public-key.pem into; existing
+        /// files are never overwritten.
+        #[arg(long, default_value = ".")]
+        out_dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Clone, Copy)]
@@ -64,6 +80,13 @@ impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Openapi { output } => write_openapi(output),
+            Command::Keys {
+                action: KeysAction::Generate { out_dir },
+            } => {
+                let generated = keys::generate(&out_dir)?;
+                print!("{}", keys::instructions(&generated));
+                Ok(())
+            }
             Command::Serve { with_workers } => {
                 let config = Config::from_env()?;
                 telemetry::init(config.log_format);

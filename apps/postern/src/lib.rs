@@ -1,11 +1,13 @@
 //! # postern
 //!
 //! The Postern service: the HTTP server ([`http`]), configuration ([`config`]), the command
-//! line ([`cli`]) and the composition root ([`wiring`]) that picks adapters from configuration.
+//! line ([`cli`]), signing keys on disk ([`keys`]) and the composition root ([`wiring`]) that
+//! picks adapters from configuration.
 
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod keys;
 mod relay;
 pub mod server;
 mod shutdown;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use postern_adapters::crypto::{Argon2Hasher, JwtConfig, JwtIssuer, RandomTokens};
+use postern_adapters::crypto::{Argon2Hasher, EdDsaConfig, JwtConfig, JwtIssuer, RandomTokens};
 use postern_adapters::db::{
     self, AuditLogHandler, SeaAccountTokens, SeaHandledEvents, SeaOutbox, SeaSessionRepo,
     SeaUserRepo,
@@ -32,8 +32,9 @@ use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 use tracing::{info, warn};
 
-use crate::config::{Config, JwtSecret, MAX_ACCESS_TTL, RedisConfig};
-use crate::http::{AppState, ReadinessProbe};
+use crate::config::{Config, JwtKeyFiles, JwtSecret, MAX_ACCESS_TTL, RedisConfig};
+use crate::http::{AppState, PublishedKey, ReadinessProbe};
+use crate::keys;
 
 /// How long a profile stays cached (§4).
 const PROFILE_TTL: Duration = Duration::from_secs(600);
@@ -86,7 +87,8 @@ pub async fn database(config: &Config) -> anyhow::Result<DatabaseConnection> {
 /// When a secret cannot be read or generated, or an adapter rejects its settings.
 pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result<Components> {
     let secrets: Arc<dyn OpaqueTokens> = Arc::new(RandomTokens);
-    let signing_secret = jwt_secret(config, secrets.as_ref())?;
+    let tokens = token_issuer(config, secrets.as_ref())?;
+    let signing_keys = published_keys(&tokens);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let sessions: Arc<dyn SessionRepo> = Arc::new(SeaSessionRepo::new(db.clone()));
     let outbox = Arc::new(SeaOutbox::new(db.clone()));
@@ -102,12 +104,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         hasher: Arc::new(Argon2Hasher::new(config.argon2).context(
             "ARGON2_MEMORY_KIB, ARGON2_ITERATIONS and ARGON2_PARALLELISM must be valid Argon2 parameters",
         )?),
-        tokens: Arc::new(JwtIssuer::hs256(JwtConfig {
-            secret: signing_secret,
-            issuer: config.jwt_issuer.clone(),
-            audience: config.jwt_audience.clone(),
-            key_id: "hs256-1".to_owned(),
-        })?),
+        tokens: Arc::new(tokens),
         secrets,
         cache: shared.cache,
         revocations: shared.revocations,
@@ -128,6 +125,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         rate_limiter: shared.rate_limiter,
         probes,
         trusted_proxies: config.trusted_proxies.clone(),
+        signing_keys,
     };
     Ok(Components {
         state: Arc::new(state),
@@ -282,11 +280,46 @@ async fn seed_revocations(ports: &Ports, clock: &dyn Clock) -> anyhow::Result<()
     Ok(())
 }
 
-fn jwt_secret(config: &Config, secrets: &dyn OpaqueTokens) -> anyhow::Result<SecretString> {
-    match &config.jwt_secret {
-        JwtSecret::Configured(secret) => Ok(secret.clone()),
-        JwtSecret::GeneratedInDataDir => dev_secret(&config.data_dir, secrets),
-    }
+/// The access-token issuer: EdDSA with the configured key pair, else HS256 with the secret.
+fn token_issuer(config: &Config, secrets: &dyn OpaqueTokens) -> anyhow::Result<JwtIssuer> {
+    let secret = match &config.jwt_secret {
+        JwtSecret::KeyPair(files) => return eddsa_issuer(config, files),
+        JwtSecret::Configured(secret) => secret.clone(),
+        JwtSecret::GeneratedInDataDir => dev_secret(&config.data_dir, secrets)?,
+    };
+    Ok(JwtIssuer::hs256(JwtConfig {
+        secret,
+        issuer: config.jwt_issuer.clone(),
+        audience: config.jwt_audience.clone(),
+        key_id: "hs256-1".to_owned(),
+    })?)
+}
+
+fn eddsa_issuer(config: &Config, files: &JwtKeyFiles) -> anyhow::Result<JwtIssuer> {
+    let (signing_key, previous_keys) = keys::load(files)?;
+    info!(
+        kid = signing_key.kid(),
+        previous_keys = previous_keys.len(),
+        "signing access tokens with EdDSA"
+    );
+    Ok(JwtIssuer::eddsa(EdDsaConfig {
+        signing_key,
+        previous_keys,
+        issuer: config.jwt_issuer.clone(),
+        audience: config.jwt_audience.clone(),
+    })?)
+}
+
+/// The issuer's public keys as `/.well-known/jwks.json` shows them.
+fn published_keys(issuer: &JwtIssuer) -> Vec<PublishedKey> {
+    issuer
+        .public_keys()
+        .iter()
+        .map(|key| PublishedKey {
+            kid: key.kid().to_owned(),
+            x: key.x(),
+        })
+        .collect()
 }
 
 /// Development only: a secret generated once and kept in the data directory, so that tokens

@@ -37,13 +37,25 @@ pub enum LogFormat {
     Pretty,
 }
 
-/// Where the JWT signing secret comes from.
+/// What signs access tokens: an HS256 secret or, instead, an Ed25519 key pair (EdDSA).
 #[derive(Clone, Debug)]
 pub enum JwtSecret {
     /// `JWT_SECRET`.
     Configured(SecretString),
     /// Development only: generated once and kept in the data directory.
     GeneratedInDataDir,
+    /// `JWT_PRIVATE_KEY_FILE` and `JWT_PREVIOUS_PUBLIC_KEY_FILES`: EdDSA, no secret.
+    KeyPair(JwtKeyFiles),
+}
+
+/// The PEM files of an Ed25519 signing key and of the earlier public keys still accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JwtKeyFiles {
+    /// `JWT_PRIVATE_KEY_FILE`: the PKCS#8 private key that signs new tokens.
+    pub private_key: PathBuf,
+    /// `JWT_PREVIOUS_PUBLIC_KEY_FILES`: comma-separated public keys of earlier pairs, whose
+    /// tokens stay valid until they expire.
+    pub previous_public_keys: Vec<PathBuf>,
 }
 
 /// The whole configuration of a Postern process.
@@ -67,7 +79,7 @@ pub struct Config {
     pub consumers: ConsumerConfig,
     /// `MIGRATE_ON_START`: run pending migrations before serving (default true).
     pub migrate_on_start: bool,
-    /// `JWT_SECRET`.
+    /// `JWT_SECRET`, or `JWT_PRIVATE_KEY_FILE` and `JWT_PREVIOUS_PUBLIC_KEY_FILES`.
     pub jwt_secret: JwtSecret,
     /// `JWT_ISSUER` and `JWT_AUDIENCE` (default `postern` for both).
     pub jwt_issuer: String,

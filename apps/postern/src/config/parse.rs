@@ -15,7 +15,9 @@ use postern_core::ports::Quota;
 use secrecy::SecretString;
 use time::Duration;
 
-use super::{ConfigError, Environment, JwtSecret, LogFormat, MailSettings, RedisConfig};
+use super::{
+    ConfigError, Environment, JwtKeyFiles, JwtSecret, LogFormat, MailSettings, RedisConfig,
+};
 
 /// Where links in mail lead when `APP_URL` is not set: the default listen address.
 const DEFAULT_APP_URL: &str = "http://127.0.0.1:8080";
@@ -158,7 +160,19 @@ impl Vars {
         }
     }
 
+    /// `JWT_SECRET` (HS256), or `JWT_PRIVATE_KEY_FILE` with `JWT_PREVIOUS_PUBLIC_KEY_FILES`
+    /// (EdDSA); never both, since tokens are signed and accepted with one algorithm only.
     pub(super) fn jwt_secret(&self, production: bool) -> Result<JwtSecret, ConfigError> {
+        if let Some(files) = self.jwt_key_files()? {
+            return match self.get("JWT_SECRET") {
+                Some(_) => Err(error(
+                    "JWT_SECRET",
+                    "must not be set together with JWT_PRIVATE_KEY_FILE: tokens are signed \
+                     with the key pair (EdDSA) or the secret (HS256), not both; unset one",
+                )),
+                None => Ok(JwtSecret::KeyPair(files)),
+            };
+        }
         match self.get("JWT_SECRET") {
             Some(secret) if secret.len() >= MIN_SECRET_BYTES => {
                 Ok(JwtSecret::Configured(SecretString::from(secret.to_owned())))
@@ -166,9 +180,32 @@ impl Vars {
             Some(_) => Err(error("JWT_SECRET", "must be at least 32 bytes long")),
             None if production => Err(error(
                 "JWT_SECRET",
-                "is required when POSTERN_ENV=production (at least 32 random bytes)",
+                "is required when POSTERN_ENV=production (at least 32 random bytes), unless \
+                 JWT_PRIVATE_KEY_FILE names an Ed25519 private key",
             )),
             None => Ok(JwtSecret::GeneratedInDataDir),
+        }
+    }
+
+    fn jwt_key_files(&self) -> Result<Option<JwtKeyFiles>, ConfigError> {
+        let previous_public_keys: Vec<_> = self
+            .get("JWT_PREVIOUS_PUBLIC_KEY_FILES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|path| !path.is_empty())
+            .map(Into::into)
+            .collect();
+        match self.get("JWT_PRIVATE_KEY_FILE") {
+            Some(path) => Ok(Some(JwtKeyFiles {
+                private_key: path.trim().into(),
+                previous_public_keys,
+            })),
+            None if previous_public_keys.is_empty() => Ok(None),
+            None => Err(error(
+                "JWT_PREVIOUS_PUBLIC_KEY_FILES",
+                "needs JWT_PRIVATE_KEY_FILE: previous public keys only verify EdDSA tokens",
+            )),
         }
     }
 

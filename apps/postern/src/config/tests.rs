@@ -113,3 +113,48 @@ fn worker_settings_default_to_section_7_and_reject_nonsense() {
         assert_eq!(err.variable, name);
     }
 }
+
+#[test]
+fn a_private_key_file_selects_eddsa_even_in_production() {
+    let config = Config::from_vars(vars(&[
+        ("POSTERN_ENV", "production"),
+        ("JWT_PRIVATE_KEY_FILE", "/keys/current.pem"),
+        (
+            "JWT_PREVIOUS_PUBLIC_KEY_FILES",
+            "/keys/a.pub.pem, /keys/b.pub.pem,",
+        ),
+    ]))
+    .unwrap();
+    let JwtSecret::KeyPair(files) = config.jwt_secret else {
+        panic!("expected a key pair, got {:?}", config.jwt_secret);
+    };
+    assert_eq!(files.private_key, PathBuf::from("/keys/current.pem"));
+    assert_eq!(
+        files.previous_public_keys,
+        [
+            PathBuf::from("/keys/a.pub.pem"),
+            PathBuf::from("/keys/b.pub.pem")
+        ]
+    );
+}
+
+#[test]
+fn a_secret_and_a_key_pair_together_name_the_secret() {
+    let err = Config::from_vars(vars(&[
+        ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("JWT_PRIVATE_KEY_FILE", "/keys/current.pem"),
+    ]))
+    .unwrap_err();
+    assert_eq!(err.variable, "JWT_SECRET");
+    assert!(err.problem.contains("JWT_PRIVATE_KEY_FILE"), "{err}");
+}
+
+#[test]
+fn previous_keys_without_a_private_key_name_their_variable() {
+    let err = Config::from_vars(vars(&[(
+        "JWT_PREVIOUS_PUBLIC_KEY_FILES",
+        "/keys/a.pub.pem",
+    )]))
+    .unwrap_err();
+    assert_eq!(err.variable, "JWT_PREVIOUS_PUBLIC_KEY_FILES");
+}

@@ -18,7 +18,7 @@ use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Route};
 
 pub use error::expose_internal_errors;
-pub use state::{AppState, ReadinessProbe};
+pub use state::{AppState, PublishedKey, ReadinessProbe};
 
 /// The whole HTTP application: the API, its document at `/openapi.json`, interactive docs at
 /// `/docs`, and the cross-cutting middleware.

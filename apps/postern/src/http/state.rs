@@ -31,4 +31,16 @@ pub struct AppState {
     pub probes: Vec<Arc<dyn ReadinessProbe>>,
     /// Proxies whose `X-Forwarded-For` is believed (§1).
     pub trusted_proxies: Vec<IpNet>,
+    /// The public keys that verify access tokens, for `/.well-known/jwks.json` (§8); empty
+    /// with HS256.
+    pub signing_keys: Vec<PublishedKey>,
+}
+
+/// An Ed25519 public key as `/.well-known/jwks.json` publishes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishedKey {
+    /// The key id that tokens signed with it carry.
+    pub kid: String,
+    /// The 32-byte public key, base64url without padding (RFC 8037's `x`).
+    pub x: String,
 }

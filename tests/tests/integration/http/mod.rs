@@ -7,6 +7,7 @@ mod client_ip;
 mod errors;
 mod events;
 mod headers;
+mod keys;
 mod leaks;
 mod lockout;
 mod login;

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod jwks;
 mod ops;
 mod recovery;
 mod schemas;
@@ -12,6 +13,7 @@ use poem_openapi::{OpenApiService, Tags};
 
 pub use admin::AdminApi;
 pub use auth::AuthApi;
+pub use jwks::JwksApi;
 pub use ops::OpsApi;
 pub use recovery::RecoveryApi;
 pub use user::UserApi;
@@ -26,18 +28,18 @@ pub enum ApiTags {
     /// Administration: users, caches, audit log and event queues (§5). Each operation names
     /// the least role it requires.
     Admin,
-    /// Liveness and readiness (§8).
+    /// Liveness, readiness and the public signing keys (§8).
     Operations,
 }
 
 /// Every API of the service.
-pub type Api = (AuthApi, RecoveryApi, UserApi, AdminApi, OpsApi);
+pub type Api = (AuthApi, RecoveryApi, UserApi, AdminApi, OpsApi, JwksApi);
 
 /// The OpenAPI service: the operations and the document describing them. Holds no runtime
 /// state, so `postern openapi` can write the document without a database.
 pub fn service() -> OpenApiService<Api, ()> {
     OpenApiService::new(
-        (AuthApi, RecoveryApi, UserApi, AdminApi, OpsApi),
+        (AuthApi, RecoveryApi, UserApi, AdminApi, OpsApi, JwksApi),
         "Postern",
         env!("CARGO_PKG_VERSION"),
     )
