@@ -4,6 +4,7 @@
 mod email;
 mod event;
 mod ids;
+mod import;
 mod lockout;
 mod password;
 mod role;
@@ -14,6 +15,7 @@ mod user;
 pub use email::Email;
 pub use event::{EVENT_VERSION, Event, EventData, LoginFailure};
 pub use ids::{EventId, RefreshTokenId, SessionId, UserId};
+pub use import::{ImportOutcome, ImportedUser, SourceUser};
 pub use lockout::{LockoutPolicy, LoginAttempt};
 pub use password::{Password, PasswordHash};
 pub use role::Role;

@@ -7,6 +7,7 @@
 //! backend cannot be reached and [`crate::Error::Unexpected`] for anything else.
 
 mod crypto;
+mod import;
 mod outbox;
 mod queues;
 mod sessions;
@@ -14,6 +15,7 @@ mod state;
 mod users;
 
 pub use crypto::{OpaqueTokens, PasswordCheck, PasswordHasher, TokenIssuer};
+pub use import::{ImportTarget, UserSource};
 pub use outbox::{EventHandler, EventPublisher, HandledEvents, Outbox};
 pub use queues::{EventQueues, QueueStats};
 pub use sessions::SessionRepo;
@@ -24,6 +26,8 @@ pub use users::UserRepo;
 
 #[cfg(any(test, feature = "mocks"))]
 pub use crypto::{MockOpaqueTokens, MockPasswordHasher, MockTokenIssuer};
+#[cfg(any(test, feature = "mocks"))]
+pub use import::{MockImportTarget, MockUserSource};
 #[cfg(any(test, feature = "mocks"))]
 pub use outbox::{MockEventHandler, MockEventPublisher, MockHandledEvents, MockOutbox};
 #[cfg(any(test, feature = "mocks"))]
