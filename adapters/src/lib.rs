@@ -7,6 +7,7 @@
 //! - [`memory`]: the in-process cache, rate limiter, revocation list and clock of the embedded
 //!   default;
 //! - [`events`]: in-process event publication and the console mailer;
+//! - [`import`]: reading accounts from the systems Postern replaces (Backlume);
 //! - [`redis`]: the shared cache, rate limiter and revocation list of a multi-instance
 //!   deployment, with their fallbacks for when Redis is down;
 //! - [`streams`]: event delivery over Redis Streams: the relay's publisher, the workers'
@@ -15,6 +16,7 @@
 pub mod crypto;
 pub mod db;
 pub mod events;
+pub mod import;
 pub mod memory;
 pub mod redis;
 pub mod streams;

@@ -18,6 +18,7 @@ mod connect;
 mod entities;
 mod error;
 mod handled_events;
+mod import;
 mod outbox;
 mod outbox_queue;
 mod sessions;
@@ -27,7 +28,9 @@ mod users;
 
 pub use audit::AuditLogHandler;
 pub use connect::{connect, connect_options, connect_with, ping};
+pub(crate) use error::db_error;
 pub use handled_events::SeaHandledEvents;
+pub use import::SeaImportTarget;
 pub use outbox::SeaOutbox;
 pub use sessions::SeaSessionRepo;
 pub use users::SeaUserRepo;

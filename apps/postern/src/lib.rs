@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod import;
 mod relay;
 pub mod server;
 mod shutdown;
