@@ -125,6 +125,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         rate_limiter: shared.rate_limiter,
         probes,
         trusted_proxies: config.trusted_proxies.clone(),
+        cors_allowed_origins: config.cors_allowed_origins.clone(),
     };
     Ok(Components {
         state: Arc::new(state),
