@@ -7,6 +7,7 @@
 //! - [`memory`]: the in-process cache, rate limiter, revocation list and clock of the embedded
 //!   default;
 //! - [`events`]: in-process event publication;
+//! - [`import`]: reading accounts from the systems Postern replaces (Backlume);
 //! - [`mail`]: outgoing mail, sent through SMTP or written to the log;
 //! - [`redis`]: the shared cache, rate limiter and revocation list of a multi-instance
 //!   deployment, with their fallbacks for when Redis is down;
@@ -16,6 +17,7 @@
 pub mod crypto;
 pub mod db;
 pub mod events;
+pub mod import;
 pub mod mail;
 pub mod memory;
 pub mod redis;

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod app;
+pub mod cli;
 pub mod db;
 pub mod redis;
 pub mod smtp;

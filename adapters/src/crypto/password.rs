@@ -5,6 +5,11 @@
 //! parallelism bounds how many run at once: a burst of logins queues instead of piling up
 //! blocking threads and memory. Verification reports whether the stored hash is weaker than
 //! the configured policy, so the login use case can upgrade it transparently.
+//!
+//! Legacy bcrypt hashes (`$2a$`, `$2b$`, `$2y$`, as Backlume stored them) are verified on the
+//! same blocking pool under the same semaphore, and always need a re-hash: Argon2id is the only
+//! scheme Postern writes (§2). Like Backlume's bcrypt, verification reads only the first 72
+//! bytes of a password.
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;
@@ -64,6 +69,8 @@ enum HashError {
     Incomplete,
     #[error("stored password hash has an unsupported scheme or parameters")]
     Unsupported(#[source] password_hash::Error),
+    #[error("stored bcrypt hash is unreadable")]
+    Bcrypt(#[source] bcrypt::BcryptError),
     #[error("password hashing failed")]
     Hashing(#[source] password_hash::Error),
     #[error("password hashing is saturated")]
@@ -166,6 +173,9 @@ fn hash_blocking(argon2: &Argon2<'_>, password: &[u8]) -> Result<PasswordHash> {
 /// Verifies with the stored hash's own algorithm and parameters; `argon2` supplies only the
 /// policy the hash is judged against.
 fn verify_blocking(argon2: &Argon2<'_>, password: &[u8], stored: &str) -> Result<PasswordCheck> {
+    if is_bcrypt(stored) {
+        return verify_bcrypt(password, stored);
+    }
     let unsupported =
         |error: password_hash::Error| Error::unexpected(HashError::Unsupported(error));
     let hash = phc::PasswordHash::new(stored)
@@ -181,6 +191,23 @@ fn verify_blocking(argon2: &Argon2<'_>, password: &[u8], stored: &str) -> Result
         }),
         Err(password_hash::Error::PasswordInvalid) => Ok(PasswordCheck::Mismatch),
         Err(error) => Err(unsupported(error)),
+    }
+}
+
+/// Whether `stored` claims to be bcrypt. `$2x$` (hashes of the buggy crypt_blowfish) is left
+/// out on purpose: verifying it as `$2b$` would be wrong for some passwords.
+fn is_bcrypt(stored: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$"]
+        .iter()
+        .any(|prefix| stored.starts_with(prefix))
+}
+
+/// Verifies a legacy bcrypt hash; a match always asks for a re-hash into Argon2id.
+fn verify_bcrypt(password: &[u8], stored: &str) -> Result<PasswordCheck> {
+    match bcrypt::verify(password, stored) {
+        Ok(true) => Ok(PasswordCheck::Match { needs_rehash: true }),
+        Ok(false) => Ok(PasswordCheck::Mismatch),
+        Err(error) => Err(Error::unexpected(HashError::Bcrypt(error))),
     }
 }
 
@@ -266,7 +293,8 @@ mod tests {
         let hasher = hasher(FAST);
         let stored = [
             "garbage",
-            "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+            "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWM",
+            "$2x$04$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
             "$pbkdf2-sha256$i=1000$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
             "$argon2id$v=19$m=8192,t=1,p=1",
         ];
@@ -276,6 +304,28 @@ mod tests {
             let result = hasher.verify(&password("correct horse"), &hash).await;
 
             assert!(matches!(result, Err(Error::Unexpected(_))), "{raw}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bcrypt_hash_verifies_and_always_needs_a_rehash() {
+        let hasher = hasher(FAST);
+        for stored in [
+            bcrypt::hash("correct horse", 4).unwrap(),
+            bcrypt::hash_with_result("correct horse", 4)
+                .unwrap()
+                .format_for_version(bcrypt::Version::TwoA),
+            bcrypt::hash_with_result("correct horse", 4)
+                .unwrap()
+                .format_for_version(bcrypt::Version::TwoY),
+        ] {
+            let hash = PasswordHash::new(stored);
+
+            let right = hasher.verify(&password("correct horse"), &hash).await;
+            let wrong = hasher.verify(&password("wrong horse"), &hash).await;
+
+            assert_eq!(right.unwrap(), PasswordCheck::Match { needs_rehash: true });
+            assert_eq!(wrong.unwrap(), PasswordCheck::Mismatch);
         }
     }
 

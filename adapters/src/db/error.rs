@@ -13,7 +13,7 @@ use sea_orm::{DbErr, RuntimeErr, SqlErr, sqlx};
 const EMAIL_INDEX_MARKERS: [&str; 2] = ["users_email_key", "users.email"];
 
 /// Maps a SeaORM error to the domain's.
-pub(super) fn db_error(err: DbErr) -> Error {
+pub(crate) fn db_error(err: DbErr) -> Error {
     if is_email_taken(&err) {
         Error::EmailTaken
     } else if is_unavailable(&err) {

@@ -1,15 +1,16 @@
-//! The `postern` command line: `serve`, `worker`, `migrate`, `openapi` and `keys`.
+//! The `postern` command line: `serve`, `worker`, `migrate`, `import`, `openapi` and `keys`.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use postern_migration::{Migrator, MigratorTrait};
+use secrecy::SecretString;
 
 use crate::config::Config;
 use crate::server::ServeOptions;
 use crate::workers::{self, WorkerKind};
-use crate::{http, keys, server, telemetry, wiring};
+use crate::{http, import, keys, server, telemetry, wiring};
 
 /// Postern: authentication and user accounts.
 #[derive(Parser)]
@@ -38,6 +39,11 @@ enum Command {
         #[command(subcommand)]
         action: Option<MigrateAction>,
     },
+    /// Import accounts from the system Postern replaces.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
     /// Write the OpenAPI document.
     Openapi {
         /// Where to write it; standard output when omitted.
@@ -59,6 +65,20 @@ enum KeysAction {
         /// files are never overwritten.
         #[arg(long, default_value = ".")]
         out_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportSource {
+    /// Copy Backlume's users (with their bcrypt hashes) into DATABASE_URL; safe to run again.
+    Backlume {
+        /// Backlume's PostgreSQL URL. Prefer the variable: a command-line value is visible
+        /// to other users of the machine.
+        #[arg(long, env = "BACKLUME_DATABASE_URL", hide_env_values = true)]
+        from: SecretString,
+        /// Rows read and stored per batch.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        batch_size: u64,
     },
 }
 
@@ -102,6 +122,15 @@ impl Cli {
                     .await?
                     .run_until_signalled()
                     .await
+            }
+            Command::Import {
+                source: ImportSource::Backlume { from, batch_size },
+            } => {
+                let config = Config::from_env()?;
+                telemetry::init(config.log_format);
+                let report = import::backlume(&config, &from, batch_size).await?;
+                print!("{}", import::summary(&report));
+                Ok(())
             }
             Command::Migrate { action } => {
                 let config = Config {

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod import;
 pub mod keys;
 mod relay;
 pub mod server;

@@ -126,6 +126,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         probes,
         trusted_proxies: config.trusted_proxies.clone(),
         signing_keys,
+        cors_allowed_origins: config.cors_allowed_origins.clone(),
     };
     Ok(Components {
         state: Arc::new(state),

@@ -73,6 +73,24 @@ impl PasswordHash {
         Self(phc)
     }
 
+    /// Accepts a legacy bcrypt hash in modular crypt format (`$2a$`, `$2b$` or `$2y$`, a cost
+    /// of 04 to 31, 53 characters of bcrypt's base64), as imports bring them. Checks the
+    /// shape only; whether the password matches is the hasher's business.
+    pub fn legacy_bcrypt(raw: &str) -> Option<Self> {
+        let bytes = raw.as_bytes();
+        let well_formed = bytes.len() == 60
+            && ["$2a$", "$2b$", "$2y$"].iter().any(|p| raw.starts_with(p))
+            && raw
+                .get(4..6)
+                .and_then(|cost| cost.parse::<u8>().ok())
+                .is_some_and(|cost| (4..=31).contains(&cost))
+            && bytes[6] == b'$'
+            && bytes[7..]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/'));
+        well_formed.then(|| Self(raw.to_owned()))
+    }
+
     /// The PHC string, for storage and verification.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -105,6 +123,25 @@ mod tests {
                 .message,
             "must not be only whitespace"
         );
+    }
+
+    #[test]
+    fn legacy_bcrypt_accepts_only_well_formed_bcrypt_hashes() {
+        let good = "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
+        assert!(PasswordHash::legacy_bcrypt(good).is_some());
+        assert!(PasswordHash::legacy_bcrypt(&good.replace("$2b$", "$2y$")).is_some());
+        for bad in [
+            "",
+            "plaintext",
+            &good.replace("$2b$", "$2x$"),
+            &good.replace("$10$", "$03$"),
+            &good.replace("$10$", "$1a$"),
+            &good[..59],
+            &format!("{}!", &good[..59]),
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+        ] {
+            assert!(PasswordHash::legacy_bcrypt(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 mod account_tokens;
 mod crypto;
+mod import;
 mod mail;
 mod outbox;
 mod queues;
@@ -17,6 +18,7 @@ mod users;
 
 pub use account_tokens::AccountTokens;
 pub use crypto::{OpaqueTokens, PasswordCheck, PasswordHasher, TokenIssuer};
+pub use import::{ImportTarget, UserSource};
 pub use mail::Mailer;
 pub use outbox::{EventHandler, EventPublisher, HandledEvents, Outbox};
 pub use queues::{EventQueues, QueueStats};
@@ -30,6 +32,8 @@ pub use users::UserRepo;
 pub use account_tokens::MockAccountTokens;
 #[cfg(any(test, feature = "mocks"))]
 pub use crypto::{MockOpaqueTokens, MockPasswordHasher, MockTokenIssuer};
+#[cfg(any(test, feature = "mocks"))]
+pub use import::{MockImportTarget, MockUserSource};
 #[cfg(any(test, feature = "mocks"))]
 pub use mail::MockMailer;
 #[cfg(any(test, feature = "mocks"))]

@@ -30,4 +30,5 @@ macro_rules! on_both_backends {
 
 mod adapters;
 mod http;
+mod import;
 mod workers;

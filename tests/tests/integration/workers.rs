@@ -2,7 +2,6 @@
 //! 1,000 events loses none of them: another worker claims what the dead one held after the
 //! visibility timeout, and every event is in the audit log exactly once.
 
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -10,6 +9,7 @@ use postern_adapters::redis::{self, RedisSettings};
 use postern_adapters::streams::StreamPublisher;
 use postern_core::domain::{Event, EventData, UserId};
 use postern_core::ports::EventPublisher;
+use postern_tests::cli::postern_binary;
 use postern_tests::db::{Backend, TestDb, fresh_database};
 use postern_tests::redis::{redis_url, unique_prefix};
 use sea_orm::{ConnectionTrait, Statement};
@@ -17,19 +17,6 @@ use time::OffsetDateTime;
 
 const EVENTS: usize = 1_000;
 const DEADLINE: Duration = Duration::from_secs(60);
-
-/// The `postern` binary cargo built beside this test binary (`make test` builds every target).
-fn postern_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let binary = dir.join("postern");
-    assert!(
-        binary.exists(),
-        "{} is missing: build it with `cargo build -p postern` (make test builds every target)",
-        binary.display()
-    );
-    binary
-}
 
 /// A worker process; killed (SIGKILL) when dropped, so a failing test leaves none behind.
 struct Worker(Child);

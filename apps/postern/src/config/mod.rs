@@ -89,6 +89,9 @@ pub struct Config {
     pub sessions: SessionPolicy,
     /// `TRUSTED_PROXIES`.
     pub trusted_proxies: Vec<IpNet>,
+    /// `CORS_ALLOWED_ORIGINS`: exact origins (`scheme://host[:port]`, lower-cased) that may
+    /// call the API from a browser; empty (the default) means no CORS.
+    pub cors_allowed_origins: Vec<String>,
     /// `RATE_LIMIT_LOGIN`, `RATE_LIMIT_REFRESH`, `RATE_LIMIT_SIGNUP`.
     pub rate_limits: RateLimits,
     /// `ARGON2_MEMORY_KIB`, `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM`.
@@ -161,6 +164,7 @@ impl Config {
             jwt_audience: vars.get("JWT_AUDIENCE").unwrap_or("postern").to_owned(),
             sessions: vars.session_policy()?,
             trusted_proxies: vars.trusted_proxies()?,
+            cors_allowed_origins: vars.cors_allowed_origins()?,
             rate_limits: vars.rate_limits()?,
             argon2: vars.argon2()?,
             log_format: vars.log_format(production)?,

@@ -287,6 +287,29 @@ impl Vars {
             .collect()
     }
 
+    /// `CORS_ALLOWED_ORIGINS`: comma-separated exact origins, lower-cased as browsers send
+    /// them. A path, a wildcard or credentials in an entry is refused rather than guessed at.
+    pub(super) fn cors_allowed_origins(&self) -> Result<Vec<String>, ConfigError> {
+        let Some(raw) = self.get("CORS_ALLOWED_ORIGINS") else {
+            return Ok(Vec::new());
+        };
+        raw.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|entry| {
+                parse_origin(entry).ok_or_else(|| {
+                    error(
+                        "CORS_ALLOWED_ORIGINS",
+                        format!(
+                            "{entry:?} is not an origin: expected scheme://host[:port] such as \
+                             https://app.example.com, without a path or wildcard"
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
+
     pub(super) fn rate_limits(&self) -> Result<RateLimits, ConfigError> {
         let defaults = RateLimits::default();
         // Parsed now so that a typo fails at start; its bucket arrives with its middleware.
@@ -381,6 +404,24 @@ impl Vars {
 }
 
 /// `15m`, `7d`, `90s`, `1h 30m`: humantime's syntax, which Backlume's `ms`-style values fit.
+/// An `http` or `https` origin, lower-cased; `None` for anything else.
+fn parse_origin(raw: &str) -> Option<String> {
+    let origin = raw.to_ascii_lowercase();
+    let authority = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))?;
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(':') && !port.contains(']') => (host, Some(port)),
+        _ => (authority, None),
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
+    (host_ok && port_ok).then_some(origin)
+}
+
 fn parse_duration(raw: &str) -> Option<StdDuration> {
     humantime::parse_duration(raw.trim()).ok()
 }

@@ -158,3 +158,43 @@ fn previous_keys_without_a_private_key_name_their_variable() {
     .unwrap_err();
     assert_eq!(err.variable, "JWT_PREVIOUS_PUBLIC_KEY_FILES");
 }
+
+#[test]
+fn cors_origins_are_exact_lower_cased_origins() {
+    let config = Config::from_vars(vars(&[(
+        "CORS_ALLOWED_ORIGINS",
+        " https://App.Example.com , http://localhost:5173,http://[::1]:8080,",
+    )]))
+    .unwrap();
+    assert_eq!(
+        config.cors_allowed_origins,
+        [
+            "https://app.example.com",
+            "http://localhost:5173",
+            "http://[::1]:8080"
+        ]
+    );
+    assert!(
+        Config::from_vars(HashMap::new())
+            .unwrap()
+            .cors_allowed_origins
+            .is_empty()
+    );
+}
+
+#[test]
+fn cors_entries_that_are_not_origins_name_the_variable() {
+    for value in [
+        "*",
+        "https://app.example.com/",
+        "app.example.com",
+        "ftp://app.example.com",
+        "https://*.example.com",
+        "https://user@app.example.com",
+        "https://app.example.com:99999",
+        "null",
+    ] {
+        let err = Config::from_vars(vars(&[("CORS_ALLOWED_ORIGINS", value)])).unwrap_err();
+        assert_eq!(err.variable, "CORS_ALLOWED_ORIGINS", "{value}");
+    }
+}

@@ -4,6 +4,7 @@
 pub mod api;
 mod auth;
 mod client;
+mod cors;
 mod envelope;
 mod error;
 mod middleware;
@@ -21,8 +22,10 @@ pub use error::expose_internal_errors;
 pub use state::{AppState, PublishedKey, ReadinessProbe};
 
 /// The whole HTTP application: the API, its document at `/openapi.json`, interactive docs at
-/// `/docs`, and the cross-cutting middleware.
+/// `/docs`, and the cross-cutting middleware (CORS outside the error conversion, so that an
+/// allowed origin can read error envelopes too).
 pub fn app(state: Arc<AppState>) -> impl Endpoint {
+    let cors = cors::Cors::new(&state.cors_allowed_origins);
     let api = api::service();
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
@@ -34,6 +37,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         .around(middleware::body_limit)
         .catch_all_error(|err| async move { error::into_envelope(err) })
         .with(CatchPanic::new().with_handler(middleware::panic_response))
+        .with(cors)
         .around(middleware::security_headers)
         .around(middleware::request_id_and_log)
 }

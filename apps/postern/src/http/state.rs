@@ -31,6 +31,9 @@ pub struct AppState {
     pub probes: Vec<Arc<dyn ReadinessProbe>>,
     /// Proxies whose `X-Forwarded-For` is believed (§1).
     pub trusted_proxies: Vec<IpNet>,
+    /// Origins allowed to call the API from a browser (`CORS_ALLOWED_ORIGINS`); empty means
+    /// no CORS headers at all.
+    pub cors_allowed_origins: Vec<String>,
     /// The public keys that verify access tokens, for `/.well-known/jwks.json` (§8); empty
     /// with HS256.
     pub signing_keys: Vec<PublishedKey>,

@@ -4,6 +4,7 @@
 
 mod bearer;
 mod client_ip;
+mod cors;
 mod errors;
 mod events;
 mod headers;
