@@ -1,5 +1,5 @@
 //! The database adapters: SeaORM repositories for users, sessions and the transactional
-//! outbox, and the audit-log event handler, on PostgreSQL and SQLite alike (the schema is
+//! outbox, and the audit-log event handler and its reader, on PostgreSQL and SQLite alike (the schema is
 //! `postern-migration`'s).
 //!
 //! Design:
@@ -14,18 +14,21 @@
 //! - entities are private: only domain types cross this module's boundary.
 
 mod audit;
+mod audit_trail;
 mod connect;
 mod entities;
 mod error;
 mod handled_events;
 mod outbox;
 mod outbox_queue;
+mod page;
 mod sessions;
 mod timestamps;
 mod tx;
 mod users;
 
 pub use audit::AuditLogHandler;
+pub use audit_trail::SeaAuditTrail;
 pub use connect::{connect, connect_options, connect_with, ping};
 pub use handled_events::SeaHandledEvents;
 pub use outbox::SeaOutbox;

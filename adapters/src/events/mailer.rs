@@ -53,7 +53,9 @@ fn compose(data: &EventData) -> Option<Mail> {
         | EventData::LoginFailed { .. }
         | EventData::LoggedOut { .. }
         | EventData::ReuseDetected { .. }
-        | EventData::ProfileUpdated { .. } => None,
+        | EventData::ProfileUpdated { .. }
+        | EventData::RoleChanged { .. }
+        | EventData::Disabled { .. } => None,
     }
 }
 

@@ -9,7 +9,7 @@ use anyhow::Context;
 use async_trait::async_trait;
 use postern_adapters::crypto::{Argon2Hasher, JwtConfig, JwtIssuer, RandomTokens};
 use postern_adapters::db::{
-    self, AuditLogHandler, SeaHandledEvents, SeaOutbox, SeaSessionRepo, SeaUserRepo,
+    self, AuditLogHandler, SeaAuditTrail, SeaHandledEvents, SeaOutbox, SeaSessionRepo, SeaUserRepo,
 };
 use postern_adapters::events::{ConsoleMailer, InProcessPublisher};
 use postern_adapters::memory::{
@@ -24,7 +24,7 @@ use postern_core::ports::{
     Clock, EventHandler, EventPublisher, EventQueues, OpaqueTokens, ProfileCache, RateLimiter,
     RevocationList, SessionRepo,
 };
-use postern_core::usecases::{Accounts, Deduplicated, DeliverEvents, Ports, QueueAdmin};
+use postern_core::usecases::{Accounts, Deduplicated, DeliverEvents, Ports, QueueAdmin, ReadAudit};
 use postern_migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
@@ -113,6 +113,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
     seed_revocations(&ports, clock.as_ref()).await?;
     let mut queues: Vec<Arc<dyn EventQueues>> = vec![outbox];
     queues.extend(shared.queues);
+    let audit = ReadAudit::new(Arc::new(SeaAuditTrail::new(db.clone())));
     let mut probes: Vec<Arc<dyn ReadinessProbe>> = vec![Arc::new(DatabaseProbe(db))];
     probes.extend(shared.probe);
     let state = AppState {
@@ -122,6 +123,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
             postern_core::domain::LockoutPolicy::default(),
         ),
         queues: QueueAdmin::new(queues),
+        audit,
         rate_limiter: shared.rate_limiter,
         probes,
         trusted_proxies: config.trusted_proxies.clone(),

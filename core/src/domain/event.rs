@@ -55,6 +55,8 @@ pub enum LoginFailure {
     UnknownEmail,
     /// The password did not match.
     WrongPassword,
+    /// The password matched, but an admin has disabled the account.
+    AccountDisabled,
 }
 
 /// The type and payload of an event. Field names are camelCase on the wire.
@@ -121,6 +123,26 @@ pub enum EventData {
         /// The new display name.
         name: Option<String>,
     },
+    /// `user.role_changed`: an admin (or an operator at the command line) changed the role.
+    #[serde(rename = "user.role_changed")]
+    RoleChanged {
+        /// The role before (`user`, `manager` or `admin`).
+        from: String,
+        /// The role after.
+        to: String,
+        /// The admin who changed it; `None` for the command line.
+        changed_by: Option<UserId>,
+    },
+    /// `user.disabled`: an admin disabled the account and ended every session of it, or enabled
+    /// it again (`disabled: false`; §7 names no separate type for that). Which sessions were live
+    /// is settled only inside the transaction that revokes them, so they are not listed.
+    #[serde(rename = "user.disabled")]
+    Disabled {
+        /// Whether the account is disabled now.
+        disabled: bool,
+        /// The admin who changed it.
+        changed_by: Option<UserId>,
+    },
 }
 
 impl EventData {
@@ -134,6 +156,8 @@ impl EventData {
             Self::ReuseDetected { .. } => "session.reuse_detected",
             Self::PasswordChanged { .. } => "user.password_changed",
             Self::ProfileUpdated { .. } => "user.profile_updated",
+            Self::RoleChanged { .. } => "user.role_changed",
+            Self::Disabled { .. } => "user.disabled",
         }
     }
 

@@ -1,20 +1,26 @@
 //! Domain types. Each validated type has private fields and one way in (`parse`), so a value
 //! that exists is a valid one; none derives `Deserialize`, so nothing can skip the constructor.
 
+mod admin;
 mod email;
 mod event;
 mod ids;
 mod lockout;
+mod page;
 mod password;
 mod role;
 mod session;
 mod token;
 mod user;
 
+pub use admin::{
+    AccessChange, AccessUpdate, Actor, AuditQuery, AuditRecord, EmailPrefix, UserQuery,
+};
 pub use email::Email;
 pub use event::{EVENT_VERSION, Event, EventData, LoginFailure};
 pub use ids::{EventId, RefreshTokenId, SessionId, UserId};
 pub use lockout::{LockoutPolicy, LoginAttempt};
+pub use page::{Page, PageKey, PageLimit, PageRequest};
 pub use password::{Password, PasswordHash};
 pub use role::Role;
 pub use session::{

@@ -6,6 +6,7 @@
 //! a particular variant; otherwise adapters return [`crate::Error::Unavailable`] when their
 //! backend cannot be reached and [`crate::Error::Unexpected`] for anything else.
 
+mod audit;
 mod crypto;
 mod outbox;
 mod queues;
@@ -13,6 +14,7 @@ mod sessions;
 mod state;
 mod users;
 
+pub use audit::AuditTrail;
 pub use crypto::{OpaqueTokens, PasswordCheck, PasswordHasher, TokenIssuer};
 pub use outbox::{EventHandler, EventPublisher, HandledEvents, Outbox};
 pub use queues::{EventQueues, QueueStats};
@@ -22,6 +24,8 @@ pub use state::{
 };
 pub use users::UserRepo;
 
+#[cfg(any(test, feature = "mocks"))]
+pub use audit::MockAuditTrail;
 #[cfg(any(test, feature = "mocks"))]
 pub use crypto::{MockOpaqueTokens, MockPasswordHasher, MockTokenIssuer};
 #[cfg(any(test, feature = "mocks"))]
