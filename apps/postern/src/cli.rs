@@ -1,4 +1,4 @@
-//! The `postern` command line: `serve`, `worker`, `migrate` and `openapi`.
+//! The `postern` command line: `serve`, `worker`, `migrate`, `openapi` and `user`.
 
 use std::path::PathBuf;
 
@@ -8,6 +8,7 @@ use postern_migration::{Migrator, MigratorTrait};
 
 use crate::config::Config;
 use crate::server::ServeOptions;
+use crate::user_command::{self, UserAction};
 use crate::workers::{self, WorkerKind};
 use crate::{http, server, telemetry, wiring};
 
@@ -37,6 +38,11 @@ enum Command {
     Migrate {
         #[command(subcommand)]
         action: Option<MigrateAction>,
+    },
+    /// Administer accounts: create an admin, set a role.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
     },
     /// Write the OpenAPI document.
     Openapi {
@@ -79,6 +85,11 @@ impl Cli {
                     .await?
                     .run_until_signalled()
                     .await
+            }
+            Command::User { action } => {
+                let config = Config::from_env()?;
+                telemetry::init(config.log_format);
+                user_command::run(&config, action).await
             }
             Command::Migrate { action } => {
                 let config = Config {
