@@ -4,6 +4,7 @@
 // Test helpers fail loudly: a panic with a message is the clearest report a test can give.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod admin;
 pub mod app;
 pub mod db;
 pub mod redis;

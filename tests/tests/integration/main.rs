@@ -29,5 +29,6 @@ macro_rules! on_both_backends {
 }
 
 mod adapters;
+mod cli;
 mod http;
 mod workers;

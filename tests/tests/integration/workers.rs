@@ -19,7 +19,7 @@ const EVENTS: usize = 1_000;
 const DEADLINE: Duration = Duration::from_secs(60);
 
 /// The `postern` binary cargo built beside this test binary (`make test` builds every target).
-fn postern_binary() -> PathBuf {
+pub(crate) fn postern_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
     let binary = dir.join("postern");
