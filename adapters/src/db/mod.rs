@@ -1,6 +1,6 @@
 //! The database adapters: SeaORM repositories for users, sessions and the transactional
-//! outbox, and the audit-log event handler and its reader, on PostgreSQL and SQLite alike (the schema is
-//! `postern-migration`'s).
+//! outbox, and the audit-log event handler and its reader, on PostgreSQL and SQLite alike (the
+//! schema is `postern-migration`'s).
 //!
 //! Design:
 //! - every method that takes an [`postern_core::domain::Event`] writes it to `outbox` in the

@@ -47,7 +47,7 @@ mod tests {
         let like = like_prefix(r"a_b%c\d");
         let sql = sea_orm::sea_query::Query::select()
             .expr(Expr::col(sea_orm::sea_query::Alias::new("email")).like(like))
-            .to_string(sea_orm::sea_query::PostgresQueryBuilder);
+            .to_string(sea_orm::sea_query::SqliteQueryBuilder);
         assert!(sql.contains(r"'a\_b\%c\\d%'"), "{sql}");
         assert!(sql.contains("ESCAPE"), "{sql}");
     }
