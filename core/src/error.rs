@@ -53,6 +53,9 @@ pub enum Error {
     /// Authenticated, but not allowed (403 `forbidden`).
     #[error("forbidden")]
     Forbidden,
+    /// The right password of an account an admin has disabled (403 `forbidden`, saying so).
+    #[error("account disabled")]
+    AccountDisabled,
     /// The resource does not exist, or is not the caller's (404 `not_found`).
     #[error("not found")]
     NotFound,

@@ -22,6 +22,7 @@ mod m20261122_000005_create_audit_log;
 mod m20261122_000006_outbox_dead_letters;
 mod m20261122_000007_user_lockout;
 mod m20261130_000008_create_handled_events;
+mod m20261130_000009_user_disabled;
 mod m20261130_000010_create_account_tokens;
 
 /// Postern's migrations, oldest first. Run with `Migrator::up(&db, None)`.
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_outbox_dead_letters::Migration),
             Box::new(m20261122_000007_user_lockout::Migration),
             Box::new(m20261130_000008_create_handled_events::Migration),
+            Box::new(m20261130_000009_user_disabled::Migration),
             Box::new(m20261130_000010_create_account_tokens::Migration),
         ]
     }

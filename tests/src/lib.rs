@@ -5,6 +5,7 @@
 // Test helpers fail loudly: a panic with a message is the clearest report a test can give.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod db;

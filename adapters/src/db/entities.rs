@@ -22,6 +22,8 @@ pub(super) mod users {
         pub failed_logins: i32,
         /// When the current lock lifts; NULL when unlocked.
         pub locked_until: Option<TimeDateTimeWithTimeZone>,
+        /// When an admin disabled the account; NULL while it is enabled (§5).
+        pub disabled_at: Option<TimeDateTimeWithTimeZone>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -89,6 +89,7 @@ async fn insert_if_free(conn: &impl ConnectionTrait, user: &ImportedUser) -> Res
         updated_at: Set(stored(user.updated_at)),
         failed_logins: Set(0),
         locked_until: Set(None),
+        disabled_at: Set(None),
     };
     // No conflict target: the email index must turn a conflict into a no-op as well as the
     // key (SeaORM's `on_conflict_do_nothing` targets the key alone).

@@ -1,6 +1,6 @@
 //! The database adapters: SeaORM repositories for users, sessions and the transactional
-//! outbox, and the audit-log event handler, on PostgreSQL and SQLite alike (the schema is
-//! `postern-migration`'s).
+//! outbox, and the audit-log event handler and its reader, on PostgreSQL and SQLite alike (the
+//! schema is `postern-migration`'s).
 //!
 //! Design:
 //! - every method that takes an [`postern_core::domain::Event`] writes it to `outbox` in the
@@ -15,6 +15,7 @@
 
 mod account_tokens;
 mod audit;
+mod audit_trail;
 mod connect;
 mod entities;
 mod error;
@@ -22,6 +23,7 @@ mod handled_events;
 mod import;
 mod outbox;
 mod outbox_queue;
+mod page;
 mod sessions;
 mod timestamps;
 mod tx;
@@ -29,6 +31,7 @@ mod users;
 
 pub use account_tokens::SeaAccountTokens;
 pub use audit::AuditLogHandler;
+pub use audit_trail::SeaAuditTrail;
 pub use connect::{connect, connect_options, connect_with, ping};
 pub(crate) use error::db_error;
 pub use handled_events::SeaHandledEvents;

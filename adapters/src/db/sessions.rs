@@ -298,7 +298,7 @@ async fn touch_live_session(
 }
 
 /// An update of `user`'s sessions that are not revoked yet.
-fn live_sessions_of(user: UserId) -> sea_orm::UpdateMany<sessions::Entity> {
+pub(super) fn live_sessions_of(user: UserId) -> sea_orm::UpdateMany<sessions::Entity> {
     sessions::Entity::update_many()
         .filter(sessions::Column::UserId.eq(user.as_uuid()))
         .filter(sessions::Column::RevokedAt.is_null())

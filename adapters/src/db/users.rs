@@ -9,19 +9,22 @@
 
 use async_trait::async_trait;
 use postern_core::domain::{
-    DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash, Role, User,
-    UserCredentials, UserId,
+    AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
+    Role, SessionId, User, UserCredentials, UserId, UserQuery,
 };
 use postern_core::ports::UserRepo;
 use postern_core::{Error, Result};
-use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, Order};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use time::OffsetDateTime;
 
-use super::entities::users;
+use super::entities::{sessions, users};
 use super::error::{db_error, invalid_row};
+use super::page::{after_key, like_prefix};
+use super::sessions::live_sessions_of;
 use super::timestamps::{in_time_order, stored};
 use super::tx::{begin_write, commit, rollback, write_event};
 
@@ -61,6 +64,7 @@ impl UserRepo for SeaUserRepo {
             updated_at: Set(created_at),
             failed_logins: Set(0),
             locked_until: Set(None),
+            disabled_at: Set(None),
         };
         let txn = begin_write(&self.db).await?;
         let created = row.insert(&txn).await.map_err(db_error)?;
@@ -221,6 +225,100 @@ impl UserRepo for SeaUserRepo {
         commit(txn).await?;
         to_user(row)
     }
+
+    async fn list(&self, query: &UserQuery) -> Result<Vec<User>> {
+        let backend = self.db.get_database_backend();
+        let mut select = users::Entity::find();
+        if let Some(prefix) = &query.email {
+            select =
+                select.filter(Expr::col(users::Column::Email).like(like_prefix(prefix.as_str())));
+        }
+        if let Some(key) = query.page.after {
+            select = select.filter(after_key(
+                backend,
+                users::Column::CreatedAt,
+                users::Column::Id,
+                key,
+            ));
+        }
+        let rows = select
+            .order_by(
+                in_time_order(backend, Expr::col(users::Column::CreatedAt)),
+                Order::Desc,
+            )
+            .order_by(users::Column::Id, Order::Desc)
+            .limit(u64::from(query.page.limit.get()) + 1)
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        rows.into_iter().map(to_user).collect()
+    }
+
+    async fn update_access(
+        &self,
+        id: UserId,
+        update: &AccessUpdate,
+        events: &[Event],
+    ) -> Result<(User, Vec<SessionId>)> {
+        let at = stored(update.at);
+        let mut change = users::Entity::update_many()
+            .col_expr(users::Column::UpdatedAt, Expr::value(at))
+            .filter(users::Column::Id.eq(id.as_uuid()));
+        if let Some(role) = update.role {
+            change = change.col_expr(users::Column::Role, Expr::value(role.as_str()));
+        }
+        match update.disabled {
+            // The first disabling's time stays.
+            Some(true) => {
+                change = change.col_expr(
+                    users::Column::DisabledAt,
+                    Expr::col(users::Column::DisabledAt).if_null(at),
+                );
+            }
+            Some(false) => {
+                change = change.col_expr(
+                    users::Column::DisabledAt,
+                    Expr::value(None::<OffsetDateTime>),
+                );
+            }
+            None => {}
+        }
+        let txn = begin_write(&self.db).await?;
+        let updated = change.exec_with_returning(&txn).await.map_err(db_error)?;
+        let Some(row) = updated.into_iter().next() else {
+            rollback(txn).await?;
+            return Err(Error::NotFound);
+        };
+        let revoked = if update.disabled == Some(true) {
+            revoke_live_sessions(&txn, id, at).await?
+        } else {
+            Vec::new()
+        };
+        for event in events {
+            write_event(&txn, event).await?;
+        }
+        commit(txn).await?;
+        Ok((to_user(row)?, revoked))
+    }
+}
+
+/// Revokes every live session of `user` at `at`, inside the transaction that disables it, and
+/// returns them. The users row is already locked by the disabling update, so on PostgreSQL a
+/// concurrent disabling waits for this one.
+async fn revoke_live_sessions(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    at: OffsetDateTime,
+) -> Result<Vec<SessionId>> {
+    let revoked = live_sessions_of(user)
+        .col_expr(sessions::Column::RevokedAt, Expr::value(at))
+        .exec_with_returning(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(revoked
+        .into_iter()
+        .map(|s| SessionId::from_uuid(s.id))
+        .collect())
 }
 
 /// The update that reserves a login attempt at `at`, for the rows it is still allowed on: a
@@ -283,6 +381,7 @@ pub(super) fn to_user(row: users::Model) -> Result<User> {
         name,
         role,
         email_verified: row.email_verified,
+        disabled: row.disabled_at.is_some(),
         created_at: row.created_at,
         updated_at: row.updated_at,
     })

@@ -63,6 +63,7 @@ mod tests {
             name: None,
             role: Role::User,
             email_verified: false,
+            disabled: false,
             created_at: OffsetDateTime::UNIX_EPOCH,
             updated_at: OffsetDateTime::UNIX_EPOCH,
         }

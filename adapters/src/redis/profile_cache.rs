@@ -131,6 +131,10 @@ struct CachedProfile {
     name: Option<String>,
     role: String,
     email_verified: bool,
+    /// Absent from entries written before accounts could be disabled, which were enabled; so
+    /// the key's version stays `v1`.
+    #[serde(default)]
+    disabled: bool,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -150,6 +154,7 @@ impl CachedProfile {
             name: user.name.as_ref().map(|n| n.as_str().to_owned()),
             role: user.role.as_str().to_owned(),
             email_verified: user.email_verified,
+            disabled: user.disabled,
             created_at: user.created_at,
             updated_at: user.updated_at,
         };
@@ -171,6 +176,7 @@ impl CachedProfile {
                 .map_err(|e| invalid(e.message))?,
             role: Role::parse(&dto.role).map_err(|e| invalid(e.message))?,
             email_verified: dto.email_verified,
+            disabled: dto.disabled,
             created_at: dto.created_at,
             updated_at: dto.updated_at,
         })

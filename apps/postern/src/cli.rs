@@ -1,4 +1,5 @@
-//! The `postern` command line: `serve`, `worker`, `migrate`, `import`, `openapi` and `keys`.
+//! The `postern` command line: `serve`, `worker`, `migrate`, `import`, `openapi`, `keys` and
+//! `user`.
 
 use std::path::PathBuf;
 
@@ -9,6 +10,7 @@ use secrecy::SecretString;
 
 use crate::config::Config;
 use crate::server::ServeOptions;
+use crate::user_command::{self, UserAction};
 use crate::workers::{self, WorkerKind};
 use crate::{http, import, keys, server, telemetry, wiring};
 
@@ -43,6 +45,11 @@ enum Command {
     Import {
         #[command(subcommand)]
         source: ImportSource,
+    },
+    /// Administer accounts: create an admin, set a role.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
     },
     /// Write the OpenAPI document.
     Openapi {
@@ -131,6 +138,11 @@ impl Cli {
                 let report = import::backlume(&config, &from, batch_size).await?;
                 print!("{}", import::summary(&report));
                 Ok(())
+            }
+            Command::User { action } => {
+                let config = Config::from_env()?;
+                telemetry::init(config.log_format);
+                user_command::run(&config, action).await
             }
             Command::Migrate { action } => {
                 let config = Config {

@@ -13,5 +13,6 @@ mod relay;
 pub mod server;
 mod shutdown;
 pub mod telemetry;
+mod user_command;
 pub mod wiring;
 pub mod workers;

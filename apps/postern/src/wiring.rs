@@ -9,8 +9,8 @@ use anyhow::Context;
 use async_trait::async_trait;
 use postern_adapters::crypto::{Argon2Hasher, EdDsaConfig, JwtConfig, JwtIssuer, RandomTokens};
 use postern_adapters::db::{
-    self, AuditLogHandler, SeaAccountTokens, SeaHandledEvents, SeaOutbox, SeaSessionRepo,
-    SeaUserRepo,
+    self, AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaOutbox,
+    SeaSessionRepo, SeaUserRepo,
 };
 use postern_adapters::events::InProcessPublisher;
 use postern_adapters::mail::{ConsoleMailer, SmtpMailer};
@@ -26,7 +26,9 @@ use postern_core::ports::{
     Clock, EventHandler, EventPublisher, EventQueues, Mailer, OpaqueTokens, ProfileCache,
     RateLimiter, RevocationList, SessionRepo,
 };
-use postern_core::usecases::{Accounts, Deduplicated, DeliverEvents, Ports, QueueAdmin, SendMail};
+use postern_core::usecases::{
+    Accounts, Deduplicated, DeliverEvents, Ports, QueueAdmin, ReadAudit, SendMail,
+};
 use postern_migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
@@ -113,6 +115,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
     seed_revocations(&ports, clock.as_ref()).await?;
     let mut queues: Vec<Arc<dyn EventQueues>> = vec![outbox];
     queues.extend(shared.queues);
+    let audit = ReadAudit::new(Arc::new(SeaAuditTrail::new(db.clone())));
     let mut probes: Vec<Arc<dyn ReadinessProbe>> = vec![Arc::new(DatabaseProbe(db))];
     probes.extend(shared.probe);
     let state = AppState {
@@ -122,6 +125,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
             postern_core::domain::LockoutPolicy::default(),
         ),
         queues: QueueAdmin::new(queues),
+        audit,
         rate_limiter: shared.rate_limiter,
         probes,
         trusted_proxies: config.trusted_proxies.clone(),

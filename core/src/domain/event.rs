@@ -55,6 +55,8 @@ pub enum LoginFailure {
     UnknownEmail,
     /// The password did not match.
     WrongPassword,
+    /// The password matched, but an admin has disabled the account.
+    AccountDisabled,
 }
 
 /// The type and payload of an event. Field names are camelCase on the wire.
@@ -141,6 +143,26 @@ pub enum EventData {
         /// The new display name.
         name: Option<String>,
     },
+    /// `user.role_changed`: an admin (or an operator at the command line) changed the role.
+    #[serde(rename = "user.role_changed")]
+    RoleChanged {
+        /// The role before (`user`, `manager` or `admin`).
+        from: String,
+        /// The role after.
+        to: String,
+        /// The admin who changed it; `None` for the command line.
+        changed_by: Option<UserId>,
+    },
+    /// `user.disabled`: an admin disabled the account and ended every session of it, or enabled
+    /// it again (`disabled: false`; §7 names no separate type for that). Which sessions were live
+    /// is settled only inside the transaction that revokes them, so they are not listed.
+    #[serde(rename = "user.disabled")]
+    Disabled {
+        /// Whether the account is disabled now.
+        disabled: bool,
+        /// The admin who changed it.
+        changed_by: Option<UserId>,
+    },
 }
 
 impl EventData {
@@ -157,6 +179,8 @@ impl EventData {
             Self::EmailVerified { .. } => "user.email_verified",
             Self::PasswordResetRequested { .. } => "user.password_reset_requested",
             Self::ProfileUpdated { .. } => "user.profile_updated",
+            Self::RoleChanged { .. } => "user.role_changed",
+            Self::Disabled { .. } => "user.disabled",
         }
     }
 

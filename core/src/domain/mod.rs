@@ -2,12 +2,14 @@
 //! that exists is a valid one; none derives `Deserialize`, so nothing can skip the constructor.
 
 mod account_token;
+mod admin;
 mod email;
 mod event;
 mod ids;
 mod import;
 mod lockout;
 mod mail;
+mod page;
 mod password;
 mod role;
 mod session;
@@ -15,12 +17,16 @@ mod token;
 mod user;
 
 pub use account_token::{AccountTokenRecord, NewAccountToken, TokenPurpose};
+pub use admin::{
+    AccessChange, AccessUpdate, Actor, AuditQuery, AuditRecord, EmailPrefix, UserQuery,
+};
 pub use email::Email;
 pub use event::{EVENT_VERSION, Event, EventData, LoginFailure};
 pub use ids::{EventId, RefreshTokenId, SessionId, UserId};
 pub use import::{ImportOutcome, ImportedUser, SourceUser};
 pub use lockout::{LockoutPolicy, LoginAttempt};
 pub use mail::{Mail, MailMessage};
+pub use page::{Page, PageKey, PageLimit, PageRequest};
 pub use password::{Password, PasswordHash};
 pub use role::Role;
 pub use session::{

@@ -60,6 +60,9 @@ pub struct User {
     pub role: Role,
     /// Whether the address has been verified.
     pub email_verified: bool,
+    /// Whether an admin has disabled the account (§5): it can then neither log in nor refresh.
+    /// Shown to managers and admins only, never in the §2 user object.
+    pub disabled: bool,
     /// When the account was created.
     pub created_at: OffsetDateTime,
     /// When the account last changed.
@@ -84,7 +87,7 @@ pub struct NewUser {
     pub email: Email,
     /// Its optional display name.
     pub name: Option<DisplayName>,
-    /// Its role; signup always creates [`Role::User`].
+    /// Its role: [`Role::User`] from signup, any from the command line.
     pub role: Role,
     /// The hash of its password.
     pub password_hash: PasswordHash,

@@ -7,6 +7,7 @@
 //! backend cannot be reached and [`crate::Error::Unexpected`] for anything else.
 
 mod account_tokens;
+mod audit;
 mod crypto;
 mod import;
 mod mail;
@@ -17,6 +18,7 @@ mod state;
 mod users;
 
 pub use account_tokens::AccountTokens;
+pub use audit::AuditTrail;
 pub use crypto::{OpaqueTokens, PasswordCheck, PasswordHasher, TokenIssuer};
 pub use import::{ImportTarget, UserSource};
 pub use mail::Mailer;
@@ -30,6 +32,8 @@ pub use users::UserRepo;
 
 #[cfg(any(test, feature = "mocks"))]
 pub use account_tokens::MockAccountTokens;
+#[cfg(any(test, feature = "mocks"))]
+pub use audit::MockAuditTrail;
 #[cfg(any(test, feature = "mocks"))]
 pub use crypto::{MockOpaqueTokens, MockPasswordHasher, MockTokenIssuer};
 #[cfg(any(test, feature = "mocks"))]

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash, User,
-    UserCredentials, UserId,
+    AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
+    SessionId, User, UserCredentials, UserId, UserQuery,
 };
 use crate::error::Result;
 
@@ -96,4 +96,24 @@ pub trait UserRepo: Send + Sync {
         at: OffsetDateTime,
         event: &Event,
     ) -> Result<User>;
+
+    /// Accounts matching `query`, newest first: by `created_at` descending, then by id
+    /// descending, strictly after `query.page.after` in that order. Returns at most
+    /// `query.page.limit + 1` accounts, so that the caller can tell whether a next page exists.
+    /// The email filter is a prefix match in which `%`, `_` and `\` match themselves.
+    async fn list(&self, query: &UserQuery) -> Result<Vec<User>>;
+
+    /// Stores an access change (§5) in one transaction: the role, if given; disabling, which
+    /// also revokes every live session of the account at `update.at`; or enabling. Stamps
+    /// `updated_at` and writes `events`. Returns the account as stored and the sessions revoked.
+    ///
+    /// # Errors
+    /// MUST return [`crate::Error::NotFound`], and store nothing, when the account does not
+    /// exist.
+    async fn update_access(
+        &self,
+        id: UserId,
+        update: &AccessUpdate,
+        events: &[Event],
+    ) -> Result<(User, Vec<SessionId>)>;
 }

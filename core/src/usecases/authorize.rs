@@ -26,13 +26,17 @@ impl Authorize {
     ///
     /// # Errors
     /// [`Error::Forbidden`] when the role is below `least`; [`Error::Unauthorized`] when the
-    /// account no longer exists.
+    /// account no longer exists or is disabled.
     #[instrument(skip_all, name = "authorize", fields(user_id = %caller.user_id, least = %least))]
     pub async fn at_least(&self, caller: &AccessClaims, least: Role) -> Result<User> {
         let user = match self.profiles.execute(caller.user_id).await {
             Err(Error::NotFound) => return Err(Error::Unauthorized),
             other => other?,
         };
+        if user.disabled {
+            // Its sessions are revoked; this refuses a token of a login that raced the disabling.
+            return Err(Error::Unauthorized);
+        }
         if user.role.is_at_least(least) {
             Ok(user)
         } else {

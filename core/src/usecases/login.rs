@@ -69,6 +69,7 @@ impl Login {
     /// [`Error::InvalidCredentials`] for an unknown email and for a wrong password alike; both
     /// spend one hash verification, so timing does not tell them apart.
     /// [`Error::AccountLocked`] for a locked account, whatever the password.
+    /// [`Error::AccountDisabled`] for the right password of a disabled account.
     #[instrument(skip_all, name = "login")]
     pub async fn execute(&self, request: LoginRequest) -> Result<LoginOutcome> {
         match self.users.find_credentials(&request.email).await? {
@@ -100,6 +101,14 @@ impl Login {
             .await?
         {
             PasswordCheck::Mismatch => self.fail(&request, user_id, attempt).await,
+            PasswordCheck::Match { .. } if credentials.user.disabled => {
+                // Said only to whoever knows the password, so it reveals nothing to a guesser.
+                self.users.record_login_success(user_id).await?;
+                let event =
+                    self.failed_event(&request, Some(user_id), LoginFailure::AccountDisabled);
+                self.outbox.append(&event).await?;
+                Err(Error::AccountDisabled)
+            }
             PasswordCheck::Match { needs_rehash } => {
                 self.users.record_login_success(user_id).await?;
                 if needs_rehash {
@@ -466,5 +475,39 @@ mod tests {
         let outcome = login(mocks).execute(request()).await;
 
         assert!(outcome.is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_right_password_of_a_disabled_account_is_refused_without_a_session() {
+        let mut mocks = Mocks::new();
+        mocks.users.expect_find_credentials().returning(|_| {
+            let mut found = credentials();
+            found.user.disabled = true;
+            Ok(Some(found))
+        });
+        mocks
+            .users
+            .expect_begin_login_attempt()
+            .returning(|_, _, _| Ok(LoginAttempt::Allowed { attempt: 1 }));
+        right_password(&mut mocks, false);
+        mocks
+            .outbox
+            .expect_append()
+            .withf(|e| {
+                matches!(
+                    e.data,
+                    EventData::LoginFailed {
+                        reason: LoginFailure::AccountDisabled,
+                        ..
+                    }
+                )
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+
+        // No session may start: `sessions.start` has no expectation and would panic.
+        let result = login(mocks).execute(request()).await;
+
+        assert!(matches!(result, Err(Error::AccountDisabled)));
     }
 }

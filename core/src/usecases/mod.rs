@@ -1,6 +1,7 @@
 //! Use cases: one file each, each a struct holding the ports it needs. They depend on nothing
 //! but ports and domain types, so every rule here is tested against mocks.
 
+mod admin;
 mod authenticate;
 mod authorize;
 mod change_password;
@@ -26,6 +27,7 @@ mod testkit;
 
 use std::sync::Arc;
 
+pub use admin::{ChangeAccess, DropCachedProfile, ListUsers, ReadAudit};
 pub use authenticate::Authenticate;
 pub use authorize::Authorize;
 pub use change_password::{ChangePassword, ChangePasswordRequest};
@@ -108,6 +110,12 @@ pub struct Accounts {
     pub forgot_password: ForgotPassword,
     /// Spends password-reset tokens.
     pub reset_password: ResetPassword,
+    /// Lists accounts (§5).
+    pub list_users: ListUsers,
+    /// Changes an account's role or disables it (§5).
+    pub change_access: ChangeAccess,
+    /// Drops an account's cached profile (§5).
+    pub drop_cached_profile: DropCachedProfile,
 }
 
 impl Accounts {
@@ -131,6 +139,9 @@ impl Accounts {
             resend_verification: ResendVerification::new(ports),
             forgot_password: ForgotPassword::new(ports),
             reset_password: ResetPassword::new(ports, policy),
+            list_users: ListUsers::new(ports),
+            change_access: ChangeAccess::new(ports, policy),
+            drop_cached_profile: DropCachedProfile::new(ports),
         }
     }
 }

@@ -43,7 +43,8 @@ impl Refresh {
     /// Exchanges a refresh token for a new pair in the same session.
     ///
     /// # Errors
-    /// [`Error::InvalidToken`] for an unknown or expired token or a revoked session;
+    /// [`Error::InvalidToken`] for an unknown or expired token, a revoked session or a disabled
+    /// account;
     /// [`Error::RefreshTokenReused`] for a used token outside the grace window, after revoking
     /// its whole session.
     #[instrument(skip_all, name = "refresh")]
@@ -55,6 +56,8 @@ impl Refresh {
             .users
             .find_by_id(record.user_id)
             .await?
+            // Disabling revoked the sessions; this also refuses one that raced it.
+            .filter(|user| !user.disabled)
             .ok_or(Error::InvalidToken)?;
         match record.used_at {
             None => self.rotate(&record, &digest, &user, &client, now).await,
@@ -328,5 +331,23 @@ mod tests {
                 .returning(move |_| Ok(Some(found.clone())));
             assert!(matches!(refresh(mocks).await, Err(Error::InvalidToken)));
         }
+    }
+
+    #[tokio::test]
+    async fn a_disabled_accounts_token_is_invalid_even_in_a_live_session() {
+        let mut mocks = Mocks::new().with_token_minting();
+        mocks
+            .sessions
+            .expect_find_refresh_token()
+            .returning(|_| Ok(Some(record(None))));
+        mocks.users.expect_find_by_id().returning(|_| {
+            Ok(Some(User {
+                disabled: true,
+                ..user()
+            }))
+        });
+
+        // Nothing is rotated: `sessions.rotate` has no expectation and would panic.
+        assert!(matches!(refresh(mocks).await, Err(Error::InvalidToken)));
     }
 }

@@ -99,7 +99,9 @@ impl SendMail {
             | EventData::LoggedOut { .. }
             | EventData::ReuseDetected { .. }
             | EventData::EmailVerified { .. }
-            | EventData::ProfileUpdated { .. } => return Ok(None),
+            | EventData::ProfileUpdated { .. }
+            | EventData::RoleChanged { .. }
+            | EventData::Disabled { .. } => return Ok(None),
         };
         Ok(Some(Mail {
             to: Email::parse(email).map_err(|e| Error::unexpected(e.message))?,

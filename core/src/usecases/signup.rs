@@ -43,13 +43,22 @@ impl Signup {
     /// [`crate::Error::EmailTaken`] when the email is in use.
     #[instrument(skip_all, name = "signup")]
     pub async fn execute(&self, request: SignupRequest) -> Result<User> {
+        self.execute_with_role(request, Role::User).await
+    }
+
+    /// Creates an account with `role`, as the command line creates admins; otherwise exactly
+    /// [`Self::execute`].
+    ///
+    /// # Errors
+    /// [`crate::Error::EmailTaken`] when the email is in use.
+    pub async fn execute_with_role(&self, request: SignupRequest, role: Role) -> Result<User> {
         let password_hash = self.hasher.hash(&request.password).await?;
         let now = self.clock.now();
         let user = NewUser {
             id: UserId::generate(),
             email: request.email,
             name: request.name,
-            role: Role::User,
+            role,
             password_hash,
             created_at: now,
         };

@@ -114,6 +114,7 @@ pub(crate) fn user() -> User {
         name: None,
         role: Role::User,
         email_verified: false,
+        disabled: false,
         created_at: NOW,
         updated_at: NOW,
     }

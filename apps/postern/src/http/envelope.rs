@@ -1,4 +1,5 @@
-//! The §1 envelopes: `{"success": true, "data": ...}` and the error body every failure uses.
+//! The §1 envelopes: `{"success": true, "data": ...}`, with `meta` for lists, and the error
+//! body every failure uses.
 
 use poem_openapi::Object;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
@@ -21,6 +22,28 @@ impl<T: ParseFromJSON + ToJSON> Success<T> {
             data,
         }
     }
+}
+
+/// Where a list continues (§1).
+#[derive(Object, Clone, Debug, PartialEq, Eq)]
+#[oai(rename = "PageMeta", rename_all = "camelCase")]
+pub struct PageMeta {
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+    /// The page length used.
+    pub limit: u32,
+}
+
+/// A successful list: `{"success": true, "data": [...], "meta": {"nextCursor", "limit"}}`.
+#[derive(Object)]
+#[oai(rename = "ListSuccess")]
+pub struct ListSuccess<T: ParseFromJSON + ToJSON> {
+    /// Always `true`.
+    pub success: bool,
+    /// The page's items.
+    pub data: Vec<T>,
+    /// Where the list continues.
+    pub meta: PageMeta,
 }
 
 /// One invalid field of a request.

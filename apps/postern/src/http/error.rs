@@ -146,6 +146,11 @@ impl From<Error> for ApiError {
                 "The refresh token was already used; its session has been revoked.",
             ),
             Error::Forbidden => Self::new(S::FORBIDDEN, "forbidden", "You may not do this."),
+            Error::AccountDisabled => Self::new(
+                S::FORBIDDEN,
+                "forbidden",
+                "This account has been disabled by an administrator.",
+            ),
             Error::NotFound => Self::new(S::NOT_FOUND, "not_found", "Not found."),
             Error::EmailTaken => Self::new(
                 S::CONFLICT,

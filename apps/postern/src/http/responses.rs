@@ -13,7 +13,7 @@ use poem_openapi::registry::{
 use poem_openapi::types::{ParseFromJSON, ToJSON, Type};
 use postern_core::ports::RateDecision;
 
-use super::envelope::{ErrorBody, Success};
+use super::envelope::{ErrorBody, ListSuccess, PageMeta, Success};
 use super::error::ApiError;
 
 /// A 200 response carrying `data` in the success envelope.
@@ -43,6 +43,47 @@ impl<T: ParseFromJSON + ToJSON> ApiResponse for Done<T> {
 impl<T: ParseFromJSON + ToJSON> IntoResponse for Done<T> {
     fn into_response(self) -> Response {
         Json(Success::new(self.0)).into_response()
+    }
+}
+
+/// A 200 response carrying one page of a list in the list envelope (§1).
+pub struct Listed<T> {
+    /// The page's items.
+    pub items: Vec<T>,
+    /// Where the list continues.
+    pub meta: PageMeta,
+}
+
+impl<T: ParseFromJSON + ToJSON> ApiResponse for Listed<T> {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "Success: one page of items in `data`; `meta.nextCursor` continues \
+                              the list.",
+                status: Some(200),
+                status_range: None,
+                content: vec![MetaMediaType {
+                    content_type: "application/json; charset=utf-8",
+                    schema: ListSuccess::<T>::schema_ref(),
+                }],
+                headers: vec![],
+            }],
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        ListSuccess::<T>::register(registry);
+    }
+}
+
+impl<T: ParseFromJSON + ToJSON> IntoResponse for Listed<T> {
+    fn into_response(self) -> Response {
+        Json(ListSuccess {
+            success: true,
+            data: self.items,
+            meta: self.meta,
+        })
+        .into_response()
     }
 }
 

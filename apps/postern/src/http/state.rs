@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ipnet::IpNet;
 use postern_core::ports::RateLimiter;
-use postern_core::usecases::{Accounts, QueueAdmin};
+use postern_core::usecases::{Accounts, QueueAdmin, ReadAudit};
 
 /// A dependency that `/ready` checks.
 #[async_trait]
@@ -25,6 +25,8 @@ pub struct AppState {
     pub accounts: Accounts,
     /// The event queues (§5).
     pub queues: QueueAdmin,
+    /// The audit log (§5).
+    pub audit: ReadAudit,
     /// The §6 rate limiter.
     pub rate_limiter: Arc<dyn RateLimiter>,
     /// What `/ready` checks.

@@ -40,6 +40,7 @@ fn user() -> User {
         name: Some(DisplayName::parse("Ada Lovelace").unwrap()),
         role: Role::Manager,
         email_verified: true,
+        disabled: false,
         created_at: datetime!(2026-01-01 12:00:00.123456 UTC),
         updated_at: datetime!(2026-01-02 08:30:00 UTC),
     }

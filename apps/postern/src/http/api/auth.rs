@@ -37,6 +37,7 @@ error_set!(
     LoginErrors {
         400 => "`validation_error`: malformed JSON or a missing field.",
         401 => "`invalid_credentials`: unknown email or wrong password (indistinguishable).",
+        403 => "`forbidden`: the password is right, but an admin has disabled the account.",
         423 => "`account_locked`: 10 consecutive failed logins lock the account for 15 minutes; see `Retry-After`.",
         413 => "`payload_too_large`: the body exceeds 64 KiB.",
         429 => "`rate_limited`: too many attempts for this address and email.",
@@ -46,7 +47,7 @@ error_set!(
     /// Refresh's documented failures.
     RefreshErrors {
         400 => "`validation_error`: malformed JSON or a missing field.",
-        401 => "`invalid_token`: unknown, expired or revoked; `refresh_token_reused`: the token was already used and its session is now revoked.",
+        401 => "`invalid_token`: unknown, expired or revoked, or the account is disabled; `refresh_token_reused`: the token was already used and its session is now revoked.",
         413 => "`payload_too_large`: the body exceeds 64 KiB.",
         429 => "`rate_limited`: too many refreshes from this address.",
     }
@@ -110,8 +111,9 @@ impl AuthApi {
     /// Log in
     ///
     /// Starts a session and returns an access token and a refresh token. An unknown email and
-    /// a wrong password give the same answer in about the same time. Rate limited per client
-    /// IP and email.
+    /// a wrong password give the same answer in about the same time. A disabled account is
+    /// refused with 403 `forbidden`, but only when the password is right, so that the answer
+    /// tells a guesser nothing. Rate limited per client IP and email.
     #[oai(path = "/login", method = "post", operation_id = "login")]
     async fn login(
         &self,

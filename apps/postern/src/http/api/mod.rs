@@ -2,7 +2,9 @@
 //! case and shape its result; they hold no business rules.
 
 mod admin;
+mod admin_schemas;
 mod auth;
+mod cursor;
 mod jwks;
 mod ops;
 mod recovery;

@@ -34,6 +34,16 @@ impl From<Role> for RoleView {
     }
 }
 
+impl From<RoleView> for Role {
+    fn from(role: RoleView) -> Self {
+        match role {
+            RoleView::User => Self::User,
+            RoleView::Manager => Self::Manager,
+            RoleView::Admin => Self::Admin,
+        }
+    }
+}
+
 /// A user account (§2). Never carries a hash, token or counter.
 #[derive(Object)]
 #[oai(rename = "User", rename_all = "camelCase")]

@@ -1,0 +1,16 @@
+//! Reading the audit log (§5): what the audit handler recorded of delivered events.
+
+use async_trait::async_trait;
+
+use crate::domain::{AuditQuery, AuditRecord};
+use crate::error::Result;
+
+/// Reads the audit log.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AuditTrail: Send + Sync {
+    /// Records matching `query`, newest first: by `occurred_at` descending, then by event id
+    /// descending, strictly after `query.page.after` in that order. Returns at most
+    /// `query.page.limit + 1` records, so that the caller can tell whether a next page exists.
+    async fn list(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
+}
