@@ -17,6 +17,7 @@ mod logout;
 mod ops;
 mod password;
 mod profile;
+mod queues;
 mod recovery;
 mod redis;
 mod refresh;
