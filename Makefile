@@ -3,7 +3,7 @@ CARGO ?= cargo
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test fmt lint openapi services
+.PHONY: run test fmt lint openapi services deploy-check
 
 ## run: build and start the server on the embedded default (SQLite under ./data, in-process adapters)
 run:
@@ -11,9 +11,11 @@ run:
 	@echo "Postern: API docs at http://$(HOST):$(PORT)/docs (Ctrl-C stops it)"
 	HOST=$(HOST) PORT=$(PORT) ./target/debug/postern serve
 
-## test: every test, against the local PostgreSQL (started if stopped) and SQLite
+## test: every test, against the local PostgreSQL (started if stopped) and SQLite, then the
+## OpenAPI lint and the generated TypeScript client against a live server (needs Node.js 20+)
 test: services
 	$(CARGO) test --workspace --all-targets
+	@bash tests/clients/run.sh
 
 ## services: start the local PostgreSQL and Redis if they are installed but stopped
 services:
@@ -31,3 +33,7 @@ lint:
 ## openapi: regenerate the committed OpenAPI document from the code
 openapi:
 	$(CARGO) run -q -p postern -- openapi --output openapi/openapi.json
+
+## deploy-check: validate deploy/ (compose, Kubernetes manifests, Dockerfile) without Docker
+deploy-check:
+	@bash deploy/validate.sh

@@ -88,7 +88,8 @@ impl<T: ParseFromJSON + ToJSON> IntoResponse for Listed<T> {
 }
 
 /// The error statuses an operation documents, each with a description. 500 and 503 are added to
-/// every set, because every operation can meet a bug or an unreachable database.
+/// every set, because every operation can meet a bug or an unreachable database, unless the set
+/// describes that status itself (a status may appear only once among an operation's responses).
 pub trait ErrorSet: Send + Sync + 'static {
     /// `(status, description)` pairs.
     const RESPONSES: &'static [(u16, &'static str)];
@@ -140,9 +141,13 @@ impl<S> From<Failure<S>> for poem::Error {
 
 impl<S: ErrorSet> ApiResponse for Failure<S> {
     fn meta() -> MetaResponses {
-        let responses = S::RESPONSES
+        let own = S::RESPONSES;
+        let always = ALWAYS
             .iter()
-            .chain(ALWAYS)
+            .filter(|&&(status, _)| own.iter().all(|&(taken, _)| taken != status));
+        let responses = own
+            .iter()
+            .chain(always)
             .map(|&(status, description)| MetaResponse {
                 description,
                 status: Some(status),

@@ -11,7 +11,7 @@ mod recovery;
 mod schemas;
 mod user;
 
-use poem_openapi::{OpenApiService, Tags};
+use poem_openapi::{LicenseObject, OpenApiService, ServerObject, Tags};
 
 pub use admin::AdminApi;
 pub use auth::AuthApi;
@@ -50,4 +50,8 @@ pub fn service() -> OpenApiService<Api, ()> {
              and profiles. Every response is an envelope: `{\"success\": true, \"data\": ...}` \
              or `{\"success\": false, \"code\", \"message\", \"details\"?}`.",
     )
+    .license(LicenseObject::new(env!("CARGO_PKG_LICENSE")))
+    // The paths are relative to the host that serves this document (OpenAPI's default for
+    // an empty list, stated explicitly because some tools do not apply that default).
+    .server(ServerObject::new("/"))
 }

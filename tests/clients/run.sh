@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The client-side checks of `make test`:
+#   1. lints openapi/openapi.json with Redocly (recommended rules; zero errors, zero warnings);
+#   2. generates TypeScript types from it, type-checks a client program (tsc --strict) and
+#      compiles it;
+#   3. starts `postern serve` on a free port with a throw-away SQLite data directory and runs
+#      the program against it: signup, login, profile, refresh, logout.
+# Needs Node.js 20+ and npm; dependencies come from clients/typescript/package-lock.json.
+# POSTERN_BIN: the binary to run (default: built here with cargo).
+set -euo pipefail
+
+say() { printf 'clients: %s\n' "$*"; }
+fail() { printf 'clients: %s\n' "$*" >&2; exit 1; }
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+client="$root/clients/typescript"
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  fail "Node.js and npm are needed
+for the TypeScript client check. Install Node.js 20 or later (https://nodejs.org, or
+apt-get install -y nodejs npm), then run make test again."
+fi
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
+  || fail "Node.js $(node --version) is too old; 20 or later is needed."
+
+cd "$client"
+# npm ci only when the lock file changed since the last install: node_modules is the cache.
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.postern-lock-sum 2>/dev/null || true)" != "$lock_sum" ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$lock_sum" > node_modules/.postern-lock-sum
+fi
+
+say "linting openapi/openapi.json (redocly, recommended rules)"
+lint_log=$(mktemp)
+if ! npx --no-install redocly lint --config redocly.yaml --format=stylish \
+    ../../openapi/openapi.json >"$lint_log" 2>&1; then
+  cat "$lint_log" >&2; rm -f "$lint_log"
+  fail "the OpenAPI document has lint errors (fix the annotations, then make openapi)"
+fi
+if grep -Eq '^ +[0-9]+:[0-9]+ +warning' "$lint_log"; then
+  cat "$lint_log" >&2; rm -f "$lint_log"
+  fail "the OpenAPI document has lint warnings"
+fi
+rm -f "$lint_log"
+
+say "generating types and type-checking the client (tsc --strict)"
+# openapi-typescript lints again without the ignore file: its log is shown only on failure.
+gen_log=$(mktemp)
+if ! npx --no-install openapi-typescript ../../openapi/openapi.json --redocly redocly.yaml \
+    --output src/schema.d.ts >"$gen_log" 2>&1; then
+  cat "$gen_log" >&2; rm -f "$gen_log"
+  fail "openapi-typescript could not generate the types"
+fi
+rm -f "$gen_log"
+npx --no-install tsc --noEmit
+rm -rf dist
+npx --no-install tsc
+
+if [ -z "${POSTERN_BIN:-}" ]; then
+  say "building postern"
+  (cd "$root" && cargo build -q -p postern)
+  POSTERN_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/postern"
+fi
+[ -x "$POSTERN_BIN" ] || fail "no postern binary at $POSTERN_BIN"
+
+port=$(node -e 'const s = require("net").createServer();
+s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+say "starting postern on 127.0.0.1:$port (SQLite in a temporary directory)"
+# From the temporary directory, so that a developer's .env is not read; the variables that
+# would point it elsewhere are removed.
+(cd "$work" && exec env -u DATABASE_URL -u REDIS_URL -u SMTP_URL -u JWT_PRIVATE_KEY_FILE \
+  POSTERN_ENV=development HOST=127.0.0.1 PORT="$port" POSTERN_DATA_DIR="$work/data" \
+  JWT_SECRET="client-check-secret-0123456789-abcdefghijklmnop" LOG_FORMAT=pretty \
+  RUST_LOG="${RUST_LOG:-warn}" "$POSTERN_BIN" serve) >"$work/server.log" 2>&1 &
+server_pid=$!
+
+base="http://127.0.0.1:$port"
+for _ in $(seq 1 100); do
+  if node -e 'fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
+      "$base/health"; then
+    ready=1; break
+  fi
+  kill -0 "$server_pid" 2>/dev/null || break
+  sleep 0.2
+done
+if [ -z "${ready:-}" ]; then
+  cat "$work/server.log" >&2
+  fail "postern did not answer /health within 20 s"
+fi
+
+say "running the TypeScript client against $base"
+if ! POSTERN_BASE_URL="$base" node dist/check.js; then
+  echo "--- server log ---" >&2; cat "$work/server.log" >&2
+  fail "the TypeScript client check failed"
+fi
+say "ok"
