@@ -12,8 +12,11 @@ run:
 	HOST=$(HOST) PORT=$(PORT) ./target/debug/postern serve
 
 ## test: every test, against the local PostgreSQL (started if stopped) and SQLite, then the
-## OpenAPI lint and the generated TypeScript client against a live server (needs Node.js 20+)
+## OpenAPI lint and the generated TypeScript client against a live server (needs Node.js 20+).
+## The binary is built first: some tests run `postern` as an operator would, and `cargo test`
+## builds test harnesses of binaries, not the binaries themselves.
 test: services
+	$(CARGO) build -p postern
 	$(CARGO) test --workspace --all-targets
 	@bash tests/clients/run.sh
 
