@@ -17,6 +17,11 @@ use postern_core::usecases::{Accounts, DeliverEvents, LoginRequest, SignupReques
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    run().await
+}
+
+/// The example; `cargo test` runs it too.
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let (store, clock) = support::store();
     let ports = support::in_memory_ports(&store, clock)?;
     let accounts = Accounts::new(&ports, Default::default(), Default::default());
@@ -104,4 +109,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  {} {}", record.occurred_at, record.event_type);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_whole_flow_runs_in_memory() {
+        super::run().await.unwrap();
+    }
 }

@@ -16,6 +16,11 @@ use postern_core::usecases::{Accounts, LoginRequest, SignupRequest};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    run().await
+}
+
+/// The example; `cargo test` runs it too.
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let (store, clock) = support::store();
     let mut ports = support::in_memory_ports(&store, clock)?;
 
@@ -61,4 +66,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert!(store.events().is_empty());
     println!("no event was written");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_failing_mock_surfaces_as_unavailable() {
+        super::run().await.unwrap();
+    }
 }

@@ -138,6 +138,11 @@ impl UserRepo for LoggingUsers {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    run().await
+}
+
+/// The example; `cargo test` runs it too.
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let (store, clock) = support::store();
     let mut ports = support::in_memory_ports(&store, clock)?;
     let users = Arc::new(LoggingUsers {
@@ -185,4 +190,12 @@ async fn login(accounts: &Accounts, password: &str) -> Result<LoginOutcome> {
         client: support::client(),
     };
     accounts.login.execute(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_own_user_repo_serves_signup_login_and_profile() {
+        super::run().await.unwrap();
+    }
 }
