@@ -3,7 +3,7 @@ CARGO ?= cargo
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test fmt lint openapi services deploy-check
+.PHONY: run test fmt lint doc examples openapi services deploy-check
 
 ## run: build and start the server on the embedded default (SQLite under ./data, in-process adapters)
 run:
@@ -32,6 +32,16 @@ fmt:
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## doc: the API documentation of every crate, with warnings as errors (open target/doc/postern_core/index.html)
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace
+
+## examples: run the embedding examples of postern-adapters; each checks its own outcomes
+examples:
+	$(CARGO) run -q -p postern-adapters --example embedded
+	$(CARGO) run -q -p postern-adapters --example own_user_repo
+	$(CARGO) run -q -p postern-adapters --example mock_a_port
 
 ## openapi: regenerate the committed OpenAPI document from the code
 openapi:

@@ -5,7 +5,8 @@
 //!   handler, on PostgreSQL and SQLite alike;
 //! - [`crypto`]: Argon2id password hashing, JWT access tokens, opaque random tokens;
 //! - [`memory`]: the in-process cache, rate limiter, revocation list and clock of the embedded
-//!   default;
+//!   default, and [`memory::MemoryStore`], every storage port in memory, for services that embed
+//!   the core without a database and for tests;
 //! - [`events`]: in-process event publication;
 //! - [`import`]: reading accounts from the systems Postern replaces (Backlume);
 //! - [`mail`]: outgoing mail, sent through SMTP or written to the log;
@@ -13,6 +14,10 @@
 //!   deployment, with their fallbacks for when Redis is down;
 //! - [`streams`]: event delivery over Redis Streams: the relay's publisher, the workers'
 //!   consumers and the queue figures.
+//!
+//! `examples/` shows a service embedding the core on these adapters: `embedded` (the whole
+//! account flow in memory), `own_user_repo` (a port implemented by the service itself) and
+//! `mock_a_port` (a port swapped for its mock); `make examples` runs them.
 
 pub mod crypto;
 pub mod db;

@@ -12,15 +12,93 @@
 //! 3. [`usecases`]: one struct per use case, built from [`usecases::Ports`].
 //! 4. [`Error`]: the one error type, which the HTTP edge maps to the contract's codes.
 //!
+//! ## Embedding the core
+//! A service that embeds Postern builds one [`usecases::Ports`], an `Arc<dyn Port>` per
+//! concern, and hands it to [`usecases::Accounts::new`], which builds every use case; then it
+//! calls them directly: `accounts.signup.execute(..)`, `accounts.login.execute(..)`,
+//! `accounts.authenticate.execute(bearer)`, `accounts.refresh.execute(..)`,
+//! `accounts.logout.execute(..)`. Inputs are domain types, parsed first (`Email::parse`,
+//! `Password::parse`), so a use case never sees an invalid value; every failure is one
+//! [`Error`] variant, which the embedding service maps to its own answers.
+//!
+//! `postern-adapters` has an adapter for every port. Without a database, its `MemoryStore`
+//! serves the storage ports (users, sessions, outbox, account tokens, audit log) in memory,
+//! honouring their contracts; the examples in `adapters/examples/` run whole flows on it:
+//! - `embedded.rs`: the composition root and signup, login, authenticate, refresh, logout,
+//!   then event delivery to the audit log
+//!   (`cargo run -p postern-adapters --example embedded`);
+//! - `own_user_repo.rs`: your own [`ports::UserRepo`] plugged in place of the store's;
+//! - `mock_a_port.rs`: one port swapped for its mock, the others kept as fakes.
+//!
+//! Events: use cases write each change's [`domain::Event`] with it; a service that wants them
+//! delivered runs [`usecases::DeliverEvents`] from the outbox to an
+//! [`ports::EventPublisher`] now and then (the server does it in a background loop).
+//!
 //! ## Writing an adapter
 //! Implement the port's trait (with `#[async_trait]` where the trait has it), map your driver's
 //! failures to [`Error::Unavailable`] (cannot reach the backend) or [`Error::Unexpected`]
 //! (anything else), and return the specific variants the port's `# Errors` section names, such
-//! as [`Error::EmailTaken`] from [`ports::UserRepo::create`]. Methods that take an
-//! [`domain::Event`] must store it in the same transaction as the change.
+//! as [`Error::EmailTaken`] from [`ports::UserRepo::create`] or [`Error::NotFound`] from
+//! [`ports::UserRepo::update_name`]: the use cases match on them. Some methods decide a race
+//! and say so in their docs (`rotate` is `Ok(false)` when the token was used meanwhile,
+//! `begin_login_attempt` reserves an attempt atomically): do each in one atomic step of your
+//! backend, never as a read followed by a write. Methods that take an [`domain::Event`] must
+//! store it in the same transaction as the change. A sketch, for a port without storage:
 //!
-//! ## Testing with mocks
-//! Enable the `mocks` feature to get a mockall mock of every port (`ports::MockUserRepo`, ...).
+//! ```
+//! use std::collections::HashSet;
+//! use std::sync::Mutex;
+//!
+//! use async_trait::async_trait;
+//! use postern_core::domain::SessionId;
+//! use postern_core::ports::RevocationList;
+//! use postern_core::{Error, Result};
+//! use time::OffsetDateTime;
+//!
+//! /// Revocations kept for ever: fine for a short-lived process.
+//! #[derive(Default)]
+//! struct Revoked(Mutex<HashSet<SessionId>>);
+//!
+//! #[async_trait]
+//! impl RevocationList for Revoked {
+//!     async fn revoke(&self, sessions: &[SessionId], _until: OffsetDateTime) -> Result<()> {
+//!         let mut revoked = self.0.lock().map_err(|e| Error::unexpected(e.to_string()))?;
+//!         revoked.extend(sessions);
+//!         Ok(())
+//!     }
+//!
+//!     async fn is_revoked(&self, session: SessionId) -> Result<bool> {
+//!         let revoked = self.0.lock().map_err(|e| Error::unexpected(e.to_string()))?;
+//!         Ok(revoked.contains(&session))
+//!     }
+//! }
+//! # let _: std::sync::Arc<dyn RevocationList> = std::sync::Arc::new(Revoked::default());
+//! ```
+//!
+//! ## Testing: mocks and fakes
+//! Two kinds of test double fit the ports:
+//! - a **fake** behaves like the real thing: `postern-adapters`' `MemoryStore` for the storage
+//!   ports, and its `Memory*` cache, revocation list and rate limiter. Use it when the test is
+//!   about a flow, not a call;
+//! - a **mock** checks calls and answers what the test says. Enable this crate's `mocks`
+//!   feature (`postern-core = { .., features = ["mocks"] }` under `[dev-dependencies]`) to get
+//!   a mockall mock of every port: `ports::MockUserRepo`, `ports::MockSessionRepo`, ... Use
+//!   it to make a port fail, or to prove a use case does not call it (a mock panics on a call
+//!   nobody expected).
+//!
+//! Mix them: build [`usecases::Ports`] from fakes and replace one field with a mock, as
+//! `adapters/examples/mock_a_port.rs` does:
+//!
+//! ```ignore
+//! let mut users = MockUserRepo::new();
+//! users
+//!     .expect_create()
+//!     .returning(|_, _| Err(Error::unavailable("connection refused")));
+//! ports.users = Arc::new(users);
+//! let accounts = Accounts::new(&ports, SessionPolicy::default(), LockoutPolicy::default());
+//! let signup = accounts.signup.execute(request).await;
+//! assert!(matches!(signup, Err(Error::Unavailable(_))));
+//! ```
 
 #![warn(missing_docs)]
 

@@ -37,5 +37,6 @@ pub(crate) use error::db_error;
 pub use handled_events::SeaHandledEvents;
 pub use import::SeaImportTarget;
 pub use outbox::SeaOutbox;
+pub(crate) use outbox::{backoff, truncated};
 pub use sessions::SeaSessionRepo;
 pub use users::SeaUserRepo;

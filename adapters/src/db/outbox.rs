@@ -225,13 +225,14 @@ fn attempts_limit(max_attempts: u32) -> i32 {
 }
 
 /// The wait after the `attempts`-th failure: 1 s doubled per earlier failure, capped.
-fn backoff(attempts: i32) -> Duration {
+pub(crate) fn backoff(attempts: i32) -> Duration {
     // 2^9 s already exceeds the cap, so larger exponents need not be computed.
     let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 9)).unwrap_or(0);
     Duration::seconds(1_i64 << doublings).min(MAX_BACKOFF)
 }
 
-fn truncated(reason: &str) -> String {
+/// `reason` cut to what the outbox keeps of a failure's description.
+pub(crate) fn truncated(reason: &str) -> String {
     reason.chars().take(MAX_ERROR_CHARS).collect()
 }
 

@@ -1,5 +1,6 @@
 //! The in-process state of the embedded default: the system clock, the profile cache, the
-//! revocation list and the rate limiter. Each lives in this process's memory only, so it fits
+//! revocation list and the rate limiter; and [`MemoryStore`], every storage port in memory, for
+//! embedding the core without a database and for tests. Each lives in this process's memory only, so it fits
 //! a single instance; several instances need shared (Redis) adapters in their place.
 //!
 //! Everything here bounds its own memory without a background task: caches expire and evict
@@ -9,9 +10,11 @@ mod clock;
 mod profile_cache;
 mod rate_limit;
 mod revocation;
+mod store;
 
 pub use clock::SystemClock;
 pub use profile_cache::MemoryProfileCache;
 pub(crate) use rate_limit::InvalidQuota;
 pub use rate_limit::{MemoryRateLimiter, RateLimits};
 pub use revocation::MemoryRevocationList;
+pub use store::MemoryStore;

@@ -5,8 +5,8 @@
 //! a stream as members of its consumer group with [`StreamConsumer`]: each entry goes to one
 //! consumer, is acknowledged only after its handler succeeded, is retried with exponential
 //! backoff, and after the last attempt moves to the stream's dead letters
-//! (`<stream>:dead-letters`), where it stays until [`StreamQueues::replay_dead_letters`] puts
-//! it back. Entries left pending by a consumer that died are claimed by another once they have
+//! (`<stream>:dead-letters`), where it stays until [`StreamQueues`]'
+//! [`replay_dead_letters`](postern_core::ports::EventQueues::replay_dead_letters) puts it back. Entries left pending by a consumer that died are claimed by another once they have
 //! been idle for the visibility timeout. Delivery is at least once; handlers deduplicate by
 //! event id.
 //!

@@ -1,0 +1,110 @@
+//! [`AccountTokens`] in memory: a token is spent only while unused, in the same step as what
+//! it proves, so of two requests presenting it at once exactly one succeeds.
+
+use async_trait::async_trait;
+use postern_core::domain::{
+    AccountTokenRecord, Event, NewAccountToken, PasswordHash, TokenDigest, TokenPurpose, User,
+};
+use postern_core::ports::AccountTokens;
+use postern_core::{Error, Result};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{AccountTokenRow, MemoryStore, Tables, conflict};
+
+impl Tables {
+    /// The user of the unused token `token`, if it is unused and its user exists: what spending
+    /// it would act on.
+    fn spendable(&self, token: Uuid) -> Option<postern_core::domain::UserId> {
+        self.account_tokens
+            .get(&token)
+            .filter(|row| row.record.used_at.is_none())
+            .map(|row| row.record.user_id)
+    }
+
+    fn spend(&mut self, token: Uuid, at: OffsetDateTime) {
+        if let Some(row) = self.account_tokens.get_mut(&token) {
+            row.record.used_at = Some(at);
+        }
+    }
+}
+
+#[async_trait]
+impl AccountTokens for MemoryStore {
+    async fn issue(&self, token: &NewAccountToken) -> Result<()> {
+        let mut tables = self.lock();
+        if tables.account_tokens.contains_key(&token.id) {
+            return Err(conflict("duplicate account token"));
+        }
+        tables.account_tokens.insert(
+            token.id,
+            AccountTokenRow {
+                purpose: token.purpose,
+                digest: token.digest.as_str().to_owned(),
+                record: AccountTokenRecord {
+                    id: token.id,
+                    user_id: token.user_id,
+                    expires_at: token.expires_at,
+                    used_at: None,
+                },
+            },
+        );
+        Ok(())
+    }
+
+    async fn find(
+        &self,
+        purpose: TokenPurpose,
+        digest: &TokenDigest,
+    ) -> Result<Option<AccountTokenRecord>> {
+        let tables = self.lock();
+        Ok(tables
+            .account_tokens
+            .values()
+            .find(|row| row.purpose == purpose && row.digest == digest.as_str())
+            .map(|row| row.record.clone()))
+    }
+
+    async fn verify_email(
+        &self,
+        token: Uuid,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<Option<User>> {
+        let mut tables = self.lock();
+        let Some(user_id) = tables.spendable(token) else {
+            return Ok(None);
+        };
+        let Some(row) = tables.users.get_mut(&user_id) else {
+            return Ok(None);
+        };
+        row.user.email_verified = true;
+        row.user.updated_at = at;
+        let user = row.user.clone();
+        tables.spend(token, at);
+        tables.write_event(event);
+        Ok(Some(user))
+    }
+
+    async fn reset_password(
+        &self,
+        token: Uuid,
+        hash: &PasswordHash,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<bool> {
+        let mut tables = self.lock();
+        let Some(user_id) = tables.spendable(token) else {
+            return Ok(false);
+        };
+        let row = tables.users.get_mut(&user_id).ok_or(Error::NotFound)?;
+        row.password_hash = hash.clone();
+        row.user.updated_at = at;
+        // The owner proved themselves by mail: whatever lock a guesser caused is over.
+        row.failed_logins = 0;
+        row.locked_until = None;
+        tables.spend(token, at);
+        tables.write_event(event);
+        Ok(true)
+    }
+}

@@ -1,0 +1,214 @@
+//! [`UserRepo`] in memory: the same rules as the SeaORM repository, each method one step under
+//! the store's lock.
+
+use async_trait::async_trait;
+use postern_core::domain::{
+    AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
+    SessionId, User, UserCredentials, UserId, UserQuery,
+};
+use postern_core::ports::UserRepo;
+use postern_core::{Error, Result};
+use time::OffsetDateTime;
+
+use super::{MemoryStore, UserRow, after_key, conflict, newest_first};
+
+impl UserRow {
+    fn credentials(&self) -> UserCredentials {
+        UserCredentials {
+            user: self.user.clone(),
+            password_hash: self.password_hash.clone(),
+        }
+    }
+}
+
+#[async_trait]
+impl UserRepo for MemoryStore {
+    async fn create(&self, user: &NewUser, event: &Event) -> Result<User> {
+        let mut tables = self.lock();
+        if tables
+            .users
+            .values()
+            .any(|row| row.user.email == user.email)
+        {
+            return Err(Error::EmailTaken);
+        }
+        if tables.users.contains_key(&user.id) {
+            return Err(conflict("duplicate user id"));
+        }
+        let created = User {
+            id: user.id,
+            email: user.email.clone(),
+            name: user.name.clone(),
+            role: user.role,
+            email_verified: false,
+            disabled: false,
+            created_at: user.created_at,
+            updated_at: user.created_at,
+        };
+        tables.users.insert(
+            user.id,
+            UserRow {
+                user: created.clone(),
+                password_hash: user.password_hash.clone(),
+                failed_logins: 0,
+                locked_until: None,
+            },
+        );
+        tables.write_event(event);
+        Ok(created)
+    }
+
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>> {
+        Ok(self.lock().users.get(&id).map(|row| row.user.clone()))
+    }
+
+    async fn find_credentials(&self, email: &Email) -> Result<Option<UserCredentials>> {
+        let tables = self.lock();
+        let row = tables.users.values().find(|row| &row.user.email == email);
+        Ok(row.map(UserRow::credentials))
+    }
+
+    async fn find_credentials_by_id(&self, id: UserId) -> Result<Option<UserCredentials>> {
+        Ok(self.lock().users.get(&id).map(UserRow::credentials))
+    }
+
+    async fn change_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<()> {
+        let mut tables = self.lock();
+        let row = tables.users.get_mut(&id).ok_or(Error::NotFound)?;
+        row.password_hash = hash.clone();
+        row.user.updated_at = at;
+        tables.write_event(event);
+        Ok(())
+    }
+
+    async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<()> {
+        if let Some(row) = self.lock().users.get_mut(&id) {
+            row.password_hash = hash.clone();
+        }
+        Ok(())
+    }
+
+    async fn begin_login_attempt(
+        &self,
+        id: UserId,
+        at: OffsetDateTime,
+        policy: LockoutPolicy,
+    ) -> Result<LoginAttempt> {
+        let mut tables = self.lock();
+        let row = tables.users.get_mut(&id).ok_or(Error::NotFound)?;
+        let lock_end = at + policy.lock_for;
+        let count = match row.locked_until {
+            Some(until) if until <= at => 1,
+            None if row.failed_logins < policy.max_failures => row.failed_logins + 1,
+            locked => {
+                let until = locked.filter(|until| *until > at).unwrap_or(lock_end);
+                return Ok(LoginAttempt::Locked { until });
+            }
+        };
+        row.failed_logins = count;
+        // Provisional: cleared by a success, so an attempt that never reports back cannot
+        // lock the account for good.
+        row.locked_until = (count >= policy.max_failures).then_some(lock_end);
+        Ok(LoginAttempt::Allowed { attempt: count })
+    }
+
+    async fn record_login_failure(
+        &self,
+        id: UserId,
+        attempt: u32,
+        at: OffsetDateTime,
+        policy: LockoutPolicy,
+        event: &Event,
+    ) -> Result<()> {
+        let mut tables = self.lock();
+        if attempt >= policy.max_failures
+            && let Some(row) = tables.users.get_mut(&id)
+            && row.failed_logins >= policy.max_failures
+        {
+            row.locked_until = Some(at + policy.lock_for);
+        }
+        tables.write_event(event);
+        Ok(())
+    }
+
+    async fn record_login_success(&self, id: UserId) -> Result<()> {
+        if let Some(row) = self.lock().users.get_mut(&id) {
+            row.failed_logins = 0;
+            row.locked_until = None;
+        }
+        Ok(())
+    }
+
+    async fn update_name(
+        &self,
+        id: UserId,
+        name: Option<DisplayName>,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<User> {
+        let mut tables = self.lock();
+        let row = tables.users.get_mut(&id).ok_or(Error::NotFound)?;
+        row.user.name = name;
+        row.user.updated_at = at;
+        let user = row.user.clone();
+        tables.write_event(event);
+        Ok(user)
+    }
+
+    async fn list(&self, query: &UserQuery) -> Result<Vec<User>> {
+        let tables = self.lock();
+        let matching = tables
+            .users
+            .values()
+            .map(|row| &row.user)
+            .filter(|user| {
+                query
+                    .email
+                    .as_ref()
+                    .is_none_or(|prefix| user.email.as_str().starts_with(prefix.as_str()))
+            })
+            .filter(|user| after_key(user.created_at, user.id.as_uuid(), query.page.after))
+            .cloned()
+            .collect();
+        Ok(newest_first(matching, query.page.limit, |user| {
+            (user.created_at, user.id.as_uuid())
+        }))
+    }
+
+    async fn update_access(
+        &self,
+        id: UserId,
+        update: &AccessUpdate,
+        events: &[Event],
+    ) -> Result<(User, Vec<SessionId>)> {
+        let mut tables = self.lock();
+        let row = tables.users.get_mut(&id).ok_or(Error::NotFound)?;
+        if let Some(role) = update.role {
+            row.user.role = role;
+        }
+        if let Some(disabled) = update.disabled {
+            row.user.disabled = disabled;
+        }
+        row.user.updated_at = update.at;
+        let user = row.user.clone();
+        let mut revoked = Vec::new();
+        if update.disabled == Some(true) {
+            for (session_id, session) in &mut tables.sessions {
+                if session.user_id == id && session.revoked_at.is_none() {
+                    session.revoked_at = Some(update.at);
+                    revoked.push(*session_id);
+                }
+            }
+        }
+        for event in events {
+            tables.write_event(event);
+        }
+        Ok((user, revoked))
+    }
+}
