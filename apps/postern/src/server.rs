@@ -13,6 +13,7 @@ use tracing::info;
 
 use crate::config::Config;
 use crate::http;
+use crate::observability;
 use crate::relay;
 use crate::shutdown;
 use crate::wiring;
@@ -28,6 +29,7 @@ pub struct RunningServer {
     stop: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     delivery: JoinHandle<()>,
+    sampler: JoinHandle<()>,
     workers: Option<RunningWorkers>,
 }
 
@@ -48,6 +50,7 @@ impl RunningServer {
         let _ = self.stop.send(true);
         self.server.await.context("server task")??;
         self.delivery.await.context("event delivery task")?;
+        self.sampler.await.context("metrics sampler task")?;
         if let Some(workers) = self.workers {
             workers.stop().await?;
         }
@@ -94,7 +97,7 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
     } else {
         None
     };
-    let components = wiring::assemble(config, db).await?;
+    let components = wiring::assemble(config, db.clone()).await?;
     let acceptor = TcpListener::bind(SocketAddr::new(config.host, config.port))
         .into_acceptor()
         .await
@@ -105,6 +108,7 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
         .and_then(|a| a.as_socket_addr().copied())
         .context("reading the bound address")?;
     let (stop, stopped) = watch::channel(false);
+    let sampled = components.state.clone();
     let app = http::app(components.state);
     let mut server_stop = stopped.clone();
     let server = tokio::spawn(async move {
@@ -118,6 +122,10 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
             )
             .await
     });
+    let sampler_stop = stopped.clone();
+    let sampler = tokio::spawn(async move {
+        observability::sample_until_stopped(&sampled.queues, &db, sampler_stop).await;
+    });
     let delivery = tokio::spawn(relay::run(components.delivery, stopped));
     info!(%addr, docs = %format!("http://{addr}/docs"), "Postern is listening");
     Ok(RunningServer {
@@ -125,6 +133,7 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
         stop,
         server,
         delivery,
+        sampler,
         workers,
     })
 }

@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use crate::config::Config;
-use crate::{shutdown, wiring};
+use crate::{observability, shutdown, wiring};
 
 /// How long a worker waits after Redis failed it before trying again.
 const FAILED_PAUSE: Duration = Duration::from_secs(1);
@@ -115,6 +115,15 @@ async fn run(consumer: StreamConsumer, mut stopped: watch::Receiver<bool>) {
             consumer.process_batch().await
         }
         .await;
+        if let Ok(report) = &outcome {
+            observability::record_worker_batch(
+                stream.name(),
+                report.handled,
+                report.dead_lettered,
+                report.deferred,
+                report.claimed,
+            );
+        }
         match outcome {
             Ok(_) if failing => {
                 failing = false;
@@ -122,6 +131,7 @@ async fn run(consumer: StreamConsumer, mut stopped: watch::Receiver<bool>) {
             }
             Ok(_) => {}
             Err(error) => {
+                observability::record_worker_failure(stream.name());
                 // A Redis that came back empty has lost the group too: join it again.
                 joined = false;
                 if !failing {
