@@ -2,7 +2,6 @@
 //! picks a free port), reports the real address, and runs until told to stop.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use anyhow::Context;
 use poem::listener::{Acceptor, Listener, TcpListener};
@@ -18,9 +17,6 @@ use crate::relay;
 use crate::shutdown;
 use crate::wiring;
 use crate::workers::RunningWorkers;
-
-/// How long in-flight requests may take to finish after a stop is requested.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// A server that is listening.
 pub struct RunningServer {
@@ -93,7 +89,7 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
     let db = wiring::database(config).await?;
     let workers = if options.with_workers {
         let consumers = wiring::consumers(config, &db, &EventStream::ALL).await?;
-        Some(RunningWorkers::spawn(consumers))
+        Some(RunningWorkers::spawn(consumers, config.shutdown_timeout))
     } else {
         None
     };
@@ -111,6 +107,7 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
     let sampled = components.state.clone();
     let app = http::app(components.state);
     let mut server_stop = stopped.clone();
+    let grace = config.shutdown_timeout;
     let server = tokio::spawn(async move {
         poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(
@@ -118,7 +115,7 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
                 async move {
                     let _ = server_stop.wait_for(|s| *s).await;
                 },
-                Some(SHUTDOWN_GRACE),
+                Some(grace),
             )
             .await
     });

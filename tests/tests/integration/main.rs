@@ -32,4 +32,5 @@ mod adapters;
 mod cli;
 mod http;
 mod import;
+mod process;
 mod workers;
