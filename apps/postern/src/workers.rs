@@ -28,7 +28,7 @@ pub enum WorkerKind {
     Email,
     /// `audit-events`: writes the audit log.
     Audit,
-    /// Both.
+    /// Both `email-events` and `audit-events`.
     All,
 }
 

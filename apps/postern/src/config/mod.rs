@@ -1,6 +1,7 @@
 //! Configuration (§8): one typed value, read from the environment (and `.env`), validated at
 //! start with messages that name the variable. Tests build it from a map instead.
 
+mod describe;
 mod parse;
 
 pub use parse::MAX_ACCESS_TTL;
