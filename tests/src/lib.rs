@@ -9,5 +9,6 @@ pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod db;
+pub mod process;
 pub mod redis;
 pub mod smtp;

@@ -1,5 +1,5 @@
-//! The `postern` command line: `serve`, `worker`, `migrate`, `import`, `openapi`, `keys` and
-//! `user`.
+//! The `postern` command line: `serve`, `worker`, `migrate`, `import`, `openapi`, `keys`,
+//! `user` and `config`.
 
 use std::path::PathBuf;
 
@@ -62,6 +62,18 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Inspect the configuration read from the environment and `.env`.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Subcommand, Clone, Copy)]
+enum ConfigAction {
+    /// Validate the configuration and print it with secrets redacted; exits 1 naming the
+    /// first variable that is missing or malformed.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -112,6 +124,12 @@ impl Cli {
             } => {
                 let generated = keys::generate(&out_dir)?;
                 print!("{}", keys::instructions(&generated));
+                Ok(())
+            }
+            Command::Config {
+                action: ConfigAction::Check,
+            } => {
+                print!("{}", Config::from_env()?.describe());
                 Ok(())
             }
             Command::Serve { with_workers } => {

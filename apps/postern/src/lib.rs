@@ -9,6 +9,7 @@ pub mod config;
 pub mod http;
 pub mod import;
 pub mod keys;
+pub mod observability;
 mod relay;
 pub mod server;
 mod shutdown;

@@ -2,7 +2,6 @@
 //! picks a free port), reports the real address, and runs until told to stop.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use anyhow::Context;
 use poem::listener::{Acceptor, Listener, TcpListener};
@@ -13,13 +12,11 @@ use tracing::info;
 
 use crate::config::Config;
 use crate::http;
+use crate::observability;
 use crate::relay;
 use crate::shutdown;
 use crate::wiring;
 use crate::workers::RunningWorkers;
-
-/// How long in-flight requests may take to finish after a stop is requested.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// A server that is listening.
 pub struct RunningServer {
@@ -28,6 +25,7 @@ pub struct RunningServer {
     stop: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     delivery: JoinHandle<()>,
+    sampler: JoinHandle<()>,
     workers: Option<RunningWorkers>,
 }
 
@@ -48,6 +46,7 @@ impl RunningServer {
         let _ = self.stop.send(true);
         self.server.await.context("server task")??;
         self.delivery.await.context("event delivery task")?;
+        self.sampler.await.context("metrics sampler task")?;
         if let Some(workers) = self.workers {
             workers.stop().await?;
         }
@@ -90,11 +89,11 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
     let db = wiring::database(config).await?;
     let workers = if options.with_workers {
         let consumers = wiring::consumers(config, &db, &EventStream::ALL).await?;
-        Some(RunningWorkers::spawn(consumers))
+        Some(RunningWorkers::spawn(consumers, config.shutdown_timeout))
     } else {
         None
     };
-    let components = wiring::assemble(config, db).await?;
+    let components = wiring::assemble(config, db.clone()).await?;
     let acceptor = TcpListener::bind(SocketAddr::new(config.host, config.port))
         .into_acceptor()
         .await
@@ -105,8 +104,10 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
         .and_then(|a| a.as_socket_addr().copied())
         .context("reading the bound address")?;
     let (stop, stopped) = watch::channel(false);
+    let sampled = components.state.clone();
     let app = http::app(components.state);
     let mut server_stop = stopped.clone();
+    let grace = config.shutdown_timeout;
     let server = tokio::spawn(async move {
         poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(
@@ -114,9 +115,13 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
                 async move {
                     let _ = server_stop.wait_for(|s| *s).await;
                 },
-                Some(SHUTDOWN_GRACE),
+                Some(grace),
             )
             .await
+    });
+    let sampler_stop = stopped.clone();
+    let sampler = tokio::spawn(async move {
+        observability::sample_until_stopped(&sampled.queues, &db, sampler_stop).await;
     });
     let delivery = tokio::spawn(relay::run(components.delivery, stopped));
     info!(%addr, docs = %format!("http://{addr}/docs"), "Postern is listening");
@@ -125,6 +130,7 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
         stop,
         server,
         delivery,
+        sampler,
         workers,
     })
 }

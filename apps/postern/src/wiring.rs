@@ -108,7 +108,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         )?),
         tokens: Arc::new(tokens),
         secrets,
-        cache: shared.cache,
+        cache: Arc::new(crate::observability::CountingProfileCache::new(shared.cache)),
         revocations: shared.revocations,
         clock: clock.clone(),
     };

@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use crate::config::Config;
-use crate::{shutdown, wiring};
+use crate::{observability, shutdown, wiring};
 
 /// How long a worker waits after Redis failed it before trying again.
 const FAILED_PAUSE: Duration = Duration::from_secs(1);
@@ -28,7 +28,7 @@ pub enum WorkerKind {
     Email,
     /// `audit-events`: writes the audit log.
     Audit,
-    /// Both.
+    /// Both `email-events` and `audit-events`.
     All,
 }
 
@@ -47,17 +47,23 @@ impl WorkerKind {
 pub struct RunningWorkers {
     stop: watch::Sender<bool>,
     loops: Vec<JoinHandle<()>>,
+    deadline: Duration,
 }
 
 impl RunningWorkers {
-    /// Starts one loop per consumer; they stop when `stop` turns true.
-    pub(crate) fn spawn(consumers: Vec<StreamConsumer>) -> Self {
+    /// Starts one loop per consumer; they stop when `stop` turns true, and are abandoned
+    /// (their entries in hand are claimed again later) when that takes longer than `deadline`.
+    pub(crate) fn spawn(consumers: Vec<StreamConsumer>, deadline: Duration) -> Self {
         let (stop, stopped) = watch::channel(false);
         let loops = consumers
             .into_iter()
             .map(|consumer| tokio::spawn(run(consumer, stopped.clone())))
             .collect();
-        Self { stop, loops }
+        Self {
+            stop,
+            loops,
+            deadline,
+        }
     }
 
     /// Asks every loop to stop after its batch in hand, and waits for them.
@@ -66,10 +72,19 @@ impl RunningWorkers {
     /// When a loop panicked.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
-        for worker in self.loops {
-            worker.await.context("stream worker task")?;
+        let all = async {
+            for worker in self.loops {
+                worker.await.context("stream worker task")?;
+            }
+            anyhow::Ok(())
+        };
+        match tokio::time::timeout(self.deadline, all).await {
+            Ok(stopped) => stopped,
+            Err(_) => {
+                warn!(deadline = ?self.deadline, "workers did not stop in time (SHUTDOWN_TIMEOUT); their entries in hand will be claimed again");
+                Ok(())
+            }
         }
-        Ok(())
     }
 
     /// Runs until SIGINT or SIGTERM, then stops gracefully.
@@ -91,7 +106,7 @@ pub async fn start(config: &Config, kind: WorkerKind) -> anyhow::Result<RunningW
     let db = wiring::database(config).await?;
     let consumers = wiring::consumers(config, &db, kind.streams()).await?;
     info!(?kind, "workers started");
-    Ok(RunningWorkers::spawn(consumers))
+    Ok(RunningWorkers::spawn(consumers, config.shutdown_timeout))
 }
 
 async fn run(consumer: StreamConsumer, mut stopped: watch::Receiver<bool>) {
@@ -115,6 +130,15 @@ async fn run(consumer: StreamConsumer, mut stopped: watch::Receiver<bool>) {
             consumer.process_batch().await
         }
         .await;
+        if let Ok(report) = &outcome {
+            observability::record_worker_batch(
+                stream.name(),
+                report.handled,
+                report.dead_lettered,
+                report.deferred,
+                report.claimed,
+            );
+        }
         match outcome {
             Ok(_) if failing => {
                 failing = false;
@@ -122,6 +146,7 @@ async fn run(consumer: StreamConsumer, mut stopped: watch::Receiver<bool>) {
             }
             Ok(_) => {}
             Err(error) => {
+                observability::record_worker_failure(stream.name());
                 // A Redis that came back empty has lost the group too: join it again.
                 joined = false;
                 if !failing {

@@ -30,6 +30,8 @@ macro_rules! on_both_backends {
 
 mod adapters;
 mod cli;
+mod commands;
 mod http;
 mod import;
+mod process;
 mod workers;

@@ -1,6 +1,7 @@
 //! Configuration (§8): one typed value, read from the environment (and `.env`), validated at
 //! start with messages that name the variable. Tests build it from a map instead.
 
+mod describe;
 mod parse;
 
 pub use parse::MAX_ACCESS_TTL;
@@ -100,6 +101,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `APP_URL`, `SMTP_URL`, `MAIL_FROM`.
     pub mail: MailSettings,
+    /// `SHUTDOWN_TIMEOUT`: how long in-flight requests and worker batches may take to finish
+    /// after SIGTERM or SIGINT (default 10 s, at most 1 h).
+    pub shutdown_timeout: std::time::Duration,
 }
 
 /// Where mail goes and where its links lead.
@@ -169,6 +173,7 @@ impl Config {
             argon2: vars.argon2()?,
             log_format: vars.log_format(production)?,
             mail: vars.mail(production)?,
+            shutdown_timeout: vars.shutdown_timeout()?,
         })
     }
 

@@ -141,6 +141,26 @@ impl Vars {
         })
     }
 
+    /// `SHUTDOWN_TIMEOUT`: a positive duration up to an hour; bare digits are seconds.
+    pub(super) fn shutdown_timeout(&self) -> Result<StdDuration, ConfigError> {
+        const NAME: &str = "SHUTDOWN_TIMEOUT";
+        let Some(raw) = self.get(NAME) else {
+            return Ok(StdDuration::from_secs(10));
+        };
+        let parsed = match raw.trim().parse::<u64>() {
+            Ok(seconds) => Some(StdDuration::from_secs(seconds)),
+            Err(_) => parse_duration(raw),
+        };
+        parsed
+            .filter(|d| !d.is_zero() && *d <= StdDuration::from_secs(3600))
+            .ok_or_else(|| {
+                error(
+                    NAME,
+                    format!("expected a duration from 1s to 1h, such as 10s or 30; got {raw:?}"),
+                )
+            })
+    }
+
     /// A positive duration such as `1s` or `24h`.
     fn duration(
         &self,

@@ -198,3 +198,21 @@ fn cors_entries_that_are_not_origins_name_the_variable() {
         assert_eq!(err.variable, "CORS_ALLOWED_ORIGINS", "{value}");
     }
 }
+
+#[test]
+fn shutdown_timeout_defaults_to_ten_seconds_and_takes_durations_or_seconds() {
+    let default = Config::from_vars(HashMap::new()).unwrap();
+    let spelled = Config::from_vars(vars(&[("SHUTDOWN_TIMEOUT", "30s")])).unwrap();
+    let bare = Config::from_vars(vars(&[("SHUTDOWN_TIMEOUT", "5")])).unwrap();
+    assert_eq!(default.shutdown_timeout, std::time::Duration::from_secs(10));
+    assert_eq!(spelled.shutdown_timeout, std::time::Duration::from_secs(30));
+    assert_eq!(bare.shutdown_timeout, std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn a_zero_or_malformed_shutdown_timeout_names_the_variable() {
+    for bad in ["0", "soon", "2h"] {
+        let err = Config::from_vars(vars(&[("SHUTDOWN_TIMEOUT", bad)])).unwrap_err();
+        assert_eq!(err.variable, "SHUTDOWN_TIMEOUT", "{bad}");
+    }
+}

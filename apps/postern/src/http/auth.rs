@@ -25,12 +25,14 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<AccessClaim
     let state = req
         .data::<Arc<AppState>>()
         .ok_or_else(ApiError::unauthorized)?;
-    Ok(state
+    let claims = state
         .accounts
         .authenticate
         .execute(&bearer.token)
         .await
-        .map_err(ApiError::from)?)
+        .map_err(ApiError::from)?;
+    super::middleware::record_user(claims.user_id);
+    Ok(claims)
 }
 
 /// The role guard (§5): the caller's account, if its current role is `least` or above; every

@@ -201,6 +201,21 @@ impl poem::error::ResponseError for ApiError {
     }
 }
 
+/// [`into_envelope`], keeping the route template the error came from (for the request
+/// metrics and log line).
+pub fn into_envelope_keeping_route(err: poem::Error) -> Response {
+    let operation = err.data::<poem_openapi::OperationId>().copied();
+    let pattern = err.data::<poem::PathPattern>().cloned();
+    let mut response = into_envelope(err);
+    if let Some(operation) = operation {
+        response.set_data(operation);
+    }
+    if let Some(pattern) = pattern {
+        response.set_data(pattern);
+    }
+    response
+}
+
 /// Converts any error that reaches the edge of the router into the §1 envelope: ours pass
 /// through, the framework's are classified by status.
 pub fn into_envelope(err: poem::Error) -> Response {

@@ -1,4 +1,5 @@
-//! Cross-cutting behaviour of every response: a request id and one log line per request, the
+//! Cross-cutting behaviour of every response: a request id, a span, one log line and the metrics
+//! of each request, the
 //! §1 security headers, the 64 KiB body limit and the conversion of panics into a 500 envelope.
 
 use std::any::Any;
@@ -7,18 +8,23 @@ use std::time::{Duration, Instant};
 use futures::{Stream, StreamExt};
 use poem::http::{HeaderValue, Method};
 use poem::{Endpoint, IntoResponse, Request, Response};
-use tracing::{Instrument, error, info, info_span};
+use tracing::field::Empty;
+use tracing::{Instrument, Span, error, info, info_span};
 use uuid::Uuid;
 
 use super::error::{ApiError, payload_too_large};
+use super::routes;
+use crate::observability;
 
 /// The largest request body accepted (§1).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 const REQUEST_ID: &str = "x-request-id";
 
-/// Echoes a well-formed incoming `X-Request-Id` (1 to 128 of `A-Za-z0-9-_.:`) or makes one, and
-/// logs one line per request inside a span that carries it.
+/// Echoes a well-formed incoming `X-Request-Id` (1 to 128 of `A-Za-z0-9-_.:`) or makes one,
+/// runs the request inside a span that carries it (with the method, the route template, the
+/// status, the latency and, once authenticated, the user id), logs one line when it is
+/// answered, and records the request metrics.
 pub async fn request_id_and_log<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let id = req
         .headers()
@@ -26,23 +32,43 @@ pub async fn request_id_and_log<E: Endpoint>(next: E, req: Request) -> poem::Res
         .and_then(|v| v.to_str().ok())
         .filter(|v| is_valid_request_id(v))
         .map_or_else(|| Uuid::now_v7().to_string(), str::to_owned);
-    let span =
-        info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let method = req.method().clone();
+    let span = info_span!(
+        "request",
+        request_id = %id,
+        method = %method,
+        route = Empty,
+        status = Empty,
+        latency_ms = Empty,
+        user_id = Empty,
+    );
     let started = Instant::now();
     async move {
         let mut response = next.get_response(req).await;
         if let Ok(value) = HeaderValue::from_str(&id) {
             response.headers_mut().insert(REQUEST_ID, value);
         }
-        info!(
-            status = response.status().as_u16(),
-            latency_ms = started.elapsed().as_secs_f64() * 1e3,
-            "request"
+        let latency = started.elapsed();
+        let status = response.status().as_u16();
+        let route = routes::template(&response);
+        let span = Span::current();
+        span.record(
+            "route",
+            route.as_deref().unwrap_or(observability::UNMATCHED_ROUTE),
         );
+        span.record("status", status);
+        span.record("latency_ms", latency.as_secs_f64() * 1e3);
+        info!(status, latency_ms = latency.as_secs_f64() * 1e3, "request");
+        observability::record_request(&method, route.map(Into::into), status, latency);
         Ok(response)
     }
     .instrument(span)
     .await
+}
+
+/// Notes the authenticated user on the request span, for its log lines.
+pub fn record_user(user_id: impl std::fmt::Display) {
+    Span::current().record("user_id", tracing::field::display(user_id));
 }
 
 fn is_valid_request_id(id: &str) -> bool {

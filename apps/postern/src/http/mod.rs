@@ -7,9 +7,10 @@ mod client;
 mod cors;
 mod envelope;
 mod error;
-mod middleware;
+pub(crate) mod middleware;
 mod optional_json;
 mod responses;
+mod routes;
 pub mod state;
 mod text;
 
@@ -22,9 +23,11 @@ pub use error::expose_internal_errors;
 pub use state::{AppState, PublishedKey, ReadinessProbe};
 
 /// The whole HTTP application: the API, its document at `/openapi.json`, interactive docs at
-/// `/docs`, and the cross-cutting middleware (CORS outside the error conversion, so that an
+/// `/docs`, the Prometheus metrics at `/metrics`, and the cross-cutting middleware (CORS outside the error conversion, so that an
 /// allowed origin can read error envelopes too).
 pub fn app(state: Arc<AppState>) -> impl Endpoint {
+    // Installed before the first request, so that nothing is lost before the first scrape.
+    crate::observability::handle();
     let cors = cors::Cors::new(&state.cors_allowed_origins);
     let api = api::service();
     let spec = api.spec_endpoint();
@@ -32,12 +35,21 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
     Route::new()
         .nest("/", api)
         .at("/openapi.json", spec)
+        .at("/metrics", poem::get(metrics))
         .nest("/docs", docs)
         .data(state)
         .around(middleware::body_limit)
-        .catch_all_error(|err| async move { error::into_envelope(err) })
+        .catch_all_error(|err| async move { error::into_envelope_keeping_route(err) })
         .with(CatchPanic::new().with_handler(middleware::panic_response))
         .with(cors)
         .around(middleware::security_headers)
         .around(middleware::request_id_and_log)
+}
+
+/// `GET /metrics`: the Prometheus text exposition (§8), outside the API envelope and document.
+#[poem::handler]
+fn metrics() -> poem::Response {
+    poem::Response::builder()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::observability::render())
 }

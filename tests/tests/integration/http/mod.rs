@@ -14,6 +14,7 @@ mod leaks;
 mod lockout;
 mod login;
 mod logout;
+mod metrics;
 mod ops;
 mod password;
 mod profile;

@@ -19,9 +19,11 @@ use crate::http::auth::BearerAuth;
 use crate::http::client::Client;
 use crate::http::envelope::Success;
 use crate::http::error::ApiError;
+use crate::http::middleware::record_user;
 use crate::http::optional_json::OptionalJson;
 use crate::http::responses::{Done, Failure, RateLimited, error_set};
 use crate::http::state::AppState;
+use crate::observability;
 
 error_set!(
     /// Signup's documented failures.
@@ -126,8 +128,13 @@ impl AuthApi {
             .map_or_else(|_| body.email.0.clone(), |e| e.as_str().to_owned());
         let key = format!("{}|{email}", client.rate_key());
         rate_limited(&state, RateLimitBucket::Login, key, async {
-            let request = parse_login(body.0, client)?;
-            let outcome = state.accounts.login.execute(request).await?;
+            let request = parse_login(body.0, client).inspect_err(|_| {
+                observability::record_login("invalid_request");
+            })?;
+            let outcome = state.accounts.login.execute(request).await;
+            observability::record_login(login_outcome(&outcome));
+            let outcome = outcome?;
+            record_user(outcome.user.id);
             Ok(Done(LoginView::new(outcome.user, outcome.tokens)))
         })
         .await
@@ -240,6 +247,19 @@ impl AuthApi {
     }
 }
 
+/// The `outcome` label of a login attempt's result.
+fn login_outcome<T>(result: &Result<T, postern_core::Error>) -> &'static str {
+    match result {
+        Ok(_) => "success",
+        Err(postern_core::Error::InvalidCredentials) => "invalid_credentials",
+        Err(postern_core::Error::AccountLocked { .. }) => "locked",
+        Err(postern_core::Error::AccountDisabled) => "disabled",
+        Err(postern_core::Error::RateLimited { .. }) => "rate_limited",
+        Err(postern_core::Error::Validation(_)) => "invalid_request",
+        Err(_) => "error",
+    }
+}
+
 /// Counts the request against `bucket` for `key`, runs `work` if admitted, and puts the
 /// `RateLimit-*` headers on whatever comes out.
 pub(super) async fn rate_limited<T, S>(
@@ -254,6 +274,10 @@ pub(super) async fn rate_limited<T, S>(
     };
     match decision {
         Some(d) if !d.allowed => {
+            observability::record_rate_limited(bucket);
+            if bucket == RateLimitBucket::Login {
+                observability::record_login("rate_limited");
+            }
             let refused = ApiError::from(postern_core::Error::RateLimited {
                 retry_after: time::Duration::try_from(d.reset_after).unwrap_or(time::Duration::MAX),
             });

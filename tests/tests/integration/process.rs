@@ -1,0 +1,159 @@
+//! The `postern serve` process (issue 5): it finishes in-flight requests when asked to stop,
+//! and no secret reaches its logs even at TRACE level.
+
+use futures::future::join_all;
+use postern_tests::app::PASSWORD;
+use postern_tests::process::ServeProcess;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const EMAIL: &str = "ada@example.com";
+
+async fn post(
+    http: &reqwest::Client,
+    url: String,
+    body: Value,
+    bearer: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = http.post(url).json(&body);
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_in_flight_logins_finish_and_exits_zero() {
+    let data = tempfile::tempdir().unwrap();
+    let server = ServeProcess::start(data.path(), &[("RATE_LIMIT_LOGIN", "off")]);
+    let http = reqwest::Client::new();
+    let (status, _) = post(
+        &http,
+        server.url("/api/v1/auth/signup"),
+        json!({"email": EMAIL, "password": PASSWORD}),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let logins = (0..8).map(|i| {
+        let password = if i % 2 == 0 {
+            PASSWORD
+        } else {
+            "not the password"
+        };
+        let http = http.clone();
+        let url = server.url("/api/v1/auth/login");
+        tokio::spawn(async move {
+            http.post(url)
+                .json(&json!({"email": EMAIL, "password": password}))
+                .send()
+                .await
+                .map(|r| r.status())
+        })
+    });
+    let logins: Vec<_> = logins.collect();
+    // Hashing takes a while: the logins are in the server's hands when the signal arrives.
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    server.terminate();
+    let answers = join_all(logins).await;
+    let (exit, log) = tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .unwrap();
+
+    for answer in answers {
+        let status = answer
+            .unwrap()
+            .unwrap_or_else(|e| panic!("a login failed: {e}\n{log}"));
+        assert!(
+            status == StatusCode::OK || status == StatusCode::UNAUTHORIZED,
+            "{status}"
+        );
+    }
+    assert!(exit.success(), "exit {exit}:\n{log}");
+    // At least one login was answered after the signal: it really was in flight.
+    let lines: Vec<&str> = log.lines().collect();
+    let signalled = lines
+        .iter()
+        .position(|l| l.contains("shutting down"))
+        .unwrap();
+    assert!(
+        lines[signalled..]
+            .iter()
+            .any(|l| l.contains("/api/v1/auth/login")),
+        "every login finished before the signal:\n{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_the_logs_even_at_trace_level() {
+    let data = tempfile::tempdir().unwrap();
+    let server = ServeProcess::start(data.path(), &[("RUST_LOG", "trace")]);
+    let http = reqwest::Client::new();
+
+    let (signup, _) = post(
+        &http,
+        server.url("/api/v1/auth/signup"),
+        json!({"email": EMAIL, "password": PASSWORD}),
+        None,
+    )
+    .await;
+    let (login, body) = post(
+        &http,
+        server.url("/api/v1/auth/login"),
+        json!({"email": EMAIL, "password": PASSWORD}),
+        None,
+    )
+    .await;
+    let access = body["data"]["accessToken"].as_str().unwrap().to_owned();
+    let refresh = body["data"]["refreshToken"].as_str().unwrap().to_owned();
+    let (refreshed, body) = post(
+        &http,
+        server.url("/api/v1/auth/refresh"),
+        json!({"refreshToken": refresh}),
+        None,
+    )
+    .await;
+    let new_access = body["data"]["accessToken"].as_str().unwrap().to_owned();
+    let new_refresh = body["data"]["refreshToken"].as_str().unwrap().to_owned();
+    let (logout, _) = post(
+        &http,
+        server.url("/api/v1/auth/logout"),
+        json!({}),
+        Some(&new_access),
+    )
+    .await;
+    server.terminate();
+    let (exit, log) = tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .unwrap();
+
+    assert_eq!(
+        [signup, login, refreshed, logout],
+        [
+            StatusCode::CREATED,
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::OK
+        ]
+    );
+    assert!(exit.success(), "exit {exit}");
+    assert!(
+        log.lines().count() > 20,
+        "too little was logged to prove anything:\n{log}"
+    );
+    for (what, secret) in [
+        ("the password", PASSWORD),
+        ("the access token", access.as_str()),
+        ("the refresh token", refresh.as_str()),
+        ("the rotated access token", new_access.as_str()),
+        ("the rotated refresh token", new_refresh.as_str()),
+        ("a password hash", "$argon2id$"),
+    ] {
+        if let Some(line) = log.lines().find(|line| line.contains(secret)) {
+            panic!("{what} reached the log: {line}");
+        }
+    }
+}
