@@ -75,10 +75,11 @@ curl -fs -X POST "$base/api/v1/auth/signup" -H 'content-type: application/json' 
 run() {
   local token=$1
   shift
-  "$venv/bin/schemathesis" run "$root/openapi/openapi.json" --url "$base" \
+  # From the temporary directory: Schemathesis keeps a .schemathesis cache in its working one.
+  (cd "$work" && "$venv/bin/schemathesis" run "$root/openapi/openapi.json" --url "$base" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
-    --max-examples "$max_examples" --seed 1 --workers 2 --no-color "$@"
+    --max-examples "$max_examples" --seed 1 --workers 2 --no-color "$@")
 }
 
 # Logging out, logging out everywhere and changing the password end the session whose token the
@@ -98,5 +99,9 @@ done
 if grep -q 'panicked' "$work/server.log"; then
   say "the server panicked:"; grep -A5 panicked "$work/server.log" >&2; status=1
 fi
-[ "$status" -eq 0 ] && say "no failures" || say "FAILURES (server log: kept above)"
+if [ "$status" -eq 0 ]; then
+  say "no failures"
+else
+  say "FAILURES; the server log's last lines:"; tail -n 30 "$work/server.log" >&2
+fi
 exit "$status"
