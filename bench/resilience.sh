@@ -31,9 +31,13 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_for() { for _ in $(seq 1 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
-say "building the release binary"
-cargo build -q --release -p postern
-cp "$target_dir/release/postern" "$work/postern"
+if [ -n "${BENCH_BIN:-}" ]; then
+  cp "$BENCH_BIN" "$work/postern" # an already built release binary
+else
+  say "building the release binary"
+  cargo build -q --release -p postern
+  cp "$target_dir/release/postern" "$work/postern" # the target directory may be shared
+fi
 
 redis_port=$(free_port)
 redis_start() { redis-server --daemonize yes --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --dir "$work" >/dev/null; }

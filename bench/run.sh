@@ -6,6 +6,8 @@
 # Results also go to bench/results/<timestamp>.json.
 #
 # Knobs: BENCH_DURATION (seconds per measurement, default 10), BENCH_PASSES ("pg embedded"),
+# BENCH_BIN and BENCH_HASH_TIME_BIN (release builds of postern and the hash_time example, to skip
+# the build),
 # PG_URL (default postgres://postgres@127.0.0.1:5432), REDIS_URL (default redis://127.0.0.1:6379).
 set -euo pipefail
 
@@ -41,12 +43,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "building the release binary"
-cargo build -q --release -p postern
-cargo build -q --release -p postern-adapters --example hash_time
-# The target directory may be shared: use copies taken right after this build.
-cp "$target_dir/release/postern" "$work/postern"
-cp "$target_dir/release/examples/hash_time" "$work/hash_time"
+if [ -n "${BENCH_BIN:-}" ] && [ -n "${BENCH_HASH_TIME_BIN:-}" ]; then
+  cp "$BENCH_BIN" "$work/postern" # already built release binaries
+  cp "$BENCH_HASH_TIME_BIN" "$work/hash_time"
+else
+  say "building the release binaries"
+  cargo build -q --release -p postern
+  cp "$target_dir/release/postern" "$work/postern" # the target directory may be shared
+  cargo build -q --release -p postern-adapters --example hash_time
+  cp "$target_dir/release/examples/hash_time" "$work/hash_time"
+fi
 
 hash_ms=$("$work/hash_time" 31)
 say "median Argon2id hash: $hash_ms ms on $cores cores"
@@ -127,7 +133,7 @@ run_pass() {
   export RATE_LIMIT_LOGIN=off RATE_LIMIT_REFRESH=off RATE_LIMIT_SIGNUP=off RATE_LIMIT_GLOBAL=off
   export RATE_LIMIT_PASSWORD_FORGOT=off RATE_LIMIT_EMAIL_RESEND=off
   if [ "$pass" = pg ]; then
-    psql "$pg_url/postgres" -qc 'drop database if exists postern_bench with (force)' >/dev/null
+    PGOPTIONS='--client-min-messages=warning' psql "$pg_url/postgres" -qc 'drop database if exists postern_bench with (force)' >/dev/null
     psql "$pg_url/postgres" -qc 'create database postern_bench' >/dev/null
     db_created=1
     export DATABASE_URL=$pg_url/postern_bench REDIS_URL=$redis_url REDIS_KEY_PREFIX=postern-bench-$stamp-$$:
