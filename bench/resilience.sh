@@ -45,8 +45,10 @@ redis_start
 wait_for redis-cli -p "$redis_port" ping
 
 pg_port=$(free_port)
+mkdir -p "$work/pg" "$work/pg-run"
+chown postgres "$work/pg" "$work/pg-run"
 runuser -u postgres -- "$pg_bin/initdb" -D "$work/pg" -U postgres --auth=trust -E UTF8 >/dev/null
-pg_ctl() { runuser -u postgres -- "$pg_bin/pg_ctl" -D "$work/pg" -o "-p $pg_port -k $work -c listen_addresses=127.0.0.1" -l "$work/pg.log" "$@"; }
+pg_ctl() { runuser -u postgres -- "$pg_bin/pg_ctl" -D "$work/pg" -o "-p $pg_port -k $work/pg-run -c listen_addresses=127.0.0.1" -l "$work/pg-run/pg.log" "$@"; }
 pg_ctl -w start >/dev/null
 psql -h 127.0.0.1 -p "$pg_port" -U postgres -qc 'create database postern' >/dev/null
 psql_db() { psql -h 127.0.0.1 -p "$pg_port" -U postgres -d postern -Atc "$1"; }
