@@ -3,7 +3,7 @@ CARGO ?= cargo
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test fmt lint doc examples openapi services deploy-check
+.PHONY: run test fuzz bench resilience fmt lint doc examples openapi services deploy-check
 
 ## run: build and start the server on the embedded default (SQLite under ./data, in-process adapters)
 run:
@@ -12,13 +12,29 @@ run:
 	HOST=$(HOST) PORT=$(PORT) ./target/debug/postern serve
 
 ## test: every test, against the local PostgreSQL (started if stopped) and SQLite, then the
-## OpenAPI lint and the generated TypeScript client against a live server (needs Node.js 20+).
+## OpenAPI lint and the generated TypeScript client against a live server (needs Node.js 20+),
+## then the API fuzzing (needs python3).
 ## The binary is built first: some tests run `postern` as an operator would, and `cargo test`
 ## builds test harnesses of binaries, not the binaries themselves.
 test: services
 	$(CARGO) build -p postern
 	$(CARGO) test --workspace --all-targets
 	@bash tests/clients/run.sh
+	$(MAKE) fuzz
+
+## fuzz: Schemathesis against every operation of openapi/openapi.json on a real server (needs python3)
+fuzz:
+	@command -v python3 >/dev/null 2>&1 || { echo "make fuzz: python3 is missing; install it (apt-get install -y python3 python3-venv) to run the Schemathesis API fuzzing."; exit 1; }
+	$(CARGO) build -p postern
+	bash tests/fuzz/schemathesis.sh
+
+## bench: release build on PostgreSQL + Redis and on the embedded default, driven by wrk (see README, Performance)
+bench: services
+	bash bench/run.sh
+
+## resilience: Redis and PostgreSQL outages, killed workers and SIGTERM under load, with verdicts
+resilience: services
+	bash bench/resilience.sh
 
 ## services: start the local PostgreSQL and Redis if they are installed but stopped
 services:

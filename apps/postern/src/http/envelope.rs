@@ -29,6 +29,7 @@ impl<T: ParseFromJSON + ToJSON> Success<T> {
 #[oai(rename = "PageMeta", rename_all = "camelCase")]
 pub struct PageMeta {
     /// Pass as `cursor` to get the next page; `null` on the last page.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
     /// The page length used.
     pub limit: u32,

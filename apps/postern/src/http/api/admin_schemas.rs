@@ -51,6 +51,7 @@ pub struct AuditEntryView {
     #[oai(rename = "type")]
     pub event_type: String,
     /// The user the event concerns, or null.
+    #[oai(nullable)]
     pub user_id: Option<Uuid>,
     /// When the change happened (RFC 3339).
     pub occurred_at: OffsetDateTime,

@@ -53,6 +53,7 @@ pub struct UserView {
     /// The normalised (trimmed, lower-cased) email.
     pub email: String,
     /// The display name, or null.
+    #[oai(nullable)]
     pub name: Option<String>,
     /// The account's role.
     pub role: RoleView,
@@ -228,8 +229,10 @@ pub struct SessionView {
     /// When it was last used: its latest token refresh, else its login (RFC 3339).
     pub last_used_at: OffsetDateTime,
     /// The address the login came from, or null.
+    #[oai(nullable)]
     pub ip: Option<String>,
     /// The `User-Agent` of the login, or null.
+    #[oai(nullable)]
     pub user_agent: Option<String>,
     /// Whether this is the session of the bearer token of this request.
     pub current: bool,

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# `make bench`: builds the release binary, runs it twice — on PostgreSQL + Redis (a fresh
+# `postern_bench` database, a unique REDIS_KEY_PREFIX, stream workers in the server) and on the
+# embedded default (SQLite, in-process adapters) — drives it with wrk, and prints req/s, p50 and
+# p99 per endpoint, RSS, the outbox → audit_log event rate and the ratios against the targets.
+# Results also go to bench/results/<timestamp>.json.
+#
+# Knobs: BENCH_DURATION (seconds per measurement, default 10), BENCH_PASSES ("pg embedded"),
+# BENCH_BIN and BENCH_HASH_TIME_BIN (release builds of postern and the hash_time example, to skip
+# the build),
+# PG_URL (default postgres://postgres@127.0.0.1:5432), REDIS_URL (default redis://127.0.0.1:6379).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+duration=${BENCH_DURATION:-10}
+passes=${BENCH_PASSES:-pg embedded}
+pg_url=${PG_URL:-postgres://postgres@127.0.0.1:5432}
+redis_url=${REDIS_URL:-redis://127.0.0.1:6379}
+cores=$(nproc)
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+lua=$root/bench/lua
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+need() { command -v "$1" >/dev/null 2>&1 || { say "$1 is missing: $2"; exit 1; }; }
+need wrk "apt-get install -y wrk"
+need python3 "apt-get install -y python3"
+need curl "apt-get install -y curl"
+need sqlite3 "apt-get install -y sqlite3"
+
+work=$(mktemp -d)
+server_pid=
+storm_pid=
+db_created=
+cleanup() {
+  for pid in $storm_pid $server_pid; do
+    kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  done
+  if [ -n "$db_created" ]; then
+    psql "$pg_url/postgres" -qc 'drop database if exists postern_bench with (force)' >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ -n "${BENCH_BIN:-}" ] && [ -n "${BENCH_HASH_TIME_BIN:-}" ]; then
+  cp "$BENCH_BIN" "$work/postern" # already built release binaries
+  cp "$BENCH_HASH_TIME_BIN" "$work/hash_time"
+else
+  say "building the release binaries"
+  cargo build -q --release -p postern
+  cp "$target_dir/release/postern" "$work/postern" # the target directory may be shared
+  cargo build -q --release -p postern-adapters --example hash_time
+  cp "$target_dir/release/examples/hash_time" "$work/hash_time"
+fi
+
+hash_ms=$("$work/hash_time" 31)
+say "median Argon2id hash: $hash_ms ms on $cores cores"
+
+results=$work/results.tsv
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; } # pass, key, JSON value
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+rss_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+field() { python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][sys.argv[1]])' "$1"; }
+post() { curl -fs -X POST "$base$1" -H 'content-type: application/json' -d "$2"; }
+
+start_server() {
+  "$work/postern" serve "$@" >"$work/server-$pass.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 200); do
+    curl -fs "$base/health" >/dev/null 2>&1 && return 0
+    kill -0 "$server_pid" 2>/dev/null || { tail -20 "$work/server-$pass.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  say "the server did not start"; exit 1
+}
+
+# wrk NAME CONNECTIONS SCRIPT [ARGS...]: one measurement, recorded under NAME.
+bench() {
+  local name=$1 conns=$2 script=$3
+  shift 3
+  local threads=$((conns < cores ? conns : cores))
+  local out
+  out=$(wrk -t "$threads" -c "$conns" -d "${duration}s" -s "$lua/$script" "$base${path:-/}" -- "$@" | tail -n 1)
+  record "$pass" "$name" "$out"
+  say "$pass $name: $out"
+}
+
+audit_count() {
+  if [ "$pass" = pg ]; then psql "$pg_url/postern_bench" -Atc 'select count(*) from audit_log'
+  else sqlite3 "$work/data-$pass/postern.db" 'select count(*) from audit_log'; fi
+}
+
+# 10,000 user.logged_in events committed to the outbox in one transaction, then the time until
+# the audit log holds them all.
+pipeline() {
+  local user_id=$1 before after start elapsed
+  for _ in $(seq 1 100); do # let the setup's own events drain first
+    before=$(audit_count); sleep 0.2; [ "$before" = "$(audit_count)" ] && break
+  done
+  if [ "$pass" = pg ]; then
+    psql "$pg_url/postern_bench" -qc "
+      insert into outbox (id, event_type, payload, occurred_at, attempts, next_attempt_at)
+      select id, 'user.logged_in', jsonb_build_object('id', id, 'type', 'user.logged_in',
+          'data', jsonb_build_object('sessionId', gen_random_uuid(), 'ip', null, 'userAgent', null),
+          'version', 1, 'userId', '$user_id',
+          'occurredAt', to_char(now() at time zone 'utc', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')),
+        now(), 0, now()
+      from (select gen_random_uuid() as id from generate_series(1, 10000)) as ids" >/dev/null
+  else
+    python3 "$root/bench/sqlite_events.py" "$work/data-$pass/postern.db" "$user_id" 10000
+  fi
+  start=$(date +%s.%N)
+  for _ in $(seq 1 1200); do
+    after=$(audit_count)
+    [ "$after" -ge $((before + 10000)) ] && break
+    sleep 0.05
+  done
+  elapsed=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$start" "$(date +%s.%N)")
+  record "$pass" pipeline "{\"events\": $((after - before)), \"seconds\": $elapsed}"
+  say "$pass pipeline: $((after - before)) events in $elapsed s"
+}
+
+run_pass() {
+  pass=$1
+  local port
+  port=$(free_port)
+  base=http://127.0.0.1:$port
+  mkdir -p "$work/data-$pass"
+  export HOST=127.0.0.1 PORT=$port POSTERN_DATA_DIR=$work/data-$pass RUST_LOG=warn LOG_FORMAT=json
+  export JWT_SECRET=bench-secret-bench-secret-bench-secret-0123456789
+  export RATE_LIMIT_LOGIN=off RATE_LIMIT_REFRESH=off RATE_LIMIT_SIGNUP=off RATE_LIMIT_GLOBAL=off
+  export RATE_LIMIT_PASSWORD_FORGOT=off RATE_LIMIT_EMAIL_RESEND=off
+  if [ "$pass" = pg ]; then
+    PGOPTIONS='--client-min-messages=warning' psql "$pg_url/postgres" -qc 'drop database if exists postern_bench with (force)' >/dev/null
+    psql "$pg_url/postgres" -qc 'create database postern_bench' >/dev/null
+    db_created=1
+    export DATABASE_URL=$pg_url/postern_bench REDIS_URL=$redis_url REDIS_KEY_PREFIX=postern-bench-$stamp-$$:
+    start_server --with-workers
+  else
+    unset DATABASE_URL REDIS_URL REDIS_KEY_PREFIX
+    start_server
+  fi
+  sleep 1
+  record "$pass" rss_idle_kib "$(rss_kib "$server_pid" VmRSS)"
+
+  local email=bench@bench.test password='bench password 123' user_id access
+  user_id=$(post /api/v1/auth/signup "{\"email\": \"$email\", \"password\": \"$password\"}" | field id)
+  access=$(post /api/v1/auth/login "{\"email\": \"$email\", \"password\": \"$password\"}" | field accessToken)
+  curl -fs "$base/api/v1/user/profile" -H "authorization: Bearer $access" >/dev/null # warms the cache
+  : >"$work/refresh-tokens"
+  for _ in $(seq 1 32); do
+    post /api/v1/auth/login "{\"email\": \"$email\", \"password\": \"$password\"}" | field refreshToken >>"$work/refresh-tokens"
+  done
+
+  path=/health bench health 16 get.lua ""
+  path=/api/v1/user/profile bench profile 16 get.lua "$access"
+  bench refresh 16 refresh.lua "$work/refresh-tokens" "$cores"
+  bench login 8 login.lua "$email" "$password"
+  bench signup 8 signup.lua "$pass$stamp"
+  # The profile's tail latency alone, then while logins saturate the hashing threads.
+  path=/api/v1/user/profile bench profile_idle 2 get.lua "$access"
+  (duration=$((duration + 2)) bench login_storm 8 login.lua "$email" "$password") &
+  storm_pid=$!
+  sleep 1
+  path=/api/v1/user/profile bench profile_storm 2 get.lua "$access"
+  wait "$storm_pid" || true
+  storm_pid=
+  pipeline "$user_id"
+  record "$pass" rss_peak_kib "$(rss_kib "$server_pid" VmHWM)"
+
+  kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
+  server_pid=
+}
+
+for p in $passes; do run_pass "$p"; done
+
+mkdir -p "$root/bench/results"
+python3 "$root/bench/report.py" "$results" "$hash_ms" "$cores" "$root/bench/results/$stamp.json"

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Fuzzes every operation of openapi/openapi.json with Schemathesis against a real `postern serve`
+# (embedded SQLite default in a temporary data dir) and fails on any server error, response that
+# does not match the documented schema, undocumented status code or undocumented content type.
+#
+# Usage: tests/fuzz/schemathesis.sh [path/to/postern]   (default: $CARGO_TARGET_DIR or ./target,
+# debug build). SCHEMATHESIS_MAX_EXAMPLES (default 25) bounds the run.
+set -euo pipefail
+
+SCHEMATHESIS_VERSION=4.32.5
+root=$(cd "$(dirname "$0")/../.." && pwd)
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+bin=${1:-$target_dir/debug/postern}
+max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-25}
+venv=$target_dir/venv/schemathesis-$SCHEMATHESIS_VERSION
+
+say() { printf 'schemathesis: %s\n' "$*" >&2; }
+command -v python3 >/dev/null 2>&1 || {
+  say "python3 is missing: install it (apt-get install -y python3 python3-venv) to run the API fuzzing."
+  exit 1
+}
+command -v curl >/dev/null 2>&1 || { say "curl is missing (apt-get install -y curl)."; exit 1; }
+[ -x "$bin" ] || { say "no postern binary at $bin: run cargo build -p postern first."; exit 1; }
+
+if [ ! -x "$venv/bin/schemathesis" ]; then
+  say "installing schemathesis $SCHEMATHESIS_VERSION into $venv (once)"
+  python3 -m venv "$venv" || { say "python3 -m venv failed: apt-get install -y python3-venv"; exit 1; }
+  "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base=http://127.0.0.1:$port
+
+# A configuration any deployment could use: embedded default, rate limits off so that the
+# fuzzer's hundreds of logins are not throttled, cheap Argon2 so that the run stays short.
+export POSTERN_DATA_DIR=$work/data HOST=127.0.0.1 PORT=$port
+export RATE_LIMIT_LOGIN=off RATE_LIMIT_REFRESH=off RATE_LIMIT_SIGNUP=off
+export RATE_LIMIT_PASSWORD_FORGOT=off RATE_LIMIT_EMAIL_RESEND=off RATE_LIMIT_GLOBAL=off
+export ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1 ARGON2_PARALLELISM=1
+export RUST_LOG=${RUST_LOG:-warn}
+unset DATABASE_URL REDIS_URL JWT_SECRET JWT_PRIVATE_KEY_FILE || true
+mkdir -p "$POSTERN_DATA_DIR"
+
+"$bin" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 1; }
+# The admin token lets the fuzzer reach the admin operations past their 403.
+printf 'fuzzing admin password\n' | "$bin" user create-admin --email admin@fuzz.test \
+  >"$work/admin.log" 2>&1 || { cat "$work/admin.log" >&2; exit 1; }
+
+"$bin" serve >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+  curl -fs "$base/health" >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
+  sleep 0.1
+done
+
+json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][sys.argv[1]])' "$1"; }
+login() {
+  curl -fs -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"email\": \"$1\", \"password\": \"$2\"}" | json_field accessToken
+}
+curl -fs -X POST "$base/api/v1/auth/signup" -H 'content-type: application/json' \
+  -d '{"email": "user@fuzz.test", "password": "fuzzing user password", "name": "Fuzz"}' >/dev/null
+
+run() {
+  local token=$1
+  shift
+  # From the temporary directory: Schemathesis keeps a .schemathesis cache in its working one.
+  (cd "$work" && "$venv/bin/schemathesis" run "$root/openapi/openapi.json" --url "$base" \
+    --header "Authorization: Bearer $token" \
+    --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
+    --max-examples "$max_examples" --seed 1 --workers 2 --no-color "$@")
+}
+
+# Logging out, logging out everywhere and changing the password end the session whose token the
+# fuzzer sends, after which every later request would only see 401: they run last, each on a
+# session of its own, so the rest of the run stays authenticated.
+session_enders='^/api/v1/auth/(logout|logout-all|password/change)$'
+status=0
+say "fuzzing as an admin, every operation but the session enders"
+run "$(login admin@fuzz.test 'fuzzing admin password')" --exclude-path-regex "$session_enders" || status=1
+say "fuzzing as a user, every operation but the session enders"
+run "$(login user@fuzz.test 'fuzzing user password')" --exclude-path-regex "$session_enders" || status=1
+for path in /api/v1/auth/password/change /api/v1/auth/logout /api/v1/auth/logout-all; do
+  say "fuzzing $path on a session of its own"
+  run "$(login user@fuzz.test 'fuzzing user password')" --include-path "$path" || status=1
+done
+
+if grep -q 'panicked' "$work/server.log"; then
+  say "the server panicked:"; grep -A5 panicked "$work/server.log" >&2; status=1
+fi
+if [ "$status" -eq 0 ]; then
+  say "no failures"
+else
+  say "FAILURES; the server log's last lines:"; tail -n 30 "$work/server.log" >&2
+fi
+exit "$status"
