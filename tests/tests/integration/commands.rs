@@ -78,3 +78,46 @@ fn config_check_exits_1_naming_an_invalid_variable() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_config_file_fills_what_the_environment_leaves_unset() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("postern.conf");
+    std::fs::write(
+        &file,
+        "PORT=9100\nHOST=0.0.0.0\n# a comment\nJWT_EXPIRES_IN=5m\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+
+    let out = postern(
+        &["config", "check"],
+        &[("POSTERN_CONFIG_FILE", path), ("PORT", "9000")],
+    );
+
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("PORT = 9000"),
+        "the environment wins:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("HOST = 0.0.0.0"),
+        "the file fills the rest:\n{stdout}"
+    );
+}
+
+#[test]
+fn a_missing_config_file_names_its_variable() {
+    let out = postern(
+        &["config", "check"],
+        &[("POSTERN_CONFIG_FILE", "/nonexistent/postern.conf")],
+    );
+
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("POSTERN_CONFIG_FILE"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -125,6 +125,21 @@ pub struct RedisConfig {
     pub key_prefix: String,
 }
 
+/// The variable naming an optional configuration file: `NAME=value` lines like `.env`, for
+/// settings that are easier to ship as a file (a mounted ConfigMap, a systemd
+/// `EnvironmentFile`). The environment wins over `.env`, which wins over the file.
+pub const CONFIG_FILE: &str = "POSTERN_CONFIG_FILE";
+
+/// Adds the `entries` whose names `vars` does not have yet: earlier sources win.
+fn add_missing(
+    vars: &mut HashMap<String, String>,
+    entries: impl IntoIterator<Item = (String, String)>,
+) {
+    for (name, value) in entries {
+        vars.entry(name).or_insert(value);
+    }
+}
+
 /// A variable that is missing or malformed: its name and the form it should have.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{variable}: {problem}")]
@@ -136,14 +151,31 @@ pub struct ConfigError {
 }
 
 impl Config {
-    /// Reads `.env` (if present) and the process environment.
+    /// Reads the process environment, then `.env` (if present), then the file named by
+    /// [`CONFIG_FILE`] (if set), each filling only what the ones before left unset.
     ///
     /// # Errors
     /// The first variable that is missing or malformed.
     pub fn from_env() -> Result<Self, ConfigError> {
         // A missing .env is the normal case; a malformed one is reported by the values it sets.
+        // It fills the process environment (not only this map), so that `RUST_LOG` in it
+        // reaches the log filter too.
         let _ = dotenvy::dotenv();
-        Self::from_vars(std::env::vars().collect())
+        let mut vars: HashMap<String, String> = std::env::vars().collect();
+        if let Some(path) = vars.get(CONFIG_FILE).cloned() {
+            let file = dotenvy::from_path_iter(&path).map_err(|e| ConfigError {
+                variable: CONFIG_FILE,
+                problem: format!("cannot read {path}: {e}"),
+            })?;
+            let entries = file
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ConfigError {
+                    variable: CONFIG_FILE,
+                    problem: format!("{path} is not NAME=value lines: {e}"),
+                })?;
+            add_missing(&mut vars, entries);
+        }
+        Self::from_vars(vars)
     }
 
     /// Builds the configuration from explicit variables, as tests do.
