@@ -5,9 +5,11 @@
 //! what a killed worker left unacknowledged is claimed by another after the visibility
 //! timeout. A Redis outage is logged when it starts and when it ends, not once per batch.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use poem::listener::{Listener as _, TcpListener};
 use postern_adapters::streams::{EventStream, StreamConsumer};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -48,6 +50,8 @@ pub struct RunningWorkers {
     stop: watch::Sender<bool>,
     loops: Vec<JoinHandle<()>>,
     deadline: Duration,
+    /// The `/metrics` listener of a `postern worker` process, if it has one.
+    metrics: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl RunningWorkers {
@@ -63,6 +67,7 @@ impl RunningWorkers {
             stop,
             loops,
             deadline,
+            metrics: None,
         }
     }
 
@@ -72,6 +77,9 @@ impl RunningWorkers {
     /// When a loop panicked.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
+        if let Some(metrics) = &self.metrics {
+            metrics.abort();
+        }
         let all = async {
             for worker in self.loops {
                 worker.await.context("stream worker task")?;
@@ -103,10 +111,29 @@ impl RunningWorkers {
 /// # Errors
 /// When Redis is not configured, or the database cannot be set up.
 pub async fn start(config: &Config, kind: WorkerKind) -> anyhow::Result<RunningWorkers> {
+    // Installed before the first batch, so that nothing is counted into a no-op recorder.
+    observability::handle();
     let db = wiring::database(config).await?;
     let consumers = wiring::consumers(config, &db, kind.streams()).await?;
+    let mut workers = RunningWorkers::spawn(consumers, config.shutdown_timeout);
+    if let Some(port) = config.worker_metrics_port {
+        workers.metrics = Some(serve_metrics(SocketAddr::new(config.host, port)).await?);
+    }
     info!(?kind, "workers started");
-    Ok(RunningWorkers::spawn(consumers, config.shutdown_timeout))
+    Ok(workers)
+}
+
+/// Serves `GET /metrics` for a worker process, which has no API server to carry it.
+async fn serve_metrics(addr: SocketAddr) -> anyhow::Result<JoinHandle<std::io::Result<()>>> {
+    let acceptor = TcpListener::bind(addr)
+        .into_acceptor()
+        .await
+        .with_context(|| format!("listening on {addr} (HOST, WORKER_METRICS_PORT)"))?;
+    let app = poem::Route::new().at("/metrics", poem::get(crate::http::metrics));
+    info!(%addr, "worker metrics at /metrics");
+    Ok(tokio::spawn(
+        poem::Server::new_with_acceptor(acceptor).run(app),
+    ))
 }
 
 async fn run(consumer: StreamConsumer, mut stopped: watch::Receiver<bool>) {

@@ -23,6 +23,15 @@ struct Worker(Child);
 
 impl Worker {
     fn start(db: &TestDb, prefix: &str, data_dir: &std::path::Path) -> Self {
+        Self::start_with(db, prefix, data_dir, &[])
+    }
+
+    fn start_with(
+        db: &TestDb,
+        prefix: &str,
+        data_dir: &std::path::Path,
+        extra: &[(&str, &str)],
+    ) -> Self {
         let child = Command::new(postern_binary())
             .args(["worker", "audit"])
             .env_clear()
@@ -33,6 +42,7 @@ impl Worker {
             .env("MIGRATE_ON_START", "false")
             .env("WORKER_VISIBILITY_TIMEOUT", "2s")
             .env("RUST_LOG", "warn")
+            .envs(extra.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -113,4 +123,56 @@ async fn a_worker_killed_halfway_loses_no_event_and_duplicates_none() {
 
     assert_eq!(total, EVENTS as i64);
     assert_eq!(audited(&db).await, (EVENTS as i64, EVENTS as i64));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_process_reports_what_it_handled_at_its_metrics_port() {
+    let db = fresh_database(Backend::Postgres).await;
+    let prefix = unique_prefix();
+    let data_dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redis = redis::connect(&RedisSettings::new(redis_url()))
+        .await
+        .unwrap();
+    let publisher = StreamPublisher::new(redis, &prefix);
+    for _ in 0..3 {
+        let event = Event::new(
+            EventData::ProfileUpdated { name: None },
+            Some(UserId::generate()),
+            OffsetDateTime::now_utc(),
+        );
+        publisher.publish(&event).await.unwrap();
+    }
+
+    let _worker = Worker::start_with(
+        &db,
+        &prefix,
+        data_dir.path(),
+        &[("WORKER_METRICS_PORT", &port.to_string())],
+    );
+
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let started = Instant::now();
+    let mut last = String::new();
+    while started.elapsed() < DEADLINE {
+        if let Ok(response) = http.get(&url).send().await {
+            last = response.text().await.unwrap_or_default();
+            let processed = last.lines().any(|line| {
+                line.starts_with("postern_worker_entries_total")
+                    && line.contains("audit-events")
+                    && line.contains("outcome=\"processed\"")
+                    && line.ends_with(" 3")
+            });
+            if processed {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no count of 3 processed entries at {url}:\n{last}");
 }

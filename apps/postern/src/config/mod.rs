@@ -104,6 +104,9 @@ pub struct Config {
     /// `SHUTDOWN_TIMEOUT`: how long in-flight requests and worker batches may take to finish
     /// after SIGTERM or SIGINT (default 10 s, at most 1 h).
     pub shutdown_timeout: std::time::Duration,
+    /// `WORKER_METRICS_PORT`: where `postern worker` serves `GET /metrics` (on `HOST`); unset
+    /// means no listener (the server's own `/metrics` covers `serve --with-workers`).
+    pub worker_metrics_port: Option<u16>,
 }
 
 /// Where mail goes and where its links lead.
@@ -206,6 +209,7 @@ impl Config {
             log_format: vars.log_format(production)?,
             mail: vars.mail(production)?,
             shutdown_timeout: vars.shutdown_timeout()?,
+            worker_metrics_port: vars.optional_port("WORKER_METRICS_PORT")?,
         })
     }
 

@@ -142,6 +142,25 @@ impl Vars {
     }
 
     /// `SHUTDOWN_TIMEOUT`: a positive duration up to an hour; bare digits are seconds.
+    /// An optional TCP port, `1` to `65535`.
+    pub(super) fn optional_port(&self, name: &'static str) -> Result<Option<u16>, ConfigError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(raw) => raw
+                .trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|port| *port != 0)
+                .map(Some)
+                .ok_or_else(|| {
+                    error(
+                        name,
+                        format!("expected a port from 1 to 65535; got {raw:?}"),
+                    )
+                }),
+        }
+    }
+
     pub(super) fn shutdown_timeout(&self) -> Result<StdDuration, ConfigError> {
         const NAME: &str = "SHUTDOWN_TIMEOUT";
         let Some(raw) = self.get(NAME) else {

@@ -216,3 +216,19 @@ fn a_zero_or_malformed_shutdown_timeout_names_the_variable() {
         assert_eq!(err.variable, "SHUTDOWN_TIMEOUT", "{bad}");
     }
 }
+
+#[test]
+fn the_worker_metrics_port_is_optional_and_checked() {
+    assert_eq!(
+        Config::from_vars(HashMap::new())
+            .unwrap()
+            .worker_metrics_port,
+        None
+    );
+    let config = Config::from_vars(vars(&[("WORKER_METRICS_PORT", "9464")])).unwrap();
+    assert_eq!(config.worker_metrics_port, Some(9464));
+    for bad in ["0", "70000", "metrics"] {
+        let err = Config::from_vars(vars(&[("WORKER_METRICS_PORT", bad)])).unwrap_err();
+        assert_eq!(err.variable, "WORKER_METRICS_PORT", "{bad}");
+    }
+}

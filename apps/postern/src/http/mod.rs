@@ -48,7 +48,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
 
 /// `GET /metrics`: the Prometheus text exposition (§8), outside the API envelope and document.
 #[poem::handler]
-fn metrics() -> poem::Response {
+pub(crate) fn metrics() -> poem::Response {
     poem::Response::builder()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(crate::observability::render())
