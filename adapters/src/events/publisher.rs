@@ -6,7 +6,6 @@ use async_trait::async_trait;
 use postern_core::domain::Event;
 use postern_core::ports::{EventHandler, EventPublisher};
 use postern_core::{Error, Result};
-use uuid::Uuid;
 
 /// Hands every event to each handler in turn.
 pub struct InProcessPublisher {
@@ -20,13 +19,12 @@ impl InProcessPublisher {
     }
 }
 
-/// Which handler failed on which event; the handler's own error is the source.
+/// Which handler failed on what (an event, or a batch); the handler's own error is the source.
 #[derive(Debug, thiserror::Error)]
-#[error("event handler `{handler}` failed on {event_type} event {event_id}")]
+#[error("event handler `{handler}` failed on {subject}")]
 struct HandlerFailed {
     handler: &'static str,
-    event_type: &'static str,
-    event_id: Uuid,
+    subject: String,
     #[source]
     source: Error,
 }
@@ -38,10 +36,25 @@ impl EventPublisher for InProcessPublisher {
     /// event and will see it again at the retry; the ones after it have not.
     async fn publish(&self, event: &Event) -> Result<()> {
         for handler in &self.handlers {
-            handler
-                .handle(event)
-                .await
-                .map_err(|source| handler_failed(handler.name(), event, source))?;
+            handler.handle(event).await.map_err(|source| {
+                let subject = format!("{} event {}", event.data.type_name(), event.id);
+                handler_failed(handler.name(), subject, source)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Each handler takes the whole batch in turn, so a handler that writes a batch at once
+    /// (the audit log) does.
+    ///
+    /// # Errors
+    /// As [`Self::publish`], for the batch.
+    async fn publish_batch(&self, events: &[Event]) -> Result<()> {
+        for handler in &self.handlers {
+            handler.handle_batch(events).await.map_err(|source| {
+                let subject = format!("a batch of {} events", events.len());
+                handler_failed(handler.name(), subject, source)
+            })?;
         }
         Ok(())
     }
@@ -49,12 +62,11 @@ impl EventPublisher for InProcessPublisher {
 
 /// Keeps a handler's "unavailable" an [`Error::Unavailable`], so that an outage still reads
 /// as one; anything else is unexpected.
-fn handler_failed(handler: &'static str, event: &Event, source: Error) -> Error {
+fn handler_failed(handler: &'static str, subject: String, source: Error) -> Error {
     let unavailable = matches!(source, Error::Unavailable(_));
     let failure = HandlerFailed {
         handler,
-        event_type: event.data.type_name(),
-        event_id: event.id,
+        subject,
         source,
     };
     if unavailable {
@@ -70,6 +82,7 @@ mod tests {
 
     use postern_core::domain::EventData;
     use time::OffsetDateTime;
+    use uuid::Uuid;
 
     use super::*;
 
@@ -153,6 +166,28 @@ mod tests {
             Some("a dependency is unavailable")
         );
         assert_eq!(before.seen(), [event.id]);
+        assert!(after.seen().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_batch_goes_to_each_handler_in_turn_and_an_outage_stays_one() {
+        let (before, after) = (Arc::new(Recorder::default()), Arc::new(Recorder::default()));
+        let publisher =
+            InProcessPublisher::new(vec![before.clone(), Arc::new(Broken), after.clone()]);
+        let events = [event(), event()];
+
+        let error = publisher.publish_batch(&events).await.unwrap_err();
+
+        let Error::Unavailable(cause) = &error else {
+            panic!("expected Unavailable, got {error:?}");
+        };
+        assert!(
+            cause
+                .to_string()
+                .contains("`broken` failed on a batch of 2 events")
+        );
+        let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+        assert_eq!(before.seen(), ids);
         assert!(after.seen().is_empty());
     }
 }

@@ -34,20 +34,27 @@ impl StreamPublisher {
 
 #[async_trait]
 impl EventPublisher for StreamPublisher {
-    /// Both appends happen in one MULTI/EXEC, so an event never reaches one stream without the
-    /// other; a failure is `Unavailable` and the event waits in the outbox.
     async fn publish(&self, event: &Event) -> Result<()> {
-        let fields = fields_of(event)?;
+        self.publish_batch(std::slice::from_ref(event)).await
+    }
+
+    /// All the batch's appends happen in one MULTI/EXEC: one round trip for the batch, and an
+    /// event never reaches one stream without the other. A failure is `Unavailable` and the
+    /// events wait in the outbox.
+    async fn publish_batch(&self, events: &[Event]) -> Result<()> {
         let transaction = self.redis.next().multi();
-        let mut keys = vec![&self.audit.entries];
-        if event.data.sends_mail() {
-            keys.push(&self.email.entries);
-        }
-        for key in keys {
-            let _: Value = transaction
-                .xadd(key.as_str(), false, None, "*", fields.clone())
-                .await
-                .map_err(redis_error)?;
+        for event in events {
+            let fields = fields_of(event)?;
+            let mut keys = vec![&self.audit.entries];
+            if event.data.sends_mail() {
+                keys.push(&self.email.entries);
+            }
+            for key in keys {
+                let _: Value = transaction
+                    .xadd(key.as_str(), false, None, "*", fields.clone())
+                    .await
+                    .map_err(redis_error)?;
+            }
         }
         let _: Value = transaction.exec(true).await.map_err(redis_error)?;
         Ok(())

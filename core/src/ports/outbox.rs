@@ -64,6 +64,22 @@ pub trait EventPublisher: Send + Sync {
     /// the outbox, no attempt counted, until it can. Any other error is a failed attempt of
     /// this event, retried with backoff and dead-lettered after the last attempt.
     async fn publish(&self, event: &Event) -> Result<()>;
+
+    /// Publishes a batch of events, in order. `Ok` means every event went out. After any
+    /// error some of them may have gone out: the caller publishes the batch again one event at
+    /// a time, which delivery at least once allows, so the failure is pinned on its event.
+    ///
+    /// The default calls [`Self::publish`] for each event; a publisher that can hand on a batch
+    /// in one round trip (a broker) overrides it, since that is where throughput comes from.
+    ///
+    /// # Errors
+    /// As [`Self::publish`]; [`crate::Error::Unavailable`] leaves the whole batch waiting.
+    async fn publish_batch(&self, events: &[Event]) -> Result<()> {
+        for event in events {
+            self.publish(event).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Reacts to delivered events: the audit log, the mailer. Must be idempotent by event id,
@@ -76,6 +92,22 @@ pub trait EventHandler: Send + Sync {
 
     /// Handles one event; events the handler does not care about succeed at once.
     async fn handle(&self, event: &Event) -> Result<()>;
+
+    /// Handles a batch of events, in order. `Ok` means every event was handled. After any
+    /// error some of them may have been: the caller hands them over again one at a time, which
+    /// idempotence allows, so that retries and dead letters concern only the failing event.
+    ///
+    /// The default calls [`Self::handle`] for each event; a handler that can act on a batch at
+    /// once (one multi-row insert) overrides it.
+    ///
+    /// # Errors
+    /// As [`Self::handle`].
+    async fn handle_batch(&self, events: &[Event]) -> Result<()> {
+        for event in events {
+            self.handle(event).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Remembers which handler has handled which event, for handlers whose effects cannot be

@@ -55,25 +55,53 @@ impl DeliverEvents {
         }
     }
 
-    /// Publishes one batch of claimed events, oldest first. A failed event is recorded and left
-    /// for a later batch; it does not hold back the others. An unreachable publisher ends the
-    /// batch: the rest of it is released, to go out in order once the publisher is back.
+    /// Publishes one batch of claimed events, oldest first, in one call to the publisher. If
+    /// that fails for a reason other than an outage, the batch goes out again one event at a
+    /// time (so an event of a failed batch is published twice per attempt), so that the failure is recorded against its event and does not hold back the
+    /// others. An unreachable publisher leaves the events waiting: they are released, to go out
+    /// in order once it is back.
     ///
     /// # Errors
     /// Only when the outbox itself cannot be read or updated.
     pub async fn deliver_batch(&self) -> Result<DeliveryReport> {
         let events = self.outbox.claim(self.batch_size).await?;
+        // A lone event has nothing to gain from the batch call, and would be tried twice.
+        if events.len() < 2 {
+            return self.deliver_one_by_one(&events).await;
+        }
+        match self.publisher.publish_batch(&events).await {
+            Ok(()) => {
+                let ids: Vec<EventId> = events.iter().map(Event::event_id).collect();
+                self.outbox.mark_published(&ids).await?;
+                Ok(DeliveryReport {
+                    published: ids.len(),
+                    ..DeliveryReport::default()
+                })
+            }
+            Err(Error::Unavailable(cause)) => {
+                debug!(events = events.len(), error = %cause, "publisher unreachable; events wait in the outbox");
+                self.release(&events, DeliveryReport::default()).await
+            }
+            Err(error) => {
+                debug!(
+                    events = events.len(),
+                    error = &error as &dyn std::error::Error,
+                    "batch publication failed; publishing its events one at a time"
+                );
+                self.deliver_one_by_one(&events).await
+            }
+        }
+    }
+
+    async fn deliver_one_by_one(&self, events: &[Event]) -> Result<DeliveryReport> {
         let mut published: Vec<EventId> = Vec::with_capacity(events.len());
         let mut report = DeliveryReport::default();
         for (position, event) in events.iter().enumerate() {
             match self.publisher.publish(event).await {
                 Ok(()) => published.push(event.event_id()),
                 Err(Error::Unavailable(cause)) => {
-                    let waiting: Vec<EventId> =
-                        events[position..].iter().map(Event::event_id).collect();
-                    debug!(events = waiting.len(), error = %cause, "publisher unreachable; events wait in the outbox");
-                    self.outbox.release(&waiting).await?;
-                    report.deferred = waiting.len();
+                    debug!(events = events.len() - position, error = %cause, "publisher unreachable; events wait in the outbox");
+                    report = self.release(&events[position..], report).await?;
                     break;
                 }
                 Err(error) => {
@@ -91,6 +119,16 @@ impl DeliverEvents {
         report.published = published.len();
         Ok(report)
     }
+
+    /// Hands `waiting` back to the outbox without counting an attempt.
+    async fn release(&self, waiting: &[Event], report: DeliveryReport) -> Result<DeliveryReport> {
+        let ids: Vec<EventId> = waiting.iter().map(Event::event_id).collect();
+        self.outbox.release(&ids).await?;
+        Ok(DeliveryReport {
+            deferred: ids.len(),
+            ..report
+        })
+    }
 }
 
 #[cfg(test)]
@@ -104,8 +142,74 @@ mod tests {
         Event::new(EventData::ProfileUpdated { name: None }, None, NOW)
     }
 
+    fn three_events() -> ([Event; 3], Vec<EventId>) {
+        let events = [event(), event(), event()];
+        let ids = events.iter().map(Event::event_id).collect();
+        (events, ids)
+    }
+
     #[tokio::test]
-    async fn publishes_a_batch_and_marks_only_the_successes() {
+    async fn a_batch_is_published_and_marked_in_one_call_each() {
+        let (events, ids) = three_events();
+        let claimed = events.to_vec();
+        let mut outbox = MockOutbox::new();
+        outbox
+            .expect_claim()
+            .returning(move |_| Ok(claimed.clone()));
+        let marked = ids.clone();
+        outbox
+            .expect_mark_published()
+            .withf(move |published| published == marked.as_slice())
+            .times(1)
+            .returning(|_| Ok(()));
+        let mut publisher = MockEventPublisher::new();
+        publisher
+            .expect_publish_batch()
+            .withf(move |batch| batch == events.as_slice())
+            .times(1)
+            .returning(|_| Ok(()));
+        publisher.expect_publish().never();
+
+        let report = DeliverEvents::new(Arc::new(outbox), Arc::new(publisher), 50)
+            .deliver_batch()
+            .await
+            .unwrap();
+
+        assert_eq!(report.published, 3);
+        assert!(!report.is_blocked());
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_publisher_leaves_the_whole_batch_waiting() {
+        let (events, ids) = three_events();
+        let mut outbox = MockOutbox::new();
+        outbox
+            .expect_claim()
+            .returning(move |_| Ok(events.to_vec()));
+        outbox
+            .expect_release()
+            .withf(move |released| released == ids.as_slice())
+            .times(1)
+            .returning(|_| Ok(()));
+        outbox.expect_mark_published().never();
+        outbox.expect_record_failure().never();
+        let mut publisher = MockEventPublisher::new();
+        publisher
+            .expect_publish_batch()
+            .returning(|_| Err(Error::unavailable("broker down")));
+        publisher.expect_publish().never();
+
+        let report = DeliverEvents::new(Arc::new(outbox), Arc::new(publisher), 50)
+            .deliver_batch()
+            .await
+            .unwrap();
+
+        assert_eq!(report.deferred, 3);
+        assert!(report.is_blocked());
+    }
+
+    #[tokio::test]
+    async fn a_failed_batch_goes_out_one_event_at_a_time_and_only_the_successes_are_marked() {
         let (ok, bad) = (event(), event());
         let (ok_id, bad_id) = (ok.event_id(), bad.event_id());
         let mut outbox = MockOutbox::new();
@@ -124,6 +228,10 @@ mod tests {
             .times(1)
             .returning(|_| Ok(()));
         let mut publisher = MockEventPublisher::new();
+        publisher
+            .expect_publish_batch()
+            .times(1)
+            .returning(|_| Err(Error::unexpected("handler down")));
         publisher.expect_publish().returning(move |e| {
             if e.event_id() == bad_id {
                 Err(Error::unexpected("handler down"))
@@ -148,7 +256,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_unreachable_publisher_releases_the_rest_of_the_batch_without_counting_attempts() {
+    async fn losing_the_publisher_during_the_one_at_a_time_retry_releases_the_rest() {
         let (first, second, third) = (event(), event(), event());
         let (first_id, second_id, third_id) =
             (first.event_id(), second.event_id(), third.event_id());
@@ -168,6 +276,9 @@ mod tests {
             .times(1)
             .returning(|_| Ok(()));
         let mut publisher = MockEventPublisher::new();
+        publisher
+            .expect_publish_batch()
+            .returning(|_| Err(Error::unexpected("first event rejected")));
         publisher.expect_publish().times(2).returning(move |e| {
             if e.event_id() == first_id {
                 Ok(())

@@ -27,6 +27,7 @@ struct Recorder {
     failures: u32,
     broken: bool,
     calls: Mutex<Vec<(Uuid, Instant)>>,
+    batches: Mutex<Vec<usize>>,
 }
 
 impl Recorder {
@@ -35,6 +36,7 @@ impl Recorder {
             failures,
             broken: false,
             calls: Mutex::new(Vec::new()),
+            batches: Mutex::new(Vec::new()),
         })
     }
 
@@ -43,6 +45,7 @@ impl Recorder {
             failures: u32::MAX,
             broken: true,
             calls: Mutex::new(Vec::new()),
+            batches: Mutex::new(Vec::new()),
         })
     }
 
@@ -53,6 +56,11 @@ impl Recorder {
             .filter(|(id, _)| *id == event)
             .map(|(_, at)| *at)
             .collect()
+    }
+
+    /// The sizes of the batches it was handed at once.
+    fn batches(&self) -> Vec<usize> {
+        self.batches.lock().unwrap().clone()
     }
 }
 
@@ -72,6 +80,14 @@ impl EventHandler for Recorder {
             } else {
                 Error::unavailable("handler down")
             });
+        }
+        Ok(())
+    }
+
+    async fn handle_batch(&self, events: &[Event]) -> Result<()> {
+        self.batches.lock().unwrap().push(events.len());
+        for event in events {
+            self.handle(event).await?;
         }
         Ok(())
     }
@@ -166,6 +182,59 @@ async fn mail_events_go_to_both_streams_and_the_others_to_audit_only() {
 
     assert_eq!(streams.length("audit-events").await, 2);
     assert_eq!(streams.length("email-events").await, 1);
+}
+
+#[tokio::test]
+async fn a_published_batch_reaches_the_handler_at_once_and_is_acknowledged() {
+    let streams = Streams::new().await;
+    let handler = Recorder::failing(0);
+    let consumer = streams.consumer("one", handler.clone(), fast()).await;
+    let events = [signed_up(), profile_updated(), profile_updated()];
+    streams.publisher().publish_batch(&events).await.unwrap();
+
+    let report = consumer.process_batch().await.unwrap();
+
+    assert_eq!(report.handled, 3);
+    assert_eq!(handler.batches(), [3]);
+    for event in &events {
+        assert_eq!(handler.calls_of(event.id).len(), 1);
+    }
+    assert_eq!(streams.length("email-events").await, 1);
+    let stats = &streams.queues().stats().await.unwrap()[1];
+    assert_eq!((stats.length, stats.pending), (3, 0));
+}
+
+#[tokio::test]
+async fn an_undecodable_entry_in_a_batch_is_dead_lettered_alone() {
+    let streams = Streams::new().await;
+    let handler = Recorder::failing(0);
+    let consumer = streams.consumer("one", handler.clone(), fast()).await;
+    let (before, after) = (profile_updated(), profile_updated());
+    streams.publisher().publish(&before).await.unwrap();
+    let _: Value = streams
+        .pool
+        .xadd(
+            format!("{}audit-events", streams.prefix),
+            false,
+            None,
+            "*",
+            vec![("event", "{not json")],
+        )
+        .await
+        .unwrap();
+    streams.publisher().publish(&after).await.unwrap();
+
+    let report = consumer.process_batch().await.unwrap();
+
+    assert_eq!((report.handled, report.dead_lettered), (2, 1));
+    assert!(
+        handler.batches().is_empty(),
+        "no batch call with a bad entry"
+    );
+    assert_eq!(handler.calls_of(before.id).len(), 1);
+    assert_eq!(handler.calls_of(after.id).len(), 1);
+    assert_eq!(streams.length("audit-events:dead-letters").await, 1);
+    assert_eq!(streams.queues().stats().await.unwrap()[1].pending, 0);
 }
 
 #[tokio::test]
@@ -358,7 +427,8 @@ async fn an_entry_whose_dependency_stays_down_is_never_dead_lettered_and_is_hand
         (report.handled, report.dead_lettered, report.deferred),
         (0, 0, 2)
     );
-    assert_eq!(down.calls_of(first.id).len(), 3);
+    // One try as part of the batch, then the three attempts alone.
+    assert_eq!(down.calls_of(first.id).len(), 4);
     assert!(
         down.calls_of(second.id).is_empty(),
         "the batch stops at the outage"
