@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+mod draining;
 pub mod http;
 pub mod import;
 pub mod keys;

@@ -4,13 +4,13 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use poem::listener::{Acceptor, Listener, TcpListener};
 use postern_adapters::streams::EventStream;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::info;
 
 use crate::config::Config;
+use crate::draining::DrainingAcceptor;
 use crate::http;
 use crate::observability;
 use crate::relay;
@@ -94,26 +94,23 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
         None
     };
     let components = wiring::assemble(config, db.clone()).await?;
-    let acceptor = TcpListener::bind(SocketAddr::new(config.host, config.port))
-        .into_acceptor()
-        .await
-        .with_context(|| format!("listening on {}:{} (HOST, PORT)", config.host, config.port))?;
-    let addr = acceptor
-        .local_addr()
-        .first()
-        .and_then(|a| a.as_socket_addr().copied())
-        .context("reading the bound address")?;
     let (stop, stopped) = watch::channel(false);
+    let (acceptor, mut drained) =
+        DrainingAcceptor::bind(SocketAddr::new(config.host, config.port), stopped.clone())
+            .await
+            .with_context(|| {
+                format!("listening on {}:{} (HOST, PORT)", config.host, config.port)
+            })?;
+    let addr = acceptor.local_socket_addr();
     let sampled = components.state.clone();
     let app = http::app(components.state);
-    let mut server_stop = stopped.clone();
     let grace = config.shutdown_timeout;
     let server = tokio::spawn(async move {
         poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(
                 app,
                 async move {
-                    let _ = server_stop.wait_for(|s| *s).await;
+                    let _ = drained.wait_for(|d| *d).await;
                 },
                 Some(grace),
             )
