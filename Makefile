@@ -3,7 +3,7 @@ CARGO ?= cargo
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test fuzz bench resilience fmt lint doc examples openapi services deploy-check
+.PHONY: run test fuzz bench bench-scale resilience fmt lint doc examples openapi services deploy-check
 
 ## run: build and start the server on the embedded default (SQLite under ./data, in-process adapters)
 run:
@@ -31,6 +31,10 @@ fuzz:
 ## bench: release build on PostgreSQL + Redis and on the embedded default, driven by wrk (see README, Performance)
 bench: services
 	bash bench/run.sh
+
+## bench-scale: profile and login latency with 1,000 accounts, then bulk-seeded to 1,000,000 (SCALE_USERS), with the ratios
+bench-scale: services
+	bash bench/scale.sh
 
 ## resilience: Redis and PostgreSQL outages, killed workers and SIGTERM under load, with verdicts
 resilience: services

@@ -19,10 +19,9 @@ pg_url=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 redis_url=${REDIS_URL:-redis://127.0.0.1:6379}
 cores=$(nproc)
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-lua=$root/bench/lua
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-need() { command -v "$1" >/dev/null 2>&1 || { say "$1 is missing: $2"; exit 1; }; }
 need wrk "apt-get install -y wrk"
 need python3 "apt-get install -y python3"
 need curl "apt-get install -y curl"
@@ -58,34 +57,7 @@ hash_ms=$("$work/hash_time" 31)
 say "median Argon2id hash: $hash_ms ms on $cores cores"
 
 results=$work/results.tsv
-record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; } # pass, key, JSON value
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 rss_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
-field() { python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][sys.argv[1]])' "$1"; }
-post() { curl -fs -X POST "$base$1" -H 'content-type: application/json' -d "$2"; }
-
-start_server() {
-  "$work/postern" serve "$@" >"$work/server-$pass.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 200); do
-    curl -fs "$base/health" >/dev/null 2>&1 && return 0
-    kill -0 "$server_pid" 2>/dev/null || { tail -20 "$work/server-$pass.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  say "the server did not start"; exit 1
-}
-
-# wrk NAME CONNECTIONS SCRIPT [ARGS...]: one measurement, recorded under NAME.
-bench() {
-  local name=$1 conns=$2 script=$3
-  shift 3
-  local threads=$((conns < cores ? conns : cores))
-  local out
-  out=$(wrk -t "$threads" -c "$conns" -d "${duration}s" -s "$lua/$script" "$base${path:-/}" -- "$@" | tail -n 1)
-  record "$pass" "$name" "$out"
-  say "$pass $name: $out"
-}
 
 audit_count() {
   if [ "$pass" = pg ]; then psql "$pg_url/postern_bench" -Atc 'select count(*) from audit_log'
@@ -128,10 +100,8 @@ run_pass() {
   port=$(free_port)
   base=http://127.0.0.1:$port
   mkdir -p "$work/data-$pass"
-  export HOST=127.0.0.1 PORT=$port POSTERN_DATA_DIR=$work/data-$pass RUST_LOG=warn LOG_FORMAT=json
-  export JWT_SECRET=bench-secret-bench-secret-bench-secret-0123456789
-  export RATE_LIMIT_LOGIN=off RATE_LIMIT_REFRESH=off RATE_LIMIT_SIGNUP=off RATE_LIMIT_GLOBAL=off
-  export RATE_LIMIT_PASSWORD_FORGOT=off RATE_LIMIT_EMAIL_RESEND=off
+  bench_env "$port"
+  export POSTERN_DATA_DIR=$work/data-$pass
   if [ "$pass" = pg ]; then
     PGOPTIONS='--client-min-messages=warning' psql "$pg_url/postgres" -qc 'drop database if exists postern_bench with (force)' >/dev/null
     psql "$pg_url/postgres" -qc 'create database postern_bench' >/dev/null

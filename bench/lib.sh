@@ -1,0 +1,45 @@
+# Helpers of bench/run.sh and bench/scale.sh, sourced once they have set root. They read the
+# callers' work, results, cores and duration, and start_server and bench the current pass and
+# base URL.
+
+lua=$root/bench/lua
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+need() { command -v "$1" >/dev/null 2>&1 || { say "$1 is missing: $2"; exit 1; }; }
+
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; } # pass, key, JSON value
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+field() { python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][sys.argv[1]])' "$1"; }
+post() { curl -fs -X POST "$base$1" -H 'content-type: application/json' -d "$2"; }
+
+# bench_env PORT: the server's environment, with every rate limit off so that the limits are
+# not what gets measured.
+bench_env() {
+  export HOST=127.0.0.1 PORT=$1 RUST_LOG=warn LOG_FORMAT=json
+  export JWT_SECRET=bench-secret-bench-secret-bench-secret-0123456789
+  export RATE_LIMIT_LOGIN=off RATE_LIMIT_REFRESH=off RATE_LIMIT_SIGNUP=off RATE_LIMIT_GLOBAL=off
+  export RATE_LIMIT_PASSWORD_FORGOT=off RATE_LIMIT_EMAIL_RESEND=off
+}
+
+start_server() {
+  "$work/postern" serve "$@" >"$work/server-$pass.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 200); do
+    curl -fs "$base/health" >/dev/null 2>&1 && return 0
+    kill -0 "$server_pid" 2>/dev/null || { tail -20 "$work/server-$pass.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  say "the server did not start"; exit 1
+}
+
+# wrk NAME CONNECTIONS SCRIPT [ARGS...]: one measurement, recorded under NAME.
+bench() {
+  local name=$1 conns=$2 script=$3
+  shift 3
+  local threads=$((conns < cores ? conns : cores))
+  local out
+  out=$(wrk -t "$threads" -c "$conns" -d "${duration}s" -s "$lua/$script" "$base${path:-/}" -- "$@" | tail -n 1)
+  record "$pass" "$name" "$out"
+  say "$pass $name: $out"
+}

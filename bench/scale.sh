@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# `make bench-scale`: do the profile and login stay as fast with a million accounts as with a
+# thousand? Runs the release binary on PostgreSQL + Redis (a fresh `postern_scale` database, a
+# unique REDIS_KEY_PREFIX), seeds 1,000 accounts, measures with wrk the profile (cache hit and
+# cache miss) and login, bulk-seeds to SCALE_USERS accounts and measures again, then prints each
+# p50 and p99 ratio (SCALE_USERS ÷ 1,000) against the target of at most 1.2 (within 20 %).
+# The verdicts are reported, not asserted, because a shared machine is noisy: the exit status is
+# non-zero only when something breaks (the server, the seeding, an answer that is not 2xx).
+# Results also go to bench/results/scale-<timestamp>.json.
+#
+# Knobs: BENCH_DURATION (seconds per measurement, default 10), SCALE_USERS (default 1000000),
+# BENCH_BIN (a release build of postern, to skip the build),
+# PG_URL (default postgres://postgres@127.0.0.1:5432), REDIS_URL (default redis://127.0.0.1:6379).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+duration=${BENCH_DURATION:-10}
+small=1000
+large=${SCALE_USERS:-1000000}
+pg_url=${PG_URL:-postgres://postgres@127.0.0.1:5432}
+redis_url=${REDIS_URL:-redis://127.0.0.1:6379}
+db=postern_scale
+cores=$(nproc)
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+
+need wrk "apt-get install -y wrk"
+need python3 "apt-get install -y python3"
+need curl "apt-get install -y curl"
+need psql "apt-get install -y postgresql-client"
+# The cache misses at scale read accounts that only the second seeding adds, one per account
+# of the first.
+[[ $large =~ ^[0-9]+$ ]] && [ "$large" -ge $((2 * small)) ] \
+  || { say "SCALE_USERS must be a whole number of at least $((2 * small))"; exit 1; }
+
+work=$(mktemp -d)
+server_pid=
+db_created=
+cleanup() {
+  for pid in $server_pid; do
+    kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  done
+  if [ -n "$db_created" ]; then
+    psql "$pg_url/postgres" -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ -n "${BENCH_BIN:-}" ]; then
+  cp "$BENCH_BIN" "$work/postern" # an already built release binary
+else
+  say "building the release binary"
+  cargo build -q --release -p postern
+  cp "$target_dir/release/postern" "$work/postern" # the target directory may be shared
+fi
+
+results=$work/results.tsv
+sql() { psql "$pg_url/$db" -v ON_ERROR_STOP=1 -Atqc "$1"; }
+since() { awk -v start="$1" -v now="$(date +%s.%N)" 'BEGIN { printf "%.3f", now - start }'; }
+plan() { sql "explain (costs off) $1" | sed -n 1p | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().strip()))'; }
+
+email=bench@scale.test
+password='bench password 123'
+
+# seed FIRST LAST: the accounts seed-FIRST@scale.test to seed-LAST@scale.test in one statement,
+# copies of the benchmark account under new ids and emails. Its hash is a genuine one, so every
+# seeded account logs in with its password. The seeding brings the table to $pass accounts.
+seed() {
+  local first=$1 last=$2 start seconds vacuum_seconds count
+  start=$(date +%s.%N)
+  sql "insert into users (id, email, name, role, email_verified, password_hash, created_at,
+         updated_at, failed_logins, locked_until, disabled_at)
+       select gen_random_uuid(), 'seed-' || n || '@scale.test', u.name, u.role, u.email_verified,
+         u.password_hash, u.created_at, u.updated_at, u.failed_logins, u.locked_until,
+         u.disabled_at
+       from users as u, generate_series($first, $last) as n
+       where u.email = '$email'"
+  seconds=$(since "$start")
+  # The fresh rows' statistics and hint bits, and the seeding's dirty pages, are dealt with now
+  # rather than during the measurements (where autovacuum is off, nothing else would do it).
+  start=$(date +%s.%N)
+  sql 'vacuum (analyze) users'
+  sql checkpoint || say "no checkpoint (it needs a superuser or pg_checkpoint)"
+  vacuum_seconds=$(since "$start")
+  count=$(sql 'select count(*) from users')
+  [ "$count" = "$pass" ] || { say "the seeding left $count accounts, not $pass"; exit 1; }
+  record seed "$pass" "{\"users\": $((last - first + 1)), \"seconds\": $seconds, \"vacuum_seconds\": $vacuum_seconds}"
+  say "seeded $((last - first + 1)) accounts in $seconds s (vacuum, analyze and checkpoint $vacuum_seconds s)"
+}
+
+# measure EMAILS: the profile as a cache hit (the benchmark account's, warm since its login), as
+# a cache miss (one access token per account in the file EMAILS, each profile read only once),
+# and login (the benchmark account), each recorded under the current pass.
+measure() {
+  local emails=$1 first id threads=$((cores < 2 ? cores : 2))
+  first=$(sed -n 1p "$emails")
+  id=$(sql "select id from users where email = '$first'")
+  # Whether the lookups use their indexes, to read the ratios with.
+  record "$pass" plan_login "$(plan "select * from users where email = '$first'")"
+  record "$pass" plan_profile "$(plan "select * from users where id = '$id'")"
+  python3 "$root/bench/access_tokens.py" "$base" "$password" 8 <"$emails" >"$work/tokens-$pass"
+  path=/api/v1/user/profile bench profile 16 get.lua "$access"
+  # One connection per thread, so that every token sent is also counted (see the script).
+  path=/api/v1/user/profile bench profile_miss "$threads" profile_miss.lua "$work/tokens-$pass" "$threads"
+  bench login 8 login.lua "$email" "$password"
+}
+
+PGOPTIONS='--client-min-messages=warning' psql "$pg_url/postgres" -qc "drop database if exists $db with (force)" >/dev/null
+psql "$pg_url/postgres" -qc "create database $db" >/dev/null
+db_created=1
+port=$(free_port)
+base=http://127.0.0.1:$port
+bench_env "$port"
+export POSTERN_DATA_DIR=$work/data DATABASE_URL=$pg_url/$db REDIS_URL=$redis_url
+export REDIS_KEY_PREFIX=postern-scale-$stamp-$$:
+pass=$small
+# No stream workers: relaying the logins' events would take cores from what is measured, and
+# the outbox is not what grows here.
+start_server
+
+post /api/v1/auth/signup "{\"email\": \"$email\", \"password\": \"$password\"}" >/dev/null
+access=$(post /api/v1/auth/login "{\"email\": \"$email\", \"password\": \"$password\"}" | field accessToken)
+curl -fs "$base/api/v1/user/profile" -H "authorization: Bearer $access" >/dev/null # warms the cache
+
+seed 1 $((small - 1))
+seq 1 $((small - 1)) | sed 's/.*/seed-&@scale.test/' >"$work/emails-$pass"
+measure "$work/emails-$pass"
+
+pass=$large
+seed "$small" $((large - 1))
+# As many accounts as before, spread evenly over the ones the second seeding added.
+seq 0 $((small - 2)) | awk -v first="$small" -v step=$(((large - small) / (small - 1))) \
+  '{ printf "seed-%d@scale.test\n", first + $1 * step }' >"$work/emails-$pass"
+measure "$work/emails-$pass"
+
+kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
+server_pid=
+
+mkdir -p "$root/bench/results"
+python3 "$root/bench/scale_report.py" "$results" "$small" "$large" "$cores" "$duration" \
+  "$root/bench/results/scale-$stamp.json"
