@@ -5,7 +5,16 @@
 lua=$root/bench/lua
 
 say() { printf 'bench: %s\n' "$*" >&2; }
-need() { command -v "$1" >/dev/null 2>&1 || { say "$1 is missing: $2"; exit 1; }; }
+# need COMMAND DEBIAN_PACKAGE: a fresh machine lacks wrk and may lack the others; as root with
+# apt-get, the package is installed, otherwise the message says which one to install.
+need() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing $2 from Debian's packages for $1"
+    apt-get install -y -q "$2" >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "$2" >/dev/null 2>&1; } || true
+  fi
+  command -v "$1" >/dev/null 2>&1 || { say "$1 is missing: apt-get install -y $2"; exit 1; }
+}
 
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; } # pass, key, JSON value
 

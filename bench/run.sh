@@ -22,10 +22,10 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
 
-need wrk "apt-get install -y wrk"
-need python3 "apt-get install -y python3"
-need curl "apt-get install -y curl"
-need sqlite3 "apt-get install -y sqlite3"
+need wrk wrk
+need python3 python3
+need curl curl
+need sqlite3 sqlite3
 
 work=$(mktemp -d)
 server_pid=

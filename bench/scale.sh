@@ -26,10 +26,10 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
 
-need wrk "apt-get install -y wrk"
-need python3 "apt-get install -y python3"
-need curl "apt-get install -y curl"
-need psql "apt-get install -y postgresql-client"
+need wrk wrk
+need python3 python3
+need curl curl
+need psql postgresql-client
 # The cache misses at scale read accounts that only the second seeding adds, one per account
 # of the first.
 [[ $large =~ ^[0-9]+$ ]] && [ "$large" -ge $((2 * small)) ] \
