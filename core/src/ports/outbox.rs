@@ -90,6 +90,13 @@ pub trait EventHandler: Send + Sync {
     /// A short name for logs and metrics, e.g. `audit`.
     fn name(&self) -> &'static str;
 
+    /// Whether the handler acts on `event` at all. Wrappers use it to skip their own work
+    /// (deduplication records) for events the handler would ignore. The default, every
+    /// event, is right for handlers that act on every event.
+    fn handles(&self, _event: &Event) -> bool {
+        true
+    }
+
     /// Handles one event; events the handler does not care about succeed at once.
     async fn handle(&self, event: &Event) -> Result<()>;
 

@@ -30,7 +30,16 @@ impl EventHandler for Deduplicated {
         self.inner.name()
     }
 
+    fn handles(&self, event: &Event) -> bool {
+        self.inner.handles(event)
+    }
+
+    /// Events the inner handler ignores pass at once: recording them would cost a read and a
+    /// write per event, and fill the record with events nothing acted on.
     async fn handle(&self, event: &Event) -> Result<()> {
+        if !self.inner.handles(event) {
+            return Ok(());
+        }
         let name = self.inner.name();
         if self.handled.was_handled(name, event.event_id()).await? {
             debug!(handler = name, event_id = %event.id, "event already handled; skipped");
@@ -56,6 +65,7 @@ mod tests {
     fn mailer(times: usize, outcome: fn() -> Result<()>) -> MockEventHandler {
         let mut inner = MockEventHandler::new();
         inner.expect_name().return_const("mail");
+        inner.expect_handles().return_const(true);
         inner
             .expect_handle()
             .times(times)
@@ -93,6 +103,21 @@ mod tests {
             .handle(&event())
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_event_the_handler_ignores_passes_without_a_record() {
+        let mut inner = MockEventHandler::new();
+        inner.expect_handles().return_const(false);
+        inner.expect_handle().never();
+        let mut handled = MockHandledEvents::new();
+        handled.expect_was_handled().never();
+        handled.expect_record_handled().never();
+
+        let dedup = Deduplicated::new(Arc::new(inner), Arc::new(handled));
+
+        assert!(!dedup.handles(&event()));
+        dedup.handle(&event()).await.unwrap();
     }
 
     #[tokio::test]

@@ -123,6 +123,10 @@ impl EventHandler for SendMail {
         "mail"
     }
 
+    fn handles(&self, event: &Event) -> bool {
+        event.data.sends_mail()
+    }
+
     #[instrument(skip_all, name = "send_mail", fields(event_id = %event.id, event_type = event.data.type_name()))]
     async fn handle(&self, event: &Event) -> Result<()> {
         match self.compose(event).await? {
