@@ -52,7 +52,7 @@ impl Default for ConsumerConfig {
             retry_base: Duration::from_secs(1),
             visibility_timeout: Duration::from_secs(30),
             retention: Duration::from_secs(24 * 60 * 60),
-            batch_size: 100,
+            batch_size: 500,
             block: Duration::from_secs(1),
         }
     }

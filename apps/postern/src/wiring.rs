@@ -43,7 +43,7 @@ const PROFILE_TTL: Duration = Duration::from_secs(600);
 /// How many profiles the in-process cache holds at most.
 const PROFILE_CACHE_ENTRIES: u64 = 100_000;
 /// How many events one delivery batch takes from the outbox.
-const DELIVERY_BATCH: u64 = 100;
+const DELIVERY_BATCH: u64 = 500;
 /// The file, in the data directory, that keeps the generated development secret.
 const DEV_SECRET_FILE: &str = "jwt-secret";
 
