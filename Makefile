@@ -3,7 +3,7 @@ CARGO ?= cargo
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test fuzz bench resilience fmt lint doc examples openapi services deploy-check
+.PHONY: run test fuzz bench microbench resilience fmt lint doc examples openapi services deploy-check
 
 ## run: build and start the server on the embedded default (SQLite under ./data, in-process adapters)
 run:
@@ -31,6 +31,11 @@ fuzz:
 ## bench: release build on PostgreSQL + Redis and on the embedded default, driven by wrk (see README, Performance)
 bench: services
 	bash bench/run.sh
+
+## microbench: Criterion timings of token signing and verification, a rate-limit check and a
+## profile-cache round trip, in process and on the local Redis (see README, Performance)
+microbench: services
+	$(CARGO) bench -p postern-adapters --bench hot_paths
 
 ## resilience: Redis and PostgreSQL outages, killed workers and SIGTERM under load, with verdicts
 resilience: services
