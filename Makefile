@@ -3,7 +3,7 @@ CARGO ?= cargo
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test fuzz bench bench-scale resilience fmt lint doc examples openapi services deploy-check
+.PHONY: run test fuzz bench bench-scale microbench resilience fmt lint doc examples openapi services deploy-check
 
 ## run: build and start the server on the embedded default (SQLite under ./data, in-process adapters)
 run:
@@ -35,6 +35,11 @@ bench: services
 ## bench-scale: profile and login latency with 1,000 accounts, then bulk-seeded to 1,000,000 (SCALE_USERS), with the ratios
 bench-scale: services
 	bash bench/scale.sh
+
+## microbench: Criterion timings of token signing and verification, a rate-limit check and a
+## profile-cache round trip, in process and on the local Redis (see README, Performance)
+microbench: services
+	$(CARGO) bench -p postern-adapters --bench hot_paths
 
 ## resilience: Redis and PostgreSQL outages, killed workers and SIGTERM under load, with verdicts
 resilience: services
