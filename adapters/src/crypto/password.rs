@@ -3,7 +3,9 @@
 //! Argon2 is slow and memory-hungry on purpose (19 MiB per hash by default), so every hash and
 //! verification runs on Tokio's blocking pool, and a semaphore sized to the machine's
 //! parallelism bounds how many run at once: a burst of logins queues instead of piling up
-//! blocking threads and memory. Verification reports whether the stored hash is weaker than
+//! blocking threads and memory. The working memory is kept between hashes, one buffer per
+//! slot: allocating it per hash left glibc's heaps fragmented across the pool's threads (half
+//! a GiB resident after a login storm) and cost a page fault per 4 KiB of every hash. Verification reports whether the stored hash is weaker than
 //! the configured policy, so the login use case can upgrade it transparently.
 //!
 //! Legacy bcrypt hashes (`$2a$`, `$2b$`, `$2y$`, as Backlume stored them) are verified on the
@@ -12,12 +14,10 @@
 //! bytes of a password.
 
 use std::num::NonZeroUsize;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{self, phc};
-use argon2::{
-    ARGON2ID_IDENT, Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version,
-};
+use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
 use postern_core::domain::{Password, PasswordHash};
 use postern_core::ports::{PasswordCheck, PasswordHasher};
@@ -28,6 +28,9 @@ use tracing::Span;
 /// What [`Argon2Hasher::verify_dummy`] checks against; any fixed value works, since only the
 /// time spent matters.
 const DUMMY_PASSWORD: &[u8] = b"postern-dummy-password";
+
+/// Bytes of random salt per hash: 128 bits, what password-hash generates and RFC 9106 advises.
+const SALT_LEN: usize = 16;
 
 /// The one Argon2 version we hash with; hashes of any other version get upgraded.
 const CURRENT_VERSION: Version = Version::V0x13;
@@ -73,6 +76,12 @@ enum HashError {
     Bcrypt(#[source] bcrypt::BcryptError),
     #[error("password hashing failed")]
     Hashing(#[source] password_hash::Error),
+    #[error("password hashing failed")]
+    Argon2(#[source] argon2::Error),
+    #[error("password hash encoding failed")]
+    Encoding(#[source] phc::Error),
+    #[error("no random salt")]
+    Salt(#[source] getrandom::Error),
     #[error("password hashing is saturated")]
     Busy,
     #[error("password hashing queue is closed")]
@@ -86,7 +95,28 @@ enum HashError {
 pub struct Argon2Hasher {
     argon2: Argon2<'static>,
     permits: Arc<Semaphore>,
+    workspaces: Arc<Workspaces>,
     dummy: PasswordHash,
+}
+
+/// Argon2 working memory kept for reuse: a job takes a buffer (or starts an empty one) and puts
+/// it back, so there are never more buffers than jobs running at once.
+#[derive(Debug, Default)]
+struct Workspaces(Mutex<Vec<Vec<Block>>>);
+
+impl Workspaces {
+    fn take(&self) -> Vec<Block> {
+        self.0
+            .lock()
+            .map(|mut free| free.pop().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    fn put_back(&self, workspace: Vec<Block>) {
+        if let Ok(mut free) = self.0.lock() {
+            free.push(workspace);
+        }
+    }
 }
 
 impl Argon2Hasher {
@@ -106,21 +136,28 @@ impl Argon2Hasher {
         )
         .map_err(|error| Error::unexpected(HashError::Params(error)))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, CURRENT_VERSION, params);
-        let dummy = hash_blocking(&argon2, DUMMY_PASSWORD)?;
+        // Its own memory, freed again: an idle server need not hold a workspace.
+        let dummy = hash_blocking(
+            Algorithm::Argon2id,
+            argon2.params(),
+            DUMMY_PASSWORD,
+            &mut Vec::new(),
+        )?;
         let workers = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
         Ok(Self {
             argon2,
             permits: Arc::new(Semaphore::new(workers)),
+            workspaces: Arc::default(),
             dummy,
         })
     }
 
-    /// Runs `job` on the blocking pool once a permit is free, inside the caller's span. The
-    /// permit moves into the job, so a caller that gives up waiting cannot free its slot
-    /// before the work is really done.
+    /// Runs `job` on the blocking pool once a permit is free, inside the caller's span, with a
+    /// workspace. The permit moves into the job, so a caller that gives up waiting cannot free
+    /// its slot before the work is really done.
     async fn run_blocking<T, F>(&self, job: F) -> Result<T>
     where
-        F: FnOnce() -> Result<T> + Send + 'static,
+        F: FnOnce(&mut Vec<Block>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
         // A flood of logins must not queue without bound: past this wait the request is told
@@ -130,9 +167,13 @@ impl Argon2Hasher {
             .map_err(|_| Error::unavailable(HashError::Busy))?
             .map_err(|error| Error::unexpected(HashError::Queue(error)))?;
         let span = Span::current();
+        let workspaces = Arc::clone(&self.workspaces);
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            span.in_scope(job)
+            let mut workspace = workspaces.take();
+            let outcome = span.in_scope(|| job(&mut workspace));
+            workspaces.put_back(workspace);
+            outcome
         })
         .await
         .map_err(|error| Error::unexpected(HashError::Task(error)))?
@@ -144,16 +185,28 @@ impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &Password) -> Result<PasswordHash> {
         let argon2 = self.argon2.clone();
         let password = password.clone();
-        self.run_blocking(move || hash_blocking(&argon2, password.expose().as_bytes()))
-            .await
+        self.run_blocking(move |workspace| {
+            hash_blocking(
+                Algorithm::Argon2id,
+                argon2.params(),
+                password.expose().as_bytes(),
+                workspace,
+            )
+        })
+        .await
     }
 
     async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<PasswordCheck> {
         let argon2 = self.argon2.clone();
         let password = password.clone();
         let hash = hash.clone();
-        self.run_blocking(move || {
-            verify_blocking(&argon2, password.expose().as_bytes(), hash.as_str())
+        self.run_blocking(move |workspace| {
+            verify_blocking(
+                &argon2,
+                password.expose().as_bytes(),
+                hash.as_str(),
+                workspace,
+            )
         })
         .await
     }
@@ -163,16 +216,63 @@ impl PasswordHasher for Argon2Hasher {
     }
 }
 
-fn hash_blocking(argon2: &Argon2<'_>, password: &[u8]) -> Result<PasswordHash> {
+/// A PHC string of `password` hashed with `algorithm` (Argon2id but in tests), the current
+/// version and `params`, under a fresh random salt.
+fn hash_blocking(
+    algorithm: Algorithm,
+    params: &Params,
+    password: &[u8],
+    workspace: &mut Vec<Block>,
+) -> Result<PasswordHash> {
+    let mut salt = [0_u8; SALT_LEN];
+    getrandom::fill(&mut salt).map_err(|error| Error::unexpected(HashError::Salt(error)))?;
+    let argon2 = Argon2::new(algorithm, CURRENT_VERSION, params.clone());
+    let output = argon2_output(&argon2, password, &salt, workspace)?;
+    let encoding = |error| Error::unexpected(HashError::Encoding(error));
+    let phc = phc::PasswordHash {
+        algorithm: algorithm.ident(),
+        version: Some(CURRENT_VERSION.into()),
+        params: phc::ParamsString::try_from(params)
+            .map_err(|error| Error::unexpected(HashError::Hashing(error)))?,
+        salt: Some(phc::Salt::new(&salt).map_err(encoding)?),
+        hash: Some(output),
+    };
+    Ok(PasswordHash::new(phc.to_string()))
+}
+
+/// Argon2 of `password` and `salt` with `argon2`'s algorithm, version and parameters, what
+/// `argon2::Argon2::hash_password_into` computes, but in `workspace` (grown when too small, and
+/// kept) instead of memory allocated for the one hash.
+fn argon2_output(
+    argon2: &Argon2<'_>,
+    password: &[u8],
+    salt: &[u8],
+    workspace: &mut Vec<Block>,
+) -> Result<phc::Output> {
+    let params = argon2.params();
+    let blocks = params.block_count();
+    if workspace.len() < blocks {
+        workspace.resize(blocks, Block::default());
+    }
+    let mut buffer = [0_u8; phc::Output::MAX_LENGTH];
+    let length = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let output = buffer
+        .get_mut(..length)
+        .ok_or_else(|| Error::unexpected(HashError::Hashing(password_hash::Error::OutputSize)))?;
     argon2
-        .hash_password(password)
-        .map(|phc| PasswordHash::new(phc.to_string()))
-        .map_err(|error| Error::unexpected(HashError::Hashing(error)))
+        .hash_password_into_with_memory(password, salt, output, &mut workspace[..blocks])
+        .map_err(|error| Error::unexpected(HashError::Argon2(error)))?;
+    phc::Output::new(output).map_err(|error| Error::unexpected(HashError::Encoding(error)))
 }
 
 /// Verifies with the stored hash's own algorithm and parameters; `argon2` supplies only the
 /// policy the hash is judged against.
-fn verify_blocking(argon2: &Argon2<'_>, password: &[u8], stored: &str) -> Result<PasswordCheck> {
+fn verify_blocking(
+    argon2: &Argon2<'_>,
+    password: &[u8],
+    stored: &str,
+    workspace: &mut Vec<Block>,
+) -> Result<PasswordCheck> {
     if is_bcrypt(stored) {
         return verify_bcrypt(password, stored);
     }
@@ -181,16 +281,30 @@ fn verify_blocking(argon2: &Argon2<'_>, password: &[u8], stored: &str) -> Result
     let hash = phc::PasswordHash::new(stored)
         .map_err(|error| Error::unexpected(HashError::Unreadable(error)))?;
     // Without these the verifier reports a wrong password, which would hide a corrupt row.
-    if hash.salt.is_none() || hash.hash.is_none() {
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
         return Err(Error::unexpected(HashError::Incomplete));
-    }
+    };
     let stored_params = Params::try_from(&hash).map_err(unsupported)?;
-    match argon2.verify_password(password, &hash) {
-        Ok(()) => Ok(PasswordCheck::Match {
+    let algorithm = Algorithm::try_from(hash.algorithm.as_str()).map_err(unsupported)?;
+    let version = hash
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(|error| unsupported(error.into()))?
+        .unwrap_or_default();
+    let computed = argon2_output(
+        &Argon2::new(algorithm, version, stored_params.clone()),
+        password,
+        salt,
+        workspace,
+    )?;
+    // `Output`'s equality is constant-time.
+    if computed == *expected {
+        Ok(PasswordCheck::Match {
             needs_rehash: is_outdated(&hash, &stored_params, argon2.params()),
-        }),
-        Err(password_hash::Error::PasswordInvalid) => Ok(PasswordCheck::Mismatch),
-        Err(error) => Err(unsupported(error)),
+        })
+    } else {
+        Ok(PasswordCheck::Mismatch)
     }
 }
 
@@ -257,6 +371,53 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn hashes_agree_with_the_argon2_crates_own_hashing_and_verification() {
+        use argon2::{PasswordHasher as _, PasswordVerifier as _};
+        let hasher = hasher(FAST);
+        let reference = Argon2::new(
+            Algorithm::Argon2id,
+            CURRENT_VERSION,
+            Params::new(FAST.memory_kib, FAST.iterations, FAST.parallelism, None).unwrap(),
+        );
+
+        let ours = hasher.hash(&password("correct horse")).await.unwrap();
+        let theirs = reference
+            .hash_password(b"correct horse")
+            .unwrap()
+            .to_string();
+
+        reference
+            .verify_password(b"correct horse", ours.as_str())
+            .unwrap();
+        let check = hasher
+            .verify(&password("correct horse"), &PasswordHash::new(theirs))
+            .await;
+        assert_eq!(
+            check.unwrap(),
+            PasswordCheck::Match {
+                needs_rehash: false
+            }
+        );
+    }
+
+    #[test]
+    fn a_reused_workspace_of_any_size_gives_the_output_of_a_fresh_one() {
+        let argon2 = |memory_kib| {
+            let params = Params::new(memory_kib, 1, 1, None).unwrap();
+            Argon2::new(Algorithm::Argon2id, CURRENT_VERSION, params)
+        };
+        let salt = [7_u8; SALT_LEN];
+        let fresh = argon2_output(&argon2(8192), b"pass", &salt, &mut Vec::new()).unwrap();
+
+        let mut workspace = Vec::new();
+        argon2_output(&argon2(16384), b"other", &salt, &mut workspace).unwrap();
+        let reused = argon2_output(&argon2(8192), b"pass", &salt, &mut workspace).unwrap();
+
+        assert_eq!(reused, fresh);
+        assert_eq!(workspace.len(), 16384, "kept at its largest size");
+    }
+
+    #[tokio::test]
     async fn a_wrong_password_is_a_mismatch_not_an_error() {
         let hasher = hasher(FAST);
         let hash = hasher.hash(&password("correct horse")).await.unwrap();
@@ -280,8 +441,13 @@ mod tests {
     #[tokio::test]
     async fn a_hash_of_another_argon2_variant_needs_a_rehash() {
         let params = Params::new(FAST.memory_kib, FAST.iterations, FAST.parallelism, None);
-        let argon2i = Argon2::new(Algorithm::Argon2i, CURRENT_VERSION, params.unwrap());
-        let hash = hash_blocking(&argon2i, b"correct horse").unwrap();
+        let hash = hash_blocking(
+            Algorithm::Argon2i,
+            &params.unwrap(),
+            b"correct horse",
+            &mut Vec::new(),
+        )
+        .unwrap();
 
         let check = hasher(FAST).verify(&password("correct horse"), &hash).await;
 
