@@ -1,9 +1,12 @@
 //! Argon2id password hashing (§2), stored as PHC strings.
 //!
 //! Argon2 is slow and memory-hungry on purpose (19 MiB per hash by default), so every hash and
-//! verification runs on Tokio's blocking pool, and a semaphore sized to the machine's
-//! parallelism bounds how many run at once: a burst of logins queues instead of piling up
-//! blocking threads and memory. The working memory is kept between hashes, one buffer per
+//! verification runs off the async executor, on a pool of its own with one thread per core,
+//! and a semaphore of the same size bounds how many run or wait at once: a burst of logins
+//! queues instead of piling up threads and memory. The pool's threads run at the lowest
+//! scheduling priority, so that a login storm, which keeps every core hashing, takes only the
+//! CPU time the requests beside it leave: their latency stays that of an idle server. The
+//! working memory is kept between hashes, one buffer per
 //! slot: allocating it per hash left glibc's heaps fragmented across the pool's threads (half
 //! a GiB resident after a login storm) and cost a page fault per 4 KiB of every hash. Verification reports whether the stored hash is weaker than
 //! the configured policy, so the login use case can upgrade it transparently.
@@ -23,7 +26,7 @@ use postern_core::domain::{Password, PasswordHash};
 use postern_core::ports::{PasswordCheck, PasswordHasher};
 use postern_core::{Error, Result};
 use tokio::sync::Semaphore;
-use tracing::Span;
+use tracing::{Span, warn};
 
 /// What [`Argon2Hasher::verify_dummy`] checks against; any fixed value works, since only the
 /// time spent matters.
@@ -87,7 +90,9 @@ enum HashError {
     #[error("password hashing queue is closed")]
     Queue(#[source] tokio::sync::AcquireError),
     #[error("password hashing task failed")]
-    Task(#[source] tokio::task::JoinError),
+    Lost,
+    #[error("no password hashing threads")]
+    Pool(#[source] rayon::ThreadPoolBuildError),
 }
 
 /// Hashes passwords with Argon2id and verifies Argon2 PHC strings, off the async executor.
@@ -95,6 +100,7 @@ enum HashError {
 pub struct Argon2Hasher {
     argon2: Argon2<'static>,
     permits: Arc<Semaphore>,
+    threads: rayon::ThreadPool,
     workspaces: Arc<Workspaces>,
     dummy: PasswordHash,
 }
@@ -144,16 +150,25 @@ impl Argon2Hasher {
             &mut Vec::new(),
         )?;
         let workers = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        let threads = rayon::ThreadPoolBuilder::new()
+            .num_threads(workers)
+            .thread_name(|index| format!("argon2-{index}"))
+            .start_handler(|_| lower_priority())
+            // A panicking job drops its reply, which its caller reports; it must not abort.
+            .panic_handler(|_| ())
+            .build()
+            .map_err(|error| Error::unexpected(HashError::Pool(error)))?;
         Ok(Self {
             argon2,
             permits: Arc::new(Semaphore::new(workers)),
+            threads,
             workspaces: Arc::default(),
             dummy,
         })
     }
 
-    /// Runs `job` on the blocking pool once a permit is free, inside the caller's span, with a
-    /// workspace. The permit moves into the job, so a caller that gives up waiting cannot free
+    /// Runs `job` on the hashing threads once a permit is free, inside the caller's span, with
+    /// a workspace. The permit moves into the job, so a caller that gives up waiting cannot free
     /// its slot before the work is really done.
     async fn run_blocking<T, F>(&self, job: F) -> Result<T>
     where
@@ -168,15 +183,26 @@ impl Argon2Hasher {
             .map_err(|error| Error::unexpected(HashError::Queue(error)))?;
         let span = Span::current();
         let workspaces = Arc::clone(&self.workspaces);
-        tokio::task::spawn_blocking(move || {
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        self.threads.spawn(move || {
             let _permit = permit;
             let mut workspace = workspaces.take();
-            let outcome = span.in_scope(|| job(&mut workspace));
+            let _gone = reply.send(span.in_scope(|| job(&mut workspace)));
             workspaces.put_back(workspace);
-            outcome
-        })
-        .await
-        .map_err(|error| Error::unexpected(HashError::Task(error)))?
+        });
+        outcome
+            .await
+            .map_err(|_| Error::unexpected(HashError::Lost))?
+    }
+}
+
+/// Gives the calling thread the lowest scheduling priority (nice 19 on Linux). Where that is
+/// refused, hashing still works, at normal priority.
+fn lower_priority() {
+    if let Err(error) =
+        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
+    {
+        warn!(?error, "password hashing threads keep the normal priority");
     }
 }
 
@@ -415,6 +441,42 @@ mod tests {
 
         assert_eq!(reused, fresh);
         assert_eq!(workspace.len(), 16384, "kept at its largest size");
+    }
+
+    /// The nice value of the calling thread, from field 19 of `/proc/thread-self/stat`.
+    #[cfg(target_os = "linux")]
+    fn own_niceness() -> Result<i32> {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").map_err(Error::unexpected)?;
+        let after_name = stat
+            .rsplit_once(')')
+            .ok_or_else(|| Error::unexpected("stat"))?
+            .1;
+        let nice = after_name.split_whitespace().nth(16);
+        nice.and_then(|n| n.parse().ok())
+            .ok_or_else(|| Error::unexpected("no nice field"))
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_runs_at_the_lowest_priority_off_the_async_threads() {
+        let hasher = hasher(FAST);
+        let callers = own_niceness().unwrap();
+
+        let (nice, name) = hasher
+            .run_blocking(|_| {
+                let name = std::thread::current().name().map(str::to_owned);
+                Ok((own_niceness()?, name))
+            })
+            .await
+            .unwrap();
+
+        assert_eq!(nice, 19);
+        assert!(name.unwrap().starts_with("argon2-"));
+        assert_eq!(
+            own_niceness().unwrap(),
+            callers,
+            "the caller's thread is untouched"
+        );
     }
 
     #[tokio::test]
