@@ -5,16 +5,25 @@
 //! listening socket (new clients are refused, so they know nothing was sent), hands the taken
 //! connections over, and only then reports itself drained, which is what ends Poem's accept
 //! loop.
+//!
+//! It reports that a moment later, not at once: when shutdown begins, Poem closes every
+//! connection whose first bytes have not yet been read (hyper's protocol detection is cancelled
+//! rather than finished), so the connections accepted last need a moment for their requests to
+//! be read, after which they are served to the end.
 
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use poem::http::uri::Scheme;
 use poem::listener::Acceptor;
 use poem::web::{LocalAddr, RemoteAddr};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+
+/// How long the connections accepted last get to have their requests read before shutdown.
+const LINGER: Duration = Duration::from_millis(100);
 
 /// Accepts until `stop` turns true, then drains; see the module documentation.
 pub(crate) struct DrainingAcceptor {
@@ -100,6 +109,7 @@ impl Acceptor for DrainingAcceptor {
                 }
             }
             let Some(listener) = &self.listener else {
+                tokio::time::sleep(LINGER).await;
                 self.drained.send_replace(true);
                 return std::future::pending().await;
             };
@@ -124,8 +134,6 @@ impl Acceptor for DrainingAcceptor {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     async fn acceptor() -> (DrainingAcceptor, watch::Sender<bool>, watch::Receiver<bool>) {
@@ -163,7 +171,7 @@ mod tests {
             !*drained.borrow(),
             "drained before the last accept returned"
         );
-        let more = tokio::time::timeout(Duration::from_millis(100), acceptor.accept()).await;
+        let more = tokio::time::timeout(LINGER * 3, acceptor.accept()).await;
         assert!(more.is_err(), "nothing more to accept");
         assert!(*drained.borrow());
         let refused = TcpStream::connect(addr).await.unwrap_err();
