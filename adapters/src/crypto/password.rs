@@ -6,10 +6,10 @@
 //! queues instead of piling up threads and memory. The pool's threads run at the lowest
 //! scheduling priority, so that a login storm, which keeps every core hashing, takes only the
 //! CPU time the requests beside it leave: their latency stays that of an idle server. The
-//! working memory is kept between hashes, one buffer per
-//! slot: allocating it per hash left glibc's heaps fragmented across the pool's threads (half
-//! a GiB resident after a login storm) and cost a page fault per 4 KiB of every hash. Verification reports whether the stored hash is weaker than
-//! the configured policy, so the login use case can upgrade it transparently.
+//! working memory is kept between hashes, one buffer per slot: allocating it per hash left
+//! glibc's heaps fragmented across the threads (half a GiB resident after a login storm) and
+//! cost a page fault per 4 KiB of every hash. Verification reports whether the stored hash is
+//! weaker than the configured policy, so the login use case can upgrade it transparently.
 //!
 //! Legacy bcrypt hashes (`$2a$`, `$2b$`, `$2y$`, as Backlume stored them) are verified on the
 //! same blocking pool under the same semaphore, and always need a re-hash: Argon2id is the only

@@ -71,8 +71,9 @@ impl RedisSettings {
             .with_connection_config(|connection| {
                 connection.connection_timeout = self.connect_timeout;
                 connection.internal_command_timeout = self.connect_timeout;
-                // fred leaves Nagle's algorithm on: a command larger than a segment (a batch
-                // of stream entries) then waits for the delayed ACK, 40 ms a round trip.
+                // fred leaves Nagle's algorithm on; a request/response client wants it off, or
+                // a command larger than a segment (a batch of stream entries) may wait for the
+                // server's delayed ACK.
                 connection.tcp.nodelay = Some(true);
             });
         Ok(builder)

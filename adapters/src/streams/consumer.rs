@@ -8,9 +8,9 @@
 //! so an outage never turns events into dead letters that someone must replay.
 //!
 //! The consumer processes one batch per call and reports it, so the worker loop decides when to
-//! wait and when to stop, and tests drive it batch by batch instead of sleeping. A batch goes to the handler at once and is
-//! acknowledged in one command; if that fails, its entries are handled again in order, one at
-//! a time, which the handlers' idempotence allows. A stop between two batches (or between two
+//! wait and when to stop, and tests drive it batch by batch instead of sleeping. A batch goes to
+//! the handler at once and is acknowledged in one command; if that fails, its entries are
+//! handled again in order, one at a time, which the handlers' idempotence allows. A stop between two batches (or between two
 //! entries) leaves nothing half-done, and what is not yet acknowledged stays pending, to be
 //! claimed by a consumer that runs.
 

@@ -57,9 +57,10 @@ impl DeliverEvents {
 
     /// Publishes one batch of claimed events, oldest first, in one call to the publisher. If
     /// that fails for a reason other than an outage, the batch goes out again one event at a
-    /// time (so an event of a failed batch is published twice per attempt), so that the failure is recorded against its event and does not hold back the
-    /// others. An unreachable publisher leaves the events waiting: they are released, to go out
-    /// in order once it is back.
+    /// time (so an event of a failed batch is published twice per attempt), so that the failure
+    /// is recorded against its event and does not hold back the others. An unreachable
+    /// publisher leaves the events waiting: they are released, to go out in order once it is
+    /// back.
     ///
     /// # Errors
     /// Only when the outbox itself cannot be read or updated.
@@ -79,8 +80,8 @@ impl DeliverEvents {
                 })
             }
             Err(Error::Unavailable(cause)) => {
-                debug!(events = events.len(), error = %cause, "publisher unreachable; events wait in the outbox");
-                self.release(&events, DeliveryReport::default()).await
+                self.release(&events, &cause, DeliveryReport::default())
+                    .await
             }
             Err(error) => {
                 debug!(
@@ -100,8 +101,7 @@ impl DeliverEvents {
             match self.publisher.publish(event).await {
                 Ok(()) => published.push(event.event_id()),
                 Err(Error::Unavailable(cause)) => {
-                    debug!(events = events.len() - position, error = %cause, "publisher unreachable; events wait in the outbox");
-                    report = self.release(&events[position..], report).await?;
+                    report = self.release(&events[position..], &cause, report).await?;
                     break;
                 }
                 Err(error) => {
@@ -120,8 +120,15 @@ impl DeliverEvents {
         Ok(report)
     }
 
-    /// Hands `waiting` back to the outbox without counting an attempt.
-    async fn release(&self, waiting: &[Event], report: DeliveryReport) -> Result<DeliveryReport> {
+    /// Hands `waiting` back to the outbox without counting an attempt: the publisher is
+    /// unreachable because of `cause`.
+    async fn release(
+        &self,
+        waiting: &[Event],
+        cause: &(dyn std::fmt::Display + Sync),
+        report: DeliveryReport,
+    ) -> Result<DeliveryReport> {
+        debug!(events = waiting.len(), error = %cause, "publisher unreachable; events wait in the outbox");
         let ids: Vec<EventId> = waiting.iter().map(Event::event_id).collect();
         self.outbox.release(&ids).await?;
         Ok(DeliveryReport {
