@@ -152,17 +152,10 @@ impl SessionRepo for SeaSessionRepo {
         event: &Event,
     ) -> Result<Vec<SessionId>> {
         let txn = begin_write(&self.db).await?;
-        let revoked = live_sessions_of(user)
-            .col_expr(sessions::Column::RevokedAt, Expr::value(stored(at)))
-            .exec_with_returning(&txn)
-            .await
-            .map_err(db_error)?;
+        let revoked = revoke_live_sessions(&txn, user, at).await?;
         write_event(&txn, event).await?;
         commit(txn).await?;
-        Ok(revoked
-            .into_iter()
-            .map(|s| SessionId::from_uuid(s.id))
-            .collect())
+        Ok(revoked)
     }
 
     async fn revoke_all_except(
@@ -298,7 +291,26 @@ async fn touch_live_session(
 }
 
 /// An update of `user`'s sessions that are not revoked yet.
-pub(super) fn live_sessions_of(user: UserId) -> sea_orm::UpdateMany<sessions::Entity> {
+/// Revokes every live session of `user` at `at` inside `conn`'s transaction (a logout
+/// everywhere, or the disabling of the account), and returns them. On PostgreSQL the disabling
+/// update has already locked the users row, so a concurrent disabling waits for this one.
+pub(super) async fn revoke_live_sessions(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    at: OffsetDateTime,
+) -> Result<Vec<SessionId>> {
+    let revoked = live_sessions_of(user)
+        .col_expr(sessions::Column::RevokedAt, Expr::value(stored(at)))
+        .exec_with_returning(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(revoked
+        .into_iter()
+        .map(|s| SessionId::from_uuid(s.id))
+        .collect())
+}
+
+fn live_sessions_of(user: UserId) -> sea_orm::UpdateMany<sessions::Entity> {
     sessions::Entity::update_many()
         .filter(sessions::Column::UserId.eq(user.as_uuid()))
         .filter(sessions::Column::RevokedAt.is_null())

@@ -16,15 +16,15 @@ use postern_core::ports::UserRepo;
 use postern_core::{Error, Result};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, Order};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use time::OffsetDateTime;
 
-use super::entities::{sessions, users};
+use super::entities::users;
 use super::error::{db_error, invalid_row};
 use super::page::{after_key, like_prefix};
-use super::sessions::live_sessions_of;
+use super::sessions::revoke_live_sessions;
 use super::timestamps::{in_time_order, stored};
 use super::tx::{begin_write, commit, rollback, write_event};
 
@@ -300,25 +300,6 @@ impl UserRepo for SeaUserRepo {
         commit(txn).await?;
         Ok((to_user(row)?, revoked))
     }
-}
-
-/// Revokes every live session of `user` at `at`, inside the transaction that disables it, and
-/// returns them. The users row is already locked by the disabling update, so on PostgreSQL a
-/// concurrent disabling waits for this one.
-async fn revoke_live_sessions(
-    conn: &impl ConnectionTrait,
-    user: UserId,
-    at: OffsetDateTime,
-) -> Result<Vec<SessionId>> {
-    let revoked = live_sessions_of(user)
-        .col_expr(sessions::Column::RevokedAt, Expr::value(at))
-        .exec_with_returning(conn)
-        .await
-        .map_err(db_error)?;
-    Ok(revoked
-        .into_iter()
-        .map(|s| SessionId::from_uuid(s.id))
-        .collect())
 }
 
 /// The update that reserves a login attempt at `at`, for the rows it is still allowed on: a

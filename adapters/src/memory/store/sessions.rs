@@ -42,7 +42,7 @@ impl Tables {
     }
 
     /// Revokes `user`'s live sessions that `pick` selects, at `at`, and returns them.
-    fn revoke_where(
+    pub(super) fn revoke_where(
         &mut self,
         user: UserId,
         at: OffsetDateTime,

@@ -197,15 +197,11 @@ impl UserRepo for MemoryStore {
         }
         row.user.updated_at = update.at;
         let user = row.user.clone();
-        let mut revoked = Vec::new();
-        if update.disabled == Some(true) {
-            for (session_id, session) in &mut tables.sessions {
-                if session.user_id == id && session.revoked_at.is_none() {
-                    session.revoked_at = Some(update.at);
-                    revoked.push(*session_id);
-                }
-            }
-        }
+        let revoked = if update.disabled == Some(true) {
+            tables.revoke_where(id, update.at, |_| true)
+        } else {
+            Vec::new()
+        };
         for event in events {
             tables.write_event(event);
         }
