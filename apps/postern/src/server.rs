@@ -94,6 +94,7 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
         None
     };
     let components = wiring::assemble(config, db.clone()).await?;
+    components.seed_revocations().await?;
     let (stop, stopped) = watch::channel(false);
     let (acceptor, mut drained) =
         DrainingAcceptor::bind(SocketAddr::new(config.host, config.port), stopped.clone())

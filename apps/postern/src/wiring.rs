@@ -53,6 +53,31 @@ pub struct Components {
     pub state: Arc<AppState>,
     /// Moves outbox events to their handlers.
     pub delivery: DeliverEvents,
+    sessions: Arc<dyn SessionRepo>,
+    revocations: Arc<dyn RevocationList>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Components {
+    /// An in-process revocation list starts empty; sessions revoked before a restart must stay
+    /// rejected until their access tokens expire, so they are loaded from storage. Those tokens
+    /// may have been issued under an earlier, longer `JWT_EXPIRES_IN`, so the window is the
+    /// longest lifetime configuration allows, not the current one. A server calls this before
+    /// it serves; a one-off command, which checks no access token, need not.
+    ///
+    /// # Errors
+    /// When the sessions cannot be read or the revocation list written.
+    pub async fn seed_revocations(&self) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        let revoked = self.sessions.revoked_since(now - MAX_ACCESS_TTL).await?;
+        if !revoked.is_empty() {
+            self.revocations
+                .revoke(&revoked, now + MAX_ACCESS_TTL)
+                .await?;
+            info!(sessions = revoked.len(), "loaded recently revoked sessions");
+        }
+        Ok(())
+    }
 }
 
 /// Connects to the configured database, migrating it when configured to.
@@ -112,7 +137,6 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         revocations: shared.revocations,
         clock: clock.clone(),
     };
-    seed_revocations(&ports, clock.as_ref()).await?;
     let mut queues: Vec<Arc<dyn EventQueues>> = vec![outbox];
     queues.extend(shared.queues);
     let audit = ReadAudit::new(Arc::new(SeaAuditTrail::new(db.clone())));
@@ -135,6 +159,9 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
     Ok(Components {
         state: Arc::new(state),
         delivery: DeliverEvents::new(ports.outbox.clone(), shared.publisher, DELIVERY_BATCH),
+        sessions: ports.sessions,
+        revocations: ports.revocations,
+        clock,
     })
 }
 
@@ -269,20 +296,6 @@ impl EventHandlers {
             )),
         })
     }
-}
-
-/// An in-process revocation list starts empty; sessions revoked before a restart must stay
-/// rejected until their access tokens expire, so they are loaded from storage. Those tokens may
-/// have been issued under an earlier, longer `JWT_EXPIRES_IN`, so the window is the longest
-/// lifetime configuration allows, not the current one.
-async fn seed_revocations(ports: &Ports, clock: &dyn Clock) -> anyhow::Result<()> {
-    let now = clock.now();
-    let revoked = SessionRepo::revoked_since(ports.sessions.as_ref(), now - MAX_ACCESS_TTL).await?;
-    if !revoked.is_empty() {
-        RevocationList::revoke(ports.revocations.as_ref(), &revoked, now + MAX_ACCESS_TTL).await?;
-        info!(sessions = revoked.len(), "loaded recently revoked sessions");
-    }
-    Ok(())
 }
 
 /// The access-token issuer: EdDSA with the configured key pair, else HS256 with the secret.
