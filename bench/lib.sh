@@ -1,10 +1,10 @@
-# Helpers of bench/run.sh and bench/scale.sh, sourced once they have set root. They read the
-# callers' work, results, cores and duration, and start_server and bench the current pass and
-# base URL.
+# Helpers of bench/run.sh, bench/scale.sh and bench/resilience.sh, sourced once they have set
+# root. They read the callers' work, results, cores and duration, and start_server and bench
+# the current pass and base URL; resilience.sh defines a start_server of its own after them.
 
 lua=$root/bench/lua
 
-say() { printf 'bench: %s\n' "$*" >&2; }
+say() { printf '%s: %s\n' "${say_as:-bench}" "$*" >&2; } # say_as: the script's name
 # need COMMAND DEBIAN_PACKAGE: a fresh machine lacks wrk and may lack the others; as root with
 # apt-get, the package is installed, otherwise the message says which one to install.
 need() {

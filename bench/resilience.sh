@@ -12,7 +12,9 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 target_dir=${CARGO_TARGET_DIR:-$root/target}
-say() { printf 'resilience: %s\n' "$*" >&2; }
+say_as=resilience
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$pg_bin/initdb" ] || { say "PostgreSQL server binaries are missing: apt-get install -y postgresql"; exit 1; }
 command -v redis-server >/dev/null || { say "redis-server is missing: apt-get install -y redis-server"; exit 1; }
@@ -28,7 +30,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_for() { for _ in $(seq 1 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
 if [ -n "${BENCH_BIN:-}" ]; then
@@ -76,8 +77,6 @@ start_worker() {
   worker_pid=$!
   pids+=("$worker_pid")
 }
-field() { python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][sys.argv[1]])' "$1"; }
-post() { curl -fs -X POST "$base$1" -H 'content-type: application/json' -d "$2"; }
 load() { python3 "$root/bench/load.py" "$base" "$access" "$1" "$work/$2.json" 4; }
 verdicts=()
 verdict() { verdicts+=("$1: $2"); say "$1: $2"; }
