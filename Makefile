@@ -39,7 +39,7 @@ bench-scale: services
 ## microbench: Criterion timings of token signing and verification, a rate-limit check and a
 ## profile-cache round trip, in process and on the local Redis (see README, Performance)
 microbench: services
-	$(CARGO) bench -p postern-adapters --bench hot_paths
+	$(CARGO) bench -p postern-tests --bench hot_paths
 
 ## resilience: Redis and PostgreSQL outages, killed workers and SIGTERM under load, with verdicts
 resilience: services
@@ -62,11 +62,11 @@ lint:
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace
 
-## examples: run the embedding examples of postern-adapters; each checks its own outcomes
+## examples: run the embedding examples (examples/embedding); each checks its own outcomes
 examples:
-	$(CARGO) run -q -p postern-adapters --example embedded
-	$(CARGO) run -q -p postern-adapters --example own_user_repo
-	$(CARGO) run -q -p postern-adapters --example mock_a_port
+	$(CARGO) run -q -p postern-examples --example embedded
+	$(CARGO) run -q -p postern-examples --example own_user_repo
+	$(CARGO) run -q -p postern-examples --example mock_a_port
 
 ## openapi: regenerate the committed OpenAPI document from the code
 openapi:

@@ -49,7 +49,7 @@ else
   say "building the release binaries"
   cargo build -q --release -p postern
   cp "$target_dir/release/postern" "$work/postern" # the target directory may be shared
-  cargo build -q --release -p postern-adapters --example hash_time
+  cargo build -q --release -p postern-password --example hash_time
   cp "$target_dir/release/examples/hash_time" "$work/hash_time"
 fi
 

@@ -3,7 +3,8 @@
 //! The domain of Postern, an authentication and user-account service: validated account types,
 //! the use cases (signup, login, refresh, logout, profile, event delivery) and the *ports* they
 //! need from the outside world. It depends on no database, cache, HTTP, crypto or async runtime
-//! crate; `postern-adapters` implements the ports, and `postern` wires them to an HTTP server.
+//! crate; the crates under `adapters/` implement the ports (one technology each), `postern-http`
+//! serves the use cases over HTTP, and `postern` wires them together.
 //!
 //! ## Reading order
 //! 1. [`domain`]: the types. Validated ones (`Email`, `Password`, `DisplayName`, `Role`) have one
@@ -21,12 +22,13 @@
 //! `Password::parse`), so a use case never sees an invalid value; every failure is one
 //! [`Error`] variant, which the embedding service maps to its own answers.
 //!
-//! `postern-adapters` has an adapter for every port. Without a database, its `MemoryStore`
-//! serves the storage ports (users, sessions, outbox, account tokens, audit log) in memory,
-//! honouring their contracts; the examples in `adapters/examples/` run whole flows on it:
+//! Every port has an adapter under `adapters/`. Without a database, `postern-memory`'s
+//! `MemoryStore` serves the storage ports (users, sessions, outbox, account tokens, audit log)
+//! in memory, honouring their contracts; the examples in `examples/embedding/` run whole flows
+//! on it, with `postern-memory`, `postern-password` and `postern-tokens` as their only adapters:
 //! - `embedded.rs`: the composition root and signup, login, authenticate, refresh, logout,
 //!   then event delivery to the audit log
-//!   (`cargo run -p postern-adapters --example embedded`);
+//!   (`cargo run -p postern-examples --example embedded`);
 //! - `own_user_repo.rs`: your own [`ports::UserRepo`] plugged in place of the store's;
 //! - `mock_a_port.rs`: one port swapped for its mock, the others kept as fakes.
 //!
@@ -77,7 +79,7 @@
 //!
 //! ## Testing: mocks and fakes
 //! Two kinds of test double fit the ports:
-//! - a **fake** behaves like the real thing: `postern-adapters`' `MemoryStore` for the storage
+//! - a **fake** behaves like the real thing: `postern-memory`'s `MemoryStore` for the storage
 //!   ports, and its `Memory*` cache, revocation list and rate limiter. Use it when the test is
 //!   about a flow, not a call;
 //! - a **mock** checks calls and answers what the test says. Enable this crate's `mocks`
@@ -87,7 +89,7 @@
 //!   nobody expected).
 //!
 //! Mix them: build [`usecases::Ports`] from fakes and replace one field with a mock, as
-//! `adapters/examples/mock_a_port.rs` does:
+//! `examples/embedding/examples/mock_a_port.rs` does:
 //!
 //! ```ignore
 //! let mut users = MockUserRepo::new();

@@ -1,11 +1,11 @@
 //! [`TestApp`] methods for the §5 admin endpoints, and what arranges their tests: roles set and
 //! accounts stored behind the API's back, through the user repository.
 
-use postern_adapters::db::SeaUserRepo;
 use postern_core::domain::{
     AccessUpdate, Email, Event, EventData, NewUser, PasswordHash, Role, UserId,
 };
 use postern_core::ports::UserRepo;
+use postern_db::SeaUserRepo;
 use reqwest::Method;
 use serde_json::Value;
 use time::OffsetDateTime;

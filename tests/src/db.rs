@@ -12,7 +12,7 @@ use std::fmt;
 use std::ops::Deref;
 use std::path::PathBuf;
 
-use postern_adapters::db::{connect, connect_options, connect_with};
+use postern_db::{connect, connect_options, connect_with};
 use postern_migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::server::ServeOptions;
 use crate::user_command::{self, UserAction};
 use crate::workers::{self, WorkerKind};
-use crate::{http, import, keys, server, telemetry, wiring};
+use crate::{import, keys, server, telemetry, wiring};
 
 /// Postern: authentication and user accounts.
 #[derive(Parser)]
@@ -175,7 +175,7 @@ impl Cli {
 }
 
 fn write_openapi(output: Option<PathBuf>) -> anyhow::Result<()> {
-    let spec = http::api::service().spec() + "\n";
+    let spec = postern_http::api::service().spec() + "\n";
     match output {
         Some(path) => {
             std::fs::write(&path, spec).with_context(|| format!("writing {}", path.display()))

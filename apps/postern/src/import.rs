@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use anyhow::Context;
-use postern_adapters::db::SeaImportTarget;
-use postern_adapters::import::BacklumeSource;
 use postern_core::usecases::{ImportReport, ImportUsers};
+use postern_db::BacklumeSource;
+use postern_db::SeaImportTarget;
 use secrecy::SecretString;
 
 use crate::config::Config;

@@ -11,7 +11,7 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use postern_adapters::crypto::{Ed25519KeyPair, Ed25519PublicKey};
+use postern_tokens::{Ed25519KeyPair, Ed25519PublicKey};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::config::JwtKeyFiles;

@@ -1,17 +1,16 @@
 //! # postern
 //!
-//! The Postern service: the HTTP server ([`http`]), configuration ([`config`]), the command
+//! The Postern service: the server process ([`server`], serving `postern-http`), configuration ([`config`]), the command
 //! line ([`cli`]), signing keys on disk ([`keys`]) and the composition root ([`wiring`]) that
 //! picks adapters from configuration.
 
 pub mod cli;
 pub mod config;
 mod draining;
-pub mod http;
 pub mod import;
 pub mod keys;
-pub mod observability;
 mod relay;
+mod sampler;
 pub mod server;
 mod shutdown;
 pub mod telemetry;

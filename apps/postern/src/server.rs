@@ -4,16 +4,15 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use postern_adapters::streams::EventStream;
+use postern_redis::streams::EventStream;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::info;
 
 use crate::config::Config;
 use crate::draining::DrainingAcceptor;
-use crate::http;
-use crate::observability;
 use crate::relay;
+use crate::sampler;
 use crate::shutdown;
 use crate::wiring;
 use crate::workers::RunningWorkers;
@@ -85,7 +84,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
 /// # Errors
 /// As [`start`]; also when workers are asked for without Redis.
 pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Result<RunningServer> {
-    http::expose_internal_errors(config.is_development());
+    postern_http::expose_internal_errors(config.is_development());
     let db = wiring::database(config).await?;
     let workers = if options.with_workers {
         let consumers = wiring::consumers(config, &db, &EventStream::ALL).await?;
@@ -104,7 +103,7 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
             })?;
     let addr = acceptor.local_socket_addr();
     let sampled = components.state.clone();
-    let app = http::app(components.state);
+    let app = postern_http::app(components.state);
     let grace = config.shutdown_timeout;
     let server = tokio::spawn(async move {
         poem::Server::new_with_acceptor(acceptor)
@@ -119,7 +118,7 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
     });
     let sampler_stop = stopped.clone();
     let sampler = tokio::spawn(async move {
-        observability::sample_until_stopped(&sampled.queues, &db, sampler_stop).await;
+        sampler::sample_until_stopped(&sampled.queues, &db, sampler_stop).await;
     });
     let delivery = tokio::spawn(relay::run(components.delivery, stopped));
     info!(%addr, docs = %format!("http://{addr}/docs"), "Postern is listening");

@@ -7,36 +7,35 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use postern_adapters::crypto::{Argon2Hasher, EdDsaConfig, JwtConfig, JwtIssuer, RandomTokens};
-use postern_adapters::db::{
-    self, AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaOutbox,
-    SeaSessionRepo, SeaUserRepo,
-};
-use postern_adapters::events::InProcessPublisher;
-use postern_adapters::mail::{ConsoleMailer, SmtpMailer};
-use postern_adapters::memory::{
-    MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, SystemClock,
-};
-use postern_adapters::redis::{
-    self, RedisHealth, RedisProfileCache, RedisRateLimiter, RedisRevocationList, RedisSettings,
-    ResilientProfileCache, ResilientRateLimiter, ResilientRevocationList,
-};
-use postern_adapters::streams::{EventStream, StreamConsumer, StreamPublisher, StreamQueues};
 use postern_core::ports::{
     Clock, EventHandler, EventPublisher, EventQueues, Mailer, OpaqueTokens, ProfileCache,
-    RateLimiter, RevocationList, SessionRepo,
+    RateLimiter, RevocationList, SessionRepo, SystemClock,
 };
 use postern_core::usecases::{
     Accounts, Deduplicated, DeliverEvents, Ports, QueueAdmin, ReadAudit, SendMail,
 };
+use postern_db::{
+    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaOutbox, SeaSessionRepo,
+    SeaUserRepo,
+};
+use postern_mail::{ConsoleMailer, SmtpMailer};
+use postern_memory::InProcessPublisher;
+use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList};
 use postern_migration::{Migrator, MigratorTrait};
+use postern_password::Argon2Hasher;
+use postern_redis::streams::{EventStream, StreamConsumer, StreamPublisher, StreamQueues};
+use postern_redis::{
+    RedisHealth, RedisProfileCache, RedisRateLimiter, RedisRevocationList, RedisSettings,
+    ResilientProfileCache, ResilientRateLimiter, ResilientRevocationList,
+};
+use postern_tokens::{EdDsaConfig, JwtConfig, JwtIssuer, RandomTokens};
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 use tracing::{info, warn};
 
 use crate::config::{Config, JwtKeyFiles, JwtSecret, MAX_ACCESS_TTL, RedisConfig};
-use crate::http::{AppState, PublishedKey, ReadinessProbe};
 use crate::keys;
+use postern_http::{AppState, PublishedKey, ReadinessProbe};
 
 /// How long a profile stays cached (§4).
 const PROFILE_TTL: Duration = Duration::from_secs(600);
@@ -97,7 +96,7 @@ pub async fn database(config: &Config) -> anyhow::Result<DatabaseConnection> {
             )
         }
     };
-    let db = db::connect(&url)
+    let db = postern_db::connect(&url)
         .await
         .context("connecting to the database (DATABASE_URL)")?;
     if config.migrate_on_start {
@@ -133,7 +132,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         )?),
         tokens: Arc::new(tokens),
         secrets,
-        cache: Arc::new(crate::observability::CountingProfileCache::new(shared.cache)),
+        cache: Arc::new(postern_http::observability::CountingProfileCache::new(shared.cache)),
         revocations: shared.revocations,
         clock: clock.clone(),
     };
@@ -200,7 +199,7 @@ async fn in_redis(
     sessions: &Arc<dyn SessionRepo>,
     clock: &Arc<dyn Clock>,
 ) -> anyhow::Result<SharedState> {
-    let pool = redis::connect(&RedisSettings::new(redis.url.expose_secret()))
+    let pool = postern_redis::connect(&RedisSettings::new(redis.url.expose_secret()))
         .await
         .context("connecting to Redis (REDIS_URL)")?;
     let prefix = redis.key_prefix.as_str();
@@ -208,6 +207,8 @@ async fn in_redis(
     let cache = RedisProfileCache::new(pool.clone(), prefix, PROFILE_TTL);
     let revocations = RedisRevocationList::new(pool.clone(), prefix, clock.clone());
     let limiter = RedisRateLimiter::new(pool.clone(), prefix, config.rate_limits)?;
+    // While Redis is down each instance counts alone, exactly, with the same limits.
+    let fallback_limiter = Arc::new(MemoryRateLimiter::new(config.rate_limits)?);
     info!("sharing cache, rate limits and revocations in Redis; events go to its streams");
     Ok(SharedState {
         cache: Arc::new(ResilientProfileCache::new(cache, health.clone())),
@@ -217,7 +218,11 @@ async fn in_redis(
             MAX_ACCESS_TTL.unsigned_abs(),
             health.clone(),
         )),
-        rate_limiter: Arc::new(ResilientRateLimiter::new(limiter, health.clone())?),
+        rate_limiter: Arc::new(ResilientRateLimiter::new(
+            limiter,
+            fallback_limiter,
+            health.clone(),
+        )),
         publisher: Arc::new(StreamPublisher::new(pool.clone(), prefix)),
         queues: Some(Arc::new(StreamQueues::new(pool, prefix))),
         probe: Some(Arc::new(RedisProbe(health))),
@@ -244,7 +249,7 @@ pub async fn consumers(
     settings.command_timeout = config.consumers.block + Duration::from_secs(2);
     let mut consumers = Vec::with_capacity(streams.len());
     for &stream in streams {
-        let client = redis::connect_client(&settings)
+        let client = postern_redis::connect_client(&settings)
             .await
             .context("connecting to Redis (REDIS_URL)")?;
         let handler = match stream {
@@ -391,6 +396,6 @@ impl ReadinessProbe for DatabaseProbe {
     }
 
     async fn is_ready(&self) -> bool {
-        db::ping(&self.0).await.is_ok()
+        postern_db::ping(&self.0).await.is_ok()
     }
 }

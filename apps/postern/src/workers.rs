@@ -10,13 +10,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use poem::listener::{Listener as _, TcpListener};
-use postern_adapters::streams::{EventStream, StreamConsumer};
+use postern_redis::streams::{EventStream, StreamConsumer};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use crate::config::Config;
-use crate::{observability, shutdown, wiring};
+use postern_http::observability;
+
+use crate::{shutdown, wiring};
 
 /// How long a worker waits after Redis failed it before trying again.
 const FAILED_PAUSE: Duration = Duration::from_secs(1);
@@ -129,7 +131,7 @@ async fn serve_metrics(addr: SocketAddr) -> anyhow::Result<JoinHandle<std::io::R
         .into_acceptor()
         .await
         .with_context(|| format!("listening on {addr} (HOST, WORKER_METRICS_PORT)"))?;
-    let app = poem::Route::new().at("/metrics", poem::get(crate::http::metrics));
+    let app = poem::Route::new().at("/metrics", poem::get(postern_http::metrics));
     info!(%addr, "worker metrics at /metrics");
     Ok(tokio::spawn(
         poem::Server::new_with_acceptor(acceptor).run(app),

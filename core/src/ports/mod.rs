@@ -22,11 +22,12 @@ pub use audit::AuditTrail;
 pub use crypto::{OpaqueTokens, PasswordCheck, PasswordHasher, TokenIssuer};
 pub use import::{ImportTarget, UserSource};
 pub use mail::Mailer;
-pub use outbox::{EventHandler, EventPublisher, HandledEvents, Outbox};
+pub use outbox::{EventHandler, EventPublisher, HandledEvents, Outbox, retry};
 pub use queues::{EventQueues, QueueStats};
 pub use sessions::SessionRepo;
 pub use state::{
-    Clock, ProfileCache, Quota, RateDecision, RateLimitBucket, RateLimiter, RevocationList,
+    Clock, InvalidQuota, ProfileCache, Quota, RateDecision, RateLimitBucket, RateLimiter,
+    RateLimits, RevocationList, SystemClock,
 };
 pub use users::UserRepo;
 

@@ -6,10 +6,68 @@ use async_trait::async_trait;
 use crate::domain::{Event, EventId};
 use crate::error::Result;
 
+/// How every [`Outbox`] adapter retries: the same attempt limit, lease and backoff, so that the
+/// in-memory fake and the databases dead-letter and re-deliver alike.
+pub mod retry {
+    use time::Duration;
+
+    /// Failed attempts after which an event is dead-lettered, unless configured otherwise.
+    pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+    /// How long a claimed event is withheld from other relays, unless configured otherwise: far
+    /// longer than publishing a batch takes, short enough that a dead relay's batch is soon
+    /// published by another.
+    pub const DEFAULT_LEASE: Duration = Duration::seconds(30);
+
+    /// The longest wait between two attempts.
+    pub const MAX_BACKOFF: Duration = Duration::minutes(5);
+
+    /// How much of a failure's description an outbox keeps.
+    pub const MAX_ERROR_CHARS: usize = 2000;
+
+    /// How long an event waits after its `attempts`-th failure: 1 s, doubling, at most
+    /// [`MAX_BACKOFF`].
+    pub fn backoff(attempts: i32) -> Duration {
+        // 2^9 s already exceeds the cap, so larger exponents need not be computed.
+        let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 9)).unwrap_or(0);
+        Duration::seconds(1_i64 << doublings).min(MAX_BACKOFF)
+    }
+
+    /// `reason` cut to what an outbox keeps of a failure's description.
+    pub fn truncated(reason: &str) -> String {
+        reason.chars().take(MAX_ERROR_CHARS).collect()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn backoff_doubles_from_one_second_up_to_five_minutes() {
+            assert_eq!(backoff(1), Duration::seconds(1));
+            assert_eq!(backoff(2), Duration::seconds(2));
+            assert_eq!(backoff(9), Duration::seconds(256));
+            assert_eq!(backoff(10), MAX_BACKOFF);
+            assert_eq!(backoff(i32::MAX), MAX_BACKOFF);
+        }
+
+        #[test]
+        fn truncated_keeps_at_most_the_limit_in_characters() {
+            assert_eq!(
+                truncated("é".repeat(MAX_ERROR_CHARS + 5).as_str())
+                    .chars()
+                    .count(),
+                MAX_ERROR_CHARS
+            );
+            assert_eq!(truncated("short"), "short");
+        }
+    }
+}
+
 /// The transactional outbox: events written with their changes, waiting to be published.
 ///
-/// A failed event is retried with exponential backoff; after the adapter's maximum number of
-/// attempts (3 by default, §7) it is dead-lettered: no longer pending, but kept in the outbox,
+/// A failed event is retried with exponential backoff ([`retry::backoff`]); after the adapter's
+/// maximum number of attempts ([`retry::DEFAULT_MAX_ATTEMPTS`] by default) it is dead-lettered: no longer pending, but kept in the outbox,
 /// with its last error, until it is replayed.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]

@@ -83,6 +83,70 @@ pub struct Quota {
     pub period: Duration,
 }
 
+/// The quota of each bucket; `None` switches a bucket off (`RATE_LIMIT_*=off`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Logins, per client IP and email.
+    pub login: Option<Quota>,
+    /// Refreshes, per client IP.
+    pub refresh: Option<Quota>,
+    /// Signups, per client IP.
+    pub signup: Option<Quota>,
+    /// Password-reset requests, per email.
+    pub password_forgot: Option<Quota>,
+    /// Verification-mail resends, per user.
+    pub email_resend: Option<Quota>,
+}
+
+impl RateLimits {
+    /// The quota of `bucket`; `None` when it is switched off.
+    pub fn quota(&self, bucket: RateLimitBucket) -> Option<Quota> {
+        match bucket {
+            RateLimitBucket::Login => self.login,
+            RateLimitBucket::Refresh => self.refresh,
+            RateLimitBucket::Signup => self.signup,
+            RateLimitBucket::PasswordForgot => self.password_forgot,
+            RateLimitBucket::EmailResend => self.email_resend,
+        }
+    }
+}
+
+impl Default for RateLimits {
+    /// The §6 defaults: login 5 per 15 min, refresh 10 per 15 min, signup 3 per minute,
+    /// password forgot and email resend 3 per hour.
+    fn default() -> Self {
+        let fifteen_minutes = Duration::from_secs(15 * 60);
+        let three_an_hour = Some(Quota {
+            limit: 3,
+            period: Duration::from_secs(60 * 60),
+        });
+        Self {
+            login: Some(Quota {
+                limit: 5,
+                period: fifteen_minutes,
+            }),
+            refresh: Some(Quota {
+                limit: 10,
+                period: fifteen_minutes,
+            }),
+            signup: Some(Quota {
+                limit: 3,
+                period: Duration::from_secs(60),
+            }),
+            password_forgot: three_an_hour,
+            email_resend: three_an_hour,
+        }
+    }
+}
+
+/// The cause inside an [`crate::Error::Unexpected`] for a quota no limiter can enforce.
+#[derive(Debug, thiserror::Error)]
+#[error("rate limit {quota:?} must admit at least one request per non-zero period")]
+pub struct InvalidQuota {
+    /// The quota that was refused.
+    pub quota: Quota,
+}
+
 /// The answer to one rate-limit check, with what the `RateLimit-*` headers need.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateDecision {
@@ -111,4 +175,16 @@ pub trait RateLimiter: Send + Sync {
 pub trait Clock: Send + Sync {
     /// Now, in UTC.
     fn now(&self) -> OffsetDateTime;
+}
+
+/// The operating system's clock, in UTC: what every adapter uses unless a test gives it its own
+/// [`Clock`]. It lives beside the port so that adapters share it without depending on each
+/// other.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
 }

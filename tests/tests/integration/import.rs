@@ -8,9 +8,9 @@
 use std::process::Command;
 use std::sync::Arc;
 
-use postern_adapters::db::SeaImportTarget;
-use postern_adapters::import::BacklumeSource;
 use postern_core::usecases::ImportUsers;
+use postern_db::BacklumeSource;
+use postern_db::SeaImportTarget;
 use postern_tests::app::{PASSWORD, TestApp, spawn_app};
 use postern_tests::cli::postern_binary;
 use postern_tests::db::{Backend, TestDb, fresh_database};

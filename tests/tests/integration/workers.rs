@@ -5,10 +5,10 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use postern_adapters::redis::{self, RedisSettings};
-use postern_adapters::streams::StreamPublisher;
 use postern_core::domain::{Event, EventData, UserId};
 use postern_core::ports::EventPublisher;
+use postern_redis::RedisSettings;
+use postern_redis::streams::StreamPublisher;
 use postern_tests::cli::postern_binary;
 use postern_tests::db::{Backend, TestDb, fresh_database};
 use postern_tests::redis::{redis_url, unique_prefix};
@@ -94,7 +94,7 @@ async fn a_worker_killed_halfway_loses_no_event_and_duplicates_none() {
     let db = fresh_database(Backend::Postgres).await;
     let prefix = unique_prefix();
     let data_dir = tempfile::tempdir().unwrap();
-    let redis = redis::connect(&RedisSettings::new(redis_url()))
+    let redis = postern_redis::connect(&RedisSettings::new(redis_url()))
         .await
         .unwrap();
     let publisher = StreamPublisher::new(redis, &prefix);
@@ -135,7 +135,7 @@ async fn a_worker_process_reports_what_it_handled_at_its_metrics_port() {
         .local_addr()
         .unwrap()
         .port();
-    let redis = redis::connect(&RedisSettings::new(redis_url()))
+    let redis = postern_redis::connect(&RedisSettings::new(redis_url()))
         .await
         .unwrap();
     let publisher = StreamPublisher::new(redis, &prefix);

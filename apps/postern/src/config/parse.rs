@@ -6,12 +6,12 @@ use std::str::FromStr;
 use std::time::Duration as StdDuration;
 
 use ipnet::IpNet;
-use postern_adapters::crypto::Argon2Params;
-use postern_adapters::mail::{AppUrl, SmtpConfig};
-use postern_adapters::memory::RateLimits;
-use postern_adapters::streams::ConsumerConfig;
 use postern_core::domain::SessionPolicy;
 use postern_core::ports::Quota;
+use postern_core::ports::RateLimits;
+use postern_mail::{AppUrl, SmtpConfig};
+use postern_password::Argon2Params;
+use postern_redis::streams::ConsumerConfig;
 use secrecy::SecretString;
 use time::Duration;
 

@@ -1,9 +1,9 @@
 //! `AuditLogHandler`: each event is recorded once, however often it is delivered, alone or in
 //! a batch.
 
-use postern_adapters::db::AuditLogHandler;
 use postern_core::domain::{Event, EventData, UserId};
 use postern_core::ports::EventHandler;
+use postern_db::AuditLogHandler;
 use postern_tests::db::{Backend, fresh_database};
 use sea_orm::{ConnectionTrait, Statement};
 use uuid::Uuid;

@@ -1,9 +1,9 @@
 //! Opening databases: readiness, unreachable servers, in-memory SQLite, and the URL of a test
 //! database.
 
-use postern_adapters::db::{SeaUserRepo, connect, ping};
 use postern_core::Error;
 use postern_core::ports::UserRepo;
+use postern_db::{SeaUserRepo, connect, ping};
 use postern_migration::{Migrator, MigratorTrait};
 use postern_tests::db::{Backend, fresh_database};
 

@@ -3,12 +3,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use postern_adapters::db::{SeaOutbox, SeaUserRepo};
 use postern_core::domain::{
     ClientContext, Email, Event, EventData, NewRefreshToken, NewSession, NewUser, PasswordHash,
     RefreshTokenId, Role, Rotation, SessionId, TokenDigest, User, UserId,
 };
 use postern_core::ports::{Clock, Outbox, UserRepo};
+use postern_db::{SeaOutbox, SeaUserRepo};
 use postern_tests::db::TestDb;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};

@@ -5,10 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use postern_adapters::mail::{MailConfigError, SmtpConfig, SmtpMailer};
 use postern_core::Error;
 use postern_core::domain::{DisplayName, Email, Mail, MailMessage, OpaqueToken};
 use postern_core::ports::Mailer;
+use postern_mail::{MailConfigError, SmtpConfig, SmtpMailer};
 use postern_tests::smtp::{ReceivedMail, SinkOptions, SmtpSink};
 use secrecy::SecretString;
 

@@ -1,7 +1,7 @@
 //! `postern-migration`: every migration can be rolled back and applied again.
 
-use postern_adapters::db::SeaUserRepo;
 use postern_core::ports::UserRepo;
+use postern_db::SeaUserRepo;
 use postern_migration::{Migrator, MigratorTrait};
 use postern_tests::db::{Backend, fresh_database};
 use sea_orm::{ConnectionTrait, Statement};

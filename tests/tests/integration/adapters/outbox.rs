@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use postern_adapters::db::SeaOutbox;
 use postern_core::domain::{Event, EventData, UserId};
 use postern_core::ports::Outbox;
+use postern_db::SeaOutbox;
 use postern_tests::db::TestDb;
 use postern_tests::db::{Backend, fresh_database};
 use sea_orm::sea_query::{Alias, Query};
@@ -312,7 +312,7 @@ async fn a_claimed_event_is_withheld_until_its_lease_ends(backend: Backend) {
 
     assert_eq!(outbox.claim(10).await.unwrap(), vec![event.clone()]);
     assert_eq!(outbox.claim(10).await.unwrap(), vec![]);
-    clock.advance(SeaOutbox::DEFAULT_LEASE - Duration::milliseconds(1));
+    clock.advance(postern_core::ports::retry::DEFAULT_LEASE - Duration::milliseconds(1));
     assert_eq!(outbox.claim(10).await.unwrap(), vec![]);
     clock.advance(Duration::milliseconds(1));
     assert_eq!(outbox.claim(10).await.unwrap(), vec![event]);

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fred::prelude::{Client, KeysInterface, Pool};
-use postern_adapters::memory::{RateLimits, SystemClock};
-use postern_adapters::redis::{
+use postern_core::domain::{DisplayName, Email, Role, SessionId, User, UserId};
+use postern_core::ports::{ProfileCache, Quota, RateLimitBucket, RateLimiter, RevocationList};
+use postern_core::ports::{RateLimits, SystemClock};
+use postern_redis::{
     RedisProfileCache, RedisRateLimiter, RedisRevocationList, RedisSettings, connect,
     connect_client,
 };
-use postern_core::domain::{DisplayName, Email, Role, SessionId, User, UserId};
-use postern_core::ports::{ProfileCache, Quota, RateLimitBucket, RateLimiter, RevocationList};
 use postern_tests::redis::{redis_url, unique_prefix};
 use time::OffsetDateTime;
 use time::macros::datetime;

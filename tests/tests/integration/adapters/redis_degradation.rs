@@ -7,15 +7,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fred::prelude::{Client, ClientLike, KeysInterface, Pool};
-use postern_adapters::db::SeaSessionRepo;
-use postern_adapters::memory::{RateLimits, SystemClock};
-use postern_adapters::redis::{
-    RedisHealth, RedisProfileCache, RedisRateLimiter, RedisRevocationList, RedisSettings,
-    ResilientProfileCache, ResilientRateLimiter, ResilientRevocationList, connect, connect_client,
-};
 use postern_core::domain::{SessionId, UserId};
 use postern_core::ports::{
     ProfileCache, Quota, RateLimitBucket, RateLimiter, RevocationList, SessionRepo,
+};
+use postern_core::ports::{RateLimits, SystemClock};
+use postern_db::SeaSessionRepo;
+use postern_memory::MemoryRateLimiter;
+use postern_redis::{
+    RedisHealth, RedisProfileCache, RedisRateLimiter, RedisRevocationList, RedisSettings,
+    ResilientProfileCache, ResilientRateLimiter, ResilientRevocationList, connect, connect_client,
 };
 use postern_tests::db::{Backend, fresh_database};
 use postern_tests::redis::RedisServer;
@@ -52,7 +53,11 @@ fn adapters(pool: &Pool, sessions: SeaSessionRepo) -> Adapters {
     let list = RedisRevocationList::new(pool.clone(), "", Arc::new(SystemClock));
     Adapters {
         cache: ResilientProfileCache::new(cache, Arc::clone(&health)),
-        limiter: ResilientRateLimiter::new(limiter, Arc::clone(&health)).unwrap(),
+        limiter: ResilientRateLimiter::new(
+            limiter,
+            Arc::new(MemoryRateLimiter::new(limits).unwrap()),
+            Arc::clone(&health),
+        ),
         revocations: ResilientRevocationList::new(
             list,
             Arc::new(sessions),

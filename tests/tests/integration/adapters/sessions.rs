@@ -5,10 +5,10 @@
 
 use std::collections::HashSet;
 
-use postern_adapters::db::{SeaSessionRepo, SeaUserRepo};
 use postern_core::Error;
 use postern_core::domain::{NewSession, SessionId, UserId};
 use postern_core::ports::{SessionRepo, UserRepo};
+use postern_db::{SeaSessionRepo, SeaUserRepo};
 use postern_tests::db::{Backend, TestDb, fresh_database};
 use time::{Duration, OffsetDateTime};
 

@@ -10,13 +10,13 @@ use async_trait::async_trait;
 use fred::clients::Pool;
 use fred::interfaces::StreamsInterface;
 use fred::types::Value;
-use postern_adapters::redis::{self, RedisSettings};
-use postern_adapters::streams::{
-    ConsumerConfig, EventStream, StreamConsumer, StreamPublisher, StreamQueues,
-};
 use postern_core::domain::{Event, EventData, UserId};
 use postern_core::ports::{EventHandler, EventPublisher, EventQueues};
 use postern_core::{Error, Result};
+use postern_redis::RedisSettings;
+use postern_redis::streams::{
+    ConsumerConfig, EventStream, StreamConsumer, StreamPublisher, StreamQueues,
+};
 use postern_tests::redis::{redis_url, unique_prefix};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -101,7 +101,7 @@ struct Streams {
 impl Streams {
     async fn new() -> Self {
         Self {
-            pool: redis::connect(&RedisSettings::new(redis_url()))
+            pool: postern_redis::connect(&RedisSettings::new(redis_url()))
                 .await
                 .unwrap(),
             prefix: unique_prefix(),
@@ -124,7 +124,7 @@ impl Streams {
     ) -> StreamConsumer {
         let mut settings = RedisSettings::new(redis_url());
         settings.command_timeout = Duration::from_secs(5);
-        let client = redis::connect_client(&settings).await.unwrap();
+        let client = postern_redis::connect_client(&settings).await.unwrap();
         let consumer = StreamConsumer::new(
             client,
             &self.prefix,

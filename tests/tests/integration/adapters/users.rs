@@ -1,13 +1,13 @@
 //! `SeaUserRepo`: accounts round-trip, emails are unique, every change is stored together
 //! with its event, and login attempts are counted atomically against the lockout policy.
 
-use postern_adapters::db::SeaUserRepo;
 use postern_core::Error;
 use postern_core::domain::{
     DisplayName, Event, EventData, LockoutPolicy, LoginAttempt, LoginFailure, NewUser,
     PasswordHash, UserId,
 };
 use postern_core::ports::UserRepo;
+use postern_db::SeaUserRepo;
 use postern_tests::db::{Backend, fresh_database};
 use time::macros::offset;
 use time::{Duration, OffsetDateTime, UtcOffset};

@@ -4,9 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use postern_adapters::db::SeaOutbox;
 use postern_core::domain::{Event, EventData, Role, UserId};
 use postern_core::ports::Outbox;
+use postern_db::SeaOutbox;
 use postern_tests::app::{TestApp, spawn_app};
 use postern_tests::db::Backend;
 use reqwest::StatusCode;

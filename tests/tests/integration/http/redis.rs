@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use fred::interfaces::KeysInterface;
 use postern::server::ServeOptions;
-use postern_adapters::redis::{self, RedisSettings};
+use postern_redis::RedisSettings;
 use postern_tests::app::{PASSWORD, TestApp, spawn_app_serving};
 use postern_tests::db::Backend;
 use postern_tests::redis::{RedisServer, redis_url, unique_prefix};
@@ -113,7 +113,7 @@ async fn the_profile_is_cached_in_redis_and_dropped_by_an_update() {
     let prefix = unique_prefix();
     let app = instance(&redis_url(), &prefix, false).await;
     let user = app.signed_in_user().await;
-    let redis = redis::connect(&RedisSettings::new(redis_url()))
+    let redis = postern_redis::connect(&RedisSettings::new(redis_url()))
         .await
         .unwrap();
     let key = format!("{prefix}user:profile:v1:{}", user.user_id);

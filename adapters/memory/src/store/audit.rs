@@ -1,0 +1,65 @@
+//! The audit log in memory: the store records delivered events as an [`EventHandler`] named
+//! `audit`, once per event id like `postern-db`'s `AuditLogHandler`, and reads them back as the
+//! [`AuditTrail`]; and it remembers which handler handled which event ([`HandledEvents`]).
+
+use async_trait::async_trait;
+use postern_core::domain::{AuditQuery, AuditRecord, Event, EventId, UserId};
+use postern_core::ports::{AuditTrail, EventHandler, HandledEvents};
+use postern_core::{Error, Result};
+
+use super::{MemoryStore, after_key, newest_first};
+
+#[async_trait]
+impl EventHandler for MemoryStore {
+    fn name(&self) -> &'static str {
+        "audit"
+    }
+
+    async fn handle(&self, event: &Event) -> Result<()> {
+        let event_json = serde_json::to_string(event).map_err(Error::unexpected)?;
+        let record = AuditRecord {
+            id: event.event_id(),
+            event_type: event.data.type_name().to_owned(),
+            user_id: event.user_id.map(UserId::from_uuid),
+            occurred_at: event.occurred_at,
+            event_json,
+        };
+        self.lock().audit.entry(record.id).or_insert(record);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AuditTrail for MemoryStore {
+    async fn list(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
+        let tables = self.lock();
+        let matching = tables
+            .audit
+            .values()
+            .filter(|record| query.user.is_none_or(|user| record.user_id == Some(user)))
+            .filter(|record| {
+                query
+                    .event_type
+                    .as_ref()
+                    .is_none_or(|event_type| &record.event_type == event_type)
+            })
+            .filter(|record| after_key(record.occurred_at, record.id.as_uuid(), query.page.after))
+            .cloned()
+            .collect();
+        Ok(newest_first(matching, query.page.limit, |record| {
+            (record.occurred_at, record.id.as_uuid())
+        }))
+    }
+}
+
+#[async_trait]
+impl HandledEvents for MemoryStore {
+    async fn was_handled(&self, handler: &str, event: EventId) -> Result<bool> {
+        Ok(self.lock().handled.contains(&(handler.to_owned(), event)))
+    }
+
+    async fn record_handled(&self, handler: &str, event: EventId) -> Result<()> {
+        self.lock().handled.insert((handler.to_owned(), event));
+        Ok(())
+    }
+}

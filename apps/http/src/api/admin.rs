@@ -1,0 +1,297 @@
+//! §5: administration. Every operation starts with the role guard: users, their cached
+//! profiles and the audit log, and the event queues (the outbox and, with Redis, the streams).
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::OpenApi;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use postern_core::domain::{
+    AccessChange, Actor, AuditQuery, EmailPrefix, Page, PageLimit, PageRequest, Role, UserId,
+    UserQuery,
+};
+use postern_core::{Error, FieldError};
+
+use super::ApiTags;
+use super::admin_schemas::{AdminUserView, AuditEntryView, UpdateUserBody};
+use super::cursor;
+use super::schemas::{MessageView, QueueView, ReplayView};
+use crate::auth::{BearerAuth, require_role};
+use crate::envelope::PageMeta;
+use crate::responses::{Done, Failure, Listed, error_set};
+use crate::state::AppState;
+
+error_set!(
+    /// Listing users' documented failures.
+    ListUsersErrors {
+        400 => "`validation_error`: `limit` outside 1 to 100, a `cursor` this list did not give out, or an `email` longer than 254 characters.",
+        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
+        403 => "`forbidden`: the caller is neither a manager nor an admin.",
+    }
+);
+error_set!(
+    /// Changing a user's documented failures.
+    UpdateUserErrors {
+        400 => "`validation_error`: malformed JSON, neither `role` nor `disabled` given, or an admin demoting or disabling themselves.",
+        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
+        403 => "`forbidden`: the caller is not an admin.",
+        404 => "`not_found`: no account has this id.",
+        413 => "`payload_too_large`: the body exceeds 64 KiB.",
+    }
+);
+error_set!(
+    /// Dropping a cached profile's documented failures.
+    DropCacheErrors {
+        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
+        403 => "`forbidden`: the caller is neither a manager nor an admin.",
+        404 => "`not_found`: no account has this id.",
+    }
+);
+error_set!(
+    /// Reading the audit log's documented failures.
+    AuditErrors {
+        400 => "`validation_error`: `limit` outside 1 to 100, a `cursor` this list did not give out, a `userId` that is not a UUID, or a `type` longer than 64 characters.",
+        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
+        403 => "`forbidden`: the caller is not an admin.",
+    }
+);
+
+error_set!(
+    /// Reading the queues' documented failures.
+    QueuesErrors {
+        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
+        403 => "`forbidden`: the caller is not an admin.",
+        503 => "`unavailable`: a queue's store cannot be reached.",
+    }
+);
+error_set!(
+    /// Replaying dead letters' documented failures.
+    ReplayErrors {
+        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
+        403 => "`forbidden`: the caller is not an admin.",
+        404 => "`not_found`: no queue has this name.",
+        503 => "`unavailable`: the queue's store cannot be reached.",
+    }
+);
+
+/// §5 operations.
+pub struct AdminApi;
+
+#[OpenApi(prefix_path = "/api/v1/admin", tag = "ApiTags::Admin")]
+impl AdminApi {
+    /// List users
+    ///
+    /// **Requires the `manager` role.** Accounts, newest first (by creation, then id), one
+    /// page at a time: pass `meta.nextCursor` back as `cursor` for the next page. Paging is
+    /// stable: accounts created meanwhile do not shift the pages, so no account is listed
+    /// twice and none that existed when paging began is skipped. Each item is the §2 user
+    /// object plus `disabled`.
+    #[oai(path = "/users", method = "get", operation_id = "listUsers")]
+    async fn list_users(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        /// Page length, 1 to 100; 20 when omitted.
+        limit: Query<Option<i64>>,
+        /// `meta.nextCursor` of the previous page; omitted for the first page.
+        cursor: Query<Option<String>>,
+        /// Only accounts whose email starts with this text, ignoring case; `%` and `_` match
+        /// themselves.
+        email: Query<Option<String>>,
+    ) -> Result<Listed<AdminUserView>, Failure<ListUsersErrors>> {
+        require_role(&state, &auth, Role::Manager).await?;
+        let query = UserQuery {
+            email: email
+                .0
+                .as_deref()
+                .map(EmailPrefix::parse)
+                .transpose()
+                .map_err(invalid)?,
+            page: page_request(limit.0, cursor.0.as_deref())?,
+        };
+        let limit = query.page.limit;
+        let page = state.accounts.list_users.execute(query).await?;
+        Ok(listed(page, limit))
+    }
+
+    /// Change a user's role or disable them
+    ///
+    /// **Requires the `admin` role.** `role` sets the role, which the role guard applies at
+    /// once, to tokens already issued too. `disabled: true` disables the account: every
+    /// session ends at once (refresh tokens stop working, access tokens are rejected), and
+    /// login is refused with 403; `disabled: false` enables it again. Each real change writes
+    /// a `user.role_changed` or `user.disabled` event (§7) with it, and the cached profile is
+    /// dropped. An admin may not demote or disable themselves (400). Answers with the account
+    /// as it is now.
+    #[oai(path = "/users/:id", method = "patch", operation_id = "updateUser")]
+    async fn update_user(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        /// The account's id (a UUID).
+        id: Path<String>,
+        body: Json<UpdateUserBody>,
+    ) -> Result<Done<AdminUserView>, Failure<UpdateUserErrors>> {
+        let admin = require_role(&state, &auth, Role::Admin).await?;
+        let target = user_id(&id.0)?;
+        let change = AccessChange {
+            role: body.0.role.map(Role::from),
+            disabled: body.0.disabled,
+        };
+        if change.is_empty() {
+            return Err(invalid(FieldError::new("role", "give `role`, `disabled` or both")).into());
+        }
+        let user = state
+            .accounts
+            .change_access
+            .execute(Actor::Admin(admin.id), target, change)
+            .await?;
+        Ok(Done(user.into()))
+    }
+
+    /// Drop a user's cached profile
+    ///
+    /// **Requires the `manager` role.** Deletes the cached copy of the account's profile, so
+    /// that the next read comes from the database.
+    #[oai(
+        path = "/users/:id/cache",
+        method = "delete",
+        operation_id = "dropUserCache"
+    )]
+    async fn drop_cache(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        /// The account's id (a UUID).
+        id: Path<String>,
+    ) -> Result<Done<MessageView>, Failure<DropCacheErrors>> {
+        require_role(&state, &auth, Role::Manager).await?;
+        let target = user_id(&id.0)?;
+        state.accounts.drop_cached_profile.execute(target).await?;
+        Ok(Done(MessageView {
+            message: "Cached profile dropped.".to_owned(),
+        }))
+    }
+
+    /// Read the audit log
+    ///
+    /// **Requires the `admin` role.** Delivered events (§7), newest first (by `occurredAt`,
+    /// then id), paginated like the user list. Delivery is asynchronous, so an event appears
+    /// shortly after its change.
+    #[oai(path = "/audit", method = "get", operation_id = "listAudit")]
+    async fn audit(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        /// Only events about this user (a UUID).
+        #[oai(name = "userId")]
+        user_id: Query<Option<String>>,
+        /// Only events of this type, e.g. `user.role_changed`.
+        #[oai(name = "type")]
+        event_type: Query<Option<String>>,
+        /// Page length, 1 to 100; 20 when omitted.
+        limit: Query<Option<i64>>,
+        /// `meta.nextCursor` of the previous page; omitted for the first page.
+        cursor: Query<Option<String>>,
+    ) -> Result<Listed<AuditEntryView>, Failure<AuditErrors>> {
+        require_role(&state, &auth, Role::Admin).await?;
+        let user = user_id
+            .0
+            .as_deref()
+            .map(|raw| {
+                UserId::parse(raw).ok_or_else(|| FieldError::new("userId", "must be a UUID"))
+            })
+            .transpose()
+            .map_err(invalid)?;
+        if event_type
+            .0
+            .as_ref()
+            .is_some_and(|t| t.chars().count() > MAX_TYPE_CHARS)
+        {
+            return Err(invalid(FieldError::new("type", "must be at most 64 characters")).into());
+        }
+        let query = AuditQuery {
+            user,
+            event_type: event_type.0,
+            page: page_request(limit.0, cursor.0.as_deref())?,
+        };
+        let limit = query.page.limit;
+        let page = state.audit.execute(query).await?;
+        Ok(listed(page, limit))
+    }
+
+    /// Event queues
+    ///
+    /// **Requires the `admin` role.** Per queue: entries in it, entries handed to a consumer
+    /// and not yet acknowledged, consumers, and dead letters. The queues are the outbox and,
+    /// when Redis is configured, the `email-events` and `audit-events` streams (§7).
+    #[oai(path = "/queues", method = "get", operation_id = "listQueues")]
+    async fn queues(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+    ) -> Result<Done<Vec<QueueView>>, Failure<QueuesErrors>> {
+        require_role(&state, &auth, Role::Admin).await?;
+        let stats = state.queues.stats().await?;
+        Ok(Done(stats.into_iter().map(QueueView::from).collect()))
+    }
+
+    /// Replay a queue's dead letters
+    ///
+    /// **Requires the `admin` role.** Puts every dead letter of the queue back for delivery,
+    /// each with a fresh set of attempts, and says how many went back.
+    #[oai(
+        path = "/queues/:stream/dead-letters/replay",
+        method = "post",
+        operation_id = "replayDeadLetters"
+    )]
+    async fn replay(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        /// The queue: `outbox`, `email-events` or `audit-events`.
+        stream: Path<String>,
+    ) -> Result<Done<ReplayView>, Failure<ReplayErrors>> {
+        require_role(&state, &auth, Role::Admin).await?;
+        let replayed = state.queues.replay_dead_letters(&stream.0).await?;
+        Ok(Done(ReplayView { replayed }))
+    }
+}
+
+/// The longest event type a filter may name.
+const MAX_TYPE_CHARS: usize = 64;
+
+/// A 400 `validation_error` for one field.
+fn invalid(field: FieldError) -> Error {
+    Error::Validation(vec![field])
+}
+
+/// The page the query parameters ask for.
+fn page_request(limit: Option<i64>, cursor: Option<&str>) -> Result<PageRequest, Error> {
+    let limit = PageLimit::parse(limit);
+    let after = cursor.map(cursor::decode).transpose();
+    match (limit, after) {
+        (Ok(limit), Ok(after)) => Ok(PageRequest { after, limit }),
+        (limit, after) => Err(Error::Validation(
+            limit.err().into_iter().chain(after.err()).collect(),
+        )),
+    }
+}
+
+/// An account id from the path; a malformed one names no account, so it is a 404 like an
+/// unknown one.
+fn user_id(raw: &str) -> Result<UserId, Error> {
+    UserId::parse(raw).ok_or(Error::NotFound)
+}
+
+/// A page as the list envelope carries it.
+fn listed<T, V: From<T>>(page: Page<T>, limit: PageLimit) -> Listed<V> {
+    Listed {
+        items: page.items.into_iter().map(V::from).collect(),
+        meta: PageMeta {
+            next_cursor: page.next.map(cursor::encode),
+            limit: limit.get(),
+        },
+    }
+}

@@ -1,0 +1,178 @@
+//! §3: email verification and password recovery. Tokens arrive by mail (see the mail handler);
+//! these operations spend them. Forgot-password answers the same whether or not the account
+//! exists.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+use postern_core::domain::{Email, OpaqueToken, Password};
+use postern_core::ports::RateLimitBucket;
+
+use super::ApiTags;
+use super::auth::rate_limited;
+use super::schemas::{
+    Fields, ForgotPasswordBody, MessageView, ResetPasswordBody, UserView, VerifyEmailBody,
+};
+use crate::auth::BearerAuth;
+use crate::envelope::Success;
+use crate::error::ApiError;
+use crate::responses::{Done, Failure, RateLimited, error_set};
+use crate::state::AppState;
+
+error_set!(
+    /// Email verification's documented failures.
+    VerifyEmailErrors {
+        400 => "`invalid_token`: unknown, used or expired token; `validation_error`: malformed JSON or a missing token.",
+        413 => "`payload_too_large`: the body exceeds 64 KiB.",
+    }
+);
+error_set!(
+    /// Resending the verification mail's documented failures.
+    ResendErrors {
+        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
+        429 => "`rate_limited`: too many resends for this account.",
+    }
+);
+error_set!(
+    /// Forgot-password's documented failures.
+    ForgotErrors {
+        400 => "`validation_error`: malformed JSON or an invalid email.",
+        413 => "`payload_too_large`: the body exceeds 64 KiB.",
+        429 => "`rate_limited`: too many requests for this email.",
+    }
+);
+error_set!(
+    /// Password reset's documented failures.
+    ResetErrors {
+        400 => "`invalid_token`: unknown, used or expired token; `validation_error`: malformed JSON, a missing field or a weak password.",
+        413 => "`payload_too_large`: the body exceeds 64 KiB.",
+    }
+);
+
+/// A request taken in, to be acted on by mail.
+#[derive(ApiResponse)]
+pub enum AcceptedResponse {
+    /// Accepted; a mail follows when there is one to send.
+    #[oai(status = 202)]
+    Accepted(Json<Success<MessageView>>),
+}
+
+impl AcceptedResponse {
+    fn with(message: &str) -> Self {
+        Self::Accepted(Json(Success::new(MessageView {
+            message: message.to_owned(),
+        })))
+    }
+}
+
+/// §3 verification and recovery operations.
+pub struct RecoveryApi;
+
+#[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Auth")]
+impl RecoveryApi {
+    /// Verify the email address
+    ///
+    /// Spends the token of a verification link (valid 24 hours, single use) and marks the
+    /// account's address verified.
+    #[oai(path = "/email/verify", method = "post", operation_id = "verifyEmail")]
+    async fn verify_email(
+        &self,
+        state: Data<&Arc<AppState>>,
+        body: Json<VerifyEmailBody>,
+    ) -> Result<Done<UserView>, Failure<VerifyEmailErrors>> {
+        let token = OpaqueToken::presented(body.0.token.into_inner(), "token")
+            .map_err(|e| postern_core::Error::Validation(vec![e]))?;
+        let user = state
+            .accounts
+            .verify_email
+            .execute(&token)
+            .await
+            .map_err(ApiError::from_link_token)?;
+        Ok(Done(user.into()))
+    }
+
+    /// Resend the verification mail
+    ///
+    /// Mails a new verification link to the caller's address, unless it is verified already.
+    /// Rate limited per account.
+    #[oai(
+        path = "/email/resend",
+        method = "post",
+        operation_id = "resendVerification"
+    )]
+    async fn resend(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+    ) -> RateLimited<AcceptedResponse, ResendErrors> {
+        let key = auth.0.user_id.to_string();
+        rate_limited(&state, RateLimitBucket::EmailResend, key, async {
+            state.accounts.resend_verification.execute(&auth.0).await?;
+            Ok(AcceptedResponse::with(
+                "If the address is not verified yet, a new link is on its way.",
+            ))
+        })
+        .await
+    }
+
+    /// Ask for a password reset
+    ///
+    /// Mails a reset link (valid 30 minutes, single use) to the account with this email. The
+    /// answer is the same whether or not such an account exists. Rate limited per email.
+    #[oai(
+        path = "/password/forgot",
+        method = "post",
+        operation_id = "forgotPassword"
+    )]
+    async fn forgot(
+        &self,
+        state: Data<&Arc<AppState>>,
+        body: Json<ForgotPasswordBody>,
+    ) -> RateLimited<AcceptedResponse, ForgotErrors> {
+        let email = Email::parse(body.email.as_ref());
+        let key = email
+            .as_ref()
+            .map_or_else(|_| body.email.0.clone(), |e| e.as_str().to_owned());
+        rate_limited(&state, RateLimitBucket::PasswordForgot, key, async {
+            let email = email.map_err(|e| postern_core::Error::Validation(vec![e]))?;
+            state.accounts.forgot_password.execute(&email).await?;
+            Ok(AcceptedResponse::with(
+                "If an account has this email, a reset link is on its way.",
+            ))
+        })
+        .await
+    }
+
+    /// Reset the password
+    ///
+    /// Spends the token of a reset link on a new password, then ends every session of the
+    /// account: their refresh tokens stop working and their access tokens are rejected at
+    /// once. A notice is mailed to the account's address.
+    #[oai(
+        path = "/password/reset",
+        method = "post",
+        operation_id = "resetPassword"
+    )]
+    async fn reset(
+        &self,
+        state: Data<&Arc<AppState>>,
+        body: Json<ResetPasswordBody>,
+    ) -> Result<Done<MessageView>, Failure<ResetErrors>> {
+        let mut fields = Fields::default();
+        let token = fields.check(OpaqueToken::presented(body.0.token.into_inner(), "token"));
+        let password = fields.check(Password::parse(body.0.password.into_inner(), "password"));
+        let values = (|| Some((token?, password?)))();
+        let (token, password) = fields.finish(values)?;
+        state
+            .accounts
+            .reset_password
+            .execute(&token, &password)
+            .await
+            .map_err(ApiError::from_link_token)?;
+        Ok(Done(MessageView {
+            message: "Password reset; every session was signed out.".to_owned(),
+        }))
+    }
+}

@@ -1,0 +1,145 @@
+//! §4: the signed-in user's profile and sessions.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::OpenApi;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use postern_core::domain::{DisplayName, SessionId};
+
+use super::ApiTags;
+use super::schemas::{MessageView, SessionView, UpdateProfileBody, UserView};
+use crate::auth::BearerAuth;
+use crate::responses::{Done, Failure, error_set};
+use crate::state::AppState;
+
+error_set!(
+    /// Reading the profile's documented failures.
+    ProfileErrors {
+        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
+        404 => "`not_found`: the account no longer exists.",
+    }
+);
+error_set!(
+    /// Updating the profile's documented failures.
+    UpdateProfileErrors {
+        400 => "`validation_error`: malformed JSON or an invalid name.",
+        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
+        404 => "`not_found`: the account no longer exists.",
+        413 => "`payload_too_large`: the body exceeds 64 KiB.",
+    }
+);
+error_set!(
+    /// Listing the sessions' documented failures.
+    ListSessionsErrors {
+        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
+    }
+);
+error_set!(
+    /// Revoking a session's documented failures.
+    RevokeSessionErrors {
+        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
+        404 => "`not_found`: no live session of the caller has this id (unknown, malformed, another user's, revoked or expired: indistinguishable).",
+    }
+);
+
+/// §4 operations.
+pub struct UserApi;
+
+#[OpenApi(prefix_path = "/api/v1/user", tag = "ApiTags::User")]
+impl UserApi {
+    /// The caller's profile
+    ///
+    /// Served from the profile cache when present (cache-aside, 10 minutes).
+    #[oai(path = "/profile", method = "get", operation_id = "getProfile")]
+    async fn profile(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+    ) -> Result<Done<UserView>, Failure<ProfileErrors>> {
+        let user = state.accounts.get_profile.execute(auth.0.user_id).await?;
+        Ok(Done(user.into()))
+    }
+
+    /// Update the caller's profile
+    ///
+    /// Sets the display name; `null` clears it; a body without `name` changes nothing.
+    #[oai(path = "/profile", method = "patch", operation_id = "updateProfile")]
+    async fn update_profile(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        body: Json<UpdateProfileBody>,
+    ) -> Result<Done<UserView>, Failure<UpdateProfileErrors>> {
+        let accounts = &state.accounts;
+        let user_id = auth.0.user_id;
+        let name = match body.0.name {
+            MaybeUndefined::Undefined => {
+                return Ok(Done(accounts.get_profile.execute(user_id).await?.into()));
+            }
+            MaybeUndefined::Null => None,
+            MaybeUndefined::Value(name) => Some(
+                DisplayName::parse(name.as_ref())
+                    .map_err(|e| postern_core::Error::Validation(vec![e]))?,
+            ),
+        };
+        Ok(Done(
+            accounts.update_profile.execute(user_id, name).await?.into(),
+        ))
+    }
+
+    /// The caller's sessions
+    ///
+    /// Every live session of the caller: not revoked, and with a refresh token that has not
+    /// expired. Most recently used first (by `lastUsedAt`, the latest token refresh or else the
+    /// login; ties by `createdAt`, newest first). `current` marks the session of the bearer
+    /// token of this request. Not paginated: each login is one session, and sessions end after
+    /// the refresh-token lifetime.
+    #[oai(path = "/sessions", method = "get", operation_id = "listSessions")]
+    async fn list_sessions(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+    ) -> Result<Done<Vec<SessionView>>, Failure<ListSessionsErrors>> {
+        let current = auth.0.session_id;
+        let sessions = state.accounts.list_sessions.execute(auth.0.user_id).await?;
+        Ok(Done(
+            sessions
+                .into_iter()
+                .map(|s| SessionView::new(s, current))
+                .collect(),
+        ))
+    }
+
+    /// Revoke one of the caller's sessions
+    ///
+    /// Logs that session out, exactly like `POST /api/v1/auth/logout` from it: its refresh
+    /// token stops working and its access tokens are rejected from now on. The current
+    /// session may be revoked too. Any id that is not one of the caller's live sessions gives
+    /// 404 `not_found`, whatever the reason.
+    #[oai(
+        path = "/sessions/:id",
+        method = "delete",
+        operation_id = "revokeSession"
+    )]
+    async fn revoke_session(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        /// The session's id (a UUID), as listed by `GET /api/v1/user/sessions`.
+        id: Path<String>,
+    ) -> Result<Done<MessageView>, Failure<RevokeSessionErrors>> {
+        // A malformed id names no session: 404 like any other, not 400.
+        let session = SessionId::parse(&id.0).ok_or(postern_core::Error::NotFound)?;
+        state
+            .accounts
+            .revoke_session
+            .execute(&auth.0, session)
+            .await?;
+        Ok(Done(MessageView {
+            message: "Session revoked.".to_owned(),
+        }))
+    }
+}

@@ -1,0 +1,58 @@
+//! # postern-http
+//!
+//! The HTTP edge: Poem + poem-openapi. Turns requests into use-case calls and results into the
+//! §1 envelopes; knows nothing of databases or which adapters are in use.
+
+pub mod api;
+mod auth;
+mod client;
+mod cors;
+mod envelope;
+mod error;
+pub(crate) mod middleware;
+pub mod observability;
+mod optional_json;
+mod responses;
+mod routes;
+pub mod state;
+mod text;
+
+use std::sync::Arc;
+
+use poem::middleware::CatchPanic;
+use poem::{Endpoint, EndpointExt, Route};
+
+pub use error::expose_internal_errors;
+pub use state::{AppState, PublishedKey, ReadinessProbe};
+
+/// The whole HTTP application: the API, its document at `/openapi.json`, interactive docs at
+/// `/docs`, the Prometheus metrics at `/metrics`, and the cross-cutting middleware (CORS outside the error conversion, so that an
+/// allowed origin can read error envelopes too).
+pub fn app(state: Arc<AppState>) -> impl Endpoint {
+    // Installed before the first request, so that nothing is lost before the first scrape.
+    crate::observability::handle();
+    let cors = cors::Cors::new(&state.cors_allowed_origins);
+    let api = api::service();
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    Route::new()
+        .nest("/", api)
+        .at("/openapi.json", spec)
+        .at("/metrics", poem::get(metrics))
+        .nest("/docs", docs)
+        .data(state)
+        .around(middleware::body_limit)
+        .catch_all_error(|err| async move { error::into_envelope_keeping_route(err) })
+        .with(CatchPanic::new().with_handler(middleware::panic_response))
+        .with(cors)
+        .around(middleware::security_headers)
+        .around(middleware::request_id_and_log)
+}
+
+/// `GET /metrics`: the Prometheus text exposition (§8), outside the API envelope and document.
+#[poem::handler]
+pub fn metrics() -> poem::Response {
+    poem::Response::builder()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::observability::render())
+}

@@ -1,0 +1,201 @@
+//! Writing your own adapter: a `UserRepo` of this service's making, plugged into the use cases
+//! in place of the in-memory one. It logs every call and delegates the storing to an inner
+//! repository; a real one would talk to your database.
+//!
+//! An adapter implements the port's trait with `#[async_trait]` and keeps the contract written
+//! in each method's `# Errors` section: here `create` must answer `Error::EmailTaken` for an
+//! email in use, and the changes must return `Error::NotFound` for an unknown account. The use
+//! cases rely on those variants (signup turns `EmailTaken` into the 409 a client sees).
+//!
+//! Run it with `cargo run -p postern-examples --example own_user_repo`.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use postern_core::domain::{
+    AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
+    SessionId, User, UserCredentials, UserId, UserQuery,
+};
+use postern_core::ports::UserRepo;
+use postern_core::usecases::{Accounts, LoginOutcome, LoginRequest, SignupRequest};
+use postern_core::{Error, Result};
+use time::OffsetDateTime;
+
+/// A `UserRepo` that reports what the use cases ask of it, then lets `inner` answer.
+struct LoggingUsers {
+    inner: Arc<dyn UserRepo>,
+    calls: AtomicUsize,
+}
+
+impl LoggingUsers {
+    fn log(&self, call: &str) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        println!("  [users] {call}");
+    }
+}
+
+#[async_trait]
+impl UserRepo for LoggingUsers {
+    async fn create(&self, user: &NewUser, event: &Event) -> Result<User> {
+        self.log(&format!("create {}", user.email));
+        let created = self.inner.create(user, event).await;
+        if let Err(Error::EmailTaken) = &created {
+            println!("  [users] -> EmailTaken, as the port's contract demands");
+        }
+        created
+    }
+
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>> {
+        self.log(&format!("find_by_id {id}"));
+        self.inner.find_by_id(id).await
+    }
+
+    async fn find_credentials(&self, email: &Email) -> Result<Option<UserCredentials>> {
+        self.log(&format!("find_credentials {email}"));
+        self.inner.find_credentials(email).await
+    }
+
+    async fn find_credentials_by_id(&self, id: UserId) -> Result<Option<UserCredentials>> {
+        self.log(&format!("find_credentials_by_id {id}"));
+        self.inner.find_credentials_by_id(id).await
+    }
+
+    async fn change_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<()> {
+        self.log(&format!("change_password {id}"));
+        self.inner.change_password(id, hash, at, event).await
+    }
+
+    async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<()> {
+        self.log(&format!("replace_password_hash {id}"));
+        self.inner.replace_password_hash(id, hash).await
+    }
+
+    async fn begin_login_attempt(
+        &self,
+        id: UserId,
+        at: OffsetDateTime,
+        policy: LockoutPolicy,
+    ) -> Result<LoginAttempt> {
+        let attempt = self.inner.begin_login_attempt(id, at, policy).await;
+        self.log(&format!("begin_login_attempt {id} -> {attempt:?}"));
+        attempt
+    }
+
+    async fn record_login_failure(
+        &self,
+        id: UserId,
+        attempt: u32,
+        at: OffsetDateTime,
+        policy: LockoutPolicy,
+        event: &Event,
+    ) -> Result<()> {
+        self.log(&format!("record_login_failure {id} (attempt {attempt})"));
+        self.inner
+            .record_login_failure(id, attempt, at, policy, event)
+            .await
+    }
+
+    async fn record_login_success(&self, id: UserId) -> Result<()> {
+        self.log(&format!("record_login_success {id}"));
+        self.inner.record_login_success(id).await
+    }
+
+    async fn update_name(
+        &self,
+        id: UserId,
+        name: Option<DisplayName>,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> Result<User> {
+        self.log(&format!("update_name {id}"));
+        self.inner.update_name(id, name, at, event).await
+    }
+
+    async fn list(&self, query: &UserQuery) -> Result<Vec<User>> {
+        self.log("list");
+        self.inner.list(query).await
+    }
+
+    async fn update_access(
+        &self,
+        id: UserId,
+        update: &AccessUpdate,
+        events: &[Event],
+    ) -> Result<(User, Vec<SessionId>)> {
+        self.log(&format!("update_access {id}"));
+        self.inner.update_access(id, update, events).await
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    run().await
+}
+
+/// The example; `cargo test` runs it too.
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let (store, clock) = support::store();
+    let mut ports = support::in_memory_ports(&store, clock)?;
+    let users = Arc::new(LoggingUsers {
+        inner: ports.users.clone(),
+        calls: AtomicUsize::new(0),
+    });
+    // The one line that plugs the adapter in: every use case now stores users through it.
+    ports.users = users.clone();
+    let accounts = Accounts::new(&ports, Default::default(), Default::default());
+
+    println!("signup, twice:");
+    let user = signup(&accounts).await?;
+    assert!(matches!(signup(&accounts).await, Err(Error::EmailTaken)));
+
+    println!("login with a wrong password, then the right one:");
+    let wrong = login(&accounts, "not her password").await;
+    assert!(matches!(wrong, Err(Error::InvalidCredentials)));
+    let outcome = login(&accounts, "a long enough password").await?;
+    assert_eq!(outcome.user.id, user.id);
+
+    println!("profile:");
+    let profile = accounts.get_profile.execute(user.id).await?;
+    assert_eq!(profile.email, user.email);
+
+    println!(
+        "{} calls went through the example's UserRepo",
+        users.calls.load(Ordering::Relaxed)
+    );
+    Ok(())
+}
+
+async fn signup(accounts: &Accounts) -> Result<User> {
+    let request = SignupRequest {
+        email: support::email("grace@example.com")?,
+        password: support::password("a long enough password")?,
+        name: None,
+    };
+    accounts.signup.execute(request).await
+}
+
+async fn login(accounts: &Accounts, password: &str) -> Result<LoginOutcome> {
+    let request = LoginRequest {
+        email: support::email("grace@example.com")?,
+        password: support::password(password)?,
+        client: support::client(),
+    };
+    accounts.login.execute(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_own_user_repo_serves_signup_login_and_profile() {
+        super::run().await.unwrap();
+    }
+}

@@ -1,0 +1,76 @@
+//! What the examples share: the composition root of a service that embeds `postern-core`
+//! without a database. Each port gets an in-memory or in-process adapter; swap any field of the
+//! returned [`Ports`] for your own.
+
+use std::sync::Arc;
+
+use postern_core::FieldError;
+use postern_core::domain::{ClientContext, Email, Password};
+use postern_core::ports::{Clock, SystemClock};
+use postern_core::usecases::Ports;
+use postern_core::{Error, Result};
+use postern_memory::{MemoryProfileCache, MemoryRevocationList, MemoryStore};
+use postern_password::{Argon2Hasher, Argon2Params};
+use postern_tokens::{JwtConfig, JwtIssuer, RandomTokens};
+use secrecy::SecretString;
+
+/// Every port of the account use cases, on `store` and in-process adapters.
+pub fn in_memory_ports(store: &MemoryStore, clock: Arc<dyn Clock>) -> Result<Ports> {
+    // Cheap hashing so that the example runs in a blink; a real service keeps the defaults.
+    let hasher = Argon2Hasher::new(Argon2Params {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    })?;
+    let tokens = JwtIssuer::hs256(JwtConfig {
+        secret: SecretString::from("an example secret of at least 32 bytes"),
+        issuer: "example".into(),
+        audience: "example".into(),
+        key_id: "example-key".into(),
+    })?;
+    let store = Arc::new(store.clone());
+    Ok(Ports {
+        users: store.clone(),
+        sessions: store.clone(),
+        outbox: store.clone(),
+        account_tokens: store,
+        hasher: Arc::new(hasher),
+        tokens: Arc::new(tokens),
+        secrets: Arc::new(RandomTokens),
+        cache: Arc::new(MemoryProfileCache::new(
+            MemoryProfileCache::DEFAULT_TTL,
+            1_000,
+        )),
+        revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
+        clock,
+    })
+}
+
+/// A store timed by the system clock, and that clock.
+pub fn store() -> (MemoryStore, Arc<dyn Clock>) {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    (MemoryStore::new(clock.clone()), clock)
+}
+
+/// A field that failed validation, as the use cases' error.
+pub fn invalid(error: FieldError) -> Error {
+    Error::Validation(vec![error])
+}
+
+/// An email, validated as the HTTP edge would.
+pub fn email(raw: &str) -> Result<Email> {
+    Email::parse(raw).map_err(invalid)
+}
+
+/// A new password, validated as the HTTP edge would.
+pub fn password(raw: &str) -> Result<Password> {
+    Password::parse(raw.to_owned(), "password").map_err(invalid)
+}
+
+/// A request from nowhere in particular.
+pub fn client() -> ClientContext {
+    ClientContext {
+        ip: None,
+        user_agent: Some("postern-example".into()),
+    }
+}
