@@ -85,8 +85,8 @@ fn token(c: &mut Criterion, user: &User) {
     group.finish();
 }
 
-/// One check of an admitted login, counted in process (governor) and in Redis (the Lua
-/// sliding window).
+/// One check of an admitted login, counted in process and in Redis: the same sliding-window
+/// log, under a lock and in a Lua script.
 fn rate_limit(c: &mut Criterion, runtime: &Runtime, redis: &Redis) {
     let memory = MemoryRateLimiter::new(never_refusing()).expect("an in-process limiter");
 

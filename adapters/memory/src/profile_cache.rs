@@ -51,53 +51,13 @@ impl ProfileCache for MemoryProfileCache {
 
 #[cfg(test)]
 mod tests {
-    use postern_core::domain::{Email, Role};
-    use time::OffsetDateTime;
+    use std::sync::Arc;
 
     use super::*;
 
-    fn user() -> User {
-        User {
-            id: UserId::generate(),
-            email: Email::parse("ada@example.com").unwrap(),
-            name: None,
-            role: Role::User,
-            email_verified: false,
-            disabled: false,
-            created_at: OffsetDateTime::UNIX_EPOCH,
-            updated_at: OffsetDateTime::UNIX_EPOCH,
-        }
+    async fn memory_cache(ttl: Duration) -> Arc<dyn ProfileCache> {
+        Arc::new(MemoryProfileCache::new(ttl, 100))
     }
 
-    #[tokio::test]
-    async fn a_cached_profile_is_returned_until_invalidated() {
-        let cache = MemoryProfileCache::new(MemoryProfileCache::DEFAULT_TTL, 100);
-        let user = user();
-
-        cache.put(&user).await.unwrap();
-        let cached = cache.get(user.id).await.unwrap();
-        cache.invalidate(user.id).await.unwrap();
-        let after = cache.get(user.id).await.unwrap();
-
-        assert_eq!(cached, Some(user));
-        assert_eq!(after, None);
-    }
-
-    #[tokio::test]
-    async fn an_unknown_profile_is_a_miss() {
-        let cache = MemoryProfileCache::new(MemoryProfileCache::DEFAULT_TTL, 100);
-
-        assert_eq!(cache.get(UserId::generate()).await.unwrap(), None);
-    }
-
-    #[tokio::test]
-    async fn a_profile_expires_after_the_time_to_live() {
-        let cache = MemoryProfileCache::new(Duration::from_millis(50), 100);
-        let user = user();
-        cache.put(&user).await.unwrap();
-
-        tokio::time::sleep(Duration::from_millis(200)).await;
-
-        assert_eq!(cache.get(user.id).await.unwrap(), None);
-    }
+    postern_contract::profile_cache_contract!(memory_cache);
 }

@@ -1,20 +1,23 @@
-//! The rate limits of §6 in this process's memory, with governor's keyed GCRA limiters.
+//! The rate limits of §6 in this process's memory: an exact sliding-window log per bucket and
+//! key, the same algorithm as the Redis limiter's script, so that the two keep the one promise
+//! of [`RateLimiter`].
 //!
-//! A quota of `limit` per `period` is a bucket of `limit` cells that regains one cell every
-//! `period / limit`: a burst of `limit` passes at once, then requests pass at the average
-//! rate. governor updates each key's state with one compare-and-swap, so the limit is exact
-//! under any concurrency within the process. Idle keys are pruned every
-//! [`HOUSEKEEPING_EVERY`] checks, on the caller's task, so memory stays bounded without a
-//! background job.
+//! Each key keeps the times of its admitted requests within the last period, at most `limit`
+//! of them. A check forgets the times a period old or older, admits the request only if fewer
+//! than `limit` remain, and records it; so no window of one period ever holds more than `limit`
+//! admissions. A check is one step under its bucket's lock, which makes it exact under any
+//! concurrency within the process; the lock is held for a few comparisons only.
+//!
+//! Memory stays bounded without a background job: a key holds at most `limit` times, and every
+//! [`HOUSEKEEPING_EVERY`] checks, on the caller's task, every bucket forgets its idle keys
+//! (those whose newest admission is a period old).
 
-use std::num::NonZeroU32;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use governor::clock::{Clock as _, DefaultClock};
-use governor::middleware::StateInformationMiddleware;
-use governor::state::keyed::DefaultKeyedStateStore;
 use postern_core::ports::{
     InvalidQuota, Quota, RateDecision, RateLimitBucket, RateLimiter, RateLimits,
 };
@@ -23,76 +26,84 @@ use postern_core::{Error, Result};
 /// How many checks pass between two prunings of idle keys.
 const HOUSEKEEPING_EVERY: u64 = 4096;
 
-type KeyedLimiter = governor::RateLimiter<
-    String,
-    DefaultKeyedStateStore<String>,
-    DefaultClock,
-    StateInformationMiddleware,
->;
+/// The times of one key's admissions within the last period, oldest first.
+type Log = VecDeque<Instant>;
 
-/// One enabled bucket: its limiter and the numbers its decisions report.
+/// One enabled bucket: its quota and the log of each of its keys.
 struct Bucket {
-    limiter: KeyedLimiter,
-    limit: u32,
-    replenish_interval: Duration,
+    quota: Quota,
+    logs: Mutex<HashMap<String, Log>>,
 }
 
 impl Bucket {
     fn new(quota: Quota) -> Result<Self> {
-        let invalid = || Error::unexpected(InvalidQuota { quota });
-        let burst = NonZeroU32::new(quota.limit).ok_or_else(invalid)?;
-        let replenish_interval = quota.period / quota.limit;
-        let gcra = governor::Quota::with_period(replenish_interval)
-            .ok_or_else(invalid)?
-            .allow_burst(burst);
+        if quota.limit == 0 || quota.period.is_zero() {
+            return Err(Error::unexpected(InvalidQuota { quota }));
+        }
         Ok(Self {
-            limiter: governor::RateLimiter::keyed(gcra).with_middleware(),
-            limit: quota.limit,
-            replenish_interval,
+            quota,
+            logs: Mutex::default(),
         })
     }
 
+    fn logs(&self) -> MutexGuard<'_, HashMap<String, Log>> {
+        self.logs.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn check(&self, key: &str) -> RateDecision {
-        match self.limiter.check_key(&key.to_owned()) {
-            Ok(state) => {
-                let remaining = state.remaining_burst_capacity();
-                RateDecision {
-                    allowed: true,
-                    limit: self.limit,
-                    remaining,
-                    reset_after: self.refill_time(remaining),
-                }
+        let mut logs = self.logs();
+        // Read under the lock, so that each log is appended to in time order.
+        let now = Instant::now();
+        match logs.get_mut(key) {
+            Some(log) => self.admit(log, now),
+            None => {
+                let mut log = Log::with_capacity(1);
+                let decision = self.admit(&mut log, now);
+                logs.insert(key.to_owned(), log);
+                decision
             }
-            Err(not_until) => RateDecision {
-                allowed: false,
-                limit: self.limit,
-                remaining: 0,
-                reset_after: not_until.wait_time_from(self.limiter.clock().now()),
-            },
         }
     }
 
-    /// Time until the bucket is full again. governor exposes only whole remaining cells, so
-    /// this rounds up to the next whole cell: never earlier than the truth, at most one
-    /// replenish interval later.
-    fn refill_time(&self, remaining: u32) -> Duration {
-        self.replenish_interval
-            .saturating_mul(self.limit.saturating_sub(remaining))
+    /// Decides on one request at `now` and records it if admitted.
+    fn admit(&self, log: &mut Log, now: Instant) -> RateDecision {
+        let Quota { limit, period } = self.quota;
+        while log.front().is_some_and(|at| *at + period <= now) {
+            log.pop_front();
+        }
+        let allowed = log.len() < limit as usize;
+        if allowed {
+            log.push_back(now);
+        }
+        // Admitted: the quota is full again when the newest admission leaves the window.
+        // Refused: the next request may pass when the oldest one does.
+        let leaving = if allowed { log.back() } else { log.front() };
+        let reset_after = leaving.map_or(Duration::ZERO, |at| {
+            (*at + period).saturating_duration_since(now)
+        });
+        let admitted = u32::try_from(log.len()).unwrap_or(limit);
+        RateDecision {
+            allowed,
+            limit,
+            remaining: limit.saturating_sub(admitted),
+            reset_after,
+        }
     }
 
+    /// Forgets the keys whose every admission has left the window.
     fn prune(&self) {
-        self.limiter.retain_recent();
-        self.limiter.shrink_to_fit();
+        let now = Instant::now();
+        let period = self.quota.period;
+        let mut logs = self.logs();
+        logs.retain(|_, log| log.back().is_some_and(|at| *at + period > now));
+        logs.shrink_to_fit();
     }
 }
 
 /// Rate limits counted in this process: exact for one instance, not shared between several.
 pub struct MemoryRateLimiter {
-    login: Option<Bucket>,
-    refresh: Option<Bucket>,
-    signup: Option<Bucket>,
-    password_forgot: Option<Bucket>,
-    email_resend: Option<Bucket>,
+    /// The enabled buckets; a bucket switched off has no entry.
+    buckets: Vec<(RateLimitBucket, Bucket)>,
     checks: AtomicU64,
 }
 
@@ -100,38 +111,33 @@ impl MemoryRateLimiter {
     /// A limiter enforcing `limits`.
     ///
     /// # Errors
-    /// [`Error::Unexpected`] for a quota with a zero limit or a period too short to divide by
-    /// it.
+    /// [`Error::Unexpected`] for a quota with a zero limit or a zero period.
     pub fn new(limits: RateLimits) -> Result<Self> {
-        let bucket = |quota: Option<Quota>| quota.map(Bucket::new).transpose();
+        let mut buckets = Vec::new();
+        for bucket in RateLimitBucket::ALL {
+            if let Some(quota) = limits.quota(bucket) {
+                buckets.push((bucket, Bucket::new(quota)?));
+            }
+        }
         Ok(Self {
-            login: bucket(limits.login)?,
-            refresh: bucket(limits.refresh)?,
-            signup: bucket(limits.signup)?,
-            password_forgot: bucket(limits.password_forgot)?,
-            email_resend: bucket(limits.email_resend)?,
+            buckets,
             checks: AtomicU64::new(0),
         })
     }
 
     fn bucket(&self, bucket: RateLimitBucket) -> Option<&Bucket> {
-        match bucket {
-            RateLimitBucket::Login => self.login.as_ref(),
-            RateLimitBucket::Refresh => self.refresh.as_ref(),
-            RateLimitBucket::Signup => self.signup.as_ref(),
-            RateLimitBucket::PasswordForgot => self.password_forgot.as_ref(),
-            RateLimitBucket::EmailResend => self.email_resend.as_ref(),
-        }
+        self.buckets
+            .iter()
+            .find_map(|(name, limits)| (*name == bucket).then_some(limits))
     }
 
-    /// Drops keys whose buckets have refilled, every [`HOUSEKEEPING_EVERY`] checks.
+    /// Prunes idle keys in every bucket, every [`HOUSEKEEPING_EVERY`] checks.
     fn housekeeping(&self) {
         let checks = self.checks.fetch_add(1, Ordering::Relaxed) + 1;
         if checks.is_multiple_of(HOUSEKEEPING_EVERY) {
-            [&self.login, &self.refresh, &self.signup]
-                .into_iter()
-                .flatten()
-                .for_each(Bucket::prune);
+            for (_, bucket) in &self.buckets {
+                bucket.prune();
+            }
         }
     }
 }
@@ -153,124 +159,57 @@ mod tests {
 
     use super::*;
 
-    fn limiter() -> MemoryRateLimiter {
-        MemoryRateLimiter::new(RateLimits::default()).unwrap()
+    async fn memory_limiter(limits: RateLimits) -> Result<Arc<dyn RateLimiter>> {
+        Ok(Arc::new(MemoryRateLimiter::new(limits)?))
     }
 
-    async fn check(limiter: &MemoryRateLimiter, key: &str) -> RateDecision {
-        limiter
-            .check(RateLimitBucket::Login, key)
-            .await
-            .unwrap()
-            .unwrap()
-    }
+    postern_contract::rate_limiter_contract!(memory_limiter);
 
-    #[tokio::test]
-    async fn five_logins_pass_and_the_sixth_is_refused_with_a_wait() {
-        let limiter = limiter();
-        let mut remaining = Vec::new();
-        for _ in 0..5 {
-            let decision = check(&limiter, "10.0.0.1|ada@example.com").await;
-            assert!(decision.allowed);
-            assert_eq!(decision.limit, 5);
-            remaining.push(decision.remaining);
+    /// `limit` per `period` in every bucket.
+    fn everywhere(limit: u32, period: Duration) -> RateLimits {
+        let quota = Some(Quota { limit, period });
+        RateLimits {
+            login: quota,
+            refresh: quota,
+            signup: quota,
+            password_forgot: quota,
+            email_resend: quota,
         }
-
-        let refused = check(&limiter, "10.0.0.1|ada@example.com").await;
-
-        assert_eq!(remaining, [4, 3, 2, 1, 0]);
-        assert!(!refused.allowed);
-        assert_eq!(refused.remaining, 0);
-        assert!(refused.reset_after > Duration::ZERO);
-        assert!(refused.reset_after <= Duration::from_secs(3 * 60));
     }
 
-    #[tokio::test]
-    async fn reset_after_is_the_time_until_the_bucket_is_full() {
-        let limiter = limiter();
-
-        let first = check(&limiter, "k").await;
-        let second = check(&limiter, "k").await;
-
-        assert_eq!(first.reset_after, Duration::from_secs(3 * 60));
-        assert_eq!(second.reset_after, Duration::from_secs(6 * 60));
-    }
-
-    #[tokio::test]
-    async fn keys_are_counted_independently() {
-        let limiter = limiter();
-        for _ in 0..5 {
-            check(&limiter, "10.0.0.1|ada@example.com").await;
+    fn keys(limiter: &MemoryRateLimiter) -> Vec<(RateLimitBucket, String)> {
+        let mut keys = Vec::new();
+        for (name, bucket) in &limiter.buckets {
+            keys.extend(bucket.logs().keys().map(|key| (*name, key.clone())));
         }
-
-        let other = check(&limiter, "10.0.0.2|ada@example.com").await;
-
-        assert!(other.allowed);
-        assert_eq!(other.remaining, 4);
+        keys
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn concurrent_checks_on_one_key_let_exactly_the_limit_through() {
-        let limiter = Arc::new(limiter());
-        let tasks: Vec<_> = (0..50)
-            .map(|_| {
-                let limiter = Arc::clone(&limiter);
-                tokio::spawn(async move { check(&limiter, "10.0.0.1|ada@example.com").await })
-            })
-            .collect();
-
-        let mut allowed = 0;
-        for task in tasks {
-            allowed += usize::from(task.await.unwrap().allowed);
+    #[tokio::test]
+    async fn housekeeping_forgets_the_idle_keys_of_every_bucket() {
+        let limiter = MemoryRateLimiter::new(everywhere(u32::MAX, Duration::from_millis(10)));
+        let limiter = limiter.unwrap();
+        for bucket in RateLimitBucket::ALL {
+            limiter.check(bucket, "idle").await.unwrap();
         }
-
-        assert_eq!(allowed, 5);
-    }
-
-    #[tokio::test]
-    async fn a_disabled_bucket_decides_nothing() {
-        let limiter = MemoryRateLimiter::new(RateLimits {
-            signup: None,
-            ..RateLimits::default()
-        })
-        .unwrap();
-
-        let decision = limiter.check(RateLimitBucket::Signup, "10.0.0.1").await;
-
-        assert_eq!(decision.unwrap(), None);
-    }
-
-    #[test]
-    fn a_zero_limit_is_refused() {
-        let result = MemoryRateLimiter::new(RateLimits {
-            login: Some(Quota {
-                limit: 0,
-                period: Duration::from_secs(60),
-            }),
-            ..RateLimits::default()
-        });
-
-        assert!(matches!(result, Err(Error::Unexpected(_))));
-    }
-
-    #[tokio::test]
-    async fn housekeeping_drops_keys_whose_buckets_refilled() {
-        let limiter = MemoryRateLimiter::new(RateLimits {
-            signup: Some(Quota {
-                limit: 1,
-                period: Duration::from_millis(10),
-            }),
-            ..RateLimits::default()
-        })
-        .unwrap();
-        limiter.check(RateLimitBucket::Signup, "old").await.unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
 
-        for _ in 1..HOUSEKEEPING_EVERY {
+        for _ in 0..HOUSEKEEPING_EVERY {
             limiter.check(RateLimitBucket::Login, "busy").await.unwrap();
         }
 
-        let signup = limiter.signup.as_ref().unwrap();
-        assert_eq!(signup.limiter.len(), 0);
+        assert_eq!(keys(&limiter), [(RateLimitBucket::Login, "busy".into())]);
+    }
+
+    #[tokio::test]
+    async fn a_key_remembers_no_more_than_its_limit_of_admissions() {
+        let limiter = MemoryRateLimiter::new(everywhere(3, Duration::from_secs(60))).unwrap();
+
+        for _ in 0..100 {
+            limiter.check(RateLimitBucket::Signup, "k").await.unwrap();
+        }
+
+        let signup = limiter.bucket(RateLimitBucket::Signup).unwrap();
+        assert_eq!(signup.logs()["k"].len(), 3);
     }
 }

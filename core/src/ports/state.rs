@@ -17,7 +17,7 @@ pub trait ProfileCache: Send + Sync {
     /// The cached profile, if any.
     async fn get(&self, id: UserId) -> Result<Option<User>>;
 
-    /// Caches a profile for the configured time to live.
+    /// Caches a profile, replacing any cached copy, for the configured time to live.
     async fn put(&self, user: &User) -> Result<()>;
 
     /// Drops a cached profile; called on every write to the user, logout and role change.
@@ -29,7 +29,8 @@ pub trait ProfileCache: Send + Sync {
 #[async_trait]
 pub trait RevocationList: Send + Sync {
     /// Rejects the sessions' access tokens until `until` (the expiry of the newest token they
-    /// could have), after which they are expired anyway.
+    /// could have), after which they are expired anyway. A session revoked again keeps the
+    /// later of its deadlines; a deadline already past revokes nothing.
     async fn revoke(&self, sessions: &[SessionId], until: OffsetDateTime) -> Result<()>;
 
     /// Whether a session's access tokens are revoked.
@@ -154,19 +155,40 @@ pub struct RateDecision {
     pub allowed: bool,
     /// The quota's limit.
     pub limit: u32,
-    /// How many more requests would be admitted now.
+    /// How many more requests would be admitted now: the limit less the admissions within the
+    /// last period, this one included; 0 when refused.
     pub remaining: u32,
-    /// How long until the quota is full again (or, when refused, until the next request may
-    /// pass).
+    /// When admitted, how long until the quota is full again: until this admission, the
+    /// newest, leaves the window, one whole period. When refused, how long until the next
+    /// request may pass: until the oldest admission within the window leaves it.
     pub reset_after: Duration,
 }
 
-/// Counts requests per bucket and key, exactly: no more than the limit passes, whatever the
-/// concurrency.
+/// Counts requests per bucket and key in a sliding window.
+///
+/// With the quota `limit` per `period` of a bucket, for each key of that bucket:
+/// - at most `limit` requests are admitted in **any** window of length `period`, exactly,
+///   whatever the concurrency (a bucket that refills at an average rate, or a window reset at
+///   fixed times, admits up to twice the limit across a boundary and does not qualify);
+/// - a request is admitted whenever fewer than `limit` were admitted in the `period` before
+///   it: an admission a whole `period` old no longer counts;
+/// - a refused request is not counted, so refusals never prolong a wait;
+/// - keys, and buckets, are counted apart;
+/// - the [`RateDecision`] figures mean what their docs say.
+///
+/// An implementation is exact for the requests it sees: one in process memory counts one
+/// instance's requests, a shared one those of every instance.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
-    /// Counts one request for `key` in `bucket`. `None` when the bucket is not limited.
+    /// Counts one request for `key` in `bucket`.
+    ///
+    /// # Errors
+    /// MUST return `Ok(None)`, and count nothing, when the bucket has no quota (switched off).
+    /// Otherwise only when the counter cannot be reached ([`crate::Error::Unavailable`]); a
+    /// refusal is `Ok` with `allowed: false`. A limiter MUST refuse, when it is built, a quota
+    /// of a zero limit or a zero period, with [`crate::Error::Unexpected`] and
+    /// [`InvalidQuota`].
     async fn check(&self, bucket: RateLimitBucket, key: &str) -> Result<Option<RateDecision>>;
 }
 

@@ -4,7 +4,8 @@
 //!
 //! It is a fake, not a toy: it honours each port's documented contract the way the SeaORM
 //! adapters do (a duplicate email is [`postern_core::Error::EmailTaken`], a token rotates once,
-//! lockout reserves attempts, the outbox leases, backs off and dead-letters). All tables sit
+//! lockout reserves attempts, the outbox leases, backs off and dead-letters), held to it by the
+//! same `postern-contract` suites as they are. All tables sit
 //! behind one mutex that no method holds across an `.await`, so each port method is one atomic
 //! step, as a database transaction would make it: a change and its event are stored together
 //! or not at all. Nothing survives the process.

@@ -7,7 +7,7 @@ use postern_db::{SeaUserRepo, connect, ping};
 use postern_migration::{Migrator, MigratorTrait};
 use postern_tests::db::{Backend, fresh_database};
 
-use super::fixtures::{new_user, signed_up};
+use postern_contract::fixtures::{new_user, signed_up};
 
 on_both_backends!(ping_answers, a_test_database_url_opens_the_same_database);
 

@@ -6,7 +6,7 @@ use postern_migration::{Migrator, MigratorTrait};
 use postern_tests::db::{Backend, fresh_database};
 use sea_orm::{ConnectionTrait, Statement};
 
-use super::fixtures::{new_user, signed_up};
+use postern_contract::fixtures::{new_user, signed_up};
 
 on_both_backends!(every_migration_rolls_back_and_reapplies);
 

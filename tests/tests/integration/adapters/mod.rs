@@ -1,16 +1,17 @@
-//! Adapter tests against real backends: repositories, the outbox and the audit log, each run on
-//! PostgreSQL and SQLite by [`on_both_backends!`]; the Redis adapters against a real Redis,
-//! shared under a key prefix per test or a server of a test's own; and the SMTP mailer against
-//! a real SMTP server.
+//! Adapter tests against real backends. Every port's contract (`postern-contract`) runs in
+//! `contract`: the storage ports on PostgreSQL and SQLite, the state ports on Redis. Beside it
+//! stays what only one adapter has: how SQL keeps timestamps and undecodable rows, connections
+//! and migrations (each run on both databases by [`on_both_backends!`]); Redis's key layout,
+//! its sharing across instances and its outages, against a shared Redis under a key prefix per
+//! test or a server of a test's own; Redis Streams; and the SMTP mailer against a real SMTP
+//! server.
 
-mod audit;
 mod connect;
-mod fixtures;
+mod contract;
 mod mail;
 mod migrations;
 mod outbox;
 mod redis;
 mod redis_degradation;
-mod sessions;
 mod streams;
 mod users;

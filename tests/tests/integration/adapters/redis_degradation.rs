@@ -7,22 +7,21 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fred::prelude::{Client, ClientLike, KeysInterface, Pool};
-use postern_core::domain::{SessionId, UserId};
+use postern_contract::fixtures::{logged_in, logged_out, new_session, new_user, signed_up};
+use postern_core::domain::{SessionId, User, UserId};
 use postern_core::ports::{
-    ProfileCache, Quota, RateLimitBucket, RateLimiter, RevocationList, SessionRepo,
+    ProfileCache, Quota, RateLimitBucket, RateLimiter, RevocationList, SessionRepo, UserRepo,
 };
 use postern_core::ports::{RateLimits, SystemClock};
-use postern_db::SeaSessionRepo;
+use postern_db::{SeaSessionRepo, SeaUserRepo};
 use postern_memory::MemoryRateLimiter;
 use postern_redis::{
     RedisHealth, RedisProfileCache, RedisRateLimiter, RedisRevocationList, RedisSettings,
     ResilientProfileCache, ResilientRateLimiter, ResilientRevocationList, connect, connect_client,
 };
-use postern_tests::db::{Backend, fresh_database};
+use postern_tests::db::{Backend, TestDb, fresh_database};
 use postern_tests::redis::RedisServer;
 use time::OffsetDateTime;
-
-use super::fixtures::{logged_in, logged_out, new_session, stored_user};
 
 on_both_backends!(resilient_adapters_fall_back_during_an_outage_and_resync_after_it);
 
@@ -66,6 +65,14 @@ fn adapters(pool: &Pool, sessions: SeaSessionRepo) -> Adapters {
         ),
         health,
     }
+}
+
+/// The account of a new user for `email`, stored in `db` and read back.
+async fn stored_user(db: &TestDb, email: &str) -> User {
+    let new = new_user(email);
+    let users = SeaUserRepo::new(db.connection());
+    users.create(&new, &signed_up(&new)).await.unwrap();
+    users.find_by_id(new.id).await.unwrap().unwrap()
 }
 
 async fn login_remaining(limiter: &ResilientRateLimiter) -> u32 {

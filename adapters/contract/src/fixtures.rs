@@ -1,40 +1,33 @@
-//! Domain values for the adapter tests, a clock the tests move by hand, and a look into the
-//! outbox.
-
-use std::sync::{Arc, Mutex};
+//! Domain values the rules are told with: accounts, sessions, tokens and their events, all
+//! starting at [`T0`]. Times are whole milliseconds, which every store keeps exactly.
 
 use postern_core::domain::{
-    ClientContext, Email, Event, EventData, NewRefreshToken, NewSession, NewUser, PasswordHash,
-    RefreshTokenId, Role, Rotation, SessionId, TokenDigest, User, UserId,
+    ClientContext, DisplayName, Email, Event, EventData, LoginFailure, NewRefreshToken, NewSession,
+    NewUser, PasswordHash, RefreshTokenId, Role, Rotation, SessionId, TokenDigest, User, UserId,
 };
-use postern_core::ports::{Clock, Outbox, UserRepo};
-use postern_db::{SeaOutbox, SeaUserRepo};
-use postern_tests::db::TestDb;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-/// The moment the tests' stories start: whole seconds, so offsets from it are easy to read.
+/// The moment the rules' stories start: whole seconds, so offsets from it are easy to read.
 pub const T0: OffsetDateTime = datetime!(2026-01-01 12:00:00 UTC);
 
-/// A clock that stands still until a test moves it.
-pub struct ManualClock(Mutex<OffsetDateTime>);
-
-impl ManualClock {
-    /// A clock showing `now`.
-    pub fn at(now: OffsetDateTime) -> Arc<Self> {
-        Arc::new(Self(Mutex::new(now)))
-    }
-
-    /// Moves the clock forward by `by`.
-    pub fn advance(&self, by: Duration) {
-        *self.0.lock().unwrap() += by;
-    }
+/// A password hash of the stored form; no rule verifies it.
+pub fn a_hash(salt: &str) -> PasswordHash {
+    PasswordHash::new(format!("$argon2id$v=19$m=19456,t=2,p=1${salt}$aGFzaA"))
 }
 
-impl Clock for ManualClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap()
+/// A profile as a cache holds it, with every field set and its creation to the microsecond.
+pub fn profile() -> User {
+    User {
+        id: UserId::generate(),
+        email: Email::parse("ada@example.com").unwrap(),
+        name: Some(DisplayName::parse("Ada Lovelace").unwrap()),
+        role: Role::Manager,
+        email_verified: true,
+        disabled: false,
+        created_at: datetime!(2026-01-01 12:00:00.123456 UTC),
+        updated_at: datetime!(2026-01-02 08:30:00 UTC),
     }
 }
 
@@ -45,17 +38,9 @@ pub fn new_user(email: &str) -> NewUser {
         email: Email::parse(email).unwrap(),
         name: None,
         role: Role::User,
-        password_hash: PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        password_hash: a_hash("c2FsdA"),
         created_at: T0,
     }
-}
-
-/// The account of a new user for `email`, stored in `db` and read back.
-pub async fn stored_user(db: &TestDb, email: &str) -> User {
-    let new = new_user(email);
-    let users = SeaUserRepo::new(db.connection());
-    users.create(&new, &signed_up(&new)).await.unwrap();
-    users.find_by_id(new.id).await.unwrap().unwrap()
 }
 
 /// The `user.signed_up` event of `user`.
@@ -67,6 +52,41 @@ pub fn signed_up(user: &NewUser) -> Event {
         },
         Some(user.id),
         user.created_at,
+    )
+}
+
+/// A `user.profile_updated` event of `user` at `at`.
+pub fn profile_updated(user: UserId, at: OffsetDateTime) -> Event {
+    Event::new(
+        EventData::ProfileUpdated {
+            name: Some("Grace".into()),
+        },
+        Some(user),
+        at,
+    )
+}
+
+/// A `user.password_changed` event of `user` at `at`.
+pub fn password_changed(user: UserId, at: OffsetDateTime) -> Event {
+    Event::new(
+        EventData::PasswordChanged {
+            email: "ada@example.com".into(),
+        },
+        Some(user),
+        at,
+    )
+}
+
+/// A `user.login_failed` event of `user` at `at`.
+pub fn login_failed(user: UserId, at: OffsetDateTime) -> Event {
+    Event::new(
+        EventData::LoginFailed {
+            email: "ada@example.com".into(),
+            reason: LoginFailure::WrongPassword,
+            ip: None,
+        },
+        Some(user),
+        at,
     )
 }
 
@@ -136,13 +156,4 @@ pub fn rotation_of(session: &NewSession, at: OffsetDateTime) -> Rotation {
         used_at: at,
         successor: new_token(at),
     }
-}
-
-/// Every unpublished event in `db`'s outbox, oldest first, whenever it is due.
-pub async fn stored_events(db: &TestDb) -> Vec<Event> {
-    let far_future = ManualClock::at(T0 + Duration::days(3650));
-    SeaOutbox::with_clock(db.connection(), far_future)
-        .claim(1000)
-        .await
-        .unwrap()
 }

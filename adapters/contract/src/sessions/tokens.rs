@@ -1,0 +1,195 @@
+//! Refresh tokens: a session starts with one, rotation spends it exactly once, and a revoked
+//! session takes no new one.
+
+use std::sync::Arc;
+
+use postern_core::Error;
+use postern_core::domain::SessionId;
+use time::Duration;
+
+use crate::Storage;
+use crate::fixtures::{
+    T0, logged_in, logged_out, new_session, new_token, rotation_of, unique_digest,
+};
+use crate::storage::{add_user_id, start_session, written_events};
+
+/// A started session's token is found by its digest, with what the caller decides on; the
+/// start's event is stored; an unknown digest is `None`.
+pub async fn start_then_find_refresh_token_round_trips(storage: &dyn Storage) {
+    let sessions = storage.sessions();
+    let user = add_user_id(storage, "ada@example.com").await;
+    let session = new_session(user);
+    let event = logged_in(&session);
+
+    sessions.start(&session, &event).await.unwrap();
+
+    let token = &session.refresh_token;
+    let found = sessions
+        .find_refresh_token(&token.digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, token.id);
+    assert_eq!(found.session_id, session.id);
+    assert_eq!(found.user_id, user);
+    assert_eq!(found.expires_at, token.expires_at);
+    assert_eq!(found.used_at, None);
+    assert!(!found.session_revoked);
+    assert!(written_events(storage).await.contains(&event));
+    let unknown = sessions.find_refresh_token(&unique_digest()).await.unwrap();
+    assert_eq!(unknown, None);
+}
+
+/// A start that fails (its token's digest is taken) stores neither the session nor its event.
+pub async fn a_failed_start_stores_neither_its_session_nor_its_event(storage: &dyn Storage) {
+    let sessions = storage.sessions();
+    let user = add_user_id(storage, "ada@example.com").await;
+    let first = start_session(storage, user).await;
+    let mut failing = new_session(user);
+    failing.refresh_token.digest = first.refresh_token.digest.clone();
+    let event = logged_in(&failing);
+
+    assert!(sessions.start(&failing, &event).await.is_err());
+
+    assert!(!written_events(storage).await.contains(&event));
+    let at = T0 + Duration::minutes(1);
+    let revoked = sessions
+        .revoke(user, failing.id, at, &logged_out(user, &[failing.id], at))
+        .await
+        .unwrap();
+    assert!(!revoked, "the failed session was stored");
+}
+
+/// The first rotation marks the token used and stores its successor; a second one of the same
+/// token stores nothing.
+pub async fn rotate_wins_once_and_stores_one_successor(storage: &dyn Storage) {
+    let sessions = storage.sessions();
+    let user = add_user_id(storage, "ada@example.com").await;
+    let session = start_session(storage, user).await;
+    let first = rotation_of(&session, T0 + Duration::minutes(1));
+    let second = rotation_of(&session, T0 + Duration::minutes(2));
+
+    assert!(sessions.rotate(&first).await.unwrap());
+    assert!(!sessions.rotate(&second).await.unwrap());
+
+    let used = sessions
+        .find_refresh_token(&session.refresh_token.digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(used.used_at, Some(first.used_at));
+    let successor = sessions
+        .find_refresh_token(&first.successor.digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(successor.id, first.successor.id);
+    assert_eq!(successor.session_id, session.id);
+    assert_eq!(successor.used_at, None);
+    let lost = sessions
+        .find_refresh_token(&second.successor.digest)
+        .await
+        .unwrap();
+    assert_eq!(lost, None);
+}
+
+/// Ten rotations of one token at once: one wins, and only its successor is stored.
+pub async fn concurrent_rotations_have_exactly_one_winner(storage: &dyn Storage) {
+    let sessions = storage.sessions();
+    let user = add_user_id(storage, "ada@example.com").await;
+    let session = start_session(storage, user).await;
+    let rotations: Vec<_> = (0..10)
+        .map(|_| rotation_of(&session, T0 + Duration::minutes(1)))
+        .collect();
+
+    let tasks = rotations.iter().cloned().map(|rotation| {
+        let sessions = Arc::clone(&sessions);
+        tokio::spawn(async move { sessions.rotate(&rotation).await.unwrap() })
+    });
+    let won: Vec<bool> = futures::future::try_join_all(tasks).await.unwrap();
+
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
+    let mut stored = 0;
+    for rotation in &rotations {
+        let found = sessions
+            .find_refresh_token(&rotation.successor.digest)
+            .await
+            .unwrap();
+        stored += usize::from(found.is_some());
+    }
+    assert_eq!(stored, 1);
+}
+
+/// Rotation in a revoked session (a logout won the race) is `false` and changes nothing; the
+/// token shows its session revoked.
+pub async fn rotate_in_a_revoked_session_returns_false_and_stores_no_successor(
+    storage: &dyn Storage,
+) {
+    let sessions = storage.sessions();
+    let user = add_user_id(storage, "ada@example.com").await;
+    let session = start_session(storage, user).await;
+    let at = T0 + Duration::minutes(1);
+    sessions
+        .revoke(user, session.id, at, &logged_out(user, &[session.id], at))
+        .await
+        .unwrap();
+    let rotation = rotation_of(&session, at + Duration::seconds(1));
+
+    let rotated = sessions.rotate(&rotation).await.unwrap();
+
+    assert!(!rotated);
+    let successor = sessions
+        .find_refresh_token(&rotation.successor.digest)
+        .await
+        .unwrap();
+    assert_eq!(successor, None);
+    let presented = sessions
+        .find_refresh_token(&session.refresh_token.digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(presented.used_at, None);
+    assert!(presented.session_revoked);
+}
+
+/// A token is added to a live session without spending another; a revoked or unknown session
+/// is `InvalidToken` and stores nothing.
+pub async fn add_refresh_token_adds_to_a_live_session_only(storage: &dyn Storage) {
+    let sessions = storage.sessions();
+    let user = add_user_id(storage, "ada@example.com").await;
+    let session = start_session(storage, user).await;
+    let extra = new_token(T0 + Duration::minutes(1));
+    sessions
+        .add_refresh_token(session.id, &extra)
+        .await
+        .unwrap();
+    let found = sessions
+        .find_refresh_token(&extra.digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.session_id, session.id);
+    let at = T0 + Duration::minutes(2);
+    sessions
+        .revoke(user, session.id, at, &logged_out(user, &[session.id], at))
+        .await
+        .unwrap();
+    let late = new_token(at + Duration::seconds(1));
+    let stray = new_token(at + Duration::seconds(1));
+
+    let added = sessions.add_refresh_token(session.id, &late).await;
+    let nowhere = sessions
+        .add_refresh_token(SessionId::generate(), &stray)
+        .await;
+
+    assert!(matches!(added, Err(Error::InvalidToken)), "{added:?}");
+    assert!(matches!(nowhere, Err(Error::InvalidToken)), "{nowhere:?}");
+    assert_eq!(
+        sessions.find_refresh_token(&late.digest).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        sessions.find_refresh_token(&stray.digest).await.unwrap(),
+        None
+    );
+}

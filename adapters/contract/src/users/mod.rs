@@ -1,0 +1,48 @@
+//! [`UserRepo`](postern_core::ports::UserRepo): accounts round-trip, emails are unique, every
+//! change is stored together with its event (and a refused one with none), login attempts are
+//! reserved atomically against the lockout policy, access changes revoke what they must, and
+//! listing pages newest first.
+
+mod access;
+mod accounts;
+mod lockout;
+
+pub use access::*;
+pub use accounts::*;
+pub use lockout::*;
+
+/// The [`UserRepo`](postern_core::ports::UserRepo) contract, as module `user_repo`, on the
+/// [`Storage`](crate::Storage) that `$make().await` returns.
+#[macro_export]
+macro_rules! user_repo_contract {
+    ($make:expr) => {
+        $crate::__contract_tests!(built user_repo, $make, users: [
+            create_returns_the_account_that_the_finds_read_back,
+            a_duplicate_email_is_taken_and_stores_nothing,
+            create_stores_exactly_its_event,
+            update_name_stamps_updated_at_and_stores_its_event,
+            update_name_of_an_unknown_user_is_not_found_and_stores_nothing,
+            replace_password_hash_is_read_back_without_an_event,
+            change_password_stores_the_hash_stamps_updated_at_and_stores_its_event,
+            change_password_of_an_unknown_user_is_not_found_and_stores_nothing,
+            begin_login_attempt_allows_the_maximum_then_reports_the_lock,
+            record_login_failure_at_the_last_attempt_locks_and_stores_its_event,
+            record_login_failure_below_the_maximum_only_stores_its_event,
+            a_lifted_lock_restarts_the_count,
+            a_lock_lifts_in_time_order_not_text_order,
+            a_last_attempt_that_never_reports_back_locks_only_for_the_lock_period,
+            a_late_failure_does_not_lock_a_count_that_a_success_restarted,
+            record_login_success_resets_the_count_and_lifts_the_lock,
+            record_login_success_clears_a_provisional_lock,
+            concurrent_attempts_never_get_past_the_maximum,
+            begin_login_attempt_of_an_unknown_user_is_not_found,
+            update_access_changes_the_role_stamps_updated_at_and_stores_the_events,
+            disabling_an_account_revokes_its_live_sessions_only,
+            enabling_an_account_revokes_nothing,
+            update_access_of_an_unknown_user_is_not_found_and_stores_nothing,
+            users_are_listed_newest_first_by_prefix_and_page,
+            a_page_continues_strictly_after_its_key,
+            wildcards_in_an_email_prefix_match_themselves,
+        ]);
+    };
+}
