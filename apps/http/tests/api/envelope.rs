@@ -21,7 +21,13 @@ fn keys(value: &Value) -> Vec<&str> {
 async fn signup_answers_201_with_the_user_in_the_success_envelope() {
     let app = TestApp::new();
 
-    let res = app.signup("  Ada@Example.COM ", PASSWORD).await;
+    let res = app
+        .post(
+            "/api/v1/auth/signup",
+            &json!({"email": "  Ada@Example.COM ", "password": PASSWORD, "name": "Ada"}),
+            None,
+        )
+        .await;
 
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     assert_eq!(keys(&res.body), ["data", "success"]);
@@ -40,8 +46,11 @@ async fn signup_answers_201_with_the_user_in_the_success_envelope() {
         ]
     );
     assert_eq!(user["email"], json!("ada@example.com"));
+    assert_eq!(user["name"], json!("Ada"));
     assert_eq!(user["role"], json!("user"));
+    assert_eq!(user["emailVerified"], json!(false));
     assert!(!res.text.contains(PASSWORD));
+    assert!(!res.text.contains("$argon2"));
 }
 
 #[tokio::test]
@@ -49,7 +58,7 @@ async fn login_answers_the_user_and_a_bearer_token_pair() {
     let app = TestApp::new();
     let signup = app.signup("ada@example.com", PASSWORD).await;
 
-    let res = app.login("ada@example.com", PASSWORD).await;
+    let res = app.login("  ADA@example.com", PASSWORD).await;
 
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!(keys(&res.body), ["data", "success"]);
@@ -67,6 +76,16 @@ async fn login_answers_the_user_and_a_bearer_token_pair() {
     assert_eq!(data["user"]["id"], signup.body["data"]["id"]);
     assert_eq!(data["tokenType"], json!("Bearer"));
     assert_eq!(data["expiresIn"], json!(900));
+    let access = data["accessToken"].as_str().expect("an access token");
+    let refresh = data["refreshToken"].as_str().expect("a refresh token");
+    assert_eq!(access.split('.').count(), 3, "not a JWT: {access}");
+    assert_eq!(refresh.len(), 43, "not 256 bits in base64url: {refresh}");
+    assert!(
+        refresh
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "not base64url: {refresh}"
+    );
 }
 
 #[tokio::test]

@@ -78,15 +78,20 @@ async fn a_refresh_token_used_twice_without_grace_is_refresh_token_reused() {
 }
 
 #[tokio::test]
-async fn a_user_on_an_admin_route_is_forbidden() {
+async fn a_user_on_a_manager_or_admin_route_is_forbidden() {
     let app = TestApp::new();
     let session = app.signed_in_user().await;
+    let own_cache = format!("/api/v1/admin/users/{}/cache", session.user_id);
 
     let list = app.get("/api/v1/admin/users", Some(&session.access)).await;
+    let drop = app
+        .call(Method::DELETE, &own_cache, None, Some(&session.access))
+        .await;
     let queues = app.get("/api/v1/admin/queues", Some(&session.access)).await;
 
-    assert_error(&list, StatusCode::FORBIDDEN, "forbidden");
-    assert_error(&queues, StatusCode::FORBIDDEN, "forbidden");
+    for res in [&list, &drop, &queues] {
+        assert_error(res, StatusCode::FORBIDDEN, "forbidden");
+    }
 }
 
 #[tokio::test]
