@@ -115,6 +115,7 @@ async fn start(
     data_dir: Arc<tempfile::TempDir>,
     options: ServeOptions,
 ) -> TestApp {
+    crate::log::init();
     let config = Config::from_vars(vars.clone()).expect("valid test configuration");
     let running = server::start_with(&config, options)
         .await

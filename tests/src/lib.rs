@@ -1,6 +1,6 @@
 //! Shared helpers for Postern's integration tests: fresh databases per test, Redis key
 //! prefixes and Redis servers of their own, an SMTP server that keeps the mail it receives,
-//! and a running server on a free port.
+//! a running server on a free port, and `TEST_LOG` to see its logs.
 
 // Test helpers fail loudly: a panic with a message is the clearest report a test can give.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -9,6 +9,7 @@ pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod db;
+pub mod log;
 pub mod process;
 pub mod redis;
 pub mod smtp;

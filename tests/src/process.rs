@@ -1,5 +1,6 @@
 //! `postern serve` as a child process, for tests that need a process of its own: its signals,
 //! its exit status, and every line it logs (a global subscriber cannot be captured in-process).
+//! With `TEST_LOG` set, each line is also passed on to the test's output.
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
@@ -107,13 +108,19 @@ impl ServeProcess {
     }
 }
 
+/// Keeps every line of `stream` in `into`, passing it on to the test's output with `TEST_LOG`
+/// (the thread inherits the test's output capture).
 fn collect(
     stream: impl Read + Send + 'static,
     into: Arc<Mutex<Vec<String>>>,
 ) -> std::thread::JoinHandle<()> {
+    let shown = crate::log::enabled();
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines() {
             let Ok(line) = line else { break };
+            if shown {
+                eprintln!("{line}");
+            }
             into.lock().unwrap().push(line);
         }
     })

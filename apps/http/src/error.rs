@@ -1,28 +1,20 @@
 //! The one place where failures become HTTP responses: domain errors map to the §1 codes here,
-//! and framework errors (bad JSON, unknown routes, missing bearer, ...) are converted into the
-//! same envelope by [`into_envelope`].
-
-use std::sync::atomic::{AtomicBool, Ordering};
+//! and framework errors (unknown routes, missing bearer, bad query parameters, ...) are
+//! converted into the same envelope by [`into_envelope`]. Request bodies are parsed by
+//! `crate::body`, which reports its own failures as [`ApiError`]s.
 
 use poem::http::StatusCode;
 use poem::http::header::{CONTENT_TYPE, RETRY_AFTER};
-use poem::{IntoResponse, Response};
-use poem_openapi::error::ParseRequestPayloadError;
+use poem::{Endpoint, IntoResponse, Request, Response};
+use poem_openapi::error::ParseParamError;
 use postern_core::{Error, FieldError, error_chain};
 use tracing::error;
 
 use super::envelope::{ErrorBody, FieldDetail};
 
-/// Whether 500s may carry their internal cause (§1: development mode only). Set once at start.
-static EXPOSE_INTERNAL_ERRORS: AtomicBool = AtomicBool::new(false);
-
-/// Lets development builds show the cause of a 500 in its body.
-pub fn expose_internal_errors(expose: bool) {
-    EXPOSE_INTERNAL_ERRORS.store(expose, Ordering::Relaxed);
-}
-
 /// A failure on its way to the client: a status, the envelope and, for 423 and 429, how long to
-/// wait.
+/// wait. The envelope's `error` holds a 500's internal cause, which only a server that exposes
+/// internal errors sends (see [`reveal_internal_causes`]).
 #[derive(Debug, thiserror::Error)]
 #[error("{} {}", status, body.code)]
 pub struct ApiError {
@@ -30,6 +22,11 @@ pub struct ApiError {
     body: ErrorBody,
     retry_after_secs: Option<u64>,
 }
+
+/// The body of a 500 with its internal cause in `error`. It travels with the response, off the
+/// wire, until [`reveal_internal_causes`] puts it in place or leaves it out.
+#[derive(Clone)]
+struct RevealedBody(Vec<u8>);
 
 impl ApiError {
     /// An error with `status`, `code` and `message`.
@@ -66,7 +63,7 @@ impl ApiError {
         err
     }
 
-    /// 400 `validation_error` for a body or parameter the framework could not parse.
+    /// 400 `validation_error` without `details`: a request that could not be read at all.
     pub fn malformed(reason: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "validation_error", reason)
     }
@@ -80,8 +77,8 @@ impl ApiError {
         )
     }
 
-    /// 500 `internal_error`; the cause is logged with its whole chain and, in development only,
-    /// shown.
+    /// 500 `internal_error`; the cause is logged with its whole chain and kept for
+    /// [`reveal_internal_causes`].
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         let chain = error_chain(cause);
         error!(error = %chain, "internal error");
@@ -90,9 +87,7 @@ impl ApiError {
             "internal_error",
             "Something went wrong on our side.",
         );
-        if EXPOSE_INTERNAL_ERRORS.load(Ordering::Relaxed) {
-            err.body.error = Some(chain);
-        }
+        err.body.error = Some(chain);
         err
     }
 
@@ -188,17 +183,43 @@ impl poem::error::ResponseError for ApiError {
     }
 
     fn as_response(&self) -> Response {
-        let body = serde_json::to_vec(&poem_openapi::types::ToJSON::to_json(&self.body))
-            .unwrap_or_else(|_| br#"{"success":false,"code":"internal_error","message":"Something went wrong on our side."}"#.to_vec());
+        let sent = ErrorBody {
+            error: None,
+            ..self.body.clone()
+        };
         let mut response = Response::builder()
             .status(self.status)
             .header(CONTENT_TYPE, "application/json; charset=utf-8")
-            .body(body);
+            .body(serialized(&sent));
         if let Some(seconds) = self.retry_after_secs {
             response.headers_mut().insert(RETRY_AFTER, seconds.into());
         }
+        if self.body.error.is_some() {
+            response.set_data(RevealedBody(serialized(&self.body)));
+        }
         response
     }
+}
+
+fn serialized(body: &ErrorBody) -> Vec<u8> {
+    serde_json::to_vec(&poem_openapi::types::ToJSON::to_json(body)).unwrap_or_else(|_| {
+        br#"{"success":false,"code":"internal_error","message":"Something went wrong on our side."}"#
+            .to_vec()
+    })
+}
+
+/// Shows the internal cause in the body of every 500 when `reveal` is set (§1: development
+/// mode only, `AppState::expose_internal_errors`); otherwise the 500 stays as it is, without it.
+pub async fn reveal_internal_causes<E: Endpoint>(
+    next: E,
+    req: Request,
+    reveal: bool,
+) -> poem::Result<Response> {
+    let mut response = next.get_response(req).await;
+    if reveal && let Some(RevealedBody(body)) = response.data::<RevealedBody>().cloned() {
+        response.set_body(body);
+    }
+    Ok(response)
 }
 
 /// [`into_envelope`], keeping the route template the error came from (for the request
@@ -232,11 +253,6 @@ pub fn into_envelope(err: poem::Error) -> Response {
             "method_not_allowed",
             "This route does not accept this method.",
         ),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "validation_error",
-            "The body must be application/json.",
-        ),
         StatusCode::PAYLOAD_TOO_LARGE => payload_too_large(),
         s if s.is_server_error() => ApiError::internal(&err),
         s => ApiError::new(s, "bad_request", err.to_string()),
@@ -244,49 +260,16 @@ pub fn into_envelope(err: poem::Error) -> Response {
     poem::error::ResponseError::as_response(&api)
 }
 
-/// A body or parameter poem-openapi refused. Its schema validators name the field
-/// (`field `password` verification failed. minLength(8)`), which becomes a `details` entry;
-/// anything else (malformed JSON, a missing field, a wrong type) is described in the message.
+/// A request the framework refused before a handler ran. A query parameter of the wrong type
+/// (`limit=ten`) names the parameter; its value is not repeated, nor the framework's message.
 fn bad_request(err: &poem::Error) -> ApiError {
-    let reason = err
-        .downcast_ref::<ParseRequestPayloadError>()
-        .map_or_else(|| err.to_string(), |e| e.reason.clone());
-    match field_validation(&reason) {
-        Some(detail) => ApiError::validation(vec![detail]),
-        None => ApiError::malformed(format!(
-            "The request is malformed: {}",
-            without_values(&reason)
-        )),
+    match err.downcast_ref::<ParseParamError>() {
+        Some(param) => ApiError::validation(vec![FieldError::new(
+            param.name,
+            "has the wrong type or format",
+        )]),
+        None => ApiError::malformed("The request is malformed."),
     }
-}
-
-/// poem-openapi's type errors quote the value they rejected (`..., found ["hunter2"].`), which
-/// may be a password or a token; §1 allows neither in a response, so the value is cut out and
-/// only the expected type and where it occurred remain.
-fn without_values(reason: &str) -> String {
-    let Some(found) = reason.find(", found ") else {
-        return reason.to_owned();
-    };
-    let mut text = reason[..found].to_owned();
-    if let Some(context) = reason
-        .rfind(" (occurred while parsing \"")
-        .filter(|c| *c > found)
-    {
-        text.push_str(&reason[context..]);
-    }
-    text
-}
-
-fn field_validation(reason: &str) -> Option<FieldError> {
-    let (_, rest) = reason.split_once("field `")?;
-    let (field, rule) = rest.split_once("` verification failed. ")?;
-    let (name, limit) = rule.trim_end_matches(')').split_once('(')?;
-    let message = match name {
-        "minLength" => format!("must be at least {limit} characters"),
-        "maxLength" => format!("must be at most {limit} characters"),
-        _ => format!("fails {name}({limit})"),
-    };
-    Some(FieldError::new(field, message))
 }
 
 /// Seconds to wait, rounded up: a client that waits exactly this long must not be refused again.
@@ -308,40 +291,5 @@ pub fn payload_too_large() -> ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         poem::error::ResponseError::as_response(&self)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn validator_failures_name_their_field() {
-        let detail = field_validation(
-            r#"failed to parse "SignupRequest": field `password` verification failed. minLength(8)"#,
-        )
-        .unwrap();
-        assert_eq!(
-            detail,
-            FieldError::new("password", "must be at least 8 characters")
-        );
-        assert!(field_validation("EOF while parsing an object").is_none());
-    }
-
-    #[test]
-    fn parse_messages_never_quote_the_rejected_value() {
-        let reason = r#"Expected input type "string", found ["hunter2"]. (occurred while parsing "LoginRequest")"#;
-        assert_eq!(
-            without_values(reason),
-            r#"Expected input type "string" (occurred while parsing "LoginRequest")"#
-        );
-        assert_eq!(
-            without_values(r#"Expected input type "RefreshRequest", found "tok"."#),
-            r#"Expected input type "RefreshRequest""#
-        );
-        assert_eq!(
-            without_values("EOF while parsing a value"),
-            "EOF while parsing a value"
-        );
     }
 }

@@ -5,24 +5,22 @@
 
 pub mod api;
 mod auth;
+mod body;
 mod client;
 mod cors;
 mod envelope;
 mod error;
 pub(crate) mod middleware;
 pub mod observability;
-mod optional_json;
 mod responses;
 mod routes;
 pub mod state;
-mod text;
 
 use std::sync::Arc;
 
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Route};
 
-pub use error::expose_internal_errors;
 pub use state::{AppState, PublishedKey, ReadinessProbe};
 
 /// The whole HTTP application: the API, its document at `/openapi.json`, interactive docs at
@@ -32,6 +30,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
     // Installed before the first request, so that nothing is lost before the first scrape.
     crate::observability::handle();
     let cors = cors::Cors::new(&state.cors_allowed_origins);
+    let reveal = state.expose_internal_errors;
     let api = api::service();
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
@@ -44,6 +43,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         .around(middleware::body_limit)
         .catch_all_error(|err| async move { error::into_envelope_keeping_route(err) })
         .with(CatchPanic::new().with_handler(middleware::panic_response))
+        .around(move |next, req| error::reveal_internal_causes(next, req, reveal))
         .with(cors)
         .around(middleware::security_headers)
         .around(middleware::request_id_and_log)

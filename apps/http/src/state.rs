@@ -39,6 +39,8 @@ pub struct AppState {
     /// The public keys that verify access tokens, for `/.well-known/jwks.json` (§8); empty
     /// with HS256.
     pub signing_keys: Vec<PublishedKey>,
+    /// Whether a 500 shows its internal cause in `error` (§1: development mode only).
+    pub expose_internal_errors: bool,
 }
 
 /// An Ed25519 public key as `/.well-known/jwks.json` publishes it.

@@ -84,7 +84,6 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
 /// # Errors
 /// As [`start`]; also when workers are asked for without Redis.
 pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Result<RunningServer> {
-    postern_http::expose_internal_errors(config.is_development());
     let db = wiring::database(config).await?;
     let workers = if options.with_workers {
         let consumers = wiring::consumers(config, &db, &EventStream::ALL).await?;

@@ -154,6 +154,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         trusted_proxies: config.trusted_proxies.clone(),
         signing_keys,
         cors_allowed_origins: config.cors_allowed_origins.clone(),
+        expose_internal_errors: config.is_development(),
     };
     Ok(Components {
         state: Arc::new(state),

@@ -2,7 +2,7 @@
 //! 1,000 events loses none of them: another worker claims what the dead one held after the
 //! visibility timeout, and every event is in the audit log exactly once.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use postern_core::domain::{Event, EventData, UserId};
@@ -43,8 +43,8 @@ impl Worker {
             .env("WORKER_VISIBILITY_TIMEOUT", "2s")
             .env("RUST_LOG", "warn")
             .envs(extra.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(postern_tests::log::child_output())
+            .stderr(postern_tests::log::child_output())
             .spawn()
             .unwrap();
         Self(child)

@@ -6,18 +6,16 @@ use std::sync::Arc;
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
-use postern_core::domain::{
-    AccessChange, Actor, AuditQuery, EmailPrefix, Page, PageLimit, PageRequest, Role, UserId,
-    UserQuery,
-};
-use postern_core::{Error, FieldError};
+use postern_core::Error;
+use postern_core::domain::{Actor, Page, PageLimit, Role, UserId};
 
 use super::ApiTags;
+use super::admin_queries::{audit_query, user_query};
 use super::admin_schemas::{AdminUserView, AuditEntryView, UpdateUserBody};
 use super::cursor;
 use super::schemas::{MessageView, QueueView, ReplayView};
 use crate::auth::{BearerAuth, require_role};
+use crate::body::ValidJson;
 use crate::envelope::PageMeta;
 use crate::responses::{Done, Failure, Listed, error_set};
 use crate::state::AppState;
@@ -101,15 +99,7 @@ impl AdminApi {
         email: Query<Option<String>>,
     ) -> Result<Listed<AdminUserView>, Failure<ListUsersErrors>> {
         require_role(&state, &auth, Role::Manager).await?;
-        let query = UserQuery {
-            email: email
-                .0
-                .as_deref()
-                .map(EmailPrefix::parse)
-                .transpose()
-                .map_err(invalid)?,
-            page: page_request(limit.0, cursor.0.as_deref())?,
-        };
+        let query = user_query(email.0.as_deref(), limit.0, cursor.0.as_deref())?;
         let limit = query.page.limit;
         let page = state.accounts.list_users.execute(query).await?;
         Ok(listed(page, limit))
@@ -131,21 +121,14 @@ impl AdminApi {
         auth: BearerAuth,
         /// The account's id (a UUID).
         id: Path<String>,
-        body: Json<UpdateUserBody>,
+        body: ValidJson<UpdateUserBody>,
     ) -> Result<Done<AdminUserView>, Failure<UpdateUserErrors>> {
         let admin = require_role(&state, &auth, Role::Admin).await?;
         let target = user_id(&id.0)?;
-        let change = AccessChange {
-            role: body.0.role.map(Role::from),
-            disabled: body.0.disabled,
-        };
-        if change.is_empty() {
-            return Err(invalid(FieldError::new("role", "give `role`, `disabled` or both")).into());
-        }
         let user = state
             .accounts
             .change_access
-            .execute(Actor::Admin(admin.id), target, change)
+            .execute(Actor::Admin(admin.id), target, body.0)
             .await?;
         Ok(Done(user.into()))
     }
@@ -196,26 +179,12 @@ impl AdminApi {
         cursor: Query<Option<String>>,
     ) -> Result<Listed<AuditEntryView>, Failure<AuditErrors>> {
         require_role(&state, &auth, Role::Admin).await?;
-        let user = user_id
-            .0
-            .as_deref()
-            .map(|raw| {
-                UserId::parse(raw).ok_or_else(|| FieldError::new("userId", "must be a UUID"))
-            })
-            .transpose()
-            .map_err(invalid)?;
-        if event_type
-            .0
-            .as_ref()
-            .is_some_and(|t| t.chars().count() > MAX_TYPE_CHARS)
-        {
-            return Err(invalid(FieldError::new("type", "must be at most 64 characters")).into());
-        }
-        let query = AuditQuery {
-            user,
-            event_type: event_type.0,
-            page: page_request(limit.0, cursor.0.as_deref())?,
-        };
+        let query = audit_query(
+            user_id.0.as_deref(),
+            event_type.0,
+            limit.0,
+            cursor.0.as_deref(),
+        )?;
         let limit = query.page.limit;
         let page = state.audit.execute(query).await?;
         Ok(listed(page, limit))
@@ -256,26 +225,6 @@ impl AdminApi {
         require_role(&state, &auth, Role::Admin).await?;
         let replayed = state.queues.replay_dead_letters(&stream.0).await?;
         Ok(Done(ReplayView { replayed }))
-    }
-}
-
-/// The longest event type a filter may name.
-const MAX_TYPE_CHARS: usize = 64;
-
-/// A 400 `validation_error` for one field.
-fn invalid(field: FieldError) -> Error {
-    Error::Validation(vec![field])
-}
-
-/// The page the query parameters ask for.
-fn page_request(limit: Option<i64>, cursor: Option<&str>) -> Result<PageRequest, Error> {
-    let limit = PageLimit::parse(limit);
-    let after = cursor.map(cursor::decode).transpose();
-    match (limit, after) {
-        (Ok(limit), Ok(after)) => Ok(PageRequest { after, limit }),
-        (limit, after) => Err(Error::Validation(
-            limit.err().into_iter().chain(after.err()).collect(),
-        )),
     }
 }
 

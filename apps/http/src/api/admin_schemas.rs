@@ -1,13 +1,15 @@
 //! The bodies of the §5 user administration: the account as managers and admins see it, the
-//! change an admin asks for, and an audit record.
+//! change an admin asks for (read into an [`AccessChange`]), and an audit record.
 
 use poem_openapi::Object;
 use poem_openapi::types::Any;
-use postern_core::domain::{AuditRecord, User};
+use postern_core::FieldError;
+use postern_core::domain::{AccessChange, AuditRecord, Role, User};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::schemas::{RoleView, UserView};
+use crate::body::{BodyFields, JsonBody};
 
 /// A user account as managers and admins see it (§5): the §2 user object and whether the
 /// account is disabled.
@@ -39,6 +41,23 @@ pub struct UpdateUserBody {
     pub role: Option<RoleView>,
     /// `true` disables the account and ends all its sessions at once; `false` enables it.
     pub disabled: Option<bool>,
+}
+
+impl JsonBody for UpdateUserBody {
+    type Parsed = AccessChange;
+
+    fn read(fields: &mut BodyFields) -> Option<AccessChange> {
+        let role = fields.optional("role", |raw: String| Role::parse(&raw));
+        let disabled = fields.optional("disabled", Ok);
+        let change = AccessChange {
+            role: role?,
+            disabled: disabled?,
+        };
+        if change.is_empty() {
+            return fields.refuse(FieldError::new("role", "give `role`, `disabled` or both"));
+        }
+        Some(change)
+    }
 }
 
 /// One record of the audit log (§5): a delivered event (§7).

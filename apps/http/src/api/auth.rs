@@ -6,22 +6,19 @@ use std::sync::Arc;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
-use postern_core::domain::{DisplayName, Email, OpaqueToken, Password};
 use postern_core::ports::RateLimitBucket;
-use postern_core::usecases::{ChangePasswordRequest, LoginRequest, SignupRequest};
+use postern_core::usecases::LoginRequest;
 
 use super::ApiTags;
-use super::schemas::{
-    ChangePasswordBody, Fields, LoginBody, LoginView, LogoutAllView, LogoutBody, MessageView,
-    RefreshBody, SignupBody, TokensView, UserView,
-};
+use super::requests::{ChangePasswordBody, LoginBody, LogoutBody, RefreshBody, SignupBody};
+use super::schemas::{LoginView, LogoutAllView, MessageView, TokensView, UserView};
 use crate::auth::BearerAuth;
+use crate::body::{OptionalJson, ValidJson};
 use crate::client::Client;
 use crate::envelope::Success;
 use crate::error::ApiError;
 use crate::middleware::record_user;
 use crate::observability;
-use crate::optional_json::OptionalJson;
 use crate::responses::{Done, Failure, RateLimited, error_set};
 use crate::state::AppState;
 
@@ -99,12 +96,11 @@ impl AuthApi {
         &self,
         state: Data<&Arc<AppState>>,
         client: Client,
-        body: Json<SignupBody>,
+        body: ValidJson<SignupBody>,
     ) -> RateLimited<SignupResponse, SignupErrors> {
         let key = client.rate_key();
         rate_limited(&state, RateLimitBucket::Signup, key, async {
-            let request = parse_signup(body.0)?;
-            let user = state.accounts.signup.execute(request).await?;
+            let user = state.accounts.signup.execute(body.0).await?;
             Ok(SignupResponse::Created(Json(Success::new(user.into()))))
         })
         .await
@@ -121,16 +117,17 @@ impl AuthApi {
         &self,
         state: Data<&Arc<AppState>>,
         client: Client,
-        body: Json<LoginBody>,
+        body: ValidJson<LoginBody>,
     ) -> RateLimited<Done<LoginView>, LoginErrors> {
+        let credentials = body.0;
         // Keyed by the normalised email, so that case and spaces do not buy extra attempts.
-        let email = Email::parse(body.email.as_ref())
-            .map_or_else(|_| body.email.0.clone(), |e| e.as_str().to_owned());
-        let key = format!("{}|{email}", client.rate_key());
+        let key = format!("{}|{}", client.rate_key(), credentials.email.as_str());
         rate_limited(&state, RateLimitBucket::Login, key, async {
-            let request = parse_login(body.0, client).inspect_err(|_| {
-                observability::record_login("invalid_request");
-            })?;
+            let request = LoginRequest {
+                email: credentials.email,
+                password: credentials.password,
+                client: client.0,
+            };
             let outcome = state.accounts.login.execute(request).await;
             observability::record_login(login_outcome(&outcome));
             let outcome = outcome?;
@@ -150,13 +147,11 @@ impl AuthApi {
         &self,
         state: Data<&Arc<AppState>>,
         client: Client,
-        body: Json<RefreshBody>,
+        body: ValidJson<RefreshBody>,
     ) -> RateLimited<Done<TokensView>, RefreshErrors> {
         let key = client.rate_key();
         rate_limited(&state, RateLimitBucket::Refresh, key, async {
-            let token = OpaqueToken::presented(body.0.refresh_token.into_inner(), "refreshToken")
-                .map_err(|e| postern_core::Error::Validation(vec![e]))?;
-            let pair = state.accounts.refresh.execute(token, client.0).await?;
+            let pair = state.accounts.refresh.execute(body.0, client.0).await?;
             Ok(Done(pair.into()))
         })
         .await
@@ -174,13 +169,7 @@ impl AuthApi {
         auth: BearerAuth,
         body: OptionalJson<LogoutBody>,
     ) -> Result<Done<MessageView>, Failure<LogoutErrors>> {
-        let refresh = match body.into_inner().and_then(|b| b.refresh_token) {
-            Some(raw) => Some(
-                OpaqueToken::presented(raw.into_inner(), "refreshToken")
-                    .map_err(|e| postern_core::Error::Validation(vec![e]))?,
-            ),
-            None => None,
-        };
+        let refresh = body.0.flatten();
         state.accounts.logout.execute(&auth.0, refresh).await?;
         Ok(Done(MessageView {
             message: "Logged out.".to_owned(),
@@ -233,13 +222,12 @@ impl AuthApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-        body: Json<ChangePasswordBody>,
+        body: ValidJson<ChangePasswordBody>,
     ) -> Result<Done<MessageView>, Failure<ChangePasswordErrors>> {
-        let request = parse_change_password(body.0)?;
         state
             .accounts
             .change_password
-            .execute(&auth.0, request)
+            .execute(&auth.0, body.0)
             .await?;
         Ok(Done(MessageView {
             message: "Password changed; your other sessions were signed out.".to_owned(),
@@ -285,51 +273,4 @@ pub(super) async fn rate_limited<T, S>(
         }
         _ => RateLimited::new(work.await, decision),
     }
-}
-
-fn parse_signup(body: SignupBody) -> postern_core::Result<SignupRequest> {
-    let mut fields = Fields::default();
-    let email = fields.check(Email::parse(body.email.as_ref()));
-    let password = fields.check(Password::parse(body.password.into_inner(), "password"));
-    let name = fields.check(
-        body.name
-            .as_ref()
-            .map(|n| DisplayName::parse(n.as_ref()))
-            .transpose(),
-    );
-    let values = (|| Some((email?, password?, name?)))();
-    let (email, password, name) = fields.finish(values)?;
-    Ok(SignupRequest {
-        email,
-        password,
-        name,
-    })
-}
-
-fn parse_login(body: LoginBody, client: Client) -> postern_core::Result<LoginRequest> {
-    let mut fields = Fields::default();
-    let email = fields.check(Email::parse(body.email.as_ref()));
-    let password = fields.check(Password::presented(body.password.into_inner(), "password"));
-    let values = (|| Some((email?, password?)))();
-    let (email, password) = fields.finish(values)?;
-    Ok(LoginRequest {
-        email,
-        password,
-        client: client.0,
-    })
-}
-
-fn parse_change_password(body: ChangePasswordBody) -> postern_core::Result<ChangePasswordRequest> {
-    let mut fields = Fields::default();
-    let current = fields.check(Password::presented(
-        body.current_password.into_inner(),
-        "currentPassword",
-    ));
-    let new = fields.check(Password::parse(
-        body.new_password.into_inner(),
-        "newPassword",
-    ));
-    let values = (|| Some((current?, new?)))();
-    let (current, new) = fields.finish(values)?;
-    Ok(ChangePasswordRequest { current, new })
 }

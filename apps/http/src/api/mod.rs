@@ -2,12 +2,14 @@
 //! case and shape its result; they hold no business rules.
 
 mod admin;
+mod admin_queries;
 mod admin_schemas;
 mod auth;
 mod cursor;
 mod jwks;
 mod ops;
 mod recovery;
+mod requests;
 mod schemas;
 mod user;
 

@@ -7,15 +7,14 @@ use std::sync::Arc;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
-use postern_core::domain::{Email, OpaqueToken, Password};
 use postern_core::ports::RateLimitBucket;
 
 use super::ApiTags;
 use super::auth::rate_limited;
-use super::schemas::{
-    Fields, ForgotPasswordBody, MessageView, ResetPasswordBody, UserView, VerifyEmailBody,
-};
+use super::requests::{ForgotPasswordBody, ResetPasswordBody, VerifyEmailBody};
+use super::schemas::{MessageView, UserView};
 use crate::auth::BearerAuth;
+use crate::body::ValidJson;
 use crate::envelope::Success;
 use crate::error::ApiError;
 use crate::responses::{Done, Failure, RateLimited, error_set};
@@ -80,14 +79,12 @@ impl RecoveryApi {
     async fn verify_email(
         &self,
         state: Data<&Arc<AppState>>,
-        body: Json<VerifyEmailBody>,
+        body: ValidJson<VerifyEmailBody>,
     ) -> Result<Done<UserView>, Failure<VerifyEmailErrors>> {
-        let token = OpaqueToken::presented(body.0.token.into_inner(), "token")
-            .map_err(|e| postern_core::Error::Validation(vec![e]))?;
         let user = state
             .accounts
             .verify_email
-            .execute(&token)
+            .execute(&body.0)
             .await
             .map_err(ApiError::from_link_token)?;
         Ok(Done(user.into()))
@@ -129,14 +126,11 @@ impl RecoveryApi {
     async fn forgot(
         &self,
         state: Data<&Arc<AppState>>,
-        body: Json<ForgotPasswordBody>,
+        body: ValidJson<ForgotPasswordBody>,
     ) -> RateLimited<AcceptedResponse, ForgotErrors> {
-        let email = Email::parse(body.email.as_ref());
-        let key = email
-            .as_ref()
-            .map_or_else(|_| body.email.0.clone(), |e| e.as_str().to_owned());
+        let email = body.0;
+        let key = email.as_str().to_owned();
         rate_limited(&state, RateLimitBucket::PasswordForgot, key, async {
-            let email = email.map_err(|e| postern_core::Error::Validation(vec![e]))?;
             state.accounts.forgot_password.execute(&email).await?;
             Ok(AcceptedResponse::with(
                 "If an account has this email, a reset link is on its way.",
@@ -158,17 +152,13 @@ impl RecoveryApi {
     async fn reset(
         &self,
         state: Data<&Arc<AppState>>,
-        body: Json<ResetPasswordBody>,
+        body: ValidJson<ResetPasswordBody>,
     ) -> Result<Done<MessageView>, Failure<ResetErrors>> {
-        let mut fields = Fields::default();
-        let token = fields.check(OpaqueToken::presented(body.0.token.into_inner(), "token"));
-        let password = fields.check(Password::parse(body.0.password.into_inner(), "password"));
-        let values = (|| Some((token?, password?)))();
-        let (token, password) = fields.finish(values)?;
+        let reset = body.0;
         state
             .accounts
             .reset_password
-            .execute(&token, &password)
+            .execute(&reset.token, &reset.password)
             .await
             .map_err(ApiError::from_link_token)?;
         Ok(Done(MessageView {

@@ -1,16 +1,11 @@
-//! Request and response bodies, with the conversions between them and domain types. Bodies
-//! carry poem-openapi derives; domain types never do. Validators here document the schema;
-//! every value is still parsed into its domain type, which has the final word.
+//! Response bodies, with the conversions from domain types. Views carry poem-openapi derives;
+//! domain types never do. The request bodies are in `requests`.
 
-use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object};
-use postern_core::FieldError;
 use postern_core::domain::{Role, SessionId, SessionSummary, TokenPair, User};
 use postern_core::ports::QueueStats;
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-use crate::text::Text;
 
 /// A role (§5): `user` < `manager` < `admin`.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,16 +25,6 @@ impl From<Role> for RoleView {
             Role::User => Self::User,
             Role::Manager => Self::Manager,
             Role::Admin => Self::Admin,
-        }
-    }
-}
-
-impl From<RoleView> for Role {
-    fn from(role: RoleView) -> Self {
-        match role {
-            RoleView::User => Self::User,
-            RoleView::Manager => Self::Manager,
-            RoleView::Admin => Self::Admin,
         }
     }
 }
@@ -77,72 +62,6 @@ impl From<User> for UserView {
             updated_at: user.updated_at,
         }
     }
-}
-
-/// `POST /auth/signup`.
-#[derive(Object, Debug)]
-#[oai(rename = "SignupRequest", rename_all = "camelCase")]
-pub struct SignupBody {
-    /// A valid address of at most 254 characters; trimmed and lower-cased.
-    #[oai(validator(max_length = 254))]
-    pub email: Text,
-    /// 8 to 128 characters, not only whitespace.
-    #[oai(validator(min_length = 8, max_length = 128))]
-    pub password: Text,
-    /// An optional display name, 1 to 100 characters.
-    #[oai(validator(max_length = 100))]
-    pub name: Option<Text>,
-}
-
-/// `POST /auth/login`.
-#[derive(Object, Debug)]
-#[oai(rename = "LoginRequest", rename_all = "camelCase")]
-pub struct LoginBody {
-    /// The account's email.
-    #[oai(validator(max_length = 254))]
-    pub email: Text,
-    /// The account's password.
-    #[oai(validator(max_length = 128))]
-    pub password: Text,
-}
-
-/// `POST /auth/refresh`.
-#[derive(Object, Debug)]
-#[oai(rename = "RefreshRequest", rename_all = "camelCase")]
-pub struct RefreshBody {
-    /// The refresh token from the last login or refresh.
-    #[oai(validator(max_length = 512))]
-    pub refresh_token: Text,
-}
-
-/// `POST /auth/logout`: optionally the refresh token to revoke along with the session.
-#[derive(Object, Debug, Default)]
-#[oai(rename = "LogoutRequest", rename_all = "camelCase")]
-pub struct LogoutBody {
-    /// A refresh token of one of the caller's sessions, revoked too.
-    #[oai(validator(max_length = 512))]
-    pub refresh_token: Option<Text>,
-}
-
-/// `POST /auth/password/change`.
-#[derive(Object, Debug)]
-#[oai(rename = "ChangePasswordRequest", rename_all = "camelCase")]
-pub struct ChangePasswordBody {
-    /// The account's current password.
-    #[oai(validator(max_length = 128))]
-    pub current_password: Text,
-    /// The new password: 8 to 128 characters, not only whitespace, and not the current one.
-    #[oai(validator(min_length = 8, max_length = 128))]
-    pub new_password: Text,
-}
-
-/// `PATCH /user/profile`.
-#[derive(Object, Debug)]
-#[oai(rename = "UpdateProfileRequest", rename_all = "camelCase")]
-pub struct UpdateProfileBody {
-    /// The new display name, 1 to 100 characters; `null` clears it; leaving it out keeps it.
-    #[oai(validator(max_length = 100))]
-    pub name: MaybeUndefined<Text>,
 }
 
 /// A token pair.
@@ -252,25 +171,6 @@ impl SessionView {
     }
 }
 
-/// Collects every field error of a request, so that a client learns all of them at once.
-#[derive(Default)]
-pub struct Fields(Vec<FieldError>);
-
-impl Fields {
-    /// Keeps the value, or records its error.
-    pub fn check<T>(&mut self, parsed: Result<T, FieldError>) -> Option<T> {
-        parsed.map_err(|e| self.0.push(e)).ok()
-    }
-
-    /// The values, or a validation error listing every failure.
-    pub fn finish<T>(self, values: Option<T>) -> postern_core::Result<T> {
-        match values {
-            Some(values) if self.0.is_empty() => Ok(values),
-            _ => Err(postern_core::Error::Validation(self.0)),
-        }
-    }
-}
-
 /// One event queue's figures (§5).
 #[derive(Object)]
 #[oai(rename = "Queue", rename_all = "camelCase")]
@@ -305,34 +205,4 @@ impl From<QueueStats> for QueueView {
 pub struct ReplayView {
     /// How many dead letters went back for delivery.
     pub replayed: u64,
-}
-
-/// `POST /auth/email/verify`.
-#[derive(Object, Debug)]
-#[oai(rename = "VerifyEmailRequest")]
-pub struct VerifyEmailBody {
-    /// The token from the verification link.
-    #[oai(validator(max_length = 512))]
-    pub token: Text,
-}
-
-/// `POST /auth/password/forgot`.
-#[derive(Object, Debug)]
-#[oai(rename = "ForgotPasswordRequest")]
-pub struct ForgotPasswordBody {
-    /// The account's email.
-    #[oai(validator(max_length = 254))]
-    pub email: Text,
-}
-
-/// `POST /auth/password/reset`.
-#[derive(Object, Debug)]
-#[oai(rename = "ResetPasswordRequest")]
-pub struct ResetPasswordBody {
-    /// The token from the reset link.
-    #[oai(validator(max_length = 512))]
-    pub token: Text,
-    /// The new password: 8 to 128 characters, not only whitespace.
-    #[oai(validator(max_length = 128))]
-    pub password: Text,
 }

@@ -5,13 +5,14 @@ use std::sync::Arc;
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::Path;
-use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
-use postern_core::domain::{DisplayName, SessionId};
+use postern_core::domain::SessionId;
 
 use super::ApiTags;
-use super::schemas::{MessageView, SessionView, UpdateProfileBody, UserView};
+use super::requests::UpdateProfileBody;
+use super::schemas::{MessageView, SessionView, UserView};
 use crate::auth::BearerAuth;
+use crate::body::ValidJson;
 use crate::responses::{Done, Failure, error_set};
 use crate::state::AppState;
 
@@ -71,19 +72,16 @@ impl UserApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-        body: Json<UpdateProfileBody>,
+        body: ValidJson<UpdateProfileBody>,
     ) -> Result<Done<UserView>, Failure<UpdateProfileErrors>> {
         let accounts = &state.accounts;
         let user_id = auth.0.user_id;
-        let name = match body.0.name {
+        let name = match body.0 {
             MaybeUndefined::Undefined => {
                 return Ok(Done(accounts.get_profile.execute(user_id).await?.into()));
             }
             MaybeUndefined::Null => None,
-            MaybeUndefined::Value(name) => Some(
-                DisplayName::parse(name.as_ref())
-                    .map_err(|e| postern_core::Error::Validation(vec![e]))?,
-            ),
+            MaybeUndefined::Value(name) => Some(name),
         };
         Ok(Done(
             accounts.update_profile.execute(user_id, name).await?.into(),

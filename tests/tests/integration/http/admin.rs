@@ -15,7 +15,6 @@ use super::support::{assert_error, assert_invalid_field};
 
 on_both_backends!(
     a_manager_gets_403_from_admin_only_routes,
-    a_user_gets_403_from_manager_routes,
     a_disabled_users_tokens_are_rejected_at_once_and_login_is_forbidden,
     a_demoted_admin_gets_403_with_the_token_issued_before,
     an_admin_may_neither_demote_nor_disable_themselves,
@@ -56,17 +55,6 @@ async fn a_manager_gets_403_from_admin_only_routes(backend: Backend) {
         app.list_users(&manager.access, "").await.status,
         StatusCode::OK
     );
-}
-
-async fn a_user_gets_403_from_manager_routes(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let user = app.signed_in_user().await;
-
-    let list = app.list_users(&user.access, "").await;
-    let drop = app.drop_user_cache(&user.access, &user.user_id).await;
-
-    assert_error(&list, StatusCode::FORBIDDEN, "forbidden");
-    assert_error(&drop, StatusCode::FORBIDDEN, "forbidden");
 }
 
 async fn a_disabled_users_tokens_are_rejected_at_once_and_login_is_forbidden(backend: Backend) {

@@ -7,12 +7,7 @@ use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 
-use super::support::assert_error;
-
-on_both_backends!(
-    no_response_leaks_a_password_hash_or_refresh_token,
-    wrong_typed_bodies_are_refused_without_echoing_passwords_or_tokens,
-);
+on_both_backends!(no_response_leaks_a_password_hash_or_refresh_token,);
 
 const EMAIL: &str = "ada@example.com";
 const WRONG_PASSWORD: &str = "guessed password 1";
@@ -132,41 +127,5 @@ async fn no_response_leaks_a_password_hash_or_refresh_token(backend: Backend) {
                 );
             }
         }
-    }
-}
-
-async fn wrong_typed_bodies_are_refused_without_echoing_passwords_or_tokens(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let session = app.signed_in_user().await;
-    let login = "/api/v1/auth/login";
-    let refresh = "/api/v1/auth/refresh";
-
-    let refused = [
-        app.post(login, json!([session.email, PASSWORD]), None)
-            .await,
-        app.post(
-            login,
-            json!({"email": session.email, "password": [PASSWORD]}),
-            None,
-        )
-        .await,
-        app.post(refresh, json!(session.refresh), None).await,
-        app.post(refresh, json!({"refreshToken": [session.refresh]}), None)
-            .await,
-    ];
-
-    for res in &refused {
-        assert_error(res, StatusCode::BAD_REQUEST, "validation_error");
-        let text = everything_in(res);
-        assert!(
-            !text.contains(PASSWORD),
-            "the password is echoed: {}",
-            res.text
-        );
-        assert!(
-            !text.contains(&session.refresh),
-            "the refresh token is echoed: {}",
-            res.text
-        );
     }
 }

@@ -3,12 +3,10 @@
 //! and on SQLite, so tests share nothing and run in parallel. One file per area.
 
 mod admin;
-mod bearer;
 mod client_ip;
 mod cors;
 mod errors;
 mod events;
-mod headers;
 mod keys;
 mod leaks;
 mod lockout;

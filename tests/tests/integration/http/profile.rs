@@ -1,20 +1,18 @@
-//! §4 profile: the same user as `/me`, name changes that later reads see (the cached copy is
-//! dropped on write), and names that are refused.
+//! §4 profile: the same user as `/me`, and name changes that later reads see (the cached copy
+//! is dropped on write). Refused names are tested in process, in `postern-http`'s own tests.
 
 use postern_tests::app::spawn_app;
 use postern_tests::db::Backend;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::support::{assert_error, assert_invalid_field, assert_user};
+use super::support::{assert_error, assert_user};
 
 on_both_backends!(
     profile_is_the_same_user_as_me,
     patching_the_name_is_seen_by_later_reads,
     patching_the_name_to_null_clears_it,
     patching_without_a_name_keeps_it,
-    a_blank_name_is_a_validation_error_on_name,
-    a_name_over_100_characters_is_a_validation_error_on_name,
     the_profile_requires_a_bearer_token,
 );
 
@@ -72,34 +70,6 @@ async fn patching_the_name_to_null_clears_it(backend: Backend) {
     assert_eq!(res.body["data"]["name"], json!(null));
     let profile = app.profile(&session.access).await;
     assert_eq!(profile.body["data"]["name"], json!(null), "stale cache");
-}
-
-async fn a_blank_name_is_a_validation_error_on_name(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let session = app.signed_in_user().await;
-
-    let res = app
-        .update_profile(&session.access, json!({"name": "   "}))
-        .await;
-
-    assert_invalid_field(&res, "name");
-    let profile = app.profile(&session.access).await;
-    assert_eq!(profile.body["data"]["name"], json!(null));
-}
-
-async fn a_name_over_100_characters_is_a_validation_error_on_name(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let session = app.signed_in_user().await;
-
-    let res = app
-        .update_profile(&session.access, json!({"name": "n".repeat(101)}))
-        .await;
-
-    assert_invalid_field(&res, "name");
-    let longest = app
-        .update_profile(&session.access, json!({"name": "n".repeat(100)}))
-        .await;
-    assert_eq!(longest.status, StatusCode::OK, "{}", longest.text);
 }
 
 async fn the_profile_requires_a_bearer_token(backend: Backend) {

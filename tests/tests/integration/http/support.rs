@@ -1,10 +1,8 @@
-//! What the HTTP tests share: checks of the §1 error envelope and the §2 user object, and
-//! access tokens crafted by hand, so that tests can present forged, unsigned or expired tokens
-//! without waiting for a real one to age.
+//! What the HTTP tests share: checks of the §1 error envelope and the §2 user object, and the
+//! parts of the access tokens a server issues.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use postern_tests::app::TestResponse;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -73,13 +71,6 @@ pub fn assert_invalid_field(res: &TestResponse, field: &str) {
     );
 }
 
-/// Asserts a 400 `validation_error` without `details`: a body that could not be read as the
-/// operation's request, rather than one with an invalid field.
-pub fn assert_malformed(res: &TestResponse) {
-    assert_error(res, StatusCode::BAD_REQUEST, "validation_error");
-    assert!(res.body.get("details").is_none(), "{}", res.text);
-}
-
 /// Asserts that `user` is a §2 user object for `email` with the `user` role, and nothing more.
 pub fn assert_user(user: &Value, email: &str) {
     let object = user.as_object().expect("user is an object");
@@ -115,33 +106,4 @@ pub fn all_keys(value: &Value) -> Vec<String> {
 pub fn jwt_part(token: &str, index: usize) -> Value {
     let part = token.split('.').nth(index).expect("a JWT part");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON")
-}
-
-/// Claims like those of `real` (a token the server issued), with a fresh `jti` and the given
-/// issue and expiry times.
-pub fn claims_like(real: &str, issued_at: OffsetDateTime, expires_at: OffsetDateTime) -> Value {
-    let mut claims = jwt_part(real, 1);
-    claims["iat"] = json!(issued_at.unix_timestamp());
-    claims["exp"] = json!(expires_at.unix_timestamp());
-    claims["jti"] = json!(Uuid::new_v4());
-    claims
-}
-
-/// `claims` signed with HS256 and `secret`, under the server's key id.
-pub fn signed(claims: &Value, secret: &str) -> String {
-    let mut header = Header::new(Algorithm::HS256);
-    header.kid = Some(KEY_ID.to_owned());
-    jsonwebtoken::encode(
-        &header,
-        claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .expect("token signed")
-}
-
-/// `claims` in an unsecured JWT (`alg: none`, empty signature), under the server's key id.
-pub fn unsigned(claims: &Value) -> String {
-    let header = json!({"alg": "none", "typ": "JWT", "kid": KEY_ID});
-    let encode = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).expect("JSON"));
-    format!("{}.{}.", encode(&header), encode(claims))
 }

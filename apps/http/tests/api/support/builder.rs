@@ -1,0 +1,111 @@
+//! [`Builder`]: a [`TestApp`] over the in-memory adapters (the store, cache, revocation list and
+//! rate limiter of `postern-memory`, Argon2 with small parameters, HS256 tokens), with what a
+//! test changes: rate limits, a failing rate limiter, the refresh grace window, and whether 500s
+//! show their cause.
+
+use std::sync::Arc;
+
+use postern_core::domain::{LockoutPolicy, SessionPolicy};
+use postern_core::ports::{Clock, RateLimiter, RateLimits, SystemClock};
+use postern_core::usecases::{Accounts, Ports, QueueAdmin, ReadAudit};
+use postern_http::AppState;
+use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, MemoryStore};
+use postern_password::{Argon2Hasher, Argon2Params};
+use postern_tokens::{JwtConfig, JwtIssuer, RandomTokens};
+use secrecy::SecretString;
+
+use super::TestApp;
+
+/// How to build a [`TestApp`]; each setting starts as a server's default.
+#[derive(Default)]
+pub struct Builder {
+    rate_limits: RateLimits,
+    rate_limiter: Option<Arc<dyn RateLimiter>>,
+    sessions: SessionPolicy,
+    expose_internal_errors: bool,
+}
+
+impl Builder {
+    /// Rate limits other than §6's defaults.
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// A rate limiter of the test's own, in place of the in-memory one.
+    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.rate_limiter = Some(limiter);
+        self
+    }
+
+    /// Session lifetimes and the refresh grace window.
+    pub fn sessions(mut self, policy: SessionPolicy) -> Self {
+        self.sessions = policy;
+        self
+    }
+
+    /// Whether 500s show their internal cause, as in development.
+    pub fn expose_internal_errors(mut self, expose: bool) -> Self {
+        self.expose_internal_errors = expose;
+        self
+    }
+
+    /// The application.
+    pub fn build(self) -> TestApp {
+        super::log::init();
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let store = Arc::new(MemoryStore::new(clock.clone()));
+        let tokens = Arc::new(issuer("a test secret of at least thirty-two bytes"));
+        let ports = Ports {
+            users: store.clone(),
+            sessions: store.clone(),
+            outbox: store.clone(),
+            account_tokens: store.clone(),
+            hasher: Arc::new(cheap_hasher()),
+            tokens: tokens.clone(),
+            secrets: Arc::new(RandomTokens),
+            cache: Arc::new(MemoryProfileCache::new(
+                MemoryProfileCache::DEFAULT_TTL,
+                1_000,
+            )),
+            revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
+            clock,
+        };
+        let rate_limiter = self.rate_limiter.unwrap_or_else(|| {
+            Arc::new(MemoryRateLimiter::new(self.rate_limits).expect("valid rate limits"))
+        });
+        let state = Arc::new(AppState {
+            accounts: Accounts::new(&ports, self.sessions, LockoutPolicy::default()),
+            queues: QueueAdmin::new(Vec::new()),
+            audit: ReadAudit::new(store),
+            rate_limiter,
+            probes: Vec::new(),
+            trusted_proxies: Vec::new(),
+            cors_allowed_origins: Vec::new(),
+            signing_keys: Vec::new(),
+            expose_internal_errors: self.expose_internal_errors,
+        });
+        TestApp::serving(state, tokens)
+    }
+}
+
+/// An HS256 issuer with `secret`, as the server configures one.
+pub fn issuer(secret: &str) -> JwtIssuer {
+    JwtIssuer::hs256(JwtConfig {
+        secret: SecretString::from(secret),
+        issuer: "postern".into(),
+        audience: "postern".into(),
+        key_id: "hs256-1".into(),
+    })
+    .expect("an HS256 issuer")
+}
+
+/// Argon2id at its cheapest, so that a test hashes in a blink.
+fn cheap_hasher() -> Argon2Hasher {
+    Argon2Hasher::new(Argon2Params {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    })
+    .expect("valid Argon2 parameters")
+}
