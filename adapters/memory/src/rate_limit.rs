@@ -105,11 +105,11 @@ impl MemoryRateLimiter {
     pub fn new(limits: RateLimits) -> Result<Self> {
         let bucket = |quota: Option<Quota>| quota.map(Bucket::new).transpose();
         Ok(Self {
-            login: bucket(limits.login)?,
-            refresh: bucket(limits.refresh)?,
-            signup: bucket(limits.signup)?,
-            password_forgot: bucket(limits.password_forgot)?,
-            email_resend: bucket(limits.email_resend)?,
+            login: bucket(limits.quota(RateLimitBucket::Login))?,
+            refresh: bucket(limits.quota(RateLimitBucket::Refresh))?,
+            signup: bucket(limits.quota(RateLimitBucket::Signup))?,
+            password_forgot: bucket(limits.quota(RateLimitBucket::PasswordForgot))?,
+            email_resend: bucket(limits.quota(RateLimitBucket::EmailResend))?,
             checks: AtomicU64::new(0),
         })
     }
@@ -229,11 +229,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_disabled_bucket_decides_nothing() {
-        let limiter = MemoryRateLimiter::new(RateLimits {
-            signup: None,
-            ..RateLimits::default()
-        })
-        .unwrap();
+        let limiter =
+            MemoryRateLimiter::new(RateLimits::default().with(RateLimitBucket::Signup, None))
+                .unwrap();
 
         let decision = limiter.check(RateLimitBucket::Signup, "10.0.0.1").await;
 
@@ -242,26 +240,26 @@ mod tests {
 
     #[test]
     fn a_zero_limit_is_refused() {
-        let result = MemoryRateLimiter::new(RateLimits {
-            login: Some(Quota {
+        let result = MemoryRateLimiter::new(RateLimits::default().with(
+            RateLimitBucket::Login,
+            Some(Quota {
                 limit: 0,
                 period: Duration::from_secs(60),
             }),
-            ..RateLimits::default()
-        });
+        ));
 
         assert!(matches!(result, Err(Error::Unexpected(_))));
     }
 
     #[tokio::test]
     async fn housekeeping_drops_keys_whose_buckets_refilled() {
-        let limiter = MemoryRateLimiter::new(RateLimits {
-            signup: Some(Quota {
+        let limiter = MemoryRateLimiter::new(RateLimits::default().with(
+            RateLimitBucket::Signup,
+            Some(Quota {
                 limit: 1,
                 period: Duration::from_millis(10),
             }),
-            ..RateLimits::default()
-        })
+        ))
         .unwrap();
         limiter.check(RateLimitBucket::Signup, "old").await.unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;

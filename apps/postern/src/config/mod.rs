@@ -93,7 +93,7 @@ pub struct Config {
     /// `CORS_ALLOWED_ORIGINS`: exact origins (`scheme://host[:port]`, lower-cased) that may
     /// call the API from a browser; empty (the default) means no CORS.
     pub cors_allowed_origins: Vec<String>,
-    /// `RATE_LIMIT_LOGIN`, `RATE_LIMIT_REFRESH`, `RATE_LIMIT_SIGNUP`.
+    /// `RATE_LIMIT_<BUCKET>`: `RATE_LIMIT_LOGIN`, `RATE_LIMIT_REFRESH`, ...
     pub rate_limits: RateLimits,
     /// `ARGON2_MEMORY_KIB`, `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM`.
     pub argon2: Argon2Params,
@@ -148,7 +148,7 @@ fn add_missing(
 #[error("{variable}: {problem}")]
 pub struct ConfigError {
     /// The variable's name.
-    pub variable: &'static str,
+    pub variable: String,
     /// What is wrong and what is expected.
     pub problem: String,
 }
@@ -167,13 +167,13 @@ impl Config {
         let mut vars: HashMap<String, String> = std::env::vars().collect();
         if let Some(path) = vars.get(CONFIG_FILE).cloned() {
             let file = dotenvy::from_path_iter(&path).map_err(|e| ConfigError {
-                variable: CONFIG_FILE,
+                variable: CONFIG_FILE.to_owned(),
                 problem: format!("cannot read {path}: {e}"),
             })?;
             let entries = file
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| ConfigError {
-                    variable: CONFIG_FILE,
+                    variable: CONFIG_FILE.to_owned(),
                     problem: format!("{path} is not NAME=value lines: {e}"),
                 })?;
             add_missing(&mut vars, entries);

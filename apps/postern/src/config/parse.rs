@@ -8,7 +8,7 @@ use std::time::Duration as StdDuration;
 use ipnet::IpNet;
 use postern_core::domain::SessionPolicy;
 use postern_core::ports::Quota;
-use postern_core::ports::RateLimits;
+use postern_core::ports::{RateLimitBucket, RateLimits};
 use postern_mail::{AppUrl, SmtpConfig};
 use postern_password::Argon2Params;
 use postern_redis::streams::ConsumerConfig;
@@ -32,9 +32,9 @@ const MAX_REFRESH_TTL: Duration = Duration::days(366);
 
 pub(super) struct Vars(HashMap<String, String>);
 
-fn error(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+fn error(variable: &str, problem: impl Into<String>) -> ConfigError {
     ConfigError {
-        variable,
+        variable: variable.to_owned(),
         problem: problem.into(),
     }
 }
@@ -349,24 +349,19 @@ impl Vars {
             .collect()
     }
 
+    /// `RATE_LIMIT_<BUCKET>` for every bucket, and `RATE_LIMIT_GLOBAL`.
     pub(super) fn rate_limits(&self) -> Result<RateLimits, ConfigError> {
-        let defaults = RateLimits::default();
         // Parsed now so that a typo fails at start; its bucket arrives with its middleware.
         self.quota("RATE_LIMIT_GLOBAL", None)?;
-        Ok(RateLimits {
-            login: self.quota("RATE_LIMIT_LOGIN", defaults.login)?,
-            refresh: self.quota("RATE_LIMIT_REFRESH", defaults.refresh)?,
-            signup: self.quota("RATE_LIMIT_SIGNUP", defaults.signup)?,
-            password_forgot: self.quota("RATE_LIMIT_PASSWORD_FORGOT", defaults.password_forgot)?,
-            email_resend: self.quota("RATE_LIMIT_EMAIL_RESEND", defaults.email_resend)?,
-        })
+        let mut limits = RateLimits::default();
+        for bucket in RateLimitBucket::ALL {
+            let variable = format!("RATE_LIMIT_{}", bucket.name().to_ascii_uppercase());
+            limits.set(bucket, self.quota(&variable, limits.quota(bucket))?);
+        }
+        Ok(limits)
     }
 
-    fn quota(
-        &self,
-        name: &'static str,
-        default: Option<Quota>,
-    ) -> Result<Option<Quota>, ConfigError> {
+    fn quota(&self, name: &str, default: Option<Quota>) -> Result<Option<Quota>, ConfigError> {
         match self.get(name) {
             None => Ok(default),
             Some("off") => Ok(None),

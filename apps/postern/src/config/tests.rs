@@ -1,5 +1,6 @@
 use std::collections::HashMap;
 
+use postern_core::ports::RateLimitBucket;
 use secrecy::ExposeSecret;
 
 use super::*;
@@ -61,9 +62,9 @@ fn durations_quotas_and_proxies_are_parsed() {
     assert_eq!(config.sessions.access_ttl, time::Duration::minutes(5));
     assert_eq!(config.sessions.refresh_ttl, time::Duration::days(30));
     assert!(config.sessions.reuse_grace.is_zero());
-    let login = config.rate_limits.login.unwrap();
+    let login = config.rate_limits.quota(RateLimitBucket::Login).unwrap();
     assert_eq!((login.limit, login.period.as_secs()), (7, 3600));
-    assert!(config.rate_limits.signup.is_none());
+    assert!(config.rate_limits.quota(RateLimitBucket::Signup).is_none());
     assert_eq!(config.trusted_proxies.len(), 2);
 }
 
