@@ -41,7 +41,7 @@ pub trait RevocationList: Send + Sync {
 /// cannot drift apart.
 macro_rules! rate_limit_buckets {
     ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $limit:literal per $period:expr;)+) => {
-        /// What a rate limit applies to (§6).
+        /// What a rate limit applies to (docs/http-api.md §6).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum RateLimitBucket {
             $($(#[doc = $doc])* $variant,)+
@@ -127,7 +127,7 @@ impl RateLimits {
 }
 
 impl Default for RateLimits {
-    /// Each bucket's [`RateLimitBucket::default_quota`] (§6).
+    /// Each bucket's [`RateLimitBucket::default_quota`] (docs/http-api.md §6).
     fn default() -> Self {
         Self {
             quotas: RateLimitBucket::ALL.map(|bucket| Some(bucket.default_quota())),

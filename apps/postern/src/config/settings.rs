@@ -1,5 +1,6 @@
 //! The variables as serde reads them: one field per variable, named as the variable, each of
-//! a type that checks its own form (see `values`), with the defaults of §8 in one `Default`.
+//! a type that checks its own form (see `values`), with the defaults of docs/http-api.md §8
+//! in one `Default`.
 //! What no single variable can decide (one setting requiring or excluding another, defaults
 //! that depend on `POSTERN_ENV`) is checked once, in [`Settings::validate`], which also
 //! builds the [`Config`] the rest of the program uses.
@@ -82,7 +83,7 @@ pub(super) struct Settings {
 }
 
 impl Default for Settings {
-    /// What Postern does with nothing configured: the defaults of §8.
+    /// What Postern does with nothing configured: the defaults of docs/http-api.md §8.
     fn default() -> Self {
         let consumers = ConsumerConfig::default();
         let sessions = SessionPolicy::default();
