@@ -109,17 +109,16 @@ impl TryFrom<String> for ShutdownTimeout {
 
     fn try_from(raw: String) -> Result<Self, String> {
         let duration = match raw.trim().parse::<u64>() {
-            Ok(seconds) => Some(Duration::from_secs(seconds)),
-            Err(_) => PositiveDuration::<3600>::try_from(raw.clone())
-                .ok()
-                .map(|d| d.0),
+            Ok(seconds) => Duration::from_secs(seconds),
+            // Zero, refused below.
+            Err(_) => humantime::parse_duration(raw.trim()).unwrap_or_default(),
         };
-        duration
-            .filter(|d| !d.is_zero() && *d <= Duration::from_secs(3600))
-            .map(Self)
-            .ok_or_else(|| {
-                format!("expected a duration from 1s to 1h, such as 10s or 30; got {raw:?}")
-            })
+        if duration.is_zero() || duration > Duration::from_secs(3600) {
+            return Err(format!(
+                "expected a duration from 1s to 1h, such as 10s or 30; got {raw:?}"
+            ));
+        }
+        Ok(Self(duration))
     }
 }
 
@@ -295,13 +294,13 @@ impl SigningSecret {
 }
 
 impl TryFrom<String> for SigningSecret {
-    type Error = &'static str;
+    type Error = String;
 
-    fn try_from(secret: String) -> Result<Self, &'static str> {
+    fn try_from(secret: String) -> Result<Self, String> {
         if secret.len() >= Self::MIN_BYTES {
             Ok(Self(secret.into()))
         } else {
-            Err("must be at least 32 bytes long")
+            Err(format!("must be at least {} bytes long", Self::MIN_BYTES))
         }
     }
 }
