@@ -237,13 +237,13 @@ fn cause(error: &postern_core::Error) -> String {
 /// the admitting path; and the short window keeps the Redis log short (the last millisecond's
 /// checks), as a real key's is, instead of growing with every check.
 fn never_refusing() -> RateLimits {
-    RateLimits {
-        login: Some(Quota {
+    RateLimits::default().with(
+        RateLimitBucket::Login,
+        Some(Quota {
             limit: 1_000_000,
             period: Duration::from_millis(1),
         }),
-        ..RateLimits::default()
-    }
+    )
 }
 
 fn user() -> User {

@@ -40,19 +40,11 @@ const KEY: &str = "10.0.0.1|ada@example.com";
 
 /// Quotas for `quotas`' buckets; every other bucket is off.
 fn limits(quotas: &[(RateLimitBucket, Quota)]) -> RateLimits {
-    let quota = |bucket| {
-        quotas
-            .iter()
-            .find(|(b, _)| *b == bucket)
-            .map(|(_, quota)| *quota)
-    };
-    RateLimits {
-        login: quota(RateLimitBucket::Login),
-        refresh: quota(RateLimitBucket::Refresh),
-        signup: quota(RateLimitBucket::Signup),
-        password_forgot: quota(RateLimitBucket::PasswordForgot),
-        email_resend: quota(RateLimitBucket::EmailResend),
-    }
+    quotas
+        .iter()
+        .fold(RateLimits::off(), |limits, (bucket, quota)| {
+            limits.with(*bucket, Some(*quota))
+        })
 }
 
 /// A limiter with `limit` logins per `period` and every other bucket off.

@@ -168,13 +168,11 @@ mod tests {
     /// `limit` per `period` in every bucket.
     fn everywhere(limit: u32, period: Duration) -> RateLimits {
         let quota = Some(Quota { limit, period });
-        RateLimits {
-            login: quota,
-            refresh: quota,
-            signup: quota,
-            password_forgot: quota,
-            email_resend: quota,
-        }
+        RateLimitBucket::ALL
+            .into_iter()
+            .fold(RateLimits::off(), |limits, bucket| {
+                limits.with(bucket, quota)
+            })
     }
 
     fn keys(limiter: &MemoryRateLimiter) -> Vec<(RateLimitBucket, String)> {

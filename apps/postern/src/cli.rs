@@ -62,7 +62,7 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
-    /// Inspect the configuration read from the environment and `.env`.
+    /// Inspect the configuration read from the environment, `.env` and POSTERN_CONFIG_FILE.
     Config {
         #[command(subcommand)]
         action: ConfigAction,

@@ -37,42 +37,52 @@ pub trait RevocationList: Send + Sync {
     async fn is_revoked(&self, session: SessionId) -> Result<bool>;
 }
 
-/// What a rate limit applies to (§6).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RateLimitBucket {
-    /// Login, keyed by client IP and email.
-    Login,
-    /// Refresh, keyed by client IP.
-    Refresh,
-    /// Signup, keyed by client IP.
-    Signup,
-    /// Password-reset requests, keyed by email.
-    PasswordForgot,
-    /// Verification-mail resends, keyed by user.
-    EmailResend,
+/// Declares [`RateLimitBucket`] from one line per bucket: its variant, its name and its
+/// default quota, so that adding a bucket is one line and `ALL`, `name` and `default_quota`
+/// cannot drift apart.
+macro_rules! rate_limit_buckets {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $limit:literal per $period:expr;)+) => {
+        /// What a rate limit applies to (docs/http-api.md §6).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum RateLimitBucket {
+            $($(#[doc = $doc])* $variant,)+
+        }
+
+        impl RateLimitBucket {
+            /// Every bucket, in declaration order (its index in [`RateLimits`]).
+            pub const ALL: [Self; [$($name),+].len()] = [$(Self::$variant),+];
+
+            /// The bucket's name in keys, logs and its `RATE_LIMIT_*` variable.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)+
+                }
+            }
+
+            /// The quota that applies unless configured otherwise.
+            pub fn default_quota(self) -> Quota {
+                match self {
+                    $(Self::$variant => Quota { limit: $limit, period: $period },)+
+                }
+            }
+        }
+    };
 }
 
-impl RateLimitBucket {
-    /// Every bucket.
-    pub const ALL: [Self; 5] = [
-        Self::Login,
-        Self::Refresh,
-        Self::Signup,
-        Self::PasswordForgot,
-        Self::EmailResend,
-    ];
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(60 * 60);
 
-    /// The bucket's name in keys and logs: `login`, `refresh`, `signup`, `password_forgot`,
-    /// `email_resend`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Login => "login",
-            Self::Refresh => "refresh",
-            Self::Signup => "signup",
-            Self::PasswordForgot => "password_forgot",
-            Self::EmailResend => "email_resend",
-        }
-    }
+rate_limit_buckets! {
+    /// Login, keyed by client IP and email.
+    Login = "login", 5 per 15 * MINUTE;
+    /// Refresh, keyed by client IP.
+    Refresh = "refresh", 10 per 15 * MINUTE;
+    /// Signup, keyed by client IP.
+    Signup = "signup", 3 per MINUTE;
+    /// Password-reset requests, keyed by email.
+    PasswordForgot = "password_forgot", 3 per HOUR;
+    /// Verification-mail resends, keyed by user.
+    EmailResend = "email_resend", 3 per HOUR;
 }
 
 /// A limit: `limit` requests per `period`.
@@ -84,59 +94,54 @@ pub struct Quota {
     pub period: Duration,
 }
 
-/// The quota of each bucket; `None` switches a bucket off (`RATE_LIMIT_*=off`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The quota of each bucket, indexed by [`RateLimitBucket`]; `None` switches a bucket off
+/// (`RATE_LIMIT_*=off`).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
-    /// Logins, per client IP and email.
-    pub login: Option<Quota>,
-    /// Refreshes, per client IP.
-    pub refresh: Option<Quota>,
-    /// Signups, per client IP.
-    pub signup: Option<Quota>,
-    /// Password-reset requests, per email.
-    pub password_forgot: Option<Quota>,
-    /// Verification-mail resends, per user.
-    pub email_resend: Option<Quota>,
+    quotas: [Option<Quota>; RateLimitBucket::ALL.len()],
 }
 
 impl RateLimits {
+    /// Every bucket switched off: the start of a table that limits only what it names.
+    pub const fn off() -> Self {
+        Self {
+            quotas: [None; RateLimitBucket::ALL.len()],
+        }
+    }
+
     /// The quota of `bucket`; `None` when it is switched off.
     pub fn quota(&self, bucket: RateLimitBucket) -> Option<Quota> {
-        match bucket {
-            RateLimitBucket::Login => self.login,
-            RateLimitBucket::Refresh => self.refresh,
-            RateLimitBucket::Signup => self.signup,
-            RateLimitBucket::PasswordForgot => self.password_forgot,
-            RateLimitBucket::EmailResend => self.email_resend,
-        }
+        self.quotas[bucket as usize]
+    }
+
+    /// Sets the quota of `bucket`; `None` switches it off.
+    pub fn set(&mut self, bucket: RateLimitBucket, quota: Option<Quota>) {
+        self.quotas[bucket as usize] = quota;
+    }
+
+    /// The same table with `bucket`'s quota replaced.
+    #[must_use]
+    pub fn with(mut self, bucket: RateLimitBucket, quota: Option<Quota>) -> Self {
+        self.set(bucket, quota);
+        self
     }
 }
 
 impl Default for RateLimits {
-    /// The §6 defaults: login 5 per 15 min, refresh 10 per 15 min, signup 3 per minute,
-    /// password forgot and email resend 3 per hour.
+    /// Each bucket's [`RateLimitBucket::default_quota`] (docs/http-api.md §6).
     fn default() -> Self {
-        let fifteen_minutes = Duration::from_secs(15 * 60);
-        let three_an_hour = Some(Quota {
-            limit: 3,
-            period: Duration::from_secs(60 * 60),
-        });
         Self {
-            login: Some(Quota {
-                limit: 5,
-                period: fifteen_minutes,
-            }),
-            refresh: Some(Quota {
-                limit: 10,
-                period: fifteen_minutes,
-            }),
-            signup: Some(Quota {
-                limit: 3,
-                period: Duration::from_secs(60),
-            }),
-            password_forgot: three_an_hour,
-            email_resend: three_an_hour,
+            quotas: RateLimitBucket::ALL.map(|bucket| Some(bucket.default_quota())),
         }
+    }
+}
+
+impl std::fmt::Debug for RateLimits {
+    /// Bucket names with their quotas, rather than a bare array.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(RateLimitBucket::ALL.map(|bucket| (bucket.name(), self.quota(bucket))))
+            .finish()
     }
 }
 
@@ -208,5 +213,56 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_table_holds_each_buckets_default_quota() {
+        let limits = RateLimits::default();
+
+        let login = limits.quota(RateLimitBucket::Login);
+        let forgot = limits.quota(RateLimitBucket::PasswordForgot);
+
+        assert_eq!(
+            login,
+            Some(Quota {
+                limit: 5,
+                period: 15 * MINUTE
+            })
+        );
+        assert_eq!(
+            forgot,
+            Some(Quota {
+                limit: 3,
+                period: HOUR
+            })
+        );
+    }
+
+    #[test]
+    fn setting_one_bucket_leaves_the_others_alone() {
+        let quota = Quota {
+            limit: 1,
+            period: MINUTE,
+        };
+
+        let limits = RateLimits::off().with(RateLimitBucket::Signup, Some(quota));
+
+        for bucket in RateLimitBucket::ALL {
+            let expected = (bucket == RateLimitBucket::Signup).then_some(quota);
+            assert_eq!(limits.quota(bucket), expected, "{}", bucket.name());
+        }
+    }
+
+    #[test]
+    fn bucket_names_are_distinct() {
+        let mut names = RateLimitBucket::ALL.map(RateLimitBucket::name);
+        names.sort_unstable();
+
+        assert!(names.windows(2).all(|pair| pair[0] != pair[1]), "{names:?}");
     }
 }

@@ -121,3 +121,19 @@ fn a_missing_config_file_names_its_variable() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_config_file_setting_an_unknown_variable_exits_1_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("postern.conf");
+    std::fs::write(&file, "PORT=9100\nRATE_LIMT_LOGIN=1/1m\n").unwrap();
+
+    let out = postern(
+        &["config", "check"],
+        &[("POSTERN_CONFIG_FILE", file.to_str().unwrap())],
+    );
+
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("RATE_LIMT_LOGIN"), "{stderr}");
+}

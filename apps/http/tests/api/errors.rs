@@ -5,7 +5,7 @@ use futures::stream;
 use poem::Body;
 use poem::http::{Method, StatusCode};
 use postern_core::domain::SessionPolicy;
-use postern_core::ports::RateLimits;
+use postern_core::ports::{RateLimitBucket, RateLimits};
 use serde_json::json;
 
 use crate::support::{PASSWORD, Reply, TestApp, assert_error};
@@ -154,10 +154,7 @@ async fn a_body_over_64_kib_is_payload_too_large_whether_declared_or_streamed() 
 #[tokio::test]
 async fn ten_failed_logins_lock_the_account_with_retry_after() {
     let app = TestApp::builder()
-        .rate_limits(RateLimits {
-            login: None,
-            ..RateLimits::default()
-        })
+        .rate_limits(RateLimits::default().with(RateLimitBucket::Login, None))
         .build();
     let session = app.signed_in_user().await;
     for _ in 0..10 {

@@ -4,8 +4,11 @@
 
 use std::fmt::Write as _;
 
+use postern_core::ports::RateLimitBucket;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::settings::rate_limit_variable;
+use super::values::quota_text;
 use super::{Config, Environment, JwtSecret, LogFormat};
 
 /// What a redacted secret is printed as.
@@ -14,6 +17,7 @@ const REDACTED: &str = "[redacted]";
 impl Config {
     /// The effective configuration, one `VARIABLE = value` line each, secrets redacted.
     pub fn describe(&self) -> String {
+        let rate_limit_variables = RateLimitBucket::ALL.map(rate_limit_variable);
         let mut lines: Vec<(&str, String)> = vec![
             (
                 "POSTERN_ENV",
@@ -74,7 +78,16 @@ impl Config {
             ("REFRESH_REUSE_GRACE", self.sessions.reuse_grace.to_string()),
             ("TRUSTED_PROXIES", joined(&self.trusted_proxies)),
             ("CORS_ALLOWED_ORIGINS", self.cors_allowed_origins.join(",")),
-            ("RATE_LIMIT_*", format!("{:?}", self.rate_limits)),
+        ]);
+        lines.extend(RateLimitBucket::ALL.iter().zip(&rate_limit_variables).map(
+            |(bucket, variable)| {
+                (
+                    variable.as_str(),
+                    quota_text(self.rate_limits.quota(*bucket)),
+                )
+            },
+        ));
+        lines.extend([
             ("ARGON2_*", format!("{:?}", self.argon2)),
             (
                 "LOG_FORMAT",
@@ -175,6 +188,7 @@ mod tests {
             ("SMTP_URL", "smtp://mailer:smtp-pass@mail:587"),
             ("MAIL_FROM", "Postern <no-reply@example.com>"),
             ("SHUTDOWN_TIMEOUT", "30s"),
+            ("RATE_LIMIT_SIGNUP", "off"),
         ]
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -193,6 +207,8 @@ mod tests {
             "SMTP_URL = smtp://mailer:[redacted]@mail:587",
             "SHUTDOWN_TIMEOUT = 30s",
             "PORT = 8080",
+            "RATE_LIMIT_LOGIN = 5/15m",
+            "RATE_LIMIT_SIGNUP = off",
         ] {
             assert!(described.contains(line), "missing {line}:\n{described}");
         }

@@ -1,10 +1,17 @@
-//! Configuration (§8): one typed value, read from the environment (and `.env`), validated at
-//! start with messages that name the variable. Tests build it from a map instead.
+//! Configuration (docs/http-api.md §8): one typed value, read from the environment (and
+//! `.env`, and the file named by `POSTERN_CONFIG_FILE`), validated at start with messages that
+//! name the variable. Tests build it from a map instead.
+//!
+//! The reading is declarative: `settings` is a serde struct with one field per variable, each
+//! field's type (in `values`) checks that variable's form, `sources` feeds the variables to
+//! it through figment, and `Settings::validate` checks the rules that tie variables together.
 
 mod describe;
-mod parse;
+mod settings;
+mod sources;
+mod values;
 
-pub use parse::MAX_ACCESS_TTL;
+pub use settings::MAX_ACCESS_TTL;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -17,11 +24,13 @@ use postern_mail::{AppUrl, SmtpConfig};
 use postern_password::Argon2Params;
 use postern_redis::streams::ConsumerConfig;
 use secrecy::SecretString;
+use serde::Deserialize;
 
-use parse::Vars;
+use sources::Variables;
 
 /// Development or production; production refuses to start on missing secrets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub enum Environment {
     /// Generated secrets are allowed, 500s may carry internal detail.
     Development,
@@ -30,7 +39,8 @@ pub enum Environment {
 }
 
 /// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub enum LogFormat {
     /// One JSON object per line, for collectors.
     Json,
@@ -93,7 +103,7 @@ pub struct Config {
     /// `CORS_ALLOWED_ORIGINS`: exact origins (`scheme://host[:port]`, lower-cased) that may
     /// call the API from a browser; empty (the default) means no CORS.
     pub cors_allowed_origins: Vec<String>,
-    /// `RATE_LIMIT_LOGIN`, `RATE_LIMIT_REFRESH`, `RATE_LIMIT_SIGNUP`.
+    /// `RATE_LIMIT_<BUCKET>`: `RATE_LIMIT_LOGIN`, `RATE_LIMIT_REFRESH`, ...
     pub rate_limits: RateLimits,
     /// `ARGON2_MEMORY_KIB`, `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM`.
     pub argon2: Argon2Params,
@@ -133,22 +143,12 @@ pub struct RedisConfig {
 /// `EnvironmentFile`). The environment wins over `.env`, which wins over the file.
 pub const CONFIG_FILE: &str = "POSTERN_CONFIG_FILE";
 
-/// Adds the `entries` whose names `vars` does not have yet: earlier sources win.
-fn add_missing(
-    vars: &mut HashMap<String, String>,
-    entries: impl IntoIterator<Item = (String, String)>,
-) {
-    for (name, value) in entries {
-        vars.entry(name).or_insert(value);
-    }
-}
-
 /// A variable that is missing or malformed: its name and the form it should have.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{variable}: {problem}")]
 pub struct ConfigError {
     /// The variable's name.
-    pub variable: &'static str,
+    pub variable: String,
     /// What is wrong and what is expected.
     pub problem: String,
 }
@@ -161,24 +161,15 @@ impl Config {
     /// The first variable that is missing or malformed.
     pub fn from_env() -> Result<Self, ConfigError> {
         // A missing .env is the normal case; a malformed one is reported by the values it sets.
-        // It fills the process environment (not only this map), so that `RUST_LOG` in it
-        // reaches the log filter too.
+        // It fills the process environment (not only the configuration), so that `RUST_LOG`
+        // in it reaches the log filter too.
         let _ = dotenvy::dotenv();
-        let mut vars: HashMap<String, String> = std::env::vars().collect();
-        if let Some(path) = vars.get(CONFIG_FILE).cloned() {
-            let file = dotenvy::from_path_iter(&path).map_err(|e| ConfigError {
-                variable: CONFIG_FILE,
-                problem: format!("cannot read {path}: {e}"),
-            })?;
-            let entries = file
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| ConfigError {
-                    variable: CONFIG_FILE,
-                    problem: format!("{path} is not NAME=value lines: {e}"),
-                })?;
-            add_missing(&mut vars, entries);
-        }
-        Self::from_vars(vars)
+        let environment = Variables::environment();
+        let file = environment
+            .get(CONFIG_FILE)
+            .map(Variables::file)
+            .transpose()?;
+        sources::read(&environment, file.as_ref())?.validate()
     }
 
     /// Builds the configuration from explicit variables, as tests do.
@@ -186,31 +177,7 @@ impl Config {
     /// # Errors
     /// The first variable that is missing or malformed.
     pub fn from_vars(vars: HashMap<String, String>) -> Result<Self, ConfigError> {
-        let vars = Vars::new(vars);
-        let environment = vars.environment()?;
-        let production = environment == Environment::Production;
-        Ok(Self {
-            environment,
-            host: vars.parsed("HOST", IpAddr::from([127, 0, 0, 1]))?,
-            port: vars.parsed("PORT", 8080)?,
-            data_dir: vars.get("POSTERN_DATA_DIR").unwrap_or("./data").into(),
-            database_url: vars.database_url()?,
-            redis: vars.redis()?,
-            consumers: vars.consumers()?,
-            migrate_on_start: vars.flag("MIGRATE_ON_START", true)?,
-            jwt_secret: vars.jwt_secret(production)?,
-            jwt_issuer: vars.get("JWT_ISSUER").unwrap_or("postern").to_owned(),
-            jwt_audience: vars.get("JWT_AUDIENCE").unwrap_or("postern").to_owned(),
-            sessions: vars.session_policy()?,
-            trusted_proxies: vars.trusted_proxies()?,
-            cors_allowed_origins: vars.cors_allowed_origins()?,
-            rate_limits: vars.rate_limits()?,
-            argon2: vars.argon2()?,
-            log_format: vars.log_format(production)?,
-            mail: vars.mail(production)?,
-            shutdown_timeout: vars.shutdown_timeout()?,
-            worker_metrics_port: vars.optional_port("WORKER_METRICS_PORT")?,
-        })
+        sources::read(&Variables::new("the given variables", vars), None)?.validate()
     }
 
     /// Whether this is a development process.

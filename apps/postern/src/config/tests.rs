@@ -1,7 +1,13 @@
+//! The configuration as an operator meets it: defaults, precedence, and errors that name the
+//! variable to fix.
+
 use std::collections::HashMap;
 
+use postern_core::ports::RateLimitBucket;
 use secrecy::ExposeSecret;
 
+use super::settings::rate_limit_variable;
+use super::sources::{Variables, read};
 use super::*;
 
 fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
@@ -61,9 +67,9 @@ fn durations_quotas_and_proxies_are_parsed() {
     assert_eq!(config.sessions.access_ttl, time::Duration::minutes(5));
     assert_eq!(config.sessions.refresh_ttl, time::Duration::days(30));
     assert!(config.sessions.reuse_grace.is_zero());
-    let login = config.rate_limits.login.unwrap();
+    let login = config.rate_limits.quota(RateLimitBucket::Login).unwrap();
     assert_eq!((login.limit, login.period.as_secs()), (7, 3600));
-    assert!(config.rate_limits.signup.is_none());
+    assert!(config.rate_limits.quota(RateLimitBucket::Signup).is_none());
     assert_eq!(config.trusted_proxies.len(), 2);
 }
 
@@ -230,5 +236,123 @@ fn the_worker_metrics_port_is_optional_and_checked() {
     for bad in ["0", "70000", "metrics"] {
         let err = Config::from_vars(vars(&[("WORKER_METRICS_PORT", bad)])).unwrap_err();
         assert_eq!(err.variable, "WORKER_METRICS_PORT", "{bad}");
+    }
+}
+
+fn source(name: &str, pairs: &[(&str, &str)]) -> Variables {
+    Variables::new(name, vars(pairs))
+}
+
+#[test]
+fn a_malformed_value_names_its_variable_and_the_file_that_set_it() {
+    let environment = source("the environment", &[]);
+    let file = source("/etc/postern.conf", &[("PORT", "eighty")]);
+
+    let err = read(&environment, Some(&file)).unwrap_err();
+
+    assert_eq!(err.variable, "PORT");
+    assert!(err.problem.contains("\"eighty\""), "{err}");
+    assert!(err.problem.contains("/etc/postern.conf"), "{err}");
+}
+
+#[test]
+fn the_environment_wins_over_the_config_file() {
+    let environment = source("the environment", &[("PORT", "9000")]);
+    let file = source(
+        "/etc/postern.conf",
+        &[("PORT", "eighty"), ("HOST", "0.0.0.0")],
+    );
+
+    let config = read(&environment, Some(&file)).unwrap().validate().unwrap();
+
+    assert_eq!(config.port, 9000);
+    assert_eq!(config.host, IpAddr::from([0, 0, 0, 0]));
+}
+
+#[test]
+fn a_name_in_the_config_file_that_postern_does_not_read_is_refused() {
+    let environment = source("the environment", &[("PATH", "/usr/bin")]);
+    let file = source("/etc/postern.conf", &[("RATE_LIMT_LOGIN", "1/1m")]);
+
+    let err = read(&environment, Some(&file)).unwrap_err();
+
+    assert_eq!(err.variable, "RATE_LIMT_LOGIN");
+    assert!(err.problem.contains(CONFIG_FILE), "{err}");
+}
+
+#[test]
+fn rate_limits_may_be_set_in_the_config_file() {
+    let environment = source("the environment", &[]);
+    let file = source("/etc/postern.conf", &[("RATE_LIMIT_EMAIL_RESEND", "off")]);
+
+    let config = read(&environment, Some(&file)).unwrap().validate().unwrap();
+
+    assert_eq!(config.rate_limits.quota(RateLimitBucket::EmailResend), None);
+}
+
+#[test]
+fn every_bucket_is_read_from_its_own_variable() {
+    for bucket in RateLimitBucket::ALL {
+        let variable = rate_limit_variable(bucket);
+
+        let off = Config::from_vars(vars(&[(variable.as_str(), "off")])).unwrap();
+        let bad = Config::from_vars(vars(&[(variable.as_str(), "5 per minute")])).unwrap_err();
+
+        for other in RateLimitBucket::ALL {
+            let expected = (other != bucket).then(|| other.default_quota());
+            assert_eq!(off.rate_limits.quota(other), expected, "{variable}");
+        }
+        assert_eq!(bad.variable, variable);
+    }
+}
+
+#[test]
+fn values_are_kept_as_written_rather_than_guessed_at() {
+    let secret = "\"[0123456789abcdef0123456789abcdef]\"";
+    let config = Config::from_vars(vars(&[
+        ("JWT_SECRET", secret),
+        ("REDIS_URL", "redis://127.0.0.1:6379"),
+        ("REDIS_KEY_PREFIX", "007"),
+        ("JWT_ISSUER", "true"),
+    ]))
+    .unwrap();
+
+    let JwtSecret::Configured(configured) = &config.jwt_secret else {
+        panic!(
+            "expected the configured secret, got {:?}",
+            config.jwt_secret
+        );
+    };
+    assert_eq!(configured.expose_secret(), secret);
+    assert_eq!(config.redis.unwrap().key_prefix, "007");
+    assert_eq!(config.jwt_issuer, "true");
+}
+
+#[test]
+fn errors_never_repeat_a_secret() {
+    for (name, value) in [
+        ("JWT_SECRET", "hunter2"),
+        ("DATABASE_URL", "mysql://app:hunter2@db/postern"),
+        ("REDIS_URL", "http://:hunter2@cache:6379"),
+    ] {
+        let err = Config::from_vars(vars(&[(name, value)])).unwrap_err();
+
+        assert_eq!(err.variable, name);
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+}
+
+#[test]
+fn a_value_of_the_wrong_kind_names_its_variable_and_the_expected_form() {
+    for (name, value, expected) in [
+        ("POSTERN_ENV", "staging", "development or production"),
+        ("MIGRATE_ON_START", "maybe", "true or false"),
+        ("ARGON2_ITERATIONS", "-2", "cannot parse"),
+        ("WORKER_RETRY_BASE", "1", "positive duration"),
+    ] {
+        let err = Config::from_vars(vars(&[(name, value)])).unwrap_err();
+
+        assert_eq!(err.variable, name);
+        assert!(err.problem.contains(expected), "{err}");
     }
 }

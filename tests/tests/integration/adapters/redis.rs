@@ -33,13 +33,7 @@ async fn cache(prefix: &str) -> RedisProfileCache {
 }
 
 fn login_limits(limit: u32, period: Duration) -> RateLimits {
-    RateLimits {
-        login: Some(Quota { limit, period }),
-        refresh: None,
-        signup: None,
-        password_forgot: None,
-        email_resend: None,
-    }
+    RateLimits::off().with(RateLimitBucket::Login, Some(Quota { limit, period }))
 }
 
 #[tokio::test]

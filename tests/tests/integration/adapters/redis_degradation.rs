@@ -38,16 +38,13 @@ struct Adapters {
 fn adapters(pool: &Pool, sessions: SeaSessionRepo) -> Adapters {
     let health = RedisHealth::with_probe_interval(pool.clone(), Duration::from_millis(100));
     let cache = RedisProfileCache::new(pool.clone(), "", RedisProfileCache::DEFAULT_TTL);
-    let limits = RateLimits {
-        login: Some(Quota {
+    let limits = RateLimits::off().with(
+        RateLimitBucket::Login,
+        Some(Quota {
             limit: 5,
             period: Duration::from_secs(3600),
         }),
-        refresh: None,
-        signup: None,
-        password_forgot: None,
-        email_resend: None,
-    };
+    );
     let limiter = RedisRateLimiter::new(pool.clone(), "", limits).unwrap();
     let list = RedisRevocationList::new(pool.clone(), "", Arc::new(SystemClock));
     Adapters {

@@ -1,0 +1,292 @@
+//! The variables as serde reads them: one field per variable, named as the variable, each of
+//! a type that checks its own form (see `values`), with the defaults of docs/http-api.md §8
+//! in one `Default`.
+//! What no single variable can decide (one setting requiring or excluding another, defaults
+//! that depend on `POSTERN_ENV`) is checked once, in [`Settings::validate`], which also
+//! builds the [`Config`] the rest of the program uses.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::{NonZeroU16, NonZeroU32};
+use std::path::PathBuf;
+
+use postern_core::domain::SessionPolicy;
+use postern_core::ports::{RateLimitBucket, RateLimits};
+use postern_mail::{AppUrl, SmtpConfig};
+use postern_password::Argon2Params;
+use postern_redis::streams::ConsumerConfig;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::values::{
+    AppUrlSetting, CommaList, DatabaseUrl, Flag, Origin, Parsed, PositiveDuration, Proxy,
+    QuotaSetting, RedisUrl, Seconds, ShutdownTimeout, SigningSecret,
+};
+use super::{
+    Config, ConfigError, Environment, JwtKeyFiles, JwtSecret, LogFormat, MailSettings, RedisConfig,
+};
+
+/// The longest access-token lifetime accepted. Revocation lists keep entries this long, so a
+/// bound keeps them bounded (and a restart's seeding window finite).
+pub const MAX_ACCESS_TTL: time::Duration = time::Duration::hours(24);
+const MAX_ACCESS_TTL_SECS: u64 = MAX_ACCESS_TTL.whole_seconds().unsigned_abs();
+/// The longest refresh-token lifetime accepted, in seconds (366 days).
+const MAX_REFRESH_TTL_SECS: u64 = 366 * 24 * 60 * 60;
+/// The longest `REFRESH_REUSE_GRACE`, in seconds.
+const MAX_REUSE_GRACE_SECS: u64 = 300;
+/// Where links in mail lead when `APP_URL` is not set: the default listen address.
+const DEFAULT_APP_URL: &str = "http://127.0.0.1:8080";
+
+/// Every variable Postern reads, as read: unset ones hold their default (or `None` where
+/// being unset means something of its own).
+#[derive(Debug, Deserialize)]
+#[serde(default, rename_all = "SCREAMING_SNAKE_CASE")]
+pub(super) struct Settings {
+    postern_env: Environment,
+    host: Parsed<IpAddr>,
+    port: Parsed<u16>,
+    postern_data_dir: PathBuf,
+    database_url: Option<DatabaseUrl>,
+    migrate_on_start: Flag,
+    redis_url: Option<RedisUrl>,
+    redis_key_prefix: String,
+    worker_max_attempts: Parsed<NonZeroU32>,
+    worker_retry_base: PositiveDuration,
+    worker_visibility_timeout: PositiveDuration,
+    stream_retention: PositiveDuration,
+    jwt_secret: Option<SigningSecret>,
+    jwt_private_key_file: Option<Parsed<PathBuf>>,
+    jwt_previous_public_key_files: CommaList<PathBuf>,
+    jwt_issuer: String,
+    jwt_audience: String,
+    jwt_expires_in: PositiveDuration<MAX_ACCESS_TTL_SECS>,
+    jwt_refresh_expires_in: PositiveDuration<MAX_REFRESH_TTL_SECS>,
+    refresh_reuse_grace: Seconds<MAX_REUSE_GRACE_SECS>,
+    trusted_proxies: CommaList<Proxy>,
+    cors_allowed_origins: CommaList<Origin>,
+    /// Read so that a typo stops the start; no middleware enforces it (docs/http-api.md §6).
+    #[serde(rename = "RATE_LIMIT_GLOBAL")]
+    _rate_limit_global: Option<QuotaSetting>,
+    argon2_memory_kib: Parsed<u32>,
+    argon2_iterations: Parsed<u32>,
+    argon2_parallelism: Parsed<u32>,
+    log_format: Option<LogFormat>,
+    app_url: Option<AppUrlSetting>,
+    smtp_url: Option<SecretString>,
+    mail_from: Option<String>,
+    shutdown_timeout: ShutdownTimeout,
+    worker_metrics_port: Option<Parsed<NonZeroU16>>,
+    /// Every other variable: the `RATE_LIMIT_<BUCKET>` ones, read by looping over the
+    /// buckets, and whatever else the environment holds.
+    #[serde(flatten)]
+    pub(super) others: HashMap<String, String>,
+}
+
+impl Default for Settings {
+    /// What Postern does with nothing configured: the defaults of docs/http-api.md §8.
+    fn default() -> Self {
+        let consumers = ConsumerConfig::default();
+        let sessions = SessionPolicy::default();
+        let argon2 = Argon2Params::default();
+        Self {
+            postern_env: Environment::Development,
+            host: Parsed(IpAddr::from([127, 0, 0, 1])),
+            port: Parsed(8080),
+            postern_data_dir: "./data".into(),
+            database_url: None,
+            migrate_on_start: Flag(true),
+            redis_url: None,
+            redis_key_prefix: String::new(),
+            worker_max_attempts: Parsed(
+                NonZeroU32::new(consumers.max_attempts).unwrap_or(NonZeroU32::MIN),
+            ),
+            worker_retry_base: PositiveDuration(consumers.retry_base),
+            worker_visibility_timeout: PositiveDuration(consumers.visibility_timeout),
+            stream_retention: PositiveDuration(consumers.retention),
+            jwt_secret: None,
+            jwt_private_key_file: None,
+            jwt_previous_public_key_files: CommaList(Vec::new()),
+            jwt_issuer: "postern".to_owned(),
+            jwt_audience: "postern".to_owned(),
+            jwt_expires_in: PositiveDuration(sessions.access_ttl.unsigned_abs()),
+            jwt_refresh_expires_in: PositiveDuration(sessions.refresh_ttl.unsigned_abs()),
+            refresh_reuse_grace: Seconds(sessions.reuse_grace.unsigned_abs().as_secs()),
+            trusted_proxies: CommaList(Vec::new()),
+            cors_allowed_origins: CommaList(Vec::new()),
+            _rate_limit_global: None,
+            argon2_memory_kib: Parsed(argon2.memory_kib),
+            argon2_iterations: Parsed(argon2.iterations),
+            argon2_parallelism: Parsed(argon2.parallelism),
+            log_format: None,
+            app_url: None,
+            smtp_url: None,
+            mail_from: None,
+            shutdown_timeout: ShutdownTimeout(std::time::Duration::from_secs(10)),
+            worker_metrics_port: None,
+            others: HashMap::new(),
+        }
+    }
+}
+
+/// The variable that sets `bucket`'s quota: `RATE_LIMIT_` and its name in capitals.
+pub(super) fn rate_limit_variable(bucket: RateLimitBucket) -> String {
+    format!("RATE_LIMIT_{}", bucket.name().to_ascii_uppercase())
+}
+
+fn error(variable: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable: variable.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+impl Settings {
+    /// Checks the rules that tie variables together and builds the configuration.
+    ///
+    /// # Errors
+    /// The first rule broken, naming the variable to change.
+    pub(super) fn validate(self) -> Result<Config, ConfigError> {
+        let production = self.postern_env == Environment::Production;
+        let jwt_secret = self.jwt_secret(production)?;
+        let sessions = self.sessions()?;
+        let rate_limits = self.rate_limits()?;
+        let mail = self.mail(production)?;
+        let default_log_format = if production {
+            LogFormat::Json
+        } else {
+            LogFormat::Pretty
+        };
+        Ok(Config {
+            environment: self.postern_env,
+            host: self.host.0,
+            port: self.port.0,
+            data_dir: self.postern_data_dir,
+            database_url: self.database_url.map(|url| url.0),
+            redis: self.redis_url.map(|url| RedisConfig {
+                url: url.0,
+                key_prefix: self.redis_key_prefix,
+            }),
+            consumers: ConsumerConfig {
+                max_attempts: self.worker_max_attempts.0.get(),
+                retry_base: self.worker_retry_base.0,
+                visibility_timeout: self.worker_visibility_timeout.0,
+                retention: self.stream_retention.0,
+                ..ConsumerConfig::default()
+            },
+            migrate_on_start: self.migrate_on_start.0,
+            jwt_secret,
+            jwt_issuer: self.jwt_issuer,
+            jwt_audience: self.jwt_audience,
+            sessions,
+            trusted_proxies: self.trusted_proxies.0.into_iter().map(|p| p.0).collect(),
+            cors_allowed_origins: self
+                .cors_allowed_origins
+                .0
+                .into_iter()
+                .map(|o| o.0)
+                .collect(),
+            rate_limits,
+            argon2: Argon2Params {
+                memory_kib: self.argon2_memory_kib.0,
+                iterations: self.argon2_iterations.0,
+                parallelism: self.argon2_parallelism.0,
+            },
+            log_format: self.log_format.unwrap_or(default_log_format),
+            mail,
+            shutdown_timeout: self.shutdown_timeout.0,
+            worker_metrics_port: self.worker_metrics_port.map(|port| port.0.get()),
+        })
+    }
+
+    /// `JWT_SECRET` (HS256), or `JWT_PRIVATE_KEY_FILE` with `JWT_PREVIOUS_PUBLIC_KEY_FILES`
+    /// (EdDSA); never both, since tokens are signed and accepted with one algorithm only.
+    fn jwt_secret(&self, production: bool) -> Result<JwtSecret, ConfigError> {
+        let previous_public_keys = self.jwt_previous_public_key_files.0.clone();
+        match (&self.jwt_private_key_file, &self.jwt_secret) {
+            (Some(_), Some(_)) => Err(error(
+                "JWT_SECRET",
+                "must not be set together with JWT_PRIVATE_KEY_FILE: tokens are signed with \
+                 the key pair (EdDSA) or the secret (HS256), not both; unset one",
+            )),
+            (Some(private_key), None) => Ok(JwtSecret::KeyPair(JwtKeyFiles {
+                private_key: private_key.0.clone(),
+                previous_public_keys,
+            })),
+            (None, _) if !previous_public_keys.is_empty() => Err(error(
+                "JWT_PREVIOUS_PUBLIC_KEY_FILES",
+                "needs JWT_PRIVATE_KEY_FILE: previous public keys only verify EdDSA tokens",
+            )),
+            (None, Some(secret)) => Ok(JwtSecret::Configured(secret.0.clone())),
+            (None, None) if production => Err(error(
+                "JWT_SECRET",
+                "is required when POSTERN_ENV=production (at least 32 random bytes), unless \
+                 JWT_PRIVATE_KEY_FILE names an Ed25519 private key",
+            )),
+            (None, None) => Ok(JwtSecret::GeneratedInDataDir),
+        }
+    }
+
+    /// Token lifetimes: a refresh token must outlive the access tokens it renews.
+    fn sessions(&self) -> Result<SessionPolicy, ConfigError> {
+        let (access_ttl, refresh_ttl) = (self.jwt_expires_in.0, self.jwt_refresh_expires_in.0);
+        if refresh_ttl < access_ttl {
+            return Err(error(
+                "JWT_REFRESH_EXPIRES_IN",
+                "must not be shorter than JWT_EXPIRES_IN",
+            ));
+        }
+        // Exact: every duration here is bounded (at most 366 days) far inside time's range.
+        let exact =
+            |d: std::time::Duration| time::Duration::try_from(d).unwrap_or(time::Duration::MAX);
+        Ok(SessionPolicy {
+            access_ttl: exact(access_ttl),
+            refresh_ttl: exact(refresh_ttl),
+            reuse_grace: exact(std::time::Duration::from_secs(self.refresh_reuse_grace.0)),
+        })
+    }
+
+    /// `RATE_LIMIT_<BUCKET>` for every bucket; unset ones keep their default quota.
+    fn rate_limits(&self) -> Result<RateLimits, ConfigError> {
+        let mut limits = RateLimits::default();
+        for bucket in RateLimitBucket::ALL {
+            let variable = rate_limit_variable(bucket);
+            if let Some(raw) = self.others.get(&variable) {
+                let quota = QuotaSetting::try_from(raw.clone()).map_err(|e| error(&variable, e))?;
+                limits.set(bucket, quota.0);
+            }
+        }
+        Ok(limits)
+    }
+
+    /// `APP_URL`, `SMTP_URL` and `MAIL_FROM`. The forms of `SMTP_URL` and `MAIL_FROM` are
+    /// checked when the mailer is built at start, with messages naming them.
+    fn mail(&self, production: bool) -> Result<MailSettings, ConfigError> {
+        let app_url = match (&self.app_url, &self.smtp_url) {
+            (Some(app_url), _) => app_url.0.clone(),
+            (None, Some(_)) if production => {
+                return Err(error(
+                    "APP_URL",
+                    "is required with SMTP_URL in production: the public base URL of the \
+                     links in mail, e.g. https://accounts.example.com",
+                ));
+            }
+            (None, _) => AppUrl::parse(DEFAULT_APP_URL)
+                .map_err(|_| error("APP_URL", "the default base URL does not parse"))?,
+        };
+        let smtp = match &self.smtp_url {
+            None => None,
+            Some(url) => Some(SmtpConfig {
+                url: url.clone(),
+                from: self.mail_from.clone().ok_or_else(|| {
+                    error(
+                        "MAIL_FROM",
+                        "is required with SMTP_URL: the sender, e.g. Postern <no-reply@example.com>",
+                    )
+                })?,
+                app_url: app_url.as_str().to_owned(),
+                timeout: SmtpConfig::DEFAULT_TIMEOUT,
+            }),
+        };
+        Ok(MailSettings { app_url, smtp })
+    }
+}
