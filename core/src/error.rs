@@ -100,6 +100,42 @@ impl Error {
     }
 }
 
+impl From<crate::ports::PortError> for Error {
+    fn from(err: crate::ports::PortError) -> Self {
+        match err {
+            crate::ports::PortError::Unavailable(cause) => Self::Unavailable(cause),
+            crate::ports::PortError::Unexpected(cause) => Self::Unexpected(cause),
+        }
+    }
+}
+
+impl From<crate::ports::CreateUserError> for Error {
+    fn from(err: crate::ports::CreateUserError) -> Self {
+        match err {
+            crate::ports::CreateUserError::EmailTaken => Self::EmailTaken,
+            crate::ports::CreateUserError::Port(err) => err.into(),
+        }
+    }
+}
+
+impl From<crate::ports::UpdateUserError> for Error {
+    fn from(err: crate::ports::UpdateUserError) -> Self {
+        match err {
+            crate::ports::UpdateUserError::NotFound => Self::NotFound,
+            crate::ports::UpdateUserError::Port(err) => err.into(),
+        }
+    }
+}
+
+impl From<crate::ports::TokenRejected> for Error {
+    fn from(err: crate::ports::TokenRejected) -> Self {
+        match err {
+            crate::ports::TokenRejected::Expired => Self::TokenExpired,
+            crate::ports::TokenRejected::Invalid => Self::Unauthorized,
+        }
+    }
+}
+
 /// The result of every fallible operation in the domain.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

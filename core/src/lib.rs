@@ -38,9 +38,10 @@
 //!
 //! ## Writing an adapter
 //! Implement the port's trait (with `#[async_trait]` where the trait has it), map your driver's
-//! failures to [`Error::Unavailable`] (cannot reach the backend) or [`Error::Unexpected`]
-//! (anything else), and return the specific variants the port's `# Errors` section names, such
-//! as [`Error::EmailTaken`] from [`ports::UserRepo::create`] or [`Error::NotFound`] from
+//! failures to [`ports::PortError::Unavailable`] (cannot reach the backend) or
+//! [`ports::PortError::Unexpected`] (anything else), and return the specific outcomes the
+//! port's `# Errors` section names, such as [`ports::CreateUserError::EmailTaken`] from
+//! [`ports::UserRepo::create`] or [`ports::UpdateUserError::NotFound`] from
 //! [`ports::UserRepo::update_name`]: the use cases match on them. Some methods decide a race
 //! and say so in their docs (`rotate` is `Ok(false)` when the token was used meanwhile,
 //! `begin_login_attempt` reserves an attempt atomically): do each in one atomic step of your
@@ -53,8 +54,7 @@
 //!
 //! use async_trait::async_trait;
 //! use postern_core::domain::SessionId;
-//! use postern_core::ports::RevocationList;
-//! use postern_core::{Error, Result};
+//! use postern_core::ports::{PortError, PortResult, RevocationList};
 //! use time::OffsetDateTime;
 //!
 //! /// Revocations kept for ever: fine for a short-lived process.
@@ -63,14 +63,14 @@
 //!
 //! #[async_trait]
 //! impl RevocationList for Revoked {
-//!     async fn revoke(&self, sessions: &[SessionId], _until: OffsetDateTime) -> Result<()> {
-//!         let mut revoked = self.0.lock().map_err(|e| Error::unexpected(e.to_string()))?;
+//!     async fn revoke(&self, sessions: &[SessionId], _until: OffsetDateTime) -> PortResult<()> {
+//!         let mut revoked = self.0.lock().map_err(|e| PortError::unexpected(e.to_string()))?;
 //!         revoked.extend(sessions);
 //!         Ok(())
 //!     }
 //!
-//!     async fn is_revoked(&self, session: SessionId) -> Result<bool> {
-//!         let revoked = self.0.lock().map_err(|e| Error::unexpected(e.to_string()))?;
+//!     async fn is_revoked(&self, session: SessionId) -> PortResult<bool> {
+//!         let revoked = self.0.lock().map_err(|e| PortError::unexpected(e.to_string()))?;
 //!         Ok(revoked.contains(&session))
 //!     }
 //! }

@@ -18,7 +18,7 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use postern_core::ports::{
     InvalidQuota, Quota, RateDecision, RateLimitBucket, RateLimiter, RateLimits,
 };
-use postern_core::{Error, Result};
+use postern_core::ports::{PortError, PortResult};
 
 /// How many checks pass between two prunings of idle keys.
 const HOUSEKEEPING_EVERY: u64 = 4096;
@@ -38,8 +38,8 @@ struct Bucket {
 }
 
 impl Bucket {
-    fn new(quota: Quota) -> Result<Self> {
-        let invalid = || Error::unexpected(InvalidQuota { quota });
+    fn new(quota: Quota) -> PortResult<Self> {
+        let invalid = || PortError::unexpected(InvalidQuota { quota });
         let burst = NonZeroU32::new(quota.limit).ok_or_else(invalid)?;
         let replenish_interval = quota.period / quota.limit;
         let gcra = governor::Quota::with_period(replenish_interval)
@@ -100,9 +100,9 @@ impl MemoryRateLimiter {
     /// A limiter enforcing `limits`.
     ///
     /// # Errors
-    /// [`Error::Unexpected`] for a quota with a zero limit or a period too short to divide by
+    /// [`PortError::Unexpected`] for a quota with a zero limit or a period too short to divide by
     /// it.
-    pub fn new(limits: RateLimits) -> Result<Self> {
+    pub fn new(limits: RateLimits) -> PortResult<Self> {
         let bucket = |quota: Option<Quota>| quota.map(Bucket::new).transpose();
         Ok(Self {
             login: bucket(limits.login)?,
@@ -138,7 +138,7 @@ impl MemoryRateLimiter {
 
 #[async_trait]
 impl RateLimiter for MemoryRateLimiter {
-    async fn check(&self, bucket: RateLimitBucket, key: &str) -> Result<Option<RateDecision>> {
+    async fn check(&self, bucket: RateLimitBucket, key: &str) -> PortResult<Option<RateDecision>> {
         let Some(bucket) = self.bucket(bucket) else {
             return Ok(None);
         };
@@ -250,7 +250,7 @@ mod tests {
             ..RateLimits::default()
         });
 
-        assert!(matches!(result, Err(Error::Unexpected(_))));
+        assert!(matches!(result, Err(PortError::Unexpected(_))));
     }
 
     #[tokio::test]

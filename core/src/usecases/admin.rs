@@ -194,7 +194,7 @@ impl DropCachedProfile {
             .find_by_id(target)
             .await?
             .ok_or(Error::NotFound)?;
-        self.cache.invalidate(target).await
+        Ok(self.cache.invalidate(target).await?)
     }
 }
 

@@ -95,7 +95,7 @@ mod tests {
         mocks
             .tokens
             .expect_verify()
-            .returning(|_| Err(Error::TokenExpired));
+            .returning(|_| Err(crate::ports::TokenRejected::Expired));
 
         let result = Authenticate::new(&mocks.ports()).execute("jwt").await;
 

@@ -103,7 +103,7 @@ impl ResendVerification {
             Some(user.id),
             self.clock.now(),
         );
-        self.outbox.append(&event).await
+        Ok(self.outbox.append(&event).await?)
     }
 }
 

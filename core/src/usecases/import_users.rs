@@ -358,7 +358,7 @@ mod tests {
         let mut source = MockUserSource::new();
         source
             .expect_batch()
-            .returning(|_, _| Err(Error::unavailable("source down")));
+            .returning(|_, _| Err(crate::ports::PortError::unavailable("source down")));
 
         let result = import(source, MockImportTarget::new(), 10).execute().await;
 

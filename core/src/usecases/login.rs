@@ -465,7 +465,7 @@ mod tests {
         mocks
             .users
             .expect_replace_password_hash()
-            .returning(|_, _| Err(Error::unavailable("db down")));
+            .returning(|_, _| Err(crate::ports::PortError::unavailable("db down")));
         mocks
             .sessions
             .expect_start()

@@ -48,7 +48,7 @@ impl ForgotPassword {
             Some(account.user.id),
             self.clock.now(),
         );
-        self.outbox.append(&event).await
+        Ok(self.outbox.append(&event).await?)
     }
 }
 

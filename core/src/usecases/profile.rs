@@ -148,7 +148,7 @@ mod tests {
         mocks
             .cache
             .expect_get()
-            .returning(|_| Err(Error::unavailable("cache down")));
+            .returning(|_| Err(crate::ports::PortError::unavailable("cache down")));
         mocks
             .users
             .expect_find_by_id()
@@ -156,7 +156,7 @@ mod tests {
         mocks
             .cache
             .expect_put()
-            .returning(|_| Err(Error::unavailable("cache down")));
+            .returning(|_| Err(crate::ports::PortError::unavailable("cache down")));
 
         assert!(GetProfile::new(&mocks.ports()).execute(id).await.is_ok());
     }

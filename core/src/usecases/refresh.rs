@@ -118,9 +118,14 @@ impl Refresh {
         let grace = self.policy.reuse_grace;
         if grace.is_positive() && now - first_use <= grace {
             let (token, extra) = self.minter.refresh_token(now);
-            self.sessions
+            if !self
+                .sessions
                 .add_refresh_token(record.session_id, &extra)
-                .await?;
+                .await?
+            {
+                // A logout ended the session meanwhile: no token may be issued in it.
+                return Err(Error::InvalidToken);
+            }
             return self.minter.pair(user, record.session_id, token, now);
         }
         warn!(user_id = %user.id, session_id = %record.session_id, "refresh token reused; revoking its session");
@@ -241,11 +246,23 @@ mod tests {
             .expect_add_refresh_token()
             .withf(move |s, t| *s == session && t.digest.as_str() == "digest:fresh-refresh")
             .times(1)
-            .returning(|_, _| Ok(()));
+            .returning(|_, _| Ok(true));
 
         let pair = refresh(mocks).await.unwrap();
 
         assert_eq!(pair.refresh_token.expose(), "fresh-refresh");
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_within_the_grace_window_of_a_session_ended_meanwhile_is_invalid() {
+        let mut mocks = mocks_finding(record(Some(NOW - Duration::seconds(3))));
+        mocks
+            .sessions
+            .expect_add_refresh_token()
+            .times(1)
+            .returning(|_, _| Ok(false));
+
+        assert!(matches!(refresh(mocks).await, Err(Error::InvalidToken)));
     }
 
     #[tokio::test]
@@ -256,7 +273,7 @@ mod tests {
             .sessions
             .expect_add_refresh_token()
             .times(1)
-            .returning(|_, _| Ok(()));
+            .returning(|_, _| Ok(true));
 
         assert!(refresh(mocks).await.is_ok());
     }

@@ -33,7 +33,7 @@ impl ListSessions {
     /// [`SessionRepo::list_live`]).
     #[instrument(skip_all, name = "list_sessions", fields(user_id = %user))]
     pub async fn execute(&self, user: UserId) -> Result<Vec<SessionSummary>> {
-        self.sessions.list_live(user, self.clock.now()).await
+        Ok(self.sessions.list_live(user, self.clock.now()).await?)
     }
 }
 

@@ -70,7 +70,7 @@ impl Signup {
             Some(user.id),
             now,
         );
-        self.users.create(&user, &event).await
+        Ok(self.users.create(&user, &event).await?)
     }
 }
 
@@ -133,7 +133,7 @@ mod tests {
         mocks
             .users
             .expect_create()
-            .returning(|_, _| Err(Error::EmailTaken));
+            .returning(|_, _| Err(crate::ports::CreateUserError::EmailTaken));
 
         let result = Signup::new(&mocks.ports()).execute(request()).await;
 

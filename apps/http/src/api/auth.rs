@@ -270,7 +270,7 @@ pub(super) async fn rate_limited<T, S>(
 ) -> RateLimited<T, S> {
     let decision = match state.rate_limiter.check(bucket, &key).await {
         Ok(decision) => decision,
-        Err(err) => return RateLimited::new(Err(err.into()), None),
+        Err(err) => return RateLimited::new(Err(postern_core::Error::from(err).into()), None),
     };
     match decision {
         Some(d) if !d.allowed => {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use postern_core::FieldError;
 use postern_core::domain::{ClientContext, Email, Password};
-use postern_core::ports::{Clock, SystemClock};
+use postern_core::ports::{Clock, PortResult, SystemClock};
 use postern_core::usecases::Ports;
 use postern_core::{Error, Result};
 use postern_memory::{MemoryProfileCache, MemoryRevocationList, MemoryStore};
@@ -15,7 +15,7 @@ use postern_tokens::{JwtConfig, JwtIssuer, RandomTokens};
 use secrecy::SecretString;
 
 /// Every port of the account use cases, on `store` and in-process adapters.
-pub fn in_memory_ports(store: &MemoryStore, clock: Arc<dyn Clock>) -> Result<Ports> {
+pub fn in_memory_ports(store: &MemoryStore, clock: Arc<dyn Clock>) -> PortResult<Ports> {
     // Cheap hashing so that the example runs in a blink; a real service keeps the defaults.
     let hasher = Argon2Hasher::new(Argon2Params {
         memory_kib: 1024,

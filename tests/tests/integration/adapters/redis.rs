@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use fred::prelude::{Client, KeysInterface, Pool};
 use postern_core::domain::{DisplayName, Email, Role, SessionId, User, UserId};
-use postern_core::ports::{ProfileCache, Quota, RateLimitBucket, RateLimiter, RevocationList};
-use postern_core::ports::{RateLimits, SystemClock};
+use postern_core::ports::{
+    ProfileCache, Quota, RateLimitBucket, RateLimiter, RateLimits, RevocationList, SystemClock,
+};
 use postern_redis::{
     RedisProfileCache, RedisRateLimiter, RedisRevocationList, RedisSettings, connect,
     connect_client,
@@ -198,7 +199,10 @@ async fn rate_limiter_refuses_a_zero_limit() {
 
     let limiter = RedisRateLimiter::new(pool().await, unique_prefix(), limits);
 
-    assert!(matches!(limiter, Err(postern_core::Error::Unexpected(_))));
+    assert!(matches!(
+        limiter,
+        Err(postern_core::ports::PortError::Unexpected(_))
+    ));
 }
 
 fn revocation_list(pool: Pool, prefix: &str) -> RedisRevocationList {

@@ -1,12 +1,11 @@
 //! `SeaUserRepo`: accounts round-trip, emails are unique, every change is stored together
 //! with its event, and login attempts are counted atomically against the lockout policy.
 
-use postern_core::Error;
 use postern_core::domain::{
     DisplayName, Event, EventData, LockoutPolicy, LoginAttempt, LoginFailure, NewUser,
     PasswordHash, UserId,
 };
-use postern_core::ports::UserRepo;
+use postern_core::ports::{CreateUserError, UpdateUserError, UserRepo};
 use postern_db::SeaUserRepo;
 use postern_tests::db::{Backend, fresh_database};
 use time::macros::offset;
@@ -91,7 +90,10 @@ async fn duplicate_email_is_taken_and_its_event_is_not_stored(backend: Backend) 
 
     let result = repo.create(&second, &second_event).await;
 
-    assert!(matches!(result, Err(Error::EmailTaken)), "{result:?}");
+    assert!(
+        matches!(result, Err(CreateUserError::EmailTaken)),
+        "{result:?}"
+    );
     assert_eq!(stored_events(&db).await, vec![first_event]);
     assert_eq!(repo.find_by_id(second.id).await.unwrap(), None);
 }
@@ -147,7 +149,10 @@ async fn update_name_of_an_unknown_user_is_not_found_and_stores_nothing(backend:
         .update_name(unknown, None, T0 + Duration::minutes(5), &event)
         .await;
 
-    assert!(matches!(result, Err(Error::NotFound)), "{result:?}");
+    assert!(
+        matches!(result, Err(UpdateUserError::NotFound)),
+        "{result:?}"
+    );
     assert_eq!(stored_events(&db).await, vec![]);
 }
 
@@ -208,7 +213,10 @@ async fn change_password_of_an_unknown_user_is_not_found_and_stores_nothing(back
 
     let result = repo.change_password(unknown, &hash, at, &event).await;
 
-    assert!(matches!(result, Err(Error::NotFound)), "{result:?}");
+    assert!(
+        matches!(result, Err(UpdateUserError::NotFound)),
+        "{result:?}"
+    );
     assert_eq!(stored_events(&db).await, vec![]);
     assert!(
         repo.find_credentials_by_id(unknown)
@@ -417,5 +425,8 @@ async fn begin_login_attempt_of_an_unknown_user_is_not_found(backend: Backend) {
         .begin_login_attempt(UserId::generate(), T0, LOCKOUT)
         .await;
 
-    assert!(matches!(result, Err(Error::NotFound)), "{result:?}");
+    assert!(
+        matches!(result, Err(UpdateUserError::NotFound)),
+        "{result:?}"
+    );
 }

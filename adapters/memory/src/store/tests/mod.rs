@@ -9,15 +9,14 @@ mod users;
 
 use std::sync::{Arc, Mutex};
 
-use postern_core::Error;
 use postern_core::domain::{
     AccessUpdate, AuditQuery, ClientContext, Email, Event, EventData, LockoutPolicy, LoginAttempt,
     NewAccountToken, NewRefreshToken, NewSession, NewUser, PageLimit, PageRequest, PasswordHash,
     RefreshTokenId, Role, Rotation, SessionId, TokenDigest, TokenPurpose, UserId, UserQuery,
 };
-use postern_core::ports::retry;
 use postern_core::ports::{
-    AccountTokens, AuditTrail, Clock, EventHandler, HandledEvents, Outbox, SessionRepo, UserRepo,
+    AccountTokens, AuditTrail, Clock, CreateUserError, EventHandler, HandledEvents, Outbox,
+    SessionRepo, UpdateUserError, UserRepo, retry,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};

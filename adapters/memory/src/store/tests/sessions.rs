@@ -71,7 +71,7 @@ async fn a_revoked_session_neither_rotates_nor_takes_a_token() {
         .await;
 
     assert!(!rotated);
-    assert!(matches!(added, Err(Error::InvalidToken)));
+    assert!(!added.unwrap());
     let found = store
         .find_refresh_token(&session.refresh_token.digest)
         .await

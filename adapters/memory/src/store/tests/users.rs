@@ -10,7 +10,7 @@ async fn create_with_a_taken_email_is_email_taken_and_stores_no_event() {
 
     let result = store.create(&again, &event(again.id, T0)).await;
 
-    assert!(matches!(result, Err(Error::EmailTaken)));
+    assert!(matches!(result, Err(CreateUserError::EmailTaken)));
     assert_eq!(store.events().len(), 1);
 }
 
@@ -36,10 +36,10 @@ async fn changes_to_an_unknown_account_are_not_found() {
         .begin_login_attempt(nobody, T0, LockoutPolicy::default())
         .await;
 
-    assert!(matches!(password, Err(Error::NotFound)));
-    assert!(matches!(name, Err(Error::NotFound)));
-    assert!(matches!(update, Err(Error::NotFound)));
-    assert!(matches!(attempt, Err(Error::NotFound)));
+    assert!(matches!(password, Err(UpdateUserError::NotFound)));
+    assert!(matches!(name, Err(UpdateUserError::NotFound)));
+    assert!(matches!(update, Err(UpdateUserError::NotFound)));
+    assert!(matches!(attempt, Err(UpdateUserError::NotFound)));
     assert!(store.events().is_empty());
 }
 
