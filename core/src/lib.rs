@@ -10,8 +10,9 @@
 //! 1. [`domain`]: the types. Validated ones (`Email`, `Password`, `DisplayName`, `Role`) have one
 //!    way in, `parse`, so a value that exists is valid.
 //! 2. [`ports`]: one trait per concern. Each method's docs say what an adapter MUST return.
-//! 3. [`usecases`]: one struct per use case, built from [`usecases::Ports`].
-//! 4. [`Error`]: the one error type, which the HTTP edge maps to the contract's codes.
+//! 3. [`usecases`]: one struct per use case, built from [`usecases::Ports`], each with an
+//!    error enum naming what it can refuse ([`usecases::LoginError`], ...), which the HTTP edge
+//!    maps to the contract's codes, once per enum.
 //!
 //! ## Embedding the core
 //! A service that embeds Postern builds one [`usecases::Ports`], an `Arc<dyn Port>` per
@@ -19,8 +20,12 @@
 //! calls them directly: `accounts.signup.execute(..)`, `accounts.login.execute(..)`,
 //! `accounts.authenticate.execute(bearer)`, `accounts.refresh.execute(..)`,
 //! `accounts.logout.execute(..)`. Inputs are domain types, parsed first (`Email::parse`,
-//! `Password::parse`), so a use case never sees an invalid value; every failure is one
-//! [`Error`] variant, which the embedding service maps to its own answers.
+//! `Password::parse`, whose [`FieldError`] names the field that failed), so a use case never
+//! sees an invalid value. Each use case fails with its own enum: the refusals it can make
+//! (`SignupError::EmailTaken`, `LoginError::AccountLocked { retry_after }`, ...) and two
+//! variants for its ports, `Unavailable` (retrying later may help) and `Unexpected`, each with
+//! its cause; use cases that refuse nothing return [`ports::PortError`]. The embedding service
+//! maps each to its own answers.
 //!
 //! Every port has an adapter under `adapters/`. Without a database, `postern-memory`'s
 //! `MemoryStore` serves the storage ports (users, sessions, outbox, account tokens, audit log)
@@ -95,11 +100,11 @@
 //! let mut users = MockUserRepo::new();
 //! users
 //!     .expect_create()
-//!     .returning(|_, _| Err(Error::unavailable("connection refused")));
+//!     .returning(|_, _| Err(PortError::unavailable("connection refused").into()));
 //! ports.users = Arc::new(users);
 //! let accounts = Accounts::new(&ports, SessionPolicy::default(), LockoutPolicy::default());
 //! let signup = accounts.signup.execute(request).await;
-//! assert!(matches!(signup, Err(Error::Unavailable(_))));
+//! assert!(matches!(signup, Err(SignupError::Unavailable(_))));
 //! ```
 
 #![warn(missing_docs)]
@@ -109,4 +114,4 @@ mod error;
 pub mod ports;
 pub mod usecases;
 
-pub use error::{BoxError, Error, FieldError, Result, error_chain};
+pub use error::{BoxError, FieldError, error_chain};

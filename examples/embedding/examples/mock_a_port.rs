@@ -10,9 +10,8 @@ mod support;
 
 use std::sync::Arc;
 
-use postern_core::ports::MockUserRepo;
-use postern_core::ports::PortError;
-use postern_core::usecases::{Accounts, LoginRequest, SignupRequest};
+use postern_core::ports::{MockUserRepo, PortError};
+use postern_core::usecases::{Accounts, LoginError, LoginRequest, SignupError, SignupRequest};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -46,7 +45,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         })
         .await;
     println!("signup while the users store is down: {signup:?}");
-    assert!(matches!(signup, Err(postern_core::Error::Unavailable(_))));
+    assert!(matches!(signup, Err(SignupError::Unavailable(_))));
 
     let login = accounts
         .login
@@ -60,7 +59,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "login while the users store is down: {:?}",
         login.as_ref().map(|o| o.user.id)
     );
-    assert!(matches!(login, Err(postern_core::Error::Unavailable(_))));
+    assert!(matches!(login, Err(LoginError::Unavailable(_))));
 
     // Nothing was announced: no event accompanies a change that did not happen.
     assert!(store.events().is_empty());

@@ -16,13 +16,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
+use postern_core::FieldError;
 use postern_core::domain::{
     AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
     SessionId, User, UserCredentials, UserId, UserQuery,
 };
 use postern_core::ports::{CreateUserError, PortResult, UpdateUserError, UserRepo};
-use postern_core::usecases::{Accounts, LoginOutcome, LoginRequest, SignupRequest};
-use postern_core::{Error, Result};
+use postern_core::usecases::{Accounts, LoginError, LoginRequest, SignupError, SignupRequest};
 use time::OffsetDateTime;
 
 /// A `UserRepo` that reports what the use cases ask of it, then lets `inner` answer.
@@ -155,13 +155,17 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let accounts = Accounts::new(&ports, Default::default(), Default::default());
 
     println!("signup, twice:");
-    let user = signup(&accounts).await?;
-    assert!(matches!(signup(&accounts).await, Err(Error::EmailTaken)));
+    let user = accounts.signup.execute(signup()?).await?;
+    let again = accounts.signup.execute(signup()?).await;
+    assert!(matches!(again, Err(SignupError::EmailTaken)));
 
     println!("login with a wrong password, then the right one:");
-    let wrong = login(&accounts, "not her password").await;
-    assert!(matches!(wrong, Err(Error::InvalidCredentials)));
-    let outcome = login(&accounts, "a long enough password").await?;
+    let wrong = accounts.login.execute(login("not her password")?).await;
+    assert!(matches!(wrong, Err(LoginError::InvalidCredentials)));
+    let outcome = accounts
+        .login
+        .execute(login("a long enough password")?)
+        .await?;
     assert_eq!(outcome.user.id, user.id);
 
     println!("profile:");
@@ -175,22 +179,20 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-async fn signup(accounts: &Accounts) -> Result<User> {
-    let request = SignupRequest {
+fn signup() -> Result<SignupRequest, FieldError> {
+    Ok(SignupRequest {
         email: support::email("grace@example.com")?,
         password: support::password("a long enough password")?,
         name: None,
-    };
-    accounts.signup.execute(request).await
+    })
 }
 
-async fn login(accounts: &Accounts, password: &str) -> Result<LoginOutcome> {
-    let request = LoginRequest {
+fn login(password: &str) -> Result<LoginRequest, FieldError> {
+    Ok(LoginRequest {
         email: support::email("grace@example.com")?,
         password: support::password(password)?,
         client: support::client(),
-    };
-    accounts.login.execute(request).await
+    })
 }
 
 #[cfg(test)]

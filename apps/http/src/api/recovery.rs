@@ -4,51 +4,61 @@
 
 use std::sync::Arc;
 
+use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use postern_core::domain::{Email, OpaqueToken, Password};
-use postern_core::ports::RateLimitBucket;
+use postern_core::ports::{PortError, RateLimitBucket};
+use postern_core::usecases::{AuthenticateError, LinkTokenError, ResendVerificationError};
 
 use super::ApiTags;
 use super::auth::rate_limited;
 use super::schemas::{
     Fields, ForgotPasswordBody, MessageView, ResetPasswordBody, UserView, VerifyEmailBody,
 };
+use crate::answers::{Answer, INTERNAL, Invalid, JsonBody, UNAUTHORIZED, UNAVAILABLE, answers};
 use crate::auth::BearerAuth;
 use crate::envelope::Success;
-use crate::error::ApiError;
-use crate::responses::{Done, Failure, RateLimited, error_set};
+use crate::responses::{Done, Failure, RateLimited, failures};
 use crate::state::AppState;
 
-error_set!(
+/// 400 `invalid_token`: a token from a mail link is a field of the request, not a credential,
+/// so an unusable one is a bad request rather than a 401.
+const INVALID_LINK: Answer = Answer {
+    status: StatusCode::BAD_REQUEST,
+    code: "invalid_token",
+    message: "The link is invalid, already used or expired; ask for a new one.",
+    doc: "unknown, used or expired token",
+};
+
+answers!(LinkTokenError {
+    LinkTokenError::InvalidToken => INVALID_LINK,
+    LinkTokenError::Unavailable(_) => UNAVAILABLE,
+    LinkTokenError::Unexpected(_) => INTERNAL,
+});
+
+answers!(ResendVerificationError {
+    ResendVerificationError::AccountGone => UNAUTHORIZED,
+    ResendVerificationError::Unavailable(_) => UNAVAILABLE,
+    ResendVerificationError::Unexpected(_) => INTERNAL,
+});
+
+failures!(
     /// Email verification's documented failures.
-    VerifyEmailErrors {
-        400 => "`invalid_token`: unknown, used or expired token; `validation_error`: malformed JSON or a missing token.",
-        413 => "`payload_too_large`: the body exceeds 64 KiB.",
-    }
+    VerifyEmailErrors = LinkTokenError, JsonBody, Invalid
 );
-error_set!(
+failures!(
     /// Resending the verification mail's documented failures.
-    ResendErrors {
-        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
-        429 => "`rate_limited`: too many resends for this account.",
-    }
+    ResendErrors = ResendVerificationError, AuthenticateError
 );
-error_set!(
+failures!(
     /// Forgot-password's documented failures.
-    ForgotErrors {
-        400 => "`validation_error`: malformed JSON or an invalid email.",
-        413 => "`payload_too_large`: the body exceeds 64 KiB.",
-        429 => "`rate_limited`: too many requests for this email.",
-    }
+    ForgotErrors = PortError, JsonBody, Invalid
 );
-error_set!(
+failures!(
     /// Password reset's documented failures.
-    ResetErrors {
-        400 => "`invalid_token`: unknown, used or expired token; `validation_error`: malformed JSON, a missing field or a weak password.",
-        413 => "`payload_too_large`: the body exceeds 64 KiB.",
-    }
+    ResetErrors = LinkTokenError, JsonBody, Invalid
 );
 
 /// A request taken in, to be acted on by mail.
@@ -82,14 +92,9 @@ impl RecoveryApi {
         state: Data<&Arc<AppState>>,
         body: Json<VerifyEmailBody>,
     ) -> Result<Done<UserView>, Failure<VerifyEmailErrors>> {
-        let token = OpaqueToken::presented(body.0.token.into_inner(), "token")
-            .map_err(|e| postern_core::Error::Validation(vec![e]))?;
-        let user = state
-            .accounts
-            .verify_email
-            .execute(&token)
-            .await
-            .map_err(ApiError::from_link_token)?;
+        let token =
+            OpaqueToken::presented(body.0.token.into_inner(), "token").map_err(Invalid::from)?;
+        let user = state.accounts.verify_email.execute(&token).await?;
         Ok(Done(user.into()))
     }
 
@@ -136,7 +141,7 @@ impl RecoveryApi {
             .as_ref()
             .map_or_else(|_| body.email.0.clone(), |e| e.as_str().to_owned());
         rate_limited(&state, RateLimitBucket::PasswordForgot, key, async {
-            let email = email.map_err(|e| postern_core::Error::Validation(vec![e]))?;
+            let email = email.map_err(Invalid::from)?;
             state.accounts.forgot_password.execute(&email).await?;
             Ok(AcceptedResponse::with(
                 "If an account has this email, a reset link is on its way.",
@@ -169,8 +174,7 @@ impl RecoveryApi {
             .accounts
             .reset_password
             .execute(&token, &password)
-            .await
-            .map_err(ApiError::from_link_token)?;
+            .await?;
         Ok(Done(MessageView {
             message: "Password reset; every session was signed out.".to_owned(),
         }))

@@ -10,6 +10,7 @@ use postern_core::ports::QueueStats;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::answers::Invalid;
 use crate::text::Text;
 
 /// A role (§5): `user` < `manager` < `admin`.
@@ -263,10 +264,10 @@ impl Fields {
     }
 
     /// The values, or a validation error listing every failure.
-    pub fn finish<T>(self, values: Option<T>) -> postern_core::Result<T> {
+    pub fn finish<T>(self, values: Option<T>) -> Result<T, Invalid> {
         match values {
             Some(values) if self.0.is_empty() => Ok(values),
-            _ => Err(postern_core::Error::Validation(self.0)),
+            _ => Err(Invalid(self.0)),
         }
     }
 }
