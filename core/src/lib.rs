@@ -10,8 +10,9 @@
 //! 1. [`domain`]: the types. Validated ones (`Email`, `Password`, `DisplayName`, `Role`) have one
 //!    way in, `parse`, so a value that exists is valid.
 //! 2. [`ports`]: one trait per concern. Each method's docs say what an adapter MUST return.
-//! 3. [`usecases`]: one struct per use case, built from [`usecases::Ports`].
-//! 4. [`Error`]: the one error type, which the HTTP edge maps to the contract's codes.
+//! 3. [`usecases`]: one struct per use case, built from [`usecases::Ports`], each with an
+//!    error enum naming what it can refuse ([`usecases::LoginError`], ...), which the HTTP edge
+//!    maps to the contract's codes, once per enum.
 //!
 //! ## Embedding the core
 //! A service that embeds Postern builds one [`usecases::Ports`], an `Arc<dyn Port>` per
@@ -19,8 +20,12 @@
 //! calls them directly: `accounts.signup.execute(..)`, `accounts.login.execute(..)`,
 //! `accounts.authenticate.execute(bearer)`, `accounts.refresh.execute(..)`,
 //! `accounts.logout.execute(..)`. Inputs are domain types, parsed first (`Email::parse`,
-//! `Password::parse`), so a use case never sees an invalid value; every failure is one
-//! [`Error`] variant, which the embedding service maps to its own answers.
+//! `Password::parse`, whose [`FieldError`] names the field that failed), so a use case never
+//! sees an invalid value. Each use case fails with its own enum: the refusals it can make
+//! (`SignupError::EmailTaken`, `LoginError::AccountLocked { retry_after }`, ...) and two
+//! variants for its ports, `Unavailable` (retrying later may help) and `Unexpected`, each with
+//! its cause; use cases that refuse nothing return [`ports::PortError`]. The embedding service
+//! maps each to its own answers.
 //!
 //! Every port has an adapter under `adapters/`. Without a database, `postern-memory`'s
 //! `MemoryStore` serves the storage ports (users, sessions, outbox, account tokens, audit log)
@@ -38,9 +43,10 @@
 //!
 //! ## Writing an adapter
 //! Implement the port's trait (with `#[async_trait]` where the trait has it), map your driver's
-//! failures to [`Error::Unavailable`] (cannot reach the backend) or [`Error::Unexpected`]
-//! (anything else), and return the specific variants the port's `# Errors` section names, such
-//! as [`Error::EmailTaken`] from [`ports::UserRepo::create`] or [`Error::NotFound`] from
+//! failures to [`ports::PortError::Unavailable`] (cannot reach the backend) or
+//! [`ports::PortError::Unexpected`] (anything else), and return the specific outcomes the
+//! port's `# Errors` section names, such as [`ports::CreateUserError::EmailTaken`] from
+//! [`ports::UserRepo::create`] or [`ports::UpdateUserError::NotFound`] from
 //! [`ports::UserRepo::update_name`]: the use cases match on them. Some methods decide a race
 //! and say so in their docs (`rotate` is `Ok(false)` when the token was used meanwhile,
 //! `begin_login_attempt` reserves an attempt atomically): do each in one atomic step of your
@@ -53,8 +59,7 @@
 //!
 //! use async_trait::async_trait;
 //! use postern_core::domain::SessionId;
-//! use postern_core::ports::RevocationList;
-//! use postern_core::{Error, Result};
+//! use postern_core::ports::{PortError, PortResult, RevocationList};
 //! use time::OffsetDateTime;
 //!
 //! /// Revocations kept for ever: fine for a short-lived process.
@@ -63,14 +68,14 @@
 //!
 //! #[async_trait]
 //! impl RevocationList for Revoked {
-//!     async fn revoke(&self, sessions: &[SessionId], _until: OffsetDateTime) -> Result<()> {
-//!         let mut revoked = self.0.lock().map_err(|e| Error::unexpected(e.to_string()))?;
+//!     async fn revoke(&self, sessions: &[SessionId], _until: OffsetDateTime) -> PortResult<()> {
+//!         let mut revoked = self.0.lock().map_err(|e| PortError::unexpected(e.to_string()))?;
 //!         revoked.extend(sessions);
 //!         Ok(())
 //!     }
 //!
-//!     async fn is_revoked(&self, session: SessionId) -> Result<bool> {
-//!         let revoked = self.0.lock().map_err(|e| Error::unexpected(e.to_string()))?;
+//!     async fn is_revoked(&self, session: SessionId) -> PortResult<bool> {
+//!         let revoked = self.0.lock().map_err(|e| PortError::unexpected(e.to_string()))?;
 //!         Ok(revoked.contains(&session))
 //!     }
 //! }
@@ -95,11 +100,11 @@
 //! let mut users = MockUserRepo::new();
 //! users
 //!     .expect_create()
-//!     .returning(|_, _| Err(Error::unavailable("connection refused")));
+//!     .returning(|_, _| Err(PortError::unavailable("connection refused").into()));
 //! ports.users = Arc::new(users);
 //! let accounts = Accounts::new(&ports, SessionPolicy::default(), LockoutPolicy::default());
 //! let signup = accounts.signup.execute(request).await;
-//! assert!(matches!(signup, Err(Error::Unavailable(_))));
+//! assert!(matches!(signup, Err(SignupError::Unavailable(_))));
 //! ```
 
 #![warn(missing_docs)]
@@ -109,4 +114,4 @@ mod error;
 pub mod ports;
 pub mod usecases;
 
-pub use error::{BoxError, Error, FieldError, Result, error_chain};
+pub use error::{BoxError, FieldError, error_chain};

@@ -228,8 +228,8 @@ impl<'rt> Redis<'rt> {
     }
 }
 
-/// What went wrong beneath the domain's error, whose own message only names its kind.
-fn cause(error: &postern_core::Error) -> String {
+/// What went wrong beneath the port's error, whose own message only names its kind.
+fn cause(error: &postern_core::ports::PortError) -> String {
     std::error::Error::source(error).map_or_else(|| error.to_string(), ToString::to_string)
 }
 

@@ -7,13 +7,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use postern_core::ports::{PortError, PortResult};
 use postern_core::ports::{Quota, RateDecision, RateLimitBucket, RateLimiter, RateLimits};
-use postern_core::{Error, Result};
 
 use crate::Factory;
 
 /// Makes a fresh limiter enforcing the given quotas, or the limiter's refusal of them.
-pub type LimiterFactory = dyn Factory<RateLimits, Result<Arc<dyn RateLimiter>>>;
+pub type LimiterFactory = dyn Factory<RateLimits, PortResult<Arc<dyn RateLimiter>>>;
 
 /// The [`RateLimiter`] contract, as module `rate_limiter`, on the limiters that the
 /// [`LimiterFactory`] `$make` builds.
@@ -276,8 +276,8 @@ pub async fn a_quota_that_admits_nothing_is_refused(make: &LimiterFactory) {
     let no_requests = make.make(login(0, Duration::from_secs(60))).await;
     let no_period = make.make(login(5, Duration::ZERO)).await;
 
-    assert!(matches!(no_requests, Err(Error::Unexpected(_))));
-    assert!(matches!(no_period, Err(Error::Unexpected(_))));
+    assert!(matches!(no_requests, Err(PortError::Unexpected(_))));
+    assert!(matches!(no_period, Err(PortError::Unexpected(_))));
 }
 
 #[cfg(test)]

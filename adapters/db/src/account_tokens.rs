@@ -7,8 +7,7 @@ use postern_core::domain::{
     AccountTokenRecord, Event, NewAccountToken, PasswordHash, TokenDigest, TokenPurpose, User,
     UserId,
 };
-use postern_core::ports::AccountTokens;
-use postern_core::{Error, Result};
+use postern_core::ports::{AccountTokens, PortResult};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
@@ -37,7 +36,11 @@ impl SeaAccountTokens {
 }
 
 /// Marks `token` used at `at` if it still is unused; whether it was.
-async fn spend(txn: &DatabaseTransaction, token: Uuid, at: OffsetDateTime) -> Result<Option<Uuid>> {
+async fn spend(
+    txn: &DatabaseTransaction,
+    token: Uuid,
+    at: OffsetDateTime,
+) -> PortResult<Option<Uuid>> {
     let spent = account_tokens::Entity::update_many()
         .col_expr(account_tokens::Column::UsedAt, Expr::value(stored(at)))
         .filter(account_tokens::Column::Id.eq(token))
@@ -50,7 +53,7 @@ async fn spend(txn: &DatabaseTransaction, token: Uuid, at: OffsetDateTime) -> Re
 
 #[async_trait]
 impl AccountTokens for SeaAccountTokens {
-    async fn issue(&self, token: &NewAccountToken) -> Result<()> {
+    async fn issue(&self, token: &NewAccountToken) -> PortResult<()> {
         let row = account_tokens::ActiveModel {
             id: Set(token.id),
             user_id: Set(token.user_id.as_uuid()),
@@ -71,7 +74,7 @@ impl AccountTokens for SeaAccountTokens {
         &self,
         purpose: TokenPurpose,
         digest: &TokenDigest,
-    ) -> Result<Option<AccountTokenRecord>> {
+    ) -> PortResult<Option<AccountTokenRecord>> {
         let row = account_tokens::Entity::find()
             .filter(account_tokens::Column::TokenHash.eq(digest.as_str()))
             .filter(account_tokens::Column::Purpose.eq(purpose.as_str()))
@@ -91,7 +94,7 @@ impl AccountTokens for SeaAccountTokens {
         token: Uuid,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<Option<User>> {
+    ) -> PortResult<Option<User>> {
         let txn = begin_write(&self.db).await?;
         let Some(user) = spend(&txn, token, at).await? else {
             rollback(txn).await?;
@@ -119,7 +122,7 @@ impl AccountTokens for SeaAccountTokens {
         hash: &PasswordHash,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<bool> {
+    ) -> PortResult<bool> {
         let txn = begin_write(&self.db).await?;
         let Some(user) = spend(&txn, token, at).await? else {
             rollback(txn).await?;
@@ -140,7 +143,7 @@ impl AccountTokens for SeaAccountTokens {
             .map_err(db_error)?;
         if changed.rows_affected == 0 {
             rollback(txn).await?;
-            return Err(Error::NotFound);
+            return Ok(false);
         }
         write_event(&txn, event).await?;
         commit(txn).await?;

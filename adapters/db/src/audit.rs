@@ -4,9 +4,9 @@
 //! at-least-once delivery requires.
 
 use async_trait::async_trait;
-use postern_core::Result;
 use postern_core::domain::Event;
 use postern_core::ports::EventHandler;
+use postern_core::ports::PortResult;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 use time::OffsetDateTime;
 
@@ -37,19 +37,19 @@ impl EventHandler for AuditLogHandler {
         "audit"
     }
 
-    async fn handle(&self, event: &Event) -> Result<()> {
+    async fn handle(&self, event: &Event) -> PortResult<()> {
         self.handle_batch(std::slice::from_ref(event)).await
     }
 
     /// One multi-row insert per batch: a commit per event would bound the pipeline by the
     /// database's commit latency.
-    async fn handle_batch(&self, events: &[Event]) -> Result<()> {
+    async fn handle_batch(&self, events: &[Event]) -> PortResult<()> {
         let recorded_at = stored(OffsetDateTime::now_utc());
         for chunk in events.chunks(ROWS_PER_INSERT) {
             let rows = chunk
                 .iter()
                 .map(|event| row(event, recorded_at))
-                .collect::<Result<Vec<_>>>()?;
+                .collect::<PortResult<Vec<_>>>()?;
             audit_log::Entity::insert_many(rows)
                 .on_conflict_do_nothing_on([audit_log::Column::Id])
                 .exec_without_returning(&self.db)
@@ -60,8 +60,9 @@ impl EventHandler for AuditLogHandler {
     }
 }
 
-fn row(event: &Event, recorded_at: OffsetDateTime) -> Result<audit_log::ActiveModel> {
-    let payload = serde_json::to_value(event).map_err(postern_core::Error::unexpected)?;
+fn row(event: &Event, recorded_at: OffsetDateTime) -> PortResult<audit_log::ActiveModel> {
+    let payload =
+        serde_json::to_value(event).map_err(postern_core::ports::PortError::unexpected)?;
     Ok(audit_log::ActiveModel {
         id: Set(event.id),
         event_type: Set(event.data.type_name().to_owned()),

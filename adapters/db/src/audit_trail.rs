@@ -2,9 +2,9 @@
 //! `(occurred_at, id)` so that records delivered while an admin pages through shift nothing.
 
 use async_trait::async_trait;
-use postern_core::Result;
 use postern_core::domain::{AuditQuery, AuditRecord, EventId, UserId};
 use postern_core::ports::AuditTrail;
+use postern_core::ports::PortResult;
 use sea_orm::sea_query::{Expr, Order};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -28,7 +28,7 @@ impl SeaAuditTrail {
 
 #[async_trait]
 impl AuditTrail for SeaAuditTrail {
-    async fn list(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
+    async fn list(&self, query: &AuditQuery) -> PortResult<Vec<AuditRecord>> {
         let backend = self.db.get_database_backend();
         let mut select = audit_log::Entity::find();
         if let Some(user) = query.user {

@@ -11,7 +11,7 @@
 use async_trait::async_trait;
 use postern_core::domain::SourceUser;
 use postern_core::ports::UserSource;
-use postern_core::{Error, Result};
+use postern_core::ports::{PortError, PortResult};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
@@ -43,12 +43,12 @@ impl BacklumeSource {
     /// Connects to Backlume's database at `url` (`postgres://...`).
     ///
     /// # Errors
-    /// [`Error::Unexpected`] for a URL that is not PostgreSQL's; [`Error::Unavailable`] when
+    /// [`PortError::Unexpected`] for a URL that is not PostgreSQL's; [`PortError::Unavailable`] when
     /// the database cannot be reached.
-    pub async fn connect(url: &SecretString) -> Result<Self> {
+    pub async fn connect(url: &SecretString) -> PortResult<Self> {
         let url = url.expose_secret();
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(Error::unexpected(SourceError::NotPostgres));
+            return Err(PortError::unexpected(SourceError::NotPostgres));
         }
         let mut options = connect_options(url);
         options.max_connections(SOURCE_CONNECTIONS);
@@ -60,7 +60,7 @@ impl BacklumeSource {
 
 #[async_trait]
 impl UserSource for BacklumeSource {
-    async fn batch(&self, after: Option<Uuid>, limit: u64) -> Result<Vec<SourceUser>> {
+    async fn batch(&self, after: Option<Uuid>, limit: u64) -> PortResult<Vec<SourceUser>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let statement = match after {
             None => Statement::from_sql_and_values(
@@ -79,8 +79,8 @@ impl UserSource for BacklumeSource {
     }
 }
 
-fn to_source_user(row: &QueryResult) -> Result<SourceUser> {
-    let column = |error| Error::unexpected(SourceError::Column(error));
+fn to_source_user(row: &QueryResult) -> PortResult<SourceUser> {
+    let column = |error| PortError::unexpected(SourceError::Column(error));
     Ok(SourceUser {
         id: row.try_get("", "id").map_err(column)?,
         email: row.try_get("", "email").map_err(column)?,

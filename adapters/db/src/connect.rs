@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use postern_core::Error;
+use postern_core::ports::PortError;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
@@ -54,9 +54,9 @@ pub fn connect_options(url: &str) -> ConnectOptions {
 /// Opens a connection pool to `url` with [`connect_options`].
 ///
 /// # Errors
-/// [`Error::Unavailable`] when the database cannot be opened: unreachable, refusing us, or
+/// [`PortError::Unavailable`] when the database cannot be opened: unreachable, refusing us, or
 /// named by a URL no driver accepts.
-pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
+pub async fn connect(url: &str) -> Result<DatabaseConnection, PortError> {
     connect_with(connect_options(url)).await
 }
 
@@ -65,15 +65,15 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
 ///
 /// # Errors
 /// As [`connect`].
-pub async fn connect_with(options: ConnectOptions) -> Result<DatabaseConnection, Error> {
+pub async fn connect_with(options: ConnectOptions) -> Result<DatabaseConnection, PortError> {
     Database::connect(options).await.map_err(db_error)
 }
 
 /// Checks that the database answers, for readiness probes.
 ///
 /// # Errors
-/// [`Error::Unavailable`] when it does not.
-pub async fn ping(db: &DatabaseConnection) -> Result<(), Error> {
+/// [`PortError::Unavailable`] when it does not.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), PortError> {
     db.ping().await.map_err(db_error)
 }
 

@@ -1,10 +1,10 @@
-//! Driver errors mapped to the domain's, in one place. A unique violation of the email index
-//! becomes [`Error::EmailTaken`]; a database that cannot be reached, or is too busy to take a
-//! write in time, becomes [`Error::Unavailable`]; anything else is [`Error::Unexpected`]. The
-//! driver error travels as the `source`, for logs only: the domain errors' messages never
-//! contain SQL or values.
+//! Driver errors mapped to the ports', in one place. A database that cannot be reached, or is
+//! too busy to take a write in time, becomes [`PortError::Unavailable`]; anything else is
+//! [`PortError::Unexpected`], except that a new account's violation of the email index becomes
+//! [`CreateUserError::EmailTaken`]. The driver error travels as the `source`, for logs only:
+//! the ports' messages never contain SQL or values.
 
-use postern_core::Error;
+use postern_core::ports::{CreateUserError, PortError};
 use sea_orm::sqlx::error::DatabaseError;
 use sea_orm::{DbErr, RuntimeErr, SqlErr, sqlx};
 
@@ -12,14 +12,21 @@ use sea_orm::{DbErr, RuntimeErr, SqlErr, sqlx};
 /// the index, SQLite names the column.
 const EMAIL_INDEX_MARKERS: [&str; 2] = ["users_email_key", "users.email"];
 
-/// Maps a SeaORM error to the domain's.
-pub(crate) fn db_error(err: DbErr) -> Error {
-    if is_email_taken(&err) {
-        Error::EmailTaken
-    } else if is_unavailable(&err) {
-        Error::unavailable(err)
+/// Maps a SeaORM error to the ports'.
+pub(crate) fn db_error(err: DbErr) -> PortError {
+    if is_unavailable(&err) {
+        PortError::unavailable(err)
     } else {
-        Error::unexpected(err)
+        PortError::unexpected(err)
+    }
+}
+
+/// Maps a SeaORM error of storing a new account: [`db_error`], but a taken email is said so.
+pub(crate) fn creation_error(err: DbErr) -> CreateUserError {
+    if is_email_taken(&err) {
+        CreateUserError::EmailTaken
+    } else {
+        db_error(err).into()
     }
 }
 
@@ -32,8 +39,8 @@ pub(super) struct InvalidRow {
 }
 
 /// The error for a stored `column` the domain refuses, with the domain's `reason`.
-pub(super) fn invalid_row(column: &'static str, reason: impl Into<String>) -> Error {
-    Error::unexpected(InvalidRow {
+pub(super) fn invalid_row(column: &'static str, reason: impl Into<String>) -> PortError {
+    PortError::unexpected(InvalidRow {
         column,
         reason: reason.into(),
     })

@@ -2,9 +2,9 @@
 //! redelivered event is recognised by any worker process, not only the one that handled it.
 
 use async_trait::async_trait;
-use postern_core::Result;
 use postern_core::domain::EventId;
 use postern_core::ports::HandledEvents;
+use postern_core::ports::PortResult;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 use time::OffsetDateTime;
 
@@ -27,7 +27,7 @@ impl SeaHandledEvents {
 
 #[async_trait]
 impl HandledEvents for SeaHandledEvents {
-    async fn was_handled(&self, handler: &str, event: EventId) -> Result<bool> {
+    async fn was_handled(&self, handler: &str, event: EventId) -> PortResult<bool> {
         let row = handled_events::Entity::find_by_id((handler.to_owned(), event.as_uuid()))
             .one(&self.db)
             .await
@@ -35,7 +35,7 @@ impl HandledEvents for SeaHandledEvents {
         Ok(row.is_some())
     }
 
-    async fn record_handled(&self, handler: &str, event: EventId) -> Result<()> {
+    async fn record_handled(&self, handler: &str, event: EventId) -> PortResult<()> {
         let row = handled_events::ActiveModel {
             handler: Set(handler.to_owned()),
             event_id: Set(event.as_uuid()),

@@ -9,9 +9,9 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use postern_core::Result;
 use postern_core::domain::{ImportOutcome, ImportedUser};
 use postern_core::ports::ImportTarget;
+use postern_core::ports::PortResult;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -39,7 +39,7 @@ impl SeaImportTarget {
 
 #[async_trait]
 impl ImportTarget for SeaImportTarget {
-    async fn insert_new(&self, batch: &[ImportedUser]) -> Result<Vec<ImportOutcome>> {
+    async fn insert_new(&self, batch: &[ImportedUser]) -> PortResult<Vec<ImportOutcome>> {
         let txn = begin_write(&self.db).await?;
         let present = existing_ids(&txn, batch.iter().map(|u| u.id.as_uuid())).await?;
         let mut outcomes = Vec::with_capacity(batch.len());
@@ -64,7 +64,7 @@ impl ImportTarget for SeaImportTarget {
 async fn existing_ids(
     conn: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = Uuid>,
-) -> Result<HashSet<Uuid>> {
+) -> PortResult<HashSet<Uuid>> {
     let found: Vec<Uuid> = users::Entity::find()
         .select_only()
         .column(users::Column::Id)
@@ -77,7 +77,7 @@ async fn existing_ids(
 }
 
 /// Inserts `user` unless its id or email is taken; whether it did.
-async fn insert_if_free(conn: &impl ConnectionTrait, user: &ImportedUser) -> Result<bool> {
+async fn insert_if_free(conn: &impl ConnectionTrait, user: &ImportedUser) -> PortResult<bool> {
     let row = users::ActiveModel {
         id: Set(user.id.as_uuid()),
         email: Set(user.email.as_str().to_owned()),

@@ -14,8 +14,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use postern_core::Result;
 use postern_core::domain::{Event, EventId};
+use postern_core::ports::PortResult;
 use postern_core::ports::retry::{self, backoff, truncated};
 use postern_core::ports::{Clock, Outbox, SystemClock};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
@@ -83,7 +83,12 @@ impl SeaOutbox {
 
     /// Records that the row `id` cannot be decoded, so that it backs off and dead-letters
     /// instead of being read, and failing, again in every batch.
-    async fn set_aside(&self, id: Uuid, event_type: &str, error: &serde_json::Error) -> Result<()> {
+    async fn set_aside(
+        &self,
+        id: Uuid,
+        event_type: &str,
+        error: &serde_json::Error,
+    ) -> PortResult<()> {
         // Never the payload, which may hold personal data (serde's message quotes at most the
         // one value that did not fit).
         warn!(event_id = %id, event_type, error = %error, "stored event cannot be decoded; counted as a failed attempt");
@@ -97,11 +102,11 @@ impl SeaOutbox {
 
 #[async_trait]
 impl Outbox for SeaOutbox {
-    async fn append(&self, event: &Event) -> Result<()> {
+    async fn append(&self, event: &Event) -> PortResult<()> {
         write_event(&self.db, event).await
     }
 
-    async fn claim(&self, limit: u64) -> Result<Vec<Event>> {
+    async fn claim(&self, limit: u64) -> PortResult<Vec<Event>> {
         let backend = self.db.get_database_backend();
         let now = self.now();
         let due = in_time_order(backend, Expr::col(outbox::Column::NextAttemptAt))
@@ -142,7 +147,7 @@ impl Outbox for SeaOutbox {
         Ok(events)
     }
 
-    async fn release(&self, ids: &[EventId]) -> Result<()> {
+    async fn release(&self, ids: &[EventId]) -> PortResult<()> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -157,7 +162,7 @@ impl Outbox for SeaOutbox {
         Ok(())
     }
 
-    async fn mark_published(&self, ids: &[EventId]) -> Result<()> {
+    async fn mark_published(&self, ids: &[EventId]) -> PortResult<()> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -171,7 +176,7 @@ impl Outbox for SeaOutbox {
         Ok(())
     }
 
-    async fn record_failure(&self, id: EventId, reason: &str) -> Result<()> {
+    async fn record_failure(&self, id: EventId, reason: &str) -> PortResult<()> {
         let txn = begin_write(&self.db).await?;
         // Incrementing in the database keeps concurrent failures from losing a count.
         let counted = outbox::Entity::update_many()

@@ -2,7 +2,7 @@
 //! its dead letters, which a replay makes due again with a fresh set of attempts.
 
 use async_trait::async_trait;
-use postern_core::Result;
+use postern_core::ports::PortResult;
 use postern_core::ports::{EventQueues, QueueStats};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -19,7 +19,7 @@ const OUTBOX: &str = "outbox";
 impl EventQueues for SeaOutbox {
     /// The outbox has relays rather than consumers, so `consumers` is 0; `pending` counts the
     /// events claimed by a relay or waiting out a backoff.
-    async fn stats(&self) -> Result<Vec<QueueStats>> {
+    async fn stats(&self) -> PortResult<Vec<QueueStats>> {
         let unpublished = || outbox::Entity::find().filter(outbox::Column::PublishedAt.is_null());
         let live = || unpublished().filter(outbox::Column::DeadLetteredAt.is_null());
         let backend = self.db().get_database_backend();
@@ -45,7 +45,7 @@ impl EventQueues for SeaOutbox {
         }])
     }
 
-    async fn replay_dead_letters(&self, queue: &str) -> Result<Option<u64>> {
+    async fn replay_dead_letters(&self, queue: &str) -> PortResult<Option<u64>> {
         if queue != OUTBOX {
             return Ok(None);
         }

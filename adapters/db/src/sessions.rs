@@ -16,8 +16,7 @@ use postern_core::domain::{
     ClientContext, Event, NewRefreshToken, NewSession, RefreshTokenId, RefreshTokenRecord,
     Rotation, SessionId, SessionSummary, TokenDigest, UserId,
 };
-use postern_core::ports::SessionRepo;
-use postern_core::{Error, Result};
+use postern_core::ports::{PortResult, SessionRepo};
 use sea_orm::sea_query::{Expr, ExprTrait, Order};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -46,7 +45,7 @@ impl SeaSessionRepo {
 
 #[async_trait]
 impl SessionRepo for SeaSessionRepo {
-    async fn start(&self, session: &NewSession, event: &Event) -> Result<()> {
+    async fn start(&self, session: &NewSession, event: &Event) -> PortResult<()> {
         let created_at = stored(session.created_at);
         let row = sessions::ActiveModel {
             id: Set(session.id.as_uuid()),
@@ -64,7 +63,10 @@ impl SessionRepo for SeaSessionRepo {
         commit(txn).await
     }
 
-    async fn find_refresh_token(&self, digest: &TokenDigest) -> Result<Option<RefreshTokenRecord>> {
+    async fn find_refresh_token(
+        &self,
+        digest: &TokenDigest,
+    ) -> PortResult<Option<RefreshTokenRecord>> {
         let found = refresh_tokens::Entity::find()
             .filter(refresh_tokens::Column::TokenHash.eq(digest.as_str()))
             .find_also_related(sessions::Entity)
@@ -87,7 +89,7 @@ impl SessionRepo for SeaSessionRepo {
         }))
     }
 
-    async fn rotate(&self, rotation: &Rotation) -> Result<bool> {
+    async fn rotate(&self, rotation: &Rotation) -> PortResult<bool> {
         let used_at = stored(rotation.used_at);
         let txn = begin_write(&self.db).await?;
         let marked = refresh_tokens::Entity::update_many()
@@ -112,14 +114,19 @@ impl SessionRepo for SeaSessionRepo {
         Ok(true)
     }
 
-    async fn add_refresh_token(&self, session: SessionId, token: &NewRefreshToken) -> Result<()> {
+    async fn add_refresh_token(
+        &self,
+        session: SessionId,
+        token: &NewRefreshToken,
+    ) -> PortResult<bool> {
         let txn = begin_write(&self.db).await?;
         if !touch_live_session(&txn, session, stored(token.issued_at)).await? {
             rollback(txn).await?;
-            return Err(Error::InvalidToken);
+            return Ok(false);
         }
         insert_token(&txn, session, token).await?;
-        commit(txn).await
+        commit(txn).await?;
+        Ok(true)
     }
 
     async fn revoke(
@@ -128,7 +135,7 @@ impl SessionRepo for SeaSessionRepo {
         session: SessionId,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<bool> {
+    ) -> PortResult<bool> {
         let txn = begin_write(&self.db).await?;
         let revoked = live_sessions_of(user)
             .col_expr(sessions::Column::RevokedAt, Expr::value(stored(at)))
@@ -150,7 +157,7 @@ impl SessionRepo for SeaSessionRepo {
         user: UserId,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<Vec<SessionId>> {
+    ) -> PortResult<Vec<SessionId>> {
         let txn = begin_write(&self.db).await?;
         let revoked = revoke_live_sessions(&txn, user, at).await?;
         write_event(&txn, event).await?;
@@ -164,7 +171,7 @@ impl SessionRepo for SeaSessionRepo {
         keep: SessionId,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<Vec<SessionId>> {
+    ) -> PortResult<Vec<SessionId>> {
         let txn = begin_write(&self.db).await?;
         let revoked = live_sessions_of(user)
             .col_expr(sessions::Column::RevokedAt, Expr::value(stored(at)))
@@ -184,7 +191,11 @@ impl SessionRepo for SeaSessionRepo {
             .collect())
     }
 
-    async fn list_live(&self, user: UserId, now: OffsetDateTime) -> Result<Vec<SessionSummary>> {
+    async fn list_live(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> PortResult<Vec<SessionSummary>> {
         let backend = self.db.get_database_backend();
         let time = |expr| in_time_order(backend, expr);
         // Correlated on the session, so that the `refresh_tokens.session_id` index serves it.
@@ -216,7 +227,7 @@ impl SessionRepo for SeaSessionRepo {
         rows.into_iter().map(summary).collect()
     }
 
-    async fn is_revoked(&self, session: SessionId) -> Result<bool> {
+    async fn is_revoked(&self, session: SessionId) -> PortResult<bool> {
         let revoked_at: Option<Option<OffsetDateTime>> =
             sessions::Entity::find_by_id(session.as_uuid())
                 .select_only()
@@ -228,7 +239,7 @@ impl SessionRepo for SeaSessionRepo {
         Ok(revoked_at.is_none_or(|revoked_at| revoked_at.is_some()))
     }
 
-    async fn revoked_since(&self, since: OffsetDateTime) -> Result<Vec<SessionId>> {
+    async fn revoked_since(&self, since: OffsetDateTime) -> PortResult<Vec<SessionId>> {
         let backend = self.db.get_database_backend();
         let revoked_at = in_time_order(backend, Expr::col(sessions::Column::RevokedAt));
         let ids: Vec<Uuid> = sessions::Entity::find()
@@ -244,7 +255,7 @@ impl SessionRepo for SeaSessionRepo {
 }
 
 /// What the owner of a stored session may see of it.
-fn summary(row: sessions::Model) -> Result<SessionSummary> {
+fn summary(row: sessions::Model) -> PortResult<SessionSummary> {
     let ip = row
         .ip
         .map(|ip| {
@@ -279,7 +290,7 @@ async fn touch_live_session(
     conn: &impl ConnectionTrait,
     session: SessionId,
     at: OffsetDateTime,
-) -> Result<bool> {
+) -> PortResult<bool> {
     let touched = sessions::Entity::update_many()
         .col_expr(sessions::Column::LastUsedAt, Expr::value(at))
         .filter(sessions::Column::Id.eq(session.as_uuid()))
@@ -298,7 +309,7 @@ pub(super) async fn revoke_live_sessions(
     conn: &impl ConnectionTrait,
     user: UserId,
     at: OffsetDateTime,
-) -> Result<Vec<SessionId>> {
+) -> PortResult<Vec<SessionId>> {
     let revoked = live_sessions_of(user)
         .col_expr(sessions::Column::RevokedAt, Expr::value(stored(at)))
         .exec_with_returning(conn)
@@ -320,7 +331,7 @@ async fn insert_token(
     conn: &impl ConnectionTrait,
     session: SessionId,
     token: &NewRefreshToken,
-) -> Result<()> {
+) -> PortResult<()> {
     let row = refresh_tokens::ActiveModel {
         id: Set(token.id.as_uuid()),
         session_id: Set(session.as_uuid()),

@@ -1,6 +1,6 @@
 //! [`UserRepo`] on SeaORM. Emails arrive normalised, so the unique index `users_email_key`
 //! decides between concurrent signups with one address; its violation becomes
-//! [`postern_core::Error::EmailTaken`]. Each change and its event commit together.
+//! [`postern_core::ports::CreateUserError::EmailTaken`]. Each change and its event commit together.
 //!
 //! Lockout (§3) is decided by the database: a login attempt is reserved with one conditional
 //! `UPDATE … RETURNING`, which concurrent attempts on one account run one after the other
@@ -12,8 +12,7 @@ use postern_core::domain::{
     AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
     Role, SessionId, User, UserCredentials, UserId, UserQuery,
 };
-use postern_core::ports::UserRepo;
-use postern_core::{Error, Result};
+use postern_core::ports::{CreateUserError, PortResult, UpdateUserError, UserRepo};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, Order};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -22,7 +21,7 @@ use sea_orm::{
 use time::OffsetDateTime;
 
 use super::entities::users;
-use super::error::{db_error, invalid_row};
+use super::error::{creation_error, db_error, invalid_row};
 use super::page::{after_key, like_prefix};
 use super::sessions::revoke_live_sessions;
 use super::timestamps::{in_time_order, stored};
@@ -40,7 +39,7 @@ impl SeaUserRepo {
         Self { db }
     }
 
-    async fn find_row(&self, filter: impl IntoCondition) -> Result<Option<users::Model>> {
+    async fn find_row(&self, filter: impl IntoCondition) -> PortResult<Option<users::Model>> {
         users::Entity::find()
             .filter(filter)
             .one(&self.db)
@@ -51,7 +50,7 @@ impl SeaUserRepo {
 
 #[async_trait]
 impl UserRepo for SeaUserRepo {
-    async fn create(&self, user: &NewUser, event: &Event) -> Result<User> {
+    async fn create(&self, user: &NewUser, event: &Event) -> PortResult<User, CreateUserError> {
         let created_at = stored(user.created_at);
         let row = users::ActiveModel {
             id: Set(user.id.as_uuid()),
@@ -67,27 +66,27 @@ impl UserRepo for SeaUserRepo {
             disabled_at: Set(None),
         };
         let txn = begin_write(&self.db).await?;
-        let created = row.insert(&txn).await.map_err(db_error)?;
+        let created = row.insert(&txn).await.map_err(creation_error)?;
         write_event(&txn, event).await?;
         commit(txn).await?;
-        to_user(created)
+        Ok(to_user(created)?)
     }
 
-    async fn find_by_id(&self, id: UserId) -> Result<Option<User>> {
+    async fn find_by_id(&self, id: UserId) -> PortResult<Option<User>> {
         self.find_row(users::Column::Id.eq(id.as_uuid()))
             .await?
             .map(to_user)
             .transpose()
     }
 
-    async fn find_credentials(&self, email: &Email) -> Result<Option<UserCredentials>> {
+    async fn find_credentials(&self, email: &Email) -> PortResult<Option<UserCredentials>> {
         self.find_row(users::Column::Email.eq(email.as_str()))
             .await?
             .map(to_credentials)
             .transpose()
     }
 
-    async fn find_credentials_by_id(&self, id: UserId) -> Result<Option<UserCredentials>> {
+    async fn find_credentials_by_id(&self, id: UserId) -> PortResult<Option<UserCredentials>> {
         self.find_row(users::Column::Id.eq(id.as_uuid()))
             .await?
             .map(to_credentials)
@@ -100,7 +99,7 @@ impl UserRepo for SeaUserRepo {
         hash: &PasswordHash,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<()> {
+    ) -> PortResult<(), UpdateUserError> {
         let txn = begin_write(&self.db).await?;
         let changed = users::Entity::update_many()
             .col_expr(users::Column::PasswordHash, Expr::value(hash.as_str()))
@@ -111,13 +110,13 @@ impl UserRepo for SeaUserRepo {
             .map_err(db_error)?;
         if changed.rows_affected == 0 {
             rollback(txn).await?;
-            return Err(Error::NotFound);
+            return Err(UpdateUserError::NotFound);
         }
         write_event(&txn, event).await?;
-        commit(txn).await
+        Ok(commit(txn).await?)
     }
 
-    async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<()> {
+    async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> PortResult<()> {
         users::Entity::update_many()
             .col_expr(users::Column::PasswordHash, Expr::value(hash.as_str()))
             .filter(users::Column::Id.eq(id.as_uuid()))
@@ -132,7 +131,7 @@ impl UserRepo for SeaUserRepo {
         id: UserId,
         at: OffsetDateTime,
         policy: LockoutPolicy,
-    ) -> Result<LoginAttempt> {
+    ) -> PortResult<LoginAttempt, UpdateUserError> {
         let at = stored(at);
         let lock_end = stored(at + policy.lock_for);
         let reserved = reserve_attempt(self.db.get_database_backend(), at, lock_end, policy)
@@ -148,7 +147,7 @@ impl UserRepo for SeaUserRepo {
         let row = self
             .find_row(users::Column::Id.eq(id.as_uuid()))
             .await?
-            .ok_or(Error::NotFound)?;
+            .ok_or(UpdateUserError::NotFound)?;
         // The lock may have been lifted by a success since the update was refused; the attempt
         // was refused all the same, and a full lock from now is the conservative answer.
         let until = row
@@ -165,7 +164,7 @@ impl UserRepo for SeaUserRepo {
         at: OffsetDateTime,
         policy: LockoutPolicy,
         event: &Event,
-    ) -> Result<()> {
+    ) -> PortResult<()> {
         let txn = begin_write(&self.db).await?;
         if attempt >= policy.max_failures {
             // Only while the count still stands at the maximum: a success or a lifted lock
@@ -185,7 +184,7 @@ impl UserRepo for SeaUserRepo {
         commit(txn).await
     }
 
-    async fn record_login_success(&self, id: UserId) -> Result<()> {
+    async fn record_login_success(&self, id: UserId) -> PortResult<()> {
         users::Entity::update_many()
             .col_expr(users::Column::FailedLogins, Expr::value(0))
             .col_expr(
@@ -205,7 +204,7 @@ impl UserRepo for SeaUserRepo {
         name: Option<DisplayName>,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<User> {
+    ) -> PortResult<User, UpdateUserError> {
         let txn = begin_write(&self.db).await?;
         let updated = users::Entity::update_many()
             .col_expr(
@@ -219,14 +218,14 @@ impl UserRepo for SeaUserRepo {
             .map_err(db_error)?;
         let Some(row) = updated.into_iter().next() else {
             rollback(txn).await?;
-            return Err(Error::NotFound);
+            return Err(UpdateUserError::NotFound);
         };
         write_event(&txn, event).await?;
         commit(txn).await?;
-        to_user(row)
+        Ok(to_user(row)?)
     }
 
-    async fn list(&self, query: &UserQuery) -> Result<Vec<User>> {
+    async fn list(&self, query: &UserQuery) -> PortResult<Vec<User>> {
         let backend = self.db.get_database_backend();
         let mut select = users::Entity::find();
         if let Some(prefix) = &query.email {
@@ -259,7 +258,7 @@ impl UserRepo for SeaUserRepo {
         id: UserId,
         update: &AccessUpdate,
         events: &[Event],
-    ) -> Result<(User, Vec<SessionId>)> {
+    ) -> PortResult<(User, Vec<SessionId>), UpdateUserError> {
         let at = stored(update.at);
         let mut change = users::Entity::update_many()
             .col_expr(users::Column::UpdatedAt, Expr::value(at))
@@ -287,7 +286,7 @@ impl UserRepo for SeaUserRepo {
         let updated = change.exec_with_returning(&txn).await.map_err(db_error)?;
         let Some(row) = updated.into_iter().next() else {
             rollback(txn).await?;
-            return Err(Error::NotFound);
+            return Err(UpdateUserError::NotFound);
         };
         let revoked = if update.disabled == Some(true) {
             revoke_live_sessions(&txn, id, at).await?
@@ -338,7 +337,7 @@ fn stored_count(count: u32) -> i32 {
 }
 
 /// The domain's account and its password hash from a row.
-fn to_credentials(row: users::Model) -> Result<UserCredentials> {
+fn to_credentials(row: users::Model) -> PortResult<UserCredentials> {
     let password_hash = PasswordHash::new(row.password_hash.clone());
     Ok(UserCredentials {
         user: to_user(row)?,
@@ -347,7 +346,7 @@ fn to_credentials(row: users::Model) -> Result<UserCredentials> {
 }
 
 /// The domain's account from a row, re-validating what the domain's types guarantee.
-pub(super) fn to_user(row: users::Model) -> Result<User> {
+pub(super) fn to_user(row: users::Model) -> PortResult<User> {
     let email = Email::parse(&row.email).map_err(|e| invalid_row("users.email", e.message))?;
     let name = row
         .name

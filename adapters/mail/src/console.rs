@@ -6,9 +6,9 @@
 //! password.
 
 use async_trait::async_trait;
-use postern_core::Result;
 use postern_core::domain::Mail;
 use postern_core::ports::Mailer;
+use postern_core::ports::PortResult;
 use tracing::info;
 
 use super::AppUrl;
@@ -29,7 +29,7 @@ impl ConsoleMailer {
 
 #[async_trait]
 impl Mailer for ConsoleMailer {
-    async fn send(&self, mail: &Mail) -> Result<()> {
+    async fn send(&self, mail: &Mail) -> PortResult<()> {
         let rendered = render(mail, &self.app_url, Tokens::Redact)?;
         info!(
             to = %mail.to,

@@ -9,7 +9,7 @@
 use askama::Template;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use postern_core::domain::{Mail, MailMessage, OpaqueToken};
-use postern_core::{Error, Result};
+use postern_core::ports::{PortError, PortResult};
 use time::Duration;
 use url::Url;
 
@@ -36,7 +36,7 @@ impl AppUrl {
     /// # Errors
     /// [`MailConfigError::AppUrl`] when `raw` is not an absolute http(s) URL with a host, or
     /// carries a query or fragment.
-    pub fn parse(raw: &str) -> Result<Self, MailConfigError> {
+    pub fn parse(raw: &str) -> PortResult<Self, MailConfigError> {
         let url = Url::parse(raw.trim()).map_err(|_| MailConfigError::AppUrl)?;
         let usable = matches!(url.scheme(), "http" | "https")
             && url.has_host()
@@ -108,8 +108,8 @@ struct HtmlBody<'a> {
 /// Renders `mail`, with links under `app_url`.
 ///
 /// # Errors
-/// [`Error::Unexpected`] when a template fails to render.
-pub(crate) fn render(mail: &Mail, app_url: &AppUrl, tokens: Tokens) -> Result<Rendered> {
+/// [`PortError::Unexpected`] when a template fails to render.
+pub(crate) fn render(mail: &Mail, app_url: &AppUrl, tokens: Tokens) -> PortResult<Rendered> {
     let token = |token: &OpaqueToken| match tokens {
         Tokens::Include => token.expose().to_owned(),
         Tokens::Redact => REDACTED.to_owned(),
@@ -148,14 +148,14 @@ pub(crate) fn render(mail: &Mail, app_url: &AppUrl, tokens: Tokens) -> Result<Re
         content: &content,
     }
     .render()
-    .map_err(Error::unexpected)?;
+    .map_err(PortError::unexpected)?;
     let html = HtmlBody {
         subject,
         greeting,
         content: &content,
     }
     .render()
-    .map_err(Error::unexpected)?;
+    .map_err(PortError::unexpected)?;
     Ok(Rendered {
         subject,
         text,

@@ -4,9 +4,9 @@
 //! panic when built or dropped outside a tokio runtime.
 //!
 //! Failures are sorted once, in [`classify`]: a server that cannot be reached, times out or
-//! answers 4xx is [`Error::Unavailable`], so that the outbox retries the event; a 5xx reply
+//! answers 4xx is [`PortError::Unavailable`], so that the outbox retries the event; a 5xx reply
 //! (unknown recipient, refused sender, failed login) will not pass by itself and is
-//! [`Error::Unexpected`] with the server's reply as its cause.
+//! [`PortError::Unexpected`] with the server's reply as its cause.
 
 use std::fmt;
 use std::time::Duration;
@@ -16,7 +16,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use postern_core::domain::Mail;
 use postern_core::ports::Mailer;
-use postern_core::{Error, Result};
+use postern_core::ports::{PortError, PortResult};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::debug;
 
@@ -62,7 +62,7 @@ impl SmtpMailer {
     /// # Errors
     /// A [`MailConfigError`] naming the setting (`SMTP_URL`, `MAIL_FROM` or `APP_URL`) that
     /// cannot be used.
-    pub fn new(config: &SmtpConfig) -> Result<Self, MailConfigError> {
+    pub fn new(config: &SmtpConfig) -> PortResult<Self, MailConfigError> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(config.url.expose_secret())
             .map_err(MailConfigError::SmtpUrl)?
             .timeout(Some(config.timeout))
@@ -81,13 +81,13 @@ impl SmtpMailer {
     }
 
     /// The message for `mail`: rendered, addressed, as multipart/alternative.
-    fn compose(&self, mail: &Mail) -> Result<Message> {
+    fn compose(&self, mail: &Mail) -> PortResult<Message> {
         let rendered = render(mail, &self.app_url, Tokens::Include)?;
         let address = mail
             .to
             .as_str()
             .parse::<Address>()
-            .map_err(Error::unexpected)?;
+            .map_err(PortError::unexpected)?;
         let name = mail.name.as_ref().map(|name| name.as_str().to_owned());
         Message::builder()
             .from(self.from.clone())
@@ -97,7 +97,7 @@ impl SmtpMailer {
                 rendered.text,
                 rendered.html,
             ))
-            .map_err(Error::unexpected)
+            .map_err(PortError::unexpected)
     }
 }
 
@@ -113,7 +113,7 @@ impl fmt::Debug for SmtpMailer {
 
 #[async_trait]
 impl Mailer for SmtpMailer {
-    async fn send(&self, mail: &Mail) -> Result<()> {
+    async fn send(&self, mail: &Mail) -> PortResult<()> {
         let message = self.compose(mail)?;
         // lettre's own timeout bounds each step; this one bounds the whole exchange.
         match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
@@ -125,16 +125,16 @@ impl Mailer for SmtpMailer {
                 Ok(())
             }
             Ok(Err(err)) => Err(classify(err)),
-            Err(_) => Err(Error::unavailable(TimedOut(self.timeout))),
+            Err(_) => Err(PortError::unavailable(TimedOut(self.timeout))),
         }
     }
 }
 
 /// Maps a failed send into the port's contract: only what may pass by itself is retried.
-fn classify(err: lettre::transport::smtp::Error) -> Error {
+fn classify(err: lettre::transport::smtp::Error) -> PortError {
     if err.is_permanent() || err.is_client() || err.is_response() {
-        Error::unexpected(err)
+        PortError::unexpected(err)
     } else {
-        Error::unavailable(err)
+        PortError::unavailable(err)
     }
 }

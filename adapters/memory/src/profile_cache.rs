@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use moka::future::Cache;
-use postern_core::Result;
 use postern_core::domain::{User, UserId};
+use postern_core::ports::PortResult;
 use postern_core::ports::ProfileCache;
 
 /// Profiles cached in memory for a fixed time to live.
@@ -34,16 +34,16 @@ impl MemoryProfileCache {
 
 #[async_trait]
 impl ProfileCache for MemoryProfileCache {
-    async fn get(&self, id: UserId) -> Result<Option<User>> {
+    async fn get(&self, id: UserId) -> PortResult<Option<User>> {
         Ok(self.profiles.get(&id).await)
     }
 
-    async fn put(&self, user: &User) -> Result<()> {
+    async fn put(&self, user: &User) -> PortResult<()> {
         self.profiles.insert(user.id, user.clone()).await;
         Ok(())
     }
 
-    async fn invalidate(&self, id: UserId) -> Result<()> {
+    async fn invalidate(&self, id: UserId) -> PortResult<()> {
         self.profiles.invalidate(&id).await;
         Ok(())
     }

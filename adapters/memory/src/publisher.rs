@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use postern_core::domain::Event;
 use postern_core::ports::{EventHandler, EventPublisher};
-use postern_core::{Error, Result};
+use postern_core::ports::{PortError, PortResult};
 
 /// Hands every event to each handler in turn.
 pub struct InProcessPublisher {
@@ -26,7 +26,7 @@ struct HandlerFailed {
     handler: &'static str,
     subject: String,
     #[source]
-    source: Error,
+    source: PortError,
 }
 
 #[async_trait]
@@ -34,7 +34,7 @@ impl EventPublisher for InProcessPublisher {
     /// # Errors
     /// The first handler failure, naming the handler. The handlers before it have seen the
     /// event and will see it again at the retry; the ones after it have not.
-    async fn publish(&self, event: &Event) -> Result<()> {
+    async fn publish(&self, event: &Event) -> PortResult<()> {
         for handler in &self.handlers {
             handler.handle(event).await.map_err(|source| {
                 let subject = format!("{} event {}", event.data.type_name(), event.id);
@@ -49,7 +49,7 @@ impl EventPublisher for InProcessPublisher {
     ///
     /// # Errors
     /// As [`Self::publish`], for the batch.
-    async fn publish_batch(&self, events: &[Event]) -> Result<()> {
+    async fn publish_batch(&self, events: &[Event]) -> PortResult<()> {
         for handler in &self.handlers {
             handler.handle_batch(events).await.map_err(|source| {
                 let subject = format!("a batch of {} events", events.len());
@@ -60,19 +60,19 @@ impl EventPublisher for InProcessPublisher {
     }
 }
 
-/// Keeps a handler's "unavailable" an [`Error::Unavailable`], so that an outage still reads
+/// Keeps a handler's "unavailable" a [`PortError::Unavailable`], so that an outage still reads
 /// as one; anything else is unexpected.
-fn handler_failed(handler: &'static str, subject: String, source: Error) -> Error {
-    let unavailable = matches!(source, Error::Unavailable(_));
+fn handler_failed(handler: &'static str, subject: String, source: PortError) -> PortError {
+    let unavailable = matches!(source, PortError::Unavailable(_));
     let failure = HandlerFailed {
         handler,
         subject,
         source,
     };
     if unavailable {
-        Error::unavailable(failure)
+        PortError::unavailable(failure)
     } else {
-        Error::unexpected(failure)
+        PortError::unexpected(failure)
     }
 }
 
@@ -104,7 +104,7 @@ mod tests {
             "recorder"
         }
 
-        async fn handle(&self, event: &Event) -> Result<()> {
+        async fn handle(&self, event: &Event) -> PortResult<()> {
             self.seen.lock().unwrap().push(event.id);
             Ok(())
         }
@@ -119,8 +119,8 @@ mod tests {
             "broken"
         }
 
-        async fn handle(&self, _event: &Event) -> Result<()> {
-            Err(Error::unavailable("smtp server down"))
+        async fn handle(&self, _event: &Event) -> PortResult<()> {
+            Err(PortError::unavailable("smtp server down"))
         }
     }
 
@@ -156,7 +156,7 @@ mod tests {
 
         let error = publisher.publish(&event).await.unwrap_err();
 
-        let Error::Unavailable(cause) = &error else {
+        let PortError::Unavailable(cause) = &error else {
             panic!("expected Unavailable, got {error:?}");
         };
         assert!(cause.to_string().contains("`broken`"));
@@ -178,7 +178,7 @@ mod tests {
 
         let error = publisher.publish_batch(&events).await.unwrap_err();
 
-        let Error::Unavailable(cause) = &error else {
+        let PortError::Unavailable(cause) = &error else {
             panic!("expected Unavailable, got {error:?}");
         };
         assert!(

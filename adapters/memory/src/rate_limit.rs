@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use postern_core::ports::{
-    InvalidQuota, Quota, RateDecision, RateLimitBucket, RateLimiter, RateLimits,
+    InvalidQuota, PortError, PortResult, Quota, RateDecision, RateLimitBucket, RateLimiter,
+    RateLimits,
 };
-use postern_core::{Error, Result};
 
 /// How many checks pass between two prunings of idle keys.
 const HOUSEKEEPING_EVERY: u64 = 4096;
@@ -36,9 +36,9 @@ struct Bucket {
 }
 
 impl Bucket {
-    fn new(quota: Quota) -> Result<Self> {
+    fn new(quota: Quota) -> PortResult<Self> {
         if quota.limit == 0 || quota.period.is_zero() {
-            return Err(Error::unexpected(InvalidQuota { quota }));
+            return Err(PortError::unexpected(InvalidQuota { quota }));
         }
         Ok(Self {
             quota,
@@ -111,8 +111,8 @@ impl MemoryRateLimiter {
     /// A limiter enforcing `limits`.
     ///
     /// # Errors
-    /// [`Error::Unexpected`] for a quota with a zero limit or a zero period.
-    pub fn new(limits: RateLimits) -> Result<Self> {
+    /// [`PortError::Unexpected`] for a quota with a zero limit or a zero period.
+    pub fn new(limits: RateLimits) -> PortResult<Self> {
         let mut buckets = Vec::new();
         for bucket in RateLimitBucket::ALL {
             if let Some(quota) = limits.quota(bucket) {
@@ -144,7 +144,7 @@ impl MemoryRateLimiter {
 
 #[async_trait]
 impl RateLimiter for MemoryRateLimiter {
-    async fn check(&self, bucket: RateLimitBucket, key: &str) -> Result<Option<RateDecision>> {
+    async fn check(&self, bucket: RateLimitBucket, key: &str) -> PortResult<Option<RateDecision>> {
         let Some(bucket) = self.bucket(bucket) else {
             return Ok(None);
         };
@@ -159,7 +159,7 @@ mod tests {
 
     use super::*;
 
-    async fn memory_limiter(limits: RateLimits) -> Result<Arc<dyn RateLimiter>> {
+    async fn memory_limiter(limits: RateLimits) -> PortResult<Arc<dyn RateLimiter>> {
         Ok(Arc::new(MemoryRateLimiter::new(limits)?))
     }
 

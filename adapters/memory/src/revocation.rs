@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use moka::Expiry;
 use moka::future::Cache;
-use postern_core::Result;
 use postern_core::domain::SessionId;
+use postern_core::ports::PortResult;
 use postern_core::ports::{Clock, RevocationList};
 use time::OffsetDateTime;
 
@@ -40,7 +40,7 @@ impl MemoryRevocationList {
 
 #[async_trait]
 impl RevocationList for MemoryRevocationList {
-    async fn revoke(&self, sessions: &[SessionId], until: OffsetDateTime) -> Result<()> {
+    async fn revoke(&self, sessions: &[SessionId], until: OffsetDateTime) -> PortResult<()> {
         if until <= self.clock.now() {
             return Ok(());
         }
@@ -56,7 +56,7 @@ impl RevocationList for MemoryRevocationList {
         Ok(())
     }
 
-    async fn is_revoked(&self, session: SessionId) -> Result<bool> {
+    async fn is_revoked(&self, session: SessionId) -> PortResult<bool> {
         let until = self.revoked.get(&session).await;
         Ok(until.is_some_and(|until| until > self.clock.now()))
     }

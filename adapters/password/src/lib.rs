@@ -27,7 +27,7 @@ use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
 use postern_core::domain::{Password, PasswordHash};
 use postern_core::ports::{PasswordCheck, PasswordHasher};
-use postern_core::{Error, Result};
+use postern_core::ports::{PortError, PortResult};
 use tokio::sync::Semaphore;
 use tracing::{Span, warn};
 
@@ -66,7 +66,7 @@ impl Default for Argon2Params {
 /// How long a hash may wait for a free slot before the request is refused as unavailable.
 const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The cause inside an [`Error::Unexpected`] (or, when saturated, [`Error::Unavailable`]) from
+/// The cause inside a [`PortError::Unexpected`] (or, when saturated, [`PortError::Unavailable`]) from
 /// this module.
 #[derive(Debug, thiserror::Error)]
 enum HashError {
@@ -134,16 +134,16 @@ impl Argon2Hasher {
     /// verification costs; this takes one hash's time and blocks the calling thread.
     ///
     /// # Errors
-    /// [`Error::Unexpected`] when Argon2 rejects the parameters (e.g. zero iterations, or less
+    /// [`PortError::Unexpected`] when Argon2 rejects the parameters (e.g. zero iterations, or less
     /// than 8 KiB of memory per lane).
-    pub fn new(params: Argon2Params) -> Result<Self> {
+    pub fn new(params: Argon2Params) -> PortResult<Self> {
         let params = Params::new(
             params.memory_kib,
             params.iterations,
             params.parallelism,
             None,
         )
-        .map_err(|error| Error::unexpected(HashError::Params(error)))?;
+        .map_err(|error| PortError::unexpected(HashError::Params(error)))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, CURRENT_VERSION, params);
         // Its own memory, freed again: an idle server need not hold a workspace.
         let dummy = hash_blocking(
@@ -160,7 +160,7 @@ impl Argon2Hasher {
             // A panicking job drops its reply, which its caller reports; it must not abort.
             .panic_handler(|_| ())
             .build()
-            .map_err(|error| Error::unexpected(HashError::Pool(error)))?;
+            .map_err(|error| PortError::unexpected(HashError::Pool(error)))?;
         Ok(Self {
             argon2,
             permits: Arc::new(Semaphore::new(workers)),
@@ -173,17 +173,17 @@ impl Argon2Hasher {
     /// Runs `job` on the hashing threads once a permit is free, inside the caller's span, with
     /// a workspace. The permit moves into the job, so a caller that gives up waiting cannot free
     /// its slot before the work is really done.
-    async fn run_blocking<T, F>(&self, job: F) -> Result<T>
+    async fn run_blocking<T, F>(&self, job: F) -> PortResult<T>
     where
-        F: FnOnce(&mut Vec<Block>) -> Result<T> + Send + 'static,
+        F: FnOnce(&mut Vec<Block>) -> PortResult<T> + Send + 'static,
         T: Send + 'static,
     {
         // A flood of logins must not queue without bound: past this wait the request is told
         // the service is busy (503) instead of holding a connection for minutes.
         let permit = tokio::time::timeout(QUEUE_WAIT, Arc::clone(&self.permits).acquire_owned())
             .await
-            .map_err(|_| Error::unavailable(HashError::Busy))?
-            .map_err(|error| Error::unexpected(HashError::Queue(error)))?;
+            .map_err(|_| PortError::unavailable(HashError::Busy))?
+            .map_err(|error| PortError::unexpected(HashError::Queue(error)))?;
         let span = Span::current();
         let workspaces = Arc::clone(&self.workspaces);
         let (reply, outcome) = tokio::sync::oneshot::channel();
@@ -195,7 +195,7 @@ impl Argon2Hasher {
         });
         outcome
             .await
-            .map_err(|_| Error::unexpected(HashError::Lost))?
+            .map_err(|_| PortError::unexpected(HashError::Lost))?
     }
 }
 
@@ -211,7 +211,7 @@ fn lower_priority() {
 
 #[async_trait]
 impl PasswordHasher for Argon2Hasher {
-    async fn hash(&self, password: &Password) -> Result<PasswordHash> {
+    async fn hash(&self, password: &Password) -> PortResult<PasswordHash> {
         let argon2 = self.argon2.clone();
         let password = password.clone();
         self.run_blocking(move |workspace| {
@@ -225,7 +225,7 @@ impl PasswordHasher for Argon2Hasher {
         .await
     }
 
-    async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<PasswordCheck> {
+    async fn verify(&self, password: &Password, hash: &PasswordHash) -> PortResult<PasswordCheck> {
         let argon2 = self.argon2.clone();
         let password = password.clone();
         let hash = hash.clone();
@@ -240,7 +240,7 @@ impl PasswordHasher for Argon2Hasher {
         .await
     }
 
-    async fn verify_dummy(&self, password: &Password) -> Result<()> {
+    async fn verify_dummy(&self, password: &Password) -> PortResult<()> {
         self.verify(password, &self.dummy).await.map(|_ignored| ())
     }
 }
@@ -252,17 +252,17 @@ fn hash_blocking(
     params: &Params,
     password: &[u8],
     workspace: &mut Vec<Block>,
-) -> Result<PasswordHash> {
+) -> PortResult<PasswordHash> {
     let mut salt = [0_u8; SALT_LEN];
-    getrandom::fill(&mut salt).map_err(|error| Error::unexpected(HashError::Salt(error)))?;
+    getrandom::fill(&mut salt).map_err(|error| PortError::unexpected(HashError::Salt(error)))?;
     let argon2 = Argon2::new(algorithm, CURRENT_VERSION, params.clone());
     let output = argon2_output(&argon2, password, &salt, workspace)?;
-    let encoding = |error| Error::unexpected(HashError::Encoding(error));
+    let encoding = |error| PortError::unexpected(HashError::Encoding(error));
     let phc = phc::PasswordHash {
         algorithm: algorithm.ident(),
         version: Some(CURRENT_VERSION.into()),
         params: phc::ParamsString::try_from(params)
-            .map_err(|error| Error::unexpected(HashError::Hashing(error)))?,
+            .map_err(|error| PortError::unexpected(HashError::Hashing(error)))?,
         salt: Some(phc::Salt::new(&salt).map_err(encoding)?),
         hash: Some(output),
     };
@@ -277,7 +277,7 @@ fn argon2_output(
     password: &[u8],
     salt: &[u8],
     workspace: &mut Vec<Block>,
-) -> Result<phc::Output> {
+) -> PortResult<phc::Output> {
     let params = argon2.params();
     let blocks = params.block_count();
     if workspace.len() < blocks {
@@ -285,13 +285,13 @@ fn argon2_output(
     }
     let mut buffer = [0_u8; phc::Output::MAX_LENGTH];
     let length = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
-    let output = buffer
-        .get_mut(..length)
-        .ok_or_else(|| Error::unexpected(HashError::Hashing(password_hash::Error::OutputSize)))?;
+    let output = buffer.get_mut(..length).ok_or_else(|| {
+        PortError::unexpected(HashError::Hashing(password_hash::Error::OutputSize))
+    })?;
     argon2
         .hash_password_into_with_memory(password, salt, output, &mut workspace[..blocks])
-        .map_err(|error| Error::unexpected(HashError::Argon2(error)))?;
-    phc::Output::new(output).map_err(|error| Error::unexpected(HashError::Encoding(error)))
+        .map_err(|error| PortError::unexpected(HashError::Argon2(error)))?;
+    phc::Output::new(output).map_err(|error| PortError::unexpected(HashError::Encoding(error)))
 }
 
 /// Verifies with the stored hash's own algorithm and parameters; `argon2` supplies only the
@@ -301,17 +301,17 @@ fn verify_blocking(
     password: &[u8],
     stored: &str,
     workspace: &mut Vec<Block>,
-) -> Result<PasswordCheck> {
+) -> PortResult<PasswordCheck> {
     if is_bcrypt(stored) {
         return verify_bcrypt(password, stored);
     }
     let unsupported =
-        |error: password_hash::Error| Error::unexpected(HashError::Unsupported(error));
+        |error: password_hash::Error| PortError::unexpected(HashError::Unsupported(error));
     let hash = phc::PasswordHash::new(stored)
-        .map_err(|error| Error::unexpected(HashError::Unreadable(error)))?;
+        .map_err(|error| PortError::unexpected(HashError::Unreadable(error)))?;
     // Without these the verifier reports a wrong password, which would hide a corrupt row.
     let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
-        return Err(Error::unexpected(HashError::Incomplete));
+        return Err(PortError::unexpected(HashError::Incomplete));
     };
     let stored_params = Params::try_from(&hash).map_err(unsupported)?;
     let algorithm = Algorithm::try_from(hash.algorithm.as_str()).map_err(unsupported)?;
@@ -346,11 +346,11 @@ fn is_bcrypt(stored: &str) -> bool {
 }
 
 /// Verifies a legacy bcrypt hash; a match always asks for a re-hash into Argon2id.
-fn verify_bcrypt(password: &[u8], stored: &str) -> Result<PasswordCheck> {
+fn verify_bcrypt(password: &[u8], stored: &str) -> PortResult<PasswordCheck> {
     match bcrypt::verify(password, stored) {
         Ok(true) => Ok(PasswordCheck::Match { needs_rehash: true }),
         Ok(false) => Ok(PasswordCheck::Mismatch),
-        Err(error) => Err(Error::unexpected(HashError::Bcrypt(error))),
+        Err(error) => Err(PortError::unexpected(HashError::Bcrypt(error))),
     }
 }
 
@@ -448,15 +448,16 @@ mod tests {
 
     /// The nice value of the calling thread, from field 19 of `/proc/thread-self/stat`.
     #[cfg(target_os = "linux")]
-    fn own_niceness() -> Result<i32> {
-        let stat = std::fs::read_to_string("/proc/thread-self/stat").map_err(Error::unexpected)?;
+    fn own_niceness() -> PortResult<i32> {
+        let stat =
+            std::fs::read_to_string("/proc/thread-self/stat").map_err(PortError::unexpected)?;
         let after_name = stat
             .rsplit_once(')')
-            .ok_or_else(|| Error::unexpected("stat"))?
+            .ok_or_else(|| PortError::unexpected("stat"))?
             .1;
         let nice = after_name.split_whitespace().nth(16);
         nice.and_then(|n| n.parse().ok())
-            .ok_or_else(|| Error::unexpected("no nice field"))
+            .ok_or_else(|| PortError::unexpected("no nice field"))
     }
 
     #[cfg(target_os = "linux")]
@@ -534,7 +535,7 @@ mod tests {
 
             let result = hasher.verify(&password("correct horse"), &hash).await;
 
-            assert!(matches!(result, Err(Error::Unexpected(_))), "{raw}");
+            assert!(matches!(result, Err(PortError::Unexpected(_))), "{raw}");
         }
     }
 
@@ -574,6 +575,6 @@ mod tests {
             ..FAST
         });
 
-        assert!(matches!(result, Err(Error::Unexpected(_))));
+        assert!(matches!(result, Err(PortError::Unexpected(_))));
     }
 }

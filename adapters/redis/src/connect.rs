@@ -14,7 +14,7 @@ use fred::clients::WithOptions;
 use fred::prelude::{
     Builder, Client, ClientLike, Config, Error as FredError, Options, Pool, ReconnectPolicy,
 };
-use postern_core::{Error, Result};
+use postern_core::ports::{PortError, PortResult};
 
 /// The longest pause between two reconnection attempts, in milliseconds.
 const MAX_RECONNECT_DELAY_MS: u32 = 2_000;
@@ -52,8 +52,8 @@ impl RedisSettings {
     /// subscriber); it is not connected.
     ///
     /// # Errors
-    /// [`Error::Unexpected`] when the URL is invalid.
-    pub fn builder(&self) -> Result<Builder> {
+    /// [`PortError::Unexpected`] when the URL is invalid.
+    pub fn builder(&self) -> PortResult<Builder> {
         let mut config = Config::from_url(&self.url).map_err(invalid_url)?;
         // Keep retrying a Redis that is down at start-up instead of failing the first connect.
         config.fail_fast = false;
@@ -84,9 +84,9 @@ impl RedisSettings {
 /// in the background; it waits at most [`RedisSettings::connect_timeout`] for them.
 ///
 /// # Errors
-/// [`Error::Unexpected`] when the URL is invalid. A Redis that does not answer is not an error:
+/// [`PortError::Unexpected`] when the URL is invalid. A Redis that does not answer is not an error:
 /// it is logged, and commands fail fast until it answers.
-pub async fn connect(settings: &RedisSettings) -> Result<Pool> {
+pub async fn connect(settings: &RedisSettings) -> PortResult<Pool> {
     let pool = settings
         .builder()?
         .build_pool(settings.pool_size)
@@ -101,7 +101,7 @@ pub async fn connect(settings: &RedisSettings) -> Result<Pool> {
 ///
 /// # Errors
 /// As [`connect`].
-pub async fn connect_client(settings: &RedisSettings) -> Result<Client> {
+pub async fn connect_client(settings: &RedisSettings) -> PortResult<Client> {
     let client = settings.builder()?.build().map_err(invalid_url)?;
     client.connect();
     wait_for_connect(&client, settings.connect_timeout).await;
@@ -111,8 +111,8 @@ pub async fn connect_client(settings: &RedisSettings) -> Result<Client> {
 /// Whether every connection of `pool` answers `PING`: the readiness of Redis.
 ///
 /// # Errors
-/// [`Error::Unavailable`] when one does not.
-pub async fn ping(pool: &Pool) -> Result<()> {
+/// [`PortError::Unavailable`] when one does not.
+pub async fn ping(pool: &Pool) -> PortResult<()> {
     for client in pool.clients() {
         let _: () = fail_fast(client).ping(None).await.map_err(redis_error)?;
     }
@@ -129,12 +129,12 @@ pub(super) fn fail_fast<C: ClientLike>(client: &C) -> WithOptions<C> {
 
 /// Maps a fred error to the domain's, in one place: whatever Redis or the connection to it
 /// did wrong, the dependency is not serving.
-pub(crate) fn redis_error(error: FredError) -> Error {
-    Error::unavailable(error)
+pub(crate) fn redis_error(error: FredError) -> PortError {
+    PortError::unavailable(error)
 }
 
-fn invalid_url(error: FredError) -> Error {
-    Error::unexpected(error)
+fn invalid_url(error: FredError) -> PortError {
+    PortError::unexpected(error)
 }
 
 async fn wait_for_connect(client: &impl ClientLike, timeout: Duration) {

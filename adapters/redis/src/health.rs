@@ -3,7 +3,7 @@
 //!
 //! The breaker has three phases:
 //! - **Up**: the resilient adapters use Redis. The first call that fails with
-//!   [`Error::Unavailable`], or the first connection error fred reports (a closed connection is
+//!   [`PortError::Unavailable`], or the first connection error fred reports (a closed connection is
 //!   reported at once, before any command has to time out on it), moves every adapter to
 //!   **Down** at once, logs one warning, and starts one background prober. A Redis that
 //!   restarted between two commands is therefore noticed too, and re-synchronised.
@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use fred::prelude::{EventInterface, Pool};
-use postern_core::{BoxError, Error, Result, error_chain};
+use postern_core::ports::{PortError, PortResult};
+use postern_core::{BoxError, error_chain};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::connect::ping;
@@ -34,7 +35,7 @@ pub(super) trait Resync: Send + Sync {
     fn what(&self) -> &'static str;
 
     /// Runs the step; an error keeps Redis out of use until the next attempt.
-    async fn resync(&self) -> Result<()>;
+    async fn resync(&self) -> PortResult<()>;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,10 +139,10 @@ impl RedisHealth {
 
     /// The value of a Redis call, or `None` when Redis is unavailable, which trips the breaker
     /// so that the caller uses its fallback. Other errors pass through untouched.
-    pub(super) fn guard<T>(self: &Arc<Self>, result: Result<T>) -> Result<Option<T>> {
+    pub(super) fn guard<T>(self: &Arc<Self>, result: PortResult<T>) -> PortResult<Option<T>> {
         match result {
             Ok(value) => Ok(Some(value)),
-            Err(Error::Unavailable(cause)) => {
+            Err(PortError::Unavailable(cause)) => {
                 self.trip(&cause);
                 Ok(None)
             }
@@ -187,7 +188,7 @@ impl RedisHealth {
             match self.resync_all().await {
                 Ok(()) if self.finish_recovery(epoch) => return,
                 Ok(()) => {}
-                Err(Error::Unavailable(cause)) => self.trip(&cause),
+                Err(PortError::Unavailable(cause)) => self.trip(&cause),
                 Err(error) => self.trip(&BoxError::from(error)),
             }
         }
@@ -200,7 +201,7 @@ impl RedisHealth {
         state.epoch
     }
 
-    async fn resync_all(&self) -> Result<()> {
+    async fn resync_all(&self) -> PortResult<()> {
         let resyncs = self
             .resyncs
             .lock()

@@ -10,7 +10,7 @@
 //!   of its keys: `{prefix}user:profile:v1:{userId}`, `{prefix}revoked:session:{sessionId}`,
 //!   `{prefix}ratelimit:{bucket}:{key}`.
 //! - [`RedisProfileCache`], [`RedisRevocationList`] and [`RedisRateLimiter`] are the plain
-//!   adapters: every Redis failure is [`postern_core::Error::Unavailable`].
+//!   adapters: every Redis failure is [`postern_core::ports::PortError::Unavailable`].
 //! - [`ResilientProfileCache`], [`ResilientRevocationList`] and [`ResilientRateLimiter`] wrap
 //!   them with their fallbacks, all steered by one [`RedisHealth`] circuit breaker: the first
 //!   failure switches every adapter to its fallback at once, a background prober pings Redis

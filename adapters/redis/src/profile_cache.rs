@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use fred::prelude::{Expiration, Key, KeysInterface, Pool};
 use postern_core::domain::{DisplayName, Email, Role, User, UserId};
 use postern_core::ports::ProfileCache;
-use postern_core::{Error, Result};
+use postern_core::ports::{PortError, PortResult};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -52,8 +52,8 @@ impl RedisProfileCache {
     /// skipped must not be served.
     ///
     /// # Errors
-    /// [`Error::Unavailable`] when Redis fails; the keys deleted so far stay deleted.
-    pub async fn flush(&self) -> Result<u64> {
+    /// [`PortError::Unavailable`] when Redis fails; the keys deleted so far stay deleted.
+    pub async fn flush(&self) -> PortResult<u64> {
         let pattern = format!("{}user:profile:v1:*", glob_escape(&self.prefix));
         let client = fail_fast(self.pool.next());
         let mut cursor = String::from("0");
@@ -77,7 +77,7 @@ impl RedisProfileCache {
 
 #[async_trait]
 impl ProfileCache for RedisProfileCache {
-    async fn get(&self, id: UserId) -> Result<Option<User>> {
+    async fn get(&self, id: UserId) -> PortResult<Option<User>> {
         let cached: Option<String> = fail_fast(&self.pool)
             .get(self.key(id))
             .await
@@ -85,7 +85,7 @@ impl ProfileCache for RedisProfileCache {
         cached.as_deref().map(CachedProfile::decode).transpose()
     }
 
-    async fn put(&self, user: &User) -> Result<()> {
+    async fn put(&self, user: &User) -> PortResult<()> {
         let json = CachedProfile::encode(user)?;
         let ttl = i64::try_from(self.ttl.as_secs().max(1)).unwrap_or(i64::MAX);
         let _: () = fail_fast(&self.pool)
@@ -101,7 +101,7 @@ impl ProfileCache for RedisProfileCache {
         Ok(())
     }
 
-    async fn invalidate(&self, id: UserId) -> Result<()> {
+    async fn invalidate(&self, id: UserId) -> PortResult<()> {
         let _: u64 = fail_fast(&self.pool)
             .unlink(self.key(id))
             .await
@@ -147,7 +147,7 @@ struct CachedProfile {
 struct InvalidProfile(String);
 
 impl CachedProfile {
-    fn encode(user: &User) -> Result<String> {
+    fn encode(user: &User) -> PortResult<String> {
         let dto = Self {
             id: user.id.as_uuid(),
             email: user.email.as_str().to_owned(),
@@ -158,12 +158,12 @@ impl CachedProfile {
             created_at: user.created_at,
             updated_at: user.updated_at,
         };
-        serde_json::to_string(&dto).map_err(Error::unexpected)
+        serde_json::to_string(&dto).map_err(PortError::unexpected)
     }
 
     /// The profile, re-validated through the domain's constructors.
-    fn decode(json: &str) -> Result<User> {
-        let invalid = |reason: String| Error::unexpected(InvalidProfile(reason));
+    fn decode(json: &str) -> PortResult<User> {
+        let invalid = |reason: String| PortError::unexpected(InvalidProfile(reason));
         let dto: Self = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
         Ok(User {
             id: UserId::from_uuid(dto.id),

@@ -15,7 +15,7 @@ use fred::prelude::{Pool, Value};
 use postern_core::ports::{
     InvalidQuota, Quota, RateDecision, RateLimitBucket, RateLimiter, RateLimits,
 };
-use postern_core::{Error, Result};
+use postern_core::ports::{PortError, PortResult};
 use uuid::Uuid;
 
 use super::connect::{fail_fast, redis_error};
@@ -60,14 +60,14 @@ impl RedisRateLimiter {
     /// A limiter on `pool` enforcing `limits`, with keys under `prefix`.
     ///
     /// # Errors
-    /// [`Error::Unexpected`] for a quota with a zero limit or a period under a millisecond.
-    pub fn new(pool: Pool, prefix: impl Into<String>, limits: RateLimits) -> Result<Self> {
+    /// [`PortError::Unexpected`] for a quota with a zero limit or a period under a millisecond.
+    pub fn new(pool: Pool, prefix: impl Into<String>, limits: RateLimits) -> PortResult<Self> {
         for quota in RateLimitBucket::ALL
             .into_iter()
             .filter_map(|bucket| limits.quota(bucket))
         {
             if quota.limit == 0 || quota.period < Duration::from_millis(1) {
-                return Err(Error::unexpected(InvalidQuota { quota }));
+                return Err(PortError::unexpected(InvalidQuota { quota }));
             }
         }
         Ok(Self {
@@ -94,7 +94,7 @@ impl RedisRateLimiter {
 
 #[async_trait]
 impl RateLimiter for RedisRateLimiter {
-    async fn check(&self, bucket: RateLimitBucket, key: &str) -> Result<Option<RateDecision>> {
+    async fn check(&self, bucket: RateLimitBucket, key: &str) -> PortResult<Option<RateDecision>> {
         let Some(quota) = self.quota(bucket) else {
             return Ok(None);
         };

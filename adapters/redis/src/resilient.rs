@@ -18,8 +18,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use postern_core::Result;
 use postern_core::domain::{SessionId, User, UserId};
+use postern_core::ports::PortResult;
 use postern_core::ports::{
     ProfileCache, RateDecision, RateLimitBucket, RateLimiter, RevocationList, SessionRepo,
 };
@@ -48,21 +48,21 @@ impl ResilientProfileCache {
 
 #[async_trait]
 impl ProfileCache for ResilientProfileCache {
-    async fn get(&self, id: UserId) -> Result<Option<User>> {
+    async fn get(&self, id: UserId) -> PortResult<Option<User>> {
         if !self.health.serves_reads() {
             return Ok(None);
         }
         Ok(self.health.guard(self.redis.get(id).await)?.flatten())
     }
 
-    async fn put(&self, user: &User) -> Result<()> {
+    async fn put(&self, user: &User) -> PortResult<()> {
         if self.health.serves_reads() {
             self.health.guard(self.redis.put(user).await)?;
         }
         Ok(())
     }
 
-    async fn invalidate(&self, id: UserId) -> Result<()> {
+    async fn invalidate(&self, id: UserId) -> PortResult<()> {
         if self.health.takes_writes() {
             self.health.guard(self.redis.invalidate(id).await)?;
         }
@@ -78,7 +78,7 @@ impl Resync for FlushProfiles {
         "flushed cached profiles"
     }
 
-    async fn resync(&self) -> Result<()> {
+    async fn resync(&self) -> PortResult<()> {
         self.0.flush().await.map(drop)
     }
 }
@@ -109,7 +109,7 @@ impl ResilientRateLimiter {
 
 #[async_trait]
 impl RateLimiter for ResilientRateLimiter {
-    async fn check(&self, bucket: RateLimitBucket, key: &str) -> Result<Option<RateDecision>> {
+    async fn check(&self, bucket: RateLimitBucket, key: &str) -> PortResult<Option<RateDecision>> {
         if self.health.serves_reads()
             && let Some(decision) = self.health.guard(self.redis.check(bucket, key).await)?
         {
@@ -152,7 +152,7 @@ impl ResilientRevocationList {
 
 #[async_trait]
 impl RevocationList for ResilientRevocationList {
-    async fn revoke(&self, sessions: &[SessionId], until: OffsetDateTime) -> Result<()> {
+    async fn revoke(&self, sessions: &[SessionId], until: OffsetDateTime) -> PortResult<()> {
         if self.health.takes_writes() {
             self.health
                 .guard(self.redis.revoke(sessions, until).await)?;
@@ -160,7 +160,7 @@ impl RevocationList for ResilientRevocationList {
         Ok(())
     }
 
-    async fn is_revoked(&self, session: SessionId) -> Result<bool> {
+    async fn is_revoked(&self, session: SessionId) -> PortResult<bool> {
         if self.health.serves_reads()
             && let Some(revoked) = self.health.guard(self.redis.is_revoked(session).await)?
         {
@@ -182,7 +182,7 @@ impl Resync for ReseedRevocations {
         "re-seeded revocations from the session table"
     }
 
-    async fn resync(&self) -> Result<()> {
+    async fn resync(&self) -> PortResult<()> {
         let now = self.redis.now();
         let revoked = self
             .sessions

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use fred::prelude::{KeysInterface, Pool, Value};
 use futures::future::try_join_all;
-use postern_core::Result;
 use postern_core::domain::SessionId;
+use postern_core::ports::PortResult;
 use postern_core::ports::{Clock, RevocationList};
 use time::OffsetDateTime;
 
@@ -63,7 +63,7 @@ impl RedisRevocationList {
 
 #[async_trait]
 impl RevocationList for RedisRevocationList {
-    async fn revoke(&self, sessions: &[SessionId], until: OffsetDateTime) -> Result<()> {
+    async fn revoke(&self, sessions: &[SessionId], until: OffsetDateTime) -> PortResult<()> {
         if until <= self.clock.now() {
             return Ok(());
         }
@@ -80,7 +80,7 @@ impl RevocationList for RedisRevocationList {
         Ok(())
     }
 
-    async fn is_revoked(&self, session: SessionId) -> Result<bool> {
+    async fn is_revoked(&self, session: SessionId) -> PortResult<bool> {
         let found: u64 = fail_fast(&self.pool)
             .exists(self.key(session))
             .await

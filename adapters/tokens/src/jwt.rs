@@ -13,15 +13,14 @@ use std::fmt;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use postern_core::domain::{AccessClaims, AccessToken, Email, Role, SessionId, UserId};
-use postern_core::ports::TokenIssuer;
-
-use super::signing_keys::{Ed25519KeyPair, Ed25519PublicKey};
-use postern_core::{Error, Result};
+use postern_core::ports::{PortError, PortResult, TokenIssuer, TokenRejected};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tracing::debug;
 use uuid::Uuid;
+
+use super::signing_keys::{Ed25519KeyPair, Ed25519PublicKey};
 
 /// RFC 7518 §3.2: an HS256 key MUST be at least as long as the hash output, 256 bits.
 const MIN_HS256_SECRET_BYTES: usize = 32;
@@ -53,7 +52,7 @@ pub struct EdDsaConfig {
     pub audience: String,
 }
 
-/// The cause inside an [`Error::Unexpected`] from this module.
+/// The cause inside a [`PortError::Unexpected`] from this module.
 #[derive(Debug, thiserror::Error)]
 enum JwtError {
     #[error("the HS256 secret must be at least {MIN_HS256_SECRET_BYTES} bytes long")]
@@ -125,11 +124,11 @@ impl JwtIssuer {
     /// An issuer signing with HMAC-SHA256 and a shared secret.
     ///
     /// # Errors
-    /// [`Error::Unexpected`] when the secret is shorter than 32 bytes.
-    pub fn hs256(config: JwtConfig) -> Result<Self> {
+    /// [`PortError::Unexpected`] when the secret is shorter than 32 bytes.
+    pub fn hs256(config: JwtConfig) -> PortResult<Self> {
         let secret = config.secret.expose_secret().as_bytes();
         if secret.len() < MIN_HS256_SECRET_BYTES {
-            return Err(Error::unexpected(JwtError::SecretTooShort));
+            return Err(PortError::unexpected(JwtError::SecretTooShort));
         }
         let verifying = vec![(config.key_id.clone(), DecodingKey::from_secret(secret))];
         Ok(Self::with_keys(
@@ -149,12 +148,12 @@ impl JwtIssuer {
     /// the previous public keys. A previous key equal to the signing key is listed once.
     ///
     /// # Errors
-    /// [`Error::Unexpected`] when the signing key cannot be encoded for the JWT library.
-    pub fn eddsa(config: EdDsaConfig) -> Result<Self> {
+    /// [`PortError::Unexpected`] when the signing key cannot be encoded for the JWT library.
+    pub fn eddsa(config: EdDsaConfig) -> PortResult<Self> {
         let der = config
             .signing_key
             .to_der()
-            .map_err(|error| Error::unexpected(JwtError::SigningKey(error)))?;
+            .map_err(|error| PortError::unexpected(JwtError::SigningKey(error)))?;
         let mut public_keys = vec![config.signing_key.public_key().clone()];
         for key in config.previous_keys {
             if !public_keys.iter().any(|known| known.kid() == key.kid()) {
@@ -252,38 +251,38 @@ impl fmt::Debug for JwtIssuer {
 }
 
 impl TokenIssuer for JwtIssuer {
-    fn issue(&self, claims: &AccessClaims) -> Result<AccessToken> {
+    fn issue(&self, claims: &AccessClaims) -> PortResult<AccessToken> {
         let wire = WireClaims::new(claims, &self.issuer, &self.audience);
         jsonwebtoken::encode(&self.header, &wire, &self.encoding)
             .map(AccessToken::new)
-            .map_err(|error| Error::unexpected(JwtError::Signing(error)))
+            .map_err(|error| PortError::unexpected(JwtError::Signing(error)))
     }
 
-    fn verify(&self, token: &str) -> Result<AccessClaims> {
+    fn verify(&self, token: &str) -> Result<AccessClaims, TokenRejected> {
         // The key id is checked before anything else so that a token of a foreign key is
         // unauthorized, never "expired".
         let header = jsonwebtoken::decode_header(token).map_err(rejection)?;
         let Some(key) = self.verifying_key(header.kid.as_deref()) else {
             debug!("access token rejected: unknown key id");
-            return Err(Error::Unauthorized);
+            return Err(TokenRejected::Invalid);
         };
         let data =
             jsonwebtoken::decode::<WireClaims>(token, key, &self.validation).map_err(rejection)?;
         data.claims.into_domain().ok_or_else(|| {
             debug!("access token rejected: claims outside the domain");
-            Error::Unauthorized
+            TokenRejected::Invalid
         })
     }
 }
 
 /// The port's verdict on a token jsonwebtoken refused. The reason goes to the debug log only;
 /// jsonwebtoken's errors never contain the token itself.
-fn rejection(error: jsonwebtoken::errors::Error) -> Error {
+fn rejection(error: jsonwebtoken::errors::Error) -> TokenRejected {
     if matches!(error.kind(), ErrorKind::ExpiredSignature) {
-        return Error::TokenExpired;
+        return TokenRejected::Expired;
     }
     debug!(reason = %error, "access token rejected");
-    Error::Unauthorized
+    TokenRejected::Invalid
 }
 
 #[cfg(test)]
@@ -367,7 +366,7 @@ mod tests {
 
         let result = issuer.verify(token.expose());
 
-        assert!(matches!(result, Err(Error::TokenExpired)));
+        assert!(matches!(result, Err(TokenRejected::Expired)));
     }
 
     #[test]
@@ -382,7 +381,7 @@ mod tests {
 
         let result = issuer(config()).verify(token.expose());
 
-        assert!(matches!(result, Err(Error::Unauthorized)));
+        assert!(matches!(result, Err(TokenRejected::Invalid)));
     }
 
     #[test]
@@ -394,7 +393,7 @@ mod tests {
 
         let result = issuer(config()).verify(&token);
 
-        assert!(matches!(result, Err(Error::Unauthorized)));
+        assert!(matches!(result, Err(TokenRejected::Invalid)));
     }
 
     #[test]
@@ -406,7 +405,7 @@ mod tests {
 
         let result = issuer(config()).verify(&token);
 
-        assert!(matches!(result, Err(Error::Unauthorized)));
+        assert!(matches!(result, Err(TokenRejected::Invalid)));
     }
 
     #[test]
@@ -427,7 +426,7 @@ mod tests {
 
             let result = issuer(config()).verify(token.expose());
 
-            assert!(matches!(result, Err(Error::Unauthorized)));
+            assert!(matches!(result, Err(TokenRejected::Invalid)));
         }
     }
 
@@ -442,7 +441,7 @@ mod tests {
 
             let result = issuer(config()).verify(token.expose());
 
-            assert!(matches!(result, Err(Error::Unauthorized)));
+            assert!(matches!(result, Err(TokenRejected::Invalid)));
         }
     }
 
@@ -461,7 +460,7 @@ mod tests {
         for body in [without_iat, bad_subject] {
             let result = issuer(config()).verify(&sign_raw(&header, &body));
 
-            assert!(matches!(result, Err(Error::Unauthorized)), "{body}");
+            assert!(matches!(result, Err(TokenRejected::Invalid)), "{body}");
         }
     }
 
@@ -472,7 +471,7 @@ mod tests {
             ..config()
         });
 
-        assert!(matches!(result, Err(Error::Unexpected(_))));
+        assert!(matches!(result, Err(PortError::Unexpected(_))));
     }
 
     #[test]

@@ -1,15 +1,50 @@
 //! Bearer authentication: the OpenAPI security scheme whose checker runs the `Authenticate` use
 //! case, so that a revoked session's token is refused like a forged one; and the role guard.
+//! Both errors are answered here, for every operation that authenticates or guards.
 
 use std::sync::Arc;
 
 use poem::Request;
+use poem::http::StatusCode;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 use postern_core::domain::{AccessClaims, Role, User};
+use postern_core::usecases::{AuthenticateError, AuthorizeError};
 
+use super::answers::{Answer, INTERNAL, UNAUTHORIZED, UNAVAILABLE, answers};
 use super::error::ApiError;
 use super::state::AppState;
+
+/// 401 `token_expired`.
+const TOKEN_EXPIRED: Answer = Answer {
+    status: StatusCode::UNAUTHORIZED,
+    code: "token_expired",
+    message: "The access token has expired.",
+    doc: "the access token has expired",
+};
+
+/// 403 `forbidden` below the role an operation requires.
+const FORBIDDEN: Answer = Answer {
+    status: StatusCode::FORBIDDEN,
+    code: "forbidden",
+    message: "You may not do this.",
+    doc: "the caller's role is below the one this operation requires",
+};
+
+answers!(AuthenticateError {
+    AuthenticateError::Invalid | AuthenticateError::Revoked => UNAUTHORIZED,
+    AuthenticateError::Expired => TOKEN_EXPIRED,
+    AuthenticateError::Unavailable(_) => UNAVAILABLE,
+    AuthenticateError::Unexpected(_) => INTERNAL,
+});
+
+answers!(AuthorizeError {
+    AuthorizeError::Forbidden => FORBIDDEN,
+    // The account's sessions are over, or it is gone: its token no longer vouches for anyone.
+    AuthorizeError::AccountGone | AuthorizeError::AccountDisabled => UNAUTHORIZED,
+    AuthorizeError::Unavailable(_) => UNAVAILABLE,
+    AuthorizeError::Unexpected(_) => INTERNAL,
+});
 
 /// A caller authenticated by an access token (`Authorization: Bearer <jwt>`).
 #[derive(SecurityScheme)]
@@ -40,11 +75,12 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<AccessClaim
 /// role it requires.
 ///
 /// # Errors
-/// 403 `forbidden` below `least`; 401 when the account no longer exists.
+/// [`AuthorizeError::Forbidden`] below `least`, and the other refusals of the `Authorize` use
+/// case.
 pub async fn require_role(
     state: &AppState,
     auth: &BearerAuth,
     least: Role,
-) -> Result<User, ApiError> {
-    Ok(state.accounts.authorize.at_least(&auth.0, least).await?)
+) -> Result<User, AuthorizeError> {
+    state.accounts.authorize.at_least(&auth.0, least).await
 }

@@ -1,15 +1,17 @@
-//! The one place where failures become HTTP responses: domain errors map to the §1 codes here,
-//! and framework errors (unknown routes, missing bearer, bad query parameters, ...) are
-//! converted into the same envelope by [`into_envelope`]. Request bodies are parsed by
-//! `crate::body`, which reports its own failures as [`ApiError`]s.
+//! Where failures become HTTP responses: [`ApiError`], the envelope with its status, which the
+//! use cases' errors become through their [`crate::answers`], and into which framework errors
+//! (unknown routes, missing bearer, bad query parameters, ...) are converted by
+//! [`into_envelope`]. Request bodies are parsed by `crate::body`, which reports its own failures
+//! as [`ApiError`]s.
 
 use poem::http::StatusCode;
 use poem::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::error::ParseParamError;
-use postern_core::{Error, FieldError, error_chain};
+use postern_core::{FieldError, error_chain};
 use tracing::error;
 
+use super::answers::{self, Answer};
 use super::envelope::{ErrorBody, FieldDetail};
 
 /// A failure on its way to the client: a status, the envelope and, for 423 and 429, how long to
@@ -44,23 +46,30 @@ impl ApiError {
         }
     }
 
+    /// The envelope of `answer`.
+    pub fn from_answer(answer: Answer) -> Self {
+        Self::new(answer.status, answer.code, answer.message)
+    }
+
     /// 400 `validation_error` listing the invalid fields.
     pub fn validation(fields: Vec<FieldError>) -> Self {
-        let mut err = Self::new(
-            StatusCode::BAD_REQUEST,
-            "validation_error",
-            "The request is invalid.",
-        );
-        err.body.details = Some(
-            fields
-                .into_iter()
-                .map(|f| FieldDetail {
-                    field: f.field,
-                    message: f.message,
-                })
-                .collect(),
-        );
-        err
+        Self::from_answer(answers::INVALID).with_details(fields)
+    }
+
+    /// Lists `fields` under `details`; no `details` at all when there are none.
+    pub fn with_details(mut self, fields: Vec<FieldError>) -> Self {
+        if !fields.is_empty() {
+            self.body.details = Some(
+                fields
+                    .into_iter()
+                    .map(|f| FieldDetail {
+                        field: f.field,
+                        message: f.message,
+                    })
+                    .collect(),
+            );
+        }
+        self
     }
 
     /// 400 `validation_error` without `details`: a request that could not be read at all.
@@ -70,11 +79,7 @@ impl ApiError {
 
     /// 401 `unauthorized`.
     pub fn unauthorized() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "A valid bearer token is required.",
-        )
+        Self::from_answer(answers::UNAUTHORIZED)
     }
 
     /// 500 `internal_error`; the cause is logged with its whole chain and kept for
@@ -82,11 +87,7 @@ impl ApiError {
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         let chain = error_chain(cause);
         error!(error = %chain, "internal error");
-        let mut err = Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "Something went wrong on our side.",
-        );
+        let mut err = Self::from_answer(answers::INTERNAL);
         err.body.error = Some(chain);
         err
     }
@@ -95,85 +96,6 @@ impl ApiError {
     pub fn retry_after(mut self, seconds: u64) -> Self {
         self.retry_after_secs = Some(seconds.max(1));
         self
-    }
-}
-
-impl ApiError {
-    /// The mapping for operations that spend a token from a mail link (§3 email verify,
-    /// password reset): such a token is a field of the request, not a credential, so an
-    /// unusable one is 400 `invalid_token`, as §3 lists; everything else maps as usual.
-    pub fn from_link_token(err: Error) -> Self {
-        match err {
-            Error::InvalidToken => Self::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_token",
-                "The link is invalid, already used or expired; ask for a new one.",
-            ),
-            other => other.into(),
-        }
-    }
-}
-
-impl From<Error> for ApiError {
-    fn from(err: Error) -> Self {
-        use StatusCode as S;
-        match err {
-            Error::Validation(fields) => Self::validation(fields),
-            Error::Unauthorized => Self::unauthorized(),
-            Error::InvalidCredentials => Self::new(
-                S::UNAUTHORIZED,
-                "invalid_credentials",
-                "The email or password is wrong.",
-            ),
-            Error::InvalidToken => Self::new(
-                S::UNAUTHORIZED,
-                "invalid_token",
-                "The token is invalid or has expired.",
-            ),
-            Error::TokenExpired => Self::new(
-                S::UNAUTHORIZED,
-                "token_expired",
-                "The access token has expired.",
-            ),
-            Error::RefreshTokenReused => Self::new(
-                S::UNAUTHORIZED,
-                "refresh_token_reused",
-                "The refresh token was already used; its session has been revoked.",
-            ),
-            Error::Forbidden => Self::new(S::FORBIDDEN, "forbidden", "You may not do this."),
-            Error::AccountDisabled => Self::new(
-                S::FORBIDDEN,
-                "forbidden",
-                "This account has been disabled by an administrator.",
-            ),
-            Error::NotFound => Self::new(S::NOT_FOUND, "not_found", "Not found."),
-            Error::EmailTaken => Self::new(
-                S::CONFLICT,
-                "email_taken",
-                "An account with this email already exists.",
-            ),
-            Error::AccountLocked { retry_after } => Self::new(
-                S::LOCKED,
-                "account_locked",
-                "Too many failed logins; the account is locked for a while.",
-            )
-            .retry_after(whole_seconds_up(retry_after)),
-            Error::RateLimited { retry_after } => Self::new(
-                S::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "Too many requests; try again later.",
-            )
-            .retry_after(whole_seconds_up(retry_after)),
-            Error::Unavailable(cause) => {
-                tracing::warn!(error = %error_chain(cause.as_ref()), "dependency unavailable");
-                Self::new(
-                    S::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "The service is temporarily unavailable.",
-                )
-            }
-            Error::Unexpected(cause) => Self::internal(cause.as_ref()),
-        }
     }
 }
 
@@ -272,19 +194,9 @@ fn bad_request(err: &poem::Error) -> ApiError {
     }
 }
 
-/// Seconds to wait, rounded up: a client that waits exactly this long must not be refused again.
-fn whole_seconds_up(wait: time::Duration) -> u64 {
-    let whole = wait.whole_seconds().max(0).unsigned_abs();
-    whole + u64::from(wait.subsec_nanoseconds() > 0)
-}
-
 /// 413 `payload_too_large`.
 pub fn payload_too_large() -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        "The body must not exceed 64 KiB.",
-    )
+    ApiError::from_answer(answers::PAYLOAD_TOO_LARGE)
 }
 
 /// The response for any failure, for code outside an OpenAPI operation.

@@ -3,6 +3,7 @@
 //! The HTTP edge: Poem + poem-openapi. Turns requests into use-case calls and results into the
 //! §1 envelopes; knows nothing of databases or which adapters are in use.
 
+mod answers;
 pub mod api;
 mod auth;
 mod body;

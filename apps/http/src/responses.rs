@@ -1,8 +1,10 @@
 //! Response types that poem-openapi's derives cannot express: a per-operation set of documented
-//! errors that all share the §1 envelope, and the `RateLimit-*` headers that a rate-limited
-//! operation adds to every response, success or not.
+//! errors that all share the §1 envelope, derived from the errors' [`crate::answers`], and the
+//! `RateLimit-*` headers that a rate-limited operation adds to every response, success or not.
 
+use std::collections::BTreeSet;
 use std::marker::PhantomData;
+use std::sync::{Mutex, PoisonError};
 
 use poem::{IntoResponse, Response};
 use poem_openapi::ApiResponse;
@@ -13,8 +15,10 @@ use poem_openapi::registry::{
 use poem_openapi::types::{ParseFromJSON, ToJSON, Type};
 use postern_core::ports::RateDecision;
 
+use super::answers::{self, Answer, Answered, Documented};
 use super::envelope::{ErrorBody, ListSuccess, PageMeta, Success};
 use super::error::ApiError;
+use postern_core::ports::PortError;
 
 /// A 200 response carrying `data` in the success envelope.
 pub struct Done<T>(pub T);
@@ -87,48 +91,43 @@ impl<T: ParseFromJSON + ToJSON> IntoResponse for Listed<T> {
     }
 }
 
-/// The error statuses an operation documents, each with a description. 500 and 503 are added to
-/// every set, because every operation can meet a bug or an unreachable database, unless the set
-/// describes that status itself (a status may appear only once among an operation's responses).
+/// The failures an operation documents: every answer of the types it names. A handler returns
+/// [`Failure`] of it, so that the document lists exactly what the handler can answer.
 pub trait ErrorSet: Send + Sync + 'static {
-    /// `(status, description)` pairs.
-    const RESPONSES: &'static [(u16, &'static str)];
+    /// The answers of every type in the set, in order, repeats included.
+    fn answers() -> Vec<Answer>;
 }
 
-/// Declares an [`ErrorSet`].
-macro_rules! error_set {
-    ($(#[$doc:meta])* $name:ident { $($status:literal => $desc:literal),* $(,)? }) => {
+/// Says that the error `E` belongs to a set, so that a handler may return it with `?`. Only
+/// [`failures!`] implements it, for the types it lists: an error the set does not document
+/// cannot be returned.
+pub trait Includes<E> {}
+
+/// Declares an [`ErrorSet`] from the types whose failures an operation can answer with: the
+/// error enums of the use cases it calls, and what the edge adds ([`crate::answers::JsonBody`]
+/// for a body, [`crate::answers::Invalid`] for the handler's own validation,
+/// `AuthenticateError` for a bearer token).
+macro_rules! failures {
+    ($(#[$doc:meta])* $name:ident = $($member:ty),+ $(,)?) => {
         $(#[$doc])*
         pub enum $name {}
+
         impl $crate::responses::ErrorSet for $name {
-            const RESPONSES: &'static [(u16, &'static str)] = &[$(($status, $desc)),*];
+            fn answers() -> Vec<$crate::answers::Answer> {
+                [$(<$member as $crate::answers::Documented>::ANSWERS),+].concat()
+            }
         }
+
+        $(impl $crate::responses::Includes<$member> for $name {})+
     };
 }
-pub(crate) use error_set;
+pub(crate) use failures;
 
-const ALWAYS: &[(u16, &str)] = &[
-    (
-        500,
-        "`internal_error`: a fault on the server; nothing internal is disclosed.",
-    ),
-    (
-        503,
-        "`unavailable`: a dependency such as the database cannot be reached; retry later.",
-    ),
-];
-
-/// A failed operation: any [`ApiError`], documented as the statuses of `S`.
+/// A failed operation, documented as the answers of `S`.
 pub struct Failure<S>(ApiError, PhantomData<S>);
 
-impl<S> From<ApiError> for Failure<S> {
-    fn from(err: ApiError) -> Self {
-        Self(err, PhantomData)
-    }
-}
-
-impl<S> From<postern_core::Error> for Failure<S> {
-    fn from(err: postern_core::Error) -> Self {
+impl<S: Includes<E>, E: Answered> From<E> for Failure<S> {
+    fn from(err: E) -> Self {
         Self(err.into(), PhantomData)
     }
 }
@@ -141,29 +140,7 @@ impl<S> From<Failure<S>> for poem::Error {
 
 impl<S: ErrorSet> ApiResponse for Failure<S> {
     fn meta() -> MetaResponses {
-        let own = S::RESPONSES;
-        let always = ALWAYS
-            .iter()
-            .filter(|&&(status, _)| own.iter().all(|&(taken, _)| taken != status));
-        let responses = own
-            .iter()
-            .chain(always)
-            .map(|&(status, description)| MetaResponse {
-                description,
-                status: Some(status),
-                status_range: None,
-                content: vec![MetaMediaType {
-                    content_type: "application/json; charset=utf-8",
-                    schema: MetaSchemaRef::Reference(ErrorBody::name().into_owned()),
-                }],
-                headers: if matches!(status, 423 | 429) {
-                    vec![header("Retry-After", "Seconds until a retry may succeed.")]
-                } else {
-                    vec![]
-                },
-            })
-            .collect();
-        MetaResponses { responses }
+        documented(S::answers())
     }
 
     fn register(registry: &mut Registry) {
@@ -177,6 +154,64 @@ impl<S: Send + Sync> IntoResponse for Failure<S> {
     }
 }
 
+/// One response per status among `answers`, in order of status, each described by every code
+/// it can carry.
+fn documented(mut answers: Vec<Answer>) -> MetaResponses {
+    answers.sort_by_key(|answer| answer.status);
+    let responses = answers
+        .chunk_by(|a, b| a.status == b.status)
+        .map(|same_status| {
+            let status = same_status[0].status.as_u16();
+            MetaResponse {
+                description: intern(describe(same_status)),
+                status: Some(status),
+                status_range: None,
+                content: vec![MetaMediaType {
+                    content_type: "application/json; charset=utf-8",
+                    schema: MetaSchemaRef::Reference(ErrorBody::name().into_owned()),
+                }],
+                headers: if matches!(status, 423 | 429) {
+                    vec![header("Retry-After", "Seconds until a retry may succeed.")]
+                } else {
+                    vec![]
+                },
+            }
+        })
+        .collect();
+    MetaResponses { responses }
+}
+
+/// The description of one status: each code once, with every distinct case of it
+/// (`` `invalid_token`: ...; `refresh_token_reused`: ...``).
+fn describe(same_status: &[Answer]) -> String {
+    let mut codes: Vec<(&str, Vec<&str>)> = Vec::new();
+    for answer in same_status {
+        match codes.iter_mut().find(|(code, _)| *code == answer.code) {
+            Some((_, cases)) if cases.contains(&answer.doc) => {}
+            Some((_, cases)) => cases.push(answer.doc),
+            None => codes.push((answer.code, vec![answer.doc])),
+        }
+    }
+    let described: Vec<String> = codes
+        .into_iter()
+        .map(|(code, cases)| format!("`{code}`: {}", cases.join(", or ")))
+        .collect();
+    format!("{}.", described.join("; "))
+}
+
+/// `text` as a `&'static str`, which poem-openapi's descriptions must be; each distinct text is
+/// kept once, so building the document again allocates nothing new.
+fn intern(text: String) -> &'static str {
+    static TEXTS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut texts = TEXTS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(known) = texts.get(text.as_str()) {
+        return known;
+    }
+    let kept: &'static str = Box::leak(text.into_boxed_str());
+    texts.insert(kept);
+    kept
+}
+
 /// The outcome of a rate-limited operation, success or failure, with the `RateLimit-*` headers
 /// of its check on either.
 pub struct RateLimited<T, S> {
@@ -188,6 +223,18 @@ impl<T, S> RateLimited<T, S> {
     /// Wraps `result` with the headers of `decision` (`None` when the bucket is off).
     pub fn new(result: Result<T, Failure<S>>, decision: Option<RateDecision>) -> Self {
         Self { result, decision }
+    }
+
+    /// 429 `rate_limited` by `decision`, with its headers and `Retry-After`.
+    pub fn refused(decision: RateDecision) -> Self {
+        let refused =
+            ApiError::from_answer(answers::RATE_LIMITED).retry_after(reset_seconds(&decision));
+        Self::new(Err(Failure(refused, PhantomData)), Some(decision))
+    }
+
+    /// The limiter's own failure: the request was neither counted nor run.
+    pub fn unchecked(err: PortError) -> Self {
+        Self::new(Err(Failure(err.into(), PhantomData)), None)
     }
 }
 
@@ -217,7 +264,8 @@ fn header(name: &str, description: &str) -> MetaHeader {
 impl<T: ApiResponse, S: ErrorSet> ApiResponse for RateLimited<T, S> {
     fn meta() -> MetaResponses {
         let mut meta = T::meta();
-        meta.responses.extend(Failure::<S>::meta().responses);
+        let failures = [&S::answers(), PortError::ANSWERS, &[answers::RATE_LIMITED]].concat();
+        meta.responses.extend(documented(failures).responses);
         for response in &mut meta.responses {
             response.headers.extend([
                 header("RateLimit-Limit", "Requests the window admits."),

@@ -10,9 +10,8 @@ use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
-use postern_core::Error;
 use postern_core::domain::{AccessChange, Actor, DisplayName, Email, Password, Role};
-use postern_core::usecases::{Accounts, SignupRequest};
+use postern_core::usecases::{Accounts, ChangeAccessError, SignupError, SignupRequest};
 
 use crate::config::Config;
 use crate::wiring;
@@ -106,7 +105,7 @@ async fn create_admin(
             println!("created admin {} ({})", user.email.as_str(), user.id);
             Ok(())
         }
-        Err(Error::EmailTaken) => bail!(
+        Err(SignupError::EmailTaken) => bail!(
             "an account with {email} already exists; promote it with \
              `postern user set-role --email {email} --role admin`",
             email = email.as_str()
@@ -130,7 +129,7 @@ async fn set_role(accounts: &Accounts, email: &str, role: Role) -> anyhow::Resul
             println!("{} is now {}", user.email.as_str(), user.role);
             Ok(())
         }
-        Err(Error::NotFound) => bail!("no account has the email {}", email.as_str()),
+        Err(ChangeAccessError::NotFound) => bail!("no account has the email {}", email.as_str()),
         Err(other) => Err(other).context("setting the role"),
     }
 }

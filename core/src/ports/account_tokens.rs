@@ -6,17 +6,17 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::PortResult;
 use crate::domain::{
     AccountTokenRecord, Event, NewAccountToken, PasswordHash, TokenDigest, TokenPurpose, User,
 };
-use crate::error::Result;
 
 /// Stores account tokens by digest and spends them.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait AccountTokens: Send + Sync {
     /// Stores a newly issued token.
-    async fn issue(&self, token: &NewAccountToken) -> Result<()>;
+    async fn issue(&self, token: &NewAccountToken) -> PortResult<()>;
 
     /// The token of `purpose` with this digest, used or not, expired or not: the caller
     /// decides. `Ok(None)` for an unknown digest.
@@ -24,7 +24,7 @@ pub trait AccountTokens: Send + Sync {
         &self,
         purpose: TokenPurpose,
         digest: &TokenDigest,
-    ) -> Result<Option<AccountTokenRecord>>;
+    ) -> PortResult<Option<AccountTokenRecord>>;
 
     /// Spends the verification token `token` at `at`, marks its user's email verified and
     /// writes `event`, in one transaction, and returns the user as it now is.
@@ -36,16 +36,16 @@ pub trait AccountTokens: Send + Sync {
         token: Uuid,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<Option<User>>;
+    ) -> PortResult<Option<User>>;
 
     /// Spends the reset token `token` at `at`, stores `hash` as its user's password, lifts any
     /// login lock and writes `event`, in one transaction; `false`, with nothing changed, when
-    /// the token was used meanwhile.
+    /// the token was used meanwhile or its account no longer exists.
     async fn reset_password(
         &self,
         token: Uuid,
         hash: &PasswordHash,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<bool>;
+    ) -> PortResult<bool>;
 }

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 
+use super::PortResult;
 use crate::domain::{AuditQuery, AuditRecord};
-use crate::error::Result;
 
 /// Reads the audit log.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -12,5 +12,5 @@ pub trait AuditTrail: Send + Sync {
     /// Records matching `query`, newest first: by `occurred_at` descending, then by event id
     /// descending, strictly after `query.page.after` in that order. Returns at most
     /// `query.page.limit + 1` records, so that the caller can tell whether a next page exists.
-    async fn list(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
+    async fn list(&self, query: &AuditQuery) -> PortResult<Vec<AuditRecord>>;
 }

@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 
+use super::PortResult;
 use crate::domain::{AccessClaims, AccessToken, OpaqueToken, Password, PasswordHash, TokenDigest};
-use crate::error::Result;
 
 /// The outcome of checking a password against a stored hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,33 +24,46 @@ pub enum PasswordCheck {
 #[async_trait]
 pub trait PasswordHasher: Send + Sync {
     /// Hashes a password with the configured parameters and a fresh salt.
-    async fn hash(&self, password: &Password) -> Result<PasswordHash>;
+    async fn hash(&self, password: &Password) -> PortResult<PasswordHash>;
 
     /// Checks a password against a stored hash.
     ///
     /// # Errors
     /// A wrong password is `Ok(PasswordCheck::Mismatch)`, not an error; an unreadable hash is
-    /// [`crate::Error::Unexpected`].
-    async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<PasswordCheck>;
+    /// [`super::PortError::Unexpected`].
+    async fn verify(&self, password: &Password, hash: &PasswordHash) -> PortResult<PasswordCheck>;
 
     /// Spends the time of a real verification on a fixed dummy hash, so that an unknown email
     /// cannot be told from a wrong password by timing (§3).
-    async fn verify_dummy(&self, password: &Password) -> Result<()>;
+    async fn verify_dummy(&self, password: &Password) -> PortResult<()>;
+}
+
+/// Why [`TokenIssuer::verify`] refused a token. Verifying needs nothing but the keys in memory,
+/// so it has no other way to fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TokenRejected {
+    /// A genuine token past its expiry.
+    #[error("access token expired")]
+    Expired,
+    /// Anything else: malformed, forged, signed with an unknown key, of another issuer or
+    /// audience, or with claims outside the domain.
+    #[error("invalid access token")]
+    Invalid,
 }
 
 /// Signs and verifies access tokens.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait TokenIssuer: Send + Sync {
     /// Signs `claims` into an access token.
-    fn issue(&self, claims: &AccessClaims) -> Result<AccessToken>;
+    fn issue(&self, claims: &AccessClaims) -> PortResult<AccessToken>;
 
     /// Verifies a token's signature, algorithm, issuer, audience and expiry, and returns its
     /// claims.
     ///
     /// # Errors
-    /// MUST return [`crate::Error::TokenExpired`] for a genuine token past its expiry, and
-    /// [`crate::Error::Unauthorized`] for anything else that fails.
-    fn verify(&self, token: &str) -> Result<AccessClaims>;
+    /// MUST return [`TokenRejected::Expired`] for a genuine token past its expiry, and
+    /// [`TokenRejected::Invalid`] for anything else that fails.
+    fn verify(&self, token: &str) -> Result<AccessClaims, TokenRejected>;
 }
 
 /// Makes and digests opaque secret tokens (refresh, verification, reset).

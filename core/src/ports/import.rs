@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use super::PortResult;
 use crate::domain::{ImportOutcome, ImportedUser, SourceUser};
-use crate::error::Result;
 
 /// Reads user rows from a source system, in batches ordered by id.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -14,10 +14,10 @@ pub trait UserSource: Send + Sync {
     /// ascending id order; an empty batch means the source is exhausted.
     ///
     /// # Errors
-    /// [`crate::Error::Unavailable`] when the source cannot be read. A row whose columns are
+    /// [`super::PortError::Unavailable`] when the source cannot be read. A row whose columns are
     /// missing or of an unexpected value MUST come back with those fields `None`, not as an
     /// error, so that one bad row cannot stop an import.
-    async fn batch(&self, after: Option<Uuid>, limit: u64) -> Result<Vec<SourceUser>>;
+    async fn batch(&self, after: Option<Uuid>, limit: u64) -> PortResult<Vec<SourceUser>>;
 }
 
 /// Stores imported accounts without ever changing an existing one.
@@ -31,5 +31,5 @@ pub trait ImportTarget: Send + Sync {
     /// MUST NOT fail for accounts that exist: an existing id is
     /// [`ImportOutcome::AlreadyPresent`] and an email used by another id is
     /// [`ImportOutcome::EmailTaken`], in both cases with nothing changed.
-    async fn insert_new(&self, users: &[ImportedUser]) -> Result<Vec<ImportOutcome>>;
+    async fn insert_new(&self, users: &[ImportedUser]) -> PortResult<Vec<ImportOutcome>>;
 }

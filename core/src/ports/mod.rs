@@ -2,13 +2,15 @@
 //! them; use cases hold them as `Arc<dyn Port>`. With the `mocks` feature each has a mockall
 //! mock (`MockUserRepo`, ...) for other crates' tests.
 //!
-//! Each method's `# Errors` section says what an adapter MUST return where the use cases rely on
-//! a particular variant; otherwise adapters return [`crate::Error::Unavailable`] when their
-//! backend cannot be reached and [`crate::Error::Unexpected`] for anything else.
+//! Adapters fail with [`PortError`]: [`PortError::Unavailable`] when their backend cannot be
+//! reached and [`PortError::Unexpected`] for anything else. Where a use case relies on one more
+//! outcome, the method's `# Errors` section names it and its error type says so
+//! ([`CreateUserError::EmailTaken`], [`UpdateUserError::NotFound`], [`TokenRejected`]).
 
 mod account_tokens;
 mod audit;
 mod crypto;
+mod error;
 mod import;
 mod mail;
 mod outbox;
@@ -19,7 +21,8 @@ mod users;
 
 pub use account_tokens::AccountTokens;
 pub use audit::AuditTrail;
-pub use crypto::{OpaqueTokens, PasswordCheck, PasswordHasher, TokenIssuer};
+pub use crypto::{OpaqueTokens, PasswordCheck, PasswordHasher, TokenIssuer, TokenRejected};
+pub use error::{PortError, PortResult};
 pub use import::{ImportTarget, UserSource};
 pub use mail::Mailer;
 pub use outbox::{EventHandler, EventPublisher, HandledEvents, Outbox, retry};
@@ -29,7 +32,7 @@ pub use state::{
     Clock, InvalidQuota, ProfileCache, Quota, RateDecision, RateLimitBucket, RateLimiter,
     RateLimits, RevocationList, SystemClock,
 };
-pub use users::UserRepo;
+pub use users::{CreateUserError, UpdateUserError, UserRepo};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use account_tokens::MockAccountTokens;

@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 
+use super::PortResult;
 use crate::domain::{Event, EventId};
-use crate::error::Result;
 
 /// How every [`Outbox`] adapter retries: the same attempt limit, lease and backoff, so that the
 /// in-memory fake and the databases dead-letter and re-deliver alike.
@@ -74,7 +74,7 @@ pub mod retry {
 pub trait Outbox: Send + Sync {
     /// Writes an event that accompanies no other change (e.g. a failed login for an unknown
     /// email).
-    async fn append(&self, event: &Event) -> Result<()>;
+    async fn append(&self, event: &Event) -> PortResult<()>;
 
     /// Claims up to `limit` unpublished events that are due, oldest first: neither waiting out
     /// the backoff of a failed attempt, nor dead-lettered, nor claimed by another relay whose
@@ -93,20 +93,20 @@ pub trait Outbox: Send + Sync {
     ///
     /// # Errors
     /// Only when the outbox itself cannot be read or updated, never because of one event.
-    async fn claim(&self, limit: u64) -> Result<Vec<Event>>;
+    async fn claim(&self, limit: u64) -> PortResult<Vec<Event>>;
 
     /// Ends the claim on events that were not published because the publisher could not be
     /// reached, without counting an attempt: they are due again at once.
-    async fn release(&self, ids: &[EventId]) -> Result<()>;
+    async fn release(&self, ids: &[EventId]) -> PortResult<()>;
 
     /// Marks events published, so they are not handed out again.
-    async fn mark_published(&self, ids: &[EventId]) -> Result<()>;
+    async fn mark_published(&self, ids: &[EventId]) -> PortResult<()>;
 
     /// Records a failed publication attempt of one event, with `reason` as its last error. The
     /// event stays pending, due again after its backoff, unless this was its last allowed
     /// attempt: then it is dead-lettered and stays in the outbox until replayed. A failure of an
     /// event already dead-lettered changes nothing.
-    async fn record_failure(&self, id: EventId, reason: &str) -> Result<()>;
+    async fn record_failure(&self, id: EventId, reason: &str) -> PortResult<()>;
 }
 
 /// Hands an event on from the outbox: to in-process handlers in the embedded default, to a
@@ -118,10 +118,10 @@ pub trait EventPublisher: Send + Sync {
     /// Publishes one event.
     ///
     /// # Errors
-    /// [`crate::Error::Unavailable`] when the destination cannot be reached: the event waits in
+    /// [`super::PortError::Unavailable`] when the destination cannot be reached: the event waits in
     /// the outbox, no attempt counted, until it can. Any other error is a failed attempt of
     /// this event, retried with backoff and dead-lettered after the last attempt.
-    async fn publish(&self, event: &Event) -> Result<()>;
+    async fn publish(&self, event: &Event) -> PortResult<()>;
 
     /// Publishes a batch of events, in order. `Ok` means every event went out. After any
     /// error some of them may have gone out: the caller publishes the batch again one event at
@@ -131,8 +131,8 @@ pub trait EventPublisher: Send + Sync {
     /// in one round trip (a broker) overrides it, since that is where throughput comes from.
     ///
     /// # Errors
-    /// As [`Self::publish`]; [`crate::Error::Unavailable`] leaves the whole batch waiting.
-    async fn publish_batch(&self, events: &[Event]) -> Result<()> {
+    /// As [`Self::publish`]; [`super::PortError::Unavailable`] leaves the whole batch waiting.
+    async fn publish_batch(&self, events: &[Event]) -> PortResult<()> {
         for event in events {
             self.publish(event).await?;
         }
@@ -156,7 +156,7 @@ pub trait EventHandler: Send + Sync {
     }
 
     /// Handles one event; events the handler does not care about succeed at once.
-    async fn handle(&self, event: &Event) -> Result<()>;
+    async fn handle(&self, event: &Event) -> PortResult<()>;
 
     /// Handles a batch of events, in order. `Ok` means every event was handled. After any
     /// error some of them may have been: the caller hands them over again one at a time, which
@@ -167,7 +167,7 @@ pub trait EventHandler: Send + Sync {
     ///
     /// # Errors
     /// As [`Self::handle`].
-    async fn handle_batch(&self, events: &[Event]) -> Result<()> {
+    async fn handle_batch(&self, events: &[Event]) -> PortResult<()> {
         for event in events {
             self.handle(event).await?;
         }
@@ -181,8 +181,8 @@ pub trait EventHandler: Send + Sync {
 #[async_trait]
 pub trait HandledEvents: Send + Sync {
     /// Whether `handler` has already handled `event`.
-    async fn was_handled(&self, handler: &str, event: EventId) -> Result<bool>;
+    async fn was_handled(&self, handler: &str, event: EventId) -> PortResult<bool>;
 
     /// Records that `handler` has handled `event`; recording it twice is not an error.
-    async fn record_handled(&self, handler: &str, event: EventId) -> Result<()>;
+    async fn record_handled(&self, handler: &str, event: EventId) -> PortResult<()>;
 }

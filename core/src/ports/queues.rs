@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::error::Result;
+use super::PortResult;
 
 /// One queue of event delivery: the outbox, or a stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,9 +25,9 @@ pub struct QueueStats {
 #[async_trait]
 pub trait EventQueues: Send + Sync {
     /// The queues this adapter knows, with their figures now.
-    async fn stats(&self) -> Result<Vec<QueueStats>>;
+    async fn stats(&self) -> PortResult<Vec<QueueStats>>;
 
     /// Puts the dead letters of `queue` back for delivery, each with a fresh set of attempts,
     /// and returns how many went back. `Ok(None)` when this adapter has no queue of that name.
-    async fn replay_dead_letters(&self, queue: &str) -> Result<Option<u64>>;
+    async fn replay_dead_letters(&self, queue: &str) -> PortResult<Option<u64>>;
 }

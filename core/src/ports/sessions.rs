@@ -4,11 +4,11 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use super::PortResult;
 use crate::domain::{
     Event, NewRefreshToken, NewSession, RefreshTokenRecord, Rotation, SessionId, SessionSummary,
     TokenDigest, UserId,
 };
-use crate::error::Result;
 
 /// Stores sessions and their refresh tokens (one row per token, grouped by session, so that a
 /// reused token can revoke its whole session). Methods that take an event write it in the same
@@ -17,14 +17,17 @@ use crate::error::Result;
 #[async_trait]
 pub trait SessionRepo: Send + Sync {
     /// Starts a session with its first refresh token, and writes its `user.logged_in` event.
-    async fn start(&self, session: &NewSession, event: &Event) -> Result<()>;
+    async fn start(&self, session: &NewSession, event: &Event) -> PortResult<()>;
 
     /// Finds a refresh token by the digest of the token a client presented, whether used,
     /// expired or in a revoked session: the record says which, and the caller decides.
     ///
     /// # Errors
     /// An unknown digest is `Ok(None)`, not an error.
-    async fn find_refresh_token(&self, digest: &TokenDigest) -> Result<Option<RefreshTokenRecord>>;
+    async fn find_refresh_token(
+        &self,
+        digest: &TokenDigest,
+    ) -> PortResult<Option<RefreshTokenRecord>>;
 
     /// Marks `rotation.used` as used and stores its successor, atomically, and returns whether
     /// it did.
@@ -36,16 +39,22 @@ pub trait SessionRepo: Send + Sync {
     ///
     /// # Errors
     /// Only when the store fails; the outcomes above are not errors.
-    async fn rotate(&self, rotation: &Rotation) -> Result<bool>;
+    async fn rotate(&self, rotation: &Rotation) -> PortResult<bool>;
 
     /// Adds a refresh token to a live session without consuming another: the grace-window
-    /// answer to a token presented twice at once (§3).
+    /// answer to a token presented twice at once (§3). Returns whether it did.
+    ///
+    /// MUST return `Ok(false)`, and store nothing, when the session is revoked (a logout that
+    /// raced the refresh) or does not exist: the client must not get a token in an ended
+    /// session.
     ///
     /// # Errors
-    /// MUST return [`crate::Error::InvalidToken`], and store nothing, when the session is
-    /// revoked (a logout that raced the refresh) or does not exist: the client must not get a
-    /// token in an ended session.
-    async fn add_refresh_token(&self, session: SessionId, token: &NewRefreshToken) -> Result<()>;
+    /// Only when the store fails; the outcome above is not an error.
+    async fn add_refresh_token(
+        &self,
+        session: SessionId,
+        token: &NewRefreshToken,
+    ) -> PortResult<bool>;
 
     /// Revokes one of `user`'s sessions and, only if that changed anything, writes the event.
     /// Returns whether a live session was revoked (`false` when it was already revoked or is not
@@ -57,7 +66,7 @@ pub trait SessionRepo: Send + Sync {
         session: SessionId,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<bool>;
+    ) -> PortResult<bool>;
 
     /// Revokes every live session of `user` and writes the event. Returns the sessions revoked.
     async fn revoke_all(
@@ -65,7 +74,7 @@ pub trait SessionRepo: Send + Sync {
         user: UserId,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<Vec<SessionId>>;
+    ) -> PortResult<Vec<SessionId>>;
 
     /// Revokes every live session of `user` but `keep` (the session of the request, after a
     /// password change) and returns the sessions revoked. Like [`Self::revoke`], it writes the
@@ -76,7 +85,7 @@ pub trait SessionRepo: Send + Sync {
         keep: SessionId,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<Vec<SessionId>>;
+    ) -> PortResult<Vec<SessionId>>;
 
     /// `user`'s live sessions at `now`, most recently used first (then most recently started,
     /// then by id, so that the order is total).
@@ -84,7 +93,8 @@ pub trait SessionRepo: Send + Sync {
     /// A session is live when it is not revoked and at least one of its refresh tokens expires
     /// after `now` (its newest token's expiry is the session's): an expired session can no
     /// longer be refreshed, so it is over although nobody revoked it.
-    async fn list_live(&self, user: UserId, now: OffsetDateTime) -> Result<Vec<SessionSummary>>;
+    async fn list_live(&self, user: UserId, now: OffsetDateTime)
+    -> PortResult<Vec<SessionSummary>>;
 
     /// Whether `session` is revoked, read from the store itself: what answers for the
     /// revocation list while the list is unreachable.
@@ -92,9 +102,9 @@ pub trait SessionRepo: Send + Sync {
     /// # Errors
     /// Only when the store fails. An unknown session is `Ok(true)`: no live session vouches for
     /// tokens that name it.
-    async fn is_revoked(&self, session: SessionId) -> Result<bool>;
+    async fn is_revoked(&self, session: SessionId) -> PortResult<bool>;
 
     /// Sessions revoked at or after `since`: what a fresh revocation list must be seeded with so
     /// that access tokens of sessions ended before a restart stay rejected.
-    async fn revoked_since(&self, since: OffsetDateTime) -> Result<Vec<SessionId>>;
+    async fn revoked_since(&self, since: OffsetDateTime) -> PortResult<Vec<SessionId>>;
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use super::PortResult;
 use crate::domain::{SessionId, User, UserId};
-use crate::error::Result;
 
 /// Caches profiles (cache-aside, §4). The database stays the truth: use cases treat a cache
 /// error as a miss, never as a failure of the request.
@@ -15,13 +15,13 @@ use crate::error::Result;
 #[async_trait]
 pub trait ProfileCache: Send + Sync {
     /// The cached profile, if any.
-    async fn get(&self, id: UserId) -> Result<Option<User>>;
+    async fn get(&self, id: UserId) -> PortResult<Option<User>>;
 
     /// Caches a profile, replacing any cached copy, for the configured time to live.
-    async fn put(&self, user: &User) -> Result<()>;
+    async fn put(&self, user: &User) -> PortResult<()>;
 
     /// Drops a cached profile; called on every write to the user, logout and role change.
-    async fn invalidate(&self, id: UserId) -> Result<()>;
+    async fn invalidate(&self, id: UserId) -> PortResult<()>;
 }
 
 /// Sessions whose access tokens must be rejected before they expire (logout, reuse, disable).
@@ -31,10 +31,10 @@ pub trait RevocationList: Send + Sync {
     /// Rejects the sessions' access tokens until `until` (the expiry of the newest token they
     /// could have), after which they are expired anyway. A session revoked again keeps the
     /// later of its deadlines; a deadline already past revokes nothing.
-    async fn revoke(&self, sessions: &[SessionId], until: OffsetDateTime) -> Result<()>;
+    async fn revoke(&self, sessions: &[SessionId], until: OffsetDateTime) -> PortResult<()>;
 
     /// Whether a session's access tokens are revoked.
-    async fn is_revoked(&self, session: SessionId) -> Result<bool>;
+    async fn is_revoked(&self, session: SessionId) -> PortResult<bool>;
 }
 
 /// Declares [`RateLimitBucket`] from one line per bucket: its variant, its name and its
@@ -145,7 +145,7 @@ impl std::fmt::Debug for RateLimits {
     }
 }
 
-/// The cause inside an [`crate::Error::Unexpected`] for a quota no limiter can enforce.
+/// The cause inside a [`PortError::Unexpected`](super::PortError::Unexpected) for a quota no limiter can enforce.
 #[derive(Debug, thiserror::Error)]
 #[error("rate limit {quota:?} must admit at least one request per non-zero period")]
 pub struct InvalidQuota {
@@ -190,11 +190,11 @@ pub trait RateLimiter: Send + Sync {
     ///
     /// # Errors
     /// MUST return `Ok(None)`, and count nothing, when the bucket has no quota (switched off).
-    /// Otherwise only when the counter cannot be reached ([`crate::Error::Unavailable`]); a
+    /// Otherwise only when the counter cannot be reached ([`PortError::Unavailable`](super::PortError::Unavailable)); a
     /// refusal is `Ok` with `allowed: false`. A limiter MUST refuse, when it is built, a quota
-    /// of a zero limit or a zero period, with [`crate::Error::Unexpected`] and
+    /// of a zero limit or a zero period, with [`PortError::Unexpected`](super::PortError::Unexpected) and
     /// [`InvalidQuota`].
-    async fn check(&self, bucket: RateLimitBucket, key: &str) -> Result<Option<RateDecision>>;
+    async fn check(&self, bucket: RateLimitBucket, key: &str) -> PortResult<Option<RateDecision>>;
 }
 
 /// The current time; a port so that tests control expiry and grace windows.

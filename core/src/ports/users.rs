@@ -3,11 +3,33 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use super::{PortError, PortResult};
 use crate::domain::{
     AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
     SessionId, User, UserCredentials, UserId, UserQuery,
 };
-use crate::error::Result;
+
+/// Why [`UserRepo::create`] stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    /// Another account already uses this normalised email.
+    #[error("email already registered")]
+    EmailTaken,
+    /// The store failed.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// Why a change to one account stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateUserError {
+    /// No account has this id.
+    #[error("no such account")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
 
 /// Stores user accounts. Every method that changes an account writes the given event to the
 /// outbox in the same transaction as the change, so that no change goes unannounced and no
@@ -18,25 +40,25 @@ pub trait UserRepo: Send + Sync {
     /// Stores a new account and its `user.signed_up` event.
     ///
     /// # Errors
-    /// MUST return [`crate::Error::EmailTaken`] when the normalised email is already in use
+    /// MUST return [`CreateUserError::EmailTaken`] when the normalised email is already in use
     /// (the unique index decides, so concurrent signups cannot both succeed).
-    async fn create(&self, user: &NewUser, event: &Event) -> Result<User>;
+    async fn create(&self, user: &NewUser, event: &Event) -> PortResult<User, CreateUserError>;
 
     /// Finds an account by id.
-    async fn find_by_id(&self, id: UserId) -> Result<Option<User>>;
+    async fn find_by_id(&self, id: UserId) -> PortResult<Option<User>>;
 
     /// Finds an account and its password hash by normalised email.
-    async fn find_credentials(&self, email: &Email) -> Result<Option<UserCredentials>>;
+    async fn find_credentials(&self, email: &Email) -> PortResult<Option<UserCredentials>>;
 
     /// Finds an account and its password hash by id: a signed-in user's, whose token names
     /// the id.
-    async fn find_credentials_by_id(&self, id: UserId) -> Result<Option<UserCredentials>>;
+    async fn find_credentials_by_id(&self, id: UserId) -> PortResult<Option<UserCredentials>>;
 
     /// Stores the hash of a password its user chose (§3 password change), stamps `updated_at`
     /// with `at` and writes the `user.password_changed` event, in one transaction.
     ///
     /// # Errors
-    /// MUST return [`crate::Error::NotFound`], and store nothing, when the account does not
+    /// MUST return [`UpdateUserError::NotFound`], and store nothing, when the account does not
     /// exist.
     async fn change_password(
         &self,
@@ -44,11 +66,11 @@ pub trait UserRepo: Send + Sync {
         hash: &PasswordHash,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<()>;
+    ) -> PortResult<(), UpdateUserError>;
 
     /// Replaces the stored hash after a transparent re-hash (§2). Not an event: nothing the
     /// user or an auditor would call a change.
-    async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<()>;
+    async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> PortResult<()>;
 
     /// Reserves a login attempt for `id` at `at`, before its password is checked, in one
     /// atomic step (§3 lockout), so that parallel attempts cannot get more than
@@ -62,13 +84,13 @@ pub trait UserRepo: Send + Sync {
     ///   lock's end, or `at + policy.lock_for` when there is none to report.
     ///
     /// # Errors
-    /// MUST return [`crate::Error::NotFound`] when the account does not exist.
+    /// MUST return [`UpdateUserError::NotFound`] when the account does not exist.
     async fn begin_login_attempt(
         &self,
         id: UserId,
         at: OffsetDateTime,
         policy: LockoutPolicy,
-    ) -> Result<LoginAttempt>;
+    ) -> PortResult<LoginAttempt, UpdateUserError>;
 
     /// Records that the reserved `attempt` had a wrong password: writes its
     /// `user.login_failed` event and, when `attempt` reached `policy.max_failures` and the count
@@ -80,40 +102,40 @@ pub trait UserRepo: Send + Sync {
         at: OffsetDateTime,
         policy: LockoutPolicy,
         event: &Event,
-    ) -> Result<()>;
+    ) -> PortResult<()>;
 
     /// Records a successful login: the failure count restarts at 0 and any lock is lifted.
-    async fn record_login_success(&self, id: UserId) -> Result<()>;
+    async fn record_login_success(&self, id: UserId) -> PortResult<()>;
 
     /// Sets the display name, stamps `updated_at` and writes the event.
     ///
     /// # Errors
-    /// MUST return [`crate::Error::NotFound`] when the account does not exist.
+    /// MUST return [`UpdateUserError::NotFound`] when the account does not exist.
     async fn update_name(
         &self,
         id: UserId,
         name: Option<DisplayName>,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<User>;
+    ) -> PortResult<User, UpdateUserError>;
 
     /// Accounts matching `query`, newest first: by `created_at` descending, then by id
     /// descending, strictly after `query.page.after` in that order. Returns at most
     /// `query.page.limit + 1` accounts, so that the caller can tell whether a next page exists.
     /// The email filter is a prefix match in which `%`, `_` and `\` match themselves.
-    async fn list(&self, query: &UserQuery) -> Result<Vec<User>>;
+    async fn list(&self, query: &UserQuery) -> PortResult<Vec<User>>;
 
     /// Stores an access change (§5) in one transaction: the role, if given; disabling, which
     /// also revokes every live session of the account at `update.at`; or enabling. Stamps
     /// `updated_at` and writes `events`. Returns the account as stored and the sessions revoked.
     ///
     /// # Errors
-    /// MUST return [`crate::Error::NotFound`], and store nothing, when the account does not
+    /// MUST return [`UpdateUserError::NotFound`], and store nothing, when the account does not
     /// exist.
     async fn update_access(
         &self,
         id: UserId,
         update: &AccessUpdate,
         events: &[Event],
-    ) -> Result<(User, Vec<SessionId>)>;
+    ) -> PortResult<(User, Vec<SessionId>), UpdateUserError>;
 }

@@ -17,8 +17,8 @@ use crate::domain::{
     AccessChange, AccessUpdate, Actor, AuditQuery, AuditRecord, Email, Event, EventData, Page,
     PageKey, Role, SessionPolicy, User, UserId, UserQuery,
 };
-use crate::error::{Error, FieldError, Result};
-use crate::ports::{AuditTrail, ProfileCache, UserRepo};
+use crate::error::BoxError;
+use crate::ports::{AuditTrail, PortResult, ProfileCache, UpdateUserError, UserRepo};
 
 /// Lists accounts for managers and admins (§5).
 pub struct ListUsers {
@@ -35,13 +35,36 @@ impl ListUsers {
 
     /// One page of accounts, newest first, and where the next page starts.
     #[instrument(skip_all, name = "list_users")]
-    pub async fn execute(&self, query: UserQuery) -> Result<Page<User>> {
+    pub async fn execute(&self, query: UserQuery) -> PortResult<Page<User>> {
         let users = self.users.list(&query).await?;
         Ok(Page::from_overfetch(users, query.page.limit, |u| PageKey {
             at: u.created_at,
             id: u.id.as_uuid(),
         }))
     }
+}
+
+/// Why an account's access was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeAccessError {
+    /// An admin asked to lower their own role (`demote`), to disable themselves (`disable`),
+    /// or both.
+    #[error("an admin cannot demote or disable themselves")]
+    SelfHarm {
+        /// The change would lower the admin's own role.
+        demote: bool,
+        /// The change would disable the admin's own account.
+        disable: bool,
+    },
+    /// No account has this id (or, by email, this email).
+    #[error("no such account")]
+    NotFound,
+    /// A dependency cannot be reached; a later attempt may succeed.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a broken invariant.
+    #[error("unexpected error")]
+    Unexpected(#[source] BoxError),
 }
 
 /// Changes an account's role or disables it (§5 PATCH, `postern user set-role`).
@@ -67,21 +90,21 @@ impl ChangeAccess {
     /// nothing, so that a retry after a failed invalidation repairs it.
     ///
     /// # Errors
-    /// [`Error::Validation`] when an admin would demote or disable themselves;
-    /// [`Error::NotFound`] when the account does not exist.
+    /// [`ChangeAccessError::SelfHarm`] when an admin would demote or disable themselves;
+    /// [`ChangeAccessError::NotFound`] when the account does not exist.
     #[instrument(skip_all, name = "change_access", fields(user_id = %target))]
     pub async fn execute(
         &self,
         actor: Actor,
         target: UserId,
         change: AccessChange,
-    ) -> Result<User> {
+    ) -> Result<User, ChangeAccessError> {
         refuse_self_harm(actor, target, change)?;
         let current = self
             .users
             .find_by_id(target)
             .await?
-            .ok_or(Error::NotFound)?;
+            .ok_or(ChangeAccessError::NotFound)?;
         let now = self.revoker.clock.now();
         let update = AccessUpdate {
             role: change.role.filter(|role| *role != current.role),
@@ -95,7 +118,14 @@ impl ChangeAccess {
             return Ok(current);
         }
         let events = announce(&current, &update, actor);
-        let (user, revoked) = self.users.update_access(target, &update, &events).await?;
+        let (user, revoked) = self
+            .users
+            .update_access(target, &update, &events)
+            .await
+            .map_err(|error| match error {
+                UpdateUserError::NotFound => ChangeAccessError::NotFound,
+                UpdateUserError::Port(error) => error.into(),
+            })?;
         self.revoker
             .reject_access_tokens(target, &revoked, now)
             .await?;
@@ -106,42 +136,38 @@ impl ChangeAccess {
     /// [`Self::execute`] for the account with `email`, for the command line.
     ///
     /// # Errors
-    /// As [`Self::execute`]; [`Error::NotFound`] when no account has this email.
+    /// As [`Self::execute`]; [`ChangeAccessError::NotFound`] when no account has this email.
     pub async fn execute_by_email(
         &self,
         actor: Actor,
         email: &Email,
         change: AccessChange,
-    ) -> Result<User> {
+    ) -> Result<User, ChangeAccessError> {
         let account = self
             .users
             .find_credentials(email)
             .await?
-            .ok_or(Error::NotFound)?;
+            .ok_or(ChangeAccessError::NotFound)?;
         self.execute(actor, account.user.id, change).await
     }
 }
 
 /// An admin may not lower their own role or disable themselves: the guard would lock them out
 /// mid-operation, and the last admin could leave the service without one.
-fn refuse_self_harm(actor: Actor, target: UserId, change: AccessChange) -> Result<()> {
+fn refuse_self_harm(
+    actor: Actor,
+    target: UserId,
+    change: AccessChange,
+) -> Result<(), ChangeAccessError> {
     if actor != Actor::Admin(target) {
         return Ok(());
     }
-    let mut refused = Vec::new();
-    if change.role.is_some_and(|role| role < Role::Admin) {
-        refused.push(FieldError::new("role", "an admin cannot demote themselves"));
-    }
-    if change.disabled == Some(true) {
-        refused.push(FieldError::new(
-            "disabled",
-            "an admin cannot disable themselves",
-        ));
-    }
-    if refused.is_empty() {
-        Ok(())
+    let demote = change.role.is_some_and(|role| role < Role::Admin);
+    let disable = change.disabled == Some(true);
+    if demote || disable {
+        Err(ChangeAccessError::SelfHarm { demote, disable })
     } else {
-        Err(Error::Validation(refused))
+        Ok(())
     }
 }
 
@@ -168,6 +194,20 @@ fn announce(current: &User, update: &AccessUpdate, actor: Actor) -> Vec<Event> {
         .collect()
 }
 
+/// Why a cached profile was not dropped.
+#[derive(Debug, thiserror::Error)]
+pub enum DropCachedProfileError {
+    /// No account has this id.
+    #[error("no such account")]
+    NotFound,
+    /// A dependency cannot be reached; a later attempt may succeed.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a broken invariant.
+    #[error("unexpected error")]
+    Unexpected(#[source] BoxError),
+}
+
 /// Drops an account's cached profile on request (§5), for managers and admins.
 pub struct DropCachedProfile {
     users: Arc<dyn UserRepo>,
@@ -187,14 +227,15 @@ impl DropCachedProfile {
     /// here is the caller's answer: dropping it is all this request is for.
     ///
     /// # Errors
-    /// [`Error::NotFound`] when the account does not exist; the cache's error when it fails.
+    /// [`DropCachedProfileError::NotFound`] when the account does not exist; the cache's error
+    /// when it fails.
     #[instrument(skip_all, name = "drop_cached_profile", fields(user_id = %target))]
-    pub async fn execute(&self, target: UserId) -> Result<()> {
+    pub async fn execute(&self, target: UserId) -> Result<(), DropCachedProfileError> {
         self.users
             .find_by_id(target)
             .await?
-            .ok_or(Error::NotFound)?;
-        self.cache.invalidate(target).await
+            .ok_or(DropCachedProfileError::NotFound)?;
+        Ok(self.cache.invalidate(target).await?)
     }
 }
 
@@ -211,7 +252,7 @@ impl ReadAudit {
 
     /// One page of records, newest first, and where the next page starts.
     #[instrument(skip_all, name = "read_audit")]
-    pub async fn execute(&self, query: AuditQuery) -> Result<Page<AuditRecord>> {
+    pub async fn execute(&self, query: AuditQuery) -> PortResult<Page<AuditRecord>> {
         let records = self.trail.list(&query).await?;
         Ok(Page::from_overfetch(records, query.page.limit, |r| {
             PageKey {
@@ -259,7 +300,10 @@ mod tests {
             },
         ] {
             let result = access.execute(Actor::Admin(me), me, asked).await;
-            assert!(matches!(result, Err(Error::Validation(_))), "{result:?}");
+            assert!(
+                matches!(result, Err(ChangeAccessError::SelfHarm { .. })),
+                "{result:?}"
+            );
         }
     }
 
@@ -415,7 +459,7 @@ mod tests {
             )
             .await;
 
-        assert!(matches!(result, Err(Error::NotFound)));
+        assert!(matches!(result, Err(ChangeAccessError::NotFound)));
     }
 
     #[tokio::test]
@@ -462,6 +506,6 @@ mod tests {
             .execute(UserId::generate())
             .await;
 
-        assert!(matches!(result, Err(Error::NotFound)));
+        assert!(matches!(result, Err(DropCachedProfileError::NotFound)));
     }
 }

@@ -5,8 +5,28 @@ use std::sync::Arc;
 
 use super::Ports;
 use crate::domain::AccessClaims;
-use crate::error::{Error, Result};
-use crate::ports::{RevocationList, TokenIssuer};
+use crate::error::BoxError;
+use crate::ports::{RevocationList, TokenIssuer, TokenRejected};
+
+/// Why a bearer token was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthenticateError {
+    /// A genuine token past its expiry.
+    #[error("access token expired")]
+    Expired,
+    /// Malformed, forged, or otherwise not a token this service issued.
+    #[error("invalid access token")]
+    Invalid,
+    /// A genuine, unexpired token of a session that has ended.
+    #[error("session revoked")]
+    Revoked,
+    /// A dependency cannot be reached; a later attempt may succeed.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a broken invariant.
+    #[error("unexpected error")]
+    Unexpected(#[source] BoxError),
+}
 
 /// Verifies bearer tokens.
 pub struct Authenticate {
@@ -26,12 +46,18 @@ impl Authenticate {
     /// The claims of a valid access token whose session has not been revoked.
     ///
     /// # Errors
-    /// [`Error::TokenExpired`] for an expired token; [`Error::Unauthorized`] for one that is
-    /// invalid or whose session was revoked.
-    pub async fn execute(&self, bearer: &str) -> Result<AccessClaims> {
-        let claims = self.tokens.verify(bearer)?;
+    /// [`AuthenticateError::Expired`] for an expired token, [`AuthenticateError::Invalid`] for
+    /// one that is not genuine, [`AuthenticateError::Revoked`] for one whose session ended.
+    pub async fn execute(&self, bearer: &str) -> Result<AccessClaims, AuthenticateError> {
+        let claims = self
+            .tokens
+            .verify(bearer)
+            .map_err(|rejected| match rejected {
+                TokenRejected::Expired => AuthenticateError::Expired,
+                TokenRejected::Invalid => AuthenticateError::Invalid,
+            })?;
         if self.revocations.is_revoked(claims.session_id).await? {
-            return Err(Error::Unauthorized);
+            return Err(AuthenticateError::Revoked);
         }
         Ok(claims)
     }
@@ -69,7 +95,7 @@ mod tests {
 
         let result = Authenticate::new(&mocks.ports()).execute("jwt").await;
 
-        assert!(matches!(result, Err(Error::Unauthorized)));
+        assert!(matches!(result, Err(AuthenticateError::Revoked)));
     }
 
     #[tokio::test]
@@ -90,15 +116,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_forged_token_is_invalid_without_a_revocation_lookup() {
+        let mut mocks = Mocks::new();
+        mocks
+            .tokens
+            .expect_verify()
+            .returning(|_| Err(TokenRejected::Invalid));
+
+        let result = Authenticate::new(&mocks.ports()).execute("jwt").await;
+
+        assert!(matches!(result, Err(AuthenticateError::Invalid)));
+    }
+
+    #[tokio::test]
     async fn an_expired_token_is_reported_as_expired_without_a_revocation_lookup() {
         let mut mocks = Mocks::new();
         mocks
             .tokens
             .expect_verify()
-            .returning(|_| Err(Error::TokenExpired));
+            .returning(|_| Err(TokenRejected::Expired));
 
         let result = Authenticate::new(&mocks.ports()).execute("jwt").await;
 
-        assert!(matches!(result, Err(Error::TokenExpired)));
+        assert!(matches!(result, Err(AuthenticateError::Expired)));
     }
 }

@@ -4,9 +4,29 @@
 
 use tracing::instrument;
 
-use super::{GetProfile, Ports};
+use super::{GetProfile, Ports, ProfileError};
 use crate::domain::{AccessClaims, Role, User};
-use crate::error::{Error, Result};
+use crate::error::BoxError;
+
+/// Why an authenticated caller may not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorizeError {
+    /// The caller's role is below the one required.
+    #[error("forbidden")]
+    Forbidden,
+    /// The caller's account no longer exists.
+    #[error("account gone")]
+    AccountGone,
+    /// The caller's account is disabled.
+    #[error("account disabled")]
+    AccountDisabled,
+    /// A dependency cannot be reached; a later attempt may succeed.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a broken invariant.
+    #[error("unexpected error")]
+    Unexpected(#[source] BoxError),
+}
 
 /// Decides whether an authenticated caller holds a role.
 pub struct Authorize {
@@ -25,22 +45,32 @@ impl Authorize {
     /// the cache, which every role change invalidates.
     ///
     /// # Errors
-    /// [`Error::Forbidden`] when the role is below `least`; [`Error::Unauthorized`] when the
-    /// account no longer exists or is disabled.
+    /// [`AuthorizeError::Forbidden`] when the role is below `least`;
+    /// [`AuthorizeError::AccountGone`] or [`AuthorizeError::AccountDisabled`] when the account
+    /// no longer exists or is disabled.
     #[instrument(skip_all, name = "authorize", fields(user_id = %caller.user_id, least = %least))]
-    pub async fn at_least(&self, caller: &AccessClaims, least: Role) -> Result<User> {
-        let user = match self.profiles.execute(caller.user_id).await {
-            Err(Error::NotFound) => return Err(Error::Unauthorized),
-            other => other?,
-        };
+    pub async fn at_least(
+        &self,
+        caller: &AccessClaims,
+        least: Role,
+    ) -> Result<User, AuthorizeError> {
+        let user = self
+            .profiles
+            .execute(caller.user_id)
+            .await
+            .map_err(|error| match error {
+                ProfileError::NotFound => AuthorizeError::AccountGone,
+                ProfileError::Unavailable(cause) => AuthorizeError::Unavailable(cause),
+                ProfileError::Unexpected(cause) => AuthorizeError::Unexpected(cause),
+            })?;
         if user.disabled {
             // Its sessions are revoked; this refuses a token of a login that raced the disabling.
-            return Err(Error::Unauthorized);
+            return Err(AuthorizeError::AccountDisabled);
         }
         if user.role.is_at_least(least) {
             Ok(user)
         } else {
-            Err(Error::Forbidden)
+            Err(AuthorizeError::Forbidden)
         }
     }
 }
@@ -50,7 +80,7 @@ mod tests {
     use super::*;
     use crate::usecases::testkit::{Mocks, caller, user};
 
-    async fn check(actual: Role, least: Role) -> Result<User> {
+    async fn check(actual: Role, least: Role) -> Result<User, AuthorizeError> {
         let mut mocks = Mocks::new();
         let account = User {
             role: actual,
@@ -78,14 +108,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_disabled_or_vanished_account_is_refused_whatever_its_role() {
+        let disabled = User {
+            role: Role::Admin,
+            disabled: true,
+            ..user()
+        };
+        let mut mocks = Mocks::new();
+        let mut cached = vec![None, Some(disabled)];
+        mocks
+            .cache
+            .expect_get()
+            .returning(move |_| Ok(cached.pop().flatten()));
+        mocks.users.expect_find_by_id().returning(|_| Ok(None));
+        let authorize = Authorize::new(&mocks.ports());
+
+        let refused = authorize.at_least(&caller(), Role::User).await;
+        let gone = authorize.at_least(&caller(), Role::User).await;
+
+        assert!(matches!(refused, Err(AuthorizeError::AccountDisabled)));
+        assert!(matches!(gone, Err(AuthorizeError::AccountGone)));
+    }
+
+    #[tokio::test]
     async fn a_lower_role_is_forbidden() {
         assert!(matches!(
             check(Role::Manager, Role::Admin).await,
-            Err(Error::Forbidden)
+            Err(AuthorizeError::Forbidden)
         ));
         assert!(matches!(
             check(Role::User, Role::Manager).await,
-            Err(Error::Forbidden)
+            Err(AuthorizeError::Forbidden)
         ));
     }
 }

@@ -12,8 +12,8 @@ use tracing::instrument;
 use super::Ports;
 use super::revoker::Revoker;
 use crate::domain::{AccessClaims, Event, EventData, Password, SessionPolicy};
-use crate::error::{Error, Result};
-use crate::ports::{PasswordCheck, PasswordHasher, UserRepo};
+use crate::error::BoxError;
+use crate::ports::{PasswordCheck, PasswordHasher, UpdateUserError, UserRepo};
 
 /// A validated password-change request.
 #[derive(Debug)]
@@ -22,6 +22,26 @@ pub struct ChangePasswordRequest {
     pub current: Password,
     /// The new password, which satisfies §2.
     pub new: Password,
+}
+
+/// Why a password was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    /// The new password is the current one.
+    #[error("the new password equals the current one")]
+    SameAsCurrent,
+    /// The password given as the current one is wrong.
+    #[error("wrong current password")]
+    WrongPassword,
+    /// The caller's account no longer exists.
+    #[error("no such account")]
+    NotFound,
+    /// A dependency cannot be reached; a later attempt may succeed.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a broken invariant.
+    #[error("unexpected error")]
+    Unexpected(#[source] BoxError),
 }
 
 /// Changes the caller's password (§3 password change).
@@ -48,34 +68,32 @@ impl ChangePassword {
     /// profile. The caller's own session, and its tokens, keep working.
     ///
     /// # Errors
-    /// [`Error::Validation`] on `newPassword` when it equals the current password, decided
-    /// before any hashing and whether or not the current password is right.
-    /// [`Error::InvalidCredentials`] when the current password is wrong; nothing changes.
-    /// [`Error::NotFound`] when the caller's account no longer exists.
+    /// [`ChangePasswordError::SameAsCurrent`] when the new password equals the current one,
+    /// decided before any hashing and whether or not the current password is right.
+    /// [`ChangePasswordError::WrongPassword`] when the current password is wrong; nothing
+    /// changes.
+    /// [`ChangePasswordError::NotFound`] when the caller's account no longer exists.
     #[instrument(skip_all, name = "change_password", fields(user_id = %caller.user_id))]
     pub async fn execute(
         &self,
         caller: &AccessClaims,
         request: ChangePasswordRequest,
-    ) -> Result<()> {
+    ) -> Result<(), ChangePasswordError> {
         if request.new.expose() == request.current.expose() {
-            return Err(Error::invalid_field(
-                "newPassword",
-                "must differ from the current password",
-            ));
+            return Err(ChangePasswordError::SameAsCurrent);
         }
         let user = caller.user_id;
         let credentials = self
             .users
             .find_credentials_by_id(user)
             .await?
-            .ok_or(Error::NotFound)?;
+            .ok_or(ChangePasswordError::NotFound)?;
         let check = self
             .hasher
             .verify(&request.current, &credentials.password_hash)
             .await?;
         if check == PasswordCheck::Mismatch {
-            return Err(Error::InvalidCredentials);
+            return Err(ChangePasswordError::WrongPassword);
         }
         let hash = self.hasher.hash(&request.new).await?;
         let r = &self.revoker;
@@ -93,7 +111,11 @@ impl ChangePassword {
         // request fails and can be retried with the new password.
         self.users
             .change_password(user, &hash, now, &changed)
-            .await?;
+            .await
+            .map_err(|error| match error {
+                UpdateUserError::NotFound => ChangePasswordError::NotFound,
+                UpdateUserError::Port(error) => error.into(),
+            })?;
         let logged_out = Event::new(
             EventData::LoggedOut {
                 session_ids: Vec::new(),
@@ -106,7 +128,7 @@ impl ChangePassword {
             .sessions
             .revoke_all_except(user, caller.session_id, now, &logged_out)
             .await?;
-        r.reject_access_tokens(user, &ended, now).await
+        Ok(r.reject_access_tokens(user, &ended, now).await?)
     }
 }
 
@@ -170,7 +192,7 @@ mod tests {
             .await;
 
         assert!(
-            matches!(result, Err(Error::InvalidCredentials)),
+            matches!(result, Err(ChangePasswordError::WrongPassword)),
             "{result:?}"
         );
     }
@@ -185,7 +207,7 @@ mod tests {
             .await;
 
         assert!(
-            matches!(&result, Err(Error::Validation(fields)) if fields[0].field == "newPassword"),
+            matches!(result, Err(ChangePasswordError::SameAsCurrent)),
             "{result:?}"
         );
     }
@@ -263,6 +285,9 @@ mod tests {
             .execute(&caller, request("old password", "new password"))
             .await;
 
-        assert!(matches!(result, Err(Error::NotFound)), "{result:?}");
+        assert!(
+            matches!(result, Err(ChangePasswordError::NotFound)),
+            "{result:?}"
+        );
     }
 }

@@ -8,8 +8,7 @@ use async_trait::async_trait;
 use tracing::debug;
 
 use crate::domain::Event;
-use crate::error::Result;
-use crate::ports::{EventHandler, HandledEvents};
+use crate::ports::{EventHandler, HandledEvents, PortResult};
 
 /// A handler that acts on each event id once.
 pub struct Deduplicated {
@@ -36,7 +35,7 @@ impl EventHandler for Deduplicated {
 
     /// Events the inner handler ignores pass at once: recording them would cost a read and a
     /// write per event, and fill the record with events nothing acted on.
-    async fn handle(&self, event: &Event) -> Result<()> {
+    async fn handle(&self, event: &Event) -> PortResult<()> {
         if !self.inner.handles(event) {
             return Ok(());
         }
@@ -53,8 +52,8 @@ impl EventHandler for Deduplicated {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
     use crate::domain::EventData;
+    use crate::ports::PortError;
     use crate::ports::{MockEventHandler, MockHandledEvents};
     use crate::usecases::testkit::NOW;
 
@@ -62,7 +61,7 @@ mod tests {
         Event::new(EventData::ProfileUpdated { name: None }, None, NOW)
     }
 
-    fn mailer(times: usize, outcome: fn() -> Result<()>) -> MockEventHandler {
+    fn mailer(times: usize, outcome: fn() -> PortResult<()>) -> MockEventHandler {
         let mut inner = MockEventHandler::new();
         inner.expect_name().return_const("mail");
         inner.expect_handles().return_const(true);
@@ -127,12 +126,12 @@ mod tests {
         handled.expect_record_handled().never();
 
         let result = Deduplicated::new(
-            Arc::new(mailer(1, || Err(Error::unavailable("smtp down")))),
+            Arc::new(mailer(1, || Err(PortError::unavailable("smtp down")))),
             Arc::new(handled),
         )
         .handle(&event())
         .await;
 
-        assert!(matches!(result, Err(Error::Unavailable(_))));
+        assert!(matches!(result, Err(PortError::Unavailable(_))));
     }
 }

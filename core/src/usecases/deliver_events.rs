@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use tracing::{debug, warn};
 
-use crate::Error;
 use crate::domain::{Event, EventId};
-use crate::error::{Result, error_chain};
-use crate::ports::{EventPublisher, Outbox};
+use crate::error::error_chain;
+use crate::ports::{EventPublisher, Outbox, PortError, PortResult};
 
 /// What one batch did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -64,7 +63,7 @@ impl DeliverEvents {
     ///
     /// # Errors
     /// Only when the outbox itself cannot be read or updated.
-    pub async fn deliver_batch(&self) -> Result<DeliveryReport> {
+    pub async fn deliver_batch(&self) -> PortResult<DeliveryReport> {
         let events = self.outbox.claim(self.batch_size).await?;
         // A lone event has nothing to gain from the batch call, and would be tried twice.
         if events.len() < 2 {
@@ -79,7 +78,7 @@ impl DeliverEvents {
                     ..DeliveryReport::default()
                 })
             }
-            Err(Error::Unavailable(cause)) => {
+            Err(PortError::Unavailable(cause)) => {
                 self.release(&events, &cause, DeliveryReport::default())
                     .await
             }
@@ -94,13 +93,13 @@ impl DeliverEvents {
         }
     }
 
-    async fn deliver_one_by_one(&self, events: &[Event]) -> Result<DeliveryReport> {
+    async fn deliver_one_by_one(&self, events: &[Event]) -> PortResult<DeliveryReport> {
         let mut published: Vec<EventId> = Vec::with_capacity(events.len());
         let mut report = DeliveryReport::default();
         for (position, event) in events.iter().enumerate() {
             match self.publisher.publish(event).await {
                 Ok(()) => published.push(event.event_id()),
-                Err(Error::Unavailable(cause)) => {
+                Err(PortError::Unavailable(cause)) => {
                     report = self.release(&events[position..], &cause, report).await?;
                     break;
                 }
@@ -127,7 +126,7 @@ impl DeliverEvents {
         waiting: &[Event],
         cause: &(dyn std::fmt::Display + Sync),
         report: DeliveryReport,
-    ) -> Result<DeliveryReport> {
+    ) -> PortResult<DeliveryReport> {
         debug!(events = waiting.len(), error = %cause, "publisher unreachable; events wait in the outbox");
         let ids: Vec<EventId> = waiting.iter().map(Event::event_id).collect();
         self.outbox.release(&ids).await?;
@@ -203,7 +202,7 @@ mod tests {
         let mut publisher = MockEventPublisher::new();
         publisher
             .expect_publish_batch()
-            .returning(|_| Err(Error::unavailable("broker down")));
+            .returning(|_| Err(PortError::unavailable("broker down")));
         publisher.expect_publish().never();
 
         let report = DeliverEvents::new(Arc::new(outbox), Arc::new(publisher), 50)
@@ -238,10 +237,10 @@ mod tests {
         publisher
             .expect_publish_batch()
             .times(1)
-            .returning(|_| Err(Error::unexpected("handler down")));
+            .returning(|_| Err(PortError::unexpected("handler down")));
         publisher.expect_publish().returning(move |e| {
             if e.event_id() == bad_id {
-                Err(Error::unexpected("handler down"))
+                Err(PortError::unexpected("handler down"))
             } else {
                 Ok(())
             }
@@ -285,12 +284,12 @@ mod tests {
         let mut publisher = MockEventPublisher::new();
         publisher
             .expect_publish_batch()
-            .returning(|_| Err(Error::unexpected("first event rejected")));
+            .returning(|_| Err(PortError::unexpected("first event rejected")));
         publisher.expect_publish().times(2).returning(move |e| {
             if e.event_id() == first_id {
                 Ok(())
             } else {
-                Err(Error::unavailable("broker down"))
+                Err(PortError::unavailable("broker down"))
             }
         });
 

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use tracing::{instrument, warn};
 
 use super::Ports;
-use super::redeemable::Redeemable;
+use super::redeemable::{LinkTokenError, Redeemable};
 use crate::domain::{AccessClaims, Event, EventData, OpaqueToken, TokenPurpose, User};
-use crate::error::{Error, Result};
+use crate::error::BoxError;
 use crate::ports::{Clock, Outbox, ProfileCache, UserRepo};
 
 /// Spends a verification token (§3 `POST /auth/email/verify`).
@@ -33,9 +33,10 @@ impl VerifyEmail {
     /// profile, and returns the account.
     ///
     /// # Errors
-    /// [`Error::InvalidToken`] when the token is unknown, used, expired, or its account is gone.
+    /// [`LinkTokenError::InvalidToken`] when the token is unknown, used, expired, or its account
+    /// is gone.
     #[instrument(skip_all, name = "verify_email")]
-    pub async fn execute(&self, token: &OpaqueToken) -> Result<User> {
+    pub async fn execute(&self, token: &OpaqueToken) -> Result<User, LinkTokenError> {
         let now = self.clock.now();
         let (record, user) = self
             .redeemable
@@ -53,7 +54,7 @@ impl VerifyEmail {
             .tokens
             .verify_email(record.id, now, &event)
             .await?
-            .ok_or(Error::InvalidToken)?;
+            .ok_or(LinkTokenError::InvalidToken)?;
         if let Err(error) = self.cache.invalidate(verified.id).await {
             warn!(
                 error = &error as &dyn std::error::Error,
@@ -62,6 +63,20 @@ impl VerifyEmail {
         }
         Ok(verified)
     }
+}
+
+/// Why no new verification link was asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum ResendVerificationError {
+    /// The caller's account no longer exists.
+    #[error("account gone")]
+    AccountGone,
+    /// A dependency cannot be reached; a later attempt may succeed.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a broken invariant.
+    #[error("unexpected error")]
+    Unexpected(#[source] BoxError),
 }
 
 /// Sends a new verification link (§3 `POST /auth/email/resend`).
@@ -85,14 +100,14 @@ impl ResendVerification {
     /// an address already verified needs none, and nothing happens.
     ///
     /// # Errors
-    /// [`Error::Unauthorized`] when the caller's account no longer exists.
+    /// [`ResendVerificationError::AccountGone`] when the caller's account no longer exists.
     #[instrument(skip_all, name = "resend_verification", fields(user_id = %caller.user_id))]
-    pub async fn execute(&self, caller: &AccessClaims) -> Result<()> {
+    pub async fn execute(&self, caller: &AccessClaims) -> Result<(), ResendVerificationError> {
         let user = self
             .users
             .find_by_id(caller.user_id)
             .await?
-            .ok_or(Error::Unauthorized)?;
+            .ok_or(ResendVerificationError::AccountGone)?;
         if user.email_verified {
             return Ok(());
         }
@@ -103,7 +118,7 @@ impl ResendVerification {
             Some(user.id),
             self.clock.now(),
         );
-        self.outbox.append(&event).await
+        Ok(self.outbox.append(&event).await?)
     }
 }
 
@@ -189,7 +204,7 @@ mod tests {
                 .execute(&OpaqueToken::new("t".into()))
                 .await;
 
-            assert!(matches!(result, Err(Error::InvalidToken)));
+            assert!(matches!(result, Err(LinkTokenError::InvalidToken)));
         }
     }
 
@@ -210,7 +225,7 @@ mod tests {
             .execute(&OpaqueToken::new("t".into()))
             .await;
 
-        assert!(matches!(result, Err(Error::InvalidToken)));
+        assert!(matches!(result, Err(LinkTokenError::InvalidToken)));
     }
 
     #[tokio::test]

@@ -17,8 +17,7 @@ use tracing::{info, instrument, warn};
 use uuid::Uuid;
 
 use crate::domain::{Email, ImportOutcome, ImportedUser, PasswordHash, Role, SourceUser, UserId};
-use crate::error::{Error, Result};
-use crate::ports::{ImportTarget, UserSource};
+use crate::ports::{ImportTarget, PortError, PortResult, UserSource};
 
 /// A source row that was not imported because it breaks a rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,10 +75,10 @@ impl ImportUsers {
     ///
     /// # Errors
     /// Whatever the source or the target fails with; batches stored before the failure stay
-    /// stored. [`Error::Unexpected`] when the source does not advance or the target answers
+    /// stored. [`PortError::Unexpected`] when the source does not advance or the target answers
     /// for a different number of accounts than it was given.
     #[instrument(skip_all, name = "import_users")]
-    pub async fn execute(&self) -> Result<ImportReport> {
+    pub async fn execute(&self) -> PortResult<ImportReport> {
         let mut report = ImportReport::default();
         let mut after = None;
         loop {
@@ -88,7 +87,7 @@ impl ImportUsers {
                 break;
             };
             if after.is_some_and(|previous| last <= previous) {
-                return Err(Error::unexpected("the import source did not advance"));
+                return Err(PortError::unexpected("the import source did not advance"));
             }
             after = Some(last);
             let full = rows.len() as u64 >= self.batch_size;
@@ -106,7 +105,11 @@ impl ImportUsers {
         Ok(report)
     }
 
-    async fn import_batch(&self, rows: Vec<SourceUser>, report: &mut ImportReport) -> Result<()> {
+    async fn import_batch(
+        &self,
+        rows: Vec<SourceUser>,
+        report: &mut ImportReport,
+    ) -> PortResult<()> {
         report.read += rows.len() as u64;
         let mut valid = Vec::with_capacity(rows.len());
         for row in rows {
@@ -124,7 +127,7 @@ impl ImportUsers {
         }
         let outcomes = self.target.insert_new(&valid).await?;
         if outcomes.len() != valid.len() {
-            return Err(Error::unexpected(
+            return Err(PortError::unexpected(
                 "the import target answered for a different number of accounts",
             ));
         }
@@ -350,7 +353,10 @@ mod tests {
 
         let result = import(source, target, 1).execute().await;
 
-        assert!(matches!(result, Err(Error::Unexpected(_))), "{result:?}");
+        assert!(
+            matches!(result, Err(PortError::Unexpected(_))),
+            "{result:?}"
+        );
     }
 
     #[tokio::test]
@@ -358,11 +364,11 @@ mod tests {
         let mut source = MockUserSource::new();
         source
             .expect_batch()
-            .returning(|_, _| Err(Error::unavailable("source down")));
+            .returning(|_, _| Err(PortError::unavailable("source down")));
 
         let result = import(source, MockImportTarget::new(), 10).execute().await;
 
-        assert!(matches!(result, Err(Error::Unavailable(_))));
+        assert!(matches!(result, Err(PortError::Unavailable(_))));
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use time::Duration;
 use tracing::{instrument, warn};
 
 use super::Ports;
@@ -14,8 +15,10 @@ use crate::domain::{
     ClientContext, Email, Event, EventData, LockoutPolicy, LoginAttempt, LoginFailure, NewSession,
     Password, SessionId, SessionPolicy, TokenPair, User, UserCredentials, UserId,
 };
-use crate::error::{Error, Result};
-use crate::ports::{Clock, Outbox, PasswordCheck, PasswordHasher, SessionRepo, UserRepo};
+use crate::error::BoxError;
+use crate::ports::{
+    Clock, Outbox, PasswordCheck, PasswordHasher, SessionRepo, UpdateUserError, UserRepo,
+};
 
 /// A validated login request.
 #[derive(Debug)]
@@ -35,6 +38,30 @@ pub struct LoginOutcome {
     pub user: User,
     /// The new session's tokens.
     pub tokens: TokenPair,
+}
+
+/// Why a login started no session.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown email or wrong password: the two are indistinguishable.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Too many consecutive failed logins; the account is locked for a while, whatever the
+    /// password.
+    #[error("account locked")]
+    AccountLocked {
+        /// How long until the lock lifts.
+        retry_after: Duration,
+    },
+    /// The right password of an account an admin has disabled.
+    #[error("account disabled")]
+    AccountDisabled,
+    /// A dependency cannot be reached; a later attempt may succeed.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a broken invariant.
+    #[error("unexpected error")]
+    Unexpected(#[source] BoxError),
 }
 
 /// Starts sessions (§3 login).
@@ -66,12 +93,12 @@ impl Login {
     /// Verifies the credentials and starts a session.
     ///
     /// # Errors
-    /// [`Error::InvalidCredentials`] for an unknown email and for a wrong password alike; both
-    /// spend one hash verification, so timing does not tell them apart.
-    /// [`Error::AccountLocked`] for a locked account, whatever the password.
-    /// [`Error::AccountDisabled`] for the right password of a disabled account.
+    /// [`LoginError::InvalidCredentials`] for an unknown email and for a wrong password alike;
+    /// both spend one hash verification, so timing does not tell them apart.
+    /// [`LoginError::AccountLocked`] for a locked account, whatever the password.
+    /// [`LoginError::AccountDisabled`] for the right password of a disabled account.
     #[instrument(skip_all, name = "login")]
-    pub async fn execute(&self, request: LoginRequest) -> Result<LoginOutcome> {
+    pub async fn execute(&self, request: LoginRequest) -> Result<LoginOutcome, LoginError> {
         match self.users.find_credentials(&request.email).await? {
             None => self.fail_unknown_email(&request).await,
             Some(credentials) => self.check_password(credentials, request).await,
@@ -79,18 +106,18 @@ impl Login {
     }
 
     /// Spends a dummy verification, so an unknown email takes as long as a wrong password.
-    async fn fail_unknown_email(&self, request: &LoginRequest) -> Result<LoginOutcome> {
+    async fn fail_unknown_email(&self, request: &LoginRequest) -> Result<LoginOutcome, LoginError> {
         self.hasher.verify_dummy(&request.password).await?;
         let event = self.failed_event(request, None, LoginFailure::UnknownEmail);
         self.outbox.append(&event).await?;
-        Err(Error::InvalidCredentials)
+        Err(LoginError::InvalidCredentials)
     }
 
     async fn check_password(
         &self,
         credentials: UserCredentials,
         request: LoginRequest,
-    ) -> Result<LoginOutcome> {
+    ) -> Result<LoginOutcome, LoginError> {
         let user_id = credentials.user.id;
         // The attempt stays counted if verifying fails with an error: the count is of attempts
         // since the last success, and only a success (or a lock lifting) resets it.
@@ -107,7 +134,7 @@ impl Login {
                 let event =
                     self.failed_event(&request, Some(user_id), LoginFailure::AccountDisabled);
                 self.outbox.append(&event).await?;
-                Err(Error::AccountDisabled)
+                Err(LoginError::AccountDisabled)
             }
             PasswordCheck::Match { needs_rehash } => {
                 self.users.record_login_success(user_id).await?;
@@ -124,24 +151,33 @@ impl Login {
     /// A locked account is refused without verifying any hash, dummy or real. Equal timing would
     /// hide nothing here, since the 423 itself says the account is locked (and so exists), and
     /// skipping the hash means guesses against a locked account cost no Argon2 work.
-    async fn reserve_attempt(&self, user_id: UserId) -> Result<u32> {
+    async fn reserve_attempt(&self, user_id: UserId) -> Result<u32, LoginError> {
         let now = self.clock.now();
-        match self
+        let reserved = self
             .users
             .begin_login_attempt(user_id, now, self.lockout)
-            .await?
-        {
+            .await
+            .map_err(|error| match error {
+                // Found a moment ago, gone now: as good as an unknown email.
+                UpdateUserError::NotFound => LoginError::InvalidCredentials,
+                UpdateUserError::Port(error) => error.into(),
+            })?;
+        match reserved {
             LoginAttempt::Allowed { attempt } => Ok(attempt),
             // A lock runs from the failure that set it, which can come after `now` when this
             // attempt raced it (or on an instance whose clock is ahead); the wait announced is
             // never longer than the policy's.
-            LoginAttempt::Locked { until } => Err(Error::AccountLocked {
+            LoginAttempt::Locked { until } => Err(LoginError::AccountLocked {
                 retry_after: (until - now).min(self.lockout.lock_for),
             }),
         }
     }
 
-    async fn start_session(&self, user: User, client: ClientContext) -> Result<LoginOutcome> {
+    async fn start_session(
+        &self,
+        user: User,
+        client: ClientContext,
+    ) -> Result<LoginOutcome, LoginError> {
         let now = self.clock.now();
         let (refresh_token, refresh_record) = self.minter.refresh_token(now);
         let session = NewSession {
@@ -187,12 +223,12 @@ impl Login {
         request: &LoginRequest,
         user_id: UserId,
         attempt: u32,
-    ) -> Result<LoginOutcome> {
+    ) -> Result<LoginOutcome, LoginError> {
         let event = self.failed_event(request, Some(user_id), LoginFailure::WrongPassword);
         self.users
             .record_login_failure(user_id, attempt, event.occurred_at, self.lockout, &event)
             .await?;
-        Err(Error::InvalidCredentials)
+        Err(LoginError::InvalidCredentials)
     }
 
     fn failed_event(
@@ -215,6 +251,8 @@ impl Login {
 
 #[cfg(test)]
 mod tests {
+    use time::OffsetDateTime;
+
     use super::*;
     use crate::domain::PasswordHash;
     use crate::usecases::testkit::{Mocks, NOW, password, policy, user};
@@ -241,8 +279,14 @@ mod tests {
         Login::new(&mocks.ports(), policy(), LockoutPolicy::default())
     }
 
-    /// The account is found and its login is the `attempt`-th since the last success.
-    fn known_account_on_attempt(mocks: &mut Mocks, attempt: u32) {
+    /// The account is found, and reserving its attempt, once, at [`NOW`] under the default
+    /// policy, answers `reserve(now, policy)`.
+    fn known_account(
+        mocks: &mut Mocks,
+        reserve: impl Fn(OffsetDateTime, LockoutPolicy) -> Result<LoginAttempt, UpdateUserError>
+        + Send
+        + 'static,
+    ) {
         mocks
             .users
             .expect_find_credentials()
@@ -252,7 +296,12 @@ mod tests {
             .expect_begin_login_attempt()
             .withf(|_, at, policy| *at == NOW && *policy == LockoutPolicy::default())
             .times(1)
-            .returning(move |_, _, _| Ok(LoginAttempt::Allowed { attempt }));
+            .returning(move |_, at, policy| reserve(at, policy));
+    }
+
+    /// The account is found and its login is the `attempt`-th since the last success.
+    fn known_account_on_attempt(mocks: &mut Mocks, attempt: u32) {
+        known_account(mocks, move |_, _| Ok(LoginAttempt::Allowed { attempt }));
     }
 
     /// The right password, and the success that resets the count.
@@ -297,7 +346,7 @@ mod tests {
 
         let result = login(mocks).execute(request()).await;
 
-        assert!(matches!(result, Err(Error::InvalidCredentials)));
+        assert!(matches!(result, Err(LoginError::InvalidCredentials)));
     }
 
     #[tokio::test]
@@ -329,54 +378,49 @@ mod tests {
 
         let result = login(mocks).execute(request()).await;
 
-        assert!(matches!(result, Err(Error::InvalidCredentials)));
+        assert!(matches!(result, Err(LoginError::InvalidCredentials)));
     }
 
     #[tokio::test]
     async fn login_to_a_locked_account_is_refused_without_verifying_the_password() {
         let mut mocks = Mocks::new();
-        mocks
-            .users
-            .expect_find_credentials()
-            .returning(|_| Ok(Some(credentials())));
-        mocks
-            .users
-            .expect_begin_login_attempt()
-            .times(1)
-            .returning(|_, at, _| {
-                Ok(LoginAttempt::Locked {
-                    until: at + time::Duration::minutes(7),
-                })
-            });
+        known_account(&mut mocks, |at, _| {
+            Ok(LoginAttempt::Locked {
+                until: at + Duration::minutes(7),
+            })
+        });
 
         let result = login(mocks).execute(request()).await;
 
         assert!(
-            matches!(result, Err(Error::AccountLocked { retry_after }) if retry_after == time::Duration::minutes(7)),
+            matches!(result, Err(LoginError::AccountLocked { retry_after }) if retry_after == Duration::minutes(7)),
             "{result:?}"
         );
     }
 
     #[tokio::test]
+    async fn an_account_gone_before_its_attempt_is_reserved_fails_like_an_unknown_email() {
+        let mut mocks = Mocks::new();
+        known_account(&mut mocks, |_, _| Err(UpdateUserError::NotFound));
+
+        let result = login(mocks).execute(request()).await;
+
+        assert!(matches!(result, Err(LoginError::InvalidCredentials)));
+    }
+
+    #[tokio::test]
     async fn login_to_a_locked_account_never_announces_a_wait_longer_than_the_lock() {
         let mut mocks = Mocks::new();
-        mocks
-            .users
-            .expect_find_credentials()
-            .returning(|_| Ok(Some(credentials())));
-        mocks
-            .users
-            .expect_begin_login_attempt()
-            .returning(|_, at, policy| {
-                Ok(LoginAttempt::Locked {
-                    until: at + policy.lock_for + time::Duration::milliseconds(300),
-                })
-            });
+        known_account(&mut mocks, |at, policy| {
+            Ok(LoginAttempt::Locked {
+                until: at + policy.lock_for + Duration::milliseconds(300),
+            })
+        });
 
         let result = login(mocks).execute(request()).await;
 
         assert!(
-            matches!(result, Err(Error::AccountLocked { retry_after }) if retry_after == time::Duration::minutes(15)),
+            matches!(result, Err(LoginError::AccountLocked { retry_after }) if retry_after == Duration::minutes(15)),
             "{result:?}"
         );
     }
@@ -408,7 +452,7 @@ mod tests {
             .await
             .unwrap();
 
-        assert!(matches!(result, Err(Error::InvalidCredentials)));
+        assert!(matches!(result, Err(LoginError::InvalidCredentials)));
     }
 
     #[tokio::test]
@@ -418,7 +462,7 @@ mod tests {
         right_password(&mut mocks, false);
         mocks.sessions.expect_start().withf(|session, event| {
             session.refresh_token.digest.as_str() == "digest:fresh-refresh"
-                && session.refresh_token.expires_at == NOW + time::Duration::days(7)
+                && session.refresh_token.expires_at == NOW + Duration::days(7)
                 && session.client.user_agent.as_deref() == Some("curl")
                 && matches!(event.data, EventData::LoggedIn { session_id, .. } if session_id == session.id)
         }).times(1).returning(|_, _| Ok(()));
@@ -427,7 +471,7 @@ mod tests {
 
         assert_eq!(outcome.tokens.access_token.expose(), "jwt");
         assert_eq!(outcome.tokens.refresh_token.expose(), "fresh-refresh");
-        assert_eq!(outcome.tokens.expires_in, time::Duration::minutes(15));
+        assert_eq!(outcome.tokens.expires_in, Duration::minutes(15));
     }
 
     #[tokio::test]
@@ -465,7 +509,7 @@ mod tests {
         mocks
             .users
             .expect_replace_password_hash()
-            .returning(|_, _| Err(Error::unavailable("db down")));
+            .returning(|_, _| Err(crate::ports::PortError::unavailable("db down")));
         mocks
             .sessions
             .expect_start()
@@ -508,6 +552,6 @@ mod tests {
         // No session may start: `sessions.start` has no expectation and would panic.
         let result = login(mocks).execute(request()).await;
 
-        assert!(matches!(result, Err(Error::AccountDisabled)));
+        assert!(matches!(result, Err(LoginError::AccountDisabled)));
     }
 }

@@ -8,8 +8,7 @@ use tracing::instrument;
 use super::Ports;
 use super::revoker::Revoker;
 use crate::domain::{AccessClaims, Event, EventData, OpaqueToken, SessionPolicy};
-use crate::error::Result;
-use crate::ports::OpaqueTokens;
+use crate::ports::{OpaqueTokens, PortResult};
 
 /// Ends the caller's session (§3 logout).
 pub struct Logout {
@@ -29,7 +28,11 @@ impl Logout {
     /// Revokes the session of `caller`'s access token and, if a refresh token of another of the
     /// caller's sessions is given, that session too.
     #[instrument(skip_all, name = "logout", fields(user_id = %caller.user_id))]
-    pub async fn execute(&self, caller: &AccessClaims, refresh: Option<OpaqueToken>) -> Result<()> {
+    pub async fn execute(
+        &self,
+        caller: &AccessClaims,
+        refresh: Option<OpaqueToken>,
+    ) -> PortResult<()> {
         let r = &self.revoker;
         let now = r.clock.now();
         let mut ended = vec![caller.session_id];
@@ -77,7 +80,7 @@ impl LogoutAll {
     /// Revokes all of `caller`'s live sessions, the current one included, and returns how many
     /// were revoked.
     #[instrument(skip_all, name = "logout_all", fields(user_id = %caller.user_id))]
-    pub async fn execute(&self, caller: &AccessClaims) -> Result<usize> {
+    pub async fn execute(&self, caller: &AccessClaims) -> PortResult<usize> {
         let r = &self.revoker;
         let now = r.clock.now();
         let user = caller.user_id;

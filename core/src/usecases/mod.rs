@@ -1,5 +1,13 @@
 //! Use cases: one file each, each a struct holding the ports it needs. They depend on nothing
 //! but ports and domain types, so every rule here is tested against mocks.
+//!
+//! Errors: each use case that can refuse a request names its refusals in an error enum of its
+//! own ([`LoginError`], [`RefreshError`], ...), beside two variants for failures of its ports,
+//! `Unavailable` (a dependency cannot be reached; retrying may help) and `Unexpected` (anything
+//! else), each keeping its cause. A use case that cannot refuse anything, only fail when a port
+//! does, returns the ports' [`PortError`]. The caller maps each enum to its own answers, once;
+//! none of them knows how a request was spelled, so a refusal about a field
+//! ([`ChangePasswordError::SameAsCurrent`]) is a variant, not a field name.
 
 mod admin;
 mod authenticate;
@@ -27,29 +35,63 @@ mod testkit;
 
 use std::sync::Arc;
 
-pub use admin::{ChangeAccess, DropCachedProfile, ListUsers, ReadAudit};
-pub use authenticate::Authenticate;
-pub use authorize::Authorize;
-pub use change_password::{ChangePassword, ChangePasswordRequest};
+pub use admin::{
+    ChangeAccess, ChangeAccessError, DropCachedProfile, DropCachedProfileError, ListUsers,
+    ReadAudit,
+};
+pub use authenticate::{Authenticate, AuthenticateError};
+pub use authorize::{Authorize, AuthorizeError};
+pub use change_password::{ChangePassword, ChangePasswordError, ChangePasswordRequest};
 pub use deduplicated::Deduplicated;
 pub use deliver_events::{DeliverEvents, DeliveryReport};
-pub use email_verification::{ResendVerification, VerifyEmail};
+pub use email_verification::{ResendVerification, ResendVerificationError, VerifyEmail};
 pub use import_users::{ImportReport, ImportUsers, InvalidRow};
-pub use login::{Login, LoginOutcome, LoginRequest};
+pub use login::{Login, LoginError, LoginOutcome, LoginRequest};
 pub use logout::{Logout, LogoutAll};
 pub use password_reset::{ForgotPassword, ResetPassword};
-pub use profile::{GetProfile, UpdateProfile};
-pub use queues::QueueAdmin;
-pub use refresh::Refresh;
+pub use profile::{GetProfile, ProfileError, UpdateProfile};
+pub use queues::{QueueAdmin, ReplayError};
+pub use redeemable::LinkTokenError;
+pub use refresh::{Refresh, RefreshError};
 pub use send_mail::SendMail;
-pub use sessions::{ListSessions, RevokeSession};
-pub use signup::{Signup, SignupRequest};
+pub use sessions::{ListSessions, RevokeSession, RevokeSessionError};
+pub use signup::{Signup, SignupError, SignupRequest};
 
 use crate::domain::{LockoutPolicy, SessionPolicy};
 use crate::ports::{
-    AccountTokens, Clock, OpaqueTokens, Outbox, PasswordHasher, ProfileCache, RevocationList,
-    SessionRepo, TokenIssuer, UserRepo,
+    AccountTokens, Clock, OpaqueTokens, Outbox, PasswordHasher, PortError, ProfileCache,
+    RevocationList, SessionRepo, TokenIssuer, UserRepo,
 };
+
+/// A port's failure, as each use-case error that has the two variants for it carries it.
+macro_rules! from_port_error {
+    ($($error:ty),+ $(,)?) => {$(
+        impl From<PortError> for $error {
+            fn from(error: PortError) -> Self {
+                match error {
+                    PortError::Unavailable(cause) => Self::Unavailable(cause),
+                    PortError::Unexpected(cause) => Self::Unexpected(cause),
+                }
+            }
+        }
+    )+};
+}
+
+from_port_error!(
+    AuthenticateError,
+    AuthorizeError,
+    ChangeAccessError,
+    ChangePasswordError,
+    DropCachedProfileError,
+    LinkTokenError,
+    LoginError,
+    ProfileError,
+    RefreshError,
+    ReplayError,
+    ResendVerificationError,
+    RevokeSessionError,
+    SignupError,
+);
 
 /// Every port the account use cases draw on, as the composition root assembles them.
 #[derive(Clone)]
@@ -143,5 +185,21 @@ impl Accounts {
             change_access: ChangeAccess::new(ports, policy),
             drop_cached_profile: DropCachedProfile::new(ports),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_failure_keeps_its_kind_and_its_cause() {
+        let unavailable = LoginError::from(PortError::unavailable("db down"));
+        let unexpected = LoginError::from(PortError::unexpected("bug"));
+
+        assert!(
+            matches!(&unavailable, LoginError::Unavailable(cause) if cause.to_string() == "db down")
+        );
+        assert!(matches!(&unexpected, LoginError::Unexpected(cause) if cause.to_string() == "bug"));
     }
 }

@@ -7,11 +7,10 @@ use std::sync::Arc;
 use tracing::{info, instrument};
 
 use super::Ports;
-use super::redeemable::Redeemable;
+use super::redeemable::{LinkTokenError, Redeemable};
 use super::revoker::Revoker;
 use crate::domain::{Email, Event, EventData, OpaqueToken, Password, SessionPolicy, TokenPurpose};
-use crate::error::{Error, Result};
-use crate::ports::{Clock, Outbox, PasswordHasher, UserRepo};
+use crate::ports::{Clock, Outbox, PasswordHasher, PortResult, UserRepo};
 
 /// Asks for a reset link (§3 `POST /auth/password/forgot`).
 pub struct ForgotPassword {
@@ -37,7 +36,7 @@ impl ForgotPassword {
     /// # Errors
     /// Only when storage fails.
     #[instrument(skip_all, name = "forgot_password")]
-    pub async fn execute(&self, email: &Email) -> Result<()> {
+    pub async fn execute(&self, email: &Email) -> PortResult<()> {
         let Some(account) = self.users.find_credentials(email).await? else {
             return Ok(());
         };
@@ -75,9 +74,14 @@ impl ResetPassword {
     /// access tokens at once.
     ///
     /// # Errors
-    /// [`Error::InvalidToken`] when the token is unknown, used, expired, or its account gone.
+    /// [`LinkTokenError::InvalidToken`] when the token is unknown, used, expired, or its
+    /// account gone.
     #[instrument(skip_all, name = "reset_password")]
-    pub async fn execute(&self, token: &OpaqueToken, password: &Password) -> Result<()> {
+    pub async fn execute(
+        &self,
+        token: &OpaqueToken,
+        password: &Password,
+    ) -> Result<(), LinkTokenError> {
         let now = self.revoker.clock.now();
         let (record, user) = self
             .redeemable
@@ -97,7 +101,7 @@ impl ResetPassword {
             .reset_password(record.id, &hash, now, &changed)
             .await?
         {
-            return Err(Error::InvalidToken);
+            return Err(LinkTokenError::InvalidToken);
         }
         let logged_out = Event::new(
             EventData::LoggedOut {
@@ -113,9 +117,10 @@ impl ResetPassword {
             .revoke_all(user.id, now, &logged_out)
             .await?;
         info!(user_id = %user.id, sessions = ended.len(), "password reset; every session ended");
-        self.revoker
+        Ok(self
+            .revoker
             .reject_access_tokens(user.id, &ended, now)
-            .await
+            .await?)
     }
 }
 
@@ -221,7 +226,7 @@ mod tests {
             .execute(&OpaqueToken::new("t".into()), &password())
             .await;
 
-        assert!(matches!(result, Err(Error::InvalidToken)));
+        assert!(matches!(result, Err(LinkTokenError::InvalidToken)));
     }
 
     #[tokio::test]
@@ -241,6 +246,6 @@ mod tests {
             .execute(&OpaqueToken::new("t".into()), &password())
             .await;
 
-        assert!(matches!(result, Err(Error::InvalidToken)));
+        assert!(matches!(result, Err(LinkTokenError::InvalidToken)));
     }
 }

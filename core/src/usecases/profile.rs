@@ -6,8 +6,22 @@ use tracing::{instrument, warn};
 
 use super::Ports;
 use crate::domain::{DisplayName, Event, EventData, User, UserId};
-use crate::error::{Error, Result};
-use crate::ports::{Clock, ProfileCache, UserRepo};
+use crate::error::BoxError;
+use crate::ports::{Clock, ProfileCache, UpdateUserError, UserRepo};
+
+/// Why a profile could not be read or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// The account no longer exists.
+    #[error("no such account")]
+    NotFound,
+    /// A dependency cannot be reached; a later attempt may succeed.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a broken invariant.
+    #[error("unexpected error")]
+    Unexpected(#[source] BoxError),
+}
 
 /// Reads a profile, from the cache when it can (§4 GET profile, §3 me).
 pub struct GetProfile {
@@ -27,9 +41,9 @@ impl GetProfile {
     /// The user's profile. A cache failure is logged and treated as a miss.
     ///
     /// # Errors
-    /// [`Error::NotFound`] when the account no longer exists.
+    /// [`ProfileError::NotFound`] when the account no longer exists.
     #[instrument(skip_all, name = "get_profile", fields(user_id = %id))]
-    pub async fn execute(&self, id: UserId) -> Result<User> {
+    pub async fn execute(&self, id: UserId) -> Result<User, ProfileError> {
         match self.cache.get(id).await {
             Ok(Some(user)) => return Ok(user),
             Ok(None) => {}
@@ -38,7 +52,11 @@ impl GetProfile {
                 "profile cache read failed"
             ),
         }
-        let user = self.users.find_by_id(id).await?.ok_or(Error::NotFound)?;
+        let user = self
+            .users
+            .find_by_id(id)
+            .await?
+            .ok_or(ProfileError::NotFound)?;
         if let Err(error) = self.cache.put(&user).await {
             warn!(
                 error = &error as &dyn std::error::Error,
@@ -70,9 +88,13 @@ impl UpdateProfile {
     /// cached profile.
     ///
     /// # Errors
-    /// [`Error::NotFound`] when the account no longer exists.
+    /// [`ProfileError::NotFound`] when the account no longer exists.
     #[instrument(skip_all, name = "update_profile", fields(user_id = %id))]
-    pub async fn execute(&self, id: UserId, name: Option<DisplayName>) -> Result<User> {
+    pub async fn execute(
+        &self,
+        id: UserId,
+        name: Option<DisplayName>,
+    ) -> Result<User, ProfileError> {
         let now = self.clock.now();
         let event = Event::new(
             EventData::ProfileUpdated {
@@ -81,7 +103,14 @@ impl UpdateProfile {
             Some(id),
             now,
         );
-        let user = self.users.update_name(id, name, now, &event).await?;
+        let user = self
+            .users
+            .update_name(id, name, now, &event)
+            .await
+            .map_err(|error| match error {
+                UpdateUserError::NotFound => ProfileError::NotFound,
+                UpdateUserError::Port(error) => error.into(),
+            })?;
         if let Err(error) = self.cache.invalidate(id).await {
             warn!(
                 error = &error as &dyn std::error::Error,
@@ -95,6 +124,7 @@ impl UpdateProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::PortError;
     use crate::usecases::testkit::{Mocks, user};
 
     #[tokio::test]
@@ -148,7 +178,7 @@ mod tests {
         mocks
             .cache
             .expect_get()
-            .returning(|_| Err(Error::unavailable("cache down")));
+            .returning(|_| Err(PortError::unavailable("cache down")));
         mocks
             .users
             .expect_find_by_id()
@@ -156,7 +186,7 @@ mod tests {
         mocks
             .cache
             .expect_put()
-            .returning(|_| Err(Error::unavailable("cache down")));
+            .returning(|_| Err(PortError::unavailable("cache down")));
 
         assert!(GetProfile::new(&mocks.ports()).execute(id).await.is_ok());
     }

@@ -5,8 +5,22 @@ use std::sync::Arc;
 
 use tracing::{info, instrument};
 
-use crate::error::{Error, Result};
-use crate::ports::{EventQueues, QueueStats};
+use crate::error::BoxError;
+use crate::ports::{EventQueues, PortResult, QueueStats};
+
+/// Why no dead letters were replayed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// No adapter has a queue of that name.
+    #[error("no such queue")]
+    UnknownQueue,
+    /// A dependency cannot be reached; a later attempt may succeed.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a broken invariant.
+    #[error("unexpected error")]
+    Unexpected(#[source] BoxError),
+}
 
 /// The queues of a deployment, for operators.
 pub struct QueueAdmin {
@@ -23,7 +37,7 @@ impl QueueAdmin {
     ///
     /// # Errors
     /// When an adapter cannot read its queues.
-    pub async fn stats(&self) -> Result<Vec<QueueStats>> {
+    pub async fn stats(&self) -> PortResult<Vec<QueueStats>> {
         let mut all = Vec::new();
         for queues in &self.queues {
             all.extend(queues.stats().await?);
@@ -34,16 +48,16 @@ impl QueueAdmin {
     /// Puts the dead letters of `queue` back for delivery and returns how many went back.
     ///
     /// # Errors
-    /// [`Error::NotFound`] when no adapter has a queue of that name.
+    /// [`ReplayError::UnknownQueue`] when no adapter has a queue of that name.
     #[instrument(skip(self))]
-    pub async fn replay_dead_letters(&self, queue: &str) -> Result<u64> {
+    pub async fn replay_dead_letters(&self, queue: &str) -> Result<u64, ReplayError> {
         for queues in &self.queues {
             if let Some(replayed) = queues.replay_dead_letters(queue).await? {
                 info!(replayed, "dead letters replayed");
                 return Ok(replayed);
             }
         }
-        Err(Error::NotFound)
+        Err(ReplayError::UnknownQueue)
     }
 }
 
@@ -85,7 +99,7 @@ mod tests {
         assert_eq!(admin.replay_dead_letters("audit-events").await.unwrap(), 5);
         assert!(matches!(
             admin.replay_dead_letters("nowhere").await,
-            Err(Error::NotFound)
+            Err(ReplayError::UnknownQueue)
         ));
     }
 }

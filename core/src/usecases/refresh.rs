@@ -12,8 +12,25 @@ use crate::domain::{
     ClientContext, Event, EventData, OpaqueToken, RefreshTokenRecord, Rotation, SessionPolicy,
     TokenDigest, TokenPair, User,
 };
-use crate::error::{Error, Result};
+use crate::error::BoxError;
 use crate::ports::{Clock, OpaqueTokens, RevocationList, SessionRepo, UserRepo};
+
+/// Why a refresh issued no tokens.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    /// The token is unknown or expired, its session is revoked, or its account is disabled.
+    #[error("invalid token")]
+    InvalidToken,
+    /// The token was used before, outside the grace window; its whole session is now revoked.
+    #[error("refresh token reused")]
+    Reused,
+    /// A dependency cannot be reached; a later attempt may succeed.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a broken invariant.
+    #[error("unexpected error")]
+    Unexpected(#[source] BoxError),
+}
 
 /// Rotates refresh tokens (§3 refresh).
 pub struct Refresh {
@@ -43,12 +60,16 @@ impl Refresh {
     /// Exchanges a refresh token for a new pair in the same session.
     ///
     /// # Errors
-    /// [`Error::InvalidToken`] for an unknown or expired token, a revoked session or a disabled
-    /// account;
-    /// [`Error::RefreshTokenReused`] for a used token outside the grace window, after revoking
-    /// its whole session.
+    /// [`RefreshError::InvalidToken`] for an unknown or expired token, a revoked session or a
+    /// disabled account;
+    /// [`RefreshError::Reused`] for a used token outside the grace window, after revoking its
+    /// whole session.
     #[instrument(skip_all, name = "refresh")]
-    pub async fn execute(&self, token: OpaqueToken, client: ClientContext) -> Result<TokenPair> {
+    pub async fn execute(
+        &self,
+        token: OpaqueToken,
+        client: ClientContext,
+    ) -> Result<TokenPair, RefreshError> {
         let now = self.clock.now();
         let digest = self.secrets.digest(&token);
         let record = self.live_record(&digest, now).await?;
@@ -58,7 +79,7 @@ impl Refresh {
             .await?
             // Disabling revoked the sessions; this also refuses one that raced it.
             .filter(|user| !user.disabled)
-            .ok_or(Error::InvalidToken)?;
+            .ok_or(RefreshError::InvalidToken)?;
         match record.used_at {
             None => self.rotate(&record, &digest, &user, &client, now).await,
             Some(first_use) => {
@@ -73,12 +94,12 @@ impl Refresh {
         &self,
         digest: &TokenDigest,
         now: OffsetDateTime,
-    ) -> Result<RefreshTokenRecord> {
+    ) -> Result<RefreshTokenRecord, RefreshError> {
         self.sessions
             .find_refresh_token(digest)
             .await?
             .filter(|r| !r.session_revoked && r.expires_at > now)
-            .ok_or(Error::InvalidToken)
+            .ok_or(RefreshError::InvalidToken)
     }
 
     async fn rotate(
@@ -88,7 +109,7 @@ impl Refresh {
         user: &User,
         client: &ClientContext,
         now: OffsetDateTime,
-    ) -> Result<TokenPair> {
+    ) -> Result<TokenPair, RefreshError> {
         let (token, successor) = self.minter.refresh_token(now);
         let rotation = Rotation {
             session_id: record.session_id,
@@ -97,7 +118,7 @@ impl Refresh {
             successor,
         };
         if self.sessions.rotate(&rotation).await? {
-            return self.minter.pair(user, record.session_id, token, now);
+            return Ok(self.minter.pair(user, record.session_id, token, now)?);
         }
         // Between our read and our write a concurrent request used the token (the case the
         // grace window exists for) or a logout revoked its session: read it again to tell which.
@@ -114,14 +135,19 @@ impl Refresh {
         client: &ClientContext,
         first_use: OffsetDateTime,
         now: OffsetDateTime,
-    ) -> Result<TokenPair> {
+    ) -> Result<TokenPair, RefreshError> {
         let grace = self.policy.reuse_grace;
         if grace.is_positive() && now - first_use <= grace {
             let (token, extra) = self.minter.refresh_token(now);
-            self.sessions
+            if !self
+                .sessions
                 .add_refresh_token(record.session_id, &extra)
-                .await?;
-            return self.minter.pair(user, record.session_id, token, now);
+                .await?
+            {
+                // A logout ended the session meanwhile: no token may be issued in it.
+                return Err(RefreshError::InvalidToken);
+            }
+            return Ok(self.minter.pair(user, record.session_id, token, now)?);
         }
         warn!(user_id = %user.id, session_id = %record.session_id, "refresh token reused; revoking its session");
         let event = Event::new(
@@ -138,7 +164,7 @@ impl Refresh {
         self.revocations
             .revoke(&[record.session_id], now + self.policy.access_ttl)
             .await?;
-        Err(Error::RefreshTokenReused)
+        Err(RefreshError::Reused)
     }
 }
 
@@ -175,7 +201,7 @@ mod tests {
         mocks
     }
 
-    async fn refresh(mocks: Mocks) -> Result<TokenPair> {
+    async fn refresh(mocks: Mocks) -> Result<TokenPair, RefreshError> {
         Refresh::new(&mocks.ports(), policy())
             .execute(
                 OpaqueToken::new("presented".into()),
@@ -225,10 +251,7 @@ mod tests {
             .times(1)
             .returning(|_, _| Ok(()));
 
-        assert!(matches!(
-            refresh(mocks).await,
-            Err(Error::RefreshTokenReused)
-        ));
+        assert!(matches!(refresh(mocks).await, Err(RefreshError::Reused)));
     }
 
     #[tokio::test]
@@ -241,11 +264,26 @@ mod tests {
             .expect_add_refresh_token()
             .withf(move |s, t| *s == session && t.digest.as_str() == "digest:fresh-refresh")
             .times(1)
-            .returning(|_, _| Ok(()));
+            .returning(|_, _| Ok(true));
 
         let pair = refresh(mocks).await.unwrap();
 
         assert_eq!(pair.refresh_token.expose(), "fresh-refresh");
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_within_the_grace_window_of_a_session_ended_meanwhile_is_invalid() {
+        let mut mocks = mocks_finding(record(Some(NOW - Duration::seconds(3))));
+        mocks
+            .sessions
+            .expect_add_refresh_token()
+            .times(1)
+            .returning(|_, _| Ok(false));
+
+        assert!(matches!(
+            refresh(mocks).await,
+            Err(RefreshError::InvalidToken)
+        ));
     }
 
     #[tokio::test]
@@ -256,7 +294,7 @@ mod tests {
             .sessions
             .expect_add_refresh_token()
             .times(1)
-            .returning(|_, _| Ok(()));
+            .returning(|_, _| Ok(true));
 
         assert!(refresh(mocks).await.is_ok());
     }
@@ -281,7 +319,10 @@ mod tests {
             .returning(|_| Ok(Some(user())));
         mocks.sessions.expect_rotate().returning(|_| Ok(false));
 
-        assert!(matches!(refresh(mocks).await, Err(Error::InvalidToken)));
+        assert!(matches!(
+            refresh(mocks).await,
+            Err(RefreshError::InvalidToken)
+        ));
     }
 
     #[tokio::test]
@@ -309,7 +350,7 @@ mod tests {
             )
             .await;
 
-        assert!(matches!(result, Err(Error::RefreshTokenReused)));
+        assert!(matches!(result, Err(RefreshError::Reused)));
     }
 
     #[tokio::test]
@@ -329,7 +370,10 @@ mod tests {
                 .sessions
                 .expect_find_refresh_token()
                 .returning(move |_| Ok(Some(found.clone())));
-            assert!(matches!(refresh(mocks).await, Err(Error::InvalidToken)));
+            assert!(matches!(
+                refresh(mocks).await,
+                Err(RefreshError::InvalidToken)
+            ));
         }
     }
 
@@ -348,6 +392,9 @@ mod tests {
         });
 
         // Nothing is rotated: `sessions.rotate` has no expectation and would panic.
-        assert!(matches!(refresh(mocks).await, Err(Error::InvalidToken)));
+        assert!(matches!(
+            refresh(mocks).await,
+            Err(RefreshError::InvalidToken)
+        ));
     }
 }

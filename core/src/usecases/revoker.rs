@@ -8,8 +8,7 @@ use tracing::warn;
 
 use super::Ports;
 use crate::domain::{SessionId, SessionPolicy, UserId};
-use crate::error::Result;
-use crate::ports::{Clock, ProfileCache, RevocationList, SessionRepo};
+use crate::ports::{Clock, PortResult, ProfileCache, RevocationList, SessionRepo};
 
 /// Revoking, listing the revoked, dropping the cached profile.
 pub(super) struct Revoker {
@@ -38,7 +37,7 @@ impl Revoker {
         user: UserId,
         sessions: &[SessionId],
         now: OffsetDateTime,
-    ) -> Result<()> {
+    ) -> PortResult<()> {
         if !sessions.is_empty() {
             self.revocations
                 .revoke(sessions, now + self.policy.access_ttl)

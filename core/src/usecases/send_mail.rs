@@ -16,8 +16,9 @@ use crate::domain::{
     DisplayName, Email, Event, EventData, Mail, MailMessage, NewAccountToken, OpaqueToken,
     TokenPurpose, UserId,
 };
-use crate::error::{Error, Result};
-use crate::ports::{AccountTokens, Clock, EventHandler, Mailer, OpaqueTokens};
+use crate::ports::{
+    AccountTokens, Clock, EventHandler, Mailer, OpaqueTokens, PortError, PortResult,
+};
 
 /// Sends the mail each mail-sending event calls for.
 pub struct SendMail {
@@ -46,7 +47,7 @@ impl SendMail {
     }
 
     /// A fresh token of `purpose` for `user`, stored by digest.
-    async fn issue(&self, user: UserId, purpose: TokenPurpose) -> Result<OpaqueToken> {
+    async fn issue(&self, user: UserId, purpose: TokenPurpose) -> PortResult<OpaqueToken> {
         let token = self.secrets.generate();
         let digest = self.secrets.digest(&token);
         self.tokens
@@ -61,12 +62,12 @@ impl SendMail {
     }
 
     /// The mail for `event`, if it sends one.
-    async fn compose(&self, event: &Event) -> Result<Option<Mail>> {
+    async fn compose(&self, event: &Event) -> PortResult<Option<Mail>> {
         let user = || {
             event
                 .user_id
                 .map(UserId::from_uuid)
-                .ok_or_else(|| Error::unexpected(NoUser(event.data.type_name())))
+                .ok_or_else(|| PortError::unexpected(NoUser(event.data.type_name())))
         };
         let (email, name, message) = match &event.data {
             EventData::SignedUp { email, name } => {
@@ -104,7 +105,7 @@ impl SendMail {
             | EventData::Disabled { .. } => return Ok(None),
         };
         Ok(Some(Mail {
-            to: Email::parse(email).map_err(|e| Error::unexpected(e.message))?,
+            to: Email::parse(email).map_err(|e| PortError::unexpected(e.message))?,
             // A stored name was valid when stored; one that no longer parses greets no one.
             name: name.and_then(|name| DisplayName::parse(name).ok()),
             message,
@@ -112,7 +113,7 @@ impl SendMail {
     }
 }
 
-/// The cause inside an [`Error::Unexpected`]: a mail-sending event about nobody.
+/// The cause inside a [`PortError::Unexpected`]: a mail-sending event about nobody.
 #[derive(Debug, thiserror::Error)]
 #[error("{0} carries no user id, so no token can be issued for it")]
 struct NoUser(&'static str);
@@ -128,7 +129,7 @@ impl EventHandler for SendMail {
     }
 
     #[instrument(skip_all, name = "send_mail", fields(event_id = %event.id, event_type = event.data.type_name()))]
-    async fn handle(&self, event: &Event) -> Result<()> {
+    async fn handle(&self, event: &Event) -> PortResult<()> {
         match self.compose(event).await? {
             Some(mail) => self.mailer.send(&mail).await,
             None => Ok(()),
@@ -249,7 +250,7 @@ mod tests {
         let mut mailer = MockMailer::new();
         mailer
             .expect_send()
-            .returning(|_| Err(Error::unavailable("smtp down")));
+            .returning(|_| Err(PortError::unavailable("smtp down")));
 
         let result = handler(mocks, mailer)
             .handle(&event(EventData::EmailVerificationRequested {
@@ -257,6 +258,6 @@ mod tests {
             }))
             .await;
 
-        assert!(matches!(result, Err(Error::Unavailable(_))));
+        assert!(matches!(result, Err(PortError::Unavailable(_))));
     }
 }

@@ -11,8 +11,8 @@ use super::revoker::Revoker;
 use crate::domain::{
     AccessClaims, Event, EventData, SessionId, SessionPolicy, SessionSummary, UserId,
 };
-use crate::error::{Error, Result};
-use crate::ports::{Clock, SessionRepo};
+use crate::error::BoxError;
+use crate::ports::{Clock, PortResult, SessionRepo};
 
 /// Lists the caller's live sessions (§4).
 pub struct ListSessions {
@@ -32,9 +32,24 @@ impl ListSessions {
     /// `user`'s sessions that are neither revoked nor expired, most recently used first (see
     /// [`SessionRepo::list_live`]).
     #[instrument(skip_all, name = "list_sessions", fields(user_id = %user))]
-    pub async fn execute(&self, user: UserId) -> Result<Vec<SessionSummary>> {
+    pub async fn execute(&self, user: UserId) -> PortResult<Vec<SessionSummary>> {
         self.sessions.list_live(user, self.clock.now()).await
     }
+}
+
+/// Why a session was not revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeSessionError {
+    /// No live session of the caller has this id: unknown, another user's, revoked or expired,
+    /// indistinguishably.
+    #[error("no such session")]
+    NotFound,
+    /// A dependency cannot be reached; a later attempt may succeed.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a broken invariant.
+    #[error("unexpected error")]
+    Unexpected(#[source] BoxError),
 }
 
 /// Revokes one of the caller's sessions (§4), the current one included.
@@ -54,17 +69,22 @@ impl RevokeSession {
     /// event for it.
     ///
     /// # Errors
-    /// [`Error::NotFound`] when it is not: unknown, another user's, revoked or expired. The four
+    /// [`RevokeSessionError::NotFound`] when it is not: unknown, another user's, revoked or
+    /// expired. The four
     /// are indistinguishable, so that nobody learns which session ids exist.
     #[instrument(skip_all, name = "revoke_session", fields(user_id = %caller.user_id, session_id = %session))]
-    pub async fn execute(&self, caller: &AccessClaims, session: SessionId) -> Result<()> {
+    pub async fn execute(
+        &self,
+        caller: &AccessClaims,
+        session: SessionId,
+    ) -> Result<(), RevokeSessionError> {
         let r = &self.revoker;
         let now = r.clock.now();
         let user = caller.user_id;
         // Only live sessions may be revoked here: revoke() alone would also end an expired one.
         let live = r.sessions.list_live(user, now).await?;
         if !live.iter().any(|s| s.id == session) {
-            return Err(Error::NotFound);
+            return Err(RevokeSessionError::NotFound);
         }
         let event = Event::new(
             EventData::LoggedOut {
@@ -76,9 +96,9 @@ impl RevokeSession {
         );
         if !r.sessions.revoke(user, session, now, &event).await? {
             // Revoked since it was listed: whoever did it also rejected its access tokens.
-            return Err(Error::NotFound);
+            return Err(RevokeSessionError::NotFound);
         }
-        r.reject_access_tokens(user, &[session], now).await
+        Ok(r.reject_access_tokens(user, &[session], now).await?)
     }
 }
 
@@ -196,7 +216,10 @@ mod tests {
             .execute(&caller, target)
             .await;
 
-        assert!(matches!(result, Err(Error::NotFound)), "{result:?}");
+        assert!(
+            matches!(result, Err(RevokeSessionError::NotFound)),
+            "{result:?}"
+        );
     }
 
     #[tokio::test]
@@ -225,6 +248,9 @@ mod tests {
             .execute(&caller, other)
             .await;
 
-        assert!(matches!(result, Err(Error::NotFound)), "{result:?}");
+        assert!(
+            matches!(result, Err(RevokeSessionError::NotFound)),
+            "{result:?}"
+        );
     }
 }

@@ -6,8 +6,8 @@ use tracing::instrument;
 
 use super::Ports;
 use crate::domain::{DisplayName, Email, Event, EventData, NewUser, Password, Role, User, UserId};
-use crate::error::Result;
-use crate::ports::{Clock, PasswordHasher, UserRepo};
+use crate::error::BoxError;
+use crate::ports::{Clock, CreateUserError, PasswordHasher, UserRepo};
 
 /// A validated signup request.
 #[derive(Debug)]
@@ -18,6 +18,20 @@ pub struct SignupRequest {
     pub password: Password,
     /// Its optional display name.
     pub name: Option<DisplayName>,
+}
+
+/// Why a signup created no account.
+#[derive(Debug, thiserror::Error)]
+pub enum SignupError {
+    /// Another account already uses this email.
+    #[error("email already registered")]
+    EmailTaken,
+    /// A dependency cannot be reached; a later attempt may succeed.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a broken invariant.
+    #[error("unexpected error")]
+    Unexpected(#[source] BoxError),
 }
 
 /// Creates accounts (§3 signup).
@@ -40,9 +54,9 @@ impl Signup {
     /// Creates the account and writes `user.signed_up` with it.
     ///
     /// # Errors
-    /// [`crate::Error::EmailTaken`] when the email is in use.
+    /// [`SignupError::EmailTaken`] when the email is in use.
     #[instrument(skip_all, name = "signup")]
-    pub async fn execute(&self, request: SignupRequest) -> Result<User> {
+    pub async fn execute(&self, request: SignupRequest) -> Result<User, SignupError> {
         self.execute_with_role(request, Role::User).await
     }
 
@@ -50,8 +64,12 @@ impl Signup {
     /// [`Self::execute`].
     ///
     /// # Errors
-    /// [`crate::Error::EmailTaken`] when the email is in use.
-    pub async fn execute_with_role(&self, request: SignupRequest, role: Role) -> Result<User> {
+    /// [`SignupError::EmailTaken`] when the email is in use.
+    pub async fn execute_with_role(
+        &self,
+        request: SignupRequest,
+        role: Role,
+    ) -> Result<User, SignupError> {
         let password_hash = self.hasher.hash(&request.password).await?;
         let now = self.clock.now();
         let user = NewUser {
@@ -70,14 +88,19 @@ impl Signup {
             Some(user.id),
             now,
         );
-        self.users.create(&user, &event).await
+        self.users
+            .create(&user, &event)
+            .await
+            .map_err(|error| match error {
+                CreateUserError::EmailTaken => SignupError::EmailTaken,
+                CreateUserError::Port(error) => error.into(),
+            })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
     use crate::usecases::testkit::{Mocks, password, user};
 
     fn request() -> SignupRequest {
@@ -133,11 +156,11 @@ mod tests {
         mocks
             .users
             .expect_create()
-            .returning(|_, _| Err(Error::EmailTaken));
+            .returning(|_, _| Err(CreateUserError::EmailTaken));
 
         let result = Signup::new(&mocks.ports()).execute(request()).await;
 
-        assert!(matches!(result, Err(Error::EmailTaken)));
+        assert!(matches!(result, Err(SignupError::EmailTaken)));
     }
 
     #[tokio::test]

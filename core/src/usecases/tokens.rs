@@ -9,8 +9,7 @@ use crate::domain::{
     AccessClaims, NewRefreshToken, OpaqueToken, RefreshTokenId, SessionId, SessionPolicy,
     TokenPair, User,
 };
-use crate::error::Result;
-use crate::ports::{OpaqueTokens, TokenIssuer};
+use crate::ports::{OpaqueTokens, PortResult, TokenIssuer};
 
 pub(crate) struct TokenMinter {
     tokens: Arc<dyn TokenIssuer>,
@@ -50,7 +49,7 @@ impl TokenMinter {
         session: SessionId,
         refresh_token: OpaqueToken,
         now: OffsetDateTime,
-    ) -> Result<TokenPair> {
+    ) -> PortResult<TokenPair> {
         let claims = AccessClaims {
             user_id: user.id,
             session_id: session,

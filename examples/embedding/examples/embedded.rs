@@ -9,10 +9,11 @@ mod support;
 
 use std::sync::Arc;
 
-use postern_core::Error;
 use postern_core::domain::{AuditQuery, DisplayName, PageLimit, PageRequest};
 use postern_core::ports::AuditTrail;
-use postern_core::usecases::{Accounts, DeliverEvents, LoginRequest, SignupRequest};
+use postern_core::usecases::{
+    Accounts, AuthenticateError, DeliverEvents, LoginRequest, SignupError, SignupRequest,
+};
 use postern_memory::InProcessPublisher;
 
 #[tokio::main]
@@ -31,7 +32,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .execute(SignupRequest {
             email: support::email("ada@example.com")?,
             password: support::password("correct horse battery")?,
-            name: Some(DisplayName::parse("Ada").map_err(support::invalid)?),
+            name: Some(DisplayName::parse("Ada")?),
         })
         .await?;
     println!("signed up {} as {}", user.email, user.id);
@@ -44,8 +45,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             name: None,
         })
         .await;
-    assert!(matches!(again, Err(Error::EmailTaken)));
-    println!("a second signup with that email: {}", Error::EmailTaken);
+    assert!(matches!(again, Err(SignupError::EmailTaken)));
+    println!(
+        "a second signup with that email: {}",
+        SignupError::EmailTaken
+    );
 
     let login = accounts
         .login
@@ -84,7 +88,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .authenticate
         .execute(pair.access_token.expose())
         .await;
-    assert!(matches!(after, Err(Error::Unauthorized)));
+    assert!(matches!(after, Err(AuthenticateError::Revoked)));
     println!("logged out: the access token is refused from now on");
 
     let publisher = Arc::new(InProcessPublisher::new(vec![Arc::new(store.clone())]));
@@ -92,7 +96,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let report = delivery.deliver_batch().await?;
     let page = PageRequest {
         after: None,
-        limit: PageLimit::parse(None).map_err(support::invalid)?,
+        limit: PageLimit::parse(None)?,
     };
     let query = AuditQuery {
         user: Some(user.id),

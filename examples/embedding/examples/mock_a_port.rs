@@ -10,9 +10,8 @@ mod support;
 
 use std::sync::Arc;
 
-use postern_core::Error;
-use postern_core::ports::MockUserRepo;
-use postern_core::usecases::{Accounts, LoginRequest, SignupRequest};
+use postern_core::ports::{MockUserRepo, PortError};
+use postern_core::usecases::{Accounts, LoginError, LoginRequest, SignupError, SignupRequest};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,11 +28,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     users
         .expect_create()
         .times(1)
-        .returning(|_, _| Err(Error::unavailable("connection refused")));
+        .returning(|_, _| Err(PortError::unavailable("connection refused").into()));
     users
         .expect_find_credentials()
         .times(1)
-        .returning(|_| Err(Error::unavailable("connection refused")));
+        .returning(|_| Err(PortError::unavailable("connection refused")));
     ports.users = Arc::new(users);
     let accounts = Accounts::new(&ports, Default::default(), Default::default());
 
@@ -46,7 +45,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         })
         .await;
     println!("signup while the users store is down: {signup:?}");
-    assert!(matches!(signup, Err(Error::Unavailable(_))));
+    assert!(matches!(signup, Err(SignupError::Unavailable(_))));
 
     let login = accounts
         .login
@@ -60,7 +59,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "login while the users store is down: {:?}",
         login.as_ref().map(|o| o.user.id)
     );
-    assert!(matches!(login, Err(Error::Unavailable(_))));
+    assert!(matches!(login, Err(LoginError::Unavailable(_))));
 
     // Nothing was announced: no event accompanies a change that did not happen.
     assert!(store.events().is_empty());

@@ -3,9 +3,10 @@
 //! repository; a real one would talk to your database.
 //!
 //! An adapter implements the port's trait with `#[async_trait]` and keeps the contract written
-//! in each method's `# Errors` section: here `create` must answer `Error::EmailTaken` for an
-//! email in use, and the changes must return `Error::NotFound` for an unknown account. The use
-//! cases rely on those variants (signup turns `EmailTaken` into the 409 a client sees).
+//! in each method's `# Errors` section: here `create` must answer `CreateUserError::EmailTaken`
+//! for an email in use, and the changes must return `UpdateUserError::NotFound` for an unknown
+//! account. The use cases rely on those variants (signup turns `EmailTaken` into the 409 a
+//! client sees).
 //!
 //! Run it with `cargo run -p postern-examples --example own_user_repo`.
 
@@ -15,13 +16,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
+use postern_core::FieldError;
 use postern_core::domain::{
     AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
     SessionId, User, UserCredentials, UserId, UserQuery,
 };
-use postern_core::ports::UserRepo;
-use postern_core::usecases::{Accounts, LoginOutcome, LoginRequest, SignupRequest};
-use postern_core::{Error, Result};
+use postern_core::ports::{CreateUserError, PortResult, UpdateUserError, UserRepo};
+use postern_core::usecases::{Accounts, LoginError, LoginRequest, SignupError, SignupRequest};
 use time::OffsetDateTime;
 
 /// A `UserRepo` that reports what the use cases ask of it, then lets `inner` answer.
@@ -39,26 +40,26 @@ impl LoggingUsers {
 
 #[async_trait]
 impl UserRepo for LoggingUsers {
-    async fn create(&self, user: &NewUser, event: &Event) -> Result<User> {
+    async fn create(&self, user: &NewUser, event: &Event) -> PortResult<User, CreateUserError> {
         self.log(&format!("create {}", user.email));
         let created = self.inner.create(user, event).await;
-        if let Err(Error::EmailTaken) = &created {
+        if let Err(CreateUserError::EmailTaken) = &created {
             println!("  [users] -> EmailTaken, as the port's contract demands");
         }
         created
     }
 
-    async fn find_by_id(&self, id: UserId) -> Result<Option<User>> {
+    async fn find_by_id(&self, id: UserId) -> PortResult<Option<User>> {
         self.log(&format!("find_by_id {id}"));
         self.inner.find_by_id(id).await
     }
 
-    async fn find_credentials(&self, email: &Email) -> Result<Option<UserCredentials>> {
+    async fn find_credentials(&self, email: &Email) -> PortResult<Option<UserCredentials>> {
         self.log(&format!("find_credentials {email}"));
         self.inner.find_credentials(email).await
     }
 
-    async fn find_credentials_by_id(&self, id: UserId) -> Result<Option<UserCredentials>> {
+    async fn find_credentials_by_id(&self, id: UserId) -> PortResult<Option<UserCredentials>> {
         self.log(&format!("find_credentials_by_id {id}"));
         self.inner.find_credentials_by_id(id).await
     }
@@ -69,12 +70,12 @@ impl UserRepo for LoggingUsers {
         hash: &PasswordHash,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<()> {
+    ) -> PortResult<(), UpdateUserError> {
         self.log(&format!("change_password {id}"));
         self.inner.change_password(id, hash, at, event).await
     }
 
-    async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<()> {
+    async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> PortResult<()> {
         self.log(&format!("replace_password_hash {id}"));
         self.inner.replace_password_hash(id, hash).await
     }
@@ -84,7 +85,7 @@ impl UserRepo for LoggingUsers {
         id: UserId,
         at: OffsetDateTime,
         policy: LockoutPolicy,
-    ) -> Result<LoginAttempt> {
+    ) -> PortResult<LoginAttempt, UpdateUserError> {
         let attempt = self.inner.begin_login_attempt(id, at, policy).await;
         self.log(&format!("begin_login_attempt {id} -> {attempt:?}"));
         attempt
@@ -97,14 +98,14 @@ impl UserRepo for LoggingUsers {
         at: OffsetDateTime,
         policy: LockoutPolicy,
         event: &Event,
-    ) -> Result<()> {
+    ) -> PortResult<()> {
         self.log(&format!("record_login_failure {id} (attempt {attempt})"));
         self.inner
             .record_login_failure(id, attempt, at, policy, event)
             .await
     }
 
-    async fn record_login_success(&self, id: UserId) -> Result<()> {
+    async fn record_login_success(&self, id: UserId) -> PortResult<()> {
         self.log(&format!("record_login_success {id}"));
         self.inner.record_login_success(id).await
     }
@@ -115,12 +116,12 @@ impl UserRepo for LoggingUsers {
         name: Option<DisplayName>,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<User> {
+    ) -> PortResult<User, UpdateUserError> {
         self.log(&format!("update_name {id}"));
         self.inner.update_name(id, name, at, event).await
     }
 
-    async fn list(&self, query: &UserQuery) -> Result<Vec<User>> {
+    async fn list(&self, query: &UserQuery) -> PortResult<Vec<User>> {
         self.log("list");
         self.inner.list(query).await
     }
@@ -130,7 +131,7 @@ impl UserRepo for LoggingUsers {
         id: UserId,
         update: &AccessUpdate,
         events: &[Event],
-    ) -> Result<(User, Vec<SessionId>)> {
+    ) -> PortResult<(User, Vec<SessionId>), UpdateUserError> {
         self.log(&format!("update_access {id}"));
         self.inner.update_access(id, update, events).await
     }
@@ -154,13 +155,17 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let accounts = Accounts::new(&ports, Default::default(), Default::default());
 
     println!("signup, twice:");
-    let user = signup(&accounts).await?;
-    assert!(matches!(signup(&accounts).await, Err(Error::EmailTaken)));
+    let user = accounts.signup.execute(signup()?).await?;
+    let again = accounts.signup.execute(signup()?).await;
+    assert!(matches!(again, Err(SignupError::EmailTaken)));
 
     println!("login with a wrong password, then the right one:");
-    let wrong = login(&accounts, "not her password").await;
-    assert!(matches!(wrong, Err(Error::InvalidCredentials)));
-    let outcome = login(&accounts, "a long enough password").await?;
+    let wrong = accounts.login.execute(login("not her password")?).await;
+    assert!(matches!(wrong, Err(LoginError::InvalidCredentials)));
+    let outcome = accounts
+        .login
+        .execute(login("a long enough password")?)
+        .await?;
     assert_eq!(outcome.user.id, user.id);
 
     println!("profile:");
@@ -174,22 +179,20 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-async fn signup(accounts: &Accounts) -> Result<User> {
-    let request = SignupRequest {
+fn signup() -> Result<SignupRequest, FieldError> {
+    Ok(SignupRequest {
         email: support::email("grace@example.com")?,
         password: support::password("a long enough password")?,
         name: None,
-    };
-    accounts.signup.execute(request).await
+    })
 }
 
-async fn login(accounts: &Accounts, password: &str) -> Result<LoginOutcome> {
-    let request = LoginRequest {
+fn login(password: &str) -> Result<LoginRequest, FieldError> {
+    Ok(LoginRequest {
         email: support::email("grace@example.com")?,
         password: support::password(password)?,
         client: support::client(),
-    };
-    accounts.login.execute(request).await
+    })
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ struct FixedWindow {
 
 #[async_trait]
 impl RateLimiter for FixedWindow {
-    async fn check(&self, _: RateLimitBucket, _: &str) -> Result<Option<RateDecision>> {
+    async fn check(&self, _: RateLimitBucket, _: &str) -> PortResult<Option<RateDecision>> {
         let Quota { limit, period } = self.quota;
         let mut window = self.window.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
@@ -33,7 +33,7 @@ impl RateLimiter for FixedWindow {
     }
 }
 
-async fn fixed_window(limits: RateLimits) -> Result<Arc<dyn RateLimiter>> {
+async fn fixed_window(limits: RateLimits) -> PortResult<Arc<dyn RateLimiter>> {
     let quota = limits.quota(RateLimitBucket::Login).unwrap();
     let window = Mutex::new((Instant::now(), 0));
     Ok(Arc::new(FixedWindow { quota, window }))

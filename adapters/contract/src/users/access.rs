@@ -1,11 +1,11 @@
 //! Access changes (§5) store the role or the disabled flag with their events, disabling ends
 //! the account's live sessions, and listing pages newest first by an exact email prefix.
 
-use postern_core::Error;
 use postern_core::domain::{
     AccessUpdate, EmailPrefix, Event, EventData, NewUser, PageKey, PageLimit, PageRequest, Role,
     UserId, UserQuery,
 };
+use postern_core::ports::UpdateUserError;
 use time::{Duration, OffsetDateTime};
 
 use crate::Storage;
@@ -133,7 +133,10 @@ pub async fn update_access_of_an_unknown_user_is_not_found_and_stores_nothing(
         .update_access(unknown, &update, &[role_changed(unknown, T0)])
         .await;
 
-    assert!(matches!(result, Err(Error::NotFound)), "{result:?}");
+    assert!(
+        matches!(result, Err(UpdateUserError::NotFound)),
+        "{result:?}"
+    );
     assert_eq!(written_events(storage).await, vec![]);
 }
 

@@ -1,7 +1,7 @@
 //! Accounts round-trip, emails are unique, and names and passwords change with their events.
 
-use postern_core::Error;
 use postern_core::domain::{DisplayName, Email, NewUser, UserId};
+use postern_core::ports::{CreateUserError, UpdateUserError};
 use time::Duration;
 
 use crate::Storage;
@@ -53,7 +53,10 @@ pub async fn a_duplicate_email_is_taken_and_stores_nothing(storage: &dyn Storage
 
     let result = users.create(&second, &signed_up(&second)).await;
 
-    assert!(matches!(result, Err(Error::EmailTaken)), "{result:?}");
+    assert!(
+        matches!(result, Err(CreateUserError::EmailTaken)),
+        "{result:?}"
+    );
     assert_eq!(written_events(storage).await, vec![first_event]);
     assert_eq!(users.find_by_id(second.id).await.unwrap(), None);
 }
@@ -101,7 +104,10 @@ pub async fn update_name_of_an_unknown_user_is_not_found_and_stores_nothing(stor
         .update_name(unknown, None, at, &profile_updated(unknown, at))
         .await;
 
-    assert!(matches!(result, Err(Error::NotFound)), "{result:?}");
+    assert!(
+        matches!(result, Err(UpdateUserError::NotFound)),
+        "{result:?}"
+    );
     assert_eq!(written_events(storage).await, vec![]);
 }
 
@@ -157,7 +163,10 @@ pub async fn change_password_of_an_unknown_user_is_not_found_and_stores_nothing(
         .change_password(unknown, &a_hash("bmV3"), at, &password_changed(unknown, at))
         .await;
 
-    assert!(matches!(result, Err(Error::NotFound)), "{result:?}");
+    assert!(
+        matches!(result, Err(UpdateUserError::NotFound)),
+        "{result:?}"
+    );
     assert_eq!(written_events(storage).await, vec![]);
     assert!(
         users

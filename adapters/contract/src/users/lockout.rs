@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use postern_core::Error;
 use postern_core::domain::{LockoutPolicy, LoginAttempt, UserId};
+use postern_core::ports::UpdateUserError;
 use postern_core::ports::UserRepo;
 use time::{Duration, OffsetDateTime};
 
@@ -238,5 +238,8 @@ pub async fn begin_login_attempt_of_an_unknown_user_is_not_found(storage: &dyn S
         .begin_login_attempt(UserId::generate(), T0, LOCKOUT)
         .await;
 
-    assert!(matches!(result, Err(Error::NotFound)), "{result:?}");
+    assert!(
+        matches!(result, Err(UpdateUserError::NotFound)),
+        "{result:?}"
+    );
 }

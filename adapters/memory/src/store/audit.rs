@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use postern_core::domain::{AuditQuery, AuditRecord, Event, EventId, UserId};
 use postern_core::ports::{AuditTrail, EventHandler, HandledEvents};
-use postern_core::{Error, Result};
+use postern_core::ports::{PortError, PortResult};
 
 use super::{MemoryStore, after_key, newest_first};
 
@@ -15,8 +15,8 @@ impl EventHandler for MemoryStore {
         "audit"
     }
 
-    async fn handle(&self, event: &Event) -> Result<()> {
-        let event_json = serde_json::to_string(event).map_err(Error::unexpected)?;
+    async fn handle(&self, event: &Event) -> PortResult<()> {
+        let event_json = serde_json::to_string(event).map_err(PortError::unexpected)?;
         let record = AuditRecord {
             id: event.event_id(),
             event_type: event.data.type_name().to_owned(),
@@ -31,7 +31,7 @@ impl EventHandler for MemoryStore {
 
 #[async_trait]
 impl AuditTrail for MemoryStore {
-    async fn list(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
+    async fn list(&self, query: &AuditQuery) -> PortResult<Vec<AuditRecord>> {
         let tables = self.lock();
         let matching = tables
             .audit
@@ -54,11 +54,11 @@ impl AuditTrail for MemoryStore {
 
 #[async_trait]
 impl HandledEvents for MemoryStore {
-    async fn was_handled(&self, handler: &str, event: EventId) -> Result<bool> {
+    async fn was_handled(&self, handler: &str, event: EventId) -> PortResult<bool> {
         Ok(self.lock().handled.contains(&(handler.to_owned(), event)))
     }
 
-    async fn record_handled(&self, handler: &str, event: EventId) -> Result<()> {
+    async fn record_handled(&self, handler: &str, event: EventId) -> PortResult<()> {
         self.lock().handled.insert((handler.to_owned(), event));
         Ok(())
     }

@@ -3,7 +3,7 @@
 //! audit log's [`EventHandler`], for embedding the core without a database and for testing it.
 //!
 //! It is a fake, not a toy: it honours each port's documented contract the way the SeaORM
-//! adapters do (a duplicate email is [`postern_core::Error::EmailTaken`], a token rotates once,
+//! adapters do (a duplicate email is [`postern_core::ports::CreateUserError::EmailTaken`], a token rotates once,
 //! lockout reserves attempts, the outbox leases, backs off and dead-letters), held to it by the
 //! same `postern-contract` suites as they are. All tables sit
 //! behind one mutex that no method holds across an `.await`, so each port method is one atomic
@@ -30,12 +30,12 @@ mod tests;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use postern_core::Error;
 use postern_core::domain::{
     AccountTokenRecord, AuditRecord, ClientContext, Event, EventId, PasswordHash, RefreshTokenId,
     SessionId, TokenPurpose, User, UserId,
 };
 use postern_core::ports::Clock;
+use postern_core::ports::PortError;
 use postern_core::ports::retry;
 use time::{Duration, OffsetDateTime};
 
@@ -175,8 +175,8 @@ impl MemoryStore {
 
 /// The error of a write that a database would refuse with a unique or foreign-key violation
 /// other than the ones a port names: a broken invariant of the caller.
-fn conflict(what: &'static str) -> Error {
-    Error::unexpected(format!("in-memory store: {what}"))
+fn conflict(what: &'static str) -> PortError {
+    PortError::unexpected(format!("in-memory store: {what}"))
 }
 
 /// Whether `(at, id)` comes strictly after `key` in a newest-first list.

@@ -3,21 +3,21 @@
 //! unreadable.
 
 use async_trait::async_trait;
-use postern_core::Result;
 use postern_core::domain::{Event, EventId};
 use postern_core::ports::Outbox;
+use postern_core::ports::PortResult;
 use postern_core::ports::retry::{backoff, truncated};
 
 use super::MemoryStore;
 
 #[async_trait]
 impl Outbox for MemoryStore {
-    async fn append(&self, event: &Event) -> Result<()> {
+    async fn append(&self, event: &Event) -> PortResult<()> {
         self.lock().write_event(event);
         Ok(())
     }
 
-    async fn claim(&self, limit: u64) -> Result<Vec<Event>> {
+    async fn claim(&self, limit: u64) -> PortResult<Vec<Event>> {
         let now = self.now();
         let mut tables = self.lock();
         let mut due: Vec<_> = tables
@@ -41,7 +41,7 @@ impl Outbox for MemoryStore {
             .collect())
     }
 
-    async fn release(&self, ids: &[EventId]) -> Result<()> {
+    async fn release(&self, ids: &[EventId]) -> PortResult<()> {
         let now = self.now();
         for row in &mut self.lock().outbox {
             if ids.contains(&row.event.event_id())
@@ -54,7 +54,7 @@ impl Outbox for MemoryStore {
         Ok(())
     }
 
-    async fn mark_published(&self, ids: &[EventId]) -> Result<()> {
+    async fn mark_published(&self, ids: &[EventId]) -> PortResult<()> {
         let now = self.now();
         for row in &mut self.lock().outbox {
             if ids.contains(&row.event.event_id()) && row.published_at.is_none() {
@@ -64,7 +64,7 @@ impl Outbox for MemoryStore {
         Ok(())
     }
 
-    async fn record_failure(&self, id: EventId, reason: &str) -> Result<()> {
+    async fn record_failure(&self, id: EventId, reason: &str) -> PortResult<()> {
         let now = self.now();
         let mut tables = self.lock();
         let Some(row) = tables

@@ -6,8 +6,7 @@ use postern_core::domain::{
     Event, NewRefreshToken, NewSession, RefreshTokenRecord, Rotation, SessionId, SessionSummary,
     TokenDigest, UserId,
 };
-use postern_core::ports::SessionRepo;
-use postern_core::{Error, Result};
+use postern_core::ports::{PortResult, SessionRepo};
 use time::OffsetDateTime;
 
 use super::{MemoryStore, SessionRow, Tables, TokenRow, conflict};
@@ -15,7 +14,7 @@ use super::{MemoryStore, SessionRow, Tables, TokenRow, conflict};
 impl Tables {
     /// Stores a refresh token of `session`; a digest or id already stored is a conflict, as the
     /// unique indexes make it in a database.
-    fn insert_token(&mut self, session: SessionId, token: &NewRefreshToken) -> Result<()> {
+    fn insert_token(&mut self, session: SessionId, token: &NewRefreshToken) -> PortResult<()> {
         let digest = token.digest.as_str();
         if self.refresh_tokens.contains_key(&token.id)
             || self.refresh_tokens.values().any(|row| row.digest == digest)
@@ -61,7 +60,7 @@ impl Tables {
 
 #[async_trait]
 impl SessionRepo for MemoryStore {
-    async fn start(&self, session: &NewSession, event: &Event) -> Result<()> {
+    async fn start(&self, session: &NewSession, event: &Event) -> PortResult<()> {
         let mut tables = self.lock();
         if tables.sessions.contains_key(&session.id) {
             return Err(conflict("duplicate session id"));
@@ -84,7 +83,10 @@ impl SessionRepo for MemoryStore {
         Ok(())
     }
 
-    async fn find_refresh_token(&self, digest: &TokenDigest) -> Result<Option<RefreshTokenRecord>> {
+    async fn find_refresh_token(
+        &self,
+        digest: &TokenDigest,
+    ) -> PortResult<Option<RefreshTokenRecord>> {
         let tables = self.lock();
         let found = tables
             .refresh_tokens
@@ -107,7 +109,7 @@ impl SessionRepo for MemoryStore {
         }))
     }
 
-    async fn rotate(&self, rotation: &Rotation) -> Result<bool> {
+    async fn rotate(&self, rotation: &Rotation) -> PortResult<bool> {
         let mut tables = self.lock();
         if tables.live_session(rotation.session_id).is_none() {
             return Ok(false);
@@ -132,16 +134,20 @@ impl SessionRepo for MemoryStore {
         Ok(true)
     }
 
-    async fn add_refresh_token(&self, session: SessionId, token: &NewRefreshToken) -> Result<()> {
+    async fn add_refresh_token(
+        &self,
+        session: SessionId,
+        token: &NewRefreshToken,
+    ) -> PortResult<bool> {
         let mut tables = self.lock();
         if tables.live_session(session).is_none() {
-            return Err(Error::InvalidToken);
+            return Ok(false);
         }
         tables.insert_token(session, token)?;
         if let Some(live) = tables.live_session(session) {
             live.last_used_at = token.issued_at;
         }
-        Ok(())
+        Ok(true)
     }
 
     async fn revoke(
@@ -150,7 +156,7 @@ impl SessionRepo for MemoryStore {
         session: SessionId,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<bool> {
+    ) -> PortResult<bool> {
         let mut tables = self.lock();
         let revoked = tables.revoke_where(user, at, |id| id == session);
         if revoked.is_empty() {
@@ -165,7 +171,7 @@ impl SessionRepo for MemoryStore {
         user: UserId,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<Vec<SessionId>> {
+    ) -> PortResult<Vec<SessionId>> {
         let mut tables = self.lock();
         let revoked = tables.revoke_where(user, at, |_| true);
         tables.write_event(event);
@@ -178,7 +184,7 @@ impl SessionRepo for MemoryStore {
         keep: SessionId,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<Vec<SessionId>> {
+    ) -> PortResult<Vec<SessionId>> {
         let mut tables = self.lock();
         let revoked = tables.revoke_where(user, at, |id| id != keep);
         if !revoked.is_empty() {
@@ -187,7 +193,11 @@ impl SessionRepo for MemoryStore {
         Ok(revoked)
     }
 
-    async fn list_live(&self, user: UserId, now: OffsetDateTime) -> Result<Vec<SessionSummary>> {
+    async fn list_live(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> PortResult<Vec<SessionSummary>> {
         let tables = self.lock();
         let unexpired = |session: SessionId| {
             tables
@@ -210,7 +220,7 @@ impl SessionRepo for MemoryStore {
         Ok(live)
     }
 
-    async fn is_revoked(&self, session: SessionId) -> Result<bool> {
+    async fn is_revoked(&self, session: SessionId) -> PortResult<bool> {
         let tables = self.lock();
         Ok(tables
             .sessions
@@ -218,7 +228,7 @@ impl SessionRepo for MemoryStore {
             .is_none_or(|s| s.revoked_at.is_some()))
     }
 
-    async fn revoked_since(&self, since: OffsetDateTime) -> Result<Vec<SessionId>> {
+    async fn revoked_since(&self, since: OffsetDateTime) -> PortResult<Vec<SessionId>> {
         let tables = self.lock();
         Ok(tables
             .sessions

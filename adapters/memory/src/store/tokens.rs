@@ -5,8 +5,7 @@ use async_trait::async_trait;
 use postern_core::domain::{
     AccountTokenRecord, Event, NewAccountToken, PasswordHash, TokenDigest, TokenPurpose, User,
 };
-use postern_core::ports::AccountTokens;
-use postern_core::{Error, Result};
+use postern_core::ports::{AccountTokens, PortResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -31,7 +30,7 @@ impl Tables {
 
 #[async_trait]
 impl AccountTokens for MemoryStore {
-    async fn issue(&self, token: &NewAccountToken) -> Result<()> {
+    async fn issue(&self, token: &NewAccountToken) -> PortResult<()> {
         let mut tables = self.lock();
         if tables.account_tokens.contains_key(&token.id) {
             return Err(conflict("duplicate account token"));
@@ -56,7 +55,7 @@ impl AccountTokens for MemoryStore {
         &self,
         purpose: TokenPurpose,
         digest: &TokenDigest,
-    ) -> Result<Option<AccountTokenRecord>> {
+    ) -> PortResult<Option<AccountTokenRecord>> {
         let tables = self.lock();
         Ok(tables
             .account_tokens
@@ -70,7 +69,7 @@ impl AccountTokens for MemoryStore {
         token: Uuid,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<Option<User>> {
+    ) -> PortResult<Option<User>> {
         let mut tables = self.lock();
         let Some(user_id) = tables.spendable(token) else {
             return Ok(None);
@@ -92,12 +91,14 @@ impl AccountTokens for MemoryStore {
         hash: &PasswordHash,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<bool> {
+    ) -> PortResult<bool> {
         let mut tables = self.lock();
         let Some(user_id) = tables.spendable(token) else {
             return Ok(false);
         };
-        let row = tables.users.get_mut(&user_id).ok_or(Error::NotFound)?;
+        let Some(row) = tables.users.get_mut(&user_id) else {
+            return Ok(false);
+        };
         row.password_hash = hash.clone();
         row.user.updated_at = at;
         // The owner proved themselves by mail: whatever lock a guesser caused is over.

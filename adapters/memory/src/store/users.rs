@@ -6,8 +6,7 @@ use postern_core::domain::{
     AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
     SessionId, User, UserCredentials, UserId, UserQuery,
 };
-use postern_core::ports::UserRepo;
-use postern_core::{Error, Result};
+use postern_core::ports::{CreateUserError, PortResult, UpdateUserError, UserRepo};
 use time::OffsetDateTime;
 
 use super::{MemoryStore, UserRow, after_key, conflict, newest_first};
@@ -23,17 +22,17 @@ impl UserRow {
 
 #[async_trait]
 impl UserRepo for MemoryStore {
-    async fn create(&self, user: &NewUser, event: &Event) -> Result<User> {
+    async fn create(&self, user: &NewUser, event: &Event) -> PortResult<User, CreateUserError> {
         let mut tables = self.lock();
         if tables
             .users
             .values()
             .any(|row| row.user.email == user.email)
         {
-            return Err(Error::EmailTaken);
+            return Err(CreateUserError::EmailTaken);
         }
         if tables.users.contains_key(&user.id) {
-            return Err(conflict("duplicate user id"));
+            return Err(conflict("duplicate user id").into());
         }
         let created = User {
             id: user.id,
@@ -58,17 +57,17 @@ impl UserRepo for MemoryStore {
         Ok(created)
     }
 
-    async fn find_by_id(&self, id: UserId) -> Result<Option<User>> {
+    async fn find_by_id(&self, id: UserId) -> PortResult<Option<User>> {
         Ok(self.lock().users.get(&id).map(|row| row.user.clone()))
     }
 
-    async fn find_credentials(&self, email: &Email) -> Result<Option<UserCredentials>> {
+    async fn find_credentials(&self, email: &Email) -> PortResult<Option<UserCredentials>> {
         let tables = self.lock();
         let row = tables.users.values().find(|row| &row.user.email == email);
         Ok(row.map(UserRow::credentials))
     }
 
-    async fn find_credentials_by_id(&self, id: UserId) -> Result<Option<UserCredentials>> {
+    async fn find_credentials_by_id(&self, id: UserId) -> PortResult<Option<UserCredentials>> {
         Ok(self.lock().users.get(&id).map(UserRow::credentials))
     }
 
@@ -78,16 +77,16 @@ impl UserRepo for MemoryStore {
         hash: &PasswordHash,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<()> {
+    ) -> PortResult<(), UpdateUserError> {
         let mut tables = self.lock();
-        let row = tables.users.get_mut(&id).ok_or(Error::NotFound)?;
+        let row = tables.users.get_mut(&id).ok_or(UpdateUserError::NotFound)?;
         row.password_hash = hash.clone();
         row.user.updated_at = at;
         tables.write_event(event);
         Ok(())
     }
 
-    async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<()> {
+    async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> PortResult<()> {
         if let Some(row) = self.lock().users.get_mut(&id) {
             row.password_hash = hash.clone();
         }
@@ -99,9 +98,9 @@ impl UserRepo for MemoryStore {
         id: UserId,
         at: OffsetDateTime,
         policy: LockoutPolicy,
-    ) -> Result<LoginAttempt> {
+    ) -> PortResult<LoginAttempt, UpdateUserError> {
         let mut tables = self.lock();
-        let row = tables.users.get_mut(&id).ok_or(Error::NotFound)?;
+        let row = tables.users.get_mut(&id).ok_or(UpdateUserError::NotFound)?;
         let lock_end = at + policy.lock_for;
         let count = match row.locked_until {
             Some(until) if until <= at => 1,
@@ -125,7 +124,7 @@ impl UserRepo for MemoryStore {
         at: OffsetDateTime,
         policy: LockoutPolicy,
         event: &Event,
-    ) -> Result<()> {
+    ) -> PortResult<()> {
         let mut tables = self.lock();
         if attempt >= policy.max_failures
             && let Some(row) = tables.users.get_mut(&id)
@@ -137,7 +136,7 @@ impl UserRepo for MemoryStore {
         Ok(())
     }
 
-    async fn record_login_success(&self, id: UserId) -> Result<()> {
+    async fn record_login_success(&self, id: UserId) -> PortResult<()> {
         if let Some(row) = self.lock().users.get_mut(&id) {
             row.failed_logins = 0;
             row.locked_until = None;
@@ -151,9 +150,9 @@ impl UserRepo for MemoryStore {
         name: Option<DisplayName>,
         at: OffsetDateTime,
         event: &Event,
-    ) -> Result<User> {
+    ) -> PortResult<User, UpdateUserError> {
         let mut tables = self.lock();
-        let row = tables.users.get_mut(&id).ok_or(Error::NotFound)?;
+        let row = tables.users.get_mut(&id).ok_or(UpdateUserError::NotFound)?;
         row.user.name = name;
         row.user.updated_at = at;
         let user = row.user.clone();
@@ -161,7 +160,7 @@ impl UserRepo for MemoryStore {
         Ok(user)
     }
 
-    async fn list(&self, query: &UserQuery) -> Result<Vec<User>> {
+    async fn list(&self, query: &UserQuery) -> PortResult<Vec<User>> {
         let tables = self.lock();
         let matching = tables
             .users
@@ -186,9 +185,9 @@ impl UserRepo for MemoryStore {
         id: UserId,
         update: &AccessUpdate,
         events: &[Event],
-    ) -> Result<(User, Vec<SessionId>)> {
+    ) -> PortResult<(User, Vec<SessionId>), UpdateUserError> {
         let mut tables = self.lock();
-        let row = tables.users.get_mut(&id).ok_or(Error::NotFound)?;
+        let row = tables.users.get_mut(&id).ok_or(UpdateUserError::NotFound)?;
         if let Some(role) = update.role {
             row.user.role = role;
         }

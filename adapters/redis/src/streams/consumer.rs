@@ -20,8 +20,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use fred::clients::Client;
 use fred::interfaces::{StreamsInterface, TransactionInterface};
 use fred::types::Value;
+use postern_core::error_chain;
 use postern_core::ports::EventHandler;
-use postern_core::{Error, Result, error_chain};
+use postern_core::ports::{PortError, PortResult};
 use tracing::{debug, warn};
 
 use super::entry::{self, Entry, parse_id};
@@ -119,7 +120,7 @@ impl StreamConsumer {
     ///
     /// # Errors
     /// `Unavailable` when Redis cannot be reached.
-    pub async fn join_group(&self) -> Result<()> {
+    pub async fn join_group(&self) -> PortResult<()> {
         let created: std::result::Result<Value, _> = self
             .redis
             .xgroup_create(
@@ -141,7 +142,7 @@ impl StreamConsumer {
     ///
     /// # Errors
     /// `Unavailable` when Redis cannot be reached; entries in hand stay pending.
-    pub async fn process_batch(&self) -> Result<ConsumerReport> {
+    pub async fn process_batch(&self) -> PortResult<ConsumerReport> {
         let claimed = self.claim_idle().await?;
         let mut report = ConsumerReport {
             claimed: claimed.len(),
@@ -177,7 +178,7 @@ impl StreamConsumer {
     ///
     /// # Errors
     /// `Unavailable` when Redis cannot be reached.
-    pub async fn trim(&self) -> Result<u64> {
+    pub async fn trim(&self) -> PortResult<u64> {
         let Some(mut keep_from) = retention_boundary(self.config.retention) else {
             return Ok(0);
         };
@@ -205,14 +206,14 @@ impl StreamConsumer {
     /// of the handler, whose retries and dead letters must concern only the failing event. So
     /// an event of a failed batch is handed over once more than the configured attempts; a
     /// lone entry, which has nothing to gain, goes the careful path at once.
-    async fn deliver_together(&self, entries: &[Entry]) -> Result<bool> {
+    async fn deliver_together(&self, entries: &[Entry]) -> PortResult<bool> {
         if entries.len() < 2 {
             return Ok(false);
         }
         let Ok(events) = entries
             .iter()
             .map(Entry::event)
-            .collect::<Result<Vec<_>, _>>()
+            .collect::<PortResult<Vec<_>, _>>()
         else {
             return Ok(false);
         };
@@ -230,7 +231,7 @@ impl StreamConsumer {
     }
 
     /// Handles one entry with retries.
-    async fn deliver(&self, entry: &Entry) -> Result<Outcome> {
+    async fn deliver(&self, entry: &Entry) -> PortResult<Outcome> {
         let event = match entry.event() {
             Ok(event) => event,
             Err(reason) => {
@@ -259,7 +260,7 @@ impl StreamConsumer {
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
-                Err(error @ Error::Unavailable(_)) => {
+                Err(error @ PortError::Unavailable(_)) => {
                     warn!(stream = %self.keys.stream, event_id = %event.id, error = &error as &dyn std::error::Error, "a dependency of the handler is down; the event stays pending and is retried after the visibility timeout");
                     return Ok(Outcome::Deferred);
                 }
@@ -273,7 +274,7 @@ impl StreamConsumer {
 
     /// Moves an entry to the dead letters and acknowledges it, in one transaction, so that it
     /// is in exactly one of the two places.
-    async fn dead_letter(&self, entry: &Entry, reason: &str) -> Result<()> {
+    async fn dead_letter(&self, entry: &Entry, reason: &str) -> PortResult<()> {
         warn!(stream = %self.keys.stream, entry = %entry.id, reason, "event dead-lettered; it stays there until replayed");
         let mut fields = entry.original_fields();
         fields.push((entry::ERROR.to_owned(), reason.to_owned()));
@@ -294,7 +295,7 @@ impl StreamConsumer {
         Ok(())
     }
 
-    async fn claim_idle(&self) -> Result<Vec<Entry>> {
+    async fn claim_idle(&self) -> PortResult<Vec<Entry>> {
         let min_idle =
             u64::try_from(self.config.visibility_timeout.as_millis()).unwrap_or(u64::MAX);
         let reply: Value = self
@@ -323,7 +324,7 @@ impl StreamConsumer {
         Ok(entries)
     }
 
-    async fn read_new(&self) -> Result<Vec<Entry>> {
+    async fn read_new(&self) -> PortResult<Vec<Entry>> {
         let block = u64::try_from(self.config.block.as_millis()).unwrap_or(u64::MAX);
         let reply: Value = self
             .redis
@@ -350,7 +351,7 @@ impl StreamConsumer {
         })
     }
 
-    async fn groups(&self) -> Result<Vec<GroupPosition>> {
+    async fn groups(&self) -> PortResult<Vec<GroupPosition>> {
         let groups: Value = self
             .redis
             .xinfo_groups(self.keys.entries.as_str())
@@ -369,7 +370,7 @@ impl StreamConsumer {
             .collect())
     }
 
-    async fn oldest_pending(&self, group: &str) -> Result<Option<(u64, u64)>> {
+    async fn oldest_pending(&self, group: &str) -> PortResult<Option<(u64, u64)>> {
         // XPENDING's summary: [count, smallest id, greatest id, consumers].
         let summary: Value = self
             .redis

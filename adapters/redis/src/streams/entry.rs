@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use fred::types::Value;
 use postern_core::domain::Event;
-use postern_core::{Error, Result};
+use postern_core::ports::{PortError, PortResult};
 
 /// The field holding the event's id.
 pub(super) const ID: &str = "id";
@@ -50,8 +50,8 @@ impl Entry {
 }
 
 /// The fields of a new entry for `event`.
-pub(super) fn fields_of(event: &Event) -> Result<Vec<(&'static str, String)>> {
-    let json = serde_json::to_string(event).map_err(Error::unexpected)?;
+pub(super) fn fields_of(event: &Event) -> PortResult<Vec<(&'static str, String)>> {
+    let json = serde_json::to_string(event).map_err(PortError::unexpected)?;
     Ok(vec![
         (ID, event.id.to_string()),
         (TYPE, event.data.type_name().to_owned()),

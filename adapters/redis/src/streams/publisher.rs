@@ -5,9 +5,9 @@ use async_trait::async_trait;
 use fred::clients::Pool;
 use fred::interfaces::{StreamsInterface, TransactionInterface};
 use fred::types::Value;
-use postern_core::Result;
 use postern_core::domain::Event;
 use postern_core::ports::EventPublisher;
+use postern_core::ports::PortResult;
 
 use super::entry::fields_of;
 use super::{EventStream, StreamKeys};
@@ -34,14 +34,14 @@ impl StreamPublisher {
 
 #[async_trait]
 impl EventPublisher for StreamPublisher {
-    async fn publish(&self, event: &Event) -> Result<()> {
+    async fn publish(&self, event: &Event) -> PortResult<()> {
         self.publish_batch(std::slice::from_ref(event)).await
     }
 
     /// All the batch's appends happen in one MULTI/EXEC: one round trip for the batch, and an
     /// event never reaches one stream without the other. A failure is `Unavailable` and the
     /// events wait in the outbox.
-    async fn publish_batch(&self, events: &[Event]) -> Result<()> {
+    async fn publish_batch(&self, events: &[Event]) -> PortResult<()> {
         let transaction = self.redis.next().multi();
         for event in events {
             let fields = fields_of(event)?;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use fred::clients::Pool;
 use fred::interfaces::{StreamsInterface, TransactionInterface};
 use fred::types::Value;
-use postern_core::Result;
+use postern_core::ports::PortResult;
 use postern_core::ports::{EventQueues, QueueStats};
 
 use super::entry::{entries_from, groups_from};
@@ -31,7 +31,7 @@ impl StreamQueues {
         }
     }
 
-    async fn stats_of(&self, keys: &StreamKeys) -> Result<QueueStats> {
+    async fn stats_of(&self, keys: &StreamKeys) -> PortResult<QueueStats> {
         let length: u64 = self
             .redis
             .xlen(keys.entries.as_str())
@@ -58,7 +58,7 @@ impl StreamQueues {
 
     /// The pending entries and consumers of the stream's group; none before a worker created
     /// it.
-    async fn group_figures(&self, keys: &StreamKeys) -> Result<(u64, u64)> {
+    async fn group_figures(&self, keys: &StreamKeys) -> PortResult<(u64, u64)> {
         let groups: std::result::Result<Value, _> =
             self.redis.xinfo_groups(keys.entries.as_str()).await;
         let groups = match groups {
@@ -80,7 +80,7 @@ impl StreamQueues {
     }
 
     /// Moves one batch of dead letters back to the stream; returns how many moved.
-    async fn replay_batch(&self, keys: &StreamKeys) -> Result<u64> {
+    async fn replay_batch(&self, keys: &StreamKeys) -> PortResult<u64> {
         let dead: Value = self
             .redis
             .xrange(keys.dead_letters.as_str(), "-", "+", Some(REPLAY_BATCH))
@@ -112,7 +112,7 @@ impl StreamQueues {
 
 #[async_trait]
 impl EventQueues for StreamQueues {
-    async fn stats(&self) -> Result<Vec<QueueStats>> {
+    async fn stats(&self) -> PortResult<Vec<QueueStats>> {
         let mut stats = Vec::with_capacity(EventStream::ALL.len());
         for stream in EventStream::ALL {
             stats.push(
@@ -123,7 +123,7 @@ impl EventQueues for StreamQueues {
         Ok(stats)
     }
 
-    async fn replay_dead_letters(&self, queue: &str) -> Result<Option<u64>> {
+    async fn replay_dead_letters(&self, queue: &str) -> PortResult<Option<u64>> {
         let Some(stream) = EventStream::from_name(queue) else {
             return Ok(None);
         };

@@ -3,74 +3,101 @@
 
 use std::sync::Arc;
 
+use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
-use postern_core::Error;
+use postern_core::FieldError;
 use postern_core::domain::{Actor, Page, PageLimit, Role, UserId};
+use postern_core::ports::PortError;
+use postern_core::usecases::{
+    AuthenticateError, AuthorizeError, ChangeAccessError, DropCachedProfileError, ReplayError,
+};
 
 use super::ApiTags;
 use super::admin_queries::{audit_query, user_query};
 use super::admin_schemas::{AdminUserView, AuditEntryView, UpdateUserBody};
 use super::cursor;
 use super::schemas::{MessageView, QueueView, ReplayView};
+use crate::answers::{Answer, INTERNAL, INVALID, Invalid, JsonBody, UNAVAILABLE, answers};
 use crate::auth::{BearerAuth, require_role};
 use crate::body::ValidJson;
 use crate::envelope::PageMeta;
-use crate::responses::{Done, Failure, Listed, error_set};
+use crate::responses::{Done, Failure, Listed, failures};
 use crate::state::AppState;
 
-error_set!(
-    /// Listing users' documented failures.
-    ListUsersErrors {
-        400 => "`validation_error`: `limit` outside 1 to 100, a `cursor` this list did not give out, or an `email` longer than 254 characters.",
-        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
-        403 => "`forbidden`: the caller is neither a manager nor an admin.",
-    }
-);
-error_set!(
-    /// Changing a user's documented failures.
-    UpdateUserErrors {
-        400 => "`validation_error`: malformed JSON, neither `role` nor `disabled` given, or an admin demoting or disabling themselves.",
-        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
-        403 => "`forbidden`: the caller is not an admin.",
-        404 => "`not_found`: no account has this id.",
-        413 => "`payload_too_large`: the body exceeds 64 KiB.",
-    }
-);
-error_set!(
-    /// Dropping a cached profile's documented failures.
-    DropCacheErrors {
-        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
-        403 => "`forbidden`: the caller is neither a manager nor an admin.",
-        404 => "`not_found`: no account has this id.",
-    }
-);
-error_set!(
-    /// Reading the audit log's documented failures.
-    AuditErrors {
-        400 => "`validation_error`: `limit` outside 1 to 100, a `cursor` this list did not give out, a `userId` that is not a UUID, or a `type` longer than 64 characters.",
-        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
-        403 => "`forbidden`: the caller is not an admin.",
-    }
-);
+/// 404 `not_found` for an account id.
+const NO_SUCH_USER: Answer = Answer {
+    status: StatusCode::NOT_FOUND,
+    code: "not_found",
+    message: "Not found.",
+    doc: "no account has this id",
+};
 
-error_set!(
-    /// Reading the queues' documented failures.
-    QueuesErrors {
-        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
-        403 => "`forbidden`: the caller is not an admin.",
-        503 => "`unavailable`: a queue's store cannot be reached.",
+/// 400 `validation_error` for an admin demoting or disabling themselves.
+const SELF_HARM: Answer = Answer {
+    doc: "an admin demoting or disabling themselves",
+    ..INVALID
+};
+
+answers!(ChangeAccessError {
+    ChangeAccessError::SelfHarm { .. } => SELF_HARM,
+    ChangeAccessError::NotFound => NO_SUCH_USER,
+    ChangeAccessError::Unavailable(_) => UNAVAILABLE,
+    ChangeAccessError::Unexpected(_) => INTERNAL,
+} {
+    fn details(&self) -> Vec<FieldError> {
+        let ChangeAccessError::SelfHarm { demote, disable } = *self else {
+            return Vec::new();
+        };
+        let demoted = demote.then(|| FieldError::new("role", "an admin cannot demote themselves"));
+        let disabled =
+            disable.then(|| FieldError::new("disabled", "an admin cannot disable themselves"));
+        demoted.into_iter().chain(disabled).collect()
     }
+});
+
+answers!(DropCachedProfileError {
+    DropCachedProfileError::NotFound => NO_SUCH_USER,
+    DropCachedProfileError::Unavailable(_) => UNAVAILABLE,
+    DropCachedProfileError::Unexpected(_) => INTERNAL,
+});
+
+/// 404 `not_found` for a queue name.
+const NO_SUCH_QUEUE: Answer = Answer {
+    doc: "no queue has this name",
+    ..NO_SUCH_USER
+};
+
+answers!(ReplayError {
+    ReplayError::UnknownQueue => NO_SUCH_QUEUE,
+    ReplayError::Unavailable(_) => UNAVAILABLE,
+    ReplayError::Unexpected(_) => INTERNAL,
+});
+
+failures!(
+    /// Listing users' documented failures.
+    ListUsersErrors = PortError, AuthenticateError, AuthorizeError, Invalid
 );
-error_set!(
+failures!(
+    /// Changing a user's documented failures.
+    UpdateUserErrors = ChangeAccessError, AuthenticateError, AuthorizeError, JsonBody, Invalid
+);
+failures!(
+    /// Dropping a cached profile's documented failures.
+    DropCacheErrors = DropCachedProfileError, AuthenticateError, AuthorizeError
+);
+failures!(
+    /// Reading the audit log's documented failures.
+    AuditErrors = PortError, AuthenticateError, AuthorizeError, Invalid
+);
+failures!(
+    /// Reading the queues' documented failures.
+    QueuesErrors = PortError, AuthenticateError, AuthorizeError
+);
+failures!(
     /// Replaying dead letters' documented failures.
-    ReplayErrors {
-        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
-        403 => "`forbidden`: the caller is not an admin.",
-        404 => "`not_found`: no queue has this name.",
-        503 => "`unavailable`: the queue's store cannot be reached.",
-    }
+    ReplayErrors = ReplayError, AuthenticateError, AuthorizeError
 );
 
 /// §5 operations.
@@ -124,7 +151,8 @@ impl AdminApi {
         body: ValidJson<UpdateUserBody>,
     ) -> Result<Done<AdminUserView>, Failure<UpdateUserErrors>> {
         let admin = require_role(&state, &auth, Role::Admin).await?;
-        let target = user_id(&id.0)?;
+        // A malformed id names no account: 404 like an unknown one, not 400.
+        let target = UserId::parse(&id.0).ok_or(ChangeAccessError::NotFound)?;
         let user = state
             .accounts
             .change_access
@@ -150,7 +178,7 @@ impl AdminApi {
         id: Path<String>,
     ) -> Result<Done<MessageView>, Failure<DropCacheErrors>> {
         require_role(&state, &auth, Role::Manager).await?;
-        let target = user_id(&id.0)?;
+        let target = UserId::parse(&id.0).ok_or(DropCachedProfileError::NotFound)?;
         state.accounts.drop_cached_profile.execute(target).await?;
         Ok(Done(MessageView {
             message: "Cached profile dropped.".to_owned(),
@@ -228,12 +256,6 @@ impl AdminApi {
     }
 }
 
-/// An account id from the path; a malformed one names no account, so it is a 404 like an
-/// unknown one.
-fn user_id(raw: &str) -> Result<UserId, Error> {
-    UserId::parse(raw).ok_or(Error::NotFound)
-}
-
 /// A page as the list envelope carries it.
 fn listed<T, V: From<T>>(page: Page<T>, limit: PageLimit) -> Listed<V> {
     Listed {
@@ -242,5 +264,29 @@ fn listed<T, V: From<T>>(page: Page<T>, limit: PageLimit) -> Listed<V> {
             next_cursor: page.next.map(cursor::encode),
             limit: limit.get(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem::IntoResponse;
+
+    use super::*;
+    use crate::error::ApiError;
+
+    #[tokio::test]
+    async fn an_admin_harming_themselves_is_told_which_fields_are_refused() {
+        let refused = ChangeAccessError::SelfHarm {
+            demote: true,
+            disable: true,
+        };
+
+        let response = ApiError::from(refused).into_response();
+
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body = response.into_body().into_string().await.unwrap();
+        assert!(body.contains(r#""code":"validation_error""#), "{body}");
+        assert!(body.contains(r#""field":"role""#), "{body}");
+        assert!(body.contains(r#""field":"disabled""#), "{body}");
     }
 }

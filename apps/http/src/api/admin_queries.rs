@@ -1,10 +1,11 @@
 //! The query parameters of the §5 lists, parsed into their domain queries with every invalid
 //! parameter reported at once, each named as the client sent it.
 
+use postern_core::FieldError;
 use postern_core::domain::{AuditQuery, EmailPrefix, PageLimit, PageRequest, UserId, UserQuery};
-use postern_core::{Error, FieldError};
 
 use super::cursor;
+use crate::answers::Invalid;
 use crate::body::FieldErrors;
 
 /// The longest event type a filter may name.
@@ -15,7 +16,7 @@ pub(super) fn user_query(
     email: Option<&str>,
     limit: Option<i64>,
     cursor: Option<&str>,
-) -> Result<UserQuery, Error> {
+) -> Result<UserQuery, Invalid> {
     let mut errors = FieldErrors::default();
     let email = errors.check(email.map(EmailPrefix::parse).transpose());
     let page = page_request(&mut errors, limit, cursor);
@@ -25,7 +26,7 @@ pub(super) fn user_query(
             page: page?,
         })
     })();
-    errors.finish(query).map_err(Error::Validation)
+    errors.finish(query).map_err(Invalid)
 }
 
 /// The audit log's query parameters, every invalid one reported at once.
@@ -34,7 +35,7 @@ pub(super) fn audit_query(
     event_type: Option<String>,
     limit: Option<i64>,
     cursor: Option<&str>,
-) -> Result<AuditQuery, Error> {
+) -> Result<AuditQuery, Invalid> {
     let mut errors = FieldErrors::default();
     let user = errors.check(
         user_id
@@ -57,7 +58,7 @@ pub(super) fn audit_query(
             page: page?,
         })
     })();
-    errors.finish(query).map_err(Error::Validation)
+    errors.finish(query).map_err(Invalid)
 }
 
 /// The page the query parameters ask for, its failures recorded in `errors`.

@@ -3,75 +3,164 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
-use postern_core::ports::RateLimitBucket;
-use postern_core::usecases::LoginRequest;
+use postern_core::FieldError;
+use postern_core::ports::{PortError, RateLimitBucket};
+use postern_core::usecases::{
+    AuthenticateError, ChangePasswordError, LoginError, LoginRequest, ProfileError, RefreshError,
+    SignupError,
+};
 
 use super::ApiTags;
 use super::requests::{ChangePasswordBody, LoginBody, LogoutBody, RefreshBody, SignupBody};
 use super::schemas::{LoginView, LogoutAllView, MessageView, TokensView, UserView};
+use super::user::ACCOUNT_GONE;
+use crate::answers::{Answer, INTERNAL, INVALID, Invalid, JsonBody, UNAVAILABLE, answers};
 use crate::auth::BearerAuth;
 use crate::body::{OptionalJson, ValidJson};
 use crate::client::Client;
 use crate::envelope::Success;
-use crate::error::ApiError;
 use crate::middleware::record_user;
 use crate::observability;
-use crate::responses::{Done, Failure, RateLimited, error_set};
+use crate::responses::{Done, Failure, RateLimited, failures};
 use crate::state::AppState;
 
-error_set!(
+/// 409 `email_taken`.
+const EMAIL_TAKEN: Answer = Answer {
+    status: StatusCode::CONFLICT,
+    code: "email_taken",
+    message: "An account with this email already exists.",
+    doc: "an account with this email exists",
+};
+
+answers!(SignupError {
+    SignupError::EmailTaken => EMAIL_TAKEN,
+    SignupError::Unavailable(_) => UNAVAILABLE,
+    SignupError::Unexpected(_) => INTERNAL,
+});
+
+/// 401 `invalid_credentials` at login.
+const INVALID_CREDENTIALS: Answer = Answer {
+    status: StatusCode::UNAUTHORIZED,
+    code: "invalid_credentials",
+    message: "The email or password is wrong.",
+    doc: "unknown email or wrong password (indistinguishable)",
+};
+
+/// 423 `account_locked`, with `Retry-After`.
+const ACCOUNT_LOCKED: Answer = Answer {
+    status: StatusCode::LOCKED,
+    code: "account_locked",
+    message: "Too many failed logins; the account is locked for a while.",
+    doc: "10 consecutive failed logins lock the account for 15 minutes; see `Retry-After`",
+};
+
+/// 403 `forbidden` for a disabled account.
+const ACCOUNT_DISABLED: Answer = Answer {
+    status: StatusCode::FORBIDDEN,
+    code: "forbidden",
+    message: "This account has been disabled by an administrator.",
+    doc: "the password is right, but an admin has disabled the account",
+};
+
+answers!(LoginError {
+    LoginError::InvalidCredentials => INVALID_CREDENTIALS,
+    LoginError::AccountLocked { .. } => ACCOUNT_LOCKED,
+    LoginError::AccountDisabled => ACCOUNT_DISABLED,
+    LoginError::Unavailable(_) => UNAVAILABLE,
+    LoginError::Unexpected(_) => INTERNAL,
+} {
+    fn retry_after(&self) -> Option<time::Duration> {
+        match self {
+            LoginError::AccountLocked { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+});
+
+/// 401 `invalid_token` at refresh.
+const INVALID_REFRESH_TOKEN: Answer = Answer {
+    status: StatusCode::UNAUTHORIZED,
+    code: "invalid_token",
+    message: "The token is invalid or has expired.",
+    doc: "unknown, expired or revoked, or the account is disabled",
+};
+
+/// 401 `refresh_token_reused`.
+const REFRESH_TOKEN_REUSED: Answer = Answer {
+    status: StatusCode::UNAUTHORIZED,
+    code: "refresh_token_reused",
+    message: "The refresh token was already used; its session has been revoked.",
+    doc: "the token was already used and its session is now revoked",
+};
+
+answers!(RefreshError {
+    RefreshError::InvalidToken => INVALID_REFRESH_TOKEN,
+    RefreshError::Reused => REFRESH_TOKEN_REUSED,
+    RefreshError::Unavailable(_) => UNAVAILABLE,
+    RefreshError::Unexpected(_) => INTERNAL,
+});
+
+/// 400 `validation_error` for a new password equal to the current one.
+const SAME_PASSWORD: Answer = Answer {
+    doc: "a new password equal to the current one",
+    ..INVALID
+};
+
+/// 401 `invalid_credentials` for a wrong current password.
+const WRONG_PASSWORD: Answer = Answer {
+    doc: "the current password is wrong",
+    ..INVALID_CREDENTIALS
+};
+
+answers!(ChangePasswordError {
+    ChangePasswordError::SameAsCurrent => SAME_PASSWORD,
+    ChangePasswordError::WrongPassword => WRONG_PASSWORD,
+    ChangePasswordError::NotFound => ACCOUNT_GONE,
+    ChangePasswordError::Unavailable(_) => UNAVAILABLE,
+    ChangePasswordError::Unexpected(_) => INTERNAL,
+} {
+    fn details(&self) -> Vec<FieldError> {
+        match self {
+            ChangePasswordError::SameAsCurrent => vec![FieldError::new(
+                "newPassword",
+                "must differ from the current password",
+            )],
+            _ => Vec::new(),
+        }
+    }
+});
+
+failures!(
     /// Signup's documented failures.
-    SignupErrors {
-        400 => "`validation_error`: malformed JSON, a missing field, an invalid email or a weak password.",
-        409 => "`email_taken`: an account with this email exists.",
-        413 => "`payload_too_large`: the body exceeds 64 KiB.",
-        429 => "`rate_limited`: too many signups from this address.",
-    }
+    SignupErrors = SignupError, JsonBody, Invalid
 );
-error_set!(
+failures!(
     /// Login's documented failures.
-    LoginErrors {
-        400 => "`validation_error`: malformed JSON or a missing field.",
-        401 => "`invalid_credentials`: unknown email or wrong password (indistinguishable).",
-        403 => "`forbidden`: the password is right, but an admin has disabled the account.",
-        423 => "`account_locked`: 10 consecutive failed logins lock the account for 15 minutes; see `Retry-After`.",
-        413 => "`payload_too_large`: the body exceeds 64 KiB.",
-        429 => "`rate_limited`: too many attempts for this address and email.",
-    }
+    LoginErrors = LoginError, JsonBody, Invalid
 );
-error_set!(
+failures!(
     /// Refresh's documented failures.
-    RefreshErrors {
-        400 => "`validation_error`: malformed JSON or a missing field.",
-        401 => "`invalid_token`: unknown, expired or revoked, or the account is disabled; `refresh_token_reused`: the token was already used and its session is now revoked.",
-        413 => "`payload_too_large`: the body exceeds 64 KiB.",
-        429 => "`rate_limited`: too many refreshes from this address.",
-    }
+    RefreshErrors = RefreshError, JsonBody, Invalid
 );
-error_set!(
-    /// The failures of operations that only need a bearer token.
-    BearerErrors {
-        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
-    }
+failures!(
+    /// Logout's documented failures; its body is optional.
+    LogoutErrors = PortError, AuthenticateError, JsonBody, Invalid
 );
-error_set!(
-    /// The failures of logout, which also takes an optional body.
-    LogoutErrors {
-        400 => "`validation_error`: malformed JSON.",
-        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
-        413 => "`payload_too_large`: the body exceeds 64 KiB.",
-    }
+failures!(
+    /// Logout-all's documented failures.
+    LogoutAllErrors = PortError, AuthenticateError
 );
-error_set!(
+failures!(
+    /// The signed-in user's documented failures.
+    MeErrors = ProfileError, AuthenticateError
+);
+failures!(
     /// Password change's documented failures.
-    ChangePasswordErrors {
-        400 => "`validation_error`: malformed JSON, a missing field, a weak new password, or a new password equal to the current one.",
-        401 => "`invalid_credentials`: the current password is wrong; `unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
-        413 => "`payload_too_large`: the body exceeds 64 KiB.",
-    }
+    ChangePasswordErrors = ChangePasswordError, AuthenticateError, JsonBody, Invalid
 );
 
 /// Signup's success.
@@ -184,7 +273,7 @@ impl AuthApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-    ) -> Result<Done<LogoutAllView>, Failure<BearerErrors>> {
+    ) -> Result<Done<LogoutAllView>, Failure<LogoutAllErrors>> {
         let revoked = state.accounts.logout_all.execute(&auth.0).await?;
         Ok(Done(LogoutAllView {
             message: "Logged out of every session.".to_owned(),
@@ -200,7 +289,7 @@ impl AuthApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-    ) -> Result<Done<UserView>, Failure<BearerErrors>> {
+    ) -> Result<Done<UserView>, Failure<MeErrors>> {
         let user = state.accounts.get_profile.execute(auth.0.user_id).await?;
         Ok(Done(user.into()))
     }
@@ -236,15 +325,13 @@ impl AuthApi {
 }
 
 /// The `outcome` label of a login attempt's result.
-fn login_outcome<T>(result: &Result<T, postern_core::Error>) -> &'static str {
+fn login_outcome<T>(result: &Result<T, LoginError>) -> &'static str {
     match result {
         Ok(_) => "success",
-        Err(postern_core::Error::InvalidCredentials) => "invalid_credentials",
-        Err(postern_core::Error::AccountLocked { .. }) => "locked",
-        Err(postern_core::Error::AccountDisabled) => "disabled",
-        Err(postern_core::Error::RateLimited { .. }) => "rate_limited",
-        Err(postern_core::Error::Validation(_)) => "invalid_request",
-        Err(_) => "error",
+        Err(LoginError::InvalidCredentials) => "invalid_credentials",
+        Err(LoginError::AccountLocked { .. }) => "locked",
+        Err(LoginError::AccountDisabled) => "disabled",
+        Err(LoginError::Unavailable(_) | LoginError::Unexpected(_)) => "error",
     }
 }
 
@@ -258,7 +345,7 @@ pub(super) async fn rate_limited<T, S>(
 ) -> RateLimited<T, S> {
     let decision = match state.rate_limiter.check(bucket, &key).await {
         Ok(decision) => decision,
-        Err(err) => return RateLimited::new(Err(err.into()), None),
+        Err(err) => return RateLimited::unchecked(err),
     };
     match decision {
         Some(d) if !d.allowed => {
@@ -266,11 +353,37 @@ pub(super) async fn rate_limited<T, S>(
             if bucket == RateLimitBucket::Login {
                 observability::record_login("rate_limited");
             }
-            let refused = ApiError::from(postern_core::Error::RateLimited {
-                retry_after: time::Duration::try_from(d.reset_after).unwrap_or(time::Duration::MAX),
-            });
-            RateLimited::new(Err(refused.into()), decision)
+            RateLimited::refused(d)
         }
         _ => RateLimited::new(work.await, decision),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem::IntoResponse;
+
+    use super::*;
+    use crate::error::ApiError;
+
+    #[test]
+    fn a_locked_account_is_423_with_its_wait_rounded_up() {
+        let locked = LoginError::AccountLocked {
+            retry_after: time::Duration::milliseconds(1500),
+        };
+
+        let response = ApiError::from(locked).into_response();
+
+        assert_eq!(response.status(), StatusCode::LOCKED);
+        assert_eq!(response.headers()["Retry-After"], "2");
+    }
+
+    #[tokio::test]
+    async fn a_new_password_equal_to_the_current_one_names_the_field_it_was_sent_in() {
+        let response = ApiError::from(ChangePasswordError::SameAsCurrent).into_response();
+
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body = response.into_body().into_string().await.unwrap();
+        assert!(body.contains(r#""field":"newPassword""#), "{body}");
     }
 }

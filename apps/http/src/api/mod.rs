@@ -57,3 +57,95 @@ pub fn service() -> OpenApiService<Api, ()> {
     // an empty list, stated explicitly because some tools do not apply that default).
     .server(ServerObject::new("/"))
 }
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::OpenApi;
+    use poem_openapi::registry::{MetaOperation, MetaParamIn};
+
+    use super::Api;
+
+    /// Every operation of the API with its method and path, e.g. `POST /api/v1/auth/login`.
+    fn operations() -> Vec<(String, MetaOperation)> {
+        <Api as OpenApi>::meta()
+            .into_iter()
+            .flat_map(|api| api.paths)
+            .filter(|path| path.path.starts_with("/api/"))
+            .flat_map(|path| {
+                let route = path.path;
+                path.operations
+                    .into_iter()
+                    .map(move |op| (format!("{} {route}", op.method), op))
+            })
+            .collect()
+    }
+
+    fn statuses(operation: &MetaOperation) -> Vec<u16> {
+        operation
+            .responses
+            .responses
+            .iter()
+            .filter_map(|response| response.status)
+            .collect()
+    }
+
+    #[test]
+    fn every_operation_documents_what_its_edge_can_answer() {
+        for (name, operation) in operations() {
+            let documented = statuses(&operation);
+            let mut expected = vec![500, 503];
+            if !operation.security.is_empty() {
+                expected.push(401);
+            }
+            if operation.request.is_some() {
+                expected.extend([400, 413]);
+            }
+            if operation
+                .params
+                .iter()
+                .any(|param| matches!(param.in_type, MetaParamIn::Query))
+            {
+                expected.push(400);
+            }
+            for status in expected {
+                assert!(
+                    documented.contains(&status),
+                    "{name} does not document {status}: {documented:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn login_documents_its_use_case_its_body_and_its_rate_limit_and_nothing_else() {
+        let (_, login) = operations()
+            .into_iter()
+            .find(|(name, _)| name == "POST /api/v1/auth/login")
+            .unwrap();
+
+        assert_eq!(
+            statuses(&login),
+            [200, 400, 401, 403, 413, 423, 429, 500, 503]
+        );
+    }
+
+    #[test]
+    fn a_status_with_several_codes_describes_each() {
+        let (_, refresh) = operations()
+            .into_iter()
+            .find(|(name, _)| name == "POST /api/v1/auth/refresh")
+            .unwrap();
+        let unauthorized = refresh
+            .responses
+            .responses
+            .iter()
+            .find(|response| response.status == Some(401))
+            .unwrap();
+
+        assert_eq!(
+            unauthorized.description,
+            "`invalid_token`: unknown, expired or revoked, or the account is disabled; \
+             `refresh_token_reused`: the token was already used and its session is now revoked."
+        );
+    }
+}

@@ -4,50 +4,60 @@
 
 use std::sync::Arc;
 
+use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
-use postern_core::ports::RateLimitBucket;
+use postern_core::ports::{PortError, RateLimitBucket};
+use postern_core::usecases::{AuthenticateError, LinkTokenError, ResendVerificationError};
 
 use super::ApiTags;
 use super::auth::rate_limited;
 use super::requests::{ForgotPasswordBody, ResetPasswordBody, VerifyEmailBody};
 use super::schemas::{MessageView, UserView};
+use crate::answers::{Answer, INTERNAL, Invalid, JsonBody, UNAUTHORIZED, UNAVAILABLE, answers};
 use crate::auth::BearerAuth;
 use crate::body::ValidJson;
 use crate::envelope::Success;
-use crate::error::ApiError;
-use crate::responses::{Done, Failure, RateLimited, error_set};
+use crate::responses::{Done, Failure, RateLimited, failures};
 use crate::state::AppState;
 
-error_set!(
+/// 400 `invalid_token`: a token from a mail link is a field of the request, not a credential,
+/// so an unusable one is a bad request rather than a 401.
+const INVALID_LINK: Answer = Answer {
+    status: StatusCode::BAD_REQUEST,
+    code: "invalid_token",
+    message: "The link is invalid, already used or expired; ask for a new one.",
+    doc: "unknown, used or expired token",
+};
+
+answers!(LinkTokenError {
+    LinkTokenError::InvalidToken => INVALID_LINK,
+    LinkTokenError::Unavailable(_) => UNAVAILABLE,
+    LinkTokenError::Unexpected(_) => INTERNAL,
+});
+
+answers!(ResendVerificationError {
+    ResendVerificationError::AccountGone => UNAUTHORIZED,
+    ResendVerificationError::Unavailable(_) => UNAVAILABLE,
+    ResendVerificationError::Unexpected(_) => INTERNAL,
+});
+
+failures!(
     /// Email verification's documented failures.
-    VerifyEmailErrors {
-        400 => "`invalid_token`: unknown, used or expired token; `validation_error`: malformed JSON or a missing token.",
-        413 => "`payload_too_large`: the body exceeds 64 KiB.",
-    }
+    VerifyEmailErrors = LinkTokenError, JsonBody, Invalid
 );
-error_set!(
+failures!(
     /// Resending the verification mail's documented failures.
-    ResendErrors {
-        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
-        429 => "`rate_limited`: too many resends for this account.",
-    }
+    ResendErrors = ResendVerificationError, AuthenticateError
 );
-error_set!(
+failures!(
     /// Forgot-password's documented failures.
-    ForgotErrors {
-        400 => "`validation_error`: malformed JSON or an invalid email.",
-        413 => "`payload_too_large`: the body exceeds 64 KiB.",
-        429 => "`rate_limited`: too many requests for this email.",
-    }
+    ForgotErrors = PortError, JsonBody, Invalid
 );
-error_set!(
+failures!(
     /// Password reset's documented failures.
-    ResetErrors {
-        400 => "`invalid_token`: unknown, used or expired token; `validation_error`: malformed JSON, a missing field or a weak password.",
-        413 => "`payload_too_large`: the body exceeds 64 KiB.",
-    }
+    ResetErrors = LinkTokenError, JsonBody, Invalid
 );
 
 /// A request taken in, to be acted on by mail.
@@ -81,12 +91,7 @@ impl RecoveryApi {
         state: Data<&Arc<AppState>>,
         body: ValidJson<VerifyEmailBody>,
     ) -> Result<Done<UserView>, Failure<VerifyEmailErrors>> {
-        let user = state
-            .accounts
-            .verify_email
-            .execute(&body.0)
-            .await
-            .map_err(ApiError::from_link_token)?;
+        let user = state.accounts.verify_email.execute(&body.0).await?;
         Ok(Done(user.into()))
     }
 
@@ -159,8 +164,7 @@ impl RecoveryApi {
             .accounts
             .reset_password
             .execute(&reset.token, &reset.password)
-            .await
-            .map_err(ApiError::from_link_token)?;
+            .await?;
         Ok(Done(MessageView {
             message: "Password reset; every session was signed out.".to_owned(),
         }))

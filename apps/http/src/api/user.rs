@@ -2,48 +2,66 @@
 
 use std::sync::Arc;
 
+use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::Path;
 use poem_openapi::types::MaybeUndefined;
 use postern_core::domain::SessionId;
+use postern_core::ports::PortError;
+use postern_core::usecases::{AuthenticateError, ProfileError, RevokeSessionError};
 
 use super::ApiTags;
 use super::requests::UpdateProfileBody;
 use super::schemas::{MessageView, SessionView, UserView};
+use crate::answers::{Answer, INTERNAL, Invalid, JsonBody, UNAVAILABLE, answers};
 use crate::auth::BearerAuth;
 use crate::body::ValidJson;
-use crate::responses::{Done, Failure, error_set};
+use crate::responses::{Done, Failure, failures};
 use crate::state::AppState;
 
-error_set!(
+/// 404 `not_found` for the caller's own account, which no longer exists.
+pub(super) const ACCOUNT_GONE: Answer = Answer {
+    status: StatusCode::NOT_FOUND,
+    code: "not_found",
+    message: "Not found.",
+    doc: "the account no longer exists",
+};
+
+answers!(ProfileError {
+    ProfileError::NotFound => ACCOUNT_GONE,
+    ProfileError::Unavailable(_) => UNAVAILABLE,
+    ProfileError::Unexpected(_) => INTERNAL,
+});
+
+/// 404 `not_found` for a session that is not one of the caller's live ones.
+const NO_SUCH_SESSION: Answer = Answer {
+    doc: "no live session of the caller has this id (unknown, malformed, another user's, \
+          revoked or expired: indistinguishable)",
+    ..ACCOUNT_GONE
+};
+
+answers!(RevokeSessionError {
+    RevokeSessionError::NotFound => NO_SUCH_SESSION,
+    RevokeSessionError::Unavailable(_) => UNAVAILABLE,
+    RevokeSessionError::Unexpected(_) => INTERNAL,
+});
+
+failures!(
     /// Reading the profile's documented failures.
-    ProfileErrors {
-        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
-        404 => "`not_found`: the account no longer exists.",
-    }
+    ProfileErrors = ProfileError, AuthenticateError
 );
-error_set!(
+failures!(
     /// Updating the profile's documented failures.
-    UpdateProfileErrors {
-        400 => "`validation_error`: malformed JSON or an invalid name.",
-        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
-        404 => "`not_found`: the account no longer exists.",
-        413 => "`payload_too_large`: the body exceeds 64 KiB.",
-    }
+    UpdateProfileErrors = ProfileError, AuthenticateError, JsonBody, Invalid
 );
-error_set!(
+failures!(
     /// Listing the sessions' documented failures.
-    ListSessionsErrors {
-        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
-    }
+    ListSessionsErrors = PortError, AuthenticateError
 );
-error_set!(
+failures!(
     /// Revoking a session's documented failures.
-    RevokeSessionErrors {
-        401 => "`unauthorized`: missing, invalid or revoked bearer token; `token_expired`: the access token has expired.",
-        404 => "`not_found`: no live session of the caller has this id (unknown, malformed, another user's, revoked or expired: indistinguishable).",
-    }
+    RevokeSessionErrors = RevokeSessionError, AuthenticateError
 );
 
 /// §4 operations.
@@ -130,7 +148,7 @@ impl UserApi {
         id: Path<String>,
     ) -> Result<Done<MessageView>, Failure<RevokeSessionErrors>> {
         // A malformed id names no session: 404 like any other, not 400.
-        let session = SessionId::parse(&id.0).ok_or(postern_core::Error::NotFound)?;
+        let session = SessionId::parse(&id.0).ok_or(RevokeSessionError::NotFound)?;
         state
             .accounts
             .revoke_session

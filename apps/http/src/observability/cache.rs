@@ -4,9 +4,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use metrics::counter;
-use postern_core::Result;
 use postern_core::domain::{User, UserId};
-use postern_core::ports::ProfileCache;
+use postern_core::ports::{PortResult, ProfileCache};
 
 /// Counts `postern_profile_cache_lookups_total` around another [`ProfileCache`].
 pub struct CountingProfileCache {
@@ -22,7 +21,7 @@ impl CountingProfileCache {
 
 #[async_trait]
 impl ProfileCache for CountingProfileCache {
-    async fn get(&self, id: UserId) -> Result<Option<User>> {
+    async fn get(&self, id: UserId) -> PortResult<Option<User>> {
         let found = self.inner.get(id).await;
         let result = match &found {
             Ok(Some(_)) => "hit",
@@ -33,11 +32,11 @@ impl ProfileCache for CountingProfileCache {
         found
     }
 
-    async fn put(&self, user: &User) -> Result<()> {
+    async fn put(&self, user: &User) -> PortResult<()> {
         self.inner.put(user).await
     }
 
-    async fn invalidate(&self, id: UserId) -> Result<()> {
+    async fn invalidate(&self, id: UserId) -> PortResult<()> {
         self.inner.invalidate(id).await
     }
 }

@@ -6,16 +6,15 @@ use std::sync::Arc;
 
 use postern_core::FieldError;
 use postern_core::domain::{ClientContext, Email, Password};
-use postern_core::ports::{Clock, SystemClock};
+use postern_core::ports::{Clock, PortResult, SystemClock};
 use postern_core::usecases::Ports;
-use postern_core::{Error, Result};
 use postern_memory::{MemoryProfileCache, MemoryRevocationList, MemoryStore};
 use postern_password::{Argon2Hasher, Argon2Params};
 use postern_tokens::{JwtConfig, JwtIssuer, RandomTokens};
 use secrecy::SecretString;
 
 /// Every port of the account use cases, on `store` and in-process adapters.
-pub fn in_memory_ports(store: &MemoryStore, clock: Arc<dyn Clock>) -> Result<Ports> {
+pub fn in_memory_ports(store: &MemoryStore, clock: Arc<dyn Clock>) -> PortResult<Ports> {
     // Cheap hashing so that the example runs in a blink; a real service keeps the defaults.
     let hasher = Argon2Hasher::new(Argon2Params {
         memory_kib: 1024,
@@ -52,19 +51,14 @@ pub fn store() -> (MemoryStore, Arc<dyn Clock>) {
     (MemoryStore::new(clock.clone()), clock)
 }
 
-/// A field that failed validation, as the use cases' error.
-pub fn invalid(error: FieldError) -> Error {
-    Error::Validation(vec![error])
-}
-
 /// An email, validated as the HTTP edge would.
-pub fn email(raw: &str) -> Result<Email> {
-    Email::parse(raw).map_err(invalid)
+pub fn email(raw: &str) -> Result<Email, FieldError> {
+    Email::parse(raw)
 }
 
 /// A new password, validated as the HTTP edge would.
-pub fn password(raw: &str) -> Result<Password> {
-    Password::parse(raw.to_owned(), "password").map_err(invalid)
+pub fn password(raw: &str) -> Result<Password, FieldError> {
+    Password::parse(raw.to_owned(), "password")
 }
 
 /// A request from nowhere in particular.

@@ -1,8 +1,7 @@
 //! Opening databases: readiness, unreachable servers, in-memory SQLite, and the URL of a test
 //! database.
 
-use postern_core::Error;
-use postern_core::ports::UserRepo;
+use postern_core::ports::{PortError, UserRepo};
 use postern_db::{SeaUserRepo, connect, ping};
 use postern_migration::{Migrator, MigratorTrait};
 use postern_tests::db::{Backend, fresh_database};
@@ -35,7 +34,10 @@ async fn a_test_database_url_opens_the_same_database(backend: Backend) {
 async fn an_unreachable_server_is_unavailable() {
     let result = connect("postgres://postgres@127.0.0.1:1/test").await;
 
-    assert!(matches!(result, Err(Error::Unavailable(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(PortError::Unavailable(_))),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]

@@ -5,9 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use postern_core::Error;
 use postern_core::domain::{DisplayName, Email, Mail, MailMessage, OpaqueToken};
-use postern_core::ports::Mailer;
+use postern_core::ports::{Mailer, PortError};
 use postern_mail::{MailConfigError, SmtpConfig, SmtpMailer};
 use postern_tests::smtp::{ReceivedMail, SinkOptions, SmtpSink};
 use secrecy::SecretString;
@@ -149,7 +148,7 @@ async fn a_script_in_the_name_is_escaped_in_the_html_part() {
 }
 
 /// Sends through a sink that accepts only `postern` / `s3cret`, logging in with `password`.
-async fn send_logged_in_with(password: &str) -> (SmtpSink, postern_core::Result<()>) {
+async fn send_logged_in_with(password: &str) -> (SmtpSink, postern_core::ports::PortResult<()>) {
     let sink = SmtpSink::start_with(SinkOptions {
         credentials: Some(("postern".into(), "s3cret".into())),
         ..SinkOptions::default()
@@ -163,7 +162,7 @@ async fn send_logged_in_with(password: &str) -> (SmtpSink, postern_core::Result<
 }
 
 /// Sends through a sink that answers every recipient with `code`.
-async fn send_with_recipients_refused(code: u16) -> postern_core::Result<()> {
+async fn send_with_recipients_refused(code: u16) -> postern_core::ports::PortResult<()> {
     let sink = SmtpSink::start_with(SinkOptions {
         refuse_recipients_with: Some(code),
         ..SinkOptions::default()
@@ -186,7 +185,10 @@ async fn credentials_in_the_url_log_in_to_the_server() {
 async fn wrong_credentials_are_unexpected() {
     let (sink, result) = send_logged_in_with("wrong").await;
 
-    assert!(matches!(result, Err(Error::Unexpected(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(PortError::Unexpected(_))),
+        "{result:?}"
+    );
     assert!(sink.received().is_empty());
 }
 
@@ -194,14 +196,20 @@ async fn wrong_credentials_are_unexpected() {
 async fn a_recipient_refused_for_now_is_unavailable() {
     let result = send_with_recipients_refused(450).await;
 
-    assert!(matches!(result, Err(Error::Unavailable(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(PortError::Unavailable(_))),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_recipient_rejected_for_good_is_unexpected() {
     let result = send_with_recipients_refused(550).await;
 
-    assert!(matches!(result, Err(Error::Unexpected(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(PortError::Unexpected(_))),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]
@@ -217,7 +225,10 @@ async fn a_server_that_refuses_connections_is_unavailable_at_once() {
         .send(&mail_to_ada(MailMessage::PasswordChanged))
         .await;
 
-    assert!(matches!(result, Err(Error::Unavailable(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(PortError::Unavailable(_))),
+        "{result:?}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
@@ -241,7 +252,10 @@ async fn a_server_that_never_answers_is_unavailable_after_the_timeout() {
         .send(&mail_to_ada(MailMessage::PasswordChanged))
         .await;
 
-    assert!(matches!(result, Err(Error::Unavailable(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(PortError::Unavailable(_))),
+        "{result:?}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "{:?}",

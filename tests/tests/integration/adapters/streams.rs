@@ -11,8 +11,7 @@ use fred::clients::Pool;
 use fred::interfaces::StreamsInterface;
 use fred::types::Value;
 use postern_core::domain::{Event, EventData, UserId};
-use postern_core::ports::{EventHandler, EventPublisher, EventQueues};
-use postern_core::{Error, Result};
+use postern_core::ports::{EventHandler, EventPublisher, EventQueues, PortError, PortResult};
 use postern_redis::RedisSettings;
 use postern_redis::streams::{
     ConsumerConfig, EventStream, StreamConsumer, StreamPublisher, StreamQueues,
@@ -70,21 +69,21 @@ impl EventHandler for Recorder {
         "recorder"
     }
 
-    async fn handle(&self, event: &Event) -> Result<()> {
+    async fn handle(&self, event: &Event) -> PortResult<()> {
         let mut calls = self.calls.lock().unwrap();
         calls.push((event.id, Instant::now()));
         let made = calls.iter().filter(|(id, _)| *id == event.id).count();
         if u32::try_from(made).unwrap() <= self.failures {
             return Err(if self.broken {
-                Error::unexpected("handler broken")
+                PortError::unexpected("handler broken")
             } else {
-                Error::unavailable("handler down")
+                PortError::unavailable("handler down")
             });
         }
         Ok(())
     }
 
-    async fn handle_batch(&self, events: &[Event]) -> Result<()> {
+    async fn handle_batch(&self, events: &[Event]) -> PortResult<()> {
         self.batches.lock().unwrap().push(events.len());
         for event in events {
             self.handle(event).await?;

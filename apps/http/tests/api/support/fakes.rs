@@ -1,8 +1,7 @@
 //! Ports that fail, for the 500 and 503 a broken or unreachable dependency must become.
 
 use async_trait::async_trait;
-use postern_core::ports::{RateDecision, RateLimitBucket, RateLimiter};
-use postern_core::{Error, Result};
+use postern_core::ports::{PortError, PortResult, RateDecision, RateLimitBucket, RateLimiter};
 
 /// The cause a [`BrokenRateLimiter`] fails with, recognisable in an exposed 500.
 pub const CAUSE: &str = "the limiter's counters are corrupt";
@@ -14,12 +13,12 @@ pub struct BrokenRateLimiter {
 }
 
 impl BrokenRateLimiter {
-    /// Fails with [`Error::Unexpected`]: a 500.
+    /// Fails with [`PortError::Unexpected`]: a 500.
     pub fn unexpected() -> Self {
         Self { unavailable: false }
     }
 
-    /// Fails with [`Error::Unavailable`]: a 503.
+    /// Fails with [`PortError::Unavailable`]: a 503.
     pub fn unavailable() -> Self {
         Self { unavailable: true }
     }
@@ -27,12 +26,16 @@ impl BrokenRateLimiter {
 
 #[async_trait]
 impl RateLimiter for BrokenRateLimiter {
-    async fn check(&self, _bucket: RateLimitBucket, _key: &str) -> Result<Option<RateDecision>> {
+    async fn check(
+        &self,
+        _bucket: RateLimitBucket,
+        _key: &str,
+    ) -> PortResult<Option<RateDecision>> {
         let cause = std::io::Error::other(CAUSE);
         Err(if self.unavailable {
-            Error::unavailable(cause)
+            PortError::unavailable(cause)
         } else {
-            Error::unexpected(cause)
+            PortError::unexpected(cause)
         })
     }
 }

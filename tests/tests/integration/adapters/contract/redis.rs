@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fred::prelude::Pool;
-use postern_core::Result;
+use postern_core::ports::PortResult;
 use postern_core::ports::{ProfileCache, RateLimiter, RateLimits, SystemClock};
 use postern_memory::{MemoryRateLimiter, MemoryStore};
 use postern_redis::{
@@ -26,7 +26,7 @@ mod on_redis {
         Arc::new(RedisProfileCache::new(pool().await, unique_prefix(), ttl))
     }
 
-    async fn limiter(limits: RateLimits) -> Result<Arc<dyn RateLimiter>> {
+    async fn limiter(limits: RateLimits) -> PortResult<Arc<dyn RateLimiter>> {
         Ok(Arc::new(RedisRateLimiter::new(
             pool().await,
             unique_prefix(),
@@ -60,7 +60,7 @@ mod on_resilient_redis {
     }
 
     /// Its fallback enforces the same limits, as in production.
-    async fn limiter(limits: RateLimits) -> Result<Arc<dyn RateLimiter>> {
+    async fn limiter(limits: RateLimits) -> PortResult<Arc<dyn RateLimiter>> {
         let (pool, health) = up().await;
         let redis = RedisRateLimiter::new(pool, unique_prefix(), limits)?;
         let fallback = Arc::new(MemoryRateLimiter::new(limits)?);
