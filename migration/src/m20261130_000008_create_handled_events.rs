@@ -1,6 +1,6 @@
 //! Handled events: which handler has already handled which event, so that a handler with side
 //! effects outside the database (the mailer) does them once although events arrive at least
-//! once (§7). One row per handler and event; the primary key is the lookup.
+//! once (docs/http-api.md §7). One row per handler and event; the primary key is the lookup.
 
 use sea_orm_migration::{prelude::*, schema::*};
 

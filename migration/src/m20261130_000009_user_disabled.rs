@@ -1,4 +1,4 @@
-//! Disabled accounts (§5): `disabled_at` is when an admin disabled the account, NULL while it is
+//! Disabled accounts (docs/http-api.md §5): `disabled_at` is when an admin disabled the account, NULL while it is
 //! enabled. Existing accounts stay enabled. A disabled account cannot log in or refresh; its
 //! sessions were revoked when it was disabled.
 

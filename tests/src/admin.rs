@@ -1,4 +1,4 @@
-//! [`TestApp`] methods for the §5 admin endpoints, and what arranges their tests: roles set and
+//! [`TestApp`] methods for the docs/http-api.md §5 admin endpoints, and what arranges their tests: roles set and
 //! accounts stored behind the API's back, through the user repository.
 
 use postern_core::domain::{
@@ -70,13 +70,13 @@ impl TestApp {
         user.id
     }
 
-    /// §5 list users; `query` is the query string without `?`.
+    /// docs/http-api.md §5 list users; `query` is the query string without `?`.
     pub async fn list_users(&self, access: &str, query: &str) -> TestResponse {
         self.get(&format!("/api/v1/admin/users?{query}"), Some(access))
             .await
     }
 
-    /// §5 change a user; `id` goes into the path as given.
+    /// docs/http-api.md §5 change a user; `id` goes into the path as given.
     pub async fn update_user(&self, access: &str, id: &str, body: Value) -> TestResponse {
         self.send(
             Method::PATCH,
@@ -87,7 +87,7 @@ impl TestApp {
         .await
     }
 
-    /// §5 drop a user's cached profile.
+    /// docs/http-api.md §5 drop a user's cached profile.
     pub async fn drop_user_cache(&self, access: &str, id: &str) -> TestResponse {
         self.send(
             Method::DELETE,
@@ -98,7 +98,7 @@ impl TestApp {
         .await
     }
 
-    /// §5 read the audit log; `query` is the query string without `?`.
+    /// docs/http-api.md §5 read the audit log; `query` is the query string without `?`.
     pub async fn audit(&self, access: &str, query: &str) -> TestResponse {
         self.get(&format!("/api/v1/admin/audit?{query}"), Some(access))
             .await

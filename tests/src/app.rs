@@ -15,7 +15,7 @@ use crate::db::{Backend, TestDb, fresh_database};
 
 /// The signing secret every test server uses, so tests can forge tokens with it.
 pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
-/// A password that satisfies §2.
+/// A password that satisfies docs/http-api.md §2.
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// A running server and a client for it.
@@ -224,7 +224,7 @@ impl TestApp {
         self.send(Method::POST, path, Some(body), bearer).await
     }
 
-    /// §3 signup.
+    /// docs/http-api.md §3 signup.
     pub async fn signup(&self, email: &str, password: &str) -> TestResponse {
         self.post(
             "/api/v1/auth/signup",
@@ -234,7 +234,7 @@ impl TestApp {
         .await
     }
 
-    /// §3 login.
+    /// docs/http-api.md §3 login.
     pub async fn login(&self, email: &str, password: &str) -> TestResponse {
         self.post(
             "/api/v1/auth/login",
@@ -244,7 +244,7 @@ impl TestApp {
         .await
     }
 
-    /// §3 refresh.
+    /// docs/http-api.md §3 refresh.
     pub async fn refresh(&self, refresh_token: &str) -> TestResponse {
         self.post(
             "/api/v1/auth/refresh",
@@ -254,29 +254,29 @@ impl TestApp {
         .await
     }
 
-    /// §3 logout, without a body.
+    /// docs/http-api.md §3 logout, without a body.
     pub async fn logout(&self, access: &str) -> TestResponse {
         self.send(Method::POST, "/api/v1/auth/logout", None, Some(access))
             .await
     }
 
-    /// §3 logout, with a JSON body.
+    /// docs/http-api.md §3 logout, with a JSON body.
     pub async fn logout_with(&self, access: &str, body: Value) -> TestResponse {
         self.post("/api/v1/auth/logout", body, Some(access)).await
     }
 
-    /// §3 logout-all.
+    /// docs/http-api.md §3 logout-all.
     pub async fn logout_all(&self, access: &str) -> TestResponse {
         self.send(Method::POST, "/api/v1/auth/logout-all", None, Some(access))
             .await
     }
 
-    /// §4 read the profile.
+    /// docs/http-api.md §4 read the profile.
     pub async fn profile(&self, access: &str) -> TestResponse {
         self.get("/api/v1/user/profile", Some(access)).await
     }
 
-    /// §4 update the profile.
+    /// docs/http-api.md §4 update the profile.
     pub async fn update_profile(&self, access: &str, body: Value) -> TestResponse {
         self.send(
             Method::PATCH,
@@ -287,12 +287,12 @@ impl TestApp {
         .await
     }
 
-    /// §4 list the caller's sessions.
+    /// docs/http-api.md §4 list the caller's sessions.
     pub async fn sessions(&self, access: &str) -> TestResponse {
         self.get("/api/v1/user/sessions", Some(access)).await
     }
 
-    /// §4 revoke one of the caller's sessions; `id` goes into the path as given.
+    /// docs/http-api.md §4 revoke one of the caller's sessions; `id` goes into the path as given.
     pub async fn revoke_session(&self, access: &str, id: &str) -> TestResponse {
         self.send(
             Method::DELETE,
@@ -303,7 +303,7 @@ impl TestApp {
         .await
     }
 
-    /// §3 password change.
+    /// docs/http-api.md §3 password change.
     pub async fn change_password(&self, access: &str, current: &str, new: &str) -> TestResponse {
         self.post(
             "/api/v1/auth/password/change",
@@ -313,7 +313,7 @@ impl TestApp {
         .await
     }
 
-    /// §3 me.
+    /// docs/http-api.md §3 me.
     pub async fn me(&self, access: &str) -> TestResponse {
         self.get("/api/v1/auth/me", Some(access)).await
     }

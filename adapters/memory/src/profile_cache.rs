@@ -1,4 +1,4 @@
-//! The profile cache of §4 (cache-aside, 600 s by default) in this process's memory.
+//! The profile cache of docs/http-api.md §4 (cache-aside, 600 s by default) in this process's memory.
 //!
 //! moka bounds it both ways: entries expire after the time to live, and the least useful ones
 //! are evicted beyond `max_entries`, so a scan over many users cannot grow it without limit.
@@ -18,7 +18,7 @@ pub struct MemoryProfileCache {
 }
 
 impl MemoryProfileCache {
-    /// The time to live §4 prescribes.
+    /// The time to live docs/http-api.md §4 prescribes.
     pub const DEFAULT_TTL: Duration = Duration::from_secs(600);
 
     /// A cache keeping each profile for `ttl` and at most `max_entries` profiles.

@@ -1,4 +1,4 @@
-//! The rate limits of §6 in this process's memory: an exact sliding-window log per bucket and
+//! The rate limits of docs/http-api.md §6 in this process's memory: an exact sliding-window log per bucket and
 //! key, the same algorithm as the Redis limiter's script, so that the two keep the one promise
 //! of [`RateLimiter`].
 //!

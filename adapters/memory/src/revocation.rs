@@ -1,5 +1,5 @@
 //! The revocation list in this process's memory: sessions whose access tokens must be refused
-//! before they expire (§3 logout).
+//! before they expire (docs/http-api.md §3 logout).
 //!
 //! Each entry lives exactly until its own `until`, the expiry of the newest token the session
 //! could hold; after that the token is refused as expired anyway. The list has no size bound on

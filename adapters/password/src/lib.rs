@@ -16,7 +16,7 @@
 //!
 //! Legacy bcrypt hashes (`$2a$`, `$2b$`, `$2y$`, as Backlume stored them) are verified on the
 //! same blocking pool under the same semaphore, and always need a re-hash: Argon2id is the only
-//! scheme Postern writes (§2). Like Backlume's bcrypt, verification reads only the first 72
+//! scheme Postern writes (docs/http-api.md §2). Like Backlume's bcrypt, verification reads only the first 72
 //! bytes of a password.
 
 use std::num::NonZeroUsize;

@@ -1,4 +1,4 @@
-//! The profile cache of §4 in Redis: `{prefix}user:profile:v1:{userId}`, JSON, 600 s by default.
+//! The profile cache of docs/http-api.md §4 in Redis: `{prefix}user:profile:v1:{userId}`, JSON, 600 s by default.
 //!
 //! The domain's `User` has no serde on purpose, so a private DTO crosses the wire and is parsed
 //! back through the domain's constructors. The `v1` in the key is the DTO's version: a change
@@ -29,7 +29,7 @@ pub struct RedisProfileCache {
 }
 
 impl RedisProfileCache {
-    /// The time to live §4 prescribes.
+    /// The time to live docs/http-api.md §4 prescribes.
     pub const DEFAULT_TTL: Duration = Duration::from_secs(600);
 
     /// A cache on `pool` whose keys start with `prefix` (empty in production, unique per test)
@@ -122,7 +122,7 @@ fn glob_escape(prefix: &str) -> String {
     escaped
 }
 
-/// A cached profile as stored: the §4 user, with plain types.
+/// A cached profile as stored: the docs/http-api.md §4 user, with plain types.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CachedProfile {

@@ -1,4 +1,4 @@
-//! The rate limits of §6 in Redis, exact across any number of instances.
+//! The rate limits of docs/http-api.md §6 in Redis, exact across any number of instances.
 //!
 //! Each check is one Lua script, so it is atomic: a sliding-window log in a sorted set per
 //! bucket and key (`{prefix}ratelimit:{bucket}:{key}`), scored by the time of each admitted

@@ -1,4 +1,4 @@
-//! Access tokens as JWTs (§2): `alg` and `kid` in the header; `iss`, `aud`, `sub`, `sid`,
+//! Access tokens as JWTs (docs/http-api.md §2): `alg` and `kid` in the header; `iss`, `aud`, `sub`, `sid`,
 //! `role`, `email`, `iat`, `exp` and `jti` in the claims.
 //!
 //! Verification is strict: one algorithm (the one the keys are for), our issuer and audience,
@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::signing_keys::{Ed25519KeyPair, Ed25519PublicKey};
 
-/// RFC 7518 §3.2: an HS256 key MUST be at least as long as the hash output, 256 bits.
+/// RFC 7518 section 3.2: an HS256 key MUST be at least as long as the hash output, 256 bits.
 const MIN_HS256_SECRET_BYTES: usize = 32;
 
 /// What an HS256 issuer needs (`JWT_SECRET` and the token's identity).

@@ -8,7 +8,7 @@ use postern_core::domain::{OpaqueToken, TokenDigest};
 use postern_core::ports::OpaqueTokens;
 use sha2::{Digest as _, Sha256};
 
-/// Random bytes per token: §2 asks for at least 256 bits.
+/// Random bytes per token: docs/http-api.md §2 asks for at least 256 bits.
 const TOKEN_BYTES: usize = 32;
 
 /// Makes tokens from the OS RNG and digests them with SHA-256.

@@ -198,7 +198,7 @@ impl fmt::Debug for Ed25519PublicKey {
     }
 }
 
-/// RFC 7638 §3: SHA-256 of the required members in lexicographic order, without whitespace.
+/// RFC 7638 section 3: SHA-256 of the required members in lexicographic order, without whitespace.
 fn thumbprint(key: &VerifyingKey) -> String {
     let x = URL_SAFE_NO_PAD.encode(key.as_bytes());
     let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);

@@ -37,7 +37,7 @@ use crate::config::{Config, JwtKeyFiles, JwtSecret, MAX_ACCESS_TTL, RedisConfig}
 use crate::keys;
 use postern_http::{AppState, PublishedKey, ReadinessProbe};
 
-/// How long a profile stays cached (§4).
+/// How long a profile stays cached (docs/http-api.md §4).
 const PROFILE_TTL: Duration = Duration::from_secs(600);
 /// How many profiles the in-process cache holds at most.
 const PROFILE_CACHE_ENTRIES: u64 = 100_000;

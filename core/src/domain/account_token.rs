@@ -1,4 +1,4 @@
-//! Single-use account tokens (§3): email verification and password reset. The raw token goes
+//! Single-use account tokens (docs/http-api.md §3): email verification and password reset. The raw token goes
 //! to the user by mail once; storage keeps only its digest, with what it is for, whose it is,
 //! until when it works and whether it was used.
 
@@ -25,7 +25,7 @@ impl TokenPurpose {
         }
     }
 
-    /// How long a token works (§3): verification 24 h, reset 30 min.
+    /// How long a token works (docs/http-api.md §3): verification 24 h, reset 30 min.
     pub fn lifetime(self) -> Duration {
         match self {
             Self::VerifyEmail => Duration::hours(24),

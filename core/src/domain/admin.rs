@@ -1,4 +1,4 @@
-//! What administration (§5) reads and changes: the filters of the user list and the audit log,
+//! What administration (docs/http-api.md §5) reads and changes: the filters of the user list and the audit log,
 //! an audit record, and a change of an account's access.
 
 use time::OffsetDateTime;
@@ -57,7 +57,7 @@ pub struct AuditQuery {
 pub struct AuditRecord {
     /// The event's id.
     pub id: EventId,
-    /// Its §7 type.
+    /// Its docs/http-api.md §7 type.
     pub event_type: String,
     /// The user it concerns.
     pub user_id: Option<UserId>,
@@ -68,7 +68,7 @@ pub struct AuditRecord {
     pub event_json: String,
 }
 
-/// A change of an account's access (§5 PATCH): a new role, disabling or enabling, or both.
+/// A change of an account's access (docs/http-api.md §5 PATCH): a new role, disabling or enabling, or both.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AccessChange {
     /// The new role, if it changes.

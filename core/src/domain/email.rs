@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::error::FieldError;
 
-/// The longest address §2 accepts, in characters.
+/// The longest address docs/http-api.md §2 accepts, in characters.
 const MAX_LEN: usize = 254;
 
 /// A syntactically valid email address, trimmed and lower-cased.

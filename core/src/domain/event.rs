@@ -1,4 +1,4 @@
-//! Domain events (§7): written to the outbox in the same transaction as the change they
+//! Domain events (docs/http-api.md §7): written to the outbox in the same transaction as the change they
 //! describe, then delivered at least once. This is the one domain type with serde derives,
 //! because its serialised form is the contract that stream consumers read.
 
@@ -154,7 +154,7 @@ pub enum EventData {
         changed_by: Option<UserId>,
     },
     /// `user.disabled`: an admin disabled the account and ended every session of it, or enabled
-    /// it again (`disabled: false`; §7 names no separate type for that). Which sessions were live
+    /// it again (`disabled: false`; docs/http-api.md §7 names no separate type for that). Which sessions were live
     /// is settled only inside the transaction that revokes them, so they are not listed.
     #[serde(rename = "user.disabled")]
     Disabled {
@@ -166,7 +166,7 @@ pub enum EventData {
 }
 
 impl EventData {
-    /// The §7 type name, e.g. `user.signed_up`.
+    /// The docs/http-api.md §7 type name, e.g. `user.signed_up`.
     pub fn type_name(&self) -> &'static str {
         match self {
             Self::SignedUp { .. } => "user.signed_up",

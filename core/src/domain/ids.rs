@@ -65,6 +65,6 @@ uuid_id!(
     RefreshTokenId
 );
 uuid_id!(
-    /// Identifies an event (§7); consumers deduplicate by it.
+    /// Identifies an event (docs/http-api.md §7); consumers deduplicate by it.
     EventId
 );

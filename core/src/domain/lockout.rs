@@ -1,4 +1,4 @@
-//! Account lockout (§3): after too many consecutive failed logins an account refuses every
+//! Account lockout (docs/http-api.md §3): after too many consecutive failed logins an account refuses every
 //! login, the right password included, until the lock lifts.
 //!
 //! Counting is done by the storage, one reserved attempt at a time, before the password is

@@ -1,4 +1,4 @@
-//! Keyset pagination (§1, §5): lists are ordered newest first by a timestamp and then by id,
+//! Keyset pagination (docs/http-api.md §1, docs/http-api.md §5): lists are ordered newest first by a timestamp and then by id,
 //! and a page ends at a [`PageKey`], the position of its last item. The next page is what
 //! comes strictly after that position, so rows inserted while a client pages through (they are
 //! newer, so before the position) neither shift the pages nor repeat an item, and no row that
@@ -21,7 +21,7 @@ pub struct PageKey {
     pub id: Uuid,
 }
 
-/// How many items a page holds: 1 to 100, 20 when the client does not say (§1).
+/// How many items a page holds: 1 to 100, 20 when the client does not say (docs/http-api.md §1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PageLimit(u32);
 

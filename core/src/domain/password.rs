@@ -10,7 +10,7 @@ use crate::error::FieldError;
 const MIN_CHARS: usize = 8;
 const MAX_CHARS: usize = 128;
 
-/// A plaintext password that satisfies §2: 8 to 128 Unicode scalar values, not only whitespace.
+/// A plaintext password that satisfies docs/http-api.md §2: 8 to 128 Unicode scalar values, not only whitespace.
 /// Its `Debug` output is redacted.
 #[derive(Clone)]
 pub struct Password(SecretString);

@@ -9,7 +9,7 @@ use crate::error::FieldError;
 pub enum Role {
     /// An ordinary account.
     User,
-    /// May read user data and manage caches (§5).
+    /// May read user data and manage caches (docs/http-api.md §5).
     Manager,
     /// May do everything, including changing roles.
     Admin,

@@ -6,7 +6,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::{RefreshTokenId, SessionId, TokenDigest, UserId};
 
-/// Lifetimes and the reuse grace window (§2, §3).
+/// Lifetimes and the reuse grace window (docs/http-api.md §2, docs/http-api.md §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionPolicy {
     /// How long an access token is valid (`JWT_EXPIRES_IN`, 15 min by default).
@@ -31,7 +31,7 @@ impl Default for SessionPolicy {
 /// Where a request came from, recorded on the sessions it starts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientContext {
-    /// The client's address (§1: the peer, or `X-Forwarded-For` from a trusted proxy).
+    /// The client's address (docs/http-api.md §1: the peer, or `X-Forwarded-For` from a trusted proxy).
     pub ip: Option<IpAddr>,
     /// The `User-Agent` header, truncated.
     pub user_agent: Option<String>,
@@ -95,7 +95,7 @@ pub struct Rotation {
     pub successor: NewRefreshToken,
 }
 
-/// A live session as its owner sees it in their list of sign-ins (§4): when and where it
+/// A live session as its owner sees it in their list of sign-ins (docs/http-api.md §4): when and where it
 /// started and when it was last used, and no secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionSummary {

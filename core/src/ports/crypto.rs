@@ -12,7 +12,7 @@ pub enum PasswordCheck {
     /// The password is wrong.
     Mismatch,
     /// The password is right; `needs_rehash` when the hash is weaker than the configured
-    /// parameters or of a legacy scheme (§2).
+    /// parameters or of a legacy scheme (docs/http-api.md §2).
     Match {
         /// Whether to store a fresh hash now.
         needs_rehash: bool,
@@ -34,7 +34,7 @@ pub trait PasswordHasher: Send + Sync {
     async fn verify(&self, password: &Password, hash: &PasswordHash) -> PortResult<PasswordCheck>;
 
     /// Spends the time of a real verification on a fixed dummy hash, so that an unknown email
-    /// cannot be told from a wrong password by timing (§3).
+    /// cannot be told from a wrong password by timing (docs/http-api.md §3).
     async fn verify_dummy(&self, password: &Password) -> PortResult<()>;
 }
 

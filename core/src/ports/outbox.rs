@@ -1,4 +1,4 @@
-//! Ports of event delivery (§7): the transactional outbox that keeps events until they are
+//! Ports of event delivery (docs/http-api.md §7): the transactional outbox that keeps events until they are
 //! delivered or dead-lettered, the publisher that hands them on, and the handlers that react.
 
 use async_trait::async_trait;

@@ -1,5 +1,5 @@
 //! The session store port: sessions and their refresh tokens, with the rotation and
-//! revocation rules of §3 settled atomically by the adapter.
+//! revocation rules of docs/http-api.md §3 settled atomically by the adapter.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -42,7 +42,7 @@ pub trait SessionRepo: Send + Sync {
     async fn rotate(&self, rotation: &Rotation) -> PortResult<bool>;
 
     /// Adds a refresh token to a live session without consuming another: the grace-window
-    /// answer to a token presented twice at once (§3). Returns whether it did.
+    /// answer to a token presented twice at once (docs/http-api.md §3). Returns whether it did.
     ///
     /// MUST return `Ok(false)`, and store nothing, when the session is revoked (a logout that
     /// raced the refresh) or does not exist: the client must not get a token in an ended

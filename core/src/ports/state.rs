@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use super::PortResult;
 use crate::domain::{SessionId, User, UserId};
 
-/// Caches profiles (cache-aside, §4). The database stays the truth: use cases treat a cache
+/// Caches profiles (cache-aside, docs/http-api.md §4). The database stays the truth: use cases treat a cache
 /// error as a miss, never as a failure of the request.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]

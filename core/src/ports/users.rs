@@ -54,7 +54,7 @@ pub trait UserRepo: Send + Sync {
     /// the id.
     async fn find_credentials_by_id(&self, id: UserId) -> PortResult<Option<UserCredentials>>;
 
-    /// Stores the hash of a password its user chose (§3 password change), stamps `updated_at`
+    /// Stores the hash of a password its user chose (docs/http-api.md §3 password change), stamps `updated_at`
     /// with `at` and writes the `user.password_changed` event, in one transaction.
     ///
     /// # Errors
@@ -68,12 +68,12 @@ pub trait UserRepo: Send + Sync {
         event: &Event,
     ) -> PortResult<(), UpdateUserError>;
 
-    /// Replaces the stored hash after a transparent re-hash (§2). Not an event: nothing the
+    /// Replaces the stored hash after a transparent re-hash (docs/http-api.md §2). Not an event: nothing the
     /// user or an auditor would call a change.
     async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> PortResult<()>;
 
     /// Reserves a login attempt for `id` at `at`, before its password is checked, in one
-    /// atomic step (§3 lockout), so that parallel attempts cannot get more than
+    /// atomic step (docs/http-api.md §3 lockout), so that parallel attempts cannot get more than
     /// `policy.max_failures` past it:
     /// - a lock that has lifted (`locked_until <= at`) is cleared and the count restarts at 1;
     /// - an account without a lock whose count is below the maximum counts one more attempt;
@@ -125,7 +125,7 @@ pub trait UserRepo: Send + Sync {
     /// The email filter is a prefix match in which `%`, `_` and `\` match themselves.
     async fn list(&self, query: &UserQuery) -> PortResult<Vec<User>>;
 
-    /// Stores an access change (§5) in one transaction: the role, if given; disabling, which
+    /// Stores an access change (docs/http-api.md §5) in one transaction: the role, if given; disabling, which
     /// also revokes every live session of the account at `update.at`; or enabling. Stamps
     /// `updated_at` and writes `events`. Returns the account as stored and the sessions revoked.
     ///

@@ -1,4 +1,4 @@
-//! Administration of accounts (§5): list them, change their role or disable them, drop a cached
+//! Administration of accounts (docs/http-api.md §5): list them, change their role or disable them, drop a cached
 //! profile, and read the audit log.
 //!
 //! Changing access follows the rules of the contract: the change and its events commit
@@ -20,7 +20,7 @@ use crate::domain::{
 use crate::error::BoxError;
 use crate::ports::{AuditTrail, PortResult, ProfileCache, UpdateUserError, UserRepo};
 
-/// Lists accounts for managers and admins (§5).
+/// Lists accounts for managers and admins (docs/http-api.md §5).
 pub struct ListUsers {
     users: Arc<dyn UserRepo>,
 }
@@ -67,7 +67,7 @@ pub enum ChangeAccessError {
     Unexpected(#[source] BoxError),
 }
 
-/// Changes an account's role or disables it (§5 PATCH, `postern user set-role`).
+/// Changes an account's role or disables it (docs/http-api.md §5 PATCH, `postern user set-role`).
 pub struct ChangeAccess {
     users: Arc<dyn UserRepo>,
     revoker: Revoker,
@@ -208,7 +208,7 @@ pub enum DropCachedProfileError {
     Unexpected(#[source] BoxError),
 }
 
-/// Drops an account's cached profile on request (§5), for managers and admins.
+/// Drops an account's cached profile on request (docs/http-api.md §5), for managers and admins.
 pub struct DropCachedProfile {
     users: Arc<dyn UserRepo>,
     cache: Arc<dyn ProfileCache>,
@@ -239,7 +239,7 @@ impl DropCachedProfile {
     }
 }
 
-/// Reads the audit log for admins (§5).
+/// Reads the audit log for admins (docs/http-api.md §5).
 pub struct ReadAudit {
     trail: Arc<dyn AuditTrail>,
 }

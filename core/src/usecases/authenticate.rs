@@ -1,5 +1,5 @@
 //! Authentication of bearer tokens: a valid signature is not enough, the session must also be
-//! live (§3: a logged-out access token is rejected at once).
+//! live (docs/http-api.md §3: a logged-out access token is rejected at once).
 
 use std::sync::Arc;
 

@@ -1,4 +1,4 @@
-//! Password change (§3): a signed-in user proves the current password and sets a new one; the
+//! Password change (docs/http-api.md §3): a signed-in user proves the current password and sets a new one; the
 //! user's other sessions end at once, so that whoever else held one is signed out.
 //!
 //! A wrong current password does not count toward the login lockout: the caller already holds
@@ -20,7 +20,7 @@ use crate::ports::{PasswordCheck, PasswordHasher, UpdateUserError, UserRepo};
 pub struct ChangePasswordRequest {
     /// The password the caller says is the current one; only its length is bounded.
     pub current: Password,
-    /// The new password, which satisfies §2.
+    /// The new password, which satisfies docs/http-api.md §2.
     pub new: Password,
 }
 
@@ -44,7 +44,7 @@ pub enum ChangePasswordError {
     Unexpected(#[source] BoxError),
 }
 
-/// Changes the caller's password (§3 password change).
+/// Changes the caller's password (docs/http-api.md §3 password change).
 pub struct ChangePassword {
     users: Arc<dyn UserRepo>,
     hasher: Arc<dyn PasswordHasher>,

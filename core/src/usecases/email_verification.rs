@@ -1,4 +1,4 @@
-//! Email verification (§3): the link in the welcome mail (or a resent one) proves the user reads
+//! Email verification (docs/http-api.md §3): the link in the welcome mail (or a resent one) proves the user reads
 //! mail at the account's address. The token is issued by the mail handler when it sends the
 //! mail ([`super::SendMail`]), so no token ever travels in an event.
 
@@ -12,7 +12,7 @@ use crate::domain::{AccessClaims, Event, EventData, OpaqueToken, TokenPurpose, U
 use crate::error::BoxError;
 use crate::ports::{Clock, Outbox, ProfileCache, UserRepo};
 
-/// Spends a verification token (§3 `POST /auth/email/verify`).
+/// Spends a verification token (docs/http-api.md §3 `POST /auth/email/verify`).
 pub struct VerifyEmail {
     redeemable: Redeemable,
     cache: Arc<dyn ProfileCache>,
@@ -79,7 +79,7 @@ pub enum ResendVerificationError {
     Unexpected(#[source] BoxError),
 }
 
-/// Sends a new verification link (§3 `POST /auth/email/resend`).
+/// Sends a new verification link (docs/http-api.md §3 `POST /auth/email/resend`).
 pub struct ResendVerification {
     users: Arc<dyn UserRepo>,
     outbox: Arc<dyn Outbox>,

@@ -1,6 +1,6 @@
 //! Login: check credentials in constant-ish time, start a session, issue a token pair.
 //!
-//! Lockout (§3): before a known account's password is checked, the storage reserves one
+//! Lockout (docs/http-api.md §3): before a known account's password is checked, the storage reserves one
 //! attempt against the [`LockoutPolicy`], atomically, so parallel guesses cannot get past the
 //! limit; a wrong password is then recorded against that attempt, a right one resets the count.
 
@@ -64,7 +64,7 @@ pub enum LoginError {
     Unexpected(#[source] BoxError),
 }
 
-/// Starts sessions (§3 login).
+/// Starts sessions (docs/http-api.md §3 login).
 pub struct Login {
     users: Arc<dyn UserRepo>,
     sessions: Arc<dyn SessionRepo>,

@@ -1,5 +1,5 @@
 //! Logout and logout-all: revoke sessions so that their refresh tokens stop working and their
-//! access tokens are rejected at once, everywhere (§3).
+//! access tokens are rejected at once, everywhere (docs/http-api.md §3).
 
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use super::revoker::Revoker;
 use crate::domain::{AccessClaims, Event, EventData, OpaqueToken, SessionPolicy};
 use crate::ports::{OpaqueTokens, PortResult};
 
-/// Ends the caller's session (§3 logout).
+/// Ends the caller's session (docs/http-api.md §3 logout).
 pub struct Logout {
     revoker: Revoker,
     secrets: Arc<dyn OpaqueTokens>,
@@ -64,7 +64,7 @@ impl Logout {
     }
 }
 
-/// Ends every session of the caller (§3 logout-all).
+/// Ends every session of the caller (docs/http-api.md §3 logout-all).
 pub struct LogoutAll {
     revoker: Revoker,
 }

@@ -152,17 +152,17 @@ pub struct Accounts {
     pub forgot_password: ForgotPassword,
     /// Spends password-reset tokens.
     pub reset_password: ResetPassword,
-    /// Lists accounts (§5).
+    /// Lists accounts (docs/http-api.md §5).
     pub list_users: ListUsers,
-    /// Changes an account's role or disables it (§5).
+    /// Changes an account's role or disables it (docs/http-api.md §5).
     pub change_access: ChangeAccess,
-    /// Drops an account's cached profile (§5).
+    /// Drops an account's cached profile (docs/http-api.md §5).
     pub drop_cached_profile: DropCachedProfile,
 }
 
 impl Accounts {
     /// Builds every use case from `ports` under `policy`; login locks accounts under `lockout`
-    /// (§3: [`LockoutPolicy::default`], which is not configurable).
+    /// (docs/http-api.md §3: [`LockoutPolicy::default`], which is not configurable).
     pub fn new(ports: &Ports, policy: SessionPolicy, lockout: LockoutPolicy) -> Self {
         Self {
             signup: Signup::new(ports),

@@ -1,4 +1,4 @@
-//! Password recovery (§3): "forgot" asks for a reset link by email, answering the same whether
+//! Password recovery (docs/http-api.md §3): "forgot" asks for a reset link by email, answering the same whether
 //! or not the account exists; "reset" spends the link's token on a new password and ends every
 //! session of the account, since whoever knew the old password may hold one.
 
@@ -12,7 +12,7 @@ use super::revoker::Revoker;
 use crate::domain::{Email, Event, EventData, OpaqueToken, Password, SessionPolicy, TokenPurpose};
 use crate::ports::{Clock, Outbox, PasswordHasher, PortResult, UserRepo};
 
-/// Asks for a reset link (§3 `POST /auth/password/forgot`).
+/// Asks for a reset link (docs/http-api.md §3 `POST /auth/password/forgot`).
 pub struct ForgotPassword {
     users: Arc<dyn UserRepo>,
     outbox: Arc<dyn Outbox>,
@@ -51,7 +51,7 @@ impl ForgotPassword {
     }
 }
 
-/// Spends a reset token on a new password (§3 `POST /auth/password/reset`).
+/// Spends a reset token on a new password (docs/http-api.md §3 `POST /auth/password/reset`).
 pub struct ResetPassword {
     redeemable: Redeemable,
     hasher: Arc<dyn PasswordHasher>,

@@ -1,4 +1,4 @@
-//! Profiles: cache-aside reads and writes that drop the cached copy before returning (§4).
+//! Profiles: cache-aside reads and writes that drop the cached copy before returning (docs/http-api.md §4).
 
 use std::sync::Arc;
 
@@ -23,7 +23,7 @@ pub enum ProfileError {
     Unexpected(#[source] BoxError),
 }
 
-/// Reads a profile, from the cache when it can (§4 GET profile, §3 me).
+/// Reads a profile, from the cache when it can (docs/http-api.md §4 GET profile, docs/http-api.md §3 me).
 pub struct GetProfile {
     users: Arc<dyn UserRepo>,
     cache: Arc<dyn ProfileCache>,
@@ -67,7 +67,7 @@ impl GetProfile {
     }
 }
 
-/// Changes a profile (§4 PATCH profile).
+/// Changes a profile (docs/http-api.md §4 PATCH profile).
 pub struct UpdateProfile {
     users: Arc<dyn UserRepo>,
     cache: Arc<dyn ProfileCache>,

@@ -1,4 +1,4 @@
-//! Event queue administration (§5): the figures of every queue, and the replay of one queue's
+//! Event queue administration (docs/http-api.md §5): the figures of every queue, and the replay of one queue's
 //! dead letters, over however many queue adapters the deployment has (the outbox, streams).
 
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! Refresh: rotate a refresh token, detect reuse, and forgive a duplicate inside the grace
-//! window (§3).
+//! window (docs/http-api.md §3).
 
 use std::sync::Arc;
 
@@ -32,7 +32,7 @@ pub enum RefreshError {
     Unexpected(#[source] BoxError),
 }
 
-/// Rotates refresh tokens (§3 refresh).
+/// Rotates refresh tokens (docs/http-api.md §3 refresh).
 pub struct Refresh {
     users: Arc<dyn UserRepo>,
     sessions: Arc<dyn SessionRepo>,

@@ -1,4 +1,4 @@
-//! The caller's own sessions (§4): list the live ones, and revoke one of them. Revoking is a
+//! The caller's own sessions (docs/http-api.md §4): list the live ones, and revoke one of them. Revoking is a
 //! logout of that session, with the same guarantees: its refresh token stops working and its
 //! access tokens are rejected at once, everywhere.
 
@@ -14,7 +14,7 @@ use crate::domain::{
 use crate::error::BoxError;
 use crate::ports::{Clock, PortResult, SessionRepo};
 
-/// Lists the caller's live sessions (§4).
+/// Lists the caller's live sessions (docs/http-api.md §4).
 pub struct ListSessions {
     sessions: Arc<dyn SessionRepo>,
     clock: Arc<dyn Clock>,
@@ -52,7 +52,7 @@ pub enum RevokeSessionError {
     Unexpected(#[source] BoxError),
 }
 
-/// Revokes one of the caller's sessions (§4), the current one included.
+/// Revokes one of the caller's sessions (docs/http-api.md §4), the current one included.
 pub struct RevokeSession {
     revoker: Revoker,
 }

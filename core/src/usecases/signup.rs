@@ -34,7 +34,7 @@ pub enum SignupError {
     Unexpected(#[source] BoxError),
 }
 
-/// Creates accounts (§3 signup).
+/// Creates accounts (docs/http-api.md §3 signup).
 pub struct Signup {
     users: Arc<dyn UserRepo>,
     hasher: Arc<dyn PasswordHasher>,

@@ -1,4 +1,4 @@
-//! Access changes (§5) store the role or the disabled flag with their events, disabling ends
+//! Access changes (docs/http-api.md §5) store the role or the disabled flag with their events, disabling ends
 //! the account's live sessions, and listing pages newest first by an exact email prefix.
 
 use postern_core::domain::{

@@ -32,9 +32,9 @@ use crate::redis_error;
 /// How a consumer retries and when it takes over from others.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConsumerConfig {
-    /// Attempts per entry before it is dead-lettered (§7: 3).
+    /// Attempts per entry before it is dead-lettered (docs/http-api.md §7: 3).
     pub max_attempts: u32,
-    /// The wait after the first failed attempt, doubled after each further one (§7: 1 s).
+    /// The wait after the first failed attempt, doubled after each further one (docs/http-api.md §7: 1 s).
     pub retry_base: Duration,
     /// How long an entry stays pending with a consumer before another may claim it.
     pub visibility_timeout: Duration,

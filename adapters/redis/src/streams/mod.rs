@@ -1,4 +1,4 @@
-//! Event delivery over Redis Streams (§7), for deployments of several instances.
+//! Event delivery over Redis Streams (docs/http-api.md §7), for deployments of several instances.
 //!
 //! The outbox relay publishes each event with [`StreamPublisher`] to `audit-events` (every
 //! event) and, when it sends mail, to `email-events`, in one transaction. Worker processes read
@@ -37,7 +37,7 @@ impl EventStream {
     /// Both streams.
     pub const ALL: [Self; 2] = [Self::Email, Self::Audit];
 
-    /// The stream's name, as in §7 and the admin API.
+    /// The stream's name, as in docs/http-api.md §7 and the admin API.
     pub fn name(self) -> &'static str {
         match self {
             Self::Email => "email-events",

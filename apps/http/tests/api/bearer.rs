@@ -1,4 +1,4 @@
-//! §1/§2 bearer authentication: only a token signed with the server's key, of a live session
+//! docs/http-api.md §1/docs/http-api.md §2 bearer authentication: only a token signed with the server's key, of a live session
 //! and not expired, is accepted. Tokens are crafted from a real session's claims, so that each
 //! one differs from a valid token in exactly one way.
 

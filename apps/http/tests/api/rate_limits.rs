@@ -1,4 +1,4 @@
-//! §6 rate limits as HTTP shows them: `RateLimit-*` headers on every answer of a limited
+//! docs/http-api.md §6 rate limits as HTTP shows them: `RateLimit-*` headers on every answer of a limited
 //! operation, and 429 `rate_limited` with `Retry-After` once the quota is spent.
 
 use poem::http::StatusCode;

@@ -1,4 +1,4 @@
-//! §5 user administration over HTTP: the role guard on each route, disabling, role changes
+//! docs/http-api.md §5 user administration over HTTP: the role guard on each route, disabling, role changes
 //! that the guard sees at once, stable pagination, the email filter and the audit log.
 
 use std::collections::{HashMap, HashSet};

@@ -1,4 +1,4 @@
-//! §7 events, seen from the outside: what the HTTP flow did ends up in the audit log, each event
+//! docs/http-api.md §7 events, seen from the outside: what the HTTP flow did ends up in the audit log, each event
 //! exactly once. Delivery runs beside the server, so the test polls with a deadline.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! §1/§2 secrecy across a whole account's life: no response, successful or failed, carries the
+//! docs/http-api.md §1/docs/http-api.md §2 secrecy across a whole account's life: no response, successful or failed, carries the
 //! password or its stored hash, and refresh tokens appear only where they are issued.
 
 use postern_tests::app::{PASSWORD, TestApp, TestResponse, spawn_app};

@@ -1,4 +1,4 @@
-//! The HTTP contract (api-contract.md §1–§5, §8), checked against a real server over the
+//! The HTTP behaviour of docs/http-api.md (§1–§5, §8), checked against a real server over the
 //! network. Each test starts its own server on a free port with its own database, on PostgreSQL
 //! and on SQLite, so tests share nothing and run in parallel. One file per area.
 

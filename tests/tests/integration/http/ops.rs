@@ -1,4 +1,4 @@
-//! §8 operations: liveness, readiness, the interactive docs, and the OpenAPI document, which
+//! docs/http-api.md §8 operations: liveness, readiness, the interactive docs, and the OpenAPI document, which
 //! must be the committed `openapi/openapi.json`. That last test is what keeps the committed
 //! document honest: regenerate it with `make openapi` when the API changes.
 

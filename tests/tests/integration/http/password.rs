@@ -1,4 +1,4 @@
-//! §3 password change: the right current password sets the new one and ends the caller's other
+//! docs/http-api.md §3 password change: the right current password sets the new one and ends the caller's other
 //! sessions at once while the caller's own keeps working; a wrong one changes nothing; the new
 //! password must differ from the current one; and the change is announced by a `user.password_changed` event.
 

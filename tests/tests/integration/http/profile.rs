@@ -1,4 +1,4 @@
-//! §4 profile: the same user as `/me`, and name changes that later reads see (the cached copy
+//! docs/http-api.md §4 profile: the same user as `/me`, and name changes that later reads see (the cached copy
 //! is dropped on write). Refused names are tested in process, in `postern-http`'s own tests.
 
 use postern_tests::app::spawn_app;

@@ -213,7 +213,7 @@ async fn signups_while_redis_is_down_succeed_and_their_events_arrive_when_it_ret
     let mut server = RedisServer::start().await;
     let sink = SmtpSink::start().await;
     let [smtp, from] = mail_settings(&sink);
-    // More signups than §6 lets one address make in a minute.
+    // More signups than docs/http-api.md §6 lets one address make in a minute.
     let app = instance_with(
         &server.url(),
         &unique_prefix(),

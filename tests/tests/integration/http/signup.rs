@@ -1,4 +1,4 @@
-//! §3 signup against real storage: a second account with the same email is refused by the
+//! docs/http-api.md §3 signup against real storage: a second account with the same email is refused by the
 //! database's unique index as 409 `email_taken`. The answer's shape, normalisation and rate
 //! limit are tested in process, in `postern-http`'s own tests.
 

@@ -1,4 +1,4 @@
-//! What the HTTP tests share: checks of the §1 error envelope and the §2 user object, and the
+//! What the HTTP tests share: checks of the docs/http-api.md §1 error envelope and the docs/http-api.md §2 user object, and the
 //! parts of the access tokens a server issues.
 
 use base64::Engine as _;
@@ -15,9 +15,9 @@ pub const KEY_ID: &str = "hs256-1";
 /// The issuer and audience the test servers use (the defaults).
 pub const ISSUER: &str = "postern";
 
-/// The keys an error envelope may have (§1); `error` only on a 500 in development.
+/// The keys an error envelope may have (docs/http-api.md §1); `error` only on a 500 in development.
 const ENVELOPE_KEYS: [&str; 4] = ["success", "code", "message", "details"];
-/// The keys of a user object, and no others (§2).
+/// The keys of a user object, and no others (docs/http-api.md §2).
 const USER_KEYS: [&str; 7] = [
     "id",
     "email",
@@ -28,7 +28,7 @@ const USER_KEYS: [&str; 7] = [
     "updatedAt",
 ];
 
-/// Asserts that `res` is a §1 error envelope with `status` and `code`: `success` false, a
+/// Asserts that `res` is a docs/http-api.md §1 error envelope with `status` and `code`: `success` false, a
 /// sentence in `message`, JSON, and `details` only on a validation error.
 pub fn assert_error(res: &TestResponse, status: StatusCode, code: &str) {
     assert_eq!(res.status, status, "status of {}", res.text);
@@ -71,7 +71,7 @@ pub fn assert_invalid_field(res: &TestResponse, field: &str) {
     );
 }
 
-/// Asserts that `user` is a §2 user object for `email` with the `user` role, and nothing more.
+/// Asserts that `user` is a docs/http-api.md §2 user object for `email` with the `user` role, and nothing more.
 pub fn assert_user(user: &Value, email: &str) {
     let object = user.as_object().expect("user is an object");
     let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::builder::Builder;
 
-/// A password that satisfies §2.
+/// A password that satisfies docs/http-api.md §2.
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// The application and what tests reach behind it.
@@ -141,35 +141,35 @@ impl TestApp {
         self.call(Method::POST, path, Some(body), bearer).await
     }
 
-    /// §3 signup.
+    /// docs/http-api.md §3 signup.
     pub async fn signup(&self, email: &str, password: &str) -> Reply {
         let body = json!({"email": email, "password": password});
         self.post("/api/v1/auth/signup", &body, None).await
     }
 
-    /// §3 login.
+    /// docs/http-api.md §3 login.
     pub async fn login(&self, email: &str, password: &str) -> Reply {
         let body = json!({"email": email, "password": password});
         self.post("/api/v1/auth/login", &body, None).await
     }
 
-    /// §3 refresh.
+    /// docs/http-api.md §3 refresh.
     pub async fn refresh(&self, refresh_token: &str) -> Reply {
         let body = json!({"refreshToken": refresh_token});
         self.post("/api/v1/auth/refresh", &body, None).await
     }
 
-    /// §3 me.
+    /// docs/http-api.md §3 me.
     pub async fn me(&self, access: &str) -> Reply {
         self.get("/api/v1/auth/me", Some(access)).await
     }
 
-    /// §4 read the profile.
+    /// docs/http-api.md §4 read the profile.
     pub async fn profile(&self, access: &str) -> Reply {
         self.get("/api/v1/user/profile", Some(access)).await
     }
 
-    /// §4 update the profile.
+    /// docs/http-api.md §4 update the profile.
     pub async fn update_profile(&self, access: &str, body: &Value) -> Reply {
         self.call(
             Method::PATCH,
@@ -180,7 +180,7 @@ impl TestApp {
         .await
     }
 
-    /// §5 change a user's role or disable them.
+    /// docs/http-api.md §5 change a user's role or disable them.
     pub async fn update_user(&self, access: &str, id: &str, body: &Value) -> Reply {
         let path = format!("/api/v1/admin/users/{id}");
         self.call(Method::PATCH, &path, Some(body), Some(access))

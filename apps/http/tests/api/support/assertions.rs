@@ -1,14 +1,14 @@
-//! Checks of the §1 error envelope.
+//! Checks of the docs/http-api.md §1 error envelope.
 
 use poem::http::StatusCode;
 use serde_json::json;
 
 use super::Reply;
 
-/// The keys an error envelope may have (§1); `error` only on a 500 in development.
+/// The keys an error envelope may have (docs/http-api.md §1); `error` only on a 500 in development.
 const ENVELOPE_KEYS: [&str; 5] = ["success", "code", "message", "details", "error"];
 
-/// Asserts that `reply` is a §1 error envelope with `status` and `code`: JSON, `success`
+/// Asserts that `reply` is a docs/http-api.md §1 error envelope with `status` and `code`: JSON, `success`
 /// false, a sentence in `message`, no other keys, and `details` only on a validation error and
 /// never empty.
 pub fn assert_error(reply: &Reply, status: StatusCode, code: &str) {

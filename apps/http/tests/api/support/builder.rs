@@ -26,7 +26,7 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// Rate limits other than §6's defaults.
+    /// Rate limits other than docs/http-api.md §6's defaults.
     pub fn rate_limits(mut self, limits: RateLimits) -> Self {
         self.rate_limits = limits;
         self

@@ -1,4 +1,4 @@
-//! What the tests share: a [`TestApp`] with one typed method per endpoint, checks of the §1
+//! What the tests share: a [`TestApp`] with one typed method per endpoint, checks of the docs/http-api.md §1
 //! envelopes, and fakes for ports that fail.
 
 pub mod app;

@@ -1,4 +1,4 @@
-//! §1 validation: every operation with a body names each missing, `null`, wrongly typed and
+//! docs/http-api.md §1 validation: every operation with a body names each missing, `null`, wrongly typed and
 //! over-long field, all of them in one answer, and never repeats a rejected value; a body that
 //! is not a JSON object is refused without `details`; query parameters are named too.
 
@@ -10,7 +10,7 @@ mod user_admin;
 
 use crate::support::{Reply, assert_invalid_fields};
 
-/// An address of 255 characters, one over §2's limit.
+/// An address of 255 characters, one over docs/http-api.md §2's limit.
 fn overlong_email() -> String {
     format!("{}@example.com", "a".repeat(243))
 }
