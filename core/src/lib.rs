@@ -96,7 +96,7 @@
 //! Mix them: build [`usecases::Ports`] from fakes and replace one field with a mock, as
 //! `examples/embedding/examples/mock_a_port.rs` does:
 //!
-//! ```ignore
+//! ```text
 //! let mut users = MockUserRepo::new();
 //! users
 //!     .expect_create()
