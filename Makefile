@@ -15,10 +15,12 @@ run:
 ## OpenAPI lint and the generated TypeScript client against a live server (needs Node.js 20+),
 ## then the API fuzzing (needs python3).
 ## The binary is built first: some tests run `postern` as an operator would, and `cargo test`
-## builds test harnesses of binaries, not the binaries themselves.
+## builds test harnesses of binaries, not the binaries themselves. `--all-targets` leaves out
+## doc tests, so they run on their own after.
 test: services
 	$(CARGO) build -p postern
 	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --doc
 	@bash tests/clients/run.sh
 	$(MAKE) fuzz
 
