@@ -1,4 +1,4 @@
-//! [`Outbox`](postern_core::ports::Outbox): due events come out oldest first, published ones
+//! [`Outbox`]: due events come out oldest first, published ones
 //! never again, a failed one only after its backoff and a dead-lettered one not at all, a
 //! claimed one to one relay at a time until its lease ends, and a released one at once.
 

@@ -1,6 +1,6 @@
 //! # postern-password
 //!
-//! The [`PasswordHasher`](postern_core::ports::PasswordHasher) port: Argon2id password hashing,
+//! The [`PasswordHasher`] port: Argon2id password hashing,
 //! stored as PHC strings.
 //!
 //! Argon2 is slow and memory-hungry on purpose (19 MiB per hash by default), so every hash and
