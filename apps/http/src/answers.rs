@@ -1,5 +1,5 @@
 //! How failures are answered: each use case's error enum is mapped here once, variant by
-//! variant, to an [`Answer`] (status, §1 code, public message), and the same mapping is what
+//! variant, to an [`Answer`] (status, docs/http-api.md §1 code, public message), and the same mapping is what
 //! the OpenAPI document lists for every operation that can meet the error, so the document
 //! cannot drift from the code.
 //!
@@ -20,7 +20,7 @@ use super::error::ApiError;
 pub struct Answer {
     /// The HTTP status.
     pub status: StatusCode,
-    /// The §1 `code` of the envelope.
+    /// The docs/http-api.md §1 `code` of the envelope.
     pub code: &'static str,
     /// The envelope's `message`: for people, and never about internals.
     pub message: &'static str,

@@ -70,7 +70,7 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<AccessClaim
     Ok(claims)
 }
 
-/// The role guard (§5): the caller's account, if its current role is `least` or above; every
+/// The role guard (docs/http-api.md §5): the caller's account, if its current role is `least` or above; every
 /// admin operation calls it first. The OpenAPI description of each such operation names the
 /// role it requires.
 ///

@@ -1,4 +1,4 @@
-//! The §1 envelopes: `{"success": true, "data": ...}`, with `meta` for lists, and the error
+//! The docs/http-api.md §1 envelopes: `{"success": true, "data": ...}`, with `meta` for lists, and the error
 //! body every failure uses.
 
 use poem_openapi::Object;
@@ -24,7 +24,7 @@ impl<T: ParseFromJSON + ToJSON> Success<T> {
     }
 }
 
-/// Where a list continues (§1).
+/// Where a list continues.
 #[derive(Object, Clone, Debug, PartialEq, Eq)]
 #[oai(rename = "PageMeta", rename_all = "camelCase")]
 pub struct PageMeta {
@@ -57,7 +57,7 @@ pub struct FieldDetail {
     pub message: String,
 }
 
-/// Every error the server produces (§1).
+/// Every error the server produces.
 #[derive(Object, Clone, Debug)]
 #[oai(rename = "Error")]
 pub struct ErrorBody {

@@ -130,7 +130,7 @@ fn serialized(body: &ErrorBody) -> Vec<u8> {
     })
 }
 
-/// Shows the internal cause in the body of every 500 when `reveal` is set (§1: development
+/// Shows the internal cause in the body of every 500 when `reveal` is set (docs/http-api.md §1: development
 /// mode only, `AppState::expose_internal_errors`); otherwise the 500 stays as it is, without it.
 pub async fn reveal_internal_causes<E: Endpoint>(
     next: E,
@@ -159,7 +159,7 @@ pub fn into_envelope_keeping_route(err: poem::Error) -> Response {
     response
 }
 
-/// Converts any error that reaches the edge of the router into the §1 envelope: ours pass
+/// Converts any error that reaches the edge of the router into the docs/http-api.md §1 envelope: ours pass
 /// through, the framework's are classified by status.
 pub fn into_envelope(err: poem::Error) -> Response {
     if let Some(api) = err.downcast_ref::<ApiError>() {

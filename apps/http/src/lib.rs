@@ -1,7 +1,7 @@
 //! # postern-http
 //!
 //! The HTTP edge: Poem + poem-openapi. Turns requests into use-case calls and results into the
-//! §1 envelopes; knows nothing of databases or which adapters are in use.
+//! docs/http-api.md §1 envelopes; knows nothing of databases or which adapters are in use.
 
 mod answers;
 pub mod api;
@@ -50,7 +50,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         .around(middleware::request_id_and_log)
 }
 
-/// `GET /metrics`: the Prometheus text exposition (§8), outside the API envelope and document.
+/// `GET /metrics`: the Prometheus text exposition (docs/http-api.md §8), outside the API envelope and document.
 #[poem::handler]
 pub fn metrics() -> poem::Response {
     poem::Response::builder()

@@ -1,6 +1,6 @@
 //! Cross-cutting behaviour of every response: a request id, a span, one log line and the metrics
 //! of each request, the
-//! §1 security headers, the 64 KiB body limit and the conversion of panics into a 500 envelope.
+//! docs/http-api.md §1 security headers, the 64 KiB body limit and the conversion of panics into a 500 envelope.
 
 use std::any::Any;
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ use super::error::{ApiError, payload_too_large};
 use super::routes;
 use crate::observability;
 
-/// The largest request body accepted (§1).
+/// The largest request body accepted (docs/http-api.md §1).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 const REQUEST_ID: &str = "x-request-id";
@@ -78,7 +78,7 @@ fn is_valid_request_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// Adds the §1 security headers; `no-store` on account routes, a locked-down CSP on JSON.
+/// Adds the docs/http-api.md §1 security headers; `no-store` on account routes, a locked-down CSP on JSON.
 pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let private = ["/api/v1/auth", "/api/v1/user"]
         .iter()

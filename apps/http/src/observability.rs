@@ -1,4 +1,4 @@
-//! Prometheus metrics (§8 `GET /metrics`), recorded through the `metrics` facade and rendered
+//! Prometheus metrics (docs/http-api.md §8 `GET /metrics`), recorded through the `metrics` facade and rendered
 //! by `metrics-exporter-prometheus`.
 //!
 //! The recorder is process-global (the facade has one slot), installed once at the first

@@ -23,23 +23,23 @@ pub trait ReadinessProbe: Send + Sync {
 pub struct AppState {
     /// The account use cases.
     pub accounts: Accounts,
-    /// The event queues (§5).
+    /// The event queues (docs/http-api.md §5).
     pub queues: QueueAdmin,
-    /// The audit log (§5).
+    /// The audit log (docs/http-api.md §5).
     pub audit: ReadAudit,
-    /// The §6 rate limiter.
+    /// The docs/http-api.md §6 rate limiter.
     pub rate_limiter: Arc<dyn RateLimiter>,
     /// What `/ready` checks.
     pub probes: Vec<Arc<dyn ReadinessProbe>>,
-    /// Proxies whose `X-Forwarded-For` is believed (§1).
+    /// Proxies whose `X-Forwarded-For` is believed (docs/http-api.md §1).
     pub trusted_proxies: Vec<IpNet>,
     /// Origins allowed to call the API from a browser (`CORS_ALLOWED_ORIGINS`); empty means
     /// no CORS headers at all.
     pub cors_allowed_origins: Vec<String>,
-    /// The public keys that verify access tokens, for `/.well-known/jwks.json` (§8); empty
+    /// The public keys that verify access tokens, for `/.well-known/jwks.json` (docs/http-api.md §8); empty
     /// with HS256.
     pub signing_keys: Vec<PublishedKey>,
-    /// Whether a 500 shows its internal cause in `error` (§1: development mode only).
+    /// Whether a 500 shows its internal cause in `error` (docs/http-api.md §1: development mode only).
     pub expose_internal_errors: bool,
 }
 

@@ -1,4 +1,4 @@
-//! §5: administration. Every operation starts with the role guard: users, their cached
+//! docs/http-api.md §5: administration. Every operation starts with the role guard: users, their cached
 //! profiles and the audit log, and the event queues (the outbox and, with Redis, the streams).
 
 use std::sync::Arc;
@@ -100,7 +100,7 @@ failures!(
     ReplayErrors = ReplayError, AuthenticateError, AuthorizeError
 );
 
-/// §5 operations.
+/// docs/http-api.md §5 operations.
 pub struct AdminApi;
 
 #[OpenApi(prefix_path = "/api/v1/admin", tag = "ApiTags::Admin")]
@@ -110,7 +110,7 @@ impl AdminApi {
     /// **Requires the `manager` role.** Accounts, newest first (by creation, then id), one
     /// page at a time: pass `meta.nextCursor` back as `cursor` for the next page. Paging is
     /// stable: accounts created meanwhile do not shift the pages, so no account is listed
-    /// twice and none that existed when paging began is skipped. Each item is the §2 user
+    /// twice and none that existed when paging began is skipped. Each item is the user
     /// object plus `disabled`.
     #[oai(path = "/users", method = "get", operation_id = "listUsers")]
     async fn list_users(
@@ -138,7 +138,7 @@ impl AdminApi {
     /// once, to tokens already issued too. `disabled: true` disables the account: every
     /// session ends at once (refresh tokens stop working, access tokens are rejected), and
     /// login is refused with 403; `disabled: false` enables it again. Each real change writes
-    /// a `user.role_changed` or `user.disabled` event (§7) with it, and the cached profile is
+    /// a `user.role_changed` or `user.disabled` event with it, and the cached profile is
     /// dropped. An admin may not demote or disable themselves (400). Answers with the account
     /// as it is now.
     #[oai(path = "/users/:id", method = "patch", operation_id = "updateUser")]
@@ -187,7 +187,7 @@ impl AdminApi {
 
     /// Read the audit log
     ///
-    /// **Requires the `admin` role.** Delivered events (§7), newest first (by `occurredAt`,
+    /// **Requires the `admin` role.** Delivered events, newest first (by `occurredAt`,
     /// then id), paginated like the user list. Delivery is asynchronous, so an event appears
     /// shortly after its change.
     #[oai(path = "/audit", method = "get", operation_id = "listAudit")]
@@ -222,7 +222,7 @@ impl AdminApi {
     ///
     /// **Requires the `admin` role.** Per queue: entries in it, entries handed to a consumer
     /// and not yet acknowledged, consumers, and dead letters. The queues are the outbox and,
-    /// when Redis is configured, the `email-events` and `audit-events` streams (§7).
+    /// when Redis is configured, the `email-events` and `audit-events` streams.
     #[oai(path = "/queues", method = "get", operation_id = "listQueues")]
     async fn queues(
         &self,

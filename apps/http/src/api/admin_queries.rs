@@ -1,4 +1,4 @@
-//! The query parameters of the §5 lists, parsed into their domain queries with every invalid
+//! The query parameters of the docs/http-api.md §5 lists, parsed into their domain queries with every invalid
 //! parameter reported at once, each named as the client sent it.
 
 use postern_core::FieldError;

@@ -1,4 +1,4 @@
-//! The bodies of the §5 user administration: the account as managers and admins see it, the
+//! The bodies of the docs/http-api.md §5 user administration: the account as managers and admins see it, the
 //! change an admin asks for (read into an [`AccessChange`]), and an audit record.
 
 use poem_openapi::Object;
@@ -11,12 +11,12 @@ use uuid::Uuid;
 use super::schemas::{RoleView, UserView};
 use crate::body::{BodyFields, JsonBody};
 
-/// A user account as managers and admins see it (§5): the §2 user object and whether the
+/// A user account as managers and admins see it: the user object and whether the
 /// account is disabled.
 #[derive(Object)]
 #[oai(rename = "AdminUser", rename_all = "camelCase")]
 pub struct AdminUserView {
-    /// The §2 user object's fields.
+    /// The user object's fields.
     #[oai(flatten)]
     pub user: UserView,
     /// Whether an admin has disabled the account: it can then neither log in nor refresh.
@@ -60,7 +60,7 @@ impl JsonBody for UpdateUserBody {
     }
 }
 
-/// One record of the audit log (§5): a delivered event (§7).
+/// One record of the audit log: a delivered event.
 #[derive(Object)]
 #[oai(rename = "AuditEntry", rename_all = "camelCase")]
 pub struct AuditEntryView {
@@ -74,7 +74,7 @@ pub struct AuditEntryView {
     pub user_id: Option<Uuid>,
     /// When the change happened (RFC 3339).
     pub occurred_at: OffsetDateTime,
-    /// The event's payload, as in §7.
+    /// The event's payload, whose shape its `type` sets.
     pub data: Any<serde_json::Value>,
 }
 

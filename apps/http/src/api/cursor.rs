@@ -1,4 +1,4 @@
-//! The opaque `cursor` of paginated lists (§1): a [`PageKey`], the position of a page's last
+//! The opaque `cursor` of paginated lists (docs/http-api.md §1): a [`PageKey`], the position of a page's last
 //! item, as base64url text. Clients only hand it back; its content is not part of the contract.
 
 use base64::Engine as _;

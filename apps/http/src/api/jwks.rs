@@ -1,7 +1,7 @@
-//! §8 `GET /.well-known/jwks.json`: the public keys that verify access tokens, so that other
+//! docs/http-api.md §8 `GET /.well-known/jwks.json`: the public keys that verify access tokens, so that other
 //! services can check Postern's tokens without asking Postern.
 //!
-//! The document is a plain RFC 7517 JWK Set, `{"keys": [...]}`, not the §1 envelope: JOSE
+//! The document is a plain RFC 7517 JWK Set, `{"keys": [...]}`, not the docs/http-api.md §1 envelope: JOSE
 //! libraries fetch it by URL and read `keys` at the top level. It lists the signing key and the
 //! previous keys still accepted, so that a verifier that fetched it after a rotation knows every
 //! key a live token may name. With HS256 the set is empty: a shared secret is never published.
@@ -39,7 +39,7 @@ pub struct JwkView {
     pub use_: String,
 }
 
-/// A JWK Set (RFC 7517 §5).
+/// A JWK Set (RFC 7517, section 5).
 #[derive(Object)]
 #[oai(rename = "JsonWebKeySet")]
 pub struct JwksView {
@@ -60,7 +60,7 @@ pub enum JwksResponse {
     ),
 }
 
-/// §8 public signing keys.
+/// docs/http-api.md §8 public signing keys.
 pub struct JwksApi;
 
 #[OpenApi(tag = "ApiTags::Operations")]

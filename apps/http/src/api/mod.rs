@@ -25,14 +25,14 @@ pub use user::UserApi;
 /// The tags that group operations in the document.
 #[derive(Tags)]
 pub enum ApiTags {
-    /// Signup, login, token refresh, logout and password change (§3).
+    /// Signup, login, token refresh, logout and password change.
     Auth,
-    /// The signed-in user's own account (§4).
+    /// The signed-in user's own account.
     User,
-    /// Administration: users, caches, audit log and event queues (§5). Each operation names
+    /// Administration: users, caches, audit log and event queues. Each operation names
     /// the least role it requires.
     Admin,
-    /// Liveness, readiness and the public signing keys (§8).
+    /// Liveness, readiness and the public signing keys.
     Operations,
 }
 

@@ -1,4 +1,4 @@
-//! §8: liveness and readiness. Plain JSON (no envelope), as orchestrators and load balancers
+//! docs/http-api.md §8: liveness and readiness. Plain JSON (no envelope), as orchestrators and load balancers
 //! expect.
 
 use std::sync::Arc;
@@ -44,7 +44,7 @@ pub enum ReadyResponse {
     Unavailable(Json<ReadinessView>),
 }
 
-/// §8 operations.
+/// docs/http-api.md §8 operations.
 pub struct OpsApi;
 
 #[OpenApi(tag = "ApiTags::Operations")]

@@ -7,7 +7,7 @@ use postern_core::ports::QueueStats;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// A role (§5): `user` < `manager` < `admin`.
+/// A role: `user` < `manager` < `admin`.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[oai(rename = "Role", rename_all = "lowercase")]
 pub enum RoleView {
@@ -29,7 +29,7 @@ impl From<Role> for RoleView {
     }
 }
 
-/// A user account (§2). Never carries a hash, token or counter.
+/// A user account. Never carries a hash, token or counter.
 #[derive(Object)]
 #[oai(rename = "User", rename_all = "camelCase")]
 pub struct UserView {
@@ -137,7 +137,7 @@ pub struct LogoutAllView {
     pub revoked_sessions: u64,
 }
 
-/// One of the caller's live sessions (§4). Never carries a token or hash.
+/// One of the caller's live sessions. Never carries a token or hash.
 #[derive(Object)]
 #[oai(rename = "Session", rename_all = "camelCase")]
 pub struct SessionView {
@@ -171,7 +171,7 @@ impl SessionView {
     }
 }
 
-/// One event queue's figures (§5).
+/// One event queue's figures.
 #[derive(Object)]
 #[oai(rename = "Queue", rename_all = "camelCase")]
 pub struct QueueView {

@@ -1,4 +1,4 @@
-//! §4: the signed-in user's profile and sessions.
+//! docs/http-api.md §4: the signed-in user's profile and sessions.
 
 use std::sync::Arc;
 
@@ -64,7 +64,7 @@ failures!(
     RevokeSessionErrors = RevokeSessionError, AuthenticateError
 );
 
-/// §4 operations.
+/// docs/http-api.md §4 operations.
 pub struct UserApi;
 
 #[OpenApi(prefix_path = "/api/v1/user", tag = "ApiTags::User")]

@@ -98,7 +98,10 @@ async fn an_allowed_origin_preflight_is_answered_with_the_cors_headers(backend: 
     assert!(res.header("access-control-max-age").is_some());
     assert_eq!(res.header("vary"), Some("Origin"));
     assert!(res.header("access-control-allow-credentials").is_none());
-    assert!(res.header("x-request-id").is_some(), "still a docs/http-api.md §1 response");
+    assert!(
+        res.header("x-request-id").is_some(),
+        "still a docs/http-api.md §1 response"
+    );
 }
 
 async fn an_allowed_origin_may_read_responses_and_their_rate_limit_headers(backend: Backend) {
