@@ -11,6 +11,7 @@ mod client;
 mod cors;
 mod envelope;
 mod error;
+mod limits;
 pub(crate) mod middleware;
 pub mod observability;
 mod responses;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use futures::{Stream, StreamExt};
 use poem::http::{HeaderValue, Method};
 use poem::{Endpoint, IntoResponse, Request, Response};
+use poem_openapi::OperationId;
 use tracing::field::Empty;
 use tracing::{Instrument, Span, error, info, info_span};
 use uuid::Uuid;
@@ -24,7 +25,7 @@ const REQUEST_ID: &str = "x-request-id";
 /// Echoes a well-formed incoming `X-Request-Id` (1 to 128 of `A-Za-z0-9-_.:`) or makes one,
 /// runs the request inside a span that carries it (with the method, the route template, the
 /// status, the latency and, once authenticated, the user id), logs one line when it is
-/// answered, and records the request metrics.
+/// answered, and records the request metrics, and for a login its outcome.
 pub async fn request_id_and_log<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let id = req
         .headers()
@@ -60,6 +61,12 @@ pub async fn request_id_and_log<E: Endpoint>(next: E, req: Request) -> poem::Res
         span.record("latency_ms", latency.as_secs_f64() * 1e3);
         info!(status, latency_ms = latency.as_secs_f64() * 1e3, "request");
         observability::record_request(&method, route.map(Into::into), status, latency);
+        if response
+            .data::<OperationId>()
+            .is_some_and(|operation| operation.0 == "login")
+        {
+            observability::record_login(status);
+        }
         Ok(response)
     }
     .instrument(span)

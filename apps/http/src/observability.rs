@@ -138,10 +138,25 @@ pub fn record_request(
     .record(latency.as_secs_f64());
 }
 
-/// Records the outcome of one login attempt (`success`, `invalid_credentials`, `locked`,
-/// `rate_limited`, `disabled`, `invalid_request`, `error`).
-pub fn record_login(outcome: &'static str) {
-    counter!("postern_login_attempts_total", "outcome" => outcome).increment(1);
+/// Records how one login request ended, whatever ended it (the body, the rate limit or the use
+/// case), from the status it was answered with: each status login documents stands for one
+/// outcome (`success`, `invalid_credentials`, `locked`, `rate_limited`, `disabled`,
+/// `invalid_request`, `error`).
+pub fn record_login(status: u16) {
+    counter!("postern_login_attempts_total", "outcome" => login_outcome(status)).increment(1);
+}
+
+/// The `outcome` label of a login answered with `status`.
+fn login_outcome(status: u16) -> &'static str {
+    match status {
+        200..=299 => "success",
+        401 => "invalid_credentials",
+        403 => "disabled",
+        423 => "locked",
+        429 => "rate_limited",
+        400..=499 => "invalid_request",
+        _ => "error",
+    }
 }
 
 /// Records a request refused by the rate limit of `bucket`.
@@ -228,6 +243,29 @@ fn status_label(status: u16) -> SharedString {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_status_login_documents_is_one_outcome() {
+        let outcomes: Vec<_> = [200, 400, 401, 403, 413, 423, 429, 500, 503]
+            .into_iter()
+            .map(login_outcome)
+            .collect();
+
+        assert_eq!(
+            outcomes,
+            [
+                "success",
+                "invalid_request",
+                "invalid_credentials",
+                "disabled",
+                "invalid_request",
+                "locked",
+                "rate_limited",
+                "error",
+                "error",
+            ]
+        );
+    }
 
     #[test]
     fn common_statuses_are_static_labels_and_others_are_formatted() {

@@ -1,6 +1,5 @@
 //! §3: signup, login, refresh, logout, logout-all, me and password change.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use poem::http::StatusCode;
@@ -8,7 +7,7 @@ use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use postern_core::FieldError;
-use postern_core::ports::{PortError, RateLimitBucket};
+use postern_core::ports::PortError;
 use postern_core::usecases::{
     AuthenticateError, ChangePasswordError, LoginError, LoginRequest, ProfileError, RefreshError,
     SignupError,
@@ -23,8 +22,8 @@ use crate::auth::BearerAuth;
 use crate::body::{OptionalJson, ValidJson};
 use crate::client::Client;
 use crate::envelope::Success;
+use crate::limits::Limited;
 use crate::middleware::record_user;
-use crate::observability;
 use crate::responses::{Done, Failure, RateLimited, failures};
 use crate::state::AppState;
 
@@ -184,12 +183,10 @@ impl AuthApi {
     async fn signup(
         &self,
         state: Data<&Arc<AppState>>,
-        client: Client,
-        body: ValidJson<SignupBody>,
+        body: Limited<SignupBody>,
     ) -> RateLimited<SignupResponse, SignupErrors> {
-        let key = client.rate_key();
-        rate_limited(&state, RateLimitBucket::Signup, key, async {
-            let user = state.accounts.signup.execute(body.0).await?;
+        body.run(async |signup| {
+            let user = state.accounts.signup.execute(signup.0).await?;
             Ok(SignupResponse::Created(Json(Success::new(user.into()))))
         })
         .await
@@ -206,20 +203,15 @@ impl AuthApi {
         &self,
         state: Data<&Arc<AppState>>,
         client: Client,
-        body: ValidJson<LoginBody>,
+        body: Limited<LoginBody>,
     ) -> RateLimited<Done<LoginView>, LoginErrors> {
-        let credentials = body.0;
-        // Keyed by the normalised email, so that case and spaces do not buy extra attempts.
-        let key = format!("{}|{}", client.rate_key(), credentials.email.as_str());
-        rate_limited(&state, RateLimitBucket::Login, key, async {
+        body.run(async |credentials| {
             let request = LoginRequest {
-                email: credentials.email,
-                password: credentials.password,
+                email: credentials.0.email,
+                password: credentials.0.password,
                 client: client.0,
             };
-            let outcome = state.accounts.login.execute(request).await;
-            observability::record_login(login_outcome(&outcome));
-            let outcome = outcome?;
+            let outcome = state.accounts.login.execute(request).await?;
             record_user(outcome.user.id);
             Ok(Done(LoginView::new(outcome.user, outcome.tokens)))
         })
@@ -236,11 +228,10 @@ impl AuthApi {
         &self,
         state: Data<&Arc<AppState>>,
         client: Client,
-        body: ValidJson<RefreshBody>,
+        body: Limited<RefreshBody>,
     ) -> RateLimited<Done<TokensView>, RefreshErrors> {
-        let key = client.rate_key();
-        rate_limited(&state, RateLimitBucket::Refresh, key, async {
-            let pair = state.accounts.refresh.execute(body.0, client.0).await?;
+        body.run(async |token| {
+            let pair = state.accounts.refresh.execute(token.0, client.0).await?;
             Ok(Done(pair.into()))
         })
         .await
@@ -321,41 +312,6 @@ impl AuthApi {
         Ok(Done(MessageView {
             message: "Password changed; your other sessions were signed out.".to_owned(),
         }))
-    }
-}
-
-/// The `outcome` label of a login attempt's result.
-fn login_outcome<T>(result: &Result<T, LoginError>) -> &'static str {
-    match result {
-        Ok(_) => "success",
-        Err(LoginError::InvalidCredentials) => "invalid_credentials",
-        Err(LoginError::AccountLocked { .. }) => "locked",
-        Err(LoginError::AccountDisabled) => "disabled",
-        Err(LoginError::Unavailable(_) | LoginError::Unexpected(_)) => "error",
-    }
-}
-
-/// Counts the request against `bucket` for `key`, runs `work` if admitted, and puts the
-/// `RateLimit-*` headers on whatever comes out.
-pub(super) async fn rate_limited<T, S>(
-    state: &AppState,
-    bucket: RateLimitBucket,
-    key: String,
-    work: impl Future<Output = Result<T, Failure<S>>>,
-) -> RateLimited<T, S> {
-    let decision = match state.rate_limiter.check(bucket, &key).await {
-        Ok(decision) => decision,
-        Err(err) => return RateLimited::unchecked(err),
-    };
-    match decision {
-        Some(d) if !d.allowed => {
-            observability::record_rate_limited(bucket);
-            if bucket == RateLimitBucket::Login {
-                observability::record_login("rate_limited");
-            }
-            RateLimited::refused(d)
-        }
-        _ => RateLimited::new(work.await, decision),
     }
 }
 

@@ -12,13 +12,14 @@ use postern_core::ports::{PortError, RateLimitBucket};
 use postern_core::usecases::{AuthenticateError, LinkTokenError, ResendVerificationError};
 
 use super::ApiTags;
-use super::auth::rate_limited;
 use super::requests::{ForgotPasswordBody, ResetPasswordBody, VerifyEmailBody};
 use super::schemas::{MessageView, UserView};
 use crate::answers::{Answer, INTERNAL, Invalid, JsonBody, UNAUTHORIZED, UNAVAILABLE, answers};
 use crate::auth::BearerAuth;
 use crate::body::ValidJson;
+use crate::client::Client;
 use crate::envelope::Success;
+use crate::limits::{Limited, RateLimit};
 use crate::responses::{Done, Failure, RateLimited, failures};
 use crate::state::AppState;
 
@@ -76,6 +77,19 @@ impl AcceptedResponse {
     }
 }
 
+/// Resending is limited per account: keyed by the user of the bearer token, once it is
+/// authenticated.
+pub enum PerAccount {}
+
+impl RateLimit for PerAccount {
+    type Source = BearerAuth;
+    const BUCKET: RateLimitBucket = RateLimitBucket::EmailResend;
+
+    fn key(auth: &BearerAuth, _: &Client) -> String {
+        auth.0.user_id.to_string()
+    }
+}
+
 /// §3 verification and recovery operations.
 pub struct RecoveryApi;
 
@@ -107,10 +121,9 @@ impl RecoveryApi {
     async fn resend(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: BearerAuth,
+        auth: Limited<PerAccount>,
     ) -> RateLimited<AcceptedResponse, ResendErrors> {
-        let key = auth.0.user_id.to_string();
-        rate_limited(&state, RateLimitBucket::EmailResend, key, async {
+        auth.run(async |auth| {
             state.accounts.resend_verification.execute(&auth.0).await?;
             Ok(AcceptedResponse::with(
                 "If the address is not verified yet, a new link is on its way.",
@@ -131,12 +144,10 @@ impl RecoveryApi {
     async fn forgot(
         &self,
         state: Data<&Arc<AppState>>,
-        body: ValidJson<ForgotPasswordBody>,
+        body: Limited<ForgotPasswordBody>,
     ) -> RateLimited<AcceptedResponse, ForgotErrors> {
-        let email = body.0;
-        let key = email.as_str().to_owned();
-        rate_limited(&state, RateLimitBucket::PasswordForgot, key, async {
-            state.accounts.forgot_password.execute(&email).await?;
+        body.run(async |email| {
+            state.accounts.forgot_password.execute(&email.0).await?;
             Ok(AcceptedResponse::with(
                 "If an account has this email, a reset link is on its way.",
             ))

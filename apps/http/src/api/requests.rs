@@ -6,10 +6,12 @@
 use poem_openapi::Object;
 use poem_openapi::types::MaybeUndefined;
 use postern_core::domain::{DisplayName, Email, OpaqueToken, Password};
+use postern_core::ports::RateLimitBucket;
 use postern_core::usecases::{ChangePasswordRequest, SignupRequest};
 
-use crate::body::{BodyFields, JsonBody};
-use crate::observability;
+use crate::body::{BodyFields, JsonBody, ValidJson};
+use crate::client::Client;
+use crate::limits::RateLimit;
 
 /// `POST /auth/signup`.
 #[derive(Object, Debug)]
@@ -38,6 +40,15 @@ impl JsonBody for SignupBody {
             password: password?,
             name: name?,
         })
+    }
+}
+
+impl RateLimit for SignupBody {
+    type Source = ValidJson<Self>;
+    const BUCKET: RateLimitBucket = RateLimitBucket::Signup;
+
+    fn key(_: &ValidJson<Self>, client: &Client) -> String {
+        client.rate_key()
     }
 }
 
@@ -72,9 +83,15 @@ impl JsonBody for LoginBody {
             password: password?,
         })
     }
+}
 
-    fn refused() {
-        observability::record_login("invalid_request");
+impl RateLimit for LoginBody {
+    type Source = ValidJson<Self>;
+    const BUCKET: RateLimitBucket = RateLimitBucket::Login;
+
+    /// Keyed by the normalised email, so that case and spaces do not buy extra attempts.
+    fn key(credentials: &ValidJson<Self>, client: &Client) -> String {
+        format!("{}|{}", client.rate_key(), credentials.0.email.as_str())
     }
 }
 
@@ -92,6 +109,15 @@ impl JsonBody for RefreshBody {
 
     fn read(fields: &mut BodyFields) -> Option<OpaqueToken> {
         fields.required("refreshToken", token)
+    }
+}
+
+impl RateLimit for RefreshBody {
+    type Source = ValidJson<Self>;
+    const BUCKET: RateLimitBucket = RateLimitBucket::Refresh;
+
+    fn key(_: &ValidJson<Self>, client: &Client) -> String {
+        client.rate_key()
     }
 }
 
@@ -185,6 +211,15 @@ impl JsonBody for ForgotPasswordBody {
 
     fn read(fields: &mut BodyFields) -> Option<Email> {
         fields.required("email", email)
+    }
+}
+
+impl RateLimit for ForgotPasswordBody {
+    type Source = ValidJson<Self>;
+    const BUCKET: RateLimitBucket = RateLimitBucket::PasswordForgot;
+
+    fn key(email: &ValidJson<Self>, _: &Client) -> String {
+        email.0.as_str().to_owned()
     }
 }
 

@@ -85,15 +85,14 @@ fn is_json(content_type: &str) -> bool {
     <Json<serde_json::Value> as Payload>::check_content_type(content_type)
 }
 
-/// `bytes` parsed as a `B`, when `content_type` declares JSON; `B` hears of a refusal.
+/// `bytes` parsed as a `B`, when `content_type` declares JSON.
 fn parse_declared<B: JsonBody>(
     content_type: Option<&str>,
     bytes: &[u8],
 ) -> poem::Result<B::Parsed> {
-    let parsed = if content_type.is_some_and(is_json) {
+    if content_type.is_some_and(is_json) {
         parse::<B>(bytes)
     } else {
         Err(ApiError::malformed("The body must be application/json.").into())
-    };
-    parsed.inspect_err(|_| B::refused())
+    }
 }

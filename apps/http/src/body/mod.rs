@@ -23,9 +23,6 @@ pub trait JsonBody: Type {
     /// Reads every field the schema documents from `fields`, each into its domain value;
     /// `None` when any of them is invalid (`fields` then holds every failure).
     fn read(fields: &mut BodyFields) -> Option<Self::Parsed>;
-
-    /// Called whenever a body of this type is refused, for operations that count refusals.
-    fn refused() {}
 }
 
 /// Parses `bytes` as a `B`: 400 `validation_error` without `details` when they are not a JSON

@@ -17,6 +17,7 @@ mod envelope;
 mod errors;
 mod headers;
 mod internal_errors;
+mod metrics;
 mod rate_limits;
 mod routing;
 mod validation;

@@ -62,3 +62,18 @@ async fn the_sixth_login_for_one_email_is_rate_limited_but_not_another_email() {
     );
     assert_eq!(other_email.status, StatusCode::OK, "{}", other_email.text);
 }
+
+#[tokio::test]
+async fn invalid_signups_are_refused_before_the_limit_and_spend_none_of_its_quota() {
+    let app = TestApp::new();
+    for _ in 0..5 {
+        let res = app.signup("not an email", PASSWORD).await;
+        assert_error(&res, StatusCode::BAD_REQUEST, "validation_error");
+        assert_eq!(res.header("ratelimit-remaining"), None, "{}", res.text);
+    }
+
+    let first = app.signup("first@example.com", PASSWORD).await;
+
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    assert_eq!(number(&first, "ratelimit-remaining"), 2);
+}
