@@ -1,5 +1,5 @@
 //! Response types that poem-openapi's derives cannot express: a per-operation set of documented
-//! errors that all share the §1 envelope, derived from the errors' [`crate::answers`], and the
+//! errors that all share the docs/http-api.md §1 envelope, derived from the errors' [`crate::answers`], and the
 //! `RateLimit-*` headers that a rate-limited operation adds to every response, success or not.
 
 use std::collections::BTreeSet;
@@ -50,7 +50,7 @@ impl<T: ParseFromJSON + ToJSON> IntoResponse for Done<T> {
     }
 }
 
-/// A 200 response carrying one page of a list in the list envelope (§1).
+/// A 200 response carrying one page of a list in the list envelope (docs/http-api.md §1).
 pub struct Listed<T> {
     /// The page's items.
     pub items: Vec<T>,

@@ -1,4 +1,4 @@
-//! §3: signup, login, refresh, logout, logout-all, me and password change.
+//! docs/http-api.md §3: signup, login, refresh, logout, logout-all, me and password change.
 
 use std::sync::Arc;
 
@@ -170,7 +170,7 @@ pub enum SignupResponse {
     Created(Json<Success<UserView>>),
 }
 
-/// §3 operations.
+/// docs/http-api.md §3 operations.
 pub struct AuthApi;
 
 #[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Auth")]

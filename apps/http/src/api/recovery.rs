@@ -1,4 +1,4 @@
-//! §3: email verification and password recovery. Tokens arrive by mail (see the mail handler);
+//! docs/http-api.md §3: email verification and password recovery. Tokens arrive by mail (see the mail handler);
 //! these operations spend them. Forgot-password answers the same whether or not the account
 //! exists.
 
@@ -90,7 +90,7 @@ impl RateLimit for PerAccount {
     }
 }
 
-/// §3 verification and recovery operations.
+/// docs/http-api.md §3 verification and recovery operations.
 pub struct RecoveryApi;
 
 #[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Auth")]
