@@ -6,7 +6,7 @@ use std::any::Any;
 use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
-use poem::http::{HeaderValue, Method};
+use poem::http::{HeaderValue, Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::OperationId;
 use tracing::field::Empty;
@@ -85,17 +85,20 @@ fn is_valid_request_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// Adds the docs/http-api.md §1 security headers; `no-store` on account routes, a locked-down CSP on JSON.
+/// Adds the docs/http-api.md §1 security headers; `no-store` on account routes, a locked-down CSP
+/// on JSON, and the bearer challenge on every 401.
 pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let private = ["/api/v1/auth", "/api/v1/user"]
         .iter()
         .any(|p| req.uri().path().starts_with(p));
+    let challenge = bearer_challenge(&req);
     let mut response = next.get_response(req).await;
     let is_json = response
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
+    let response_is_unauthorized = response.status() == StatusCode::UNAUTHORIZED;
     let headers = response.headers_mut();
     headers.insert(
         "x-content-type-options",
@@ -106,6 +109,9 @@ pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Resul
     if private {
         headers.insert("cache-control", HeaderValue::from_static("no-store"));
     }
+    if response_is_unauthorized {
+        headers.insert("www-authenticate", challenge);
+    }
     if is_json {
         headers.insert(
             "content-security-policy",
@@ -113,6 +119,23 @@ pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Resul
         );
     }
     Ok(response)
+}
+
+/// The `WWW-Authenticate` a 401 must carry (RFC 7235, RFC 6750 section 3): `Bearer`, with
+/// `error="invalid_token"` when the request presented a bearer token that was refused, and no
+/// error code when it presented none.
+fn bearer_challenge(req: &Request) -> HeaderValue {
+    let presented = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .is_some_and(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.is_empty());
+    if presented {
+        HeaderValue::from_static(r#"Bearer error="invalid_token""#)
+    } else {
+        HeaderValue::from_static("Bearer")
+    }
 }
 
 /// Refuses bodies over [`MAX_BODY_BYTES`] with 413, whether or not they declare their length:

@@ -67,8 +67,43 @@ async fn a_missing_garbage_or_non_bearer_authorization_is_unauthorized() {
 
     for res in [&missing, &garbage, &basic] {
         assert_error(res, StatusCode::UNAUTHORIZED, "unauthorized");
-        assert_eq!(res.header("www-authenticate"), None);
     }
+    assert_eq!(missing.header("www-authenticate"), Some("Bearer"));
+    assert_eq!(basic.header("www-authenticate"), Some("Bearer"));
+    assert_eq!(
+        garbage.header("www-authenticate"),
+        Some(r#"Bearer error="invalid_token""#)
+    );
+}
+
+#[tokio::test]
+async fn every_401_challenges_for_a_bearer_token() {
+    let app = TestApp::new();
+    let session = app.signed_in_user().await;
+    let logout = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/logout",
+            None,
+            Some(&session.access),
+        )
+        .await;
+    assert_eq!(logout.status, StatusCode::OK, "{}", logout.text);
+
+    let revoked = app.me(&session.access).await;
+    let wrong_password = app.login(&session.email, "not the password").await;
+
+    assert_error(&revoked, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_eq!(
+        revoked.header("www-authenticate"),
+        Some(r#"Bearer error="invalid_token""#)
+    );
+    assert_error(
+        &wrong_password,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    );
+    assert_eq!(wrong_password.header("www-authenticate"), Some("Bearer"));
 }
 
 #[tokio::test]
