@@ -1,6 +1,6 @@
 //! The transactional outbox: each event is written with the change it describes and stays here
-//! until a relay publishes it. The relay asks for unpublished events that are due, hence the
-//! index on `(published_at, next_attempt_at)`. The payload is the whole docs/http-api.md §7 event as JSON
+//! until a relay publishes it. The relay asks for unpublished events that are due, hence the index
+//! on `(published_at, next_attempt_at)`. The payload is the whole docs/http-api.md §7 event as JSON
 //! (`jsonb` on PostgreSQL, text on SQLite).
 
 use sea_orm_migration::{prelude::*, schema::*};

@@ -1,7 +1,7 @@
-//! Dead letters (docs/http-api.md §7): an event whose delivery failed the maximum number of times gets
-//! `dead_lettered_at`, leaves the relay's queue and stays in the table until it is replayed.
-//! Nullable, so existing rows stay live; no index, because the relay's queries already narrow
-//! to unpublished rows with `outbox_pending_idx`.
+//! Dead letters (docs/http-api.md §7): an event whose delivery failed the maximum number of times
+//! gets `dead_lettered_at`, leaves the relay's queue and stays in the table until it is replayed.
+//! Nullable, so existing rows stay live; no index, because the relay's queries already narrow to
+//! unpublished rows with `outbox_pending_idx`.
 
 use sea_orm_migration::{prelude::*, schema::*};
 

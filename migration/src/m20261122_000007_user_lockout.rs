@@ -1,7 +1,8 @@
-//! Account lockout (docs/http-api.md §3): `failed_logins` counts login attempts since the last success or lock
-//! (reserved before the password is checked, so attempts in flight count), and `locked_until`
-//! is when the current lock lifts, NULL when there is none. Existing accounts start unlocked with
-//! a count of 0. One column per statement, because SQLite alters one column at a time.
+//! Account lockout (docs/http-api.md §3): `failed_logins` counts login attempts since the last
+//! success or lock (reserved before the password is checked, so attempts in flight count), and
+//! `locked_until` is when the current lock lifts, NULL when there is none. Existing accounts start
+//! unlocked with a count of 0. One column per statement, because SQLite alters one column at a
+//! time.
 
 use sea_orm_migration::{prelude::*, schema::*};
 

@@ -1,6 +1,6 @@
-//! Disabled accounts (docs/http-api.md §5): `disabled_at` is when an admin disabled the account, NULL while it is
-//! enabled. Existing accounts stay enabled. A disabled account cannot log in or refresh; its
-//! sessions were revoked when it was disabled.
+//! Disabled accounts (docs/http-api.md §5): `disabled_at` is when an admin disabled the account,
+//! NULL while it is enabled. Existing accounts stay enabled. A disabled account cannot log in or
+//! refresh; its sessions were revoked when it was disabled.
 
 use sea_orm_migration::{prelude::*, schema::*};
 

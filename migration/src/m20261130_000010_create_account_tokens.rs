@@ -1,6 +1,6 @@
-//! Account tokens (docs/http-api.md §3): email-verification and password-reset tokens, one row each, stored
-//! only as the SHA-256 digest (64 hex characters, unique, the lookup key) with their purpose,
-//! owner, expiry and use. Deleting a user deletes their tokens.
+//! Account tokens (docs/http-api.md §3): email-verification and password-reset tokens, one row
+//! each, stored only as the SHA-256 digest (64 hex characters, unique, the lookup key) with their
+//! purpose, owner, expiry and use. Deleting a user deletes their tokens.
 
 use sea_orm_migration::{prelude::*, schema::*};
 

@@ -1,5 +1,5 @@
-//! [`TestApp`] methods for the docs/http-api.md §5 admin endpoints, and what arranges their tests: roles set and
-//! accounts stored behind the API's back, through the user repository.
+//! [`TestApp`] methods for the docs/http-api.md §5 admin endpoints, and what arranges their tests:
+//! roles set and accounts stored behind the API's back, through the user repository.
 
 use postern_core::domain::{
     AccessUpdate, Email, Event, EventData, NewUser, PasswordHash, Role, UserId,

@@ -1,6 +1,6 @@
-//! The audit log (docs/http-api.md §5): the [`EventHandler`](postern_core::ports::EventHandler) named `audit`
-//! records each delivered event once, however often it arrives, alone or in a batch; the
-//! [`AuditTrail`](postern_core::ports::AuditTrail) reads the records back newest first,
+//! The audit log (docs/http-api.md §5): the [`EventHandler`](postern_core::ports::EventHandler)
+//! named `audit` records each delivered event once, however often it arrives, alone or in a batch;
+//! the [`AuditTrail`](postern_core::ports::AuditTrail) reads the records back newest first,
 //! filtered and paged.
 
 use postern_core::domain::{

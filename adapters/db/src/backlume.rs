@@ -43,8 +43,8 @@ impl BacklumeSource {
     /// Connects to Backlume's database at `url` (`postgres://...`).
     ///
     /// # Errors
-    /// [`PortError::Unexpected`] for a URL that is not PostgreSQL's; [`PortError::Unavailable`] when
-    /// the database cannot be reached.
+    /// [`PortError::Unexpected`] for a URL that is not PostgreSQL's; [`PortError::Unavailable`]
+    /// when the database cannot be reached.
     pub async fn connect(url: &SecretString) -> PortResult<Self> {
         let url = url.expose_secret();
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {

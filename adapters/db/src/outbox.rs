@@ -2,14 +2,14 @@
 //! their own transactions (see `tx::write_event`); this hands them out, oldest first, to
 //! one relay at a time, and records what became of them.
 //!
-//! A failed event waits before its next attempt, twice as long after each failure (1 s, 2 s,
-//! 4 s, … at most 5 min), so that a broken receiver is not hammered and does not hold back the
-//! events behind it. After the last allowed attempt (3 by default, docs/http-api.md §7) the event is
-//! dead-lettered: `dead_lettered_at` is set, it is no longer handed out, and it stays in the
-//! table until it is replayed. A stored row that no longer decodes into an [`Event`] (a renamed
-//! type, a row from a newer version) is a failed attempt of its own: it backs off and
-//! dead-letters like any other, and never fails the batch it was read with. "Now" comes from a
-//! [`Clock`], so tests can move time instead of sleeping.
+//! A failed event waits before its next attempt, twice as long after each failure (1 s, 2 s, 4 s, …
+//! at most 5 min), so that a broken receiver is not hammered and does not hold back the events
+//! behind it. After the last allowed attempt (3 by default, docs/http-api.md §7) the event is
+//! dead-lettered: `dead_lettered_at` is set, it is no longer handed out, and it stays in the table
+//! until it is replayed. A stored row that no longer decodes into an [`Event`] (a renamed type, a
+//! row from a newer version) is a failed attempt of its own: it backs off and dead-letters like any
+//! other, and never fails the batch it was read with. "Now" comes from a [`Clock`], so tests can
+//! move time instead of sleeping.
 
 use std::sync::Arc;
 

@@ -1,5 +1,5 @@
-//! The outbox as a queue for operators (docs/http-api.md §5): what waits, what is in hand or backing off, and
-//! its dead letters, which a replay makes due again with a fresh set of attempts.
+//! The outbox as a queue for operators (docs/http-api.md §5): what waits, what is in hand or
+//! backing off, and its dead letters, which a replay makes due again with a fresh set of attempts.
 
 use async_trait::async_trait;
 use postern_core::ports::PortResult;

@@ -2,9 +2,9 @@
 //! decides between concurrent signups with one address; its violation becomes
 //! [`postern_core::ports::CreateUserError::EmailTaken`]. Each change and its event commit together.
 //!
-//! Lockout (docs/http-api.md §3) is decided by the database: a login attempt is reserved with one conditional
-//! `UPDATE … RETURNING`, which concurrent attempts on one account run one after the other
-//! (PostgreSQL re-checks the condition on the row a concurrent update left; SQLite has one
+//! Lockout (docs/http-api.md §3) is decided by the database: a login attempt is reserved with one
+//! conditional `UPDATE … RETURNING`, which concurrent attempts on one account run one after the
+//! other (PostgreSQL re-checks the condition on the row a concurrent update left; SQLite has one
 //! writer), so no more attempts than the policy allows are ever let through.
 
 use async_trait::async_trait;

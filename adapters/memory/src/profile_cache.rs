@@ -1,4 +1,5 @@
-//! The profile cache of docs/http-api.md §4 (cache-aside, 600 s by default) in this process's memory.
+//! The profile cache of docs/http-api.md §4 (cache-aside, 600 s by default) in this process's
+//! memory.
 //!
 //! moka bounds it both ways: entries expire after the time to live, and the least useful ones
 //! are evicted beyond `max_entries`, so a scan over many users cannot grow it without limit.

@@ -1,6 +1,6 @@
-//! The rate limits of docs/http-api.md §6 in this process's memory: an exact sliding-window log per bucket and
-//! key, the same algorithm as the Redis limiter's script, so that the two keep the one promise
-//! of [`RateLimiter`].
+//! The rate limits of docs/http-api.md §6 in this process's memory: an exact sliding-window log per
+//! bucket and key, the same algorithm as the Redis limiter's script, so that the two keep the one
+//! promise of [`RateLimiter`].
 //!
 //! Each key keeps the times of its admitted requests within the last period, at most `limit`
 //! of them. A check forgets the times a period old or older, admits the request only if fewer

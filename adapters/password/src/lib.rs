@@ -14,10 +14,10 @@
 //! cost a page fault per 4 KiB of every hash. Verification reports whether the stored hash is
 //! weaker than the configured policy, so the login use case can upgrade it transparently.
 //!
-//! Legacy bcrypt hashes (`$2a$`, `$2b$`, `$2y$`, as Backlume stored them) are verified on the
-//! same blocking pool under the same semaphore, and always need a re-hash: Argon2id is the only
-//! scheme Postern writes (docs/http-api.md §2). Like Backlume's bcrypt, verification reads only the first 72
-//! bytes of a password.
+//! Legacy bcrypt hashes (`$2a$`, `$2b$`, `$2y$`, as Backlume stored them) are verified on the same
+//! blocking pool under the same semaphore, and always need a re-hash: Argon2id is the only scheme
+//! Postern writes (docs/http-api.md §2). Like Backlume's bcrypt, verification reads only the first
+//! 72 bytes of a password.
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
@@ -66,8 +66,8 @@ impl Default for Argon2Params {
 /// How long a hash may wait for a free slot before the request is refused as unavailable.
 const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The cause inside a [`PortError::Unexpected`] (or, when saturated, [`PortError::Unavailable`]) from
-/// this module.
+/// The cause inside a [`PortError::Unexpected`] (or, when saturated, [`PortError::Unavailable`])
+/// from this module.
 #[derive(Debug, thiserror::Error)]
 enum HashError {
     #[error("invalid Argon2 parameters")]

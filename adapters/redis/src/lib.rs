@@ -18,9 +18,9 @@
 //!   database (revocations re-seeded, cached profiles flushed).
 //!
 //! Stale profiles after an outage are handled by flushing (`SCAN` + `UNLINK` of
-//! `{prefix}user:profile:v1:*`) rather than by a generation number mixed into the keys: the
-//! key stays the one docs/http-api.md §4 names, reads stay one round trip with no generation to fetch or to
-//! keep in step between instances, and the flush runs once per outage, which is rare.
+//! `{prefix}user:profile:v1:*`) rather than by a generation number mixed into the keys: the key
+//! stays the one docs/http-api.md §4 names, reads stay one round trip with no generation to fetch
+//! or to keep in step between instances, and the flush runs once per outage, which is rare.
 
 mod connect;
 mod health;

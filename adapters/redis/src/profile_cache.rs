@@ -1,4 +1,5 @@
-//! The profile cache of docs/http-api.md §4 in Redis: `{prefix}user:profile:v1:{userId}`, JSON, 600 s by default.
+//! The profile cache of docs/http-api.md §4 in Redis: `{prefix}user:profile:v1:{userId}`, JSON, 600
+//! s by default.
 //!
 //! The domain's `User` has no serde on purpose, so a private DTO crosses the wire and is parsed
 //! back through the domain's constructors. The `v1` in the key is the DTO's version: a change

@@ -1,5 +1,5 @@
-//! Access tokens as JWTs (docs/http-api.md §2): `alg` and `kid` in the header; `iss`, `aud`, `sub`, `sid`,
-//! `role`, `email`, `iat`, `exp` and `jti` in the claims.
+//! Access tokens as JWTs (docs/http-api.md §2): `alg` and `kid` in the header; `iss`, `aud`, `sub`,
+//! `sid`, `role`, `email`, `iat`, `exp` and `jti` in the claims.
 //!
 //! Verification is strict: one algorithm (the one the keys are for), our issuer and audience,
 //! a known key id, every registered claim present and no leeway on expiry. Two kinds of keys:

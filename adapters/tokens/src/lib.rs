@@ -1,9 +1,9 @@
 //! # postern-tokens
 //!
 //! The tokens behind the core's [`TokenIssuer`](postern_core::ports::TokenIssuer) and
-//! [`OpaqueTokens`](postern_core::ports::OpaqueTokens) ports: signed JWT access tokens ([`JwtIssuer`], with HS256 or Ed25519 keys from [`Ed25519KeyPair`]
-//! and [`Ed25519PublicKey`]) and opaque random tokens stored only as digests
-//! ([`RandomTokens`]).
+//! [`OpaqueTokens`](postern_core::ports::OpaqueTokens) ports: signed JWT access tokens
+//! ([`JwtIssuer`], with HS256 or Ed25519 keys from [`Ed25519KeyPair`] and [`Ed25519PublicKey`]) and
+//! opaque random tokens stored only as digests ([`RandomTokens`]).
 //!
 //! Every type here is built from a typed configuration value at the composition root and then
 //! shared behind an `Arc<dyn Port>`. Secrets never reach an error message or a log line: errors

@@ -1,6 +1,6 @@
-//! How failures are answered: each use case's error enum is mapped here once, variant by
-//! variant, to an [`Answer`] (status, docs/http-api.md §1 code, public message), and the same mapping is what
-//! the OpenAPI document lists for every operation that can meet the error, so the document
+//! How failures are answered: each use case's error enum is mapped here once, variant by variant,
+//! to an [`Answer`] (status, docs/http-api.md §1 code, public message), and the same mapping is
+//! what the OpenAPI document lists for every operation that can meet the error, so the document
 //! cannot drift from the code.
 //!
 //! The [`answers!`] macro writes both halves from one list of arms: the `match` that answers a

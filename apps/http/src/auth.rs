@@ -70,9 +70,9 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<AccessClaim
     Ok(claims)
 }
 
-/// The role guard (docs/http-api.md §5): the caller's account, if its current role is `least` or above; every
-/// admin operation calls it first. The OpenAPI description of each such operation names the
-/// role it requires.
+/// The role guard (docs/http-api.md §5): the caller's account, if its current role is `least` or
+/// above; every admin operation calls it first. The OpenAPI description of each such operation
+/// names the role it requires.
 ///
 /// # Errors
 /// [`AuthorizeError::Forbidden`] below `least`, and the other refusals of the `Authorize` use

@@ -1,5 +1,5 @@
-//! Who is calling: the client's address (docs/http-api.md §1: the socket peer, or the nearest untrusted
-//! `X-Forwarded-For` hop when the peer is a trusted proxy) and its user agent.
+//! Who is calling: the client's address (docs/http-api.md §1: the socket peer, or the nearest
+//! untrusted `X-Forwarded-For` hop when the peer is a trusted proxy) and its user agent.
 
 use std::net::IpAddr;
 use std::sync::Arc;

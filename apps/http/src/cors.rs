@@ -1,10 +1,10 @@
 //! CORS for an allow-list of exact origins (`CORS_ALLOWED_ORIGINS`).
 //!
-//! Written here rather than taken from poem's `Cors`, which answers a request from an origin
-//! off the list with a bare 403: such a request is served as usual here, only without CORS
-//! headers, so the browser withholds the response from the page and every error still goes
-//! through the docs/http-api.md §1 envelope. With no origins configured the middleware does nothing at all:
-//! no headers, and a preflight is routed like any other `OPTIONS` request.
+//! Written here rather than taken from poem's `Cors`, which answers a request from an origin off
+//! the list with a bare 403: such a request is served as usual here, only without CORS headers, so
+//! the browser withholds the response from the page and every error still goes through the
+//! docs/http-api.md §1 envelope. With no origins configured the middleware does nothing at all: no
+//! headers, and a preflight is routed like any other `OPTIONS` request.
 //!
 //! Credentials are never allowed: clients send bearer tokens, not cookies.
 
@@ -21,7 +21,8 @@ use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
 const ALLOW_METHODS: &str = "GET, POST, PATCH, DELETE";
 const ALLOW_HEADERS: &str = "Authorization, Content-Type, X-Request-Id";
-/// Response headers a page may read beyond the safelisted ones (docs/http-api.md §6 limits, the request id).
+/// Response headers a page may read beyond the safelisted ones (docs/http-api.md §6 limits, the
+/// request id).
 const EXPOSE_HEADERS: &str =
     "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-Id";
 /// How long a browser may reuse a preflight answer, in seconds.

@@ -1,5 +1,5 @@
-//! The docs/http-api.md §1 envelopes: `{"success": true, "data": ...}`, with `meta` for lists, and the error
-//! body every failure uses.
+//! The docs/http-api.md §1 envelopes: `{"success": true, "data": ...}`, with `meta` for lists, and
+//! the error body every failure uses.
 
 use poem_openapi::Object;
 use poem_openapi::types::{ParseFromJSON, ToJSON};

@@ -130,8 +130,9 @@ fn serialized(body: &ErrorBody) -> Vec<u8> {
     })
 }
 
-/// Shows the internal cause in the body of every 500 when `reveal` is set (docs/http-api.md §1: development
-/// mode only, `AppState::expose_internal_errors`); otherwise the 500 stays as it is, without it.
+/// Shows the internal cause in the body of every 500 when `reveal` is set (docs/http-api.md §1:
+/// development mode only, `AppState::expose_internal_errors`); otherwise the 500 stays as it is,
+/// without it.
 pub async fn reveal_internal_causes<E: Endpoint>(
     next: E,
     req: Request,
@@ -159,8 +160,8 @@ pub fn into_envelope_keeping_route(err: poem::Error) -> Response {
     response
 }
 
-/// Converts any error that reaches the edge of the router into the docs/http-api.md §1 envelope: ours pass
-/// through, the framework's are classified by status.
+/// Converts any error that reaches the edge of the router into the docs/http-api.md §1 envelope:
+/// ours pass through, the framework's are classified by status.
 pub fn into_envelope(err: poem::Error) -> Response {
     if let Some(api) = err.downcast_ref::<ApiError>() {
         return poem::error::ResponseError::as_response(api);

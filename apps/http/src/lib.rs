@@ -26,8 +26,8 @@ use poem::{Endpoint, EndpointExt, Route};
 pub use state::{AppState, PublishedKey, ReadinessProbe};
 
 /// The whole HTTP application: the API, its document at `/openapi.json`, interactive docs at
-/// `/docs`, the Prometheus metrics at `/metrics`, and the cross-cutting middleware (CORS outside the error conversion, so that an
-/// allowed origin can read error envelopes too).
+/// `/docs`, the Prometheus metrics at `/metrics`, and the cross-cutting middleware (CORS outside
+/// the error conversion, so that an allowed origin can read error envelopes too).
 pub fn app(state: Arc<AppState>) -> impl Endpoint {
     // Installed before the first request, so that nothing is lost before the first scrape.
     crate::observability::handle();
@@ -51,7 +51,8 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         .around(middleware::request_id_and_log)
 }
 
-/// `GET /metrics`: the Prometheus text exposition (docs/http-api.md §8), outside the API envelope and document.
+/// `GET /metrics`: the Prometheus text exposition (docs/http-api.md §8), outside the API envelope
+/// and document.
 #[poem::handler]
 pub fn metrics() -> poem::Response {
     poem::Response::builder()

@@ -1,6 +1,6 @@
-//! Cross-cutting behaviour of every response: a request id, a span, one log line and the metrics
-//! of each request, the
-//! docs/http-api.md §1 security headers, the 64 KiB body limit and the conversion of panics into a 500 envelope.
+//! Cross-cutting behaviour of every response: a request id, a span, one log line and the metrics of
+//! each request, the docs/http-api.md §1 security headers, the 64 KiB body limit and the conversion
+//! of panics into a 500 envelope.
 
 use std::any::Any;
 use std::time::{Duration, Instant};

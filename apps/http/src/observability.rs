@@ -1,5 +1,5 @@
-//! Prometheus metrics (docs/http-api.md §8 `GET /metrics`), recorded through the `metrics` facade and rendered
-//! by `metrics-exporter-prometheus`.
+//! Prometheus metrics (docs/http-api.md §8 `GET /metrics`), recorded through the `metrics` facade
+//! and rendered by `metrics-exporter-prometheus`.
 //!
 //! The recorder is process-global (the facade has one slot), installed once at the first
 //! [`handle`] call; before that, and in processes that never serve, every recording is a no-op.
@@ -161,14 +161,7 @@ fn login_outcome(status: u16) -> &'static str {
 
 /// Records a request refused by the rate limit of `bucket`.
 pub fn record_rate_limited(bucket: RateLimitBucket) {
-    let bucket = match bucket {
-        RateLimitBucket::Login => "login",
-        RateLimitBucket::Refresh => "refresh",
-        RateLimitBucket::Signup => "signup",
-        RateLimitBucket::PasswordForgot => "password_forgot",
-        RateLimitBucket::EmailResend => "email_resend",
-    };
-    counter!("postern_rate_limit_rejections_total", "bucket" => bucket).increment(1);
+    counter!("postern_rate_limit_rejections_total", "bucket" => bucket.name()).increment(1);
 }
 
 /// Records what one worker batch on `stream` did.

@@ -1,6 +1,7 @@
 //! Response types that poem-openapi's derives cannot express: a per-operation set of documented
-//! errors that all share the docs/http-api.md §1 envelope, derived from the errors' [`crate::answers`], and the
-//! `RateLimit-*` headers that a rate-limited operation adds to every response, success or not.
+//! errors that all share the docs/http-api.md §1 envelope, derived from the errors'
+//! [`crate::answers`], and the `RateLimit-*` headers that a rate-limited operation adds to every
+//! response, success or not.
 
 use std::collections::BTreeSet;
 use std::marker::PhantomData;

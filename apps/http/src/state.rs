@@ -36,10 +36,11 @@ pub struct AppState {
     /// Origins allowed to call the API from a browser (`CORS_ALLOWED_ORIGINS`); empty means
     /// no CORS headers at all.
     pub cors_allowed_origins: Vec<String>,
-    /// The public keys that verify access tokens, for `/.well-known/jwks.json` (docs/http-api.md §8); empty
-    /// with HS256.
+    /// The public keys that verify access tokens, for `/.well-known/jwks.json` (docs/http-api.md
+    /// §8); empty with HS256.
     pub signing_keys: Vec<PublishedKey>,
-    /// Whether a 500 shows its internal cause in `error` (docs/http-api.md §1: development mode only).
+    /// Whether a 500 shows its internal cause in `error` (docs/http-api.md §1: development mode
+    /// only).
     pub expose_internal_errors: bool,
 }
 

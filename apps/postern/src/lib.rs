@@ -1,8 +1,8 @@
 //! # postern
 //!
-//! The Postern service: the server process ([`server`], serving `postern-http`), configuration ([`config`]), the command
-//! line ([`cli`]), signing keys on disk ([`keys`]) and the composition root ([`wiring`]) that
-//! picks adapters from configuration.
+//! The Postern service: the server process ([`server`], serving `postern-http`), configuration
+//! ([`config`]), the command line ([`cli`]), signing keys on disk ([`keys`]) and the composition
+//! root ([`wiring`]) that picks adapters from configuration.
 
 pub mod cli;
 pub mod config;

@@ -1,6 +1,6 @@
-//! Single-use account tokens (docs/http-api.md §3): email verification and password reset. The raw token goes
-//! to the user by mail once; storage keeps only its digest, with what it is for, whose it is,
-//! until when it works and whether it was used.
+//! Single-use account tokens (docs/http-api.md §3): email verification and password reset. The raw
+//! token goes to the user by mail once; storage keeps only its digest, with what it is for, whose
+//! it is, until when it works and whether it was used.
 
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;

@@ -1,5 +1,5 @@
-//! What administration (docs/http-api.md §5) reads and changes: the filters of the user list and the audit log,
-//! an audit record, and a change of an account's access.
+//! What administration (docs/http-api.md §5) reads and changes: the filters of the user list and
+//! the audit log, an audit record, and a change of an account's access.
 
 use time::OffsetDateTime;
 
@@ -68,7 +68,8 @@ pub struct AuditRecord {
     pub event_json: String,
 }
 
-/// A change of an account's access (docs/http-api.md §5 PATCH): a new role, disabling or enabling, or both.
+/// A change of an account's access (docs/http-api.md §5 PATCH): a new role, disabling or enabling,
+/// or both.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AccessChange {
     /// The new role, if it changes.

@@ -1,5 +1,5 @@
-//! Domain events (docs/http-api.md §7): written to the outbox in the same transaction as the change they
-//! describe, then delivered at least once. This is the one domain type with serde derives,
+//! Domain events (docs/http-api.md §7): written to the outbox in the same transaction as the change
+//! they describe, then delivered at least once. This is the one domain type with serde derives,
 //! because its serialised form is the contract that stream consumers read.
 
 use serde::{Deserialize, Serialize};
@@ -153,9 +153,10 @@ pub enum EventData {
         /// The admin who changed it; `None` for the command line.
         changed_by: Option<UserId>,
     },
-    /// `user.disabled`: an admin disabled the account and ended every session of it, or enabled
-    /// it again (`disabled: false`; docs/http-api.md §7 names no separate type for that). Which sessions were live
-    /// is settled only inside the transaction that revokes them, so they are not listed.
+    /// `user.disabled`: an admin disabled the account and ended every session of it, or enabled it
+    /// again (`disabled: false`; docs/http-api.md §7 names no separate type for that). Which
+    /// sessions were live is settled only inside the transaction that revokes them, so they are not
+    /// listed.
     #[serde(rename = "user.disabled")]
     Disabled {
         /// Whether the account is disabled now.

@@ -1,5 +1,5 @@
-//! Account lockout (docs/http-api.md §3): after too many consecutive failed logins an account refuses every
-//! login, the right password included, until the lock lifts.
+//! Account lockout (docs/http-api.md §3): after too many consecutive failed logins an account
+//! refuses every login, the right password included, until the lock lifts.
 //!
 //! Counting is done by the storage, one reserved attempt at a time, before the password is
 //! checked: a guess that has not been answered yet already counts, so parallel guesses cannot

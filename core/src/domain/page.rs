@@ -1,8 +1,8 @@
-//! Keyset pagination (docs/http-api.md §1, docs/http-api.md §5): lists are ordered newest first by a timestamp and then by id,
-//! and a page ends at a [`PageKey`], the position of its last item. The next page is what
-//! comes strictly after that position, so rows inserted while a client pages through (they are
-//! newer, so before the position) neither shift the pages nor repeat an item, and no row that
-//! existed when paging began is skipped.
+//! Keyset pagination (docs/http-api.md §1, docs/http-api.md §5): lists are ordered newest first by
+//! a timestamp and then by id, and a page ends at a [`PageKey`], the position of its last item. The
+//! next page is what comes strictly after that position, so rows inserted while a client pages
+//! through (they are newer, so before the position) neither shift the pages nor repeat an item, and
+//! no row that existed when paging began is skipped.
 
 use time::OffsetDateTime;
 use uuid::Uuid;

@@ -10,8 +10,8 @@ use crate::error::FieldError;
 const MIN_CHARS: usize = 8;
 const MAX_CHARS: usize = 128;
 
-/// A plaintext password that satisfies docs/http-api.md §2: 8 to 128 Unicode scalar values, not only whitespace.
-/// Its `Debug` output is redacted.
+/// A plaintext password that satisfies docs/http-api.md §2: 8 to 128 Unicode scalar values, not
+/// only whitespace. Its `Debug` output is redacted.
 #[derive(Clone)]
 pub struct Password(SecretString);
 

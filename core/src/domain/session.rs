@@ -31,7 +31,8 @@ impl Default for SessionPolicy {
 /// Where a request came from, recorded on the sessions it starts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientContext {
-    /// The client's address (docs/http-api.md §1: the peer, or `X-Forwarded-For` from a trusted proxy).
+    /// The client's address (docs/http-api.md §1: the peer, or `X-Forwarded-For` from a trusted
+    /// proxy).
     pub ip: Option<IpAddr>,
     /// The `User-Agent` header, truncated.
     pub user_agent: Option<String>,
@@ -95,8 +96,8 @@ pub struct Rotation {
     pub successor: NewRefreshToken,
 }
 
-/// A live session as its owner sees it in their list of sign-ins (docs/http-api.md §4): when and where it
-/// started and when it was last used, and no secret.
+/// A live session as its owner sees it in their list of sign-ins (docs/http-api.md §4): when and
+/// where it started and when it was last used, and no secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionSummary {
     /// The session's identifier, also the `sid` claim of its access tokens.

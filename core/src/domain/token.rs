@@ -13,8 +13,8 @@ use crate::error::FieldError;
 /// The longest opaque token accepted from a client; ours are 43 characters.
 const MAX_OPAQUE_LEN: usize = 512;
 
-/// The claims of an access token (docs/http-api.md §2), independent of how it is signed. `iss` and `aud` belong
-/// to the issuer's configuration and are checked by it.
+/// The claims of an access token (docs/http-api.md §2), independent of how it is signed. `iss` and
+/// `aud` belong to the issuer's configuration and are checked by it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessClaims {
     /// `sub`: the user.

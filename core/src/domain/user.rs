@@ -60,8 +60,9 @@ pub struct User {
     pub role: Role,
     /// Whether the address has been verified.
     pub email_verified: bool,
-    /// Whether an admin has disabled the account (docs/http-api.md §5): it can then neither log in nor refresh.
-    /// Shown to managers and admins only, never in the docs/http-api.md §2 user object.
+    /// Whether an admin has disabled the account (docs/http-api.md §5): it can then neither log in
+    /// nor refresh. Shown to managers and admins only, never in the docs/http-api.md §2 user
+    /// object.
     pub disabled: bool,
     /// When the account was created.
     pub created_at: OffsetDateTime,

@@ -1,6 +1,6 @@
-//! Storage of single-use account tokens (docs/http-api.md §3 email verification and password reset). Using a
-//! token and applying what it proves happen in one transaction, guarded by the token still
-//! being unused, so that a token presented twice at once works once.
+//! Storage of single-use account tokens (docs/http-api.md §3 email verification and password
+//! reset). Using a token and applying what it proves happen in one transaction, guarded by the
+//! token still being unused, so that a token presented twice at once works once.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;

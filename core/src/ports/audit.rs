@@ -1,4 +1,5 @@
-//! Reading the audit log (docs/http-api.md §5): what the audit handler recorded of delivered events.
+//! Reading the audit log (docs/http-api.md §5): what the audit handler recorded of delivered
+//! events.
 
 use async_trait::async_trait;
 

@@ -1,5 +1,6 @@
-//! Ports of event delivery (docs/http-api.md §7): the transactional outbox that keeps events until they are
-//! delivered or dead-lettered, the publisher that hands them on, and the handlers that react.
+//! Ports of event delivery (docs/http-api.md §7): the transactional outbox that keeps events until
+//! they are delivered or dead-lettered, the publisher that hands them on, and the handlers that
+//! react.
 
 use async_trait::async_trait;
 
@@ -67,8 +68,8 @@ pub mod retry {
 /// The transactional outbox: events written with their changes, waiting to be published.
 ///
 /// A failed event is retried with exponential backoff ([`retry::backoff`]); after the adapter's
-/// maximum number of attempts ([`retry::DEFAULT_MAX_ATTEMPTS`] by default) it is dead-lettered: no longer pending, but kept in the outbox,
-/// with its last error, until it is replayed.
+/// maximum number of attempts ([`retry::DEFAULT_MAX_ATTEMPTS`] by default) it is dead-lettered: no
+/// longer pending, but kept in the outbox, with its last error, until it is replayed.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait Outbox: Send + Sync {

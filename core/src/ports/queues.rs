@@ -1,5 +1,6 @@
-//! The event queues as operators see them (docs/http-api.md §5 `GET /admin/queues`): how much waits, how much
-//! failed, and a way to send the dead letters round again once their cause is fixed.
+//! The event queues as operators see them (docs/http-api.md §5 `GET /admin/queues`): how much
+//! waits, how much failed, and a way to send the dead letters round again once their cause is
+//! fixed.
 
 use async_trait::async_trait;
 

@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 use super::PortResult;
 use crate::domain::{SessionId, User, UserId};
 
-/// Caches profiles (cache-aside, docs/http-api.md §4). The database stays the truth: use cases treat a cache
-/// error as a miss, never as a failure of the request.
+/// Caches profiles (cache-aside, docs/http-api.md §4). The database stays the truth: use cases
+/// treat a cache error as a miss, never as a failure of the request.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ProfileCache: Send + Sync {
@@ -145,7 +145,8 @@ impl std::fmt::Debug for RateLimits {
     }
 }
 
-/// The cause inside a [`PortError::Unexpected`](super::PortError::Unexpected) for a quota no limiter can enforce.
+/// The cause inside a [`PortError::Unexpected`](super::PortError::Unexpected) for a quota no
+/// limiter can enforce.
 #[derive(Debug, thiserror::Error)]
 #[error("rate limit {quota:?} must admit at least one request per non-zero period")]
 pub struct InvalidQuota {
@@ -190,10 +191,10 @@ pub trait RateLimiter: Send + Sync {
     ///
     /// # Errors
     /// MUST return `Ok(None)`, and count nothing, when the bucket has no quota (switched off).
-    /// Otherwise only when the counter cannot be reached ([`PortError::Unavailable`](super::PortError::Unavailable)); a
-    /// refusal is `Ok` with `allowed: false`. A limiter MUST refuse, when it is built, a quota
-    /// of a zero limit or a zero period, with [`PortError::Unexpected`](super::PortError::Unexpected) and
-    /// [`InvalidQuota`].
+    /// Otherwise only when the counter cannot be reached
+    /// ([`PortError::Unavailable`](super::PortError::Unavailable)); a refusal is `Ok` with
+    /// `allowed: false`. A limiter MUST refuse, when it is built, a quota of a zero limit or a zero
+    /// period, with [`PortError::Unexpected`](super::PortError::Unexpected) and [`InvalidQuota`].
     async fn check(&self, bucket: RateLimitBucket, key: &str) -> PortResult<Option<RateDecision>>;
 }
 

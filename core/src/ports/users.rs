@@ -54,8 +54,8 @@ pub trait UserRepo: Send + Sync {
     /// the id.
     async fn find_credentials_by_id(&self, id: UserId) -> PortResult<Option<UserCredentials>>;
 
-    /// Stores the hash of a password its user chose (docs/http-api.md §3 password change), stamps `updated_at`
-    /// with `at` and writes the `user.password_changed` event, in one transaction.
+    /// Stores the hash of a password its user chose (docs/http-api.md §3 password change), stamps
+    /// `updated_at` with `at` and writes the `user.password_changed` event, in one transaction.
     ///
     /// # Errors
     /// MUST return [`UpdateUserError::NotFound`], and store nothing, when the account does not
@@ -68,8 +68,8 @@ pub trait UserRepo: Send + Sync {
         event: &Event,
     ) -> PortResult<(), UpdateUserError>;
 
-    /// Replaces the stored hash after a transparent re-hash (docs/http-api.md §2). Not an event: nothing the
-    /// user or an auditor would call a change.
+    /// Replaces the stored hash after a transparent re-hash (docs/http-api.md §2). Not an event:
+    /// nothing the user or an auditor would call a change.
     async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> PortResult<()>;
 
     /// Reserves a login attempt for `id` at `at`, before its password is checked, in one
@@ -125,9 +125,10 @@ pub trait UserRepo: Send + Sync {
     /// The email filter is a prefix match in which `%`, `_` and `\` match themselves.
     async fn list(&self, query: &UserQuery) -> PortResult<Vec<User>>;
 
-    /// Stores an access change (docs/http-api.md §5) in one transaction: the role, if given; disabling, which
-    /// also revokes every live session of the account at `update.at`; or enabling. Stamps
-    /// `updated_at` and writes `events`. Returns the account as stored and the sessions revoked.
+    /// Stores an access change (docs/http-api.md §5) in one transaction: the role, if given;
+    /// disabling, which also revokes every live session of the account at `update.at`; or enabling.
+    /// Stamps `updated_at` and writes `events`. Returns the account as stored and the sessions
+    /// revoked.
     ///
     /// # Errors
     /// MUST return [`UpdateUserError::NotFound`], and store nothing, when the account does not

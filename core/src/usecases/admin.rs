@@ -1,5 +1,5 @@
-//! Administration of accounts (docs/http-api.md §5): list them, change their role or disable them, drop a cached
-//! profile, and read the audit log.
+//! Administration of accounts (docs/http-api.md §5): list them, change their role or disable them,
+//! drop a cached profile, and read the audit log.
 //!
 //! Changing access follows the rules of the contract: the change and its events commit
 //! together; disabling revokes every session of the account in that same transaction and then

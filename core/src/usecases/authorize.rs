@@ -1,6 +1,6 @@
-//! Role checks (docs/http-api.md §5): "at least role X", against the account's role now, not the role its
-//! access token was issued with, so that a demotion takes effect at once rather than when the
-//! caller's token expires.
+//! Role checks (docs/http-api.md §5): "at least role X", against the account's role now, not the
+//! role its access token was issued with, so that a demotion takes effect at once rather than when
+//! the caller's token expires.
 
 use tracing::instrument;
 

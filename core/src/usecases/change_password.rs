@@ -1,5 +1,5 @@
-//! Password change (docs/http-api.md §3): a signed-in user proves the current password and sets a new one; the
-//! user's other sessions end at once, so that whoever else held one is signed out.
+//! Password change (docs/http-api.md §3): a signed-in user proves the current password and sets a
+//! new one; the user's other sessions end at once, so that whoever else held one is signed out.
 //!
 //! A wrong current password does not count toward the login lockout: the caller already holds
 //! a valid access token, and the account's password is only the second factor of this request,

@@ -1,6 +1,6 @@
-//! Email verification (docs/http-api.md §3): the link in the welcome mail (or a resent one) proves the user reads
-//! mail at the account's address. The token is issued by the mail handler when it sends the
-//! mail ([`super::SendMail`]), so no token ever travels in an event.
+//! Email verification (docs/http-api.md §3): the link in the welcome mail (or a resent one) proves
+//! the user reads mail at the account's address. The token is issued by the mail handler when it
+//! sends the mail ([`super::SendMail`]), so no token ever travels in an event.
 
 use std::sync::Arc;
 

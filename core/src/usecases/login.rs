@@ -1,8 +1,9 @@
 //! Login: check credentials in constant-ish time, start a session, issue a token pair.
 //!
-//! Lockout (docs/http-api.md §3): before a known account's password is checked, the storage reserves one
-//! attempt against the [`LockoutPolicy`], atomically, so parallel guesses cannot get past the
-//! limit; a wrong password is then recorded against that attempt, a right one resets the count.
+//! Lockout (docs/http-api.md §3): before a known account's password is checked, the storage
+//! reserves one attempt against the [`LockoutPolicy`], atomically, so parallel guesses cannot get
+//! past the limit; a wrong password is then recorded against that attempt, a right one resets the
+//! count.
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
-//! Password recovery (docs/http-api.md §3): "forgot" asks for a reset link by email, answering the same whether
-//! or not the account exists; "reset" spends the link's token on a new password and ends every
-//! session of the account, since whoever knew the old password may hold one.
+//! Password recovery (docs/http-api.md §3): "forgot" asks for a reset link by email, answering the
+//! same whether or not the account exists; "reset" spends the link's token on a new password and
+//! ends every session of the account, since whoever knew the old password may hold one.
 
 use std::sync::Arc;
 

@@ -1,4 +1,5 @@
-//! Profiles: cache-aside reads and writes that drop the cached copy before returning (docs/http-api.md §4).
+//! Profiles: cache-aside reads and writes that drop the cached copy before returning
+//! (docs/http-api.md §4).
 
 use std::sync::Arc;
 
@@ -23,7 +24,8 @@ pub enum ProfileError {
     Unexpected(#[source] BoxError),
 }
 
-/// Reads a profile, from the cache when it can (docs/http-api.md §4 GET profile, docs/http-api.md §3 me).
+/// Reads a profile, from the cache when it can (docs/http-api.md §4 GET profile, docs/http-api.md
+/// §3 me).
 pub struct GetProfile {
     users: Arc<dyn UserRepo>,
     cache: Arc<dyn ProfileCache>,

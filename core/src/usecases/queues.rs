@@ -1,5 +1,6 @@
-//! Event queue administration (docs/http-api.md §5): the figures of every queue, and the replay of one queue's
-//! dead letters, over however many queue adapters the deployment has (the outbox, streams).
+//! Event queue administration (docs/http-api.md §5): the figures of every queue, and the replay of
+//! one queue's dead letters, over however many queue adapters the deployment has (the outbox,
+//! streams).
 
 use std::sync::Arc;
 

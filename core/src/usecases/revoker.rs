@@ -1,5 +1,6 @@
 //! What every way of ending sessions shares (logout, logout-all, revoking one session from the
-//! list, a password change ending the other sessions): the ports it takes, and rejecting the ended sessions' access tokens at once.
+//! list, a password change ending the other sessions): the ports it takes, and rejecting the ended
+//! sessions' access tokens at once.
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
-//! The caller's own sessions (docs/http-api.md §4): list the live ones, and revoke one of them. Revoking is a
-//! logout of that session, with the same guarantees: its refresh token stops working and its
-//! access tokens are rejected at once, everywhere.
+//! The caller's own sessions (docs/http-api.md §4): list the live ones, and revoke one of them.
+//! Revoking is a logout of that session, with the same guarantees: its refresh token stops working
+//! and its access tokens are rejected at once, everywhere.
 
 use std::sync::Arc;
 

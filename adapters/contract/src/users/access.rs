@@ -1,5 +1,6 @@
-//! Access changes (docs/http-api.md §5) store the role or the disabled flag with their events, disabling ends
-//! the account's live sessions, and listing pages newest first by an exact email prefix.
+//! Access changes (docs/http-api.md §5) store the role or the disabled flag with their events,
+//! disabling ends the account's live sessions, and listing pages newest first by an exact email
+//! prefix.
 
 use postern_core::domain::{
     AccessUpdate, EmailPrefix, Event, EventData, NewUser, PageKey, PageLimit, PageRequest, Role,

@@ -1,5 +1,5 @@
-//! Login attempts are reserved atomically against the lockout policy (docs/http-api.md §3 lockout): at most
-//! the maximum gets past, a lock lifts at its end, and a success restarts the count.
+//! Login attempts are reserved atomically against the lockout policy (docs/http-api.md §3 lockout):
+//! at most the maximum gets past, a lock lifts at its end, and a success restarts the count.
 
 use std::sync::Arc;
 

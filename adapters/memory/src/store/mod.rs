@@ -2,13 +2,13 @@
 //! [`SessionRepo`], [`Outbox`], [`AccountTokens`], [`AuditTrail`], [`HandledEvents`]) and the
 //! audit log's [`EventHandler`], for embedding the core without a database and for testing it.
 //!
-//! It is a fake, not a toy: it honours each port's documented contract the way the SeaORM
-//! adapters do (a duplicate email is [`postern_core::ports::CreateUserError::EmailTaken`], a token rotates once,
-//! lockout reserves attempts, the outbox leases, backs off and dead-letters), held to it by the
-//! same `postern-contract` suites as they are. All tables sit
-//! behind one mutex that no method holds across an `.await`, so each port method is one atomic
-//! step, as a database transaction would make it: a change and its event are stored together
-//! or not at all. Nothing survives the process.
+//! It is a fake, not a toy: it honours each port's documented contract the way the SeaORM adapters
+//! do (a duplicate email is [`postern_core::ports::CreateUserError::EmailTaken`], a token rotates
+//! once, lockout reserves attempts, the outbox leases, backs off and dead-letters), held to it by
+//! the same `postern-contract` suites as they are. All tables sit behind one mutex that no method
+//! holds across an `.await`, so each port method is one atomic step, as a database transaction
+//! would make it: a change and its event are stored together or not at all. Nothing survives the
+//! process.
 //!
 //! [`UserRepo`]: postern_core::ports::UserRepo
 //! [`SessionRepo`]: postern_core::ports::SessionRepo

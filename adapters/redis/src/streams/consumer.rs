@@ -9,10 +9,10 @@
 //!
 //! The consumer processes one batch per call and reports it, so the worker loop decides when to
 //! wait and when to stop, and tests drive it batch by batch instead of sleeping. A batch goes to
-//! the handler at once and is acknowledged in one command; if that fails, its entries are
-//! handled again in order, one at a time, which the handlers' idempotence allows. A stop between two batches (or between two
-//! entries) leaves nothing half-done, and what is not yet acknowledged stays pending, to be
-//! claimed by a consumer that runs.
+//! the handler at once and is acknowledged in one command; if that fails, its entries are handled
+//! again in order, one at a time, which the handlers' idempotence allows. A stop between two
+//! batches (or between two entries) leaves nothing half-done, and what is not yet acknowledged
+//! stays pending, to be claimed by a consumer that runs.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -34,7 +34,8 @@ use crate::redis_error;
 pub struct ConsumerConfig {
     /// Attempts per entry before it is dead-lettered (docs/http-api.md §7: 3).
     pub max_attempts: u32,
-    /// The wait after the first failed attempt, doubled after each further one (docs/http-api.md §7: 1 s).
+    /// The wait after the first failed attempt, doubled after each further one (docs/http-api.md
+    /// §7: 1 s).
     pub retry_base: Duration,
     /// How long an entry stays pending with a consumer before another may claim it.
     pub visibility_timeout: Duration,

@@ -1,14 +1,14 @@
 //! Event delivery over Redis Streams (docs/http-api.md §7), for deployments of several instances.
 //!
-//! The outbox relay publishes each event with [`StreamPublisher`] to `audit-events` (every
-//! event) and, when it sends mail, to `email-events`, in one transaction. Worker processes read
-//! a stream as members of its consumer group with [`StreamConsumer`]: each entry goes to one
-//! consumer, is acknowledged only after its handler succeeded, is retried with exponential
-//! backoff, and after the last attempt moves to the stream's dead letters
-//! (`<stream>:dead-letters`), where it stays until [`StreamQueues`]'
-//! [`replay_dead_letters`](postern_core::ports::EventQueues::replay_dead_letters) puts it back. Entries left pending by a consumer that died are claimed by another once they have
-//! been idle for the visibility timeout. Delivery is at least once; handlers deduplicate by
-//! event id.
+//! The outbox relay publishes each event with [`StreamPublisher`] to `audit-events` (every event)
+//! and, when it sends mail, to `email-events`, in one transaction. Worker processes read a stream
+//! as members of its consumer group with [`StreamConsumer`]: each entry goes to one consumer, is
+//! acknowledged only after its handler succeeded, is retried with exponential backoff, and after
+//! the last attempt moves to the stream's dead letters (`<stream>:dead-letters`), where it stays
+//! until [`StreamQueues`]'
+//! [`replay_dead_letters`](postern_core::ports::EventQueues::replay_dead_letters) puts it back.
+//! Entries left pending by a consumer that died are claimed by another once they have been idle for
+//! the visibility timeout. Delivery is at least once; handlers deduplicate by event id.
 //!
 //! Every key carries a prefix (empty in production) so that tests share one Redis without
 //! sharing streams.

@@ -1,5 +1,6 @@
-//! docs/http-api.md §5: administration. Every operation starts with the role guard: users, their cached
-//! profiles and the audit log, and the event queues (the outbox and, with Redis, the streams).
+//! docs/http-api.md §5: administration. Every operation starts with the role guard: users, their
+//! cached profiles and the audit log, and the event queues (the outbox and, with Redis, the
+//! streams).
 
 use std::sync::Arc;
 

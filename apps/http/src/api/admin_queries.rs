@@ -1,5 +1,5 @@
-//! The query parameters of the docs/http-api.md §5 lists, parsed into their domain queries with every invalid
-//! parameter reported at once, each named as the client sent it.
+//! The query parameters of the docs/http-api.md §5 lists, parsed into their domain queries with
+//! every invalid parameter reported at once, each named as the client sent it.
 
 use postern_core::FieldError;
 use postern_core::domain::{AuditQuery, EmailPrefix, PageLimit, PageRequest, UserId, UserQuery};

@@ -1,5 +1,5 @@
-//! The bodies of the docs/http-api.md §5 user administration: the account as managers and admins see it, the
-//! change an admin asks for (read into an [`AccessChange`]), and an audit record.
+//! The bodies of the docs/http-api.md §5 user administration: the account as managers and admins
+//! see it, the change an admin asks for (read into an [`AccessChange`]), and an audit record.
 
 use poem_openapi::Object;
 use poem_openapi::types::Any;

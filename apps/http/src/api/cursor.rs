@@ -1,5 +1,6 @@
-//! The opaque `cursor` of paginated lists (docs/http-api.md §1): a [`PageKey`], the position of a page's last
-//! item, as base64url text. Clients only hand it back; its content is not part of the contract.
+//! The opaque `cursor` of paginated lists (docs/http-api.md §1): a [`PageKey`], the position of a
+//! page's last item, as base64url text. Clients only hand it back; its content is not part of the
+//! contract.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

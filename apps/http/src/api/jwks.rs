@@ -1,10 +1,11 @@
-//! docs/http-api.md §8 `GET /.well-known/jwks.json`: the public keys that verify access tokens, so that other
-//! services can check Postern's tokens without asking Postern.
+//! docs/http-api.md §8 `GET /.well-known/jwks.json`: the public keys that verify access tokens, so
+//! that other services can check Postern's tokens without asking Postern.
 //!
-//! The document is a plain RFC 7517 JWK Set, `{"keys": [...]}`, not the docs/http-api.md §1 envelope: JOSE
-//! libraries fetch it by URL and read `keys` at the top level. It lists the signing key and the
-//! previous keys still accepted, so that a verifier that fetched it after a rotation knows every
-//! key a live token may name. With HS256 the set is empty: a shared secret is never published.
+//! The document is a plain RFC 7517 JWK Set, `{"keys": [...]}`, not the docs/http-api.md §1
+//! envelope: JOSE libraries fetch it by URL and read `keys` at the top level. It lists the signing
+//! key and the previous keys still accepted, so that a verifier that fetched it after a rotation
+//! knows every key a live token may name. With HS256 the set is empty: a shared secret is never
+//! published.
 
 use std::sync::Arc;
 

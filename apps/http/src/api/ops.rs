@@ -1,5 +1,5 @@
-//! docs/http-api.md §8: liveness and readiness. Plain JSON (no envelope), as orchestrators and load balancers
-//! expect.
+//! docs/http-api.md §8: liveness and readiness. Plain JSON (no envelope), as orchestrators and load
+//! balancers expect.
 
 use std::sync::Arc;
 

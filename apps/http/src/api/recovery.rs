@@ -1,6 +1,6 @@
-//! docs/http-api.md §3: email verification and password recovery. Tokens arrive by mail (see the mail handler);
-//! these operations spend them. Forgot-password answers the same whether or not the account
-//! exists.
+//! docs/http-api.md §3: email verification and password recovery. Tokens arrive by mail (see the
+//! mail handler); these operations spend them. Forgot-password answers the same whether or not the
+//! account exists.
 
 use std::sync::Arc;
 

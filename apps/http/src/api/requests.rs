@@ -1,7 +1,7 @@
-//! The request bodies of docs/http-api.md §3 and docs/http-api.md §4: each documents its fields for the OpenAPI document (types
-//! and limits, through its poem-openapi derive) and reads itself into the domain request, with
-//! every invalid field named as the client sent it. Domain types have the final word on every
-//! value; the limits here only describe theirs.
+//! The request bodies of docs/http-api.md §3 and §4: each documents its fields for
+//! the OpenAPI document (types and limits, through its poem-openapi derive) and reads itself into
+//! the domain request, with every invalid field named as the client sent it. Domain types have the
+//! final word on every value; the limits here only describe theirs.
 
 use poem_openapi::Object;
 use poem_openapi::types::MaybeUndefined;

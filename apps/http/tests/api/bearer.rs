@@ -1,6 +1,6 @@
-//! docs/http-api.md §1/docs/http-api.md §2 bearer authentication: only a token signed with the server's key, of a live session
-//! and not expired, is accepted. Tokens are crafted from a real session's claims, so that each
-//! one differs from a valid token in exactly one way.
+//! docs/http-api.md §1/§2 bearer authentication: only a token signed with the
+//! server's key, of a live session and not expired, is accepted. Tokens are crafted from a real
+//! session's claims, so that each one differs from a valid token in exactly one way.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -80,14 +80,7 @@ async fn a_missing_garbage_or_non_bearer_authorization_is_unauthorized() {
 async fn every_401_challenges_for_a_bearer_token() {
     let app = TestApp::new();
     let session = app.signed_in_user().await;
-    let logout = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/logout",
-            None,
-            Some(&session.access),
-        )
-        .await;
+    let logout = app.logout(&session.access).await;
     assert_eq!(logout.status, StatusCode::OK, "{}", logout.text);
 
     let revoked = app.me(&session.access).await;
@@ -160,14 +153,7 @@ async fn a_crafted_token_signed_with_the_server_key_is_accepted() {
 async fn a_logged_out_sessions_token_is_unauthorized() {
     let app = TestApp::new();
     let session = app.signed_in_user().await;
-    let logout = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/logout",
-            None,
-            Some(&session.access),
-        )
-        .await;
+    let logout = app.logout(&session.access).await;
     assert_eq!(logout.status, StatusCode::OK, "{}", logout.text);
 
     let res = app.me(&session.access).await;

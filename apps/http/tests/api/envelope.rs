@@ -1,4 +1,5 @@
-//! docs/http-api.md §1 success envelopes: `{"success": true, "data"}`, with `meta` for the paginated lists only.
+//! docs/http-api.md §1 success envelopes: `{"success": true, "data"}`, with `meta` for the
+//! paginated lists only.
 
 use poem::http::StatusCode;
 use serde_json::{Value, json};

@@ -1,5 +1,5 @@
-//! docs/http-api.md §1 error codes the use cases' failures become, each in the error envelope: the mail-link
-//! 400, the 401s of credentials and refresh tokens, 403, 409, 413 and 423.
+//! docs/http-api.md §1 error codes the use cases' failures become, each in the error envelope: the
+//! mail-link 400, the 401s of credentials and refresh tokens, 403, 409, 413 and 423.
 
 use futures::stream;
 use poem::Body;

@@ -1,5 +1,5 @@
-//! docs/http-api.md §1 headers on every response, successful or not, from the API, the docs and the router's
-//! own errors: the request id, the security headers, `no-store` on account routes and a
+//! docs/http-api.md §1 headers on every response, successful or not, from the API, the docs and the
+//! router's own errors: the request id, the security headers, `no-store` on account routes and a
 //! restrictive CSP on JSON.
 
 use poem::http::{Method, StatusCode};

@@ -1,5 +1,5 @@
-//! docs/http-api.md §1 500 and 503: a failing dependency becomes `internal_error` or `unavailable`; the cause of
-//! a 500 is shown only by a server that exposes internal errors (development).
+//! docs/http-api.md §1 500 and 503: a failing dependency becomes `internal_error` or `unavailable`;
+//! the cause of a 500 is shown only by a server that exposes internal errors (development).
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
-//! docs/http-api.md §8 metrics as requests record them. Each test records into a recorder of its own, set for its
-//! thread (the tests' runtime polls every request on it), so that tests running at the same time
-//! do not add to its counts.
+//! docs/http-api.md §8 metrics as requests record them. Each test records into a recorder of its
+//! own, set for its thread (the tests' runtime polls every request on it), so that tests running at
+//! the same time do not add to its counts.
 
 use metrics_exporter_prometheus::PrometheusBuilder;
 use serde_json::json;

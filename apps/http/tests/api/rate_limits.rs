@@ -1,5 +1,5 @@
-//! docs/http-api.md §6 rate limits as HTTP shows them: `RateLimit-*` headers on every answer of a limited
-//! operation, and 429 `rate_limited` with `Retry-After` once the quota is spent.
+//! docs/http-api.md §6 rate limits as HTTP shows them: `RateLimit-*` headers on every answer of a
+//! limited operation, and 429 `rate_limited` with `Retry-After` once the quota is spent.
 
 use poem::http::StatusCode;
 

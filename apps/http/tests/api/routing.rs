@@ -1,5 +1,6 @@
-//! docs/http-api.md §1 routing: unknown paths are 404 `not_found`, a known path with another method is 405
-//! `method_not_allowed` without `Allow`, and ids that name nothing are 404 like unknown ones.
+//! docs/http-api.md §1 routing: unknown paths are 404 `not_found`, a known path with another method
+//! is 405 `method_not_allowed` without `Allow`, and ids that name nothing are 404 like unknown
+//! ones.
 
 use poem::http::{Method, StatusCode};
 

@@ -1,5 +1,5 @@
-//! docs/http-api.md §5 user administration over HTTP: the role guard on each route, disabling, role changes
-//! that the guard sees at once, stable pagination, the email filter and the audit log.
+//! docs/http-api.md §5 user administration over HTTP: the role guard on each route, disabling, role
+//! changes that the guard sees at once, stable pagination, the email filter and the audit log.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};

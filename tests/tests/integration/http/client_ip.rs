@@ -1,5 +1,5 @@
-//! docs/http-api.md §1 client address: the socket peer, or `X-Forwarded-For` only from a trusted proxy. Seen
-//! through the per-IP signup limit (2 per minute here), which is keyed by that address.
+//! docs/http-api.md §1 client address: the socket peer, or `X-Forwarded-For` only from a trusted
+//! proxy. Seen through the per-IP signup limit (2 per minute here), which is keyed by that address.
 
 use postern_tests::app::{PASSWORD, TestApp, TestResponse, spawn_app_with};
 use postern_tests::db::Backend;

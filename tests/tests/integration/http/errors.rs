@@ -1,6 +1,6 @@
-//! docs/http-api.md §1 oversized bodies over a real connection: the server answers 413 as soon as it has seen
-//! more than 64 KiB, declared or chunked, without waiting for the rest. The other refusals and
-//! their envelopes are tested in process, in `postern-http`'s own tests.
+//! docs/http-api.md §1 oversized bodies over a real connection: the server answers 413 as soon as
+//! it has seen more than 64 KiB, declared or chunked, without waiting for the rest. The other
+//! refusals and their envelopes are tested in process, in `postern-http`'s own tests.
 
 use std::io;
 use std::time::Duration;

@@ -1,5 +1,6 @@
-//! docs/http-api.md §7 events, seen from the outside: what the HTTP flow did ends up in the audit log, each event
-//! exactly once. Delivery runs beside the server, so the test polls with a deadline.
+//! docs/http-api.md §7 events, seen from the outside: what the HTTP flow did ends up in the audit
+//! log, each event exactly once. Delivery runs beside the server, so the test polls with a
+//! deadline.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

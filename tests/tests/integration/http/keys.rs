@@ -1,7 +1,7 @@
-//! docs/http-api.md §2/docs/http-api.md §8 signing keys: EdDSA access tokens when a key pair is configured, the JWK Set at
-//! `/.well-known/jwks.json` that verifies them, and rotation: a token of the previous key stays
-//! valid while that key is listed as previous, and is refused once it is removed. Keys are made
-//! by the code behind `postern keys generate`.
+//! docs/http-api.md §2/§8 signing keys: EdDSA access tokens when a key pair is
+//! configured, the JWK Set at `/.well-known/jwks.json` that verifies them, and rotation: a token of
+//! the previous key stays valid while that key is listed as previous, and is refused once it is
+//! removed. Keys are made by the code behind `postern keys generate`.
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};

@@ -1,5 +1,6 @@
-//! docs/http-api.md §1/docs/http-api.md §2 secrecy across a whole account's life: no response, successful or failed, carries the
-//! password or its stored hash, and refresh tokens appear only where they are issued.
+//! docs/http-api.md §1/§2 secrecy across a whole account's life: no response,
+//! successful or failed, carries the password or its stored hash, and refresh tokens appear only
+//! where they are issued.
 
 use postern_tests::app::{PASSWORD, TestApp, TestResponse, spawn_app};
 use postern_tests::db::Backend;

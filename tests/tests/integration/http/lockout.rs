@@ -1,5 +1,5 @@
-//! docs/http-api.md §3 lockout: ten consecutive failed logins lock the account for 15 minutes, the right
-//! password included; a success resets the count; parallel guesses cannot get past it. The
+//! docs/http-api.md §3 lockout: ten consecutive failed logins lock the account for 15 minutes, the
+//! right password included; a success resets the count; parallel guesses cannot get past it. The
 //! login rate limit is off, so that only the lockout answers.
 
 use futures::future::join_all;

@@ -1,5 +1,6 @@
-//! docs/http-api.md §3 login: the access token a configured server issues carries the contract's claims. The
-//! answer's shape, failures and rate limit are tested in process, in `postern-http`'s own tests.
+//! docs/http-api.md §3 login: the access token a configured server issues carries the contract's
+//! claims. The answer's shape, failures and rate limit are tested in process, in `postern-http`'s
+//! own tests.
 
 use postern_tests::app::spawn_app;
 use postern_tests::db::Backend;

@@ -1,5 +1,5 @@
-//! docs/http-api.md §3 logout and logout-all: a revoked session's access token is refused at once although it
-//! has not expired, its refresh token stops working, and the cached profile is dropped.
+//! docs/http-api.md §3 logout and logout-all: a revoked session's access token is refused at once
+//! although it has not expired, its refresh token stops working, and the cached profile is dropped.
 
 use postern_tests::app::{Session, TestApp, spawn_app};
 use postern_tests::db::Backend;

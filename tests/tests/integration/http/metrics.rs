@@ -1,5 +1,5 @@
-//! docs/http-api.md §8 `GET /metrics` (issue 5): Prometheus text whose request series are labelled by route
-//! template, never by raw path, and which counts login outcomes.
+//! docs/http-api.md §8 `GET /metrics` (issue 5): Prometheus text whose request series are labelled
+//! by route template, never by raw path, and which counts login outcomes.
 //!
 //! The recorder is global to the test process, so tests assert that series exist, not exact
 //! counts.

@@ -1,6 +1,6 @@
-//! docs/http-api.md §8 operations: liveness, readiness, the interactive docs, and the OpenAPI document, which
-//! must be the committed `openapi/openapi.json`. That last test is what keeps the committed
-//! document honest: regenerate it with `make openapi` when the API changes.
+//! docs/http-api.md §8 operations: liveness, readiness, the interactive docs, and the OpenAPI
+//! document, which must be the committed `openapi/openapi.json`. That last test is what keeps the
+//! committed document honest: regenerate it with `make openapi` when the API changes.
 
 use postern_tests::app::spawn_app;
 use postern_tests::db::Backend;

@@ -1,6 +1,7 @@
-//! docs/http-api.md §3 password change: the right current password sets the new one and ends the caller's other
-//! sessions at once while the caller's own keeps working; a wrong one changes nothing; the new
-//! password must differ from the current one; and the change is announced by a `user.password_changed` event.
+//! docs/http-api.md §3 password change: the right current password sets the new one and ends the
+//! caller's other sessions at once while the caller's own keeps working; a wrong one changes
+//! nothing; the new password must differ from the current one; and the change is announced by a
+//! `user.password_changed` event.
 
 use postern_tests::app::{PASSWORD, Session, TestApp, spawn_app};
 use postern_tests::db::Backend;

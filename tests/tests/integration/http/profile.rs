@@ -1,5 +1,6 @@
-//! docs/http-api.md §4 profile: the same user as `/me`, and name changes that later reads see (the cached copy
-//! is dropped on write). Refused names are tested in process, in `postern-http`'s own tests.
+//! docs/http-api.md §4 profile: the same user as `/me`, and name changes that later reads see (the
+//! cached copy is dropped on write). Refused names are tested in process, in `postern-http`'s own
+//! tests.
 
 use postern_tests::app::spawn_app;
 use postern_tests::db::Backend;

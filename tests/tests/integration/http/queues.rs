@@ -1,6 +1,6 @@
-//! docs/http-api.md §5 event queues over HTTP: admins only; the outbox's dead letters go back for delivery on
-//! replay and reach the audit log. (The streams' figures and replay are tested against Redis in
-//! `adapters::streams`.)
+//! docs/http-api.md §5 event queues over HTTP: admins only; the outbox's dead letters go back for
+//! delivery on replay and reach the audit log. (The streams' figures and replay are tested against
+//! Redis in `adapters::streams`.)
 
 use std::time::{Duration, Instant};
 

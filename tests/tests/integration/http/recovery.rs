@@ -1,5 +1,6 @@
-//! docs/http-api.md §3 email verification and password recovery over HTTP, with mail delivered to a real SMTP
-//! server the test starts: the links in the mail carry the tokens that the endpoints spend.
+//! docs/http-api.md §3 email verification and password recovery over HTTP, with mail delivered to a
+//! real SMTP server the test starts: the links in the mail carry the tokens that the endpoints
+//! spend.
 
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
-//! docs/http-api.md §3 refresh: rotation, the grace window for a duplicate, and reuse detection that revokes the
-//! whole session.
+//! docs/http-api.md §3 refresh: rotation, the grace window for a duplicate, and reuse detection
+//! that revokes the whole session.
 
 use postern_tests::app::{TestApp, TestResponse, spawn_app, spawn_app_with};
 use postern_tests::db::Backend;

@@ -1,5 +1,6 @@
-//! docs/http-api.md §4 sessions: the caller sees their live sessions with the current one marked and no secret,
-//! and revoking one is a logout of that session, refused (404) for anything not the caller's.
+//! docs/http-api.md §4 sessions: the caller sees their live sessions with the current one marked
+//! and no secret, and revoking one is a logout of that session, refused (404) for anything not the
+//! caller's.
 
 use postern_tests::app::{Session, TestApp, spawn_app};
 use postern_tests::db::Backend;

@@ -1,5 +1,5 @@
-//! docs/http-api.md §3 signup against real storage: a second account with the same email is refused by the
-//! database's unique index as 409 `email_taken`. The answer's shape, normalisation and rate
+//! docs/http-api.md §3 signup against real storage: a second account with the same email is refused
+//! by the database's unique index as 409 `email_taken`. The answer's shape, normalisation and rate
 //! limit are tested in process, in `postern-http`'s own tests.
 
 use postern_tests::app::{PASSWORD, spawn_app};

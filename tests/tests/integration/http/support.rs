@@ -1,5 +1,5 @@
-//! What the HTTP tests share: checks of the docs/http-api.md §1 error envelope and the docs/http-api.md §2 user object, and the
-//! parts of the access tokens a server issues.
+//! What the HTTP tests share: checks of the docs/http-api.md §1 error envelope and the
+//! docs/http-api.md §2 user object, and the parts of the access tokens a server issues.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -28,8 +28,8 @@ const USER_KEYS: [&str; 7] = [
     "updatedAt",
 ];
 
-/// Asserts that `res` is a docs/http-api.md §1 error envelope with `status` and `code`: `success` false, a
-/// sentence in `message`, JSON, and `details` only on a validation error.
+/// Asserts that `res` is a docs/http-api.md §1 error envelope with `status` and `code`: `success`
+/// false, a sentence in `message`, JSON, and `details` only on a validation error.
 pub fn assert_error(res: &TestResponse, status: StatusCode, code: &str) {
     assert_eq!(res.status, status, "status of {}", res.text);
     assert_eq!(res.body["success"], json!(false), "{}", res.text);
@@ -71,7 +71,8 @@ pub fn assert_invalid_field(res: &TestResponse, field: &str) {
     );
 }
 
-/// Asserts that `user` is a docs/http-api.md §2 user object for `email` with the `user` role, and nothing more.
+/// Asserts that `user` is a docs/http-api.md §2 user object for `email` with the `user` role, and
+/// nothing more.
 pub fn assert_user(user: &Value, email: &str) {
     let object = user.as_object().expect("user is an object");
     let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();

@@ -159,6 +159,12 @@ impl TestApp {
         self.post("/api/v1/auth/refresh", &body, None).await
     }
 
+    /// docs/http-api.md §3 logout, without a body.
+    pub async fn logout(&self, access: &str) -> Reply {
+        self.call(Method::POST, "/api/v1/auth/logout", None, Some(access))
+            .await
+    }
+
     /// docs/http-api.md §3 me.
     pub async fn me(&self, access: &str) -> Reply {
         self.get("/api/v1/auth/me", Some(access)).await

@@ -8,9 +8,9 @@ use super::Reply;
 /// The keys an error envelope may have (docs/http-api.md §1); `error` only on a 500 in development.
 const ENVELOPE_KEYS: [&str; 5] = ["success", "code", "message", "details", "error"];
 
-/// Asserts that `reply` is a docs/http-api.md §1 error envelope with `status` and `code`: JSON, `success`
-/// false, a sentence in `message`, no other keys, and `details` only on a validation error and
-/// never empty.
+/// Asserts that `reply` is a docs/http-api.md §1 error envelope with `status` and `code`: JSON,
+/// `success` false, a sentence in `message`, no other keys, and `details` only on a validation
+/// error and never empty.
 pub fn assert_error(reply: &Reply, status: StatusCode, code: &str) {
     assert_eq!(reply.status, status, "status of {}", reply.text);
     assert!(

@@ -1,5 +1,5 @@
-//! What the tests share: a [`TestApp`] with one typed method per endpoint, checks of the docs/http-api.md §1
-//! envelopes, and fakes for ports that fail.
+//! What the tests share: a [`TestApp`] with one typed method per endpoint, checks of the
+//! docs/http-api.md §1 envelopes, and fakes for ports that fail.
 
 pub mod app;
 pub mod assertions;

@@ -1,6 +1,6 @@
-//! docs/http-api.md §1 validation: every operation with a body names each missing, `null`, wrongly typed and
-//! over-long field, all of them in one answer, and never repeats a rejected value; a body that
-//! is not a JSON object is refused without `details`; query parameters are named too.
+//! docs/http-api.md §1 validation: every operation with a body names each missing, `null`, wrongly
+//! typed and over-long field, all of them in one answer, and never repeats a rejected value; a body
+//! that is not a JSON object is refused without `details`; query parameters are named too.
 
 mod auth;
 mod queries;

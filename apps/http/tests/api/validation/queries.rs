@@ -1,4 +1,5 @@
-//! The query parameters of the docs/http-api.md §5 lists: each invalid one is named, all of them at once.
+//! The query parameters of the docs/http-api.md §5 lists: each invalid one is named, all of them at
+//! once.
 
 use crate::support::{TestApp, assert_invalid_fields};
 

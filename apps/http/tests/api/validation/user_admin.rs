@@ -1,4 +1,5 @@
-//! The bodies of the profile update (docs/http-api.md §4) and the admin's change of a user (docs/http-api.md §5).
+//! The bodies of the profile update (docs/http-api.md §4) and the admin's change of a user
+//! (docs/http-api.md §5).
 
 use poem::http::StatusCode;
 use serde_json::json;
