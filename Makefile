@@ -1,15 +1,13 @@
 # Postern's everyday commands. `make run` and `make test` are all a new machine needs.
 CARGO ?= cargo
-HOST ?= 127.0.0.1
-PORT ?= 8080
 
 .PHONY: run test fuzz bench bench-scale microbench resilience fmt lint doc examples openapi services deploy-check
 
-## run: build and start the server on the embedded default (SQLite under ./data, in-process adapters)
+## run: build and start the server on the embedded default (SQLite under ./data, in-process adapters).
+## Every setting, HOST and PORT included, comes from the environment or .env, as `postern config
+## check` shows them (`make run PORT=8090` works too); the server logs where its API docs are.
 run:
-	$(CARGO) build -p postern
-	@echo "Postern: API docs at http://$(HOST):$(PORT)/docs (Ctrl-C stops it)"
-	HOST=$(HOST) PORT=$(PORT) ./target/debug/postern serve
+	$(CARGO) run -q -p postern -- serve
 
 ## test: every test, against the local PostgreSQL (started if stopped) and SQLite, then the
 ## OpenAPI lint and the generated TypeScript client against a live server (needs Node.js 20+),
@@ -30,7 +28,7 @@ fuzz:
 	$(CARGO) build -p postern
 	bash tests/fuzz/schemathesis.sh
 
-## bench: release build on PostgreSQL + Redis and on the embedded default, driven by wrk (see README, Performance)
+## bench: release build on PostgreSQL + Redis and on the embedded default, driven by wrk (see docs/performance.md)
 bench: services
 	bash bench/run.sh
 
@@ -39,7 +37,7 @@ bench-scale: services
 	bash bench/scale.sh
 
 ## microbench: Criterion timings of token signing and verification, a rate-limit check and a
-## profile-cache round trip, in process and on the local Redis (see README, Performance)
+## profile-cache round trip, in process and on the local Redis (see docs/performance.md)
 microbench: services
 	$(CARGO) bench -p postern-tests --bench hot_paths
 

@@ -10,6 +10,8 @@
 
 use sea_orm_migration::prelude::*;
 
+/// Whether a migration is applied, as [`MigratorTrait::get_migration_with_status`] reports it.
+pub use sea_orm_migration::MigrationStatus;
 /// The trait that runs a [`Migrator`] (`up`, `down`, `status`, ...), re-exported so that callers
 /// need no direct dependency on sea-orm-migration.
 pub use sea_orm_migration::MigratorTrait;

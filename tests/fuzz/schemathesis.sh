@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes every operation of openapi/openapi.json with Schemathesis against a real `postern serve`
-# (embedded SQLite default in a temporary data dir) and fails on any server error, response that
-# does not match the documented schema, undocumented status code or undocumented content type.
+# (embedded SQLite default in a temporary data dir), each with a token that can reach it, and
+# fails on any server error, response that does not match the documented schema, undocumented
+# status code or undocumented content type, and on an operation that never got past
+# authentication (tests/fuzz/schemathesis.toml). Ends with one summary line per run.
 #
 # Usage: tests/fuzz/schemathesis.sh [path/to/postern]   (default: $CARGO_TARGET_DIR or ./target,
 # debug build). SCHEMATHESIS_MAX_EXAMPLES (default 25) bounds the run.
@@ -72,36 +74,77 @@ login() {
 curl -fs -X POST "$base/api/v1/auth/signup" -H 'content-type: application/json' \
   -d '{"email": "user@fuzz.test", "password": "fuzzing user password", "name": "Fuzz"}' >/dev/null
 
+runs=()
+# run NAME TOKEN [schemathesis options...]: one Schemathesis run, its output kept for the
+# summary. TOKEN "fresh" logs the user in anew for every test case (tests/fuzz/fresh_session.py).
 run() {
-  local token=$1
-  shift
+  local name=$1 token=$2
+  shift 2
+  runs+=("$name")
+  say "run '$name'"
+  local auth=(--header "Authorization: Bearer $token") hooks=()
+  if [ "$token" = fresh ]; then
+    auth=()
+    hooks=(PYTHONPATH="$root/tests/fuzz" SCHEMATHESIS_HOOKS=fresh_session
+      POSTERN_FUZZ_BASE="$base" POSTERN_FUZZ_EMAIL=user@fuzz.test
+      POSTERN_FUZZ_PASSWORD='fuzzing user password')
+  fi
   # From the temporary directory: Schemathesis keeps a .schemathesis cache in its working one.
-  (cd "$work" && "$venv/bin/schemathesis" run "$root/openapi/openapi.json" --url "$base" \
-    --header "Authorization: Bearer $token" \
-    --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
-    --max-examples "$max_examples" --seed 1 --workers 2 --no-color "$@")
+  if (cd "$work" && env "${hooks[@]}" "$venv/bin/schemathesis" \
+      --config-file "$root/tests/fuzz/schemathesis.toml" \
+      run "$root/openapi/openapi.json" --url "$base" "${auth[@]}" \
+      --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
+      --max-examples "$max_examples" --seed 1 --workers 2 --no-color "$@") \
+      >"$work/run-$name.log" 2>&1; then
+    echo ok >"$work/run-$name.result"
+  else
+    echo FAILED >"$work/run-$name.result"
+    cat "$work/run-$name.log" >&2
+  fi
 }
 
-# Logging out, logging out everywhere and changing the password end the session whose token the
-# fuzzer sends, after which every later request would only see 401: they run last, each on a
-# session of its own, so the rest of the run stays authenticated.
+# Each operation is fuzzed with a token that can reach it: the admin operations with an
+# admin's, the others with a plain user's, and the three that end the session they are called
+# with (logging out, logging out everywhere, changing the password) with a session of its own
+# for every test case.
+admin_paths='^/api/v1/admin/'
 session_enders='^/api/v1/auth/(logout|logout-all|password/change)$'
-status=0
-say "fuzzing as an admin, every operation but the session enders"
-run "$(login admin@fuzz.test 'fuzzing admin password')" --exclude-path-regex "$session_enders" || status=1
-say "fuzzing as a user, every operation but the session enders"
-run "$(login user@fuzz.test 'fuzzing user password')" --exclude-path-regex "$session_enders" || status=1
-for path in /api/v1/auth/password/change /api/v1/auth/logout /api/v1/auth/logout-all; do
-  say "fuzzing $path on a session of its own"
-  run "$(login user@fuzz.test 'fuzzing user password')" --include-path "$path" || status=1
-done
+run admin "$(login admin@fuzz.test 'fuzzing admin password')" --include-path-regex "$admin_paths"
+run user "$(login user@fuzz.test 'fuzzing user password')" \
+  --exclude-path-regex "$admin_paths|$session_enders"
+run session-enders fresh --include-path-regex "$session_enders"
 
+status=0
+total=0
+printf '\nschemathesis summary (%s examples per operation, seed 1):\n' "$max_examples" >&2
+for name in "${runs[@]}"; do
+  result=$(cat "$work/run-$name.result")
+  [ "$result" = ok ] || status=1
+  # From Schemathesis's own summary: operations tested, and test cases generated and passed.
+  tested=$(sed -n '/^API Operations:/,/^$/s/^ *Tested: *//p' "$work/run-$name.log")
+  cases=$(sed -n '/^Test cases:/{n;s/^ *//p}' "$work/run-$name.log")
+  tally="${tested:-?} operations tested, ${cases:-no test cases}"
+  printf '  %-16s %-7s %s\n' "$name" "$result" "$tally" >&2
+  # The run's other warnings, under its line: notes on the generated data, not failures
+  # (an authentication warning fails the run, see schemathesis.toml).
+  sed -n '/^Warnings:/,/^$/{/^ /p}' "$work/run-$name.log" | sed 's/^ *⚠️ */      note: /' >&2
+  total=$((total + ${tested:-0}))
+done
+documented=$(python3 -c 'import json, sys
+print(sum(len(item) for item in json.load(open(sys.argv[1]))["paths"].values()))' \
+  "$root/openapi/openapi.json")
+printf '  %s of the %s operations of the document fuzzed\n' "$total" "$documented" >&2
+if [ "$total" -ne "$documented" ]; then
+  say "the runs left out $((documented - total)) operation(s): give each a run and a token"
+  status=1
+fi
 if grep -q 'panicked' "$work/server.log"; then
   say "the server panicked:"; grep -A5 panicked "$work/server.log" >&2; status=1
 fi
 if [ "$status" -eq 0 ]; then
-  say "no failures"
+  say "every operation fuzzed with a token that reaches it; no failures"
 else
-  say "FAILURES; the server log's last lines:"; tail -n 30 "$work/server.log" >&2
+  say "FAILURES (the failing runs' output is above); the server log's last lines:"
+  tail -n 30 "$work/server.log" >&2
 fi
 exit "$status"

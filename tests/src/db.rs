@@ -101,14 +101,22 @@ impl Drop for TestDb {
 /// # Panics
 /// When the database cannot be created or migrated: the test cannot run without it.
 pub async fn fresh_database(backend: Backend) -> TestDb {
-    let test_db = match backend {
-        Backend::Postgres => fresh_postgres().await,
-        Backend::Sqlite => fresh_sqlite().await,
-    };
+    let test_db = empty_database(backend).await;
     Migrator::up(&test_db.db, None)
         .await
         .unwrap_or_else(|e| panic!("migrating the {backend} test database: {e}"));
     test_db
+}
+
+/// A new database on `backend` that was never migrated: no table at all.
+///
+/// # Panics
+/// When the database cannot be created.
+pub async fn empty_database(backend: Backend) -> TestDb {
+    match backend {
+        Backend::Postgres => fresh_postgres().await,
+        Backend::Sqlite => fresh_sqlite().await,
+    }
 }
 
 /// The URL of a new, migrated database on `backend`, for code that opens its own connections.

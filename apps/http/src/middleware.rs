@@ -23,9 +23,10 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 const REQUEST_ID: &str = "x-request-id";
 
 /// Echoes a well-formed incoming `X-Request-Id` (1 to 128 of `A-Za-z0-9-_.:`) or makes one,
-/// runs the request inside a span that carries it (with the method, the route template, the
-/// status, the latency and, once authenticated, the user id), logs one line when it is
-/// answered, and records the request metrics, and for a login its outcome.
+/// runs the request inside a span that carries it (with the method, the route template and,
+/// once authenticated, the user id), logs one line with the status and the latency when it is
+/// answered, and records the request metrics, and for a login its outcome. The status and the
+/// latency are the line's own fields, not the span's, so that each is written once.
 pub async fn request_id_and_log<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let id = req
         .headers()
@@ -39,8 +40,6 @@ pub async fn request_id_and_log<E: Endpoint>(next: E, req: Request) -> poem::Res
         request_id = %id,
         method = %method,
         route = Empty,
-        status = Empty,
-        latency_ms = Empty,
         user_id = Empty,
     );
     let started = Instant::now();
@@ -57,9 +56,7 @@ pub async fn request_id_and_log<E: Endpoint>(next: E, req: Request) -> poem::Res
             "route",
             route.as_deref().unwrap_or(observability::UNMATCHED_ROUTE),
         );
-        span.record("status", status);
-        span.record("latency_ms", latency.as_secs_f64() * 1e3);
-        info!(status, latency_ms = latency.as_secs_f64() * 1e3, "request");
+        info!(status, latency_ms = milliseconds(latency), "request");
         observability::record_request(&method, route.map(Into::into), status, latency);
         if response
             .data::<OperationId>()
@@ -71,6 +68,11 @@ pub async fn request_id_and_log<E: Endpoint>(next: E, req: Request) -> poem::Res
     }
     .instrument(span)
     .await
+}
+
+/// `latency` in milliseconds to the microsecond (`0.509`, not `0.5094350000000001`).
+fn milliseconds(latency: Duration) -> f64 {
+    (latency.as_secs_f64() * 1e6).round() / 1e3
 }
 
 /// Notes the authenticated user on the request span, for its log lines.

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use postern_migration::{Migrator, MigratorTrait};
 use secrecy::SecretString;
 
 use crate::config::Config;
+use crate::migrations::{self, SchemaStatus};
 use crate::server::ServeOptions;
 use crate::user_command::{self, UserAction};
 use crate::workers::{self, WorkerKind};
@@ -163,12 +163,11 @@ impl Cli {
                 user_command::run(&config, action).await
             }
             Command::Migrate { action } => {
-                let config = Config {
-                    migrate_on_start: false,
-                    ..Config::from_env()?
-                };
+                let config = Config::from_env()?;
                 telemetry::init(config.log_format);
-                migrate(&config, action.unwrap_or(MigrateAction::Up)).await
+                let answer = migrate(&config, action.unwrap_or(MigrateAction::Up)).await?;
+                print!("{answer}");
+                Ok(())
             }
         }
     }
@@ -187,12 +186,25 @@ fn write_openapi(output: Option<PathBuf>) -> anyhow::Result<()> {
     }
 }
 
-async fn migrate(config: &Config, action: MigrateAction) -> anyhow::Result<()> {
-    let db = wiring::database(config).await?;
-    match action {
-        MigrateAction::Up => Migrator::up(&db, None).await?,
-        MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
-        MigrateAction::Status => Migrator::status(&db).await?,
-    }
-    Ok(())
+/// Runs a `migrate` action and returns its answer for standard output.
+async fn migrate(config: &Config, action: MigrateAction) -> anyhow::Result<String> {
+    let db = wiring::connect(config).await?;
+    Ok(match action {
+        MigrateAction::Up => match migrations::apply_pending(&db).await?.as_slice() {
+            [] => "no pending migrations: the schema is up to date\n".to_owned(),
+            applied => applied
+                .iter()
+                .map(|name| format!("applied  {name}\n"))
+                .chain([format!(
+                    "{} applied: the schema is up to date\n",
+                    applied.len()
+                )])
+                .collect(),
+        },
+        MigrateAction::Down => match migrations::roll_back_last(&db).await? {
+            Some(name) => format!("rolled back  {name}\n"),
+            None => "no applied migrations: nothing to roll back\n".to_owned(),
+        },
+        MigrateAction::Status => SchemaStatus::read(&db).await?.describe(),
+    })
 }

@@ -1,14 +1,16 @@
 //! # postern
 //!
 //! The Postern service: the server process ([`server`], serving `postern-http`), configuration
-//! ([`config`]), the command line ([`cli`]), signing keys on disk ([`keys`]) and the composition
+//! ([`config`]), the command line ([`cli`]), signing keys on disk ([`keys`]), the schema's migrations ([`migrations`]) and the composition
 //! root ([`wiring`]) that picks adapters from configuration.
 
 pub mod cli;
 pub mod config;
 mod draining;
+pub mod failure;
 pub mod import;
 pub mod keys;
+pub mod migrations;
 mod relay;
 mod sampler;
 pub mod server;

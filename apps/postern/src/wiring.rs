@@ -21,7 +21,6 @@ use postern_db::{
 use postern_mail::{ConsoleMailer, SmtpMailer};
 use postern_memory::InProcessPublisher;
 use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList};
-use postern_migration::{Migrator, MigratorTrait};
 use postern_password::Argon2Hasher;
 use postern_redis::streams::{EventStream, StreamConsumer, StreamPublisher, StreamQueues};
 use postern_redis::{
@@ -35,6 +34,7 @@ use tracing::{info, warn};
 
 use crate::config::{Config, JwtKeyFiles, JwtSecret, MAX_ACCESS_TTL, RedisConfig};
 use crate::keys;
+use crate::migrations::{self, SchemaStatus};
 use postern_http::{AppState, PublishedKey, ReadinessProbe};
 
 /// How long a profile stays cached (docs/http-api.md §4).
@@ -79,11 +79,30 @@ impl Components {
     }
 }
 
-/// Connects to the configured database, migrating it when configured to.
+/// Connects to the configured database, and migrates it when configured to; otherwise
+/// refuses a schema that is behind this binary, naming the command that migrates it.
 ///
 /// # Errors
-/// When the database cannot be reached or a migration fails.
+/// When the database cannot be reached, a migration fails, or the schema is not migrated.
 pub async fn database(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let db = connect(config).await?;
+    if config.migrate_on_start {
+        let applied = migrations::apply_pending(&db).await?;
+        if !applied.is_empty() {
+            info!(migrations = applied.len(), "migrated the database schema");
+        }
+    } else {
+        SchemaStatus::read(&db).await?.require_up_to_date()?;
+    }
+    Ok(db)
+}
+
+/// Connects to the configured database (creating the data directory of the embedded default)
+/// and nothing more, for the commands that inspect or change the schema themselves.
+///
+/// # Errors
+/// When the database cannot be reached.
+pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let url = match &config.database_url {
         Some(url) => url.expose_secret().to_owned(),
         None => {
@@ -96,15 +115,9 @@ pub async fn database(config: &Config) -> anyhow::Result<DatabaseConnection> {
             )
         }
     };
-    let db = postern_db::connect(&url)
+    postern_db::connect(&url)
         .await
-        .context("connecting to the database (DATABASE_URL)")?;
-    if config.migrate_on_start {
-        Migrator::up(&db, None)
-            .await
-            .context("running database migrations")?;
-    }
-    Ok(db)
+        .context("connecting to the database (DATABASE_URL)")
 }
 
 /// Builds every adapter the configuration asks for and the use cases on top of them.

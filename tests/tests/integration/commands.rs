@@ -1,24 +1,20 @@
 //! The command line as an operator meets it (issue 5): `--help` for the program and every
-//! subcommand, and `postern config check`.
+//! subcommand, and `postern config check` (issue 12: every setting, as typed, redacted).
 
-use std::process::{Command, Output};
-
-use postern_tests::cli::postern_binary;
-
-/// Runs `postern <args>` in an empty directory (no `.env`) with only `env` set.
-fn postern(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let dir = tempfile::tempdir().unwrap();
-    Command::new(postern_binary())
-        .args(args)
-        .current_dir(dir.path())
-        .env_clear()
-        .envs(env.iter().copied())
-        .output()
-        .unwrap()
-}
+use postern_tests::cli::run_postern as postern;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Fails unless `stdout` has each of `lines` as a whole line.
+fn assert_lines(stdout: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(
+            stdout.lines().any(|l| l == *line),
+            "missing {line}:\n{stdout}"
+        );
+    }
 }
 
 #[test]
@@ -64,6 +60,74 @@ fn config_check_prints_the_configuration_with_secrets_redacted() {
     assert!(
         !stdout.contains("jwt-secret") && !stdout.contains("db-pass"),
         "{stdout}"
+    );
+}
+
+#[test]
+fn config_check_redacts_passwords_given_as_url_query_parameters() {
+    let out = postern(
+        &["config", "check"],
+        &[
+            (
+                "DATABASE_URL",
+                "postgres://app@db/postern?password=db-pass&sslmode=require",
+            ),
+            ("REDIS_URL", "redis://cache:6379/0?password=redis-pass"),
+            (
+                "SMTP_URL",
+                "smtp://mail:587?tls=required&password=smtp-pass",
+            ),
+            ("MAIL_FROM", "Postern <no-reply@example.com>"),
+        ],
+    );
+
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for secret in ["db-pass", "redis-pass", "smtp-pass"] {
+        assert!(!stdout.contains(secret), "{secret} shown:\n{stdout}");
+    }
+    assert_lines(
+        &stdout,
+        &[
+            "DATABASE_URL = postgres://app@db/postern?password=[redacted]&sslmode=require",
+            "REDIS_URL = redis://cache:6379/0?password=[redacted]",
+            "SMTP_URL = smtp://mail:587?tls=required&password=[redacted]",
+        ],
+    );
+}
+
+#[test]
+fn config_check_lists_worker_key_file_and_global_limit_settings_as_typed() {
+    let out = postern(
+        &["config", "check"],
+        &[
+            ("JWT_PRIVATE_KEY_FILE", "/keys/jwt-private-key.pem"),
+            (
+                "JWT_PREVIOUS_PUBLIC_KEY_FILES",
+                "/keys/old-1.pem,/keys/old-2.pem",
+            ),
+            ("WORKER_MAX_ATTEMPTS", "5"),
+            ("WORKER_METRICS_PORT", "9464"),
+            ("STREAM_RETENTION", "48h"),
+            ("RATE_LIMIT_GLOBAL", "200/1m"),
+        ],
+    );
+
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_lines(
+        &stdout,
+        &[
+            "JWT_PRIVATE_KEY_FILE = /keys/jwt-private-key.pem",
+            "JWT_PREVIOUS_PUBLIC_KEY_FILES = /keys/old-1.pem,/keys/old-2.pem",
+            "WORKER_MAX_ATTEMPTS = 5",
+            "WORKER_RETRY_BASE = 1s",
+            "WORKER_VISIBILITY_TIMEOUT = 30s",
+            "WORKER_METRICS_PORT = 9464",
+            "STREAM_RETENTION = 2days",
+            "RATE_LIMIT_GLOBAL = 200/1m",
+            "ARGON2_MEMORY_KIB = 19456",
+        ],
     );
 }
 

@@ -34,4 +34,5 @@ mod commands;
 mod http;
 mod import;
 mod process;
+mod schema;
 mod workers;

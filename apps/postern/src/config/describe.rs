@@ -1,153 +1,200 @@
 //! `postern config check`: the effective configuration as an operator reads it, one
-//! `VARIABLE = value` line each, with every secret redacted: `JWT_SECRET` entirely, and the
-//! password of `DATABASE_URL`, `REDIS_URL` and `SMTP_URL`.
+//! `VARIABLE = value` line for every variable of docs/http-api.md §8, each value in the form
+//! the variable takes (`5/15m`, `19456`, `30s`), and every secret redacted: `JWT_SECRET`
+//! entirely, and the passwords in `DATABASE_URL`, `REDIS_URL` and `SMTP_URL`. A variable left
+//! unset says, in parentheses, what being unset means.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use postern_core::ports::RateLimitBucket;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
+use super::redact::{REDACTED, url_without_passwords};
 use super::settings::rate_limit_variable;
 use super::values::quota_text;
 use super::{Config, Environment, JwtSecret, LogFormat};
 
-/// What a redacted secret is printed as.
-const REDACTED: &str = "[redacted]";
-
 impl Config {
     /// The effective configuration, one `VARIABLE = value` line each, secrets redacted.
     pub fn describe(&self) -> String {
-        let rate_limit_variables = RateLimitBucket::ALL.map(rate_limit_variable);
-        let mut lines: Vec<(&str, String)> = vec![
-            (
-                "POSTERN_ENV",
-                match self.environment {
-                    Environment::Development => "development".to_owned(),
-                    Environment::Production => "production".to_owned(),
-                },
-            ),
-            ("HOST", self.host.to_string()),
-            ("PORT", self.port.to_string()),
-            ("POSTERN_DATA_DIR", self.data_dir.display().to_string()),
-            (
-                "DATABASE_URL",
-                self.database_url.as_ref().map_or_else(
-                    || "(SQLite file in the data directory)".to_owned(),
-                    url_without_password,
-                ),
-            ),
-            ("MIGRATE_ON_START", self.migrate_on_start.to_string()),
-            (
-                "REDIS_URL",
-                self.redis.as_ref().map_or_else(
-                    || "(unset: in-process cache, limiter and events)".to_owned(),
-                    |r| url_without_password(&r.url),
-                ),
-            ),
+        let lines = [
+            self.process_lines(),
+            self.storage_lines(),
+            self.token_lines(),
+            self.request_lines(),
+            self.mail_and_log_lines(),
         ];
-        if let Some(redis) = &self.redis {
-            lines.push(("REDIS_KEY_PREFIX", format!("{:?}", redis.key_prefix)));
-        }
-        match &self.jwt_secret {
-            JwtSecret::Configured(_) => lines.push(("JWT_SECRET", REDACTED.to_owned())),
-            JwtSecret::GeneratedInDataDir => lines.push((
-                "JWT_SECRET",
-                "(unset: generated once in the data directory)".to_owned(),
-            )),
-            JwtSecret::KeyPair(files) => {
-                lines.push((
-                    "JWT_PRIVATE_KEY_FILE",
-                    files.private_key.display().to_string(),
-                ));
-                let previous: Vec<String> = files
-                    .previous_public_keys
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect();
-                lines.push(("JWT_PREVIOUS_PUBLIC_KEY_FILES", previous.join(",")));
-            }
-        }
-        lines.extend([
-            ("JWT_ISSUER", self.jwt_issuer.clone()),
-            ("JWT_AUDIENCE", self.jwt_audience.clone()),
-            ("JWT_EXPIRES_IN", self.sessions.access_ttl.to_string()),
-            (
-                "JWT_REFRESH_EXPIRES_IN",
-                self.sessions.refresh_ttl.to_string(),
+        lines
+            .iter()
+            .flatten()
+            .fold(String::new(), |mut out, (name, value)| {
+                let _ = if value.is_empty() {
+                    writeln!(out, "{name} =")
+                } else {
+                    writeln!(out, "{name} = {value}")
+                };
+                out
+            })
+    }
+
+    fn process_lines(&self) -> Vec<(String, String)> {
+        let environment = match self.environment {
+            Environment::Development => "development",
+            Environment::Production => "production",
+        };
+        vec![
+            line("POSTERN_ENV", environment),
+            line("HOST", self.host),
+            line("PORT", self.port),
+            line("POSTERN_DATA_DIR", self.data_dir.display()),
+            line(
+                "SHUTDOWN_TIMEOUT",
+                humantime::format_duration(self.shutdown_timeout),
             ),
-            ("REFRESH_REUSE_GRACE", self.sessions.reuse_grace.to_string()),
-            ("TRUSTED_PROXIES", joined(&self.trusted_proxies)),
-            ("CORS_ALLOWED_ORIGINS", self.cors_allowed_origins.join(",")),
-        ]);
-        lines.extend(RateLimitBucket::ALL.iter().zip(&rate_limit_variables).map(
-            |(bucket, variable)| {
-                (
-                    variable.as_str(),
-                    quota_text(self.rate_limits.quota(*bucket)),
-                )
-            },
-        ));
+            line(
+                "WORKER_METRICS_PORT",
+                self.worker_metrics_port
+                    .map_or_else(|| "(unset: no listener)".to_owned(), |p| p.to_string()),
+            ),
+        ]
+    }
+
+    fn storage_lines(&self) -> Vec<(String, String)> {
+        let consumers = &self.consumers;
+        vec![
+            line(
+                "DATABASE_URL",
+                secret_url(
+                    self.database_url.as_ref(),
+                    "(unset: SQLite file postern.db in the data directory)",
+                ),
+            ),
+            line("MIGRATE_ON_START", self.migrate_on_start),
+            line(
+                "REDIS_URL",
+                secret_url(
+                    self.redis.as_ref().map(|redis| &redis.url),
+                    "(unset: in-process cache, limiter and events)",
+                ),
+            ),
+            line(
+                "REDIS_KEY_PREFIX",
+                self.redis
+                    .as_ref()
+                    .map_or("", |redis| redis.key_prefix.as_str()),
+            ),
+            line("WORKER_MAX_ATTEMPTS", consumers.max_attempts),
+            line("WORKER_RETRY_BASE", duration(consumers.retry_base)),
+            line(
+                "WORKER_VISIBILITY_TIMEOUT",
+                duration(consumers.visibility_timeout),
+            ),
+            line("STREAM_RETENTION", duration(consumers.retention)),
+        ]
+    }
+
+    fn token_lines(&self) -> Vec<(String, String)> {
+        let hs256 = || "(unset: HS256)".to_owned();
+        let (secret, private_key, previous_public_keys) = match &self.jwt_secret {
+            JwtSecret::Configured(_) => (REDACTED.to_owned(), hs256(), String::new()),
+            JwtSecret::GeneratedInDataDir => (
+                "(unset: generated once in the data directory)".to_owned(),
+                hs256(),
+                String::new(),
+            ),
+            JwtSecret::KeyPair(files) => (
+                "(unset: the key pair signs)".to_owned(),
+                files.private_key.display().to_string(),
+                joined(files.previous_public_keys.iter().map(|path| path.display())),
+            ),
+        };
+        let sessions = &self.sessions;
+        vec![
+            line("JWT_SECRET", secret),
+            line("JWT_PRIVATE_KEY_FILE", private_key),
+            line("JWT_PREVIOUS_PUBLIC_KEY_FILES", previous_public_keys),
+            line("JWT_ISSUER", &self.jwt_issuer),
+            line("JWT_AUDIENCE", &self.jwt_audience),
+            line(
+                "JWT_EXPIRES_IN",
+                duration(sessions.access_ttl.unsigned_abs()),
+            ),
+            line(
+                "JWT_REFRESH_EXPIRES_IN",
+                duration(sessions.refresh_ttl.unsigned_abs()),
+            ),
+            line(
+                "REFRESH_REUSE_GRACE",
+                sessions.reuse_grace.unsigned_abs().as_secs(),
+            ),
+        ]
+    }
+
+    fn request_lines(&self) -> Vec<(String, String)> {
+        let mut lines = vec![
+            line("TRUSTED_PROXIES", joined(self.trusted_proxies.iter())),
+            line("CORS_ALLOWED_ORIGINS", self.cors_allowed_origins.join(",")),
+            line("RATE_LIMIT_GLOBAL", quota_text(self.rate_limit_global)),
+        ];
+        lines.extend(RateLimitBucket::ALL.map(|bucket| {
+            line(
+                &rate_limit_variable(bucket),
+                quota_text(self.rate_limits.quota(bucket)),
+            )
+        }));
         lines.extend([
-            ("ARGON2_*", format!("{:?}", self.argon2)),
-            (
+            line("ARGON2_MEMORY_KIB", self.argon2.memory_kib),
+            line("ARGON2_ITERATIONS", self.argon2.iterations),
+            line("ARGON2_PARALLELISM", self.argon2.parallelism),
+        ]);
+        lines
+    }
+
+    fn mail_and_log_lines(&self) -> Vec<(String, String)> {
+        let smtp = self.mail.smtp.as_ref();
+        vec![
+            line(
+                "SMTP_URL",
+                secret_url(
+                    smtp.map(|smtp| &smtp.url),
+                    "(unset: mail is logged by the console mailer)",
+                ),
+            ),
+            line(
+                "MAIL_FROM",
+                smtp.map_or("(not used without SMTP_URL)", |smtp| smtp.from.as_str()),
+            ),
+            line("APP_URL", self.mail.app_url.as_str()),
+            line(
                 "LOG_FORMAT",
                 match self.log_format {
-                    LogFormat::Json => "json".to_owned(),
-                    LogFormat::Pretty => "pretty".to_owned(),
+                    LogFormat::Json => "json",
+                    LogFormat::Pretty => "pretty",
                 },
             ),
-            ("APP_URL", self.mail.app_url.as_str().to_owned()),
-            (
-                "SMTP_URL",
-                self.mail.smtp.as_ref().map_or_else(
-                    || "(unset: mail is logged by the console mailer)".to_owned(),
-                    |smtp| url_without_password(&smtp.url),
-                ),
-            ),
-            (
-                "SHUTDOWN_TIMEOUT",
-                humantime::format_duration(self.shutdown_timeout).to_string(),
-            ),
-        ]);
-        if let Some(smtp) = &self.mail.smtp {
-            lines.push(("MAIL_FROM", smtp.from.clone()));
-        }
-        lines.iter().fold(String::new(), |mut out, (name, value)| {
-            let _ = writeln!(out, "{name} = {value}");
-            out
-        })
+        ]
     }
 }
 
-fn joined<T: ToString>(items: &[T]) -> String {
+fn line(name: &str, value: impl ToString) -> (String, String) {
+    (name.to_owned(), value.to_string())
+}
+
+/// A duration as its variable takes it: `30s`, `15m`, `1h 30m`.
+fn duration(duration: Duration) -> String {
+    humantime::format_duration(duration).to_string()
+}
+
+fn joined<T: ToString>(items: impl Iterator<Item = T>) -> String {
     items
-        .iter()
-        .map(ToString::to_string)
+        .map(|item| item.to_string())
         .collect::<Vec<_>>()
         .join(",")
 }
 
-/// `scheme://user:password@host/...` with the password replaced; a URL without a password
-/// is shown whole. Whatever cannot be read as a URL is redacted entirely.
-fn url_without_password(url: &SecretString) -> String {
-    let url = url.expose_secret();
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return REDACTED.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-            let hidden = if userinfo.contains(':') {
-                format!(":{REDACTED}")
-            } else {
-                String::new()
-            };
-            format!("{scheme}://{user}{hidden}@{host}{path}")
-        }
-        None => url.to_owned(),
-    }
+fn secret_url(url: Option<&SecretString>, unset: &str) -> String {
+    url.map_or_else(|| unset.to_owned(), url_without_passwords)
 }
 
 #[cfg(test)]
@@ -156,61 +203,117 @@ mod tests {
 
     use super::*;
 
-    fn secret(s: &str) -> SecretString {
-        SecretString::from(s.to_owned())
+    /// docs/http-api.md, whose §8 table lists every variable.
+    const HTTP_API_DOC: &str = include_str!("../../../../docs/http-api.md");
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        let vars: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_vars(vars).unwrap()
+    }
+
+    /// Fails unless `described` has each of `lines` as a whole line.
+    fn assert_lines(described: &str, lines: &[&str]) {
+        for line in lines {
+            assert!(
+                described.lines().any(|l| l == *line),
+                "missing {line}:\n{described}"
+            );
+        }
+    }
+
+    /// The variable names in the first column of the configuration table.
+    fn documented_variables() -> Vec<String> {
+        let table = HTTP_API_DOC
+            .split("| variable | meaning | default |")
+            .nth(1)
+            .unwrap();
+        table
+            .lines()
+            .skip(2)
+            .take_while(|line| line.starts_with('|'))
+            .flat_map(|row| {
+                let names = row.split('|').nth(1).unwrap_or_default();
+                names
+                    .split(',')
+                    .map(|name| name.trim().trim_matches('`').to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
     }
 
     #[test]
-    fn url_passwords_are_redacted_and_the_rest_kept() {
-        assert_eq!(
-            url_without_password(&secret(
-                "postgres://app:s3cret@db:5432/postern?sslmode=require"
-            )),
-            "postgres://app:[redacted]@db:5432/postern?sslmode=require"
-        );
-        assert_eq!(
-            url_without_password(&secret("redis://:s3cret@cache:6379/0")),
-            "redis://:[redacted]@cache:6379/0"
-        );
-        assert_eq!(
-            url_without_password(&secret("sqlite://./data/postern.db")),
-            "sqlite://./data/postern.db"
-        );
-        assert_eq!(url_without_password(&secret("not a url s3cret")), REDACTED);
+    fn describe_lists_every_documented_variable_once() {
+        let described = config(&[]).describe();
+
+        let documented = documented_variables();
+        assert!(documented.len() > 30, "{documented:?}");
+        for variable in documented {
+            let lines = described
+                .lines()
+                .filter(|line| line.split(" =").next() == Some(variable.as_str()))
+                .count();
+            assert_eq!(lines, 1, "{variable} listed {lines} times:\n{described}");
+        }
     }
 
     #[test]
-    fn describe_names_every_variable_and_hides_every_secret() {
-        let vars: HashMap<String, String> = [
+    fn describe_prints_each_value_as_its_variable_takes_it() {
+        let described = config(&[
+            ("ARGON2_MEMORY_KIB", "65536"),
+            ("RATE_LIMIT_GLOBAL", "100/1m"),
+            ("REDIS_URL", "redis://cache:6379"),
+            ("REDIS_KEY_PREFIX", "staging:"),
+            ("WORKER_RETRY_BASE", "2s"),
+            ("JWT_EXPIRES_IN", "1h 30m"),
+            ("REFRESH_REUSE_GRACE", "20"),
+        ])
+        .describe();
+
+        assert_lines(
+            &described,
+            &[
+                "ARGON2_MEMORY_KIB = 65536",
+                "ARGON2_ITERATIONS = 2",
+                "ARGON2_PARALLELISM = 1",
+                "RATE_LIMIT_GLOBAL = 100/1m",
+                "RATE_LIMIT_LOGIN = 5/15m",
+                "REDIS_KEY_PREFIX = staging:",
+                "WORKER_MAX_ATTEMPTS = 3",
+                "WORKER_RETRY_BASE = 2s",
+                "JWT_EXPIRES_IN = 1h 30m",
+                "REFRESH_REUSE_GRACE = 20",
+                "WORKER_METRICS_PORT = (unset: no listener)",
+            ],
+        );
+        assert!(!described.contains('{'), "a debug struct:\n{described}");
+    }
+
+    #[test]
+    fn describe_hides_every_secret() {
+        let described = config(&[
             ("JWT_SECRET", "jwt-secret-jwt-secret-jwt-secret-jwt-secret"),
-            ("DATABASE_URL", "postgres://app:db-pass@db/postern"),
+            ("DATABASE_URL", "postgres://app@db/postern?password=db-pass"),
             ("REDIS_URL", "redis://user:redis-pass@cache:6379"),
             ("SMTP_URL", "smtp://mailer:smtp-pass@mail:587"),
             ("MAIL_FROM", "Postern <no-reply@example.com>"),
-            ("SHUTDOWN_TIMEOUT", "30s"),
-            ("RATE_LIMIT_SIGNUP", "off"),
-        ]
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-        let config = Config::from_vars(vars).unwrap();
-
-        let described = config.describe();
+        ])
+        .describe();
 
         for secret in ["jwt-secret", "db-pass", "redis-pass", "smtp-pass"] {
             assert!(!described.contains(secret), "{secret} shown:\n{described}");
         }
-        for line in [
-            "JWT_SECRET = [redacted]",
-            "DATABASE_URL = postgres://app:[redacted]@db/postern",
-            "REDIS_URL = redis://user:[redacted]@cache:6379",
-            "SMTP_URL = smtp://mailer:[redacted]@mail:587",
-            "SHUTDOWN_TIMEOUT = 30s",
-            "PORT = 8080",
-            "RATE_LIMIT_LOGIN = 5/15m",
-            "RATE_LIMIT_SIGNUP = off",
-        ] {
-            assert!(described.contains(line), "missing {line}:\n{described}");
-        }
+        assert_lines(
+            &described,
+            &[
+                "JWT_SECRET = [redacted]",
+                "DATABASE_URL = postgres://app@db/postern?password=[redacted]",
+                "REDIS_URL = redis://user:[redacted]@cache:6379",
+                "SMTP_URL = smtp://mailer:[redacted]@mail:587",
+                "MAIL_FROM = Postern <no-reply@example.com>",
+            ],
+        );
     }
 }

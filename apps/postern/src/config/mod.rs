@@ -7,6 +7,7 @@
 //! it through figment, and `Settings::validate` checks the rules that tie variables together.
 
 mod describe;
+mod redact;
 mod settings;
 mod sources;
 mod values;
@@ -19,7 +20,7 @@ use std::path::PathBuf;
 
 use ipnet::IpNet;
 use postern_core::domain::SessionPolicy;
-use postern_core::ports::RateLimits;
+use postern_core::ports::{Quota, RateLimits};
 use postern_mail::{AppUrl, SmtpConfig};
 use postern_password::Argon2Params;
 use postern_redis::streams::ConsumerConfig;
@@ -105,6 +106,9 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// `RATE_LIMIT_<BUCKET>`: `RATE_LIMIT_LOGIN`, `RATE_LIMIT_REFRESH`, ...
     pub rate_limits: RateLimits,
+    /// `RATE_LIMIT_GLOBAL`: the per-IP quota of docs/http-api.md §6 over every route but the
+    /// operational ones; `None` is `off`.
+    pub rate_limit_global: Option<Quota>,
     /// `ARGON2_MEMORY_KIB`, `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM`.
     pub argon2: Argon2Params,
     /// `LOG_FORMAT`.
