@@ -20,6 +20,7 @@ mod queues;
 mod recovery;
 mod redis;
 mod refresh;
+mod reset_links;
 mod sessions;
 mod signup;
 mod support;
