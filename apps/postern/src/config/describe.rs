@@ -75,6 +75,10 @@ impl Config {
                 "JWT_REFRESH_EXPIRES_IN",
                 self.sessions.refresh_ttl.to_string(),
             ),
+            (
+                "SESSION_MAX_LIFETIME",
+                self.sessions.max_lifetime.to_string(),
+            ),
             ("REFRESH_REUSE_GRACE", self.sessions.reuse_grace.to_string()),
             ("TRUSTED_PROXIES", joined(&self.trusted_proxies)),
             ("CORS_ALLOWED_ORIGINS", self.cors_allowed_origins.join(",")),
