@@ -1,6 +1,7 @@
 //! [`AccountTokens`](postern_core::ports::AccountTokens): a token is found by its purpose and
 //! digest, and spent once, in one step with what it proves and its event, however many
-//! requests present it at once.
+//! requests present it at once; a new password, by reset or by change, spends every unused
+//! reset token of its account in the same step.
 
 use std::sync::Arc;
 
@@ -25,8 +26,32 @@ macro_rules! account_tokens_contract {
             concurrent_verifications_spend_a_token_once,
             reset_password_spends_the_token_stores_the_hash_lifts_the_lock_and_stores_its_event,
             a_reset_token_is_spent_once,
+            a_reset_spends_every_other_unused_reset_link_of_the_account_only,
+            a_password_change_spends_every_unused_reset_link_of_the_account_only,
         ]);
     };
+}
+
+/// Another token of `purpose` for `user`, issued at [`T0`].
+async fn issue_another(
+    storage: &dyn Storage,
+    user: &NewUser,
+    purpose: TokenPurpose,
+) -> NewAccountToken {
+    let token = NewAccountToken::new(user.id, purpose, unique_digest(), T0);
+    storage.account_tokens().issue(&token).await.unwrap();
+    token
+}
+
+/// When `token` was spent, if it was.
+async fn spent_at(storage: &dyn Storage, token: &NewAccountToken) -> Option<OffsetDateTime> {
+    storage
+        .account_tokens()
+        .find(token.purpose, &token.digest)
+        .await
+        .unwrap()
+        .unwrap()
+        .used_at
 }
 
 /// A stored account and an issued token of `purpose` for it.
@@ -210,4 +235,89 @@ pub async fn a_reset_token_is_spent_once(storage: &dyn Storage) {
         .unwrap();
     assert_eq!(credentials.unwrap().password_hash, first);
     assert!(!written_events(storage).await.contains(&late));
+}
+
+/// A reset through one link spends the account's other unused reset links at the same time,
+/// so that an older mail cannot set the password again; its verification link and another
+/// account's reset link stay usable.
+pub async fn a_reset_spends_every_other_unused_reset_link_of_the_account_only(
+    storage: &dyn Storage,
+) {
+    let tokens = storage.account_tokens();
+    let (user, used) = issued(storage, TokenPurpose::ResetPassword).await;
+    let older = issue_another(storage, &user, TokenPurpose::ResetPassword).await;
+    let verification = issue_another(storage, &user, TokenPurpose::VerifyEmail).await;
+    let grace = add_user(storage, "grace@example.com").await;
+    let others = issue_another(storage, &grace, TokenPurpose::ResetPassword).await;
+    let at = T0 + Duration::minutes(5);
+
+    let reset = tokens
+        .reset_password(
+            used.id,
+            &a_hash("Zmlyc3Q"),
+            at,
+            &password_changed(user.id, at),
+        )
+        .await
+        .unwrap();
+    let later = at + Duration::minutes(1);
+    let again = tokens
+        .reset_password(
+            older.id,
+            &a_hash("c2Vjb25k"),
+            later,
+            &password_changed(user.id, later),
+        )
+        .await
+        .unwrap();
+
+    assert!(reset);
+    assert!(!again, "an older reset link set the password again");
+    assert_eq!(spent_at(storage, &older).await, Some(at));
+    assert_eq!(spent_at(storage, &verification).await, None);
+    assert_eq!(spent_at(storage, &others).await, None);
+}
+
+/// A password change spends every unused reset link of the account in the same step as the
+/// new hash; its verification link and another account's reset link stay usable.
+pub async fn a_password_change_spends_every_unused_reset_link_of_the_account_only(
+    storage: &dyn Storage,
+) {
+    let (user, first) = issued(storage, TokenPurpose::ResetPassword).await;
+    let second = issue_another(storage, &user, TokenPurpose::ResetPassword).await;
+    let verification = issue_another(storage, &user, TokenPurpose::VerifyEmail).await;
+    let grace = add_user(storage, "grace@example.com").await;
+    let others = issue_another(storage, &grace, TokenPurpose::ResetPassword).await;
+    let at = T0 + Duration::minutes(5);
+
+    storage
+        .users()
+        .change_password(
+            user.id,
+            &a_hash("Y2hhbmdl"),
+            at,
+            &password_changed(user.id, at),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(spent_at(storage, &first).await, Some(at));
+    assert_eq!(spent_at(storage, &second).await, Some(at));
+    assert_eq!(spent_at(storage, &verification).await, None);
+    assert_eq!(spent_at(storage, &others).await, None);
+    let later = at + Duration::minutes(1);
+    let reset = storage
+        .account_tokens()
+        .reset_password(
+            first.id,
+            &a_hash("c2Vjb25k"),
+            later,
+            &password_changed(user.id, later),
+        )
+        .await
+        .unwrap();
+    assert!(
+        !reset,
+        "a reset link from before the change set the password"
+    );
 }

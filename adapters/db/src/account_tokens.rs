@@ -1,6 +1,7 @@
 //! [`AccountTokens`] on SeaORM: email-verification and password-reset tokens by digest. A token
 //! is spent by a conditional update (`used_at IS NULL`) in the same transaction as what it
-//! proves, so of two requests presenting one token at once exactly one succeeds.
+//! proves, so of two requests presenting one token at once exactly one succeeds. A new password
+//! (by reset or by change) spends every unused reset token of its account in its transaction.
 
 use async_trait::async_trait;
 use postern_core::domain::{
@@ -10,8 +11,8 @@ use postern_core::domain::{
 use postern_core::ports::{AccountTokens, PortResult};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -49,6 +50,24 @@ async fn spend(
         .await
         .map_err(db_error)?;
     Ok(spent.into_iter().next().map(|row| row.user_id))
+}
+
+/// Spends every unused reset token of `user` at `at`, inside `conn`'s transaction: the password
+/// they would set has just been replaced.
+pub(super) async fn spend_reset_tokens(
+    conn: &impl ConnectionTrait,
+    user: Uuid,
+    at: OffsetDateTime,
+) -> PortResult<()> {
+    account_tokens::Entity::update_many()
+        .col_expr(account_tokens::Column::UsedAt, Expr::value(stored(at)))
+        .filter(account_tokens::Column::UserId.eq(user))
+        .filter(account_tokens::Column::Purpose.eq(TokenPurpose::ResetPassword.as_str()))
+        .filter(account_tokens::Column::UsedAt.is_null())
+        .exec(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
 }
 
 #[async_trait]
@@ -145,6 +164,7 @@ impl AccountTokens for SeaAccountTokens {
             rollback(txn).await?;
             return Ok(false);
         }
+        spend_reset_tokens(&txn, user, at).await?;
         write_event(&txn, event).await?;
         commit(txn).await?;
         Ok(true)

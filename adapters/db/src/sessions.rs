@@ -83,6 +83,7 @@ impl SessionRepo for SeaSessionRepo {
             id: RefreshTokenId::from_uuid(token.id),
             session_id: SessionId::from_uuid(session.id),
             user_id: UserId::from_uuid(session.user_id),
+            session_started_at: session.created_at,
             expires_at: token.expires_at,
             used_at: token.used_at,
             session_revoked: session.revoked_at.is_some(),
@@ -110,21 +111,6 @@ impl SessionRepo for SeaSessionRepo {
             return Ok(false);
         }
         insert_token(&txn, rotation.session_id, &rotation.successor).await?;
-        commit(txn).await?;
-        Ok(true)
-    }
-
-    async fn add_refresh_token(
-        &self,
-        session: SessionId,
-        token: &NewRefreshToken,
-    ) -> PortResult<bool> {
-        let txn = begin_write(&self.db).await?;
-        if !touch_live_session(&txn, session, stored(token.issued_at)).await? {
-            rollback(txn).await?;
-            return Ok(false);
-        }
-        insert_token(&txn, session, token).await?;
         commit(txn).await?;
         Ok(true)
     }

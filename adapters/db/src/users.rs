@@ -20,6 +20,7 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 
+use super::account_tokens::spend_reset_tokens;
 use super::entities::users;
 use super::error::{creation_error, db_error, invalid_row};
 use super::page::{after_key, like_prefix};
@@ -112,6 +113,7 @@ impl UserRepo for SeaUserRepo {
             rollback(txn).await?;
             return Err(UpdateUserError::NotFound);
         }
+        spend_reset_tokens(&txn, id.as_uuid(), at).await?;
         write_event(&txn, event).await?;
         Ok(commit(txn).await?)
     }

@@ -118,6 +118,11 @@ impl Ed25519KeyPair {
         }
     }
 
+    /// The private key's 32 bytes, for deriving the other keys a deployment shares with it.
+    pub(crate) fn secret_bytes(&self) -> Zeroizing<[u8; SECRET_KEY_LENGTH]> {
+        Zeroizing::new(self.signing.to_bytes())
+    }
+
     /// The public half, which verifies what this key signs.
     pub fn public_key(&self) -> &Ed25519PublicKey {
         &self.public

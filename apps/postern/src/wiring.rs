@@ -27,7 +27,7 @@ use postern_redis::{
     RedisHealth, RedisProfileCache, RedisRateLimiter, RedisRevocationList, RedisSettings,
     ResilientProfileCache, ResilientRateLimiter, ResilientRevocationList,
 };
-use postern_tokens::{EdDsaConfig, JwtConfig, JwtIssuer, RandomTokens};
+use postern_tokens::{EdDsaConfig, HmacSuccessors, JwtConfig, JwtIssuer, RandomTokens};
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 use tracing::{info, warn};
@@ -126,7 +126,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
 /// When a secret cannot be read or generated, or an adapter rejects its settings.
 pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result<Components> {
     let secrets: Arc<dyn OpaqueTokens> = Arc::new(RandomTokens);
-    let tokens = token_issuer(config, secrets.as_ref())?;
+    let (tokens, successors) = token_keys(config, secrets.as_ref())?;
     let signing_keys = published_keys(&tokens);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let sessions: Arc<dyn SessionRepo> = Arc::new(SeaSessionRepo::new(db.clone()));
@@ -145,6 +145,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         )?),
         tokens: Arc::new(tokens),
         secrets,
+        successors: Arc::new(successors),
         cache: Arc::new(postern_http::observability::CountingProfileCache::new(shared.cache)),
         revocations: shared.revocations,
         clock: clock.clone(),
@@ -317,34 +318,42 @@ impl EventHandlers {
     }
 }
 
-/// The access-token issuer: EdDSA with the configured key pair, else HS256 with the secret.
-fn token_issuer(config: &Config, secrets: &dyn OpaqueTokens) -> anyhow::Result<JwtIssuer> {
+/// The access-token issuer (EdDSA with the configured key pair, else HS256 with the secret)
+/// and the refresh-token successors keyed from the same key, which every instance shares.
+fn token_keys(
+    config: &Config,
+    secrets: &dyn OpaqueTokens,
+) -> anyhow::Result<(JwtIssuer, HmacSuccessors)> {
     let secret = match &config.jwt_secret {
-        JwtSecret::KeyPair(files) => return eddsa_issuer(config, files),
+        JwtSecret::KeyPair(files) => return eddsa_keys(config, files),
         JwtSecret::Configured(secret) => secret.clone(),
         JwtSecret::GeneratedInDataDir => dev_secret(&config.data_dir, secrets)?,
     };
-    Ok(JwtIssuer::hs256(JwtConfig {
+    let successors = HmacSuccessors::from_secret(secret.expose_secret().as_bytes());
+    let issuer = JwtIssuer::hs256(JwtConfig {
         secret,
         issuer: config.jwt_issuer.clone(),
         audience: config.jwt_audience.clone(),
         key_id: "hs256-1".to_owned(),
-    })?)
+    })?;
+    Ok((issuer, successors))
 }
 
-fn eddsa_issuer(config: &Config, files: &JwtKeyFiles) -> anyhow::Result<JwtIssuer> {
+fn eddsa_keys(config: &Config, files: &JwtKeyFiles) -> anyhow::Result<(JwtIssuer, HmacSuccessors)> {
     let (signing_key, previous_keys) = keys::load(files)?;
     info!(
         kid = signing_key.kid(),
         previous_keys = previous_keys.len(),
         "signing access tokens with EdDSA"
     );
-    Ok(JwtIssuer::eddsa(EdDsaConfig {
+    let successors = HmacSuccessors::from_key_pair(&signing_key);
+    let issuer = JwtIssuer::eddsa(EdDsaConfig {
         signing_key,
         previous_keys,
         issuer: config.jwt_issuer.clone(),
         audience: config.jwt_audience.clone(),
-    })?)
+    })?;
+    Ok((issuer, successors))
 }
 
 /// The issuer's public keys as `/.well-known/jwks.json` shows them.

@@ -11,11 +11,32 @@ use super::{RefreshTokenId, SessionId, TokenDigest, UserId};
 pub struct SessionPolicy {
     /// How long an access token is valid (`JWT_EXPIRES_IN`, 15 min by default).
     pub access_ttl: Duration,
-    /// How long a refresh token is valid (`JWT_REFRESH_EXPIRES_IN`, 7 days by default).
+    /// How long a refresh token is valid (`JWT_REFRESH_EXPIRES_IN`, 7 days by default), within
+    /// its session's `max_lifetime`.
     pub refresh_ttl: Duration,
+    /// How long a session lives from its login, however often it is refreshed
+    /// (`SESSION_MAX_LIFETIME`, 30 days by default): no refresh token outlives it.
+    pub max_lifetime: Duration,
     /// How long after its first use a refresh token may be presented again and still get a fresh
     /// pair instead of revoking the session (`REFRESH_REUSE_GRACE`, 10 s; zero disables).
     pub reuse_grace: Duration,
+}
+
+impl SessionPolicy {
+    /// When a refresh token issued `now` in a session started at `session_started_at` stops
+    /// being accepted: `refresh_ttl` from now, but never past the session's `max_lifetime`.
+    pub fn refresh_expiry(
+        &self,
+        session_started_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> OffsetDateTime {
+        (now + self.refresh_ttl).min(self.session_end(session_started_at))
+    }
+
+    /// When a session started at `session_started_at` ends, refreshed or not.
+    pub fn session_end(&self, session_started_at: OffsetDateTime) -> OffsetDateTime {
+        session_started_at + self.max_lifetime
+    }
 }
 
 impl Default for SessionPolicy {
@@ -23,6 +44,7 @@ impl Default for SessionPolicy {
         Self {
             access_ttl: Duration::minutes(15),
             refresh_ttl: Duration::days(7),
+            max_lifetime: Duration::days(30),
             reuse_grace: Duration::seconds(10),
         }
     }
@@ -75,6 +97,8 @@ pub struct RefreshTokenRecord {
     pub session_id: SessionId,
     /// The session's user.
     pub user_id: UserId,
+    /// When its session started (the login), from which the session's lifetime counts.
+    pub session_started_at: OffsetDateTime,
     /// When it stops being accepted.
     pub expires_at: OffsetDateTime,
     /// When it was first exchanged, if it has been.

@@ -41,6 +41,9 @@ pub trait AccountTokens: Send + Sync {
     /// Spends the reset token `token` at `at`, stores `hash` as its user's password, lifts any
     /// login lock and writes `event`, in one transaction; `false`, with nothing changed, when
     /// the token was used meanwhile or its account no longer exists.
+    ///
+    /// MUST spend, in the same transaction, every other unused reset token of the account (and
+    /// no other token): an older reset mail must not set the password again.
     async fn reset_password(
         &self,
         token: Uuid,

@@ -1,5 +1,5 @@
 //! Cryptography the use cases need without knowing its algorithms: password hashing, access
-//! tokens and opaque secret tokens.
+//! tokens, opaque secret tokens and the successors of refresh tokens.
 
 use async_trait::async_trait;
 
@@ -74,4 +74,16 @@ pub trait OpaqueTokens: Send + Sync {
 
     /// The digest under which a token is stored and looked up.
     fn digest(&self, token: &OpaqueToken) -> TokenDigest;
+}
+
+/// Derives the refresh token that succeeds a presented one at its rotation (docs/http-api.md §3).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait SuccessorTokens: Send + Sync {
+    /// The successor of `token`, base64url-encoded like [`OpaqueTokens::generate`]'s tokens.
+    ///
+    /// MUST be the same for every presentation of `token`, on every instance of a deployment,
+    /// so that refreshes racing on one token all answer with the one successor that was
+    /// stored; and MUST be unguessable without a server-side key of at least 256 bits, so that
+    /// holding a token tells nothing of the tokens that follow it.
+    fn successor(&self, token: &OpaqueToken) -> OpaqueToken;
 }

@@ -21,7 +21,9 @@ mod users;
 
 pub use account_tokens::AccountTokens;
 pub use audit::AuditTrail;
-pub use crypto::{OpaqueTokens, PasswordCheck, PasswordHasher, TokenIssuer, TokenRejected};
+pub use crypto::{
+    OpaqueTokens, PasswordCheck, PasswordHasher, SuccessorTokens, TokenIssuer, TokenRejected,
+};
 pub use error::{PortError, PortResult};
 pub use import::{ImportTarget, UserSource};
 pub use mail::Mailer;
@@ -39,7 +41,7 @@ pub use account_tokens::MockAccountTokens;
 #[cfg(any(test, feature = "mocks"))]
 pub use audit::MockAuditTrail;
 #[cfg(any(test, feature = "mocks"))]
-pub use crypto::{MockOpaqueTokens, MockPasswordHasher, MockTokenIssuer};
+pub use crypto::{MockOpaqueTokens, MockPasswordHasher, MockSuccessorTokens, MockTokenIssuer};
 #[cfg(any(test, feature = "mocks"))]
 pub use import::{MockImportTarget, MockUserSource};
 #[cfg(any(test, feature = "mocks"))]

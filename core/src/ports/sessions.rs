@@ -6,8 +6,7 @@ use time::OffsetDateTime;
 
 use super::PortResult;
 use crate::domain::{
-    Event, NewRefreshToken, NewSession, RefreshTokenRecord, Rotation, SessionId, SessionSummary,
-    TokenDigest, UserId,
+    Event, NewSession, RefreshTokenRecord, Rotation, SessionId, SessionSummary, TokenDigest, UserId,
 };
 
 /// Stores sessions and their refresh tokens (one row per token, grouped by session, so that a
@@ -34,27 +33,12 @@ pub trait SessionRepo: Send + Sync {
     ///
     /// MUST return `Ok(false)`, and store nothing, when the token was already marked used (a
     /// concurrent refresh won the race) or its session is revoked (a logout won the race); the
-    /// caller then applies the reuse rules, which cannot issue a token in a revoked session
-    /// (see [`Self::add_refresh_token`]).
+    /// caller then applies the reuse rules, which answer with the successor the winner stored,
+    /// found by its digest, and never with a token of a revoked session.
     ///
     /// # Errors
     /// Only when the store fails; the outcomes above are not errors.
     async fn rotate(&self, rotation: &Rotation) -> PortResult<bool>;
-
-    /// Adds a refresh token to a live session without consuming another: the grace-window
-    /// answer to a token presented twice at once (docs/http-api.md §3). Returns whether it did.
-    ///
-    /// MUST return `Ok(false)`, and store nothing, when the session is revoked (a logout that
-    /// raced the refresh) or does not exist: the client must not get a token in an ended
-    /// session.
-    ///
-    /// # Errors
-    /// Only when the store fails; the outcome above is not an error.
-    async fn add_refresh_token(
-        &self,
-        session: SessionId,
-        token: &NewRefreshToken,
-    ) -> PortResult<bool>;
 
     /// Revokes one of `user`'s sessions and, only if that changed anything, writes the event.
     /// Returns whether a live session was revoked (`false` when it was already revoked or is not

@@ -57,6 +57,10 @@ pub trait UserRepo: Send + Sync {
     /// Stores the hash of a password its user chose (docs/http-api.md §3 password change), stamps
     /// `updated_at` with `at` and writes the `user.password_changed` event, in one transaction.
     ///
+    /// MUST spend, in the same transaction, every unused reset token of the account (see
+    /// [`crate::ports::AccountTokens::reset_password`]): a reset link mailed before the change
+    /// must not undo it.
+    ///
     /// # Errors
     /// MUST return [`UpdateUserError::NotFound`], and store nothing, when the account does not
     /// exist.

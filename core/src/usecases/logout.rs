@@ -150,6 +150,7 @@ mod tests {
                     id: RefreshTokenId::generate(),
                     session_id: other,
                     user_id: user,
+                    session_started_at: NOW,
                     expires_at: NOW + Duration::days(1),
                     used_at: None,
                     session_revoked: false,

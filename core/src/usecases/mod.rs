@@ -60,7 +60,7 @@ pub use signup::{Signup, SignupError, SignupRequest};
 use crate::domain::{LockoutPolicy, SessionPolicy};
 use crate::ports::{
     AccountTokens, Clock, OpaqueTokens, Outbox, PasswordHasher, PortError, ProfileCache,
-    RevocationList, SessionRepo, TokenIssuer, UserRepo,
+    RevocationList, SessionRepo, SuccessorTokens, TokenIssuer, UserRepo,
 };
 
 /// A port's failure, as each use-case error that has the two variants for it carries it.
@@ -110,6 +110,8 @@ pub struct Ports {
     pub tokens: Arc<dyn TokenIssuer>,
     /// Opaque tokens.
     pub secrets: Arc<dyn OpaqueTokens>,
+    /// The successors of refresh tokens.
+    pub successors: Arc<dyn SuccessorTokens>,
     /// The profile cache.
     pub cache: Arc<dyn ProfileCache>,
     /// Revoked sessions.

@@ -1,5 +1,5 @@
-//! Refresh: rotate a refresh token, detect reuse, and forgive a duplicate inside the grace
-//! window (docs/http-api.md §3).
+//! Refresh: rotate a refresh token to its successor, answer a duplicate inside the grace window
+//! with that same successor, and detect reuse (docs/http-api.md §3).
 
 use std::sync::Arc;
 
@@ -13,12 +13,13 @@ use crate::domain::{
     TokenDigest, TokenPair, User,
 };
 use crate::error::BoxError;
-use crate::ports::{Clock, OpaqueTokens, RevocationList, SessionRepo, UserRepo};
+use crate::ports::{Clock, OpaqueTokens, RevocationList, SessionRepo, SuccessorTokens, UserRepo};
 
 /// Why a refresh issued no tokens.
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
-    /// The token is unknown or expired, its session is revoked, or its account is disabled.
+    /// The token is unknown or expired, its session is revoked or past its maximum lifetime, or
+    /// its account is disabled.
     #[error("invalid token")]
     InvalidToken,
     /// The token was used before, outside the grace window; its whole session is now revoked.
@@ -33,14 +34,28 @@ pub enum RefreshError {
 }
 
 /// Rotates refresh tokens (docs/http-api.md §3 refresh).
+///
+/// A token's successor is derived from the token ([`SuccessorTokens`]), so every presentation
+/// of one token names the same successor: the first rotation stores it, and a duplicate within
+/// the grace window is answered with it rather than with a token of its own. A session is thus
+/// one chain of tokens, each used at most once outside the window, and presenting any used
+/// token of the chain after the window revokes the session.
 pub struct Refresh {
     users: Arc<dyn UserRepo>,
     sessions: Arc<dyn SessionRepo>,
     secrets: Arc<dyn OpaqueTokens>,
+    successors: Arc<dyn SuccessorTokens>,
     revocations: Arc<dyn RevocationList>,
     clock: Arc<dyn Clock>,
     minter: TokenMinter,
     policy: SessionPolicy,
+}
+
+/// A presented token, its stored record and the successor derived from it.
+struct Presented {
+    record: RefreshTokenRecord,
+    digest: TokenDigest,
+    successor: OpaqueToken,
 }
 
 impl Refresh {
@@ -50,6 +65,7 @@ impl Refresh {
             users: ports.users.clone(),
             sessions: ports.sessions.clone(),
             secrets: ports.secrets.clone(),
+            successors: ports.successors.clone(),
             revocations: ports.revocations.clone(),
             clock: ports.clock.clone(),
             minter: TokenMinter::new(ports.tokens.clone(), ports.secrets.clone(), policy),
@@ -60,8 +76,8 @@ impl Refresh {
     /// Exchanges a refresh token for a new pair in the same session.
     ///
     /// # Errors
-    /// [`RefreshError::InvalidToken`] for an unknown or expired token, a revoked session or a
-    /// disabled account;
+    /// [`RefreshError::InvalidToken`] for an unknown or expired token, a revoked session, a
+    /// session past its maximum lifetime or a disabled account;
     /// [`RefreshError::Reused`] for a used token outside the grace window, after revoking its
     /// whole session.
     #[instrument(skip_all, name = "refresh")]
@@ -80,16 +96,23 @@ impl Refresh {
             // Disabling revoked the sessions; this also refuses one that raced it.
             .filter(|user| !user.disabled)
             .ok_or(RefreshError::InvalidToken)?;
-        match record.used_at {
-            None => self.rotate(&record, &digest, &user, &client, now).await,
+        let presented = Presented {
+            successor: self.successors.successor(&token),
+            record,
+            digest,
+        };
+        match presented.record.used_at {
+            None => self.rotate(presented, &user, &client, now).await,
             Some(first_use) => {
-                self.presented_again(&record, &user, &client, first_use, now)
+                self.presented_again(&presented, &user, &client, first_use, now)
                     .await
             }
         }
     }
 
-    /// The token's record, if it is known, unexpired and its session live.
+    /// The token's record, if it is known and unexpired, and its session live and within its
+    /// maximum lifetime (checked here too, for tokens issued before a shorter lifetime was
+    /// configured).
     async fn live_record(
         &self,
         digest: &TokenDigest,
@@ -98,39 +121,49 @@ impl Refresh {
         self.sessions
             .find_refresh_token(digest)
             .await?
-            .filter(|r| !r.session_revoked && r.expires_at > now)
+            .filter(|r| {
+                !r.session_revoked
+                    && r.expires_at > now
+                    && self.policy.session_end(r.session_started_at) > now
+            })
             .ok_or(RefreshError::InvalidToken)
     }
 
     async fn rotate(
         &self,
-        record: &RefreshTokenRecord,
-        digest: &TokenDigest,
+        presented: Presented,
         user: &User,
         client: &ClientContext,
         now: OffsetDateTime,
     ) -> Result<TokenPair, RefreshError> {
-        let (token, successor) = self.minter.refresh_token(now);
+        let record = &presented.record;
         let rotation = Rotation {
             session_id: record.session_id,
             used: record.id,
             used_at: now,
-            successor,
+            successor: self
+                .minter
+                .record_of(&presented.successor, record.session_started_at, now),
         };
         if self.sessions.rotate(&rotation).await? {
-            return Ok(self.minter.pair(user, record.session_id, token, now)?);
+            return Ok(self
+                .minter
+                .pair(user, record.session_id, presented.successor, now)?);
         }
         // Between our read and our write a concurrent request used the token (the case the
         // grace window exists for) or a logout revoked its session: read it again to tell which.
-        let current = self.live_record(digest, now).await?;
-        let first_use = current.used_at.unwrap_or(now);
+        let current = Presented {
+            record: self.live_record(&presented.digest, now).await?,
+            ..presented
+        };
+        let first_use = current.record.used_at.unwrap_or(now);
         self.presented_again(&current, user, client, first_use, now)
             .await
     }
 
     async fn presented_again(
         &self,
-        record: &RefreshTokenRecord,
+        presented: &Presented,
         user: &User,
         client: &ClientContext,
         first_use: OffsetDateTime,
@@ -138,33 +171,47 @@ impl Refresh {
     ) -> Result<TokenPair, RefreshError> {
         let grace = self.policy.reuse_grace;
         if grace.is_positive() && now - first_use <= grace {
-            let (token, extra) = self.minter.refresh_token(now);
-            if !self
-                .sessions
-                .add_refresh_token(record.session_id, &extra)
-                .await?
-            {
-                // A logout ended the session meanwhile: no token may be issued in it.
-                return Err(RefreshError::InvalidToken);
-            }
-            return Ok(self.minter.pair(user, record.session_id, token, now)?);
+            return self.stored_successor(presented, user, now).await;
         }
-        warn!(user_id = %user.id, session_id = %record.session_id, "refresh token reused; revoking its session");
+        let session_id = presented.record.session_id;
+        warn!(user_id = %user.id, session_id = %session_id, "refresh token reused; revoking its session");
         let event = Event::new(
             EventData::ReuseDetected {
-                session_id: record.session_id,
+                session_id,
                 ip: client.ip.map(|ip| ip.to_string()),
             },
             Some(user.id),
             now,
         );
         self.sessions
-            .revoke(user.id, record.session_id, now, &event)
+            .revoke(user.id, session_id, now, &event)
             .await?;
         self.revocations
-            .revoke(&[record.session_id], now + self.policy.access_ttl)
+            .revoke(&[session_id], now + self.policy.access_ttl)
             .await?;
         Err(RefreshError::Reused)
+    }
+
+    /// The grace-window answer: the successor the token's rotation stored, with a fresh access
+    /// token, and nothing stored, so the session stays one chain. The successor must still be
+    /// live in the same session: a logout since the rotation ended it, and a successor derived
+    /// under another key (a signing key replaced within the window) is not there to hand out.
+    async fn stored_successor(
+        &self,
+        presented: &Presented,
+        user: &User,
+        now: OffsetDateTime,
+    ) -> Result<TokenPair, RefreshError> {
+        let session_id = presented.record.session_id;
+        let stored = self
+            .live_record(&self.secrets.digest(&presented.successor), now)
+            .await?;
+        if stored.session_id != session_id {
+            return Err(RefreshError::InvalidToken);
+        }
+        Ok(self
+            .minter
+            .pair(user, session_id, presented.successor.clone(), now)?)
     }
 }
 
@@ -176,14 +223,28 @@ mod tests {
     use crate::domain::{RefreshTokenId, SessionId, TokenDigest};
     use crate::usecases::testkit::{Mocks, NOW, policy, user};
 
+    /// The digest of the presented token and of its successor, as the test kit makes them.
+    const PRESENTED: &str = "digest:presented";
+    const SUCCESSOR: &str = "digest:next:presented";
+
     fn record(used_at: Option<OffsetDateTime>) -> RefreshTokenRecord {
         RefreshTokenRecord {
             id: RefreshTokenId::generate(),
             session_id: SessionId::generate(),
             user_id: user().id,
+            session_started_at: NOW - Duration::days(1),
             expires_at: NOW + Duration::days(1),
             used_at,
             session_revoked: false,
+        }
+    }
+
+    /// The successor of `presented` as its rotation stored it, unused.
+    fn successor_of(presented: &RefreshTokenRecord) -> RefreshTokenRecord {
+        RefreshTokenRecord {
+            id: RefreshTokenId::generate(),
+            used_at: None,
+            ..presented.clone()
         }
     }
 
@@ -192,13 +253,23 @@ mod tests {
         mocks
             .sessions
             .expect_find_refresh_token()
-            .withf(|digest| digest == &TokenDigest::new("digest:presented".into()))
+            .withf(|digest| digest == &TokenDigest::new(PRESENTED.into()))
             .returning(move |_| Ok(Some(found.clone())));
         mocks
             .users
             .expect_find_by_id()
             .returning(|_| Ok(Some(user())));
         mocks
+    }
+
+    /// Also finds `stored` under the successor's digest, `times` times.
+    fn finding_the_successor(mocks: &mut Mocks, stored: RefreshTokenRecord, times: usize) {
+        mocks
+            .sessions
+            .expect_find_refresh_token()
+            .withf(|digest| digest == &TokenDigest::new(SUCCESSOR.into()))
+            .times(times)
+            .returning(move |_| Ok(Some(stored.clone())));
     }
 
     async fn refresh(mocks: Mocks) -> Result<TokenPair, RefreshError> {
@@ -211,7 +282,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn refresh_rotates_an_unused_token() {
+    async fn refresh_rotates_an_unused_token_to_its_derived_successor() {
         let found = record(None);
         let used = found.id;
         let mut mocks = mocks_finding(found);
@@ -221,14 +292,48 @@ mod tests {
             .withf(move |r| {
                 r.used == used
                     && r.used_at == NOW
-                    && r.successor.digest.as_str() == "digest:fresh-refresh"
+                    && r.successor.digest.as_str() == SUCCESSOR
+                    && r.successor.expires_at == NOW + Duration::days(7)
             })
             .times(1)
             .returning(|_| Ok(true));
 
         let pair = refresh(mocks).await.unwrap();
 
-        assert_eq!(pair.refresh_token.expose(), "fresh-refresh");
+        assert_eq!(pair.refresh_token.expose(), "next:presented");
+    }
+
+    #[tokio::test]
+    async fn a_successor_never_outlives_its_sessions_maximum_lifetime() {
+        let found = RefreshTokenRecord {
+            session_started_at: NOW - Duration::days(29),
+            ..record(None)
+        };
+        let mut mocks = mocks_finding(found);
+        mocks
+            .sessions
+            .expect_rotate()
+            .withf(|r| r.successor.expires_at == NOW + Duration::days(1))
+            .times(1)
+            .returning(|_| Ok(true));
+
+        assert!(refresh(mocks).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_session_past_its_maximum_lifetime_is_invalid_even_with_an_unexpired_token() {
+        let found = RefreshTokenRecord {
+            session_started_at: NOW - Duration::days(30),
+            expires_at: NOW + Duration::days(6),
+            ..record(None)
+        };
+        // Nothing is rotated: `sessions.rotate` has no expectation and would panic.
+        let mocks = mocks_finding(found);
+
+        assert!(matches!(
+            refresh(mocks).await,
+            Err(RefreshError::InvalidToken)
+        ));
     }
 
     #[tokio::test]
@@ -255,30 +360,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn reuse_within_the_grace_window_gets_a_fresh_pair_in_the_same_session() {
+    async fn reuse_within_the_grace_window_gets_the_stored_successor_and_stores_nothing() {
         let found = record(Some(NOW - Duration::seconds(3)));
-        let session = found.session_id;
-        let mut mocks = mocks_finding(found);
-        mocks
-            .sessions
-            .expect_add_refresh_token()
-            .withf(move |s, t| *s == session && t.digest.as_str() == "digest:fresh-refresh")
-            .times(1)
-            .returning(|_, _| Ok(true));
+        let mut mocks = mocks_finding(found.clone());
+        finding_the_successor(&mut mocks, successor_of(&found), 1);
 
+        // Nothing is stored: `sessions.rotate` has no expectation and would panic.
         let pair = refresh(mocks).await.unwrap();
 
-        assert_eq!(pair.refresh_token.expose(), "fresh-refresh");
+        assert_eq!(pair.refresh_token.expose(), "next:presented");
     }
 
     #[tokio::test]
     async fn a_duplicate_within_the_grace_window_of_a_session_ended_meanwhile_is_invalid() {
-        let mut mocks = mocks_finding(record(Some(NOW - Duration::seconds(3))));
-        mocks
-            .sessions
-            .expect_add_refresh_token()
-            .times(1)
-            .returning(|_, _| Ok(false));
+        let found = record(Some(NOW - Duration::seconds(3)));
+        let mut mocks = mocks_finding(found.clone());
+        let ended = RefreshTokenRecord {
+            session_revoked: true,
+            ..successor_of(&found)
+        };
+        finding_the_successor(&mut mocks, ended, 1);
 
         assert!(matches!(
             refresh(mocks).await,
@@ -287,16 +388,46 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn losing_a_rotation_race_counts_as_reuse_within_the_grace_window() {
-        let mut mocks = mocks_finding(record(None));
-        mocks.sessions.expect_rotate().returning(|_| Ok(false));
+    async fn a_duplicate_whose_successor_lies_in_another_session_is_invalid() {
+        let found = record(Some(NOW - Duration::seconds(3)));
+        let mut mocks = mocks_finding(found.clone());
+        let elsewhere = RefreshTokenRecord {
+            session_id: SessionId::generate(),
+            ..successor_of(&found)
+        };
+        finding_the_successor(&mut mocks, elsewhere, 1);
+
+        assert!(matches!(
+            refresh(mocks).await,
+            Err(RefreshError::InvalidToken)
+        ));
+    }
+
+    #[tokio::test]
+    async fn losing_a_rotation_race_gets_the_winners_successor() {
+        let found = record(None);
+        let used = RefreshTokenRecord {
+            used_at: Some(NOW),
+            ..found.clone()
+        };
+        let mut mocks = Mocks::new().with_token_minting();
+        let mut reads = vec![used, found.clone()];
         mocks
             .sessions
-            .expect_add_refresh_token()
-            .times(1)
-            .returning(|_, _| Ok(true));
+            .expect_find_refresh_token()
+            .withf(|digest| digest == &TokenDigest::new(PRESENTED.into()))
+            .times(2)
+            .returning(move |_| Ok(reads.pop()));
+        finding_the_successor(&mut mocks, successor_of(&found), 1);
+        mocks
+            .users
+            .expect_find_by_id()
+            .returning(|_| Ok(Some(user())));
+        mocks.sessions.expect_rotate().returning(|_| Ok(false));
 
-        assert!(refresh(mocks).await.is_ok());
+        let pair = refresh(mocks).await.unwrap();
+
+        assert_eq!(pair.refresh_token.expose(), "next:presented");
     }
 
     #[tokio::test]

@@ -10,7 +10,7 @@ use super::Ports;
 use crate::domain::{AccessClaims, Email, Password, Role, SessionId, SessionPolicy, User, UserId};
 use crate::ports::{
     Clock, MockAccountTokens, MockOpaqueTokens, MockOutbox, MockPasswordHasher, MockProfileCache,
-    MockRevocationList, MockSessionRepo, MockTokenIssuer, MockUserRepo,
+    MockRevocationList, MockSessionRepo, MockSuccessorTokens, MockTokenIssuer, MockUserRepo,
 };
 
 pub(crate) const NOW: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
@@ -33,6 +33,7 @@ pub(crate) struct Mocks {
     pub hasher: MockPasswordHasher,
     pub tokens: MockTokenIssuer,
     pub secrets: MockOpaqueTokens,
+    pub successors: MockSuccessorTokens,
     pub cache: MockProfileCache,
     pub revocations: MockRevocationList,
     pub now: OffsetDateTime,
@@ -48,6 +49,7 @@ impl Mocks {
             hasher: MockPasswordHasher::new(),
             tokens: MockTokenIssuer::new(),
             secrets: MockOpaqueTokens::new(),
+            successors: MockSuccessorTokens::new(),
             cache: MockProfileCache::new(),
             revocations: MockRevocationList::new(),
             now: NOW,
@@ -65,6 +67,9 @@ impl Mocks {
         self.secrets
             .expect_digest()
             .returning(|t| crate::domain::TokenDigest::new(format!("digest:{}", t.expose())));
+        self.successors
+            .expect_successor()
+            .returning(|t| crate::domain::OpaqueToken::new(format!("next:{}", t.expose())));
         self
     }
 
@@ -92,6 +97,7 @@ impl Mocks {
             hasher: Arc::new(self.hasher),
             tokens: Arc::new(self.tokens),
             secrets: Arc::new(self.secrets),
+            successors: Arc::new(self.successors),
             cache: Arc::new(self.cache),
             revocations: Arc::new(self.revocations),
             clock: Arc::new(FixedClock(self.now)),

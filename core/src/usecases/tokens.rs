@@ -30,16 +30,27 @@ impl TokenMinter {
         }
     }
 
-    /// A refresh token for the client and the record to store for it.
+    /// The first refresh token of a session starting `now`, and the record to store for it.
     pub(crate) fn refresh_token(&self, now: OffsetDateTime) -> (OpaqueToken, NewRefreshToken) {
         let token = self.secrets.generate();
-        let record = NewRefreshToken {
-            id: RefreshTokenId::generate(),
-            digest: self.secrets.digest(&token),
-            issued_at: now,
-            expires_at: now + self.policy.refresh_ttl,
-        };
+        let record = self.record_of(&token, now, now);
         (token, record)
+    }
+
+    /// The record to store for `token`, issued `now` in a session started at `session_started_at`:
+    /// it expires `refresh_ttl` from now, never past the session's maximum lifetime.
+    pub(crate) fn record_of(
+        &self,
+        token: &OpaqueToken,
+        session_started_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> NewRefreshToken {
+        NewRefreshToken {
+            id: RefreshTokenId::generate(),
+            digest: self.secrets.digest(token),
+            issued_at: now,
+            expires_at: self.policy.refresh_expiry(session_started_at, now),
+        }
     }
 
     /// Signs an access token for `user` in `session` and pairs it with `refresh_token`.

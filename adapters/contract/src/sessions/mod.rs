@@ -23,7 +23,6 @@ macro_rules! session_repo_contract {
             rotate_wins_once_and_stores_one_successor,
             concurrent_rotations_have_exactly_one_winner,
             rotate_in_a_revoked_session_returns_false_and_stores_no_successor,
-            add_refresh_token_adds_to_a_live_session_only,
             revoke_marks_the_session_revoked_and_stores_its_event,
             revoke_of_another_users_session_changes_nothing,
             one_event_for_two_revocations_is_stored_once,

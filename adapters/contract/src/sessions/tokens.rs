@@ -1,19 +1,16 @@
-//! Refresh tokens: a session starts with one, rotation spends it exactly once, and a revoked
-//! session takes no new one.
+//! Refresh tokens: a session starts with one, rotation spends it exactly once and stores its
+//! one successor, and a revoked session takes no new one.
 
 use std::sync::Arc;
 
-use postern_core::domain::SessionId;
 use time::Duration;
 
 use crate::Storage;
-use crate::fixtures::{
-    T0, logged_in, logged_out, new_session, new_token, rotation_of, unique_digest,
-};
+use crate::fixtures::{T0, logged_in, logged_out, new_session, rotation_of, unique_digest};
 use crate::storage::{add_user_id, start_session, written_events};
 
-/// A started session's token is found by its digest, with what the caller decides on; the
-/// start's event is stored; an unknown digest is `None`.
+/// A started session's token is found by its digest, with what the caller decides on (its
+/// session's start among it); the start's event is stored; an unknown digest is `None`.
 pub async fn start_then_find_refresh_token_round_trips(storage: &dyn Storage) {
     let sessions = storage.sessions();
     let user = add_user_id(storage, "ada@example.com").await;
@@ -31,6 +28,7 @@ pub async fn start_then_find_refresh_token_round_trips(storage: &dyn Storage) {
     assert_eq!(found.id, token.id);
     assert_eq!(found.session_id, session.id);
     assert_eq!(found.user_id, user);
+    assert_eq!(found.session_started_at, session.created_at);
     assert_eq!(found.expires_at, token.expires_at);
     assert_eq!(found.used_at, None);
     assert!(!found.session_revoked);
@@ -149,46 +147,4 @@ pub async fn rotate_in_a_revoked_session_returns_false_and_stores_no_successor(
         .unwrap();
     assert_eq!(presented.used_at, None);
     assert!(presented.session_revoked);
-}
-
-/// A token is added to a live session without spending another; a revoked or unknown session
-/// is `InvalidToken` and stores nothing.
-pub async fn add_refresh_token_adds_to_a_live_session_only(storage: &dyn Storage) {
-    let sessions = storage.sessions();
-    let user = add_user_id(storage, "ada@example.com").await;
-    let session = start_session(storage, user).await;
-    let extra = new_token(T0 + Duration::minutes(1));
-    sessions
-        .add_refresh_token(session.id, &extra)
-        .await
-        .unwrap();
-    let found = sessions
-        .find_refresh_token(&extra.digest)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(found.session_id, session.id);
-    let at = T0 + Duration::minutes(2);
-    sessions
-        .revoke(user, session.id, at, &logged_out(user, &[session.id], at))
-        .await
-        .unwrap();
-    let late = new_token(at + Duration::seconds(1));
-    let stray = new_token(at + Duration::seconds(1));
-
-    let added = sessions.add_refresh_token(session.id, &late).await;
-    let nowhere = sessions
-        .add_refresh_token(SessionId::generate(), &stray)
-        .await;
-
-    assert!(matches!(added, Ok(false)), "{added:?}");
-    assert!(matches!(nowhere, Ok(false)), "{nowhere:?}");
-    assert_eq!(
-        sessions.find_refresh_token(&late.digest).await.unwrap(),
-        None
-    );
-    assert_eq!(
-        sessions.find_refresh_token(&stray.digest).await.unwrap(),
-        None
-    );
 }

@@ -1,5 +1,6 @@
 //! [`SessionRepo`] in memory: rotation marks a token used only while it is unused and its
-//! session live, and no token is ever added to a revoked session.
+//! session live, and stores its successor in the same step, so no token is ever added to a
+//! revoked session.
 
 use async_trait::async_trait;
 use postern_core::domain::{
@@ -103,6 +104,7 @@ impl SessionRepo for MemoryStore {
             id: *id,
             session_id: token.session_id,
             user_id: session.user_id,
+            session_started_at: session.created_at,
             expires_at: token.expires_at,
             used_at: token.used_at,
             session_revoked: session.revoked_at.is_some(),
@@ -130,22 +132,6 @@ impl SessionRepo for MemoryStore {
         }
         if let Some(session) = tables.live_session(rotation.session_id) {
             session.last_used_at = rotation.used_at;
-        }
-        Ok(true)
-    }
-
-    async fn add_refresh_token(
-        &self,
-        session: SessionId,
-        token: &NewRefreshToken,
-    ) -> PortResult<bool> {
-        let mut tables = self.lock();
-        if tables.live_session(session).is_none() {
-            return Ok(false);
-        }
-        tables.insert_token(session, token)?;
-        if let Some(live) = tables.live_session(session) {
-            live.last_used_at = token.issued_at;
         }
         Ok(true)
     }

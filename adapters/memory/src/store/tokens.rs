@@ -1,9 +1,11 @@
 //! [`AccountTokens`] in memory: a token is spent only while unused, in the same step as what
-//! it proves, so of two requests presenting it at once exactly one succeeds.
+//! it proves, so of two requests presenting it at once exactly one succeeds. A new password
+//! spends every unused reset token of its account in the same step.
 
 use async_trait::async_trait;
 use postern_core::domain::{
     AccountTokenRecord, Event, NewAccountToken, PasswordHash, TokenDigest, TokenPurpose, User,
+    UserId,
 };
 use postern_core::ports::{AccountTokens, PortResult};
 use time::OffsetDateTime;
@@ -14,7 +16,7 @@ use super::{AccountTokenRow, MemoryStore, Tables, conflict};
 impl Tables {
     /// The user of the unused token `token`, if it is unused and its user exists: what spending
     /// it would act on.
-    fn spendable(&self, token: Uuid) -> Option<postern_core::domain::UserId> {
+    fn spendable(&self, token: Uuid) -> Option<UserId> {
         self.account_tokens
             .get(&token)
             .filter(|row| row.record.used_at.is_none())
@@ -24,6 +26,19 @@ impl Tables {
     fn spend(&mut self, token: Uuid, at: OffsetDateTime) {
         if let Some(row) = self.account_tokens.get_mut(&token) {
             row.record.used_at = Some(at);
+        }
+    }
+
+    /// Spends every unused reset token of `user` at `at`: the password they would set has just
+    /// been replaced.
+    pub(super) fn spend_reset_tokens(&mut self, user: UserId, at: OffsetDateTime) {
+        for row in self.account_tokens.values_mut() {
+            if row.purpose == TokenPurpose::ResetPassword
+                && row.record.user_id == user
+                && row.record.used_at.is_none()
+            {
+                row.record.used_at = Some(at);
+            }
         }
     }
 }
@@ -104,7 +119,7 @@ impl AccountTokens for MemoryStore {
         // The owner proved themselves by mail: whatever lock a guesser caused is over.
         row.failed_logins = 0;
         row.locked_until = None;
-        tables.spend(token, at);
+        tables.spend_reset_tokens(user_id, at);
         tables.write_event(event);
         Ok(true)
     }

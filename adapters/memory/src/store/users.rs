@@ -82,6 +82,7 @@ impl UserRepo for MemoryStore {
         let row = tables.users.get_mut(&id).ok_or(UpdateUserError::NotFound)?;
         row.password_hash = hash.clone();
         row.user.updated_at = at;
+        tables.spend_reset_tokens(id, at);
         tables.write_event(event);
         Ok(())
     }

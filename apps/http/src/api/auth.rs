@@ -220,9 +220,11 @@ impl AuthApi {
 
     /// Rotate a refresh token
     ///
-    /// Exchanges a refresh token for a new pair; the presented token becomes used. Presenting
-    /// a used token again revokes its whole session (`refresh_token_reused`), except within
-    /// the short grace window after its first use, where it gets a fresh pair.
+    /// Exchanges a refresh token for a new pair; the presented token becomes used and the new
+    /// refresh token is its one successor. Presenting any used token of the session again
+    /// revokes the whole session (`refresh_token_reused`), except within the short grace window
+    /// after its first use, where it gets the same successor again with a new access token. A
+    /// session past its maximum lifetime is refused (`invalid_token`).
     #[oai(path = "/refresh", method = "post", operation_id = "refresh")]
     async fn refresh(
         &self,

@@ -125,6 +125,10 @@ impl Config {
                 duration(sessions.refresh_ttl.unsigned_abs()),
             ),
             line(
+                "SESSION_MAX_LIFETIME",
+                duration(sessions.max_lifetime.unsigned_abs()),
+            ),
+            line(
                 "REFRESH_REUSE_GRACE",
                 sessions.reuse_grace.unsigned_abs().as_secs(),
             ),

@@ -97,7 +97,7 @@ pub struct Config {
     pub jwt_issuer: String,
     /// The `aud` claim issued and required.
     pub jwt_audience: String,
-    /// `JWT_EXPIRES_IN`, `JWT_REFRESH_EXPIRES_IN`, `REFRESH_REUSE_GRACE`.
+    /// `JWT_EXPIRES_IN`, `JWT_REFRESH_EXPIRES_IN`, `SESSION_MAX_LIFETIME`, `REFRESH_REUSE_GRACE`.
     pub sessions: SessionPolicy,
     /// `TRUSTED_PROXIES`.
     pub trusted_proxies: Vec<IpNet>,

@@ -32,6 +32,8 @@ pub const MAX_ACCESS_TTL: time::Duration = time::Duration::hours(24);
 const MAX_ACCESS_TTL_SECS: u64 = MAX_ACCESS_TTL.whole_seconds().unsigned_abs();
 /// The longest refresh-token lifetime accepted, in seconds (366 days).
 const MAX_REFRESH_TTL_SECS: u64 = 366 * 24 * 60 * 60;
+/// The longest `SESSION_MAX_LIFETIME` accepted, in seconds (366 days).
+const MAX_SESSION_LIFETIME_SECS: u64 = 366 * 24 * 60 * 60;
 /// The longest `REFRESH_REUSE_GRACE`, in seconds.
 const MAX_REUSE_GRACE_SECS: u64 = 300;
 /// Where links in mail lead when `APP_URL` is not set: the default listen address.
@@ -61,6 +63,8 @@ pub(super) struct Settings {
     jwt_audience: String,
     jwt_expires_in: PositiveDuration<MAX_ACCESS_TTL_SECS>,
     jwt_refresh_expires_in: PositiveDuration<MAX_REFRESH_TTL_SECS>,
+    /// Unset: 30 days, or `JWT_REFRESH_EXPIRES_IN` if that is longer.
+    session_max_lifetime: Option<PositiveDuration<MAX_SESSION_LIFETIME_SECS>>,
     refresh_reuse_grace: Seconds<MAX_REUSE_GRACE_SECS>,
     trusted_proxies: CommaList<Proxy>,
     cors_allowed_origins: CommaList<Origin>,
@@ -108,6 +112,7 @@ impl Default for Settings {
             jwt_audience: "postern".to_owned(),
             jwt_expires_in: PositiveDuration(sessions.access_ttl.unsigned_abs()),
             jwt_refresh_expires_in: PositiveDuration(sessions.refresh_ttl.unsigned_abs()),
+            session_max_lifetime: None,
             refresh_reuse_grace: Seconds(sessions.reuse_grace.unsigned_abs().as_secs()),
             trusted_proxies: CommaList(Vec::new()),
             cors_allowed_origins: CommaList(Vec::new()),
@@ -225,7 +230,8 @@ impl Settings {
         }
     }
 
-    /// Token lifetimes: a refresh token must outlive the access tokens it renews.
+    /// Token and session lifetimes: a refresh token must outlive the access tokens it renews,
+    /// and a session the first refresh token of its login.
     fn sessions(&self) -> Result<SessionPolicy, ConfigError> {
         let (access_ttl, refresh_ttl) = (self.jwt_expires_in.0, self.jwt_refresh_expires_in.0);
         if refresh_ttl < access_ttl {
@@ -234,12 +240,25 @@ impl Settings {
                 "must not be shorter than JWT_EXPIRES_IN",
             ));
         }
+        let defaults = SessionPolicy::default();
+        let max_lifetime = match &self.session_max_lifetime {
+            Some(set) if set.0 < refresh_ttl => {
+                return Err(error(
+                    "SESSION_MAX_LIFETIME",
+                    "must not be shorter than JWT_REFRESH_EXPIRES_IN: a session would end \
+                     before the refresh token of its login expires",
+                ));
+            }
+            Some(set) => set.0,
+            None => refresh_ttl.max(defaults.max_lifetime.unsigned_abs()),
+        };
         // Exact: every duration here is bounded (at most 366 days) far inside time's range.
         let exact =
             |d: std::time::Duration| time::Duration::try_from(d).unwrap_or(time::Duration::MAX);
         Ok(SessionPolicy {
             access_ttl: exact(access_ttl),
             refresh_ttl: exact(refresh_ttl),
+            max_lifetime: exact(max_lifetime),
             reuse_grace: exact(std::time::Duration::from_secs(self.refresh_reuse_grace.0)),
         })
     }

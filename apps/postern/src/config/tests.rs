@@ -83,6 +83,32 @@ fn a_refresh_lifetime_shorter_than_the_access_lifetime_is_refused() {
 }
 
 #[test]
+fn the_session_lifetime_defaults_to_30_days_or_the_refresh_lifetime_if_longer() {
+    let default = Config::from_vars(HashMap::new()).unwrap();
+    let long_refresh = Config::from_vars(vars(&[("JWT_REFRESH_EXPIRES_IN", "90d")])).unwrap();
+
+    assert_eq!(default.sessions.max_lifetime, time::Duration::days(30));
+    assert_eq!(long_refresh.sessions.max_lifetime, time::Duration::days(90));
+}
+
+#[test]
+fn the_session_lifetime_is_read_and_bounded() {
+    // 12h is shorter than the refresh lifetime, 7 days by default.
+    for refused in ["12h", "0s", "forever", "400d"] {
+        let err = Config::from_vars(vars(&[("SESSION_MAX_LIFETIME", refused)])).unwrap_err();
+        assert_eq!(err.variable, "SESSION_MAX_LIFETIME", "{refused}");
+    }
+
+    let config = Config::from_vars(vars(&[
+        ("SESSION_MAX_LIFETIME", "90d"),
+        ("JWT_REFRESH_EXPIRES_IN", "1d"),
+    ]))
+    .unwrap();
+
+    assert_eq!(config.sessions.max_lifetime, time::Duration::days(90));
+}
+
+#[test]
 fn redis_is_configured_by_url_and_prefix() {
     let config = Config::from_vars(vars(&[
         ("POSTERN_ENV", "production"),

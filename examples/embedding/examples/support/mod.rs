@@ -10,7 +10,7 @@ use postern_core::ports::{Clock, PortResult, SystemClock};
 use postern_core::usecases::Ports;
 use postern_memory::{MemoryProfileCache, MemoryRevocationList, MemoryStore};
 use postern_password::{Argon2Hasher, Argon2Params};
-use postern_tokens::{JwtConfig, JwtIssuer, RandomTokens};
+use postern_tokens::{HmacSuccessors, JwtConfig, JwtIssuer, RandomTokens};
 use secrecy::SecretString;
 
 /// Every port of the account use cases, on `store` and in-process adapters.
@@ -21,8 +21,9 @@ pub fn in_memory_ports(store: &MemoryStore, clock: Arc<dyn Clock>) -> PortResult
         iterations: 1,
         parallelism: 1,
     })?;
+    let secret = "an example secret of at least 32 bytes";
     let tokens = JwtIssuer::hs256(JwtConfig {
-        secret: SecretString::from("an example secret of at least 32 bytes"),
+        secret: SecretString::from(secret),
         issuer: "example".into(),
         audience: "example".into(),
         key_id: "example-key".into(),
@@ -36,6 +37,7 @@ pub fn in_memory_ports(store: &MemoryStore, clock: Arc<dyn Clock>) -> PortResult
         hasher: Arc::new(hasher),
         tokens: Arc::new(tokens),
         secrets: Arc::new(RandomTokens),
+        successors: Arc::new(HmacSuccessors::from_secret(secret.as_bytes())),
         cache: Arc::new(MemoryProfileCache::new(
             MemoryProfileCache::DEFAULT_TTL,
             1_000,

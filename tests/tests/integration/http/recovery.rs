@@ -22,10 +22,10 @@ on_both_backends!(
     a_reset_sets_the_password_ends_every_session_and_works_once,
 );
 
-const APP_URL: &str = "https://accounts.example.test";
-const MAIL_WAIT: Duration = Duration::from_secs(10);
+pub(super) const APP_URL: &str = "https://accounts.example.test";
+pub(super) const MAIL_WAIT: Duration = Duration::from_secs(10);
 
-async fn app_with_mail(backend: Backend) -> (TestApp, SmtpSink) {
+pub(super) async fn app_with_mail(backend: Backend) -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await;
     let app = spawn_app_with(
         backend,
@@ -40,7 +40,7 @@ async fn app_with_mail(backend: Backend) -> (TestApp, SmtpSink) {
 }
 
 /// The token of the `page` link in a mail's text part.
-fn token_in(mail: &ReceivedMail, page: &str) -> String {
+pub(super) fn token_in(mail: &ReceivedMail, page: &str) -> String {
     let text = mail.text.as_deref().expect("a text part");
     let start = text
         .find(&format!("{APP_URL}/{page}?token="))

@@ -11,7 +11,7 @@ use postern_core::usecases::{Accounts, Ports, QueueAdmin, ReadAudit};
 use postern_http::AppState;
 use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, MemoryStore};
 use postern_password::{Argon2Hasher, Argon2Params};
-use postern_tokens::{JwtConfig, JwtIssuer, RandomTokens};
+use postern_tokens::{HmacSuccessors, JwtConfig, JwtIssuer, RandomTokens};
 use secrecy::SecretString;
 
 use super::TestApp;
@@ -55,7 +55,8 @@ impl Builder {
         super::log::init();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store = Arc::new(MemoryStore::new(clock.clone()));
-        let tokens = Arc::new(issuer("a test secret of at least thirty-two bytes"));
+        let secret = "a test secret of at least thirty-two bytes";
+        let tokens = Arc::new(issuer(secret));
         let ports = Ports {
             users: store.clone(),
             sessions: store.clone(),
@@ -64,6 +65,7 @@ impl Builder {
             hasher: Arc::new(cheap_hasher()),
             tokens: tokens.clone(),
             secrets: Arc::new(RandomTokens),
+            successors: Arc::new(HmacSuccessors::from_secret(secret.as_bytes())),
             cache: Arc::new(MemoryProfileCache::new(
                 MemoryProfileCache::DEFAULT_TTL,
                 1_000,
