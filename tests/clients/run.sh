@@ -84,6 +84,7 @@ say "starting postern on 127.0.0.1:$port (SQLite in a temporary directory)"
 (cd "$work" && exec env -u DATABASE_URL -u REDIS_URL -u SMTP_URL -u JWT_PRIVATE_KEY_FILE \
   POSTERN_ENV=development HOST=127.0.0.1 PORT="$port" POSTERN_DATA_DIR="$work/data" \
   JWT_SECRET="client-check-secret-0123456789-abcdefghijklmnop" LOG_FORMAT=pretty \
+  RATE_LIMIT_GLOBAL=off \
   RUST_LOG="${RUST_LOG:-warn}" "$POSTERN_BIN" serve) >"$work/server.log" 2>&1 &
 server_pid=$!
 

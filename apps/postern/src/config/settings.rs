@@ -64,9 +64,6 @@ pub(super) struct Settings {
     refresh_reuse_grace: Seconds<MAX_REUSE_GRACE_SECS>,
     trusted_proxies: CommaList<Proxy>,
     cors_allowed_origins: CommaList<Origin>,
-    /// Read so that a typo stops the start; no middleware enforces it (docs/http-api.md §6).
-    #[serde(rename = "RATE_LIMIT_GLOBAL")]
-    _rate_limit_global: Option<QuotaSetting>,
     argon2_memory_kib: Parsed<u32>,
     argon2_iterations: Parsed<u32>,
     argon2_parallelism: Parsed<u32>,
@@ -113,7 +110,6 @@ impl Default for Settings {
             refresh_reuse_grace: Seconds(sessions.reuse_grace.unsigned_abs().as_secs()),
             trusted_proxies: CommaList(Vec::new()),
             cors_allowed_origins: CommaList(Vec::new()),
-            _rate_limit_global: None,
             argon2_memory_kib: Parsed(argon2.memory_kib),
             argon2_iterations: Parsed(argon2.iterations),
             argon2_parallelism: Parsed(argon2.parallelism),
