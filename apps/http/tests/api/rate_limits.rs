@@ -81,3 +81,20 @@ async fn invalid_signups_are_refused_before_the_limit_and_spend_none_of_its_quot
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
     assert_eq!(number(&first, "ratelimit-remaining"), 2);
 }
+
+#[tokio::test]
+async fn an_invalid_login_is_400_whatever_it_breaks_even_once_its_bucket_is_spent() {
+    let app = TestApp::new();
+    let ada = app.signed_in_user().await;
+    for _ in 0..4 {
+        app.login(&ada.email, "not the password").await;
+    }
+
+    let bad_email = app.login("not an email", PASSWORD).await;
+    let empty_password = app.login(&ada.email, "").await;
+    let valid = app.login(&ada.email, PASSWORD).await;
+
+    assert_error(&bad_email, StatusCode::BAD_REQUEST, "validation_error");
+    assert_error(&empty_password, StatusCode::BAD_REQUEST, "validation_error");
+    assert_error(&valid, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+}
