@@ -28,7 +28,7 @@ bench_env() {
   export HOST=127.0.0.1 PORT=$1 RUST_LOG=warn LOG_FORMAT=json
   export JWT_SECRET=bench-secret-bench-secret-bench-secret-0123456789
   export RATE_LIMIT_LOGIN=off RATE_LIMIT_REFRESH=off RATE_LIMIT_SIGNUP=off RATE_LIMIT_GLOBAL=off
-  export RATE_LIMIT_PASSWORD_FORGOT=off RATE_LIMIT_EMAIL_RESEND=off
+  export RATE_LIMIT_PASSWORD_FORGOT=off RATE_LIMIT_PASSWORD_RESET_MAIL=off RATE_LIMIT_EMAIL_RESEND=off
 }
 
 start_server() {

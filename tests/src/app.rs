@@ -93,6 +93,8 @@ pub async fn spawn_app_serving(
         ("PORT", "0"),
         ("DATABASE_URL", db.url()),
         ("JWT_SECRET", TEST_JWT_SECRET),
+        // Tests send many requests from one address; those about the global limit set it.
+        ("RATE_LIMIT_GLOBAL", "off"),
         (
             "POSTERN_DATA_DIR",
             data_dir.path().to_str().expect("utf-8 temp path"),

@@ -21,8 +21,8 @@ pub struct ServeProcess {
 }
 
 impl ServeProcess {
-    /// Starts `postern serve` on SQLite in `data_dir`, on a free port, with JSON logs and
-    /// `env` on top; waits until it listens.
+    /// Starts `postern serve` on SQLite in `data_dir`, on a free port, with JSON logs, no
+    /// global rate limit, and `env` on top; waits until it listens.
     pub fn start(data_dir: &Path, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(postern_binary())
             .arg("serve")
@@ -31,6 +31,8 @@ impl ServeProcess {
             .env("PORT", "0")
             .env("LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
+            // Tests send many requests from one address; those about the global limit set it.
+            .env("RATE_LIMIT_GLOBAL", "off")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

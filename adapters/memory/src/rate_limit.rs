@@ -125,6 +125,15 @@ impl MemoryRateLimiter {
         })
     }
 
+    /// How many keys the limiter holds in all buckets: what its memory grows with, for
+    /// checking that it stays bounded.
+    pub fn tracked_keys(&self) -> usize {
+        self.buckets
+            .iter()
+            .map(|(_, bucket)| bucket.logs().len())
+            .sum()
+    }
+
     fn bucket(&self, bucket: RateLimitBucket) -> Option<&Bucket> {
         self.buckets
             .iter()

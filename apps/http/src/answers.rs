@@ -150,6 +150,13 @@ pub const RATE_LIMITED: Answer = Answer {
     doc: "too many requests under this operation's rate limit; see `Retry-After`",
 };
 
+/// 429 `rate_limited` by the global per-client limit, which every operation but the probes
+/// comes under.
+pub const GLOBALLY_RATE_LIMITED: Answer = Answer {
+    doc: "too many requests from this client under the global limit; see `Retry-After`",
+    ..RATE_LIMITED
+};
+
 answers!(PortError {
     PortError::Unavailable(_) => UNAVAILABLE,
     PortError::Unexpected(_) => INTERNAL,

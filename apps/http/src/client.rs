@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv6Net};
 use poem::{FromRequest, Request, RequestBody};
 use postern_core::domain::ClientContext;
 
@@ -17,20 +17,20 @@ const MAX_USER_AGENT: usize = 256;
 pub struct Client(pub ClientContext);
 
 impl Client {
-    /// A key for per-client rate limits.
+    /// A key for per-client rate limits: an IPv4 address whole, an IPv6 one by its /64, since
+    /// one host is handed a whole /64 and could otherwise make itself a fresh key per request.
     pub fn rate_key(&self) -> String {
-        self.0
-            .ip
-            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+        match self.0.ip {
+            None => "unknown".to_owned(),
+            Some(IpAddr::V4(ip)) => ip.to_string(),
+            Some(IpAddr::V6(ip)) => {
+                Ipv6Net::new(ip, 64).map_or_else(|_| ip.to_string(), |net| net.trunc().to_string())
+            }
+        }
     }
-}
 
-impl<'a> FromRequest<'a> for Client {
-    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        let trusted = req
-            .data::<Arc<AppState>>()
-            .map(|s| s.trusted_proxies.as_slice())
-            .unwrap_or(&[]);
+    /// The client of `req`, believing the `X-Forwarded-For` of the `trusted` proxies only.
+    pub fn of(req: &Request, trusted: &[IpNet]) -> Self {
         // IPv4 peers of a dual-stack socket arrive as ::ffff:a.b.c.d; compare them as IPv4.
         let peer = req
             .remote_addr()
@@ -50,10 +50,20 @@ impl<'a> FromRequest<'a> for Client {
             .get("user-agent")
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(MAX_USER_AGENT).collect());
-        Ok(Self(ClientContext {
+        Self(ClientContext {
             ip: client_ip(peer, &forwarded, trusted),
             user_agent,
-        }))
+        })
+    }
+}
+
+impl<'a> FromRequest<'a> for Client {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let trusted = req
+            .data::<Arc<AppState>>()
+            .map(|s| s.trusted_proxies.as_slice())
+            .unwrap_or(&[]);
+        Ok(Self::of(req, trusted))
     }
 }
 
@@ -113,6 +123,22 @@ mod tests {
             client_ip(Some(ip("8.8.8.8")), "1.2.3.4", &trusted),
             Some(ip("8.8.8.8"))
         );
+    }
+
+    fn rate_key(ip: &str) -> String {
+        Client(ClientContext {
+            ip: Some(ip.parse().unwrap()),
+            user_agent: None,
+        })
+        .rate_key()
+    }
+
+    #[test]
+    fn an_ipv6_client_is_keyed_by_its_64_and_an_ipv4_one_whole() {
+        assert_eq!(rate_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(rate_key("2001:db8:1:2:ffff:1:2:3"), "2001:db8:1:2::/64");
+        assert_eq!(rate_key("2001:db8:1:3::1"), "2001:db8:1:3::/64");
+        assert_eq!(rate_key("192.0.2.7"), "192.0.2.7");
     }
 
     #[test]

@@ -59,6 +59,21 @@ pub struct Listed<T> {
     pub meta: PageMeta,
 }
 
+impl<T> Listed<T> {
+    /// A list answered whole, in one page: `meta.nextCursor` is null and `meta.limit` is the
+    /// number of items, so that every list carries `meta` (docs/http-api.md §1).
+    pub fn whole(items: Vec<T>) -> Self {
+        let limit = u32::try_from(items.len()).unwrap_or(u32::MAX);
+        Self {
+            items,
+            meta: PageMeta {
+                next_cursor: None,
+                limit,
+            },
+        }
+    }
+}
+
 impl<T: ParseFromJSON + ToJSON> ApiResponse for Listed<T> {
     fn meta() -> MetaResponses {
         MetaResponses {
@@ -140,8 +155,9 @@ impl<S> From<Failure<S>> for poem::Error {
 }
 
 impl<S: ErrorSet> ApiResponse for Failure<S> {
+    /// The answers of `S`, and the global limit's 429, which every operation can meet.
     fn meta() -> MetaResponses {
-        documented(S::answers())
+        documented([S::answers(), vec![answers::GLOBALLY_RATE_LIMITED]].concat())
     }
 
     fn register(registry: &mut Registry) {
@@ -265,7 +281,8 @@ fn header(name: &str, description: &str) -> MetaHeader {
 impl<T: ApiResponse, S: ErrorSet> ApiResponse for RateLimited<T, S> {
     fn meta() -> MetaResponses {
         let mut meta = T::meta();
-        let failures = [&S::answers(), PortError::ANSWERS, &[answers::RATE_LIMITED]].concat();
+        let limits = [answers::RATE_LIMITED, answers::GLOBALLY_RATE_LIMITED];
+        let failures = [&S::answers(), PortError::ANSWERS, &limits].concat();
         meta.responses.extend(documented(failures).responses);
         for response in &mut meta.responses {
             response.headers.extend([

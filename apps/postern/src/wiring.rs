@@ -148,6 +148,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         successors: Arc::new(successors),
         cache: Arc::new(postern_http::observability::CountingProfileCache::new(shared.cache)),
         revocations: shared.revocations,
+        rate_limiter: shared.rate_limiter.clone(),
         clock: clock.clone(),
     };
     let mut queues: Vec<Arc<dyn EventQueues>> = vec![outbox];

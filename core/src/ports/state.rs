@@ -73,16 +73,21 @@ const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(60 * 60);
 
 rate_limit_buckets! {
-    /// Login, keyed by client IP and email.
+    /// Login, keyed by client address and email.
     Login = "login", 5 per 15 * MINUTE;
-    /// Refresh, keyed by client IP.
+    /// Refresh, keyed by client address.
     Refresh = "refresh", 10 per 15 * MINUTE;
-    /// Signup, keyed by client IP.
+    /// Signup, keyed by client address.
     Signup = "signup", 3 per MINUTE;
-    /// Password-reset requests, keyed by email.
+    /// Password-reset requests, keyed by client address and email.
     PasswordForgot = "password_forgot", 3 per HOUR;
     /// Verification-mail resends, keyed by user.
     EmailResend = "email_resend", 3 per HOUR;
+    /// Every request but the operations endpoints (health, readiness, metrics), keyed by
+    /// client address.
+    Global = "global", 100 per MINUTE;
+    /// Password-reset mails, keyed by email: what one address can be sent, whoever asks.
+    PasswordResetMail = "password_reset_mail", 3 per HOUR;
 }
 
 /// A limit: `limit` requests per `period`.

@@ -60,7 +60,7 @@ pub use signup::{Signup, SignupError, SignupRequest};
 use crate::domain::{LockoutPolicy, SessionPolicy};
 use crate::ports::{
     AccountTokens, Clock, OpaqueTokens, Outbox, PasswordHasher, PortError, ProfileCache,
-    RevocationList, SessionRepo, SuccessorTokens, TokenIssuer, UserRepo,
+    RateLimiter, RevocationList, SessionRepo, SuccessorTokens, TokenIssuer, UserRepo,
 };
 
 /// A port's failure, as each use-case error that has the two variants for it carries it.
@@ -116,6 +116,8 @@ pub struct Ports {
     pub cache: Arc<dyn ProfileCache>,
     /// Revoked sessions.
     pub revocations: Arc<dyn RevocationList>,
+    /// The rate limits a use case keeps itself, such as the reset mails one address receives.
+    pub rate_limiter: Arc<dyn RateLimiter>,
     /// The time.
     pub clock: Arc<dyn Clock>,
 }

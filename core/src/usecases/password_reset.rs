@@ -10,12 +10,20 @@ use super::Ports;
 use super::redeemable::{LinkTokenError, Redeemable};
 use super::revoker::Revoker;
 use crate::domain::{Email, Event, EventData, OpaqueToken, Password, SessionPolicy, TokenPurpose};
-use crate::ports::{Clock, Outbox, PasswordHasher, PortResult, UserRepo};
+use crate::ports::{
+    Clock, Outbox, PasswordHasher, PortResult, RateLimitBucket, RateLimiter, UserRepo,
+};
 
 /// Asks for a reset link (docs/http-api.md §3 `POST /auth/password/forgot`).
+///
+/// Both paths, account or none, make the same port calls in the same order: the mail cap, the
+/// lookup, one event. Only the event's `userId` differs, and only the mail handler reads it
+/// (an event without a user sends no mail), so the answer takes the same work either way and
+/// its timing tells nobody which addresses have accounts.
 pub struct ForgotPassword {
     users: Arc<dyn UserRepo>,
     outbox: Arc<dyn Outbox>,
+    limiter: Arc<dyn RateLimiter>,
     clock: Arc<dyn Clock>,
 }
 
@@ -25,26 +33,33 @@ impl ForgotPassword {
         Self {
             users: ports.users.clone(),
             outbox: ports.outbox.clone(),
+            limiter: ports.rate_limiter.clone(),
             clock: ports.clock.clone(),
         }
     }
 
-    /// Writes `user.password_reset_requested` when an account has this email, and nothing
-    /// otherwise; the caller answers alike either way, so that the endpoint tells nobody which
-    /// addresses have accounts.
+    /// Writes `user.password_reset_requested` for `email`, naming its account if there is one,
+    /// unless the address has had its cap of reset mails
+    /// ([`RateLimitBucket::PasswordResetMail`]); the caller answers alike in every case.
     ///
     /// # Errors
-    /// Only when storage fails.
+    /// Only when storage or the limiter fails.
     #[instrument(skip_all, name = "forgot_password")]
     pub async fn execute(&self, email: &Email) -> PortResult<()> {
-        let Some(account) = self.users.find_credentials(email).await? else {
+        let capped = self
+            .limiter
+            .check(RateLimitBucket::PasswordResetMail, email.as_str())
+            .await?
+            .is_some_and(|decision| !decision.allowed);
+        if capped {
             return Ok(());
-        };
+        }
+        let account = self.users.find_credentials(email).await?;
         let event = Event::new(
             EventData::PasswordResetRequested {
-                email: account.user.email.as_str().to_owned(),
+                email: email.as_str().to_owned(),
             },
-            Some(account.user.id),
+            account.map(|account| account.user.id),
             self.clock.now(),
         );
         self.outbox.append(&event).await
@@ -126,37 +141,108 @@ impl ResetPassword {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use uuid::Uuid;
 
     use super::*;
     use crate::domain::{
         AccountTokenRecord, PasswordHash, SessionId, TokenDigest, UserCredentials,
     };
+    use crate::ports::RateDecision;
     use crate::usecases::testkit::{Mocks, NOW, password, policy, user};
 
-    #[tokio::test]
-    async fn forgot_writes_a_request_only_for_an_existing_account() {
-        for exists in [true, false] {
-            let mut mocks = Mocks::new();
-            let account = user();
-            mocks.users.expect_find_credentials().returning(move |_| {
-                Ok(exists.then(|| UserCredentials {
-                    user: account.clone(),
-                    password_hash: PasswordHash::new("$argon2id$stored".into()),
+    /// A mail cap that refuses `ada@example.com`.
+    fn capped(mocks: &mut Mocks) {
+        mocks
+            .rate_limiter
+            .expect_check()
+            .withf(|bucket, key| {
+                *bucket == RateLimitBucket::PasswordResetMail && key == "ada@example.com"
+            })
+            .times(1)
+            .returning(|_, _| {
+                Ok(Some(RateDecision {
+                    allowed: false,
+                    limit: 3,
+                    remaining: 0,
+                    reset_after: std::time::Duration::from_secs(60),
                 }))
             });
-            mocks
-                .outbox
-                .expect_append()
-                .withf(|event| event.data.type_name() == "user.password_reset_requested")
-                .times(usize::from(exists))
-                .returning(|_| Ok(()));
+    }
 
-            ForgotPassword::new(&mocks.ports())
-                .execute(&Email::parse("ada@example.com").unwrap())
-                .await
-                .unwrap();
-        }
+    /// The port calls `ForgotPassword` makes for an email with an account or none, in order,
+    /// and the user id of the event it writes.
+    async fn forgot_calls(exists: bool) -> (Vec<&'static str>, Option<Uuid>) {
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let written = Arc::new(Mutex::new(None));
+        let mut mocks = Mocks::new();
+        let account = user();
+        let seen = calls.clone();
+        mocks.rate_limiter.expect_check().returning(move |_, _| {
+            seen.lock().unwrap().push("rate_limiter.check");
+            Ok(Some(RateDecision {
+                allowed: true,
+                limit: 3,
+                remaining: 2,
+                reset_after: std::time::Duration::from_secs(60),
+            }))
+        });
+        let seen = calls.clone();
+        mocks.users.expect_find_credentials().returning(move |_| {
+            seen.lock().unwrap().push("users.find_credentials");
+            Ok(exists.then(|| UserCredentials {
+                user: account.clone(),
+                password_hash: PasswordHash::new("$argon2id$stored".into()),
+            }))
+        });
+        let (seen, event_user) = (calls.clone(), written.clone());
+        mocks.outbox.expect_append().returning(move |event| {
+            seen.lock().unwrap().push("outbox.append");
+            assert_eq!(event.data.type_name(), "user.password_reset_requested");
+            *event_user.lock().unwrap() = Some(event.user_id);
+            Ok(())
+        });
+
+        ForgotPassword::new(&mocks.ports())
+            .execute(&Email::parse("ada@example.com").unwrap())
+            .await
+            .unwrap();
+
+        let calls = calls.lock().unwrap().clone();
+        let user = written.lock().unwrap().take().flatten();
+        (calls, user)
+    }
+
+    #[tokio::test]
+    async fn forgot_makes_the_same_port_calls_whether_or_not_the_account_exists() {
+        let (with_account, its_user) = forgot_calls(true).await;
+        let (without_account, no_user) = forgot_calls(false).await;
+
+        assert_eq!(with_account, without_account);
+        assert_eq!(
+            with_account,
+            [
+                "rate_limiter.check",
+                "users.find_credentials",
+                "outbox.append"
+            ]
+        );
+        assert!(its_user.is_some());
+        assert_eq!(no_user, None);
+    }
+
+    #[tokio::test]
+    async fn forgot_writes_nothing_once_the_address_has_had_its_cap_of_mails() {
+        let mut mocks = Mocks::new();
+        capped(&mut mocks);
+        mocks.users.expect_find_credentials().never();
+        mocks.outbox.expect_append().never();
+
+        ForgotPassword::new(&mocks.ports())
+            .execute(&Email::parse("ada@example.com").unwrap())
+            .await
+            .unwrap();
     }
 
     fn mocks_with_token(usable: bool) -> (Mocks, crate::domain::User) {

@@ -10,7 +10,8 @@ use super::Ports;
 use crate::domain::{AccessClaims, Email, Password, Role, SessionId, SessionPolicy, User, UserId};
 use crate::ports::{
     Clock, MockAccountTokens, MockOpaqueTokens, MockOutbox, MockPasswordHasher, MockProfileCache,
-    MockRevocationList, MockSessionRepo, MockSuccessorTokens, MockTokenIssuer, MockUserRepo,
+    MockRateLimiter, MockRevocationList, MockSessionRepo, MockSuccessorTokens, MockTokenIssuer,
+    MockUserRepo,
 };
 
 pub(crate) const NOW: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
@@ -36,6 +37,7 @@ pub(crate) struct Mocks {
     pub successors: MockSuccessorTokens,
     pub cache: MockProfileCache,
     pub revocations: MockRevocationList,
+    pub rate_limiter: MockRateLimiter,
     pub now: OffsetDateTime,
 }
 
@@ -52,6 +54,7 @@ impl Mocks {
             successors: MockSuccessorTokens::new(),
             cache: MockProfileCache::new(),
             revocations: MockRevocationList::new(),
+            rate_limiter: MockRateLimiter::new(),
             now: NOW,
         }
     }
@@ -100,6 +103,7 @@ impl Mocks {
             successors: Arc::new(self.successors),
             cache: Arc::new(self.cache),
             revocations: Arc::new(self.revocations),
+            rate_limiter: Arc::new(self.rate_limiter),
             clock: Arc::new(FixedClock(self.now)),
         }
     }

@@ -31,6 +31,7 @@ macro_rules! on_both_backends {
 mod adapters;
 mod cli;
 mod commands;
+mod global_limit;
 mod http;
 mod import;
 mod process;

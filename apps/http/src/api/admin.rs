@@ -223,16 +223,19 @@ impl AdminApi {
     ///
     /// **Requires the `admin` role.** Per queue: entries in it, entries handed to a consumer
     /// and not yet acknowledged, consumers, and dead letters. The queues are the outbox and,
-    /// when Redis is configured, the `email-events` and `audit-events` streams.
+    /// when Redis is configured, the `email-events` and `audit-events` streams. The list is
+    /// whole: `meta.nextCursor` is always null and `meta.limit` is the number of queues.
     #[oai(path = "/queues", method = "get", operation_id = "listQueues")]
     async fn queues(
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-    ) -> Result<Done<Vec<QueueView>>, Failure<QueuesErrors>> {
+    ) -> Result<Listed<QueueView>, Failure<QueuesErrors>> {
         require_role(&state, &auth, Role::Admin).await?;
         let stats = state.queues.stats().await?;
-        Ok(Done(stats.into_iter().map(QueueView::from).collect()))
+        Ok(Listed::whole(
+            stats.into_iter().map(QueueView::from).collect(),
+        ))
     }
 
     /// Replay a queue's dead letters

@@ -4,7 +4,7 @@
 use poem_openapi::Object;
 use poem_openapi::types::Any;
 use postern_core::FieldError;
-use postern_core::domain::{AccessChange, AuditRecord, Role, User};
+use postern_core::domain::{AccessChange, AuditRecord, EVENT_VERSION, Role, User};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -69,6 +69,8 @@ pub struct AuditEntryView {
     /// The event's type, e.g. `user.role_changed`.
     #[oai(rename = "type")]
     pub event_type: String,
+    /// The schema version of the event's `data`, 1 today.
+    pub version: u16,
     /// The user the event concerns, or null.
     #[oai(nullable)]
     pub user_id: Option<Uuid>,
@@ -80,17 +82,58 @@ pub struct AuditEntryView {
 
 impl From<AuditRecord> for AuditEntryView {
     fn from(record: AuditRecord) -> Self {
-        // The record is the whole event as delivered; its `data` is what clients want here.
-        let data = serde_json::from_str::<serde_json::Value>(&record.event_json)
-            .ok()
-            .and_then(|mut event| event.get_mut("data").map(serde_json::Value::take))
+        // The record is the whole event as delivered; its `version` and `data` are what
+        // clients want here beside the indexed columns.
+        let mut event = serde_json::from_str::<serde_json::Value>(&record.event_json)
             .unwrap_or(serde_json::Value::Null);
+        let version = event
+            .get("version")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|v| u16::try_from(v).ok())
+            .unwrap_or(EVENT_VERSION);
+        let data = event
+            .get_mut("data")
+            .map_or(serde_json::Value::Null, serde_json::Value::take);
         Self {
             id: record.id.as_uuid(),
             event_type: record.event_type,
+            version,
             user_id: record.user_id.map(|u| u.as_uuid()),
             occurred_at: record.occurred_at,
             data: Any(data),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::types::ToJSON;
+    use postern_core::domain::{Event, EventData, EventId, UserId};
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn an_audit_entry_carries_the_version_and_data_of_its_event() {
+        let event = Event::new(
+            EventData::ProfileUpdated {
+                name: Some("Ada".into()),
+            },
+            Some(UserId::generate()),
+            datetime!(2026-12-06 08:00 UTC),
+        );
+        let record = AuditRecord {
+            id: EventId::from_uuid(event.id),
+            event_type: event.data.type_name().to_owned(),
+            user_id: event.user_id.map(UserId::from_uuid),
+            occurred_at: event.occurred_at,
+            event_json: serde_json::to_string(&event).unwrap(),
+        };
+
+        let entry = serde_json::to_value(AuditEntryView::from(record).to_json()).unwrap();
+
+        assert_eq!(entry["version"], 1);
+        assert_eq!(entry["data"], serde_json::json!({"name": "Ada"}));
+        assert_eq!(entry["type"], "user.profile_updated");
     }
 }

@@ -135,7 +135,9 @@ impl RecoveryApi {
     /// Ask for a password reset
     ///
     /// Mails a reset link (valid 30 minutes, single use) to the account with this email. The
-    /// answer is the same whether or not such an account exists. Rate limited per email.
+    /// answer is the same, and takes the same work, whether or not such an account exists.
+    /// Rate limited per client and email; one address is sent at most its cap of reset mails
+    /// an hour, however many clients ask, and a request over that cap is answered alike.
     #[oai(
         path = "/password/forgot",
         method = "post",

@@ -218,8 +218,10 @@ impl RateLimit for ForgotPasswordBody {
     type Source = ValidJson<Self>;
     const BUCKET: RateLimitBucket = RateLimitBucket::PasswordForgot;
 
-    fn key(email: &ValidJson<Self>, _: &Client) -> String {
-        email.0.as_str().to_owned()
+    /// Keyed by client and email, so that nobody can spend a victim's quota from elsewhere;
+    /// how many mails one address receives is capped apart, by the use case.
+    fn key(email: &ValidJson<Self>, client: &Client) -> String {
+        format!("{}|{}", client.rate_key(), email.0.as_str())
     }
 }
 

@@ -17,7 +17,7 @@ use super::schemas::{MessageView, SessionView, UserView};
 use crate::answers::{Answer, INTERNAL, Invalid, JsonBody, UNAVAILABLE, answers};
 use crate::auth::BearerAuth;
 use crate::body::ValidJson;
-use crate::responses::{Done, Failure, failures};
+use crate::responses::{Done, Failure, Listed, failures};
 use crate::state::AppState;
 
 /// 404 `not_found` for the caller's own account, which no longer exists.
@@ -112,16 +112,17 @@ impl UserApi {
     /// expired. Most recently used first (by `lastUsedAt`, the latest token refresh or else the
     /// login; ties by `createdAt`, newest first). `current` marks the session of the bearer
     /// token of this request. Not paginated: each login is one session, and sessions end after
-    /// the refresh-token lifetime.
+    /// the refresh-token lifetime, so `meta.nextCursor` is always null and `meta.limit` is the
+    /// number of sessions listed.
     #[oai(path = "/sessions", method = "get", operation_id = "listSessions")]
     async fn list_sessions(
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-    ) -> Result<Done<Vec<SessionView>>, Failure<ListSessionsErrors>> {
+    ) -> Result<Listed<SessionView>, Failure<ListSessionsErrors>> {
         let current = auth.0.session_id;
         let sessions = state.accounts.list_sessions.execute(auth.0.user_id).await?;
-        Ok(Done(
+        Ok(Listed::whole(
             sessions
                 .into_iter()
                 .map(|s| SessionView::new(s, current))

@@ -1,5 +1,5 @@
-//! docs/http-api.md §1 success envelopes: `{"success": true, "data"}`, with `meta` for the
-//! paginated lists only.
+//! docs/http-api.md §1 success envelopes: `{"success": true, "data"}`, with `meta` on every list,
+//! paginated or whole.
 
 use poem::http::StatusCode;
 use serde_json::{Value, json};
@@ -108,15 +108,42 @@ async fn a_paginated_list_carries_its_items_and_meta() {
 }
 
 #[tokio::test]
-async fn a_whole_list_comes_without_meta() {
+async fn a_whole_list_carries_meta_with_no_next_cursor() {
     let app = TestApp::new();
     let session = app.signed_in_user().await;
+    app.login(&session.email, PASSWORD).await;
 
     let res = app
         .get("/api/v1/user/sessions", Some(&session.access))
         .await;
 
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    assert_eq!(keys(&res.body), ["data", "success"]);
-    assert_eq!(res.body["data"][0]["current"], json!(true));
+    assert_eq!(keys(&res.body), ["data", "meta", "success"]);
+    assert_eq!(res.body["data"].as_array().map(Vec::len), Some(2));
+    assert_eq!(res.body["meta"], json!({"nextCursor": null, "limit": 2}));
+}
+
+#[tokio::test]
+async fn every_list_operation_answers_with_meta() {
+    let app = TestApp::new();
+    let admin = app.signed_in_admin().await;
+    let lists = [
+        "/api/v1/user/sessions",
+        "/api/v1/admin/users",
+        "/api/v1/admin/audit",
+        "/api/v1/admin/queues",
+    ];
+
+    for path in lists {
+        let res = app.get(path, Some(&admin.access)).await;
+
+        assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.text);
+        assert!(res.body["data"].is_array(), "{path}: {}", res.text);
+        assert!(res.body["meta"]["limit"].is_u64(), "{path}: {}", res.text);
+        assert!(
+            res.body["meta"].get("nextCursor").is_some(),
+            "{path}: {}",
+            res.text
+        );
+    }
 }

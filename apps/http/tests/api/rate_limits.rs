@@ -2,6 +2,7 @@
 //! limited operation, and 429 `rate_limited` with `Retry-After` once the quota is spent.
 
 use poem::http::StatusCode;
+use postern_core::ports::{RateLimitBucket, RateLimits};
 
 use crate::support::{PASSWORD, Reply, TestApp, assert_error};
 
@@ -65,7 +66,10 @@ async fn the_sixth_login_for_one_email_is_rate_limited_but_not_another_email() {
 
 #[tokio::test]
 async fn invalid_signups_are_refused_before_the_limit_and_spend_none_of_its_quota() {
-    let app = TestApp::new();
+    // Without the global bucket, whose headers every answer carries.
+    let app = TestApp::builder()
+        .rate_limits(RateLimits::default().with(RateLimitBucket::Global, None))
+        .build();
     for _ in 0..5 {
         let res = app.signup("not an email", PASSWORD).await;
         assert_error(&res, StatusCode::BAD_REQUEST, "validation_error");
@@ -76,4 +80,21 @@ async fn invalid_signups_are_refused_before_the_limit_and_spend_none_of_its_quot
 
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
     assert_eq!(number(&first, "ratelimit-remaining"), 2);
+}
+
+#[tokio::test]
+async fn an_invalid_login_is_400_whatever_it_breaks_even_once_its_bucket_is_spent() {
+    let app = TestApp::new();
+    let ada = app.signed_in_user().await;
+    for _ in 0..4 {
+        app.login(&ada.email, "not the password").await;
+    }
+
+    let bad_email = app.login("not an email", PASSWORD).await;
+    let empty_password = app.login(&ada.email, "").await;
+    let valid = app.login(&ada.email, PASSWORD).await;
+
+    assert_error(&bad_email, StatusCode::BAD_REQUEST, "validation_error");
+    assert_error(&empty_password, StatusCode::BAD_REQUEST, "validation_error");
+    assert_error(&valid, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
 }

@@ -139,7 +139,6 @@ impl Config {
         let mut lines = vec![
             line("TRUSTED_PROXIES", joined(self.trusted_proxies.iter())),
             line("CORS_ALLOWED_ORIGINS", self.cors_allowed_origins.join(",")),
-            line("RATE_LIMIT_GLOBAL", quota_text(self.rate_limit_global)),
         ];
         lines.extend(RateLimitBucket::ALL.map(|bucket| {
             line(

@@ -106,9 +106,6 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// `RATE_LIMIT_<BUCKET>`: `RATE_LIMIT_LOGIN`, `RATE_LIMIT_REFRESH`, ...
     pub rate_limits: RateLimits,
-    /// `RATE_LIMIT_GLOBAL`: the per-IP quota of docs/http-api.md §6 over every route but the
-    /// operational ones; `None` is `off`.
-    pub rate_limit_global: Option<Quota>,
     /// `ARGON2_MEMORY_KIB`, `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM`.
     pub argon2: Argon2Params,
     /// `LOG_FORMAT`.

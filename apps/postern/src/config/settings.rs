@@ -68,7 +68,6 @@ pub(super) struct Settings {
     refresh_reuse_grace: Seconds<MAX_REUSE_GRACE_SECS>,
     trusted_proxies: CommaList<Proxy>,
     cors_allowed_origins: CommaList<Origin>,
-    rate_limit_global: Option<QuotaSetting>,
     argon2_memory_kib: Parsed<u32>,
     argon2_iterations: Parsed<u32>,
     argon2_parallelism: Parsed<u32>,
@@ -116,7 +115,6 @@ impl Default for Settings {
             refresh_reuse_grace: Seconds(sessions.reuse_grace.unsigned_abs().as_secs()),
             trusted_proxies: CommaList(Vec::new()),
             cors_allowed_origins: CommaList(Vec::new()),
-            rate_limit_global: None,
             argon2_memory_kib: Parsed(argon2.memory_kib),
             argon2_iterations: Parsed(argon2.iterations),
             argon2_parallelism: Parsed(argon2.parallelism),
@@ -189,7 +187,6 @@ impl Settings {
                 .map(|o| o.0)
                 .collect(),
             rate_limits,
-            rate_limit_global: self.rate_limit_global.and_then(|quota| quota.0),
             argon2: Argon2Params {
                 memory_kib: self.argon2_memory_kib.0,
                 iterations: self.argon2_iterations.0,

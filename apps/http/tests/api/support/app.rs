@@ -1,11 +1,14 @@
 //! [`TestApp`]: the whole HTTP application, as `postern-http` serves it, driven in process by
 //! poem's `TestClient`, with one typed method per endpoint. [`Builder`] assembles it.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
+use poem::http::uri::Scheme;
 use poem::http::{HeaderMap, Method, StatusCode};
 use poem::test::{TestClient, TestRequestBuilder};
-use poem::{EndpointExt, endpoint::BoxEndpoint};
+use poem::web::{LocalAddr, RemoteAddr};
+use poem::{Addr, Endpoint, EndpointExt, Request, RequestParts, endpoint::BoxEndpoint};
 use postern_core::domain::{AccessChange, Actor, Role, UserId};
 use postern_http::AppState;
 use postern_tokens::JwtIssuer;
@@ -73,15 +76,44 @@ impl TestApp {
         Builder::default()
     }
 
-    /// Serves `state`, whose access tokens `tokens` issues.
-    pub(super) fn serving(state: Arc<AppState>, tokens: Arc<JwtIssuer>) -> Self {
+    /// Serves `state`, whose access tokens `tokens` issues, to requests from `peer`.
+    pub(super) fn serving(
+        state: Arc<AppState>,
+        tokens: Arc<JwtIssuer>,
+        peer: Option<SocketAddr>,
+    ) -> Self {
         let app = postern_http::app(state.clone()).map_to_response().boxed();
+        let app = match peer {
+            Some(peer) => app
+                .around(move |next, req| async move { next.call(from_peer(req, peer)).await })
+                .boxed(),
+            None => app,
+        };
         Self {
             client: TestClient::new(app),
             state,
             tokens,
         }
     }
+}
+
+/// `req` as if it had arrived on a socket from `peer`, which poem's test client cannot say.
+fn from_peer(req: Request, peer: SocketAddr) -> Request {
+    let (parts, body) = req.into_parts();
+    let mut http = poem::http::Request::new(());
+    *http.method_mut() = parts.method;
+    *http.uri_mut() = parts.uri;
+    *http.version_mut() = parts.version;
+    *http.headers_mut() = parts.headers;
+    *http.extensions_mut() = parts.extensions;
+    let (http, ()) = http.into_parts();
+    let parts = RequestParts::from((
+        http,
+        LocalAddr::default(),
+        RemoteAddr(Addr::SocketAddr(peer)),
+        Scheme::HTTP,
+    ));
+    Request::from_parts(parts, body)
 }
 
 impl TestApp {

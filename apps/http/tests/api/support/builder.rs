@@ -1,10 +1,12 @@
 //! [`Builder`]: a [`TestApp`] over the in-memory adapters (the store, cache, revocation list and
 //! rate limiter of `postern-memory`, Argon2 with small parameters, HS256 tokens), with what a
-//! test changes: rate limits, a failing rate limiter, the refresh grace window, and whether 500s
-//! show their cause.
+//! test changes: rate limits, a failing rate limiter, the refresh grace window, whether 500s
+//! show their cause, and the socket peer with the proxies it is trusted as.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
+use ipnet::IpNet;
 use postern_core::domain::{LockoutPolicy, SessionPolicy};
 use postern_core::ports::{Clock, RateLimiter, RateLimits, SystemClock};
 use postern_core::usecases::{Accounts, Ports, QueueAdmin, ReadAudit};
@@ -23,6 +25,8 @@ pub struct Builder {
     rate_limiter: Option<Arc<dyn RateLimiter>>,
     sessions: SessionPolicy,
     expose_internal_errors: bool,
+    peer: Option<SocketAddr>,
+    trusted_proxies: Vec<IpNet>,
 }
 
 impl Builder {
@@ -44,6 +48,17 @@ impl Builder {
         self
     }
 
+    /// Every request arrives from the socket peer `peer`, which is trusted as a proxy when
+    /// `trusted` says so, so that a test chooses its client addresses with `X-Forwarded-For`
+    /// (without a peer, poem's test requests have no address at all).
+    pub fn peer(mut self, peer: SocketAddr, trusted: bool) -> Self {
+        self.peer = Some(peer);
+        if trusted {
+            self.trusted_proxies = vec![IpNet::from(peer.ip())];
+        }
+        self
+    }
+
     /// Whether 500s show their internal cause, as in development.
     pub fn expose_internal_errors(mut self, expose: bool) -> Self {
         self.expose_internal_errors = expose;
@@ -57,6 +72,9 @@ impl Builder {
         let store = Arc::new(MemoryStore::new(clock.clone()));
         let secret = "a test secret of at least thirty-two bytes";
         let tokens = Arc::new(issuer(secret));
+        let rate_limiter = self.rate_limiter.unwrap_or_else(|| {
+            Arc::new(MemoryRateLimiter::new(self.rate_limits).expect("valid rate limits"))
+        });
         let ports = Ports {
             users: store.clone(),
             sessions: store.clone(),
@@ -71,23 +89,21 @@ impl Builder {
                 1_000,
             )),
             revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
+            rate_limiter: rate_limiter.clone(),
             clock,
         };
-        let rate_limiter = self.rate_limiter.unwrap_or_else(|| {
-            Arc::new(MemoryRateLimiter::new(self.rate_limits).expect("valid rate limits"))
-        });
         let state = Arc::new(AppState {
             accounts: Accounts::new(&ports, self.sessions, LockoutPolicy::default()),
             queues: QueueAdmin::new(Vec::new()),
             audit: ReadAudit::new(store),
             rate_limiter,
             probes: Vec::new(),
-            trusted_proxies: Vec::new(),
+            trusted_proxies: self.trusted_proxies,
             cors_allowed_origins: Vec::new(),
             signing_keys: Vec::new(),
             expose_internal_errors: self.expose_internal_errors,
         });
-        TestApp::serving(state, tokens)
+        TestApp::serving(state, tokens, self.peer)
     }
 }
 
