@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use ipnet::IpNet;
 use postern_core::domain::SessionPolicy;
-use postern_core::ports::{Quota, RateLimits};
+use postern_core::ports::RateLimits;
 use postern_mail::{AppUrl, SmtpConfig};
 use postern_password::Argon2Params;
 use postern_redis::streams::ConsumerConfig;
