@@ -29,6 +29,7 @@ bench_env() {
   export JWT_SECRET=bench-secret-bench-secret-bench-secret-0123456789
   export RATE_LIMIT_LOGIN=off RATE_LIMIT_REFRESH=off RATE_LIMIT_SIGNUP=off RATE_LIMIT_GLOBAL=off
   export RATE_LIMIT_PASSWORD_FORGOT=off RATE_LIMIT_EMAIL_RESEND=off
+  export RATE_LIMIT_PASSWORD_CHANGE=off RATE_LIMIT_PASSWORD_CHANGE_GUESS=off
 }
 
 start_server() {

@@ -134,6 +134,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         secrets,
         cache: Arc::new(postern_http::observability::CountingProfileCache::new(shared.cache)),
         revocations: shared.revocations,
+        limiter: shared.rate_limiter.clone(),
         clock: clock.clone(),
     };
     let mut queues: Vec<Arc<dyn EventQueues>> = vec![outbox];

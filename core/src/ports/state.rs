@@ -83,6 +83,11 @@ rate_limit_buckets! {
     PasswordForgot = "password_forgot", 3 per HOUR;
     /// Verification-mail resends, keyed by user.
     EmailResend = "email_resend", 3 per HOUR;
+    /// Password changes, keyed by user: every attempt counts, from any of the user's sessions.
+    PasswordChange = "password_change", 5 per 15 * MINUTE;
+    /// Wrong current passwords at password change, keyed by session: the wrong guess that
+    /// spends this quota ends the session.
+    PasswordChangeGuess = "password_change_guess", 3 per HOUR;
 }
 
 /// A limit: `limit` requests per `period`.

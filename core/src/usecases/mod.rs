@@ -60,7 +60,7 @@ pub use signup::{Signup, SignupError, SignupRequest};
 use crate::domain::{LockoutPolicy, SessionPolicy};
 use crate::ports::{
     AccountTokens, Clock, OpaqueTokens, Outbox, PasswordHasher, PortError, ProfileCache,
-    RevocationList, SessionRepo, TokenIssuer, UserRepo,
+    RateLimiter, RevocationList, SessionRepo, TokenIssuer, UserRepo,
 };
 
 /// A port's failure, as each use-case error that has the two variants for it carries it.
@@ -114,6 +114,8 @@ pub struct Ports {
     pub cache: Arc<dyn ProfileCache>,
     /// Revoked sessions.
     pub revocations: Arc<dyn RevocationList>,
+    /// Counts what a use case limits itself (wrong guesses), beside the limits of the HTTP layer.
+    pub limiter: Arc<dyn RateLimiter>,
     /// The time.
     pub clock: Arc<dyn Clock>,
 }

@@ -10,7 +10,7 @@ use super::Ports;
 use crate::domain::{AccessClaims, Email, Password, Role, SessionId, SessionPolicy, User, UserId};
 use crate::ports::{
     Clock, MockAccountTokens, MockOpaqueTokens, MockOutbox, MockPasswordHasher, MockProfileCache,
-    MockRevocationList, MockSessionRepo, MockTokenIssuer, MockUserRepo,
+    MockRateLimiter, MockRevocationList, MockSessionRepo, MockTokenIssuer, MockUserRepo,
 };
 
 pub(crate) const NOW: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
@@ -35,6 +35,7 @@ pub(crate) struct Mocks {
     pub secrets: MockOpaqueTokens,
     pub cache: MockProfileCache,
     pub revocations: MockRevocationList,
+    pub limiter: MockRateLimiter,
     pub now: OffsetDateTime,
 }
 
@@ -50,6 +51,7 @@ impl Mocks {
             secrets: MockOpaqueTokens::new(),
             cache: MockProfileCache::new(),
             revocations: MockRevocationList::new(),
+            limiter: MockRateLimiter::new(),
             now: NOW,
         }
     }
@@ -94,6 +96,7 @@ impl Mocks {
             secrets: Arc::new(self.secrets),
             cache: Arc::new(self.cache),
             revocations: Arc::new(self.revocations),
+            limiter: Arc::new(self.limiter),
             clock: Arc::new(FixedClock(self.now)),
         }
     }

@@ -14,7 +14,9 @@ use postern_core::usecases::{
 };
 
 use super::ApiTags;
-use super::requests::{ChangePasswordBody, LoginBody, LogoutBody, RefreshBody, SignupBody};
+use super::requests::{
+    ChangePasswordBody, LoginBody, LogoutBody, PasswordChangePerUser, RefreshBody, SignupBody,
+};
 use super::schemas::{LoginView, LogoutAllView, MessageView, TokensView, UserView};
 use super::user::ACCOUNT_GONE;
 use crate::answers::{Answer, INTERNAL, INVALID, Invalid, JsonBody, UNAVAILABLE, answers};
@@ -115,9 +117,18 @@ const WRONG_PASSWORD: Answer = Answer {
     ..INVALID_CREDENTIALS
 };
 
+/// 401 `invalid_credentials` for the wrong current password that ended the calling session.
+const WRONG_PASSWORD_SESSION_ENDED: Answer = Answer {
+    message: "The current password is wrong; too many wrong guesses ended this session.",
+    doc: "the current password is wrong, and the session's wrong guesses reached their limit \
+          (RATE_LIMIT_PASSWORD_CHANGE_GUESS): the session is revoked and its tokens refused",
+    ..INVALID_CREDENTIALS
+};
+
 answers!(ChangePasswordError {
     ChangePasswordError::SameAsCurrent => SAME_PASSWORD,
     ChangePasswordError::WrongPassword => WRONG_PASSWORD,
+    ChangePasswordError::SessionEnded => WRONG_PASSWORD_SESSION_ENDED,
     ChangePasswordError::NotFound => ACCOUNT_GONE,
     ChangePasswordError::Unavailable(_) => UNAVAILABLE,
     ChangePasswordError::Unexpected(_) => INTERNAL,
@@ -291,8 +302,10 @@ impl AuthApi {
     /// of the caller: their refresh tokens stop working and their access tokens are rejected
     /// at once. The session of this request keeps working. The new password must have 8 to
     /// 128 characters, not be only whitespace and differ from the current one. A wrong
-    /// current password changes nothing and does not count toward the login lockout. A
-    /// notice is mailed to the account's address.
+    /// current password changes nothing and does not count toward the login lockout, but it
+    /// counts against the session: the third wrong one within an hour (by default) revokes
+    /// the calling session. A notice is mailed to the account's address. Rate limited per
+    /// account, across its sessions.
     #[oai(
         path = "/password/change",
         method = "post",
@@ -301,17 +314,22 @@ impl AuthApi {
     async fn change_password(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: BearerAuth,
+        // The body comes first, so that an invalid one is refused before the caller's quota
+        // is counted.
         body: ValidJson<ChangePasswordBody>,
-    ) -> Result<Done<MessageView>, Failure<ChangePasswordErrors>> {
-        state
-            .accounts
-            .change_password
-            .execute(&auth.0, body.0)
-            .await?;
-        Ok(Done(MessageView {
-            message: "Password changed; your other sessions were signed out.".to_owned(),
-        }))
+        auth: Limited<PasswordChangePerUser>,
+    ) -> RateLimited<Done<MessageView>, ChangePasswordErrors> {
+        auth.run(async |auth| {
+            state
+                .accounts
+                .change_password
+                .execute(&auth.0, body.0)
+                .await?;
+            Ok(Done(MessageView {
+                message: "Password changed; your other sessions were signed out.".to_owned(),
+            }))
+        })
+        .await
     }
 }
 

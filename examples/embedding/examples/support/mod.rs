@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use postern_core::FieldError;
 use postern_core::domain::{ClientContext, Email, Password};
-use postern_core::ports::{Clock, PortResult, SystemClock};
+use postern_core::ports::{Clock, PortResult, RateLimits, SystemClock};
 use postern_core::usecases::Ports;
-use postern_memory::{MemoryProfileCache, MemoryRevocationList, MemoryStore};
+use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, MemoryStore};
 use postern_password::{Argon2Hasher, Argon2Params};
 use postern_tokens::{JwtConfig, JwtIssuer, RandomTokens};
 use secrecy::SecretString;
@@ -41,6 +41,7 @@ pub fn in_memory_ports(store: &MemoryStore, clock: Arc<dyn Clock>) -> PortResult
             1_000,
         )),
         revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
+        limiter: Arc::new(MemoryRateLimiter::new(RateLimits::default())?),
         clock,
     })
 }

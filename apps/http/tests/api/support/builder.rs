@@ -56,6 +56,9 @@ impl Builder {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store = Arc::new(MemoryStore::new(clock.clone()));
         let tokens = Arc::new(issuer("a test secret of at least thirty-two bytes"));
+        let rate_limiter = self.rate_limiter.unwrap_or_else(|| {
+            Arc::new(MemoryRateLimiter::new(self.rate_limits).expect("valid rate limits"))
+        });
         let ports = Ports {
             users: store.clone(),
             sessions: store.clone(),
@@ -69,11 +72,9 @@ impl Builder {
                 1_000,
             )),
             revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
+            limiter: rate_limiter.clone(),
             clock,
         };
-        let rate_limiter = self.rate_limiter.unwrap_or_else(|| {
-            Arc::new(MemoryRateLimiter::new(self.rate_limits).expect("valid rate limits"))
-        });
         let state = Arc::new(AppState {
             accounts: Accounts::new(&ports, self.sessions, LockoutPolicy::default()),
             queues: QueueAdmin::new(Vec::new()),
