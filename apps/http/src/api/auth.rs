@@ -19,7 +19,9 @@ use super::requests::{
 };
 use super::schemas::{LoginView, LogoutAllView, MessageView, TokensView, UserView};
 use super::user::ACCOUNT_GONE;
-use crate::answers::{Answer, INTERNAL, INVALID, Invalid, JsonBody, UNAVAILABLE, answers};
+use crate::answers::{
+    Answer, INTERNAL, INVALID, Invalid, JsonBody, RATE_LIMITED, UNAVAILABLE, answers,
+};
 use crate::auth::BearerAuth;
 use crate::body::{OptionalJson, ValidJson};
 use crate::client::Client;
@@ -67,16 +69,31 @@ const ACCOUNT_DISABLED: Answer = Answer {
     doc: "the password is right, but an admin has disabled the account",
 };
 
+/// 429 `rate_limited` when the logins in flight for one account hold every check the lockout
+/// allows.
+const LOGINS_IN_FLIGHT: Answer = Answer {
+    message: "Too many logins to this account at once; try again in a moment.",
+    doc: "the logins in flight for this account hold every password check the lockout allows \
+          and none finished in time; the account is not locked; see `Retry-After`",
+    ..RATE_LIMITED
+};
+
+/// How long a client refused with [`LOGINS_IN_FLIGHT`] is asked to wait: the logins in flight
+/// take a password check each, well under a second.
+const LOGINS_IN_FLIGHT_RETRY: time::Duration = time::Duration::seconds(1);
+
 answers!(LoginError {
     LoginError::InvalidCredentials => INVALID_CREDENTIALS,
     LoginError::AccountLocked { .. } => ACCOUNT_LOCKED,
     LoginError::AccountDisabled => ACCOUNT_DISABLED,
+    LoginError::Busy => LOGINS_IN_FLIGHT,
     LoginError::Unavailable(_) => UNAVAILABLE,
     LoginError::Unexpected(_) => INTERNAL,
 } {
     fn retry_after(&self) -> Option<time::Duration> {
         match self {
             LoginError::AccountLocked { retry_after } => Some(*retry_after),
+            LoginError::Busy => Some(LOGINS_IN_FLIGHT_RETRY),
             _ => None,
         }
     }
@@ -208,7 +225,10 @@ impl AuthApi {
     /// Starts a session and returns an access token and a refresh token. An unknown email and
     /// a wrong password give the same answer in about the same time. A disabled account is
     /// refused with 403 `forbidden`, but only when the password is right, so that the answer
-    /// tells a guesser nothing. Rate limited per client IP and email.
+    /// tells a guesser nothing. Ten failed logins in a row lock the account for 15 minutes
+    /// (423); logins still being checked never lock it: beyond ten at once for one account, a
+    /// login waits for one of them to finish, and gets 429 if none does within 20 s. Rate
+    /// limited per client IP and email.
     #[oai(path = "/login", method = "post", operation_id = "login")]
     async fn login(
         &self,
