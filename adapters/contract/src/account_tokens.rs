@@ -11,7 +11,7 @@ use postern_core::domain::{
 use time::{Duration, OffsetDateTime};
 
 use crate::Storage;
-use crate::fixtures::{T0, a_hash, password_changed, unique_digest};
+use crate::fixtures::{T0, a_hash, login_failed, password_changed, unique_digest};
 use crate::storage::{add_user, written_events};
 
 /// The [`AccountTokens`](postern_core::ports::AccountTokens) contract, as module
@@ -177,7 +177,18 @@ pub async fn reset_password_spends_the_token_stores_the_hash_lifts_the_lock_and_
             .begin_login_attempt(user.id, T0, policy)
             .await
             .unwrap();
+        users
+            .record_login_failure(user.id, T0, policy, &login_failed(user.id, T0))
+            .await
+            .unwrap();
     }
+    assert!(matches!(
+        users
+            .begin_login_attempt(user.id, T0, policy)
+            .await
+            .unwrap(),
+        LoginAttempt::Locked { .. }
+    ));
     let at = T0 + Duration::minutes(5);
     let (hash, event) = (a_hash("cmVzZXQ"), password_changed(user.id, at));
 

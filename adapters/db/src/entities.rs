@@ -18,10 +18,14 @@ pub(super) mod users {
         pub password_hash: String,
         pub created_at: TimeDateTimeWithTimeZone,
         pub updated_at: TimeDateTimeWithTimeZone,
-        /// Login attempts since the last success or lock (docs/http-api.md §3 lockout).
+        /// Failed logins since the last success or lock (docs/http-api.md §3 lockout).
         pub failed_logins: i32,
         /// When the current lock lifts; NULL when unlocked.
         pub locked_until: Option<TimeDateTimeWithTimeZone>,
+        /// Login attempts reserved and not yet reported.
+        pub logins_in_flight: i32,
+        /// When the newest login attempt was reserved; NULL before the first.
+        pub login_reserved_at: Option<TimeDateTimeWithTimeZone>,
         /// When an admin disabled the account; NULL while it is enabled (docs/http-api.md §5).
         pub disabled_at: Option<TimeDateTimeWithTimeZone>,
     }

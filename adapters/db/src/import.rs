@@ -89,6 +89,8 @@ async fn insert_if_free(conn: &impl ConnectionTrait, user: &ImportedUser) -> Por
         updated_at: Set(stored(user.updated_at)),
         failed_logins: Set(0),
         locked_until: Set(None),
+        logins_in_flight: Set(0),
+        login_reserved_at: Set(None),
         disabled_at: Set(None),
     };
     // No conflict target: the email index must turn a conflict into a no-op as well as the

@@ -5,7 +5,11 @@
 //! Lockout (docs/http-api.md §3) is decided by the database: a login attempt is reserved with one
 //! conditional `UPDATE … RETURNING`, which concurrent attempts on one account run one after the
 //! other (PostgreSQL re-checks the condition on the row a concurrent update left; SQLite has one
-//! writer), so no more attempts than the policy allows are ever let through.
+//! writer), so no more attempts than the policy allows are ever let through. An attempt refused
+//! because the slots are held by attempts in flight polls for a free one, briefly, rather than
+//! holding a transaction open.
+
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use postern_core::domain::{
@@ -28,6 +32,9 @@ use super::sessions::revoke_live_sessions;
 use super::timestamps::{in_time_order, stored};
 use super::tx::{begin_write, commit, rollback, write_event};
 
+/// How often an attempt waiting for a login slot looks again.
+const SLOT_POLL: Duration = Duration::from_millis(10);
+
 /// Stores user accounts in the `users` table.
 #[derive(Clone)]
 pub struct SeaUserRepo {
@@ -47,6 +54,35 @@ impl SeaUserRepo {
             .await
             .map_err(db_error)
     }
+
+    /// One try at reserving a login attempt: the attempt, or `None` when every slot is held by
+    /// attempts in flight.
+    async fn try_login_attempt(
+        &self,
+        id: UserId,
+        at: OffsetDateTime,
+        policy: LockoutPolicy,
+    ) -> PortResult<Option<LoginAttempt>, UpdateUserError> {
+        let at = stored(at);
+        let reserved = reserve_attempt(self.db.get_database_backend(), at, policy)
+            .filter(users::Column::Id.eq(id.as_uuid()))
+            .exec_with_returning(&self.db)
+            .await
+            .map_err(db_error)?;
+        if let Some(row) = reserved.into_iter().next() {
+            let attempt = u32::try_from(row.failed_logins + row.logins_in_flight)
+                .map_err(|e| invalid_row("users.logins_in_flight", e.to_string()))?;
+            return Ok(Some(LoginAttempt::Allowed { attempt }));
+        }
+        let row = self
+            .find_row(users::Column::Id.eq(id.as_uuid()))
+            .await?
+            .ok_or(UpdateUserError::NotFound)?;
+        Ok(row
+            .locked_until
+            .filter(|until| *until > at)
+            .map(|until| LoginAttempt::Locked { until }))
+    }
 }
 
 #[async_trait]
@@ -64,6 +100,8 @@ impl UserRepo for SeaUserRepo {
             updated_at: Set(created_at),
             failed_logins: Set(0),
             locked_until: Set(None),
+            logins_in_flight: Set(0),
+            login_reserved_at: Set(None),
             disabled_at: Set(None),
         };
         let txn = begin_write(&self.db).await?;
@@ -134,65 +172,63 @@ impl UserRepo for SeaUserRepo {
         at: OffsetDateTime,
         policy: LockoutPolicy,
     ) -> PortResult<LoginAttempt, UpdateUserError> {
-        let at = stored(at);
-        let lock_end = stored(at + policy.lock_for);
-        let reserved = reserve_attempt(self.db.get_database_backend(), at, lock_end, policy)
-            .filter(users::Column::Id.eq(id.as_uuid()))
-            .exec_with_returning(&self.db)
-            .await
-            .map_err(db_error)?;
-        if let Some(row) = reserved.into_iter().next() {
-            let attempt = u32::try_from(row.failed_logins)
-                .map_err(|e| invalid_row("users.failed_logins", e.to_string()))?;
-            return Ok(LoginAttempt::Allowed { attempt });
+        let give_up = Instant::now() + policy.wait_for_slot.unsigned_abs();
+        loop {
+            if let Some(attempt) = self.try_login_attempt(id, at, policy).await? {
+                return Ok(attempt);
+            }
+            if Instant::now() >= give_up {
+                return Ok(LoginAttempt::Busy);
+            }
+            tokio::time::sleep(SLOT_POLL).await;
         }
-        let row = self
-            .find_row(users::Column::Id.eq(id.as_uuid()))
-            .await?
-            .ok_or(UpdateUserError::NotFound)?;
-        // The lock may have been lifted by a success since the update was refused; the attempt
-        // was refused all the same, and a full lock from now is the conservative answer.
-        let until = row
-            .locked_until
-            .filter(|until| *until > at)
-            .unwrap_or(lock_end);
-        Ok(LoginAttempt::Locked { until })
     }
 
     async fn record_login_failure(
         &self,
         id: UserId,
-        attempt: u32,
         at: OffsetDateTime,
         policy: LockoutPolicy,
         event: &Event,
     ) -> PortResult<()> {
+        let failures = Expr::col(users::Column::FailedLogins).add(1);
+        let lock: Expr = Expr::case(
+            failures.clone().gte(stored_count(policy.max_failures)),
+            Expr::value(stored(at + policy.lock_for)),
+        )
+        .finally(Expr::col(users::Column::LockedUntil))
+        .into();
         let txn = begin_write(&self.db).await?;
-        if attempt >= policy.max_failures {
-            // Only while the count still stands at the maximum: a success or a lifted lock
-            // since this attempt was reserved has started a new count that it must not end.
-            users::Entity::update_many()
-                .col_expr(
-                    users::Column::LockedUntil,
-                    Expr::value(stored(at + policy.lock_for)),
-                )
-                .filter(users::Column::Id.eq(id.as_uuid()))
-                .filter(users::Column::FailedLogins.gte(stored_count(policy.max_failures)))
-                .exec(&txn)
-                .await
-                .map_err(db_error)?;
-        }
+        users::Entity::update_many()
+            .col_expr(users::Column::LoginsInFlight, one_slot_freed())
+            .col_expr(users::Column::FailedLogins, failures)
+            .col_expr(users::Column::LockedUntil, lock)
+            .filter(users::Column::Id.eq(id.as_uuid()))
+            .exec(&txn)
+            .await
+            .map_err(db_error)?;
         write_event(&txn, event).await?;
         commit(txn).await
     }
 
     async fn record_login_success(&self, id: UserId) -> PortResult<()> {
         users::Entity::update_many()
+            .col_expr(users::Column::LoginsInFlight, one_slot_freed())
             .col_expr(users::Column::FailedLogins, Expr::value(0))
             .col_expr(
                 users::Column::LockedUntil,
                 Expr::value(None::<OffsetDateTime>),
             )
+            .filter(users::Column::Id.eq(id.as_uuid()))
+            .exec(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn abandon_login_attempt(&self, id: UserId) -> PortResult<()> {
+        users::Entity::update_many()
+            .col_expr(users::Column::LoginsInFlight, one_slot_freed())
             .filter(users::Column::Id.eq(id.as_uuid()))
             .exec(&self.db)
             .await
@@ -303,34 +339,53 @@ impl UserRepo for SeaUserRepo {
     }
 }
 
-/// The update that reserves a login attempt at `at`, for the rows it is still allowed on: a
-/// lifted lock (`locked_until <= at`) is cleared and the count restarts at 1; an unlocked
-/// count below the maximum goes up by one. The attempt that reaches the maximum sets a
-/// provisional lock until `lock_end`, so that attempts in flight hold the account locked with an
-/// end, even if the one that reached the maximum never reports back.
+/// The update that reserves a login attempt at `at`, for the rows it is still allowed on (see
+/// [`UserRepo::begin_login_attempt`]): a lifted lock (`locked_until <= at`) is cleared with the
+/// failures; attempts in flight whose newest reservation is `abandon_after` old are dropped; the
+/// failures plus the attempts in flight must stay below the maximum, and this attempt joins
+/// those in flight. A refused row is locked or has every slot held.
 fn reserve_attempt(
     backend: sea_orm::DbBackend,
     at: OffsetDateTime,
-    lock_end: OffsetDateTime,
     policy: LockoutPolicy,
 ) -> sea_orm::UpdateMany<users::Entity> {
     let max = stored_count(policy.max_failures);
+    let in_order = |expr: Expr| in_time_order(backend, expr);
     let locked_until = || Expr::col(users::Column::LockedUntil);
-    let failed_logins = || Expr::col(users::Column::FailedLogins);
-    let lifted = locked_until()
-        .is_not_null()
-        .and(in_time_order(backend, locked_until()).lte(in_time_order(backend, Expr::value(at))));
-    let open = locked_until().is_null().and(failed_logins().lt(max));
-    let count: Expr = Expr::case(locked_until().is_null(), failed_logins().add(1))
-        .finally(1)
+    let reserved_at = || Expr::col(users::Column::LoginReservedAt);
+    let lifted = || {
+        locked_until()
+            .is_not_null()
+            .and(in_order(locked_until()).lte(in_order(Expr::value(at))))
+    };
+    let abandoned = reserved_at()
+        .is_null()
+        .or(in_order(reserved_at()).lte(in_order(Expr::value(stored(at - policy.abandon_after)))));
+    let failures: Expr = Expr::case(lifted(), 0)
+        .finally(Expr::col(users::Column::FailedLogins))
         .into();
-    let lock: Expr = Expr::case(count.clone().gte(max), Expr::value(lock_end))
-        .finally(Expr::value(None::<OffsetDateTime>))
+    let in_flight: Expr = Expr::case(abandoned, 0)
+        .finally(Expr::col(users::Column::LoginsInFlight))
         .into();
+    let unlocked = locked_until().is_null().or(lifted());
     users::Entity::update_many()
-        .col_expr(users::Column::FailedLogins, count)
-        .col_expr(users::Column::LockedUntil, lock)
-        .filter(lifted.or(open))
+        .col_expr(users::Column::FailedLogins, failures.clone())
+        .col_expr(users::Column::LoginsInFlight, in_flight.clone().add(1))
+        .col_expr(users::Column::LoginReservedAt, Expr::value(at))
+        .col_expr(
+            users::Column::LockedUntil,
+            Expr::value(None::<OffsetDateTime>),
+        )
+        .filter(unlocked.and(failures.add(in_flight).lt(max)))
+}
+
+/// `logins_in_flight` less the slot being freed, never below 0 (a slot freed after the attempts
+/// in flight were taken for abandoned).
+fn one_slot_freed() -> Expr {
+    let in_flight = || Expr::col(users::Column::LoginsInFlight);
+    Expr::case(in_flight().gt(0), in_flight().sub(1))
+        .finally(0)
+        .into()
 }
 
 /// A count as the `failed_logins` column holds it.

@@ -77,15 +77,19 @@ pub trait UserRepo: Send + Sync {
     async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> PortResult<()>;
 
     /// Reserves a login attempt for `id` at `at`, before its password is checked, in one
-    /// atomic step (docs/http-api.md §3 lockout), so that parallel attempts cannot get more than
-    /// `policy.max_failures` past it:
-    /// - a lock that has lifted (`locked_until <= at`) is cleared and the count restarts at 1;
-    /// - an account without a lock whose count is below the maximum counts one more attempt;
-    ///   the attempt that reaches the maximum also sets a provisional lock until
-    ///   `at + policy.lock_for`, which [`Self::record_login_success`] clears if its password
-    ///   was right, so an attempt that never reports back cannot lock the account for good;
-    /// - otherwise nothing changes and the answer is [`LoginAttempt::Locked`] with the stored
-    ///   lock's end, or `at + policy.lock_for` when there is none to report.
+    /// atomic step (docs/http-api.md §3 lockout), so that parallel attempts cannot get more
+    /// passwords than `policy.max_failures` checked past the last success:
+    /// - a lock that has lifted (`locked_until <= at`) is cleared and the failures restart at 0;
+    /// - attempts in flight whose newest reservation is `policy.abandon_after` old or older are
+    ///   taken for abandoned: their slots are freed;
+    /// - an account without a lock whose failures plus attempts in flight are below the maximum
+    ///   counts one more attempt in flight: [`LoginAttempt::Allowed`], numbered;
+    /// - a locked account is [`LoginAttempt::Locked`] with the lock's end;
+    /// - otherwise every slot is held by attempts in flight: the call waits for one to be freed
+    ///   ([`Self::record_login_failure`], [`Self::record_login_success`],
+    ///   [`Self::abandon_login_attempt`]) for up to `policy.wait_for_slot`, judging the account
+    ///   at `at` again each time, and answers [`LoginAttempt::Busy`] if none was. Only failures
+    ///   lock: attempts in flight never make the answer [`LoginAttempt::Locked`].
     ///
     /// # Errors
     /// MUST return [`UpdateUserError::NotFound`] when the account does not exist.
@@ -96,20 +100,24 @@ pub trait UserRepo: Send + Sync {
         policy: LockoutPolicy,
     ) -> PortResult<LoginAttempt, UpdateUserError>;
 
-    /// Records that the reserved `attempt` had a wrong password: writes its
-    /// `user.login_failed` event and, when `attempt` reached `policy.max_failures` and the count
-    /// still stands there, locks the account until `at + policy.lock_for`, in one transaction.
+    /// Records that a reserved attempt had a wrong password, in one transaction: frees its slot,
+    /// counts one more failure, writes its `user.login_failed` event and, when the failures
+    /// reach `policy.max_failures`, locks the account until `at + policy.lock_for`.
     async fn record_login_failure(
         &self,
         id: UserId,
-        attempt: u32,
         at: OffsetDateTime,
         policy: LockoutPolicy,
         event: &Event,
     ) -> PortResult<()>;
 
-    /// Records a successful login: the failure count restarts at 0 and any lock is lifted.
+    /// Records that a reserved attempt had the right password: frees its slot, the failures
+    /// restart at 0 and any lock is lifted.
     async fn record_login_success(&self, id: UserId) -> PortResult<()>;
+
+    /// Frees the slot of a reserved attempt whose password could not be checked (the hasher
+    /// failed), counting neither a failure nor a success.
+    async fn abandon_login_attempt(&self, id: UserId) -> PortResult<()>;
 
     /// Sets the display name, stamps `updated_at` and writes the event.
     ///

@@ -3,7 +3,11 @@
 //!
 //! A wrong current password does not count toward the login lockout: the caller already holds
 //! a valid access token, and the account's password is only the second factor of this request,
-//! so a lockout here would let a stolen token lock its owner out of logging in.
+//! so a lockout here would let a stolen token lock its owner out of logging in. Guessing is
+//! bounded instead by whoever holds the token: wrong guesses are counted per session in the
+//! [`RateLimitBucket::PasswordChangeGuess`] bucket, and the guess that spends its quota ends the
+//! calling session, so that a stolen token buys a few guesses, not an oracle. (The HTTP layer
+//! also limits every password change per user, across sessions.)
 
 use std::sync::Arc;
 
@@ -13,7 +17,9 @@ use super::Ports;
 use super::revoker::Revoker;
 use crate::domain::{AccessClaims, Event, EventData, Password, SessionPolicy};
 use crate::error::BoxError;
-use crate::ports::{PasswordCheck, PasswordHasher, UpdateUserError, UserRepo};
+use crate::ports::{
+    PasswordCheck, PasswordHasher, RateLimitBucket, RateLimiter, UpdateUserError, UserRepo,
+};
 
 /// A validated password-change request.
 #[derive(Debug)]
@@ -33,6 +39,10 @@ pub enum ChangePasswordError {
     /// The password given as the current one is wrong.
     #[error("wrong current password")]
     WrongPassword,
+    /// The password given as the current one is wrong, and it was the calling session's last
+    /// allowed guess: the session has been ended.
+    #[error("wrong current password; the session was ended")]
+    SessionEnded,
     /// The caller's account no longer exists.
     #[error("no such account")]
     NotFound,
@@ -48,6 +58,7 @@ pub enum ChangePasswordError {
 pub struct ChangePassword {
     users: Arc<dyn UserRepo>,
     hasher: Arc<dyn PasswordHasher>,
+    limiter: Arc<dyn RateLimiter>,
     revoker: Revoker,
 }
 
@@ -58,6 +69,7 @@ impl ChangePassword {
         Self {
             users: ports.users.clone(),
             hasher: ports.hasher.clone(),
+            limiter: ports.rate_limiter.clone(),
             revoker: Revoker::new(ports, policy),
         }
     }
@@ -71,7 +83,9 @@ impl ChangePassword {
     /// [`ChangePasswordError::SameAsCurrent`] when the new password equals the current one,
     /// decided before any hashing and whether or not the current password is right.
     /// [`ChangePasswordError::WrongPassword`] when the current password is wrong; nothing
-    /// changes.
+    /// changes but the count of the session's wrong guesses.
+    /// [`ChangePasswordError::SessionEnded`] when it is wrong and spends the session's quota of
+    /// wrong guesses: the calling session is revoked like a logout, its tokens refused.
     /// [`ChangePasswordError::NotFound`] when the caller's account no longer exists.
     #[instrument(skip_all, name = "change_password", fields(user_id = %caller.user_id))]
     pub async fn execute(
@@ -93,7 +107,7 @@ impl ChangePassword {
             .verify(&request.current, &credentials.password_hash)
             .await?;
         if check == PasswordCheck::Mismatch {
-            return Err(ChangePasswordError::WrongPassword);
+            return Err(self.count_wrong_guess(caller).await);
         }
         let hash = self.hasher.hash(&request.new).await?;
         let r = &self.revoker;
@@ -130,6 +144,44 @@ impl ChangePassword {
             .await?;
         Ok(r.reject_access_tokens(user, &ended, now).await?)
     }
+
+    /// Counts a wrong current password against the calling session and, when it spends the
+    /// session's quota (or the quota was spent already), ends the session like a logout.
+    /// Without a quota (the bucket switched off) nothing is counted and no session ends.
+    async fn count_wrong_guess(&self, caller: &AccessClaims) -> ChangePasswordError {
+        let key = caller.session_id.to_string();
+        let counted = self
+            .limiter
+            .check(RateLimitBucket::PasswordChangeGuess, &key)
+            .await;
+        match counted {
+            Ok(Some(decision)) if decision.remaining == 0 => match self.end_session(caller).await {
+                Ok(()) => ChangePasswordError::SessionEnded,
+                Err(error) => error.into(),
+            },
+            Ok(_) => ChangePasswordError::WrongPassword,
+            Err(error) => error.into(),
+        }
+    }
+
+    /// Revokes the calling session and rejects its access tokens at once.
+    async fn end_session(&self, caller: &AccessClaims) -> crate::ports::PortResult<()> {
+        let r = &self.revoker;
+        let now = r.clock.now();
+        let event = Event::new(
+            EventData::LoggedOut {
+                session_ids: vec![caller.session_id],
+                all_sessions: false,
+            },
+            Some(caller.user_id),
+            now,
+        );
+        r.sessions
+            .revoke(caller.user_id, caller.session_id, now, &event)
+            .await?;
+        r.reject_access_tokens(caller.user_id, &[caller.session_id], now)
+            .await
+    }
 }
 
 #[cfg(test)]
@@ -137,6 +189,7 @@ mod tests {
 
     use super::*;
     use crate::domain::{PasswordHash, SessionId, UserCredentials};
+    use crate::ports::RateDecision;
     use crate::usecases::testkit::{Mocks, NOW, caller, policy, user};
 
     const STORED: &str = "$argon2id$stored";
@@ -179,17 +232,90 @@ mod tests {
             });
     }
 
+    /// The session's wrong guess is counted once, and the limiter answers `decision`.
+    fn guess_counted(mocks: &mut Mocks, caller: &AccessClaims, decision: Option<RateDecision>) {
+        let key = caller.session_id.to_string();
+        mocks
+            .rate_limiter
+            .expect_check()
+            .withf(move |bucket, k| *bucket == RateLimitBucket::PasswordChangeGuess && k == key)
+            .times(1)
+            .returning(move |_, _| Ok(decision));
+    }
+
+    fn guesses_left(remaining: u32) -> Option<RateDecision> {
+        Some(RateDecision {
+            allowed: true,
+            limit: 3,
+            remaining,
+            reset_after: std::time::Duration::from_secs(3600),
+        })
+    }
+
+    /// The caller tries a wrong current password.
+    async fn guess_wrong(mocks: Mocks, caller: &AccessClaims) -> Result<(), ChangePasswordError> {
+        ChangePassword::new(&mocks.ports(), policy())
+            .execute(caller, request("wrong password", "new password"))
+            .await
+    }
+
     #[tokio::test]
     async fn a_wrong_current_password_is_invalid_credentials_and_changes_nothing() {
         let caller = caller();
         let mut mocks = Mocks::new();
         account(&mut mocks, &caller);
+        guess_counted(&mut mocks, &caller, guesses_left(2));
 
-        // Any call to hash, change_password, revoke_all_except, the revocation list or the
-        // cache would panic: none is expected.
-        let result = ChangePassword::new(&mocks.ports(), policy())
-            .execute(&caller, request("wrong password", "new password"))
-            .await;
+        // Any call to hash, change_password, revoke, the revocation list or the cache would
+        // panic: none is expected.
+        let result = guess_wrong(mocks, &caller).await;
+
+        assert!(
+            matches!(result, Err(ChangePasswordError::WrongPassword)),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_wrong_guess_that_spends_the_sessions_quota_ends_the_session() {
+        let caller = caller();
+        let (user, session) = (caller.user_id, caller.session_id);
+        let mut mocks = Mocks::new();
+        account(&mut mocks, &caller);
+        guess_counted(&mut mocks, &caller, guesses_left(0));
+        mocks
+            .sessions
+            .expect_revoke()
+            .withf(move |u, s, at, e| {
+                *u == user
+                    && *s == session
+                    && *at == NOW
+                    && e.data
+                        == EventData::LoggedOut {
+                            session_ids: vec![session],
+                            all_sessions: false,
+                        }
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok(true));
+        mocks.expect_access_tokens_rejected(vec![session], user);
+
+        let result = guess_wrong(mocks, &caller).await;
+
+        assert!(
+            matches!(result, Err(ChangePasswordError::SessionEnded)),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_wrong_guess_ends_no_session_when_the_guess_quota_is_switched_off() {
+        let caller = caller();
+        let mut mocks = Mocks::new();
+        account(&mut mocks, &caller);
+        guess_counted(&mut mocks, &caller, None);
+
+        let result = guess_wrong(mocks, &caller).await;
 
         assert!(
             matches!(result, Err(ChangePasswordError::WrongPassword)),

@@ -2,8 +2,9 @@
 //!
 //! Lockout (docs/http-api.md §3): before a known account's password is checked, the storage
 //! reserves one attempt against the [`LockoutPolicy`], atomically, so parallel guesses cannot get
-//! past the limit; a wrong password is then recorded against that attempt, a right one resets the
-//! count.
+//! past the limit; a wrong password is then recorded as a failure, a right one resets the count,
+//! and either frees the attempt's slot. Attempts in flight never lock the account: one that finds
+//! every slot held waits, and is refused as busy (not locked) if no slot frees in time.
 
 use std::sync::Arc;
 
@@ -57,6 +58,10 @@ pub enum LoginError {
     /// The right password of an account an admin has disabled.
     #[error("account disabled")]
     AccountDisabled,
+    /// Every password check the lockout allows is in flight for this account, and none came
+    /// back in time; the account is not locked, and a later attempt may pass.
+    #[error("too many logins in flight")]
+    Busy,
     /// A dependency cannot be reached; a later attempt may succeed.
     #[error("a dependency is unavailable")]
     Unavailable(#[source] BoxError),
@@ -97,6 +102,7 @@ impl Login {
     /// [`LoginError::InvalidCredentials`] for an unknown email and for a wrong password alike;
     /// both spend one hash verification, so timing does not tell them apart.
     /// [`LoginError::AccountLocked`] for a locked account, whatever the password.
+    /// [`LoginError::Busy`] when the attempts in flight hold every slot the lockout allows.
     /// [`LoginError::AccountDisabled`] for the right password of a disabled account.
     #[instrument(skip_all, name = "login")]
     pub async fn execute(&self, request: LoginRequest) -> Result<LoginOutcome, LoginError> {
@@ -120,15 +126,23 @@ impl Login {
         request: LoginRequest,
     ) -> Result<LoginOutcome, LoginError> {
         let user_id = credentials.user.id;
-        // The attempt stays counted if verifying fails with an error: the count is of attempts
-        // since the last success, and only a success (or a lock lifting) resets it.
-        let attempt = self.reserve_attempt(user_id).await?;
-        match self
+        self.reserve_attempt(user_id).await?;
+        let checked = self
             .hasher
             .verify(&request.password, &credentials.password_hash)
-            .await?
-        {
-            PasswordCheck::Mismatch => self.fail(&request, user_id, attempt).await,
+            .await;
+        let check = match checked {
+            Ok(check) => check,
+            Err(error) => {
+                // Neither a failure nor a success: the slot is freed and nothing counted.
+                if let Err(release) = self.users.abandon_login_attempt(user_id).await {
+                    warn!(%user_id, error = &release as &dyn std::error::Error, "could not free a login slot; it frees itself when abandoned");
+                }
+                return Err(error.into());
+            }
+        };
+        match check {
+            PasswordCheck::Mismatch => self.fail(&request, user_id).await,
             PasswordCheck::Match { .. } if credentials.user.disabled => {
                 // Said only to whoever knows the password, so it reveals nothing to a guesser.
                 self.users.record_login_success(user_id).await?;
@@ -147,12 +161,12 @@ impl Login {
         }
     }
 
-    /// Reserves this login's attempt, or refuses a locked account.
+    /// Reserves this login's attempt, or refuses a locked or busy account.
     ///
     /// A locked account is refused without verifying any hash, dummy or real. Equal timing would
     /// hide nothing here, since the 423 itself says the account is locked (and so exists), and
     /// skipping the hash means guesses against a locked account cost no Argon2 work.
-    async fn reserve_attempt(&self, user_id: UserId) -> Result<u32, LoginError> {
+    async fn reserve_attempt(&self, user_id: UserId) -> Result<(), LoginError> {
         let now = self.clock.now();
         let reserved = self
             .users
@@ -164,7 +178,8 @@ impl Login {
                 UpdateUserError::Port(error) => error.into(),
             })?;
         match reserved {
-            LoginAttempt::Allowed { attempt } => Ok(attempt),
+            LoginAttempt::Allowed { .. } => Ok(()),
+            LoginAttempt::Busy => Err(LoginError::Busy),
             // A lock runs from the failure that set it, which can come after `now` when this
             // attempt raced it (or on an instance whose clock is ahead); the wait announced is
             // never longer than the policy's.
@@ -217,17 +232,16 @@ impl Login {
         }
     }
 
-    /// Records a wrong password against the reserved `attempt`; the storage locks the account
-    /// when that attempt was the last one allowed.
+    /// Records a wrong password; the storage locks the account when the failures reach the
+    /// maximum.
     async fn fail(
         &self,
         request: &LoginRequest,
         user_id: UserId,
-        attempt: u32,
     ) -> Result<LoginOutcome, LoginError> {
         let event = self.failed_event(request, Some(user_id), LoginFailure::WrongPassword);
         self.users
-            .record_login_failure(user_id, attempt, event.occurred_at, self.lockout, &event)
+            .record_login_failure(user_id, event.occurred_at, self.lockout, &event)
             .await?;
         Err(LoginError::InvalidCredentials)
     }
@@ -361,9 +375,8 @@ mod tests {
         mocks
             .users
             .expect_record_login_failure()
-            .withf(|id, attempt, at, policy, e| {
-                *attempt == 3
-                    && *at == NOW
+            .withf(|id, at, policy, e| {
+                *at == NOW
                     && *policy == LockoutPolicy::default()
                     && matches!(
                         e.data,
@@ -375,7 +388,7 @@ mod tests {
                     && e.user_id == Some(id.as_uuid())
             })
             .times(1)
-            .returning(|_, _, _, _, _| Ok(()));
+            .returning(|_, _, _, _| Ok(()));
 
         let result = login(mocks).execute(request()).await;
 
@@ -395,6 +408,39 @@ mod tests {
 
         assert!(
             matches!(result, Err(LoginError::AccountLocked { retry_after }) if retry_after == Duration::minutes(7)),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn login_while_attempts_in_flight_hold_every_slot_is_busy_not_locked() {
+        let mut mocks = Mocks::new();
+        known_account(&mut mocks, |_, _| Ok(LoginAttempt::Busy));
+
+        let result = login(mocks).execute(request()).await;
+
+        assert!(matches!(result, Err(LoginError::Busy)), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn a_password_that_cannot_be_checked_frees_its_slot_and_counts_nothing() {
+        let mut mocks = Mocks::new();
+        known_account_on_attempt(&mut mocks, 1);
+        mocks
+            .hasher
+            .expect_verify()
+            .returning(|_, _| Err(crate::ports::PortError::unavailable("no hashing slot")));
+        mocks
+            .users
+            .expect_abandon_login_attempt()
+            .times(1)
+            .returning(|_| Ok(()));
+
+        // Neither record_login_failure nor record_login_success is expected: either would panic.
+        let result = login(mocks).execute(request()).await;
+
+        assert!(
+            matches!(result, Err(LoginError::Unavailable(_))),
             "{result:?}"
         );
     }

@@ -116,7 +116,8 @@ pub struct Ports {
     pub cache: Arc<dyn ProfileCache>,
     /// Revoked sessions.
     pub revocations: Arc<dyn RevocationList>,
-    /// The rate limits a use case keeps itself, such as the reset mails one address receives.
+    /// The rate limits a use case keeps itself: the reset mails one address receives, the wrong
+    /// guesses at a password change.
     pub rate_limiter: Arc<dyn RateLimiter>,
     /// The time.
     pub clock: Arc<dyn Clock>,

@@ -94,20 +94,22 @@ impl UserRepo for LoggingUsers {
     async fn record_login_failure(
         &self,
         id: UserId,
-        attempt: u32,
         at: OffsetDateTime,
         policy: LockoutPolicy,
         event: &Event,
     ) -> PortResult<()> {
-        self.log(&format!("record_login_failure {id} (attempt {attempt})"));
-        self.inner
-            .record_login_failure(id, attempt, at, policy, event)
-            .await
+        self.log(&format!("record_login_failure {id}"));
+        self.inner.record_login_failure(id, at, policy, event).await
     }
 
     async fn record_login_success(&self, id: UserId) -> PortResult<()> {
         self.log(&format!("record_login_success {id}"));
         self.inner.record_login_success(id).await
+    }
+
+    async fn abandon_login_attempt(&self, id: UserId) -> PortResult<()> {
+        self.log(&format!("abandon_login_attempt {id}"));
+        self.inner.abandon_login_attempt(id).await
     }
 
     async fn update_name(

@@ -1,5 +1,7 @@
 //! Login attempts are reserved atomically against the lockout policy (docs/http-api.md §3 lockout):
-//! at most the maximum gets past, a lock lifts at its end, and a success restarts the count.
+//! failures plus attempts in flight never get past the maximum, only failures lock, an attempt
+//! finding every slot in flight waits for one and is busy (never locked) if none frees, a lock
+//! lifts at its end, and a success restarts the count.
 
 use std::sync::Arc;
 
@@ -15,6 +17,14 @@ use crate::storage::{add_user_id, written_events};
 const LOCKOUT: LockoutPolicy = LockoutPolicy {
     max_failures: 10,
     lock_for: Duration::minutes(15),
+    wait_for_slot: Duration::seconds(10),
+    abandon_after: Duration::minutes(1),
+};
+
+/// [`LOCKOUT`] with a short wait, for tests that expect an attempt to give up.
+const IMPATIENT: LockoutPolicy = LockoutPolicy {
+    wait_for_slot: Duration::milliseconds(100),
+    ..LOCKOUT
 };
 
 /// A stored account and the repository.
@@ -33,47 +43,55 @@ async fn use_up(users: &dyn UserRepo, id: UserId, n: u32, at: OffsetDateTime) {
     }
 }
 
-/// Reserves the maximum of attempts at [`T0`] and records the last one as failed: a real lock
-/// until `T0 + lock_for`.
-async fn lock(users: &dyn UserRepo, id: UserId) {
-    use_up(users, id, LOCKOUT.max_failures, T0).await;
-    users
-        .record_login_failure(id, LOCKOUT.max_failures, T0, LOCKOUT, &login_failed(id, T0))
-        .await
-        .unwrap();
-}
-
-/// The maximum of attempts is allowed, numbered; the next is refused with the provisional
-/// lock's end, counted from the attempt that reached the maximum.
-pub async fn begin_login_attempt_allows_the_maximum_then_reports_the_lock(storage: &dyn Storage) {
-    let (users, id) = account(storage).await;
-    use_up(&*users, id, 10, T0).await;
-
-    let eleventh = users
-        .begin_login_attempt(id, T0 + Duration::seconds(1), LOCKOUT)
-        .await
-        .unwrap();
-
-    assert_eq!(
-        eleventh,
-        LoginAttempt::Locked {
-            until: T0 + Duration::minutes(15)
-        }
+/// Reserves an attempt at `at` and records it as failed.
+async fn fail_once(users: &dyn UserRepo, id: UserId, at: OffsetDateTime) {
+    let attempt = users.begin_login_attempt(id, at, LOCKOUT).await.unwrap();
+    assert!(
+        matches!(attempt, LoginAttempt::Allowed { .. }),
+        "{attempt:?}"
     );
+    users
+        .record_login_failure(id, at, LOCKOUT, &login_failed(id, at))
+        .await
+        .unwrap();
 }
 
-/// The failure of the attempt that reached the maximum locks from its own time, and its event
-/// is stored.
-pub async fn record_login_failure_at_the_last_attempt_locks_and_stores_its_event(
+/// The maximum of failures at [`T0`]: a lock until `T0 + lock_for`.
+async fn lock(users: &dyn UserRepo, id: UserId) {
+    for _ in 0..LOCKOUT.max_failures {
+        fail_once(users, id, T0).await;
+    }
+}
+
+/// With the maximum of attempts in flight and no failure, the next attempt is busy, not locked.
+pub async fn begin_login_attempt_with_every_slot_in_flight_is_busy_not_locked(
     storage: &dyn Storage,
 ) {
     let (users, id) = account(storage).await;
     use_up(&*users, id, 10, T0).await;
+
+    let eleventh = users
+        .begin_login_attempt(id, T0 + Duration::seconds(1), IMPATIENT)
+        .await
+        .unwrap();
+
+    assert_eq!(eleventh, LoginAttempt::Busy);
+}
+
+/// The failure that reaches the maximum locks from its own time, and its event is stored.
+pub async fn the_failure_that_reaches_the_maximum_locks_from_its_time_and_stores_its_event(
+    storage: &dyn Storage,
+) {
+    let (users, id) = account(storage).await;
+    for _ in 0..9 {
+        fail_once(&*users, id, T0).await;
+    }
     let failed_at = T0 + Duration::minutes(1);
     let event = login_failed(id, failed_at);
+    use_up_one(&*users, id, failed_at).await;
 
     users
-        .record_login_failure(id, 10, failed_at, LOCKOUT, &event)
+        .record_login_failure(id, failed_at, LOCKOUT, &event)
         .await
         .unwrap();
 
@@ -89,14 +107,23 @@ pub async fn record_login_failure_at_the_last_attempt_locks_and_stores_its_event
     assert!(written_events(storage).await.contains(&event));
 }
 
-/// A failure below the maximum locks nothing; its event is stored.
+/// Reserves one attempt at `at`, whatever its number.
+async fn use_up_one(users: &dyn UserRepo, id: UserId, at: OffsetDateTime) {
+    let attempt = users.begin_login_attempt(id, at, LOCKOUT).await.unwrap();
+    assert!(
+        matches!(attempt, LoginAttempt::Allowed { .. }),
+        "{attempt:?}"
+    );
+}
+
+/// A failure below the maximum locks nothing and frees its slot; its event is stored.
 pub async fn record_login_failure_below_the_maximum_only_stores_its_event(storage: &dyn Storage) {
     let (users, id) = account(storage).await;
     use_up(&*users, id, 3, T0).await;
     let event = login_failed(id, T0);
 
     users
-        .record_login_failure(id, 3, T0, LOCKOUT, &event)
+        .record_login_failure(id, T0, LOCKOUT, &event)
         .await
         .unwrap();
 
@@ -146,37 +173,40 @@ pub async fn a_lock_lifts_in_time_order_not_text_order(storage: &dyn Storage) {
     assert_eq!(after, LoginAttempt::Allowed { attempt: 1 });
 }
 
-/// The provisional lock of an attempt that never reports back lifts after the lock period,
-/// so that it cannot lock the account for good.
-pub async fn a_last_attempt_that_never_reports_back_locks_only_for_the_lock_period(
+/// Attempts that never report back hold their slots only until they are taken for abandoned.
+pub async fn attempts_that_never_report_back_are_abandoned_after_the_policy_period(
     storage: &dyn Storage,
 ) {
     let (users, id) = account(storage).await;
     use_up(&*users, id, 10, T0).await;
 
     let after = users
-        .begin_login_attempt(id, T0 + Duration::minutes(15), LOCKOUT)
+        .begin_login_attempt(id, T0 + LOCKOUT.abandon_after, LOCKOUT)
         .await
         .unwrap();
 
     assert_eq!(after, LoginAttempt::Allowed { attempt: 1 });
 }
 
-/// A failure reported after a success restarted the count locks nothing: the count no
-/// longer stands at the maximum.
-pub async fn a_late_failure_does_not_lock_a_count_that_a_success_restarted(storage: &dyn Storage) {
+/// A failure reported after a success counts from that success: eight failures, then one
+/// success and one failure in flight together (the tenth and last slot), lock nothing.
+pub async fn a_failure_after_a_success_counts_from_the_success(storage: &dyn Storage) {
     let (users, id) = account(storage).await;
-    use_up(&*users, id, 10, T0).await;
+    for _ in 0..8 {
+        fail_once(&*users, id, T0).await;
+    }
+    use_up_one(&*users, id, T0).await;
+    use_up_one(&*users, id, T0).await;
     users.record_login_success(id).await.unwrap();
 
     users
-        .record_login_failure(id, 10, T0, LOCKOUT, &login_failed(id, T0))
+        .record_login_failure(id, T0, LOCKOUT, &login_failed(id, T0))
         .await
         .unwrap();
 
     assert_eq!(
         users.begin_login_attempt(id, T0, LOCKOUT).await.unwrap(),
-        LoginAttempt::Allowed { attempt: 1 }
+        LoginAttempt::Allowed { attempt: 2 }
     );
 }
 
@@ -193,30 +223,46 @@ pub async fn record_login_success_resets_the_count_and_lifts_the_lock(storage: &
     );
 }
 
-/// The attempt that reached the maximum locks provisionally; its right password clears that.
-pub async fn record_login_success_clears_a_provisional_lock(storage: &dyn Storage) {
+/// An attempt that finds every slot in flight waits, and gets the slot a success frees.
+pub async fn a_success_frees_a_slot_for_an_attempt_waiting_for_one(storage: &dyn Storage) {
     let (users, id) = account(storage).await;
-    let policy = LockoutPolicy {
-        max_failures: 2,
-        lock_for: Duration::minutes(15),
+    use_up(&*users, id, 10, T0).await;
+    let waiting = {
+        let users = Arc::clone(&users);
+        tokio::spawn(async move { users.begin_login_attempt(id, T0, LOCKOUT).await.unwrap() })
     };
-    for _ in 0..2 {
-        users.begin_login_attempt(id, T0, policy).await.unwrap();
-    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
 
     users.record_login_success(id).await.unwrap();
-    let next = users.begin_login_attempt(id, T0, policy).await.unwrap();
 
-    assert_eq!(next, LoginAttempt::Allowed { attempt: 1 });
+    assert_eq!(
+        waiting.await.unwrap(),
+        LoginAttempt::Allowed { attempt: 10 }
+    );
 }
 
-/// Twenty attempts at once: exactly the maximum get past, numbered 1 to 10.
+/// A password that could not be checked frees its slot and counts as nothing.
+pub async fn abandon_login_attempt_frees_the_slot_and_counts_nothing(storage: &dyn Storage) {
+    let (users, id) = account(storage).await;
+    fail_once(&*users, id, T0).await;
+    use_up_one(&*users, id, T0).await;
+
+    users.abandon_login_attempt(id).await.unwrap();
+
+    assert_eq!(
+        users.begin_login_attempt(id, T0, LOCKOUT).await.unwrap(),
+        LoginAttempt::Allowed { attempt: 2 }
+    );
+}
+
+/// Twenty attempts at once, none reporting back: exactly the maximum get past, numbered 1 to
+/// 10; the others are busy, not locked.
 pub async fn concurrent_attempts_never_get_past_the_maximum(storage: &dyn Storage) {
     let (users, id) = account(storage).await;
 
     let attempts = futures::future::join_all((0..20).map(|_| {
         let users = Arc::clone(&users);
-        tokio::spawn(async move { users.begin_login_attempt(id, T0, LOCKOUT).await.unwrap() })
+        tokio::spawn(async move { users.begin_login_attempt(id, T0, IMPATIENT).await.unwrap() })
     }))
     .await;
 
@@ -224,11 +270,73 @@ pub async fn concurrent_attempts_never_get_past_the_maximum(storage: &dyn Storag
         .iter()
         .filter_map(|a| match a.as_ref().unwrap() {
             LoginAttempt::Allowed { attempt } => Some(*attempt),
-            LoginAttempt::Locked { .. } => None,
+            LoginAttempt::Busy => None,
+            locked @ LoginAttempt::Locked { .. } => panic!("nothing failed, yet {locked:?}"),
         })
         .collect();
     allowed.sort_unstable();
     assert_eq!(allowed, (1..=10).collect::<Vec<_>>());
+}
+
+/// Fifty wrong passwords at once: exactly the maximum are checked, and every other attempt,
+/// having waited for a slot, finds the account locked.
+pub async fn concurrent_wrong_passwords_are_checked_exactly_the_maximum_then_locked(
+    storage: &dyn Storage,
+) {
+    let (users, id) = account(storage).await;
+
+    let attempts = futures::future::join_all((0..50).map(|_| {
+        let users = Arc::clone(&users);
+        tokio::spawn(async move {
+            let attempt = users.begin_login_attempt(id, T0, LOCKOUT).await.unwrap();
+            if let LoginAttempt::Allowed { .. } = attempt {
+                users
+                    .record_login_failure(id, T0, LOCKOUT, &login_failed(id, T0))
+                    .await
+                    .unwrap();
+            }
+            attempt
+        })
+    }))
+    .await;
+
+    let answers: Vec<LoginAttempt> = attempts.into_iter().map(Result::unwrap).collect();
+    let checked = answers
+        .iter()
+        .filter(|a| matches!(a, LoginAttempt::Allowed { .. }))
+        .count();
+    let locked = answers
+        .iter()
+        .filter(|a| matches!(a, LoginAttempt::Locked { .. }))
+        .count();
+    assert_eq!((checked, locked), (10, 40), "{answers:?}");
+}
+
+/// Sixty-four right passwords at once, three times over: every one is checked in turn, none is
+/// refused as busy or locked.
+pub async fn concurrent_right_passwords_are_never_refused(storage: &dyn Storage) {
+    let (users, id) = account(storage).await;
+
+    for round in 0..3 {
+        let attempts = futures::future::join_all((0..64).map(|_| {
+            let users = Arc::clone(&users);
+            tokio::spawn(async move {
+                let attempt = users.begin_login_attempt(id, T0, LOCKOUT).await.unwrap();
+                if let LoginAttempt::Allowed { .. } = attempt {
+                    users.record_login_success(id).await.unwrap();
+                }
+                attempt
+            })
+        }))
+        .await;
+
+        let refused: Vec<LoginAttempt> = attempts
+            .into_iter()
+            .map(Result::unwrap)
+            .filter(|a| !matches!(a, LoginAttempt::Allowed { .. }))
+            .collect();
+        assert!(refused.is_empty(), "round {round}: {refused:?}");
+    }
 }
 
 /// An attempt at an account that does not exist is `NotFound`.

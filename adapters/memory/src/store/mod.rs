@@ -19,6 +19,7 @@
 //! [`EventHandler`]: postern_core::ports::EventHandler
 
 mod audit;
+mod lockout;
 mod outbox;
 mod sessions;
 mod tokens;
@@ -55,8 +56,7 @@ struct Tables {
 struct UserRow {
     user: User,
     password_hash: PasswordHash,
-    failed_logins: u32,
-    locked_until: Option<OffsetDateTime>,
+    login_slots: lockout::LoginSlots,
 }
 
 struct SessionRow {

@@ -117,8 +117,7 @@ impl AccountTokens for MemoryStore {
         row.password_hash = hash.clone();
         row.user.updated_at = at;
         // The owner proved themselves by mail: whatever lock a guesser caused is over.
-        row.failed_logins = 0;
-        row.locked_until = None;
+        row.login_slots.clear();
         tables.spend_reset_tokens(user_id, at);
         tables.write_event(event);
         Ok(true)

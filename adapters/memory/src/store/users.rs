@@ -1,6 +1,8 @@
 //! [`UserRepo`] in memory: the same rules as the SeaORM repository, each method one step under
 //! the store's lock.
 
+use std::time::{Duration, Instant};
+
 use async_trait::async_trait;
 use postern_core::domain::{
     AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
@@ -9,7 +11,10 @@ use postern_core::domain::{
 use postern_core::ports::{CreateUserError, PortResult, UpdateUserError, UserRepo};
 use time::OffsetDateTime;
 
-use super::{MemoryStore, UserRow, after_key, conflict, newest_first};
+use super::{MemoryStore, UserRow, after_key, conflict, lockout, newest_first};
+
+/// How often an attempt waiting for a login slot looks again.
+const SLOT_POLL: Duration = Duration::from_millis(5);
 
 impl UserRow {
     fn credentials(&self) -> UserCredentials {
@@ -49,8 +54,7 @@ impl UserRepo for MemoryStore {
             UserRow {
                 user: created.clone(),
                 password_hash: user.password_hash.clone(),
-                failed_logins: 0,
-                locked_until: None,
+                login_slots: lockout::LoginSlots::default(),
             },
         );
         tables.write_event(event);
@@ -100,38 +104,31 @@ impl UserRepo for MemoryStore {
         at: OffsetDateTime,
         policy: LockoutPolicy,
     ) -> PortResult<LoginAttempt, UpdateUserError> {
-        let mut tables = self.lock();
-        let row = tables.users.get_mut(&id).ok_or(UpdateUserError::NotFound)?;
-        let lock_end = at + policy.lock_for;
-        let count = match row.locked_until {
-            Some(until) if until <= at => 1,
-            None if row.failed_logins < policy.max_failures => row.failed_logins + 1,
-            locked => {
-                let until = locked.filter(|until| *until > at).unwrap_or(lock_end);
-                return Ok(LoginAttempt::Locked { until });
+        let give_up = Instant::now() + policy.wait_for_slot.unsigned_abs();
+        loop {
+            let reserved = {
+                let mut tables = self.lock();
+                let row = tables.users.get_mut(&id).ok_or(UpdateUserError::NotFound)?;
+                row.login_slots.reserve(at, policy)
+            };
+            match reserved {
+                Some(attempt) => return Ok(attempt),
+                None if Instant::now() >= give_up => return Ok(LoginAttempt::Busy),
+                None => tokio::time::sleep(SLOT_POLL).await,
             }
-        };
-        row.failed_logins = count;
-        // Provisional: cleared by a success, so an attempt that never reports back cannot
-        // lock the account for good.
-        row.locked_until = (count >= policy.max_failures).then_some(lock_end);
-        Ok(LoginAttempt::Allowed { attempt: count })
+        }
     }
 
     async fn record_login_failure(
         &self,
         id: UserId,
-        attempt: u32,
         at: OffsetDateTime,
         policy: LockoutPolicy,
         event: &Event,
     ) -> PortResult<()> {
         let mut tables = self.lock();
-        if attempt >= policy.max_failures
-            && let Some(row) = tables.users.get_mut(&id)
-            && row.failed_logins >= policy.max_failures
-        {
-            row.locked_until = Some(at + policy.lock_for);
+        if let Some(row) = tables.users.get_mut(&id) {
+            row.login_slots.fail(at, policy);
         }
         tables.write_event(event);
         Ok(())
@@ -139,8 +136,14 @@ impl UserRepo for MemoryStore {
 
     async fn record_login_success(&self, id: UserId) -> PortResult<()> {
         if let Some(row) = self.lock().users.get_mut(&id) {
-            row.failed_logins = 0;
-            row.locked_until = None;
+            row.login_slots.succeed();
+        }
+        Ok(())
+    }
+
+    async fn abandon_login_attempt(&self, id: UserId) -> PortResult<()> {
+        if let Some(row) = self.lock().users.get_mut(&id) {
+            row.login_slots.free();
         }
         Ok(())
     }

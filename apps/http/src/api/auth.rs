@@ -14,10 +14,14 @@ use postern_core::usecases::{
 };
 
 use super::ApiTags;
-use super::requests::{ChangePasswordBody, LoginBody, LogoutBody, RefreshBody, SignupBody};
+use super::requests::{
+    ChangePasswordBody, LoginBody, LogoutBody, PasswordChangePerUser, RefreshBody, SignupBody,
+};
 use super::schemas::{LoginView, LogoutAllView, MessageView, TokensView, UserView};
 use super::user::ACCOUNT_GONE;
-use crate::answers::{Answer, INTERNAL, INVALID, Invalid, JsonBody, UNAVAILABLE, answers};
+use crate::answers::{
+    Answer, INTERNAL, INVALID, Invalid, JsonBody, RATE_LIMITED, UNAVAILABLE, answers,
+};
 use crate::auth::BearerAuth;
 use crate::body::{OptionalJson, ValidJson};
 use crate::client::Client;
@@ -65,16 +69,31 @@ const ACCOUNT_DISABLED: Answer = Answer {
     doc: "the password is right, but an admin has disabled the account",
 };
 
+/// 429 `rate_limited` when the logins in flight for one account hold every check the lockout
+/// allows.
+const LOGINS_IN_FLIGHT: Answer = Answer {
+    message: "Too many logins to this account at once; try again in a moment.",
+    doc: "the logins in flight for this account hold every password check the lockout allows \
+          and none finished in time; the account is not locked; see `Retry-After`",
+    ..RATE_LIMITED
+};
+
+/// How long a client refused with [`LOGINS_IN_FLIGHT`] is asked to wait: the logins in flight
+/// take a password check each, well under a second.
+const LOGINS_IN_FLIGHT_RETRY: time::Duration = time::Duration::seconds(1);
+
 answers!(LoginError {
     LoginError::InvalidCredentials => INVALID_CREDENTIALS,
     LoginError::AccountLocked { .. } => ACCOUNT_LOCKED,
     LoginError::AccountDisabled => ACCOUNT_DISABLED,
+    LoginError::Busy => LOGINS_IN_FLIGHT,
     LoginError::Unavailable(_) => UNAVAILABLE,
     LoginError::Unexpected(_) => INTERNAL,
 } {
     fn retry_after(&self) -> Option<time::Duration> {
         match self {
             LoginError::AccountLocked { retry_after } => Some(*retry_after),
+            LoginError::Busy => Some(LOGINS_IN_FLIGHT_RETRY),
             _ => None,
         }
     }
@@ -115,9 +134,18 @@ const WRONG_PASSWORD: Answer = Answer {
     ..INVALID_CREDENTIALS
 };
 
+/// 401 `invalid_credentials` for the wrong current password that ended the calling session.
+const WRONG_PASSWORD_SESSION_ENDED: Answer = Answer {
+    message: "The current password is wrong; too many wrong guesses ended this session.",
+    doc: "the current password is wrong, and the session's wrong guesses reached their limit \
+          (RATE_LIMIT_PASSWORD_CHANGE_GUESS): the session is revoked and its tokens refused",
+    ..INVALID_CREDENTIALS
+};
+
 answers!(ChangePasswordError {
     ChangePasswordError::SameAsCurrent => SAME_PASSWORD,
     ChangePasswordError::WrongPassword => WRONG_PASSWORD,
+    ChangePasswordError::SessionEnded => WRONG_PASSWORD_SESSION_ENDED,
     ChangePasswordError::NotFound => ACCOUNT_GONE,
     ChangePasswordError::Unavailable(_) => UNAVAILABLE,
     ChangePasswordError::Unexpected(_) => INTERNAL,
@@ -197,7 +225,10 @@ impl AuthApi {
     /// Starts a session and returns an access token and a refresh token. An unknown email and
     /// a wrong password give the same answer in about the same time. A disabled account is
     /// refused with 403 `forbidden`, but only when the password is right, so that the answer
-    /// tells a guesser nothing. Rate limited per client IP and email.
+    /// tells a guesser nothing. Ten failed logins in a row lock the account for 15 minutes
+    /// (423); logins still being checked never lock it: beyond ten at once for one account, a
+    /// login waits for one of them to finish, and gets 429 if none does within 20 s. Rate
+    /// limited per client IP and email.
     #[oai(path = "/login", method = "post", operation_id = "login")]
     async fn login(
         &self,
@@ -293,8 +324,10 @@ impl AuthApi {
     /// of the caller: their refresh tokens stop working and their access tokens are rejected
     /// at once. The session of this request keeps working. The new password must have 8 to
     /// 128 characters, not be only whitespace and differ from the current one. A wrong
-    /// current password changes nothing and does not count toward the login lockout. A
-    /// notice is mailed to the account's address.
+    /// current password changes nothing and does not count toward the login lockout, but it
+    /// counts against the session: the third wrong one within an hour (by default) revokes
+    /// the calling session. A notice is mailed to the account's address. Rate limited per
+    /// account, across its sessions.
     #[oai(
         path = "/password/change",
         method = "post",
@@ -303,17 +336,22 @@ impl AuthApi {
     async fn change_password(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: BearerAuth,
+        // The body comes first, so that an invalid one is refused before the caller's quota
+        // is counted.
         body: ValidJson<ChangePasswordBody>,
-    ) -> Result<Done<MessageView>, Failure<ChangePasswordErrors>> {
-        state
-            .accounts
-            .change_password
-            .execute(&auth.0, body.0)
-            .await?;
-        Ok(Done(MessageView {
-            message: "Password changed; your other sessions were signed out.".to_owned(),
-        }))
+        auth: Limited<PasswordChangePerUser>,
+    ) -> RateLimited<Done<MessageView>, ChangePasswordErrors> {
+        auth.run(async |auth| {
+            state
+                .accounts
+                .change_password
+                .execute(&auth.0, body.0)
+                .await?;
+            Ok(Done(MessageView {
+                message: "Password changed; your other sessions were signed out.".to_owned(),
+            }))
+        })
+        .await
     }
 }
 

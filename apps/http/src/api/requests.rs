@@ -9,6 +9,7 @@ use postern_core::domain::{DisplayName, Email, OpaqueToken, Password};
 use postern_core::ports::RateLimitBucket;
 use postern_core::usecases::{ChangePasswordRequest, SignupRequest};
 
+use crate::auth::BearerAuth;
 use crate::body::{BodyFields, JsonBody, ValidJson};
 use crate::client::Client;
 use crate::limits::RateLimit;
@@ -160,6 +161,19 @@ impl JsonBody for ChangePasswordBody {
             current: current?,
             new: new?,
         })
+    }
+}
+
+/// Password changes are limited per account: keyed by the user of the bearer token, once it is
+/// authenticated, so that every session of the account draws on one quota.
+pub enum PasswordChangePerUser {}
+
+impl RateLimit for PasswordChangePerUser {
+    type Source = BearerAuth;
+    const BUCKET: RateLimitBucket = RateLimitBucket::PasswordChange;
+
+    fn key(auth: &BearerAuth, _: &Client) -> String {
+        auth.0.user_id.to_string()
     }
 }
 

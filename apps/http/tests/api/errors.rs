@@ -175,3 +175,20 @@ async fn ten_failed_logins_lock_the_account_with_retry_after() {
         "Retry-After {retry_after}"
     );
 }
+
+#[tokio::test]
+async fn sixty_four_parallel_logins_with_the_right_password_are_never_locked() {
+    let app = TestApp::builder()
+        .rate_limits(RateLimits::default().with(RateLimitBucket::Login, None))
+        .build();
+    let session = app.signed_in_user().await;
+
+    for round in 0..3 {
+        let logins = (0..64).map(|_| app.login(&session.email, PASSWORD));
+        let responses = futures::future::join_all(logins).await;
+
+        for res in &responses {
+            assert_eq!(res.status, StatusCode::OK, "round {round}: {}", res.text);
+        }
+    }
+}

@@ -3,8 +3,11 @@
 
 use poem::http::StatusCode;
 use postern_core::ports::{RateLimitBucket, RateLimits};
+use serde_json::json;
 
-use crate::support::{PASSWORD, Reply, TestApp, assert_error};
+use crate::support::{PASSWORD, Reply, Session, TestApp, assert_error};
+
+const CHANGE: &str = "/api/v1/auth/password/change";
 
 /// Header `name` as a number.
 fn number(res: &Reply, name: &str) -> u64 {
@@ -97,4 +100,88 @@ async fn an_invalid_login_is_400_whatever_it_breaks_even_once_its_bucket_is_spen
     assert_error(&bad_email, StatusCode::BAD_REQUEST, "validation_error");
     assert_error(&empty_password, StatusCode::BAD_REQUEST, "validation_error");
     assert_error(&valid, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+}
+
+/// Tries to change `session`'s password from `current` to a new one.
+async fn change_password(app: &TestApp, session: &Session, current: &str) -> Reply {
+    let body = json!({"currentPassword": current, "newPassword": "a brand new password"});
+    app.post(CHANGE, &body, Some(&session.access)).await
+}
+
+#[tokio::test]
+async fn the_third_wrong_current_password_within_an_hour_ends_the_calling_session() {
+    let app = TestApp::new();
+    let session = app.signed_in_user().await;
+    let mut guesses = Vec::new();
+    for _ in 0..2 {
+        guesses.push(change_password(&app, &session, "not the password").await);
+    }
+
+    let third = change_password(&app, &session, "not the password").await;
+
+    for res in &guesses {
+        assert_error(res, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    }
+    assert_error(&third, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    assert!(third.text.contains("ended this session"), "{}", third.text);
+    let with_the_right_password = change_password(&app, &session, PASSWORD).await;
+    assert_error(
+        &with_the_right_password,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+    assert_error(
+        &app.me(&session.access).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+    assert_error(
+        &app.refresh(&session.refresh).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+    );
+    let owner = app.login(&session.email, PASSWORD).await;
+    assert_eq!(owner.status, StatusCode::OK, "{}", owner.text);
+}
+
+#[tokio::test]
+async fn the_sixth_password_change_of_an_account_within_15_minutes_is_rate_limited_across_its_sessions()
+ {
+    let app = TestApp::new();
+    let first = app.signed_in_user().await;
+    let second = app.login_as(&first.email).await;
+    let third = app.login_as(&first.email).await;
+    for session in [&first, &first, &second, &second, &third] {
+        let res = change_password(&app, session, "not the password").await;
+        assert_error(&res, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    }
+
+    let sixth = change_password(&app, &third, PASSWORD).await;
+
+    assert_error(&sixth, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert_eq!(sixth.header("ratelimit-limit"), Some("5"));
+    let retry_after = number(&sixth, "retry-after");
+    assert!(
+        (1..=15 * 60).contains(&retry_after),
+        "Retry-After {retry_after}"
+    );
+    let other_account = app.signed_in_user().await;
+    let allowed = change_password(&app, &other_account, PASSWORD).await;
+    assert_eq!(allowed.status, StatusCode::OK, "{}", allowed.text);
+}
+
+#[tokio::test]
+async fn invalid_password_changes_spend_none_of_the_accounts_quota() {
+    let app = TestApp::new();
+    let session = app.signed_in_user().await;
+    for _ in 0..6 {
+        let body = json!({"currentPassword": PASSWORD, "newPassword": "short"});
+        let res = app.post(CHANGE, &body, Some(&session.access)).await;
+        assert_error(&res, StatusCode::BAD_REQUEST, "validation_error");
+    }
+
+    let valid = change_password(&app, &session, PASSWORD).await;
+
+    assert_eq!(valid.status, StatusCode::OK, "{}", valid.text);
+    assert_eq!(number(&valid, "ratelimit-remaining"), 4);
 }

@@ -1,10 +1,13 @@
 //! docs/http-api.md §3 lockout: ten consecutive failed logins lock the account for 15 minutes, the
-//! right password included; a success resets the count; parallel guesses cannot get past it. The
-//! login rate limit is off, so that only the lockout answers.
+//! right password included; a success resets the count; parallel guesses cannot get past it, and
+//! parallel right passwords are never taken for failures. The login rate limit is off, so that
+//! only the lockout answers.
 
 use futures::future::join_all;
-use postern_tests::app::{PASSWORD, TestApp, TestResponse, spawn_app_with};
+use postern::server::ServeOptions;
+use postern_tests::app::{PASSWORD, TestApp, TestResponse, spawn_app_serving, spawn_app_with};
 use postern_tests::db::Backend;
+use postern_tests::redis::{redis_url, unique_prefix};
 use reqwest::StatusCode;
 
 use super::support::assert_error;
@@ -13,6 +16,7 @@ on_both_backends!(
     the_eleventh_login_after_ten_failures_is_locked_even_with_the_right_password,
     a_successful_login_resets_the_failure_count,
     parallel_wrong_guesses_get_exactly_ten_tries,
+    parallel_right_passwords_are_never_locked,
 );
 
 const EMAIL: &str = "ada@example.com";
@@ -20,7 +24,11 @@ const WRONG: &str = "not the password";
 
 /// A server without the login rate limit, and an account on it.
 async fn app_with_account(backend: Backend) -> TestApp {
-    let app = spawn_app_with(backend, &[("RATE_LIMIT_LOGIN", "off")]).await;
+    with_account(spawn_app_with(backend, &[("RATE_LIMIT_LOGIN", "off")]).await).await
+}
+
+/// `app`, with an account on it.
+async fn with_account(app: TestApp) -> TestApp {
     let signup = app.signup(EMAIL, PASSWORD).await;
     assert_eq!(signup.status, StatusCode::CREATED, "{}", signup.text);
     app
@@ -81,7 +89,11 @@ async fn parallel_wrong_guesses_get_exactly_ten_tries(backend: Backend) {
         .iter()
         .filter(|res| res.status == StatusCode::UNAUTHORIZED)
         .count();
-    assert_eq!(unauthorized, 10, "{unauthorized} guesses were checked");
+    let answers: Vec<&str> = responses.iter().map(|res| res.text.as_str()).collect();
+    assert_eq!(
+        unauthorized, 10,
+        "{unauthorized} guesses were checked: {answers:#?}"
+    );
     for res in &responses {
         if res.status == StatusCode::UNAUTHORIZED {
             assert_error(res, StatusCode::UNAUTHORIZED, "invalid_credentials");
@@ -90,4 +102,56 @@ async fn parallel_wrong_guesses_get_exactly_ten_tries(backend: Backend) {
         }
     }
     assert_locked(&app.login(EMAIL, PASSWORD).await);
+}
+
+/// Logs in with the right password from 64 connections at once, three times over, asserting
+/// that every login succeeds: none is taken for a failure (423), none is refused as busy.
+async fn assert_parallel_right_passwords_all_succeed(app: &TestApp) {
+    for round in 0..3 {
+        let responses = join_all((0..64).map(|_| app.login(EMAIL, PASSWORD))).await;
+
+        let locked = responses
+            .iter()
+            .filter(|res| res.status == StatusCode::LOCKED)
+            .count();
+        assert_eq!(
+            locked, 0,
+            "round {round}: {locked} of 64 right passwords locked out"
+        );
+        for res in &responses {
+            assert_eq!(res.status, StatusCode::OK, "round {round}: {}", res.text);
+        }
+    }
+}
+
+/// Cheap hashing for the bursts of right passwords, so that a burst measures the race between
+/// logins rather than how fast this machine runs Argon2.
+const CHEAP_HASHING: [(&str, &str); 3] = [
+    ("ARGON2_MEMORY_KIB", "1024"),
+    ("ARGON2_ITERATIONS", "1"),
+    ("ARGON2_PARALLELISM", "1"),
+];
+
+async fn parallel_right_passwords_are_never_locked(backend: Backend) {
+    let mut vars = vec![("RATE_LIMIT_LOGIN", "off")];
+    vars.extend(CHEAP_HASHING);
+    let app = with_account(spawn_app_with(backend, &vars).await).await;
+
+    assert_parallel_right_passwords_all_succeed(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_right_passwords_are_never_locked_on_postgres_with_redis() {
+    let (url, prefix) = (redis_url(), unique_prefix());
+    let mut vars = vec![
+        ("REDIS_URL", url.as_str()),
+        ("REDIS_KEY_PREFIX", prefix.as_str()),
+        ("RATE_LIMIT_LOGIN", "off"),
+    ];
+    vars.extend(CHEAP_HASHING);
+    let app =
+        with_account(spawn_app_serving(Backend::Postgres, &vars, ServeOptions::default()).await)
+            .await;
+
+    assert_parallel_right_passwords_all_succeed(&app).await;
 }
