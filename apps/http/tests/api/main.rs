@@ -18,6 +18,7 @@ mod errors;
 mod headers;
 mod internal_errors;
 mod metrics;
+mod pages;
 mod rate_limits;
 mod routing;
 mod validation;
