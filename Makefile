@@ -3,7 +3,7 @@ CARGO ?= cargo
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test fuzz bench bench-scale microbench resilience fmt lint doc examples openapi services deploy-check
+.PHONY: run test fuzz bench bench-scale microbench resilience fmt lint doc examples openapi services browser deploy-check
 
 ## run: build and start the server on the embedded default (SQLite under ./data, in-process adapters)
 run:
@@ -11,13 +11,13 @@ run:
 	@echo "Postern: API docs at http://$(HOST):$(PORT)/docs (Ctrl-C stops it)"
 	HOST=$(HOST) PORT=$(PORT) ./target/debug/postern serve
 
-## test: every test, against the local PostgreSQL (started if stopped) and SQLite, then the
-## OpenAPI lint and the generated TypeScript client against a live server (needs Node.js 20+),
+## test: every test, against the local PostgreSQL (started if stopped) and SQLite, with headless
+## Chromium for the link pages (installed if missing), then the OpenAPI lint and the generated TypeScript client against a live server (needs Node.js 20+),
 ## then the API fuzzing (needs python3).
 ## The binary is built first: some tests run `postern` as an operator would, and `cargo test`
 ## builds test harnesses of binaries, not the binaries themselves. `--all-targets` leaves out
 ## doc tests, so they run on their own after.
-test: services
+test: services browser
 	$(CARGO) build -p postern
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
@@ -50,6 +50,10 @@ resilience: services
 ## services: start the local PostgreSQL and Redis if they are installed but stopped
 services:
 	@bash tests/ensure-services.sh
+
+## browser: install the headless browser of the browser tests (chromium, chromium-driver) if missing
+browser:
+	@bash tests/ensure-browser.sh
 
 ## fmt: format the code
 fmt:
