@@ -1,7 +1,7 @@
 # Postern's everyday commands. `make run` and `make test` are all a new machine needs.
 CARGO ?= cargo
 
-.PHONY: run test fuzz bench bench-scale microbench resilience fmt lint doc examples openapi services deploy-check
+.PHONY: run test fuzz bench bench-scale microbench resilience fmt lint doc examples openapi services browser deploy-check
 
 ## run: build and start the server on the embedded default (SQLite under ./data, in-process adapters).
 ## Every setting, HOST and PORT included, comes from the environment or .env, as `postern config
@@ -9,13 +9,13 @@ CARGO ?= cargo
 run:
 	$(CARGO) run -q -p postern -- serve
 
-## test: every test, against the local PostgreSQL (started if stopped) and SQLite, then the
-## OpenAPI lint and the generated TypeScript client against a live server (needs Node.js 20+),
+## test: every test, against the local PostgreSQL (started if stopped) and SQLite, with headless
+## Chromium for the link pages (installed if missing), then the OpenAPI lint and the generated TypeScript client against a live server (needs Node.js 20+),
 ## then the API fuzzing (needs python3).
 ## The binary is built first: some tests run `postern` as an operator would, and `cargo test`
 ## builds test harnesses of binaries, not the binaries themselves. `--all-targets` leaves out
 ## doc tests, so they run on their own after.
-test: services
+test: services browser
 	$(CARGO) build -p postern
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
@@ -48,6 +48,10 @@ resilience: services
 ## services: start the local PostgreSQL and Redis if they are installed but stopped
 services:
 	@bash tests/ensure-services.sh
+
+## browser: install the headless browser of the browser tests (chromium, chromium-driver) if missing
+browser:
+	@bash tests/ensure-browser.sh
 
 ## fmt: format the code
 fmt:

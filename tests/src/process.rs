@@ -45,12 +45,7 @@ impl ServeProcess {
         ];
         let started = Instant::now();
         let addr = loop {
-            let found = output
-                .lock()
-                .unwrap()
-                .iter()
-                .find_map(|line| listening_addr(line));
-            if let Some(addr) = found {
+            if let Some(addr) = first_line(&output, listening_addr) {
                 break addr;
             }
             assert!(
@@ -79,6 +74,27 @@ impl ServeProcess {
         format!("http://{}{path}", self.addr)
     }
 
+    /// The first line written so far (on standard output or error) that `wanted` picks
+    /// something from, waiting for it at most `deadline`.
+    pub async fn wait_for_line<T>(
+        &self,
+        deadline: Duration,
+        mut wanted: impl FnMut(&str) -> Option<T>,
+    ) -> T {
+        let started = Instant::now();
+        loop {
+            if let Some(found) = first_line(&self.output, &mut wanted) {
+                return found;
+            }
+            assert!(
+                started.elapsed() < deadline,
+                "no such line within {deadline:?}: {:?}",
+                self.output.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Sends SIGTERM.
     pub fn terminate(&self) {
         let status = Command::new("kill")
@@ -102,12 +118,30 @@ impl ServeProcess {
             }
             std::thread::sleep(Duration::from_millis(50));
         };
-        for reader in self.readers {
+        for reader in std::mem::take(&mut self.readers) {
             reader.join().unwrap();
         }
         let output = self.output.lock().unwrap().join("\n");
         (status, output)
     }
+}
+
+impl Drop for ServeProcess {
+    /// Kills a process the test did not wait for (it failed first), so that none outlives it.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// What `wanted` picks from the first line of `output` it picks anything from.
+fn first_line<T>(
+    output: &Mutex<Vec<String>>,
+    mut wanted: impl FnMut(&str) -> Option<T>,
+) -> Option<T> {
+    output.lock().unwrap().iter().find_map(|line| wanted(line))
 }
 
 /// Keeps every line of `stream` in `into`, passing it on to the test's output with `TEST_LOG`

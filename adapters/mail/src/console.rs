@@ -1,9 +1,10 @@
 //! The console mailer: renders each mail as the SMTP mailer would and writes it to the log
 //! instead of sending it, so that development needs no SMTP server.
 //!
-//! The log shows the recipient, the subject and the plain-text body, with every link's token
-//! replaced by `REDACTED`: a log line must never be enough to verify an address or reset a
-//! password.
+//! The log shows the recipient, the subject and the plain-text body. In development the body is
+//! whole, so that verification and reset can be tried without an SMTP server; otherwise every
+//! link's token is replaced by `REDACTED`, since a production log line must never be enough to
+//! verify an address or reset a password.
 
 use async_trait::async_trait;
 use postern_core::domain::Mail;
@@ -14,23 +15,37 @@ use tracing::info;
 use super::AppUrl;
 use super::render::{Tokens, render};
 
-/// Logs, at info level, each mail it is asked to send, tokens redacted.
+/// Logs, at info level, each mail it is asked to send.
 #[derive(Clone, Debug)]
 pub struct ConsoleMailer {
     app_url: AppUrl,
+    tokens: Tokens,
 }
 
 impl ConsoleMailer {
-    /// A console mailer whose (redacted) links lead to pages under `app_url`.
-    pub fn new(app_url: AppUrl) -> Self {
-        Self { app_url }
+    /// A console mailer whose links lead to pages under `app_url`, tokens redacted: for
+    /// production, where the log is read by more people than the mail would be.
+    pub fn redacting(app_url: AppUrl) -> Self {
+        Self {
+            app_url,
+            tokens: Tokens::Redact,
+        }
+    }
+
+    /// A console mailer that logs each mail whole, working links included: for development,
+    /// where the console is the only inbox.
+    pub fn showing_links(app_url: AppUrl) -> Self {
+        Self {
+            app_url,
+            tokens: Tokens::Include,
+        }
     }
 }
 
 #[async_trait]
 impl Mailer for ConsoleMailer {
     async fn send(&self, mail: &Mail) -> PortResult<()> {
-        let rendered = render(mail, &self.app_url, Tokens::Redact)?;
+        let rendered = render(mail, &self.app_url, self.tokens)?;
         info!(
             to = %mail.to,
             kind = mail.message.kind(),
@@ -77,15 +92,14 @@ mod tests {
         }
     }
 
-    #[tokio::test(flavor = "current_thread")]
-    async fn logs_recipient_subject_and_body_with_the_token_redacted() {
+    /// What `mailer` logs for a password-reset mail to ada@example.com.
+    async fn log_of_a_reset_mail(mailer: ConsoleMailer) -> String {
         let captured = Captured::default();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(captured.clone())
             .with_ansi(false)
             .finish();
         let _guard = tracing::subscriber::set_default(subscriber);
-        let mailer = ConsoleMailer::new(AppUrl::parse("https://accounts.example.com").unwrap());
         let mail = Mail {
             to: Email::parse("ada@example.com").unwrap(),
             name: None,
@@ -97,10 +111,33 @@ mod tests {
 
         mailer.send(&mail).await.unwrap();
 
-        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+    }
+
+    fn app_url() -> AppUrl {
+        AppUrl::parse("https://accounts.example.com").unwrap()
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn redacting_logs_recipient_subject_and_body_with_the_token_redacted() {
+        let log = log_of_a_reset_mail(ConsoleMailer::redacting(app_url())).await;
+
         assert!(log.contains("ada@example.com"), "{log}");
         assert!(log.contains("Reset your Postern password"), "{log}");
         assert!(log.contains("reset-password?token=REDACTED"), "{log}");
         assert!(!log.contains(TOKEN), "{log}");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn showing_links_logs_the_whole_link_with_its_token() {
+        let log = log_of_a_reset_mail(ConsoleMailer::showing_links(app_url())).await;
+
+        assert!(log.contains("Reset your Postern password"), "{log}");
+        assert!(
+            log.contains(&format!(
+                "https://accounts.example.com/reset-password?token={TOKEN}"
+            )),
+            "{log}"
+        );
     }
 }

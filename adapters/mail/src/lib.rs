@@ -4,8 +4,9 @@
 //!
 //! - [`SmtpMailer`] delivers through an SMTP server (lettre, over rustls), as multipart/alternative
 //!   with a plain-text and an HTML part;
-//! - [`ConsoleMailer`] writes each mail to the log instead, with its links' tokens redacted, so
-//!   that development needs no SMTP server and the log never holds a usable link.
+//! - [`ConsoleMailer`] writes each mail to the log instead, so that development needs no SMTP
+//!   server: whole in development, with its links' tokens redacted in production, where the log
+//!   must never hold a usable link.
 //!
 //! Both render the same askama templates (see `render`), so what the log shows is what would
 //! have been sent. Configuration is checked when an adapter is built, not at the first mail.

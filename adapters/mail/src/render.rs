@@ -48,6 +48,11 @@ impl AppUrl {
         Ok(Self(url.as_str().trim_end_matches('/').to_owned()))
     }
 
+    /// `http://{addr}`: the base URL of a server reached directly at `addr`.
+    pub fn from_listen_address(addr: std::net::SocketAddr) -> Self {
+        Self(format!("http://{addr}"))
+    }
+
     /// The base URL, without a trailing slash.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -16,6 +16,7 @@ mod global_limit;
 mod limits;
 pub(crate) mod middleware;
 pub mod observability;
+mod pages;
 mod responses;
 mod routes;
 pub mod state;
@@ -28,9 +29,10 @@ use poem::{Endpoint, EndpointExt, Route};
 pub use state::{AppState, PublishedKey, ReadinessProbe};
 
 /// The whole HTTP application: the API, its document at `/openapi.json`, interactive docs at
-/// `/docs`, the Prometheus metrics at `/metrics`, and the cross-cutting middleware (CORS outside
-/// the error conversion, so that an allowed origin can read error envelopes too; the global rate
-/// limit outside the body limit, so that a refused request is not read).
+/// `/docs`, the Prometheus metrics at `/metrics`, the pages that links in mail lead to, and the
+/// cross-cutting middleware (CORS outside the error conversion, so that an allowed origin can read
+/// error envelopes too; the global rate limit outside the body limit, so that a refused request is
+/// not read).
 pub fn app(state: Arc<AppState>) -> impl Endpoint {
     // Installed before the first request, so that nothing is lost before the first scrape.
     crate::observability::handle();
@@ -40,11 +42,12 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
     let api = api::service();
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
-    Route::new()
+    let routes = Route::new()
         .nest("/", api)
         .at("/openapi.json", spec)
         .at("/metrics", poem::get(metrics))
-        .nest("/docs", docs)
+        .nest("/docs", docs);
+    pages::mount(routes)
         .data(state)
         .around(middleware::body_limit)
         .catch_all_error(|err| async move { error::into_envelope_keeping_route(err) })

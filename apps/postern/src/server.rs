@@ -84,6 +84,17 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
 /// # Errors
 /// As [`start`]; also when workers are asked for without Redis.
 pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Result<RunningServer> {
+    // Bound first: links in mail lead to the bound address unless APP_URL is set, and with
+    // PORT=0 that address is known only now. Nothing is accepted before the server runs.
+    let (stop, stopped) = watch::channel(false);
+    let (acceptor, mut drained) =
+        DrainingAcceptor::bind(SocketAddr::new(config.host, config.port), stopped.clone())
+            .await
+            .with_context(|| {
+                format!("listening on {}:{} (HOST, PORT)", config.host, config.port)
+            })?;
+    let addr = acceptor.local_socket_addr();
+    let config = &config.listening_on(addr);
     let db = wiring::database(config).await?;
     let workers = if options.with_workers {
         let consumers = wiring::consumers(config, &db, &EventStream::ALL).await?;
@@ -93,14 +104,6 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
     };
     let components = wiring::assemble(config, db.clone()).await?;
     components.seed_revocations().await?;
-    let (stop, stopped) = watch::channel(false);
-    let (acceptor, mut drained) =
-        DrainingAcceptor::bind(SocketAddr::new(config.host, config.port), stopped.clone())
-            .await
-            .with_context(|| {
-                format!("listening on {}:{} (HOST, PORT)", config.host, config.port)
-            })?;
-    let addr = acceptor.local_socket_addr();
     let sampled = components.state.clone();
     let app = postern_http::app(components.state);
     let grace = config.shutdown_timeout;

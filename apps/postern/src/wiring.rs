@@ -301,7 +301,7 @@ impl EventHandlers {
     fn new(config: &Config, db: &DatabaseConnection) -> anyhow::Result<Self> {
         let mailer: Arc<dyn Mailer> = match &config.mail.smtp {
             Some(smtp) => Arc::new(SmtpMailer::new(smtp)?),
-            None => Arc::new(ConsoleMailer::new(config.mail.app_url.clone())),
+            None => console_mailer(config),
         };
         let send_mail = SendMail::new(
             mailer,
@@ -317,6 +317,20 @@ impl EventHandlers {
             )),
         })
     }
+}
+
+/// The mailer without `SMTP_URL`: the whole mail in the log in development, where the console
+/// is the inbox; in production, tokens redacted and a warning that no mail leaves.
+fn console_mailer(config: &Config) -> Arc<dyn Mailer> {
+    let app_url = config.mail.app_url.clone();
+    if config.is_development() {
+        return Arc::new(ConsoleMailer::showing_links(app_url));
+    }
+    warn!(
+        "SMTP_URL is not set: no mail will leave this process (verification and reset links \
+         are logged with their tokens redacted); set SMTP_URL and MAIL_FROM to send mail"
+    );
+    Arc::new(ConsoleMailer::redacting(app_url))
 }
 
 /// The access-token issuer (EdDSA with the configured key pair, else HS256 with the secret)

@@ -29,6 +29,7 @@ macro_rules! on_both_backends {
 }
 
 mod adapters;
+mod browser;
 mod cli;
 mod commands;
 mod global_limit;

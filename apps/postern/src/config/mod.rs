@@ -15,7 +15,7 @@ mod values;
 pub use settings::MAX_ACCESS_TTL;
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
 use ipnet::IpNet;
@@ -123,9 +123,12 @@ pub struct Config {
 /// Where mail goes and where its links lead.
 #[derive(Clone, Debug)]
 pub struct MailSettings {
-    /// `APP_URL`: the public base URL of the links in mail (default `http://127.0.0.1:8080`;
-    /// required in production when mail is sent by SMTP).
+    /// `APP_URL`: the public base URL of the links in mail (required in production when mail
+    /// is sent by SMTP). Unset, it is the server's own address: see [`Config::listening_on`].
     pub app_url: AppUrl,
+    /// Whether `APP_URL` was left unset, so that links follow the address the server listens
+    /// on, known for `PORT=0` only once it is bound.
+    pub app_url_is_listen_address: bool,
     /// `SMTP_URL` and `MAIL_FROM`; `None` means the console mailer, which logs each mail.
     pub smtp: Option<SmtpConfig>,
 }
@@ -181,11 +184,38 @@ impl Config {
         sources::read(&Variables::new("the given variables", vars), None)?.validate()
     }
 
+    /// This configuration for a server bound to `addr`: unless `APP_URL` is set, links in mail
+    /// lead to `http://` that address, with a wildcard host (`0.0.0.0`, `::`) read as the
+    /// loopback address of its family, the one address sure to reach the server.
+    pub fn listening_on(&self, addr: SocketAddr) -> Self {
+        let mut config = self.clone();
+        if config.mail.app_url_is_listen_address {
+            let app_url = listen_url(addr);
+            if let Some(smtp) = &mut config.mail.smtp {
+                app_url.as_str().clone_into(&mut smtp.app_url);
+            }
+            config.mail.app_url = app_url;
+        }
+        config
+    }
+
     /// Whether this is a development process.
     pub fn is_development(&self) -> bool {
         self.environment == Environment::Development
     }
 }
 
+/// `http://{addr}`, with a wildcard host replaced by the loopback address of its family.
+pub(crate) fn listen_url(addr: SocketAddr) -> AppUrl {
+    let host = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    AppUrl::from_listen_address(SocketAddr::new(host, addr.port()))
+}
+
+#[cfg(test)]
+mod link_tests;
 #[cfg(test)]
 mod tests;

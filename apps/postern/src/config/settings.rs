@@ -6,13 +6,13 @@
 //! builds the [`Config`] the rest of the program uses.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::num::{NonZeroU16, NonZeroU32};
 use std::path::PathBuf;
 
 use postern_core::domain::SessionPolicy;
 use postern_core::ports::{RateLimitBucket, RateLimits};
-use postern_mail::{AppUrl, SmtpConfig};
+use postern_mail::SmtpConfig;
 use postern_password::Argon2Params;
 use postern_redis::streams::ConsumerConfig;
 use secrecy::SecretString;
@@ -24,6 +24,7 @@ use super::values::{
 };
 use super::{
     Config, ConfigError, Environment, JwtKeyFiles, JwtSecret, LogFormat, MailSettings, RedisConfig,
+    listen_url,
 };
 
 /// The longest access-token lifetime accepted. Revocation lists keep entries this long, so a
@@ -36,8 +37,6 @@ const MAX_REFRESH_TTL_SECS: u64 = 366 * 24 * 60 * 60;
 const MAX_SESSION_LIFETIME_SECS: u64 = 366 * 24 * 60 * 60;
 /// The longest `REFRESH_REUSE_GRACE`, in seconds.
 const MAX_REUSE_GRACE_SECS: u64 = 300;
-/// Where links in mail lead when `APP_URL` is not set: the default listen address.
-const DEFAULT_APP_URL: &str = "http://127.0.0.1:8080";
 
 /// Every variable Postern reads, as read: unset ones hold their default (or `None` where
 /// being unset means something of its own).
@@ -285,8 +284,7 @@ impl Settings {
                      links in mail, e.g. https://accounts.example.com",
                 ));
             }
-            (None, _) => AppUrl::parse(DEFAULT_APP_URL)
-                .map_err(|_| error("APP_URL", "the default base URL does not parse"))?,
+            (None, _) => listen_url(SocketAddr::new(self.host.0, self.port.0)),
         };
         let smtp = match &self.smtp_url {
             None => None,
@@ -302,6 +300,10 @@ impl Settings {
                 timeout: SmtpConfig::DEFAULT_TIMEOUT,
             }),
         };
-        Ok(MailSettings { app_url, smtp })
+        Ok(MailSettings {
+            app_url,
+            app_url_is_listen_address: self.app_url.is_none(),
+            smtp,
+        })
     }
 }
