@@ -11,6 +11,7 @@ mod client;
 mod cors;
 mod envelope;
 mod error;
+mod head_limit;
 mod limits;
 pub(crate) mod middleware;
 pub mod observability;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Route};
 
+pub use head_limit::MAX_HEAD_BYTES;
 pub use state::{AppState, PublishedKey, ReadinessProbe};
 
 /// The whole HTTP application: the API, its document at `/openapi.json`, interactive docs at
@@ -43,6 +45,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         .nest("/docs", docs)
         .data(state)
         .around(middleware::body_limit)
+        .around(head_limit::refuse_oversized_heads)
         .catch_all_error(|err| async move { error::into_envelope_keeping_route(err) })
         .with(CatchPanic::new().with_handler(middleware::panic_response))
         .around(move |next, req| error::reveal_internal_causes(next, req, reveal))

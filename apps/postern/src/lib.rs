@@ -7,6 +7,8 @@
 pub mod cli;
 pub mod config;
 mod draining;
+mod http_server;
+mod idle;
 pub mod import;
 pub mod keys;
 mod relay;

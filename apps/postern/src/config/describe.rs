@@ -108,6 +108,18 @@ impl Config {
                 "SHUTDOWN_TIMEOUT",
                 humantime::format_duration(self.shutdown_timeout).to_string(),
             ),
+            (
+                "HTTP_HEADER_TIMEOUT",
+                humantime::format_duration(self.connections.header_timeout).to_string(),
+            ),
+            (
+                "HTTP_IDLE_TIMEOUT",
+                humantime::format_duration(self.connections.idle_timeout).to_string(),
+            ),
+            (
+                "HTTP_MAX_CONNECTIONS",
+                self.connections.max_connections.to_string(),
+            ),
         ]);
         if let Some(smtp) = &self.mail.smtp {
             lines.push(("MAIL_FROM", smtp.from.clone()));
