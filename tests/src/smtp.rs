@@ -22,8 +22,14 @@ pub struct SinkOptions {
     /// Offer `AUTH PLAIN` (over plain text, as a test may) and accept only this user and
     /// password; without it the sink offers no authentication.
     pub credentials: Option<(String, String)>,
-    /// Answer every `RCPT TO` with this code instead of 250: 450 refuses for now, 550 for good.
+    /// Answer `RCPT TO` with this code instead of 250: 450 refuses for now, 550 for good, 421
+    /// closes the service.
     pub refuse_recipients_with: Option<u16>,
+    /// Refuse only this recipient (with `refuse_recipients_with`), accepting every other.
+    pub refused_recipient: Option<String>,
+    /// Answer the `DATA` command with this code instead of 354, keeping nothing. (Not the end
+    /// of the data: mailin stays in its data state after refusing there.)
+    pub refuse_data_with: Option<u16>,
 }
 
 /// One accepted message: its envelope, and the parts of it tests look at.
@@ -230,7 +236,12 @@ impl Handler for Recorder {
     }
 
     fn rcpt(&mut self, to: &str) -> Response {
-        if let Some(code) = self.options.refuse_recipients_with {
+        let refused = self
+            .options
+            .refused_recipient
+            .as_deref()
+            .is_none_or(|refused| to.trim_matches(['<', '>']).eq_ignore_ascii_case(refused));
+        if let Some(code) = self.options.refuse_recipients_with.filter(|_| refused) {
             return Response::custom(code, "recipient refused by the test sink".to_owned());
         }
         self.to.push(to.to_owned());
@@ -240,6 +251,19 @@ impl Handler for Recorder {
     fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
         self.data.extend_from_slice(buf);
         Ok(())
+    }
+
+    fn data_start(
+        &mut self,
+        _domain: &str,
+        _from: &str,
+        _is8bit: bool,
+        _to: &[String],
+    ) -> Response {
+        match self.options.refuse_data_with {
+            Some(code) => Response::custom(code, "message refused by the test sink".to_owned()),
+            None => response::OK,
+        }
     }
 
     fn data_end(&mut self) -> Response {

@@ -2,10 +2,12 @@
 //! SQLite pragmas, for PostgreSQL (`postgres://...`) and SQLite (`sqlite://...`) URLs alike.
 //!
 //! SQLite is tuned for a small service that writes from several tasks at once: the file is
-//! created when missing, WAL lets readers run beside the one writer, foreign keys are enforced,
+//! created when missing, readable by its owner only (the WAL and shared-memory files take the
+//! database's mode), WAL lets readers run beside the one writer, foreign keys are enforced,
 //! and a busy timeout makes a second writer wait for the lock instead of failing. An in-memory
 //! SQLite database lives only as long as its connections, so its pool keeps exactly one open.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use postern_core::ports::PortError;
@@ -57,7 +59,28 @@ pub fn connect_options(url: &str) -> ConnectOptions {
 /// [`PortError::Unavailable`] when the database cannot be opened: unreachable, refusing us, or
 /// named by a URL no driver accepts.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, PortError> {
+    if url.starts_with("sqlite:") && !is_sqlite_memory(url) {
+        create_private_file(url)?;
+    }
     connect_with(connect_options(url)).await
+}
+
+/// Creates the SQLite file of `url` with mode 0600 if it does not exist yet: SQLite would create
+/// it as the umask allows, usually 0644, readable by every user of the machine. An existing
+/// file keeps the mode its owner gave it.
+fn create_private_file(url: &str) -> Result<(), PortError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let options = SqliteConnectOptions::from_str(url).map_err(PortError::unavailable)?;
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(options.get_filename());
+    match created {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(PortError::unavailable(error)),
+    }
 }
 
 /// Opens a connection pool with adjusted `options`, e.g. for a test's own PostgreSQL schema:

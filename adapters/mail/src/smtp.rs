@@ -4,9 +4,12 @@
 //! panic when built or dropped outside a tokio runtime.
 //!
 //! Failures are sorted once, in [`classify`]: a server that cannot be reached, times out or
-//! answers 4xx is [`PortError::Unavailable`], so that the outbox retries the event; a 5xx reply
-//! (unknown recipient, refused sender, failed login) will not pass by itself and is
-//! [`PortError::Unexpected`] with the server's reply as its cause.
+//! answers 421 (closing the connection, for every mail alike) is [`PortError::Unavailable`], an
+//! outage that holds the queue until the server is back. Any other reply that refuses the mail,
+//! 4xx (a full mailbox, greylisting, a recipient refused for now) or 5xx (an unknown recipient, a
+//! refused sender, a failed login), is [`PortError::Unexpected`] with the server's reply as its
+//! cause: a failure of this one mail, retried with backoff and dead-lettered in the end, so that
+//! one recipient's trouble never keeps anyone else's mail from leaving.
 
 use std::fmt;
 use std::time::Duration;
@@ -130,11 +133,15 @@ impl Mailer for SmtpMailer {
     }
 }
 
-/// Maps a failed send into the port's contract: only what may pass by itself is retried.
+/// 421: the service is not available and the server is closing the connection.
+const SERVICE_NOT_AVAILABLE: u16 = 421;
+
+/// Maps a failed send into the port's contract: an outage only when no mail could have passed.
 fn classify(err: lettre::transport::smtp::Error) -> PortError {
-    if err.is_permanent() || err.is_client() || err.is_response() {
-        PortError::unexpected(err)
-    } else {
-        PortError::unavailable(err)
+    match err.status().map(u16::from) {
+        Some(SERVICE_NOT_AVAILABLE) => PortError::unavailable(err),
+        Some(_) => PortError::unexpected(err),
+        None if err.is_client() || err.is_response() => PortError::unexpected(err),
+        None => PortError::unavailable(err),
     }
 }

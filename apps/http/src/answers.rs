@@ -142,6 +142,14 @@ pub const PAYLOAD_TOO_LARGE: Answer = Answer {
     doc: "the body exceeds 64 KiB",
 };
 
+/// 431 `headers_too_large`.
+pub const HEADERS_TOO_LARGE: Answer = Answer {
+    status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+    code: "headers_too_large",
+    message: "The request's headers must not exceed 32 KiB.",
+    doc: "the request line and headers exceed 32 KiB",
+};
+
 /// 429 `rate_limited`, with `Retry-After`.
 pub const RATE_LIMITED: Answer = Answer {
     status: StatusCode::TOO_MANY_REQUESTS,

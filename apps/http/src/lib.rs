@@ -13,6 +13,7 @@ mod cors;
 mod envelope;
 mod error;
 mod global_limit;
+mod head_limit;
 mod limits;
 pub(crate) mod middleware;
 pub mod observability;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Route};
 
+pub use head_limit::MAX_HEAD_BYTES;
 pub use state::{AppState, PublishedKey, ReadinessProbe};
 
 /// The whole HTTP application: the API, its document at `/openapi.json`, interactive docs at
@@ -50,6 +52,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
     pages::mount(routes)
         .data(state)
         .around(middleware::body_limit)
+        .around(head_limit::refuse_oversized_heads)
         .catch_all_error(|err| async move { error::into_envelope_keeping_route(err) })
         .around(allow::method_not_allowed)
         .around(move |next, req| global_limit::enforce(next, req, limited.clone()))

@@ -87,10 +87,10 @@ fn is_valid_request_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// Adds the docs/http-api.md §1 security headers; `no-store` on account routes, a locked-down CSP
+/// Adds the docs/http-api.md §1 security headers; `no-store` on account and admin routes, a locked-down CSP
 /// on JSON, and the bearer challenge on every 401.
 pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    let private = ["/api/v1/auth", "/api/v1/user"]
+    let private = ["/api/v1/auth", "/api/v1/user", "/api/v1/admin"]
         .iter()
         .any(|p| req.uri().path().starts_with(p));
     let challenge = bearer_challenge(&req);

@@ -1,15 +1,13 @@
-//! A TCP acceptor that stops without dropping connections. Poem drops its acceptor the moment
-//! shutdown begins, and the kernel resets every connection still waiting in the listen
+//! A TCP acceptor that stops without dropping connections. The server drops its acceptor the
+//! moment shutdown begins, and the kernel resets every connection still waiting in the listen
 //! backlog: a client that had connected and sent its request loses it, though the server never
 //! saw it. This acceptor, once told to stop, takes everything in the backlog, closes the
 //! listening socket (new clients are refused, so they know nothing was sent), hands the taken
-//! connections over, and only then reports itself drained, which is what ends Poem's accept
-//! loop.
+//! connections over, and only then reports itself drained, which is what ends the server's
+//! accept loop (see `http_server`).
 //!
-//! It reports that a moment later, not at once: when shutdown begins, Poem closes every
-//! connection whose first bytes have not yet been read (hyper's protocol detection is cancelled
-//! rather than finished), so the connections accepted last need a moment for their requests to
-//! be read, after which they are served to the end.
+//! It reports that a moment later, not at once, so that the connections accepted last have
+//! their requests read before shutdown begins; each is then served to the end.
 
 use std::collections::VecDeque;
 use std::io;

@@ -8,6 +8,8 @@ pub mod cli;
 pub mod config;
 mod draining;
 pub mod failure;
+mod http_server;
+mod idle;
 pub mod import;
 pub mod keys;
 pub mod migrations;

@@ -11,6 +11,7 @@ use tracing::info;
 
 use crate::config::Config;
 use crate::draining::DrainingAcceptor;
+use crate::http_server;
 use crate::relay;
 use crate::sampler;
 use crate::shutdown;
@@ -107,16 +108,12 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
     let sampled = components.state.clone();
     let app = postern_http::app(components.state);
     let grace = config.shutdown_timeout;
+    let limits = config.connections;
     let server = tokio::spawn(async move {
-        poem::Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(
-                app,
-                async move {
-                    let _ = drained.wait_for(|d| *d).await;
-                },
-                Some(grace),
-            )
-            .await
+        let drained = async move {
+            let _ = drained.wait_for(|d| *d).await;
+        };
+        http_server::serve(acceptor, app, limits, drained, grace).await
     });
     let sampler_stop = stopped.clone();
     let sampler = tokio::spawn(async move {

@@ -106,9 +106,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let url = match &config.database_url {
         Some(url) => url.expose_secret().to_owned(),
         None => {
-            std::fs::create_dir_all(&config.data_dir).with_context(|| {
-                format!("creating the data directory {}", config.data_dir.display())
-            })?;
+            create_private_dir(&config.data_dir)?;
             format!(
                 "sqlite://{}?mode=rwc",
                 config.data_dir.join("postern.db").display()
@@ -391,12 +389,22 @@ fn dev_secret(data_dir: &Path, secrets: &dyn OpaqueTokens) -> anyhow::Result<Sec
         warn!(path = %path.display(), "JWT_SECRET is not set; using the development secret kept in the data directory. Set JWT_SECRET in production.");
         return Ok(SecretString::from(existing.trim().to_owned()));
     }
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    create_private_dir(data_dir)?;
     let secret = secrets.generate();
     write_private(&path, secret.expose())?;
     warn!(path = %path.display(), "JWT_SECRET is not set; generated a development secret and kept it in the data directory. Set JWT_SECRET in production.");
     Ok(SecretString::from(secret.expose().to_owned()))
+}
+
+/// Creates the data directory, and any missing parent, with mode 0700: it holds the SQLite
+/// database and the development secret. An existing directory keeps its mode.
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating the data directory {}", dir.display()))
 }
 
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {

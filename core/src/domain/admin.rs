@@ -17,11 +17,18 @@ impl EmailPrefix {
     /// `%` and `_` match themselves.
     ///
     /// # Errors
-    /// A [`FieldError`] on `email` when it is longer than an email may be.
+    /// A [`FieldError`] on `email` when it is longer than an email may be, or holds a control
+    /// character (no address does, and PostgreSQL refuses a NUL in text outright).
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let prefix = raw.trim().to_lowercase();
         if prefix.chars().count() > MAX_FILTER_CHARS {
             return Err(FieldError::new("email", "must be at most 254 characters"));
+        }
+        if prefix.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "email",
+                "must not contain control characters",
+            ));
         }
         Ok(Self(prefix))
     }

@@ -11,7 +11,10 @@ use super::{DisplayName, Email, OpaqueToken};
 pub struct Mail {
     /// The recipient's address.
     pub to: Email,
-    /// The recipient's display name, for the greeting and the `To` header.
+    /// The recipient's display name, for the greeting and the `To` header. Only a name the
+    /// holder of a verified address chose belongs here: [`crate::usecases::SendMail`] sets
+    /// none, since the one mail that could greet by name, the welcome, goes to an address
+    /// nobody has verified yet.
     pub name: Option<DisplayName>,
     /// What the mail says.
     pub message: MailMessage,

@@ -27,7 +27,7 @@ pub use import::{ImportOutcome, ImportedUser, SourceUser};
 pub use lockout::{LockoutPolicy, LoginAttempt};
 pub use mail::{Mail, MailMessage};
 pub use page::{Page, PageKey, PageLimit, PageRequest};
-pub use password::{Password, PasswordHash};
+pub use password::{LegacyHashError, MAX_BCRYPT_COST, Password, PasswordHash};
 pub use role::Role;
 pub use session::{
     ClientContext, NewRefreshToken, NewSession, RefreshTokenRecord, Rotation, SessionPolicy,

@@ -62,6 +62,21 @@ impl fmt::Debug for Password {
     }
 }
 
+/// The highest bcrypt cost an import accepts: about a second per verification on a server of
+/// today, already twice what Argon2id costs at the default settings.
+pub const MAX_BCRYPT_COST: u8 = 14;
+
+/// Why [`PasswordHash::legacy_bcrypt`] refused a hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LegacyHashError {
+    /// Not a bcrypt hash in modular crypt format.
+    #[error("password hash is not a bcrypt hash")]
+    NotBcrypt,
+    /// A bcrypt hash too costly to verify.
+    #[error("password hash has a bcrypt cost above 14, too slow to verify at login")]
+    CostTooHigh,
+}
+
 /// A password hash in PHC string format (`$argon2id$...`, or a legacy `$2b$...` bcrypt hash).
 /// Its `Debug` output is redacted: hashes never reach a log line.
 #[derive(Clone, PartialEq, Eq)]
@@ -74,21 +89,29 @@ impl PasswordHash {
     }
 
     /// Accepts a legacy bcrypt hash in modular crypt format (`$2a$`, `$2b$` or `$2y$`, a cost
-    /// of 04 to 31, 53 characters of bcrypt's base64), as imports bring them. Checks the
-    /// shape only; whether the password matches is the hasher's business.
-    pub fn legacy_bcrypt(raw: &str) -> Option<Self> {
+    /// of 04 to [`MAX_BCRYPT_COST`], 53 characters of bcrypt's base64), as imports bring them.
+    /// Checks the shape and cost only; whether the password matches is the hasher's business.
+    ///
+    /// # Errors
+    /// [`LegacyHashError::NotBcrypt`] for anything else of that shape, and
+    /// [`LegacyHashError::CostTooHigh`] for a cost above [`MAX_BCRYPT_COST`]: each step of
+    /// cost doubles the work, and a cost of 31 would hold a hashing thread for hours at every
+    /// login.
+    pub fn legacy_bcrypt(raw: &str) -> Result<Self, LegacyHashError> {
         let bytes = raw.as_bytes();
+        let cost = raw.get(4..6).and_then(|cost| cost.parse::<u8>().ok());
         let well_formed = bytes.len() == 60
             && ["$2a$", "$2b$", "$2y$"].iter().any(|p| raw.starts_with(p))
-            && raw
-                .get(4..6)
-                .and_then(|cost| cost.parse::<u8>().ok())
-                .is_some_and(|cost| (4..=31).contains(&cost))
+            && cost.is_some_and(|cost| (4..=31).contains(&cost))
             && bytes[6] == b'$'
             && bytes[7..]
                 .iter()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/'));
-        well_formed.then(|| Self(raw.to_owned()))
+        match cost {
+            _ if !well_formed => Err(LegacyHashError::NotBcrypt),
+            Some(cost) if cost > MAX_BCRYPT_COST => Err(LegacyHashError::CostTooHigh),
+            _ => Ok(Self(raw.to_owned())),
+        }
     }
 
     /// The PHC string, for storage and verification.
@@ -128,8 +151,9 @@ mod tests {
     #[test]
     fn legacy_bcrypt_accepts_only_well_formed_bcrypt_hashes() {
         let good = "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
-        assert!(PasswordHash::legacy_bcrypt(good).is_some());
-        assert!(PasswordHash::legacy_bcrypt(&good.replace("$2b$", "$2y$")).is_some());
+        assert!(PasswordHash::legacy_bcrypt(good).is_ok());
+        assert!(PasswordHash::legacy_bcrypt(&good.replace("$2b$", "$2y$")).is_ok());
+        assert!(PasswordHash::legacy_bcrypt(&good.replace("$10$", "$14$")).is_ok());
         for bad in [
             "",
             "plaintext",
@@ -140,7 +164,25 @@ mod tests {
             &format!("{}!", &good[..59]),
             "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
         ] {
-            assert!(PasswordHash::legacy_bcrypt(bad).is_none(), "{bad}");
+            assert_eq!(
+                PasswordHash::legacy_bcrypt(bad),
+                Err(LegacyHashError::NotBcrypt),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn legacy_bcrypt_refuses_costs_above_fourteen() {
+        let good = "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
+        for cost in ["15", "20", "31"] {
+            let costly = good.replace("$10$", &format!("${cost}$"));
+
+            assert_eq!(
+                PasswordHash::legacy_bcrypt(&costly),
+                Err(LegacyHashError::CostTooHigh),
+                "cost {cost}"
+            );
         }
     }
 

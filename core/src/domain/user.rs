@@ -3,13 +3,15 @@
 use std::fmt;
 
 use time::OffsetDateTime;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 use super::{Email, PasswordHash, Role, UserId};
 use crate::error::FieldError;
 
 const MAX_NAME_CHARS: usize = 100;
 
-/// A display name: trimmed, 1 to 100 characters, no control characters.
+/// A display name: trimmed, 1 to 100 characters, none of them invisible or layout-changing
+/// (see [`is_hidden`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 
@@ -17,7 +19,8 @@ impl DisplayName {
     /// Trims and validates `raw`.
     ///
     /// # Errors
-    /// A [`FieldError`] on `name` when it is blank, too long or holds control characters.
+    /// A [`FieldError`] on `name` when it is blank, too long or holds a character that
+    /// [`is_hidden`].
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
@@ -26,10 +29,10 @@ impl DisplayName {
         if trimmed.chars().count() > MAX_NAME_CHARS {
             return Err(FieldError::new("name", "must be at most 100 characters"));
         }
-        if trimmed.chars().any(char::is_control) {
+        if trimmed.chars().any(is_hidden) {
             return Err(FieldError::new(
                 "name",
-                "must not contain control characters",
+                "must not contain control, format, bidirectional or separator characters",
             ));
         }
         Ok(Self(trimmed.to_owned()))
@@ -39,6 +42,21 @@ impl DisplayName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Whether `c` is a character a name must not hold: a control (`Cc`), a format character
+/// (`Cf`: zero-width characters and every bidirectional override, embedding and isolate), a
+/// line or paragraph separator, or private use. Each can hide or reorder what a reader of a
+/// greeting or an admin list sees.
+fn is_hidden(c: char) -> bool {
+    matches!(
+        c.general_category(),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+            | GeneralCategory::PrivateUse
+    )
 }
 
 impl fmt::Debug for DisplayName {
@@ -106,5 +124,35 @@ mod tests {
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse(&"x".repeat(101)).is_err());
         assert!(DisplayName::parse("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn display_name_refuses_format_bidi_and_separator_characters() {
+        for hidden in [
+            "\u{202E}nimda",  // right-to-left override
+            "Ada\u{2066}x",   // left-to-right isolate
+            "Ad\u{200B}a",    // zero-width space
+            "Ada\u{200F}",    // right-to-left mark
+            "Ada\u{FEFF}",    // byte order mark
+            "Ada\u{2028}Bob", // line separator
+            "Ada\u{E000}",    // private use
+        ] {
+            let refused = DisplayName::parse(hidden).unwrap_err();
+            assert_eq!(refused.field, "name", "{hidden:?}");
+        }
+    }
+
+    #[test]
+    fn display_name_keeps_letters_of_any_script_and_plain_spaces() {
+        for name in [
+            "Ada Lovelace",
+            "Zoë",
+            "Łukasz",
+            "محمد",
+            "李小龍",
+            "O'Brien-Smith",
+        ] {
+            assert_eq!(DisplayName::parse(name).unwrap().as_str(), name);
+        }
     }
 }

@@ -15,9 +15,12 @@ pub trait Mailer: Send + Sync {
     /// Sends one mail, returning once the server has accepted it.
     ///
     /// # Errors
-    /// MUST return [`super::PortError::Unavailable`] when the mail server cannot be reached, does
-    /// not answer in time, or refuses the mail for now (a 4xx reply), so that the event is
-    /// retried; and [`super::PortError::Unexpected`], with the cause, when it rejects the mail for
-    /// good (a 5xx reply such as an unknown recipient) or the mail cannot be rendered.
+    /// MUST return [`super::PortError::Unavailable`] only when no mail could pass: the mail
+    /// server cannot be reached, does not answer in time, or closes the service (SMTP 421), so
+    /// that the event waits for it without spending an attempt. MUST return
+    /// [`super::PortError::Unexpected`], with the cause, when the server refuses this mail,
+    /// for now or for good (any other 4xx or 5xx reply, such as a full mailbox or an unknown
+    /// recipient), or the mail cannot be rendered: a failure of this event, retried with
+    /// backoff and dead-lettered after the last attempt, which never holds back other mail.
     async fn send(&self, mail: &Mail) -> PortResult<()>;
 }

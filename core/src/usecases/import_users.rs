@@ -151,7 +151,7 @@ fn validate(row: SourceUser) -> std::result::Result<ImportedUser, String> {
     let email = Email::parse(&email).map_err(|error| format!("email {}", error.message))?;
     let hash = row.password_hash.ok_or("password hash is missing")?;
     let password_hash =
-        PasswordHash::legacy_bcrypt(&hash).ok_or("password hash is not a bcrypt hash")?;
+        PasswordHash::legacy_bcrypt(&hash).map_err(|refused| refused.to_string())?;
     let role = map_role(row.role.as_deref())?;
     let created_at = row.created_at.ok_or("created_at is missing")?;
     Ok(ImportedUser {

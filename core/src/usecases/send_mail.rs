@@ -13,8 +13,7 @@ use async_trait::async_trait;
 use tracing::instrument;
 
 use crate::domain::{
-    DisplayName, Email, Event, EventData, Mail, MailMessage, NewAccountToken, OpaqueToken,
-    TokenPurpose, UserId,
+    Email, Event, EventData, Mail, MailMessage, NewAccountToken, OpaqueToken, TokenPurpose, UserId,
 };
 use crate::ports::{
     AccountTokens, Clock, EventHandler, Mailer, OpaqueTokens, PortError, PortResult,
@@ -69,18 +68,14 @@ impl SendMail {
                 .map(UserId::from_uuid)
                 .ok_or_else(|| PortError::unexpected(NoUser(event.data.type_name())))
         };
-        let (email, name, message) = match &event.data {
-            EventData::SignedUp { email, name } => {
+        let (email, message) = match &event.data {
+            EventData::SignedUp { email, .. } => {
                 let verification_token = self.issue(user()?, TokenPurpose::VerifyEmail).await?;
-                (
-                    email,
-                    name.as_deref(),
-                    MailMessage::Welcome { verification_token },
-                )
+                (email, MailMessage::Welcome { verification_token })
             }
             EventData::EmailVerificationRequested { email } => {
                 let verification_token = self.issue(user()?, TokenPurpose::VerifyEmail).await?;
-                (email, None, MailMessage::VerifyEmail { verification_token })
+                (email, MailMessage::VerifyEmail { verification_token })
             }
             // A request for an address with no account is written all the same, so that both
             // answers take the same work; it sends nothing.
@@ -92,14 +87,13 @@ impl SendMail {
                 let valid_for = TokenPurpose::ResetPassword.lifetime();
                 (
                     email,
-                    None,
                     MailMessage::PasswordReset {
                         reset_token,
                         valid_for,
                     },
                 )
             }
-            EventData::PasswordChanged { email } => (email, None, MailMessage::PasswordChanged),
+            EventData::PasswordChanged { email } => (email, MailMessage::PasswordChanged),
             EventData::LoggedIn { .. }
             | EventData::LoginFailed { .. }
             | EventData::LoggedOut { .. }
@@ -111,8 +105,10 @@ impl SendMail {
         };
         Ok(Some(Mail {
             to: Email::parse(email).map_err(|e| PortError::unexpected(e.message))?,
-            // A stored name was valid when stored; one that no longer parses greets no one.
-            name: name.and_then(|name| DisplayName::parse(name).ok()),
+            // The name is whatever the person who signed up typed, and nobody has shown that
+            // they own the address: in a welcome it would put a stranger's words in the
+            // greeting of a mail from us. No other message carries one.
+            name: None,
             message,
         }))
     }
@@ -172,7 +168,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_signup_issues_a_verification_token_and_sends_the_welcome_with_it() {
+    async fn a_signup_sends_the_welcome_with_a_verification_token_and_no_unverified_name() {
         let mut mocks = Mocks::new();
         mocks
             .account_tokens
@@ -189,7 +185,7 @@ mod tests {
             .expect_send()
             .withf(|mail| {
                 mail.to.as_str() == "ada@example.com"
-                    && mail.name.as_ref().map(DisplayName::as_str) == Some("Ada")
+                    && mail.name.is_none()
                     && matches!(&mail.message, MailMessage::Welcome { verification_token } if verification_token.expose() == "raw-token")
             })
             .times(1)

@@ -191,3 +191,42 @@ async fn a_request_line_says_its_status_and_latency_once_to_the_microsecond() {
         "latency_ms {latency} is finer than a microsecond"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_directory_and_the_sqlite_files_it_creates_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+    let server = ServeProcess::start(&data, &[]);
+    // A write, so that the write-ahead log exists too.
+    let (status, _) = post(
+        &reqwest::Client::new(),
+        server.url("/api/v1/auth/signup"),
+        json!({"email": EMAIL, "password": PASSWORD}),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let mode = |name: &str| {
+        let path = data.join(name);
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777
+    };
+
+    let modes: Vec<(&str, u32)> = ["", "postern.db", "postern.db-wal", "postern.db-shm"]
+        .into_iter()
+        .map(|name| (name, mode(name)))
+        .collect();
+    server.terminate();
+    server.wait();
+
+    assert_eq!(
+        modes,
+        [
+            ("", 0o700),
+            ("postern.db", 0o600),
+            ("postern.db-wal", 0o600),
+            ("postern.db-shm", 0o600)
+        ]
+    );
+}

@@ -48,6 +48,11 @@ pub(super) fn audit_query(
         Some(t) if t.chars().count() > MAX_TYPE_CHARS => {
             Err(FieldError::new("type", "must be at most 64 characters"))
         }
+        // No event type holds one, and PostgreSQL refuses a NUL in text outright.
+        Some(t) if t.chars().any(char::is_control) => Err(FieldError::new(
+            "type",
+            "must not contain control characters",
+        )),
         other => Ok(other),
     });
     let page = page_request(&mut errors, limit, cursor);

@@ -1,5 +1,5 @@
 //! docs/http-api.md §1 error codes the use cases' failures become, each in the error envelope: the
-//! mail-link 400, the 401s of credentials and refresh tokens, 403, 409, 413 and 423.
+//! mail-link 400, the 401s of credentials and refresh tokens, 403, 409, 413, 423 and 431.
 
 use futures::stream;
 use poem::Body;
@@ -191,4 +191,25 @@ async fn sixty_four_parallel_logins_with_the_right_password_are_never_locked() {
             assert_eq!(res.status, StatusCode::OK, "round {round}: {}", res.text);
         }
     }
+}
+
+#[tokio::test]
+async fn a_head_over_32_kib_is_headers_too_large_in_the_envelope_with_the_usual_headers() {
+    let app = TestApp::new();
+    let bearer = format!("Bearer {}", "a".repeat(40 * 1024));
+
+    let res = app
+        .send(
+            app.request(Method::GET, "/api/v1/auth/me")
+                .header("authorization", bearer),
+        )
+        .await;
+
+    assert_error(
+        &res,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "headers_too_large",
+    );
+    assert!(res.header("x-request-id").is_some());
+    assert_eq!(res.header("x-content-type-options"), Some("nosniff"));
 }

@@ -1,6 +1,6 @@
 //! docs/http-api.md §1 headers on every response, successful or not, from the API, the docs and the
-//! router's own errors: the request id, the security headers, `no-store` on account routes and a
-//! restrictive CSP on JSON.
+//! router's own errors: the request id, the security headers, `no-store` on account and admin
+//! routes and a restrictive CSP on JSON.
 
 use poem::http::{Method, StatusCode};
 
@@ -122,7 +122,28 @@ async fn account_routes_are_never_cached_and_others_are_left_alone() {
     ];
     let health = app.get("/health", None).await;
 
-    for res in &account {
+    assert_never_cached(&account);
+    assert_eq!(health.header("cache-control"), None);
+}
+
+#[tokio::test]
+async fn admin_routes_are_never_cached_whatever_their_answer() {
+    let app = TestApp::new();
+    let admin = app.signed_in_admin().await;
+    let user = app.signed_in_user().await;
+
+    let answers = [
+        app.get("/api/v1/admin/users", Some(&admin.access)).await,
+        app.get("/api/v1/admin/audit", Some(&admin.access)).await,
+        app.get("/api/v1/admin/users", Some(&user.access)).await,
+        app.get("/api/v1/admin/users", None).await,
+    ];
+
+    assert_never_cached(&answers);
+}
+
+fn assert_never_cached(responses: &[Reply]) {
+    for res in responses {
         assert_eq!(
             res.header("cache-control"),
             Some("no-store"),
@@ -131,7 +152,6 @@ async fn account_routes_are_never_cached_and_others_are_left_alone() {
             res.text
         );
     }
-    assert_eq!(health.header("cache-control"), None);
 }
 
 #[tokio::test]

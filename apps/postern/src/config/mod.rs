@@ -16,6 +16,7 @@ pub use settings::MAX_ACCESS_TTL;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use ipnet::IpNet;
@@ -115,9 +116,38 @@ pub struct Config {
     /// `SHUTDOWN_TIMEOUT`: how long in-flight requests and worker batches may take to finish
     /// after SIGTERM or SIGINT (default 10 s, at most 1 h).
     pub shutdown_timeout: std::time::Duration,
+    /// `HTTP_HEADER_TIMEOUT`, `HTTP_IDLE_TIMEOUT`, `HTTP_MAX_CONNECTIONS`.
+    pub connections: ConnectionLimits,
     /// `WORKER_METRICS_PORT`: where `postern worker` serves `GET /metrics` (on `HOST`); unset
     /// means no listener (the server's own `/metrics` covers `serve --with-workers`).
     pub worker_metrics_port: Option<u16>,
+}
+
+/// What one client connection may hold of the server, so that connections opened and left
+/// silent, half-sent or idle cannot exhaust its sockets (slowloris).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// `HTTP_HEADER_TIMEOUT`: how long a client may take to send a request's line and headers,
+    /// counted from the moment the server waits for them (the connection opened, or the
+    /// previous response went out); a keep-alive connection waiting for its next request is
+    /// closed after it too. Default 10 s, at most 5 min.
+    pub header_timeout: std::time::Duration,
+    /// `HTTP_IDLE_TIMEOUT`: how long a connection may pass no byte either way (a stalled
+    /// upload, a client that stops reading) before it is closed. Default 60 s, at most 1 h.
+    pub idle_timeout: std::time::Duration,
+    /// `HTTP_MAX_CONNECTIONS`: how many connections are open at once; beyond it new ones wait
+    /// in the listen backlog until one closes. Default 1024.
+    pub max_connections: NonZeroU32,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: std::time::Duration::from_secs(10),
+            idle_timeout: std::time::Duration::from_secs(60),
+            max_connections: NonZeroU32::new(1024).unwrap_or(NonZeroU32::MIN),
+        }
+    }
 }
 
 /// Where mail goes and where its links lead.

@@ -23,8 +23,8 @@ use super::values::{
     QuotaSetting, RedisUrl, Seconds, ShutdownTimeout, SigningSecret,
 };
 use super::{
-    Config, ConfigError, Environment, JwtKeyFiles, JwtSecret, LogFormat, MailSettings, RedisConfig,
-    listen_url,
+    Config, ConfigError, ConnectionLimits, Environment, JwtKeyFiles, JwtSecret, LogFormat,
+    MailSettings, RedisConfig, listen_url,
 };
 
 /// The longest access-token lifetime accepted. Revocation lists keep entries this long, so a
@@ -37,6 +37,14 @@ const MAX_REFRESH_TTL_SECS: u64 = 366 * 24 * 60 * 60;
 const MAX_SESSION_LIFETIME_SECS: u64 = 366 * 24 * 60 * 60;
 /// The longest `REFRESH_REUSE_GRACE`, in seconds.
 const MAX_REUSE_GRACE_SECS: u64 = 300;
+/// The weakest password hashing production accepts: OWASP's minimum for Argon2id, 19 MiB of
+/// memory and 2 passes (the default); parallelism of 1 or more is always accepted.
+const MIN_PRODUCTION_ARGON2_MEMORY_KIB: u32 = 19_456;
+const MIN_PRODUCTION_ARGON2_ITERATIONS: u32 = 2;
+/// The longest `HTTP_HEADER_TIMEOUT`, in seconds: a head takes milliseconds to send.
+const MAX_HEADER_TIMEOUT_SECS: u64 = 300;
+/// The longest `HTTP_IDLE_TIMEOUT`, in seconds.
+const MAX_IDLE_TIMEOUT_SECS: u64 = 3600;
 
 /// Every variable Postern reads, as read: unset ones hold their default (or `None` where
 /// being unset means something of its own).
@@ -75,6 +83,9 @@ pub(super) struct Settings {
     smtp_url: Option<SecretString>,
     mail_from: Option<String>,
     shutdown_timeout: ShutdownTimeout,
+    http_header_timeout: PositiveDuration<MAX_HEADER_TIMEOUT_SECS>,
+    http_idle_timeout: PositiveDuration<MAX_IDLE_TIMEOUT_SECS>,
+    http_max_connections: Parsed<NonZeroU32>,
     worker_metrics_port: Option<Parsed<NonZeroU16>>,
     /// Every other variable: the `RATE_LIMIT_<BUCKET>` ones, read by looping over the
     /// buckets, and whatever else the environment holds.
@@ -88,6 +99,7 @@ impl Default for Settings {
         let consumers = ConsumerConfig::default();
         let sessions = SessionPolicy::default();
         let argon2 = Argon2Params::default();
+        let connections = ConnectionLimits::default();
         Self {
             postern_env: Environment::Development,
             host: Parsed(IpAddr::from([127, 0, 0, 1])),
@@ -122,6 +134,9 @@ impl Default for Settings {
             smtp_url: None,
             mail_from: None,
             shutdown_timeout: ShutdownTimeout(std::time::Duration::from_secs(10)),
+            http_header_timeout: PositiveDuration(connections.header_timeout),
+            http_idle_timeout: PositiveDuration(connections.idle_timeout),
+            http_max_connections: Parsed(connections.max_connections),
             worker_metrics_port: None,
             others: HashMap::new(),
         }
@@ -147,6 +162,9 @@ impl Settings {
     /// The first rule broken, naming the variable to change.
     pub(super) fn validate(self) -> Result<Config, ConfigError> {
         let production = self.postern_env == Environment::Production;
+        if production {
+            self.production_minimums()?;
+        }
         let jwt_secret = self.jwt_secret(production)?;
         let sessions = self.sessions()?;
         let rate_limits = self.rate_limits()?;
@@ -194,8 +212,34 @@ impl Settings {
             log_format: self.log_format.unwrap_or(default_log_format),
             mail,
             shutdown_timeout: self.shutdown_timeout.0,
+            connections: ConnectionLimits {
+                header_timeout: self.http_header_timeout.0,
+                idle_timeout: self.http_idle_timeout.0,
+                max_connections: self.http_max_connections.0,
+            },
             worker_metrics_port: self.worker_metrics_port.map(|port| port.0.get()),
         })
+    }
+
+    /// What development tolerates and production refuses: password hashing below the
+    /// documented minimum, and a `JWT_SECRET` that cannot be random.
+    fn production_minimums(&self) -> Result<(), ConfigError> {
+        if self.argon2_memory_kib.0 < MIN_PRODUCTION_ARGON2_MEMORY_KIB {
+            return Err(error(
+                "ARGON2_MEMORY_KIB",
+                format!("must be at least {MIN_PRODUCTION_ARGON2_MEMORY_KIB} in production"),
+            ));
+        }
+        if self.argon2_iterations.0 < MIN_PRODUCTION_ARGON2_ITERATIONS {
+            return Err(error(
+                "ARGON2_ITERATIONS",
+                format!("must be at least {MIN_PRODUCTION_ARGON2_ITERATIONS} in production"),
+            ));
+        }
+        if let Some(weakness) = self.jwt_secret.as_ref().and_then(SigningSecret::weakness) {
+            return Err(error("JWT_SECRET", weakness));
+        }
+        Ok(())
     }
 
     /// `JWT_SECRET` (HS256), or `JWT_PRIVATE_KEY_FILE` with `JWT_PREVIOUS_PUBLIC_KEY_FILES`

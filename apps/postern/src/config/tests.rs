@@ -28,6 +28,96 @@ fn no_configuration_at_all_is_the_embedded_default() {
     assert_eq!(config.log_format, LogFormat::Pretty);
 }
 
+/// A secret of the kind `openssl rand -base64 30` prints.
+const RANDOM_SECRET: &str = "q3L9vXe0R2mTnB8sKcY7wHj4ZpD1aFgU6oIuE5tN";
+
+#[test]
+fn production_refuses_argon2_costs_below_the_documented_minimum_naming_the_variable() {
+    for (name, value) in [("ARGON2_MEMORY_KIB", "8"), ("ARGON2_ITERATIONS", "1")] {
+        let err = Config::from_vars(vars(&[
+            ("POSTERN_ENV", "production"),
+            ("JWT_SECRET", RANDOM_SECRET),
+            (name, value),
+        ]))
+        .unwrap_err();
+
+        assert_eq!(err.variable, name, "{err}");
+        assert!(err.problem.contains("production"), "{err}");
+    }
+}
+
+#[test]
+fn production_refuses_a_secret_that_cannot_be_random_naming_the_variable() {
+    for weak in [
+        "a".repeat(32),
+        "changeme".repeat(4),
+        "0123456789abcdef0123456789abcdef".to_owned(),
+    ] {
+        let err = Config::from_vars(vars(&[
+            ("POSTERN_ENV", "production"),
+            ("JWT_SECRET", &weak),
+        ]))
+        .unwrap_err();
+
+        assert_eq!(err.variable, "JWT_SECRET", "{err}");
+        assert!(!err.to_string().contains(&weak), "{err}");
+    }
+}
+
+#[test]
+fn development_still_accepts_cheap_hashing_and_any_long_secret() {
+    let config = Config::from_vars(vars(&[
+        ("ARGON2_MEMORY_KIB", "8"),
+        ("ARGON2_ITERATIONS", "1"),
+        ("JWT_SECRET", &"a".repeat(32)),
+    ]))
+    .unwrap();
+
+    assert_eq!(config.argon2.memory_kib, 8);
+}
+
+#[test]
+fn production_accepts_a_random_secret_and_the_default_hashing_cost() {
+    let config = Config::from_vars(vars(&[
+        ("POSTERN_ENV", "production"),
+        ("JWT_SECRET", RANDOM_SECRET),
+    ]))
+    .unwrap();
+
+    assert_eq!(config.environment, Environment::Production);
+}
+
+#[test]
+fn connection_limits_are_read_and_bounded() {
+    let config = Config::from_vars(vars(&[
+        ("HTTP_HEADER_TIMEOUT", "2s"),
+        ("HTTP_IDLE_TIMEOUT", "30s"),
+        ("HTTP_MAX_CONNECTIONS", "64"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        config.connections,
+        ConnectionLimits {
+            header_timeout: std::time::Duration::from_secs(2),
+            idle_timeout: std::time::Duration::from_secs(30),
+            max_connections: std::num::NonZeroU32::new(64).unwrap(),
+        }
+    );
+    assert_eq!(
+        Config::from_vars(HashMap::new()).unwrap().connections,
+        ConnectionLimits::default()
+    );
+    for (name, value) in [
+        ("HTTP_HEADER_TIMEOUT", "0s"),
+        ("HTTP_HEADER_TIMEOUT", "1h"),
+        ("HTTP_IDLE_TIMEOUT", "never"),
+        ("HTTP_MAX_CONNECTIONS", "0"),
+    ] {
+        let err = Config::from_vars(vars(&[(name, value)])).unwrap_err();
+        assert_eq!(err.variable, name, "{name}={value}");
+    }
+}
+
 #[test]
 fn production_without_a_secret_names_the_variable() {
     let err = Config::from_vars(vars(&[("POSTERN_ENV", "production")])).unwrap_err();
@@ -112,7 +202,7 @@ fn the_session_lifetime_is_read_and_bounded() {
 fn redis_is_configured_by_url_and_prefix() {
     let config = Config::from_vars(vars(&[
         ("POSTERN_ENV", "production"),
-        ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("JWT_SECRET", RANDOM_SECRET),
         ("REDIS_URL", "redis://127.0.0.1:6379"),
         ("REDIS_KEY_PREFIX", "tenant-a:"),
     ]))
@@ -173,7 +263,7 @@ fn a_private_key_file_selects_eddsa_even_in_production() {
 #[test]
 fn a_secret_and_a_key_pair_together_name_the_secret() {
     let err = Config::from_vars(vars(&[
-        ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("JWT_SECRET", RANDOM_SECRET),
         ("JWT_PRIVATE_KEY_FILE", "/keys/current.pem"),
     ]))
     .unwrap_err();

@@ -10,7 +10,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 use postern_core::ports::Quota;
 use postern_mail::AppUrl;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::{Environment, LogFormat};
@@ -291,6 +291,32 @@ pub(super) struct SigningSecret(pub SecretString);
 impl SigningSecret {
     /// The shortest secret accepted, in bytes.
     const MIN_BYTES: usize = 32;
+}
+
+impl SigningSecret {
+    /// The fewest distinct characters a production secret may hold: a random 32-character
+    /// secret, even in hex, has about 14; a word or a keyboard run repeated has fewer.
+    const MIN_DISTINCT: usize = 10;
+
+    /// Why this secret cannot be random, if it cannot: too few distinct characters, or one
+    /// short piece repeated. A check of form, not of entropy: it catches the secrets people
+    /// type (`aaaa...`, `changeme` four times), not a guessable one that looks random.
+    pub(super) fn weakness(&self) -> Option<&'static str> {
+        let bytes = self.0.expose_secret().as_bytes();
+        let distinct = bytes.iter().collect::<std::collections::HashSet<_>>().len();
+        if distinct < Self::MIN_DISTINCT {
+            return Some(
+                "must be random in production: it holds fewer than 10 distinct characters; \
+                 generate one with `openssl rand -base64 48`",
+            );
+        }
+        let repeats = (1..=bytes.len() / 2)
+            .any(|period| bytes.iter().zip(&bytes[period..]).all(|(a, b)| a == b));
+        repeats.then_some(
+            "must be random in production: it is one shorter piece repeated; generate one with \
+             `openssl rand -base64 48`",
+        )
+    }
 }
 
 impl TryFrom<String> for SigningSecret {

@@ -1,7 +1,7 @@
 //! `SmtpMailer` against a real SMTP server (the test sink): every message arrives addressed,
 //! with a subject, a plain-text and an HTML part and its link; a display name cannot inject
-//! markup; and every failure is sorted into retry (`Unavailable`) or not (`Unexpected`) within
-//! the send timeout.
+//! markup; and every failure is sorted, within the send timeout, into an outage
+//! (`Unavailable`) or a failure of that one mail (`Unexpected`).
 
 use std::time::{Duration, Instant};
 
@@ -161,16 +161,21 @@ async fn send_logged_in_with(password: &str) -> (SmtpSink, postern_core::ports::
     (sink, result)
 }
 
-/// Sends through a sink that answers every recipient with `code`.
-async fn send_with_recipients_refused(code: u16) -> postern_core::ports::PortResult<()> {
-    let sink = SmtpSink::start_with(SinkOptions {
-        refuse_recipients_with: Some(code),
-        ..SinkOptions::default()
-    })
-    .await;
+/// Sends through a sink that answers as `options` say.
+async fn send_through(options: SinkOptions) -> postern_core::ports::PortResult<()> {
+    let sink = SmtpSink::start_with(options).await;
     mailer(&sink)
         .send(&mail_to_ada(MailMessage::PasswordChanged))
         .await
+}
+
+/// Sends through a sink that answers every recipient with `code`.
+async fn send_with_recipients_refused(code: u16) -> postern_core::ports::PortResult<()> {
+    send_through(SinkOptions {
+        refuse_recipients_with: Some(code),
+        ..SinkOptions::default()
+    })
+    .await
 }
 
 #[tokio::test]
@@ -193,8 +198,32 @@ async fn wrong_credentials_are_unexpected() {
 }
 
 #[tokio::test]
-async fn a_recipient_refused_for_now_is_unavailable() {
+async fn a_recipient_refused_for_now_fails_that_mail_rather_than_stopping_all_mail() {
     let result = send_with_recipients_refused(450).await;
+
+    assert!(
+        matches!(result, Err(PortError::Unexpected(_))),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_message_refused_for_now_at_data_fails_that_mail() {
+    let result = send_through(SinkOptions {
+        refuse_data_with: Some(452),
+        ..SinkOptions::default()
+    })
+    .await;
+
+    assert!(
+        matches!(result, Err(PortError::Unexpected(_))),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_closing_its_service_with_421_is_unavailable() {
+    let result = send_with_recipients_refused(421).await;
 
     assert!(
         matches!(result, Err(PortError::Unavailable(_))),

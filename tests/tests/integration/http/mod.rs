@@ -4,6 +4,7 @@
 
 mod admin;
 mod client_ip;
+mod connections;
 mod cors;
 mod errors;
 mod events;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use postern_tests::app::{PASSWORD, TestApp, spawn_app_with};
 use postern_tests::db::Backend;
-use postern_tests::smtp::{ReceivedMail, SmtpSink};
+use postern_tests::smtp::{ReceivedMail, SinkOptions, SmtpSink};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
@@ -20,13 +20,18 @@ on_both_backends!(
     resend_mails_a_new_link_until_the_address_is_verified,
     forgot_answers_alike_for_unknown_emails_and_mails_only_real_accounts,
     a_reset_sets_the_password_ends_every_session_and_works_once,
+    a_recipient_refused_for_now_holds_back_no_one_elses_mail,
 );
 
 pub(super) const APP_URL: &str = "https://accounts.example.test";
 pub(super) const MAIL_WAIT: Duration = Duration::from_secs(10);
 
 pub(super) async fn app_with_mail(backend: Backend) -> (TestApp, SmtpSink) {
-    let sink = SmtpSink::start().await;
+    app_mailing_through(backend, SinkOptions::default()).await
+}
+
+async fn app_mailing_through(backend: Backend, options: SinkOptions) -> (TestApp, SmtpSink) {
+    let sink = SmtpSink::start_with(options).await;
     let app = spawn_app_with(
         backend,
         &[
@@ -237,4 +242,26 @@ async fn a_reset_sets_the_password_ends_every_session_and_works_once(backend: Ba
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Embedded delivery: the event of a mail the server refuses for now is that event's failure,
+/// retried later, and the events behind it go out meanwhile.
+async fn a_recipient_refused_for_now_holds_back_no_one_elses_mail(backend: Backend) {
+    let (app, sink) = app_mailing_through(
+        backend,
+        SinkOptions {
+            refuse_recipients_with: Some(450),
+            refused_recipient: Some("full-mailbox@example.com".into()),
+            ..SinkOptions::default()
+        },
+    )
+    .await;
+
+    let stuck = app.signup("full-mailbox@example.com", PASSWORD).await;
+    let free = app.signup("ada@example.com", PASSWORD).await;
+
+    assert_eq!(stuck.status, StatusCode::CREATED, "{}", stuck.text);
+    assert_eq!(free.status, StatusCode::CREATED, "{}", free.text);
+    let mails = sink.wait_for(1, MAIL_WAIT).await;
+    assert_eq!(mails[0].envelope_to, ["ada@example.com"]);
 }

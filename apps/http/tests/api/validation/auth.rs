@@ -229,3 +229,53 @@ async fn rejected_passwords_and_tokens_are_never_echoed() {
         );
     }
 }
+
+#[tokio::test]
+async fn signup_refuses_a_name_with_bidi_overrides_or_invisible_characters() {
+    let app = TestApp::new();
+
+    for (index, name) in ["\u{202E}nimda", "Ada\u{200B}", "Ada\u{2067}x", "A\u{2028}B"]
+        .into_iter()
+        .enumerate()
+    {
+        let res = app
+            .post(
+                SIGNUP,
+                &json!({"email": format!("name{index}@example.com"), "password": PASSWORD, "name": name}),
+                None,
+            )
+            .await;
+
+        assert_invalid_fields(&res, &["name"]);
+    }
+}
+
+#[tokio::test]
+async fn signup_refuses_quoted_literal_and_lookalike_addresses() {
+    let app = TestApp::new();
+
+    for email in [
+        "\"ada\"@example.com",
+        "ada@[127.0.0.1]",
+        "\u{0430}da@example.com",
+    ] {
+        let res = app
+            .post(SIGNUP, &json!({"email": email, "password": PASSWORD}), None)
+            .await;
+
+        assert_invalid_fields(&res, &["email"]);
+    }
+}
+
+#[tokio::test]
+async fn a_fullwidth_spelling_of_an_address_is_the_same_account() {
+    let app = TestApp::new();
+    let first = app.signup("ada@example.com", PASSWORD).await;
+
+    let again = app.signup("ａｄａ@ｅｘａｍｐｌｅ.ｃｏｍ", PASSWORD).await;
+    let login = app.login("ＡＤＡ@example.com", PASSWORD).await;
+
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+}

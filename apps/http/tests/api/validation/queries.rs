@@ -51,3 +51,19 @@ async fn the_audit_log_names_every_invalid_parameter_at_once() {
 
     assert_invalid_fields(&res, &["userId", "type", "limit"]);
 }
+
+#[tokio::test]
+async fn a_nul_byte_in_either_list_filter_is_named_not_passed_to_the_database() {
+    let app = TestApp::new();
+    let admin = app.signed_in_admin().await;
+
+    let users = app
+        .get("/api/v1/admin/users?email=ada%00", Some(&admin.access))
+        .await;
+    let audit = app
+        .get("/api/v1/admin/audit?type=user.%00", Some(&admin.access))
+        .await;
+
+    assert_invalid_fields(&users, &["email"]);
+    assert_invalid_fields(&audit, &["type"]);
+}
