@@ -10,6 +10,7 @@ mod draining;
 pub mod import;
 pub mod keys;
 mod relay;
+pub mod revocation_seed;
 mod sampler;
 pub mod server;
 mod shutdown;

@@ -12,6 +12,7 @@ use tracing::info;
 use crate::config::Config;
 use crate::draining::DrainingAcceptor;
 use crate::relay;
+use crate::revocation_seed;
 use crate::sampler;
 use crate::shutdown;
 use crate::wiring;
@@ -93,6 +94,7 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
     };
     let components = wiring::assemble(config, db.clone()).await?;
     components.seed_revocations().await?;
+    let reseeder = components.revocation_seeder.clone();
     let (stop, stopped) = watch::channel(false);
     let (acceptor, mut drained) =
         DrainingAcceptor::bind(SocketAddr::new(config.host, config.port), stopped.clone())
@@ -115,6 +117,8 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
             )
             .await
     });
+    // Detached: it ends when `stopped` turns, and holds nothing a shutdown must wait for.
+    tokio::spawn(reseeder.reseed_until_stopped(revocation_seed::RESEED_INTERVAL, stopped.clone()));
     let sampler_stop = stopped.clone();
     let sampler = tokio::spawn(async move {
         sampler::sample_until_stopped(&sampled.queues, &db, sampler_stop).await;

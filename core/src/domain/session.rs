@@ -18,6 +18,25 @@ pub struct SessionPolicy {
     pub reuse_grace: Duration,
 }
 
+impl SessionPolicy {
+    /// The longest access-token lifetime (`JWT_EXPIRES_IN`) a deployment may configure.
+    pub const MAX_ACCESS_TTL: Duration = Duration::hours(24);
+
+    /// How long a revoked session's access tokens stay rejected: until every token it could
+    /// hold has expired, under any lifetime the service was or will be configured with, not
+    /// only the current one (revoking for the current lifetime would let a token issued under
+    /// a longer one, before the lifetime was lowered, work again once the revocation lapses).
+    /// A token lives at most the longer of [`Self::MAX_ACCESS_TTL`] and this policy's lifetime
+    /// from its `iat`, which may lie
+    /// [`AccessClaims::ISSUED_AT_LEEWAY`](super::AccessClaims::ISSUED_AT_LEEWAY) ahead of the
+    /// clock, plus the second that whole-second claims may round up.
+    pub fn revocation_lifetime(&self) -> Duration {
+        self.access_ttl.max(Self::MAX_ACCESS_TTL)
+            + super::AccessClaims::ISSUED_AT_LEEWAY
+            + Duration::SECOND
+    }
+}
+
 impl Default for SessionPolicy {
     fn default() -> Self {
         Self {
