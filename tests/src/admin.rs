@@ -41,11 +41,12 @@ impl TestApp {
             .unwrap();
     }
 
-    /// Signs up a fresh user with `role` and logs in.
+    /// Signs up a fresh user with `role` and logs in again after the role change, which ends
+    /// the sessions the account had.
     pub async fn signed_in_as(&self, role: Role) -> Session {
         let session = self.signed_in_user().await;
         self.promote(&session.email, role).await;
-        session
+        self.login_as(&session.email).await
     }
 
     /// Stores an account for `email` directly, with a password nobody knows, and returns its id.

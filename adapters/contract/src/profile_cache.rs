@@ -1,8 +1,11 @@
 //! [`ProfileCache`]: a cached profile comes back whole until it is invalidated or its time to
-//! live runs out; anything else is a miss.
+//! live runs out; anything else is a miss. A put never replaces a newer version of the profile
+//! (a later `updated_at`), one after the other or at the same time.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use postern_core::domain::Role;
 
 use postern_core::domain::{User, UserId};
 use postern_core::ports::ProfileCache;
@@ -24,6 +27,9 @@ macro_rules! profile_cache_contract {
             a_second_put_replaces_the_cached_profile,
             invalidating_one_profile_leaves_the_others,
             a_profile_expires_after_the_time_to_live,
+            a_stale_put_never_replaces_a_newer_profile,
+            a_newer_put_replaces_an_older_profile,
+            concurrent_puts_always_leave_the_newest_profile,
         ]);
     };
 }
@@ -105,4 +111,65 @@ pub async fn a_profile_expires_after_the_time_to_live(make: &CacheFactory) {
         "expired after {:?}",
         cached_at.elapsed()
     );
+}
+
+/// How many rounds of racing puts: enough for an unconditional write to lose some of them.
+const RACING_ROUNDS: usize = 300;
+
+/// The profile as a change at `later` left it: demoted, a newer version.
+fn demoted(user: &User, later: time::Duration) -> User {
+    User {
+        role: Role::User,
+        updated_at: user.updated_at + later,
+        ..user.clone()
+    }
+}
+
+/// A fill that read the profile before a change, and writes it after the change's own put,
+/// is refused: the newer profile stays.
+pub async fn a_stale_put_never_replaces_a_newer_profile(make: &CacheFactory) {
+    let cache = make.make(LONG).await;
+    let stale = profile();
+    let fresh = demoted(&stale, time::Duration::milliseconds(1));
+
+    cache.put(&fresh).await.unwrap();
+    cache.put(&stale).await.unwrap();
+
+    assert_eq!(cache.get(stale.id).await.unwrap(), Some(fresh));
+}
+
+/// A newer version replaces the cached one.
+pub async fn a_newer_put_replaces_an_older_profile(make: &CacheFactory) {
+    let cache = make.make(LONG).await;
+    let old = profile();
+    let new = demoted(&old, time::Duration::seconds(1));
+
+    cache.put(&old).await.unwrap();
+    cache.put(&new).await.unwrap();
+
+    assert_eq!(cache.get(old.id).await.unwrap(), Some(new));
+}
+
+/// Puts of an old and a new version of one profile at the same time, in parallel tasks, leave the
+/// new version, round after round.
+pub async fn concurrent_puts_always_leave_the_newest_profile(make: &CacheFactory) {
+    let cache = make.make(LONG).await;
+    for round in 0..RACING_ROUNDS {
+        let stale = profile();
+        let fresh = demoted(&stale, time::Duration::milliseconds(1));
+
+        let puts = [stale.clone(), fresh.clone(), stale.clone()].map(|user| {
+            let cache = Arc::clone(&cache);
+            tokio::spawn(async move { cache.put(&user).await.unwrap() })
+        });
+        for put in puts {
+            put.await.unwrap();
+        }
+
+        assert_eq!(
+            cache.get(stale.id).await.unwrap(),
+            Some(fresh),
+            "round {round}"
+        );
+    }
 }

@@ -16,6 +16,7 @@
 //! - entities are private: only domain types cross this module's boundary.
 
 mod account_tokens;
+mod admins;
 mod audit;
 mod audit_trail;
 mod backlume;

@@ -16,7 +16,9 @@ use postern_core::domain::{
     AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
     Role, SessionId, User, UserCredentials, UserId, UserQuery,
 };
-use postern_core::ports::{CreateUserError, PortResult, UpdateUserError, UserRepo};
+use postern_core::ports::{
+    CreateUserError, PortResult, UpdateAccessError, UpdateUserError, UserRepo,
+};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, Order};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -25,6 +27,7 @@ use sea_orm::{
 use time::OffsetDateTime;
 
 use super::account_tokens::spend_reset_tokens;
+use super::admins::is_last_enabled_admin;
 use super::entities::users;
 use super::error::{creation_error, db_error, invalid_row};
 use super::page::{after_key, like_prefix};
@@ -296,7 +299,7 @@ impl UserRepo for SeaUserRepo {
         id: UserId,
         update: &AccessUpdate,
         events: &[Event],
-    ) -> PortResult<(User, Vec<SessionId>), UpdateUserError> {
+    ) -> PortResult<(User, Vec<SessionId>), UpdateAccessError> {
         let at = stored(update.at);
         let mut change = users::Entity::update_many()
             .col_expr(users::Column::UpdatedAt, Expr::value(at))
@@ -321,12 +324,16 @@ impl UserRepo for SeaUserRepo {
             None => {}
         }
         let txn = begin_write(&self.db).await?;
+        if update.removes_admin_rights() && is_last_enabled_admin(&txn, id).await? {
+            rollback(txn).await?;
+            return Err(UpdateAccessError::LastAdmin);
+        }
         let updated = change.exec_with_returning(&txn).await.map_err(db_error)?;
         let Some(row) = updated.into_iter().next() else {
             rollback(txn).await?;
-            return Err(UpdateUserError::NotFound);
+            return Err(UpdateAccessError::NotFound);
         };
-        let revoked = if update.disabled == Some(true) {
+        let revoked = if update.ends_sessions() {
             revoke_live_sessions(&txn, id, at).await?
         } else {
             Vec::new()

@@ -3,11 +3,16 @@
 //!
 //! moka bounds it both ways: entries expire after the time to live, and the least useful ones
 //! are evicted beyond `max_entries`, so a scan over many users cannot grow it without limit.
+//!
+//! A put compares versions (`updated_at`) with the cached copy inside moka's per-key compute,
+//! which runs the calls on one key one after the other, so a stale fill never replaces a newer
+//! profile however the puts interleave.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use moka::future::Cache;
+use moka::ops::compute::Op;
 use postern_core::domain::{User, UserId};
 use postern_core::ports::PortResult;
 use postern_core::ports::ProfileCache;
@@ -40,7 +45,17 @@ impl ProfileCache for MemoryProfileCache {
     }
 
     async fn put(&self, user: &User) -> PortResult<()> {
-        self.profiles.insert(user.id, user.clone()).await;
+        self.profiles
+            .entry(user.id)
+            .and_compute_with(|cached| {
+                let newer_cached = cached.is_some_and(|c| c.value().updated_at > user.updated_at);
+                std::future::ready(if newer_cached {
+                    Op::Nop
+                } else {
+                    Op::Put(user.clone())
+                })
+            })
+            .await;
         Ok(())
     }
 

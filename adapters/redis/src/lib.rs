@@ -6,6 +6,8 @@
 //!
 //! - [`connect`] builds a pool that reconnects forever and fails commands fast; the adapters
 //!   send every command with `fail_fast`, so no request queues behind a dead connection.
+//! - [`eviction_policy`] reads `maxmemory-policy`: a server refuses to start on a Redis that may
+//!   evict keys (anything but `noeviction`), since an evicted revocation fails open.
 //! - Every adapter takes a key prefix (empty in production, unique per test) that starts each
 //!   of its keys: `{prefix}user:profile:v1:{userId}`, `{prefix}revoked:session:{sessionId}`,
 //!   `{prefix}ratelimit:{bucket}:{key}`.
@@ -23,6 +25,7 @@
 //! or to keep in step between instances, and the flush runs once per outage, which is rare.
 
 mod connect;
+mod eviction;
 mod health;
 mod profile_cache;
 mod rate_limit;
@@ -33,6 +36,7 @@ pub mod streams;
 
 pub(crate) use connect::redis_error;
 pub use connect::{RedisSettings, connect, connect_client, ping};
+pub use eviction::{SAFE_EVICTION_POLICY, eviction_policy, may_evict};
 pub use health::RedisHealth;
 pub use profile_cache::RedisProfileCache;
 pub use rate_limit::RedisRateLimiter;

@@ -4,11 +4,17 @@
 //! The domain's `User` has no serde on purpose, so a private DTO crosses the wire and is parsed
 //! back through the domain's constructors. The `v1` in the key is the DTO's version: a change
 //! of its shape must bump it, and entries of the old shape are then plain misses.
+//!
+//! A put is one Lua script that writes only when the cached entry is not newer: the DTO carries
+//! `version`, the profile's `updated_at` in Unix microseconds (exact in Lua's doubles until the
+//! year 2255), which the script reads from the cached JSON with `cjson`. An entry without one,
+//! written before versions existed, is always replaced.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use fred::prelude::{Expiration, Key, KeysInterface, Pool};
+use fred::prelude::{Key, KeysInterface, Pool, Value};
 use postern_core::domain::{DisplayName, Email, Role, User, UserId};
 use postern_core::ports::ProfileCache;
 use postern_core::ports::{PortError, PortResult};
@@ -17,6 +23,23 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::connect::{fail_fast, redis_error};
+use super::script::LuaScript;
+
+/// KEYS[1]: the profile's entry. ARGV[1]: the new version; ARGV[2]: the new entry; ARGV[3]: the
+/// time to live in milliseconds. Writes unless the cached entry has a later version; 1 if it
+/// wrote.
+const PUT_IF_NOT_OLDER: &str = r"
+local cached = redis.call('GET', KEYS[1])
+if cached then
+  local ok, entry = pcall(cjson.decode, cached)
+  if ok and type(entry) == 'table' and type(entry.version) == 'number'
+      and entry.version > tonumber(ARGV[1]) then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+";
 
 /// How many keys one `SCAN` step asks for when flushing.
 const SCAN_COUNT: u32 = 500;
@@ -27,6 +50,7 @@ pub struct RedisProfileCache {
     pool: Pool,
     prefix: String,
     ttl: Duration,
+    put_script: Arc<LuaScript>,
 }
 
 impl RedisProfileCache {
@@ -40,6 +64,7 @@ impl RedisProfileCache {
             pool,
             prefix: prefix.into(),
             ttl,
+            put_script: Arc::new(LuaScript::new(PUT_IF_NOT_OLDER)),
         }
     }
 
@@ -88,15 +113,15 @@ impl ProfileCache for RedisProfileCache {
 
     async fn put(&self, user: &User) -> PortResult<()> {
         let json = CachedProfile::encode(user)?;
-        let ttl = i64::try_from(self.ttl.as_secs().max(1)).unwrap_or(i64::MAX);
-        let _: () = fail_fast(&self.pool)
-            .set(
-                self.key(user.id),
-                json,
-                Some(Expiration::EX(ttl)),
-                None,
-                false,
-            )
+        let ttl_ms = i64::try_from(self.ttl.as_millis().max(1000)).unwrap_or(i64::MAX);
+        let args = [
+            Value::from(version(user.updated_at)),
+            Value::from(json),
+            Value::from(ttl_ms),
+        ];
+        let _: i64 = self
+            .put_script
+            .run(&fail_fast(self.pool.next()), vec![self.key(user.id)], &args)
             .await
             .map_err(redis_error)?;
         Ok(())
@@ -109,6 +134,11 @@ impl ProfileCache for RedisProfileCache {
             .map_err(redis_error)?;
         Ok(())
     }
+}
+
+/// A profile's version: its `updated_at` in Unix microseconds.
+fn version(updated_at: OffsetDateTime) -> i64 {
+    i64::try_from(updated_at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
 }
 
 /// `prefix` with the characters `SCAN MATCH` gives a meaning escaped.
@@ -140,6 +170,10 @@ struct CachedProfile {
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     updated_at: OffsetDateTime,
+    /// `updated_at` as a number, for the put script to compare. Absent from entries written
+    /// before puts compared versions, which any put replaces; so the key's version stays `v1`.
+    #[serde(default)]
+    version: i64,
 }
 
 /// A cached value that is not a profile of this version: a bug or a foreign writer.
@@ -158,6 +192,7 @@ impl CachedProfile {
             disabled: user.disabled,
             created_at: user.created_at,
             updated_at: user.updated_at,
+            version: version(user.updated_at),
         };
         serde_json::to_string(&dto).map_err(PortError::unexpected)
     }

@@ -2,7 +2,9 @@
 //! `sid`, `role`, `email`, `iat`, `exp` and `jti` in the claims.
 //!
 //! Verification is strict: one algorithm (the one the keys are for), our issuer and audience,
-//! a known key id, every registered claim present and no leeway on expiry. Two kinds of keys:
+//! a known key id, every registered claim present and no leeway on expiry. We never write `nbf`;
+//! a token carrying one further ahead than the clock-skew leeway is refused (the use case checks
+//! `iat` and the lifetime, which every token has). Two kinds of keys:
 //! an HS256 shared secret ([`JwtIssuer::hs256`]), or an Ed25519 key pair ([`JwtIssuer::eddsa`])
 //! that signs, with the public keys of earlier pairs still verifying, so that a key rotation
 //! logs nobody out. The key id in a token's header picks the key that verifies it; a token of
@@ -75,6 +77,8 @@ struct WireClaims {
     iat: i64,
     exp: i64,
     jti: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<i64>,
 }
 
 impl WireClaims {
@@ -89,6 +93,7 @@ impl WireClaims {
             iat: claims.issued_at.unix_timestamp(),
             exp: claims.expires_at.unix_timestamp(),
             jti: claims.token_id,
+            nbf: None,
         }
     }
 
@@ -268,6 +273,15 @@ impl TokenIssuer for JwtIssuer {
         };
         let data =
             jsonwebtoken::decode::<WireClaims>(token, key, &self.validation).map_err(rejection)?;
+        let latest_start = OffsetDateTime::now_utc() + AccessClaims::ISSUED_AT_LEEWAY;
+        if data
+            .claims
+            .nbf
+            .is_some_and(|nbf| nbf > latest_start.unix_timestamp())
+        {
+            debug!("access token rejected: not valid before a time still to come");
+            return Err(TokenRejected::Invalid);
+        }
         data.claims.into_domain().ok_or_else(|| {
             debug!("access token rejected: claims outside the domain");
             TokenRejected::Invalid
@@ -462,6 +476,25 @@ mod tests {
 
             assert!(matches!(result, Err(TokenRejected::Invalid)), "{body}");
         }
+    }
+
+    #[test]
+    fn a_token_not_valid_before_a_time_beyond_the_leeway_is_unauthorized() {
+        let claims = claims_expiring_in(Duration::minutes(15));
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("k1".into());
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let leeway = AccessClaims::ISSUED_AT_LEEWAY.whole_seconds();
+        let wire = serde_json::to_value(WireClaims::new(&claims, "postern", "postern-api"));
+        let mut body = wire.unwrap();
+
+        body["nbf"] = serde_json::json!(now + leeway + 60);
+        let ahead = issuer(config()).verify(&sign_raw(&header, &body));
+        body["nbf"] = serde_json::json!(now + leeway - 5);
+        let within = issuer(config()).verify(&sign_raw(&header, &body));
+
+        assert!(matches!(ahead, Err(TokenRejected::Invalid)), "{ahead:?}");
+        assert!(within.is_ok(), "{within:?}");
     }
 
     #[test]

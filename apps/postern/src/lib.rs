@@ -14,6 +14,7 @@ pub mod import;
 pub mod keys;
 pub mod migrations;
 mod relay;
+pub mod revocation_seed;
 mod sampler;
 pub mod server;
 mod shutdown;

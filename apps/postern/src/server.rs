@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::draining::DrainingAcceptor;
 use crate::http_server;
 use crate::relay;
+use crate::revocation_seed;
 use crate::sampler;
 use crate::shutdown;
 use crate::wiring;
@@ -105,6 +106,7 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
     };
     let components = wiring::assemble(config, db.clone()).await?;
     components.seed_revocations().await?;
+    let reseeder = components.revocation_seeder.clone();
     let sampled = components.state.clone();
     let app = postern_http::app(components.state);
     let grace = config.shutdown_timeout;
@@ -115,6 +117,8 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
         };
         http_server::serve(acceptor, app, limits, drained, grace).await
     });
+    // Detached: it ends when `stopped` turns, and holds nothing a shutdown must wait for.
+    tokio::spawn(reseeder.reseed_until_stopped(revocation_seed::RESEED_INTERVAL, stopped.clone()));
     let sampler_stop = stopped.clone();
     let sampler = tokio::spawn(async move {
         sampler::sample_until_stopped(&sampled.queues, &db, sampler_stop).await;

@@ -130,6 +130,10 @@ async fn set_role(accounts: &Accounts, email: &str, role: Role) -> anyhow::Resul
             Ok(())
         }
         Err(ChangeAccessError::NotFound) => bail!("no account has the email {}", email.as_str()),
+        Err(ChangeAccessError::LastAdmin) => bail!(
+            "{} is the last enabled admin; make another account admin first",
+            email.as_str()
+        ),
         Err(other) => Err(other).context("setting the role"),
     }
 }

@@ -32,9 +32,10 @@ use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 use tracing::{info, warn};
 
-use crate::config::{Config, JwtKeyFiles, JwtSecret, MAX_ACCESS_TTL, RedisConfig};
+use crate::config::{Config, JwtKeyFiles, JwtSecret, RedisConfig};
 use crate::keys;
 use crate::migrations::{self, SchemaStatus};
+use crate::revocation_seed::RevocationSeeder;
 use postern_http::{AppState, PublishedKey, ReadinessProbe};
 
 /// How long a profile stays cached (docs/http-api.md §4).
@@ -52,28 +53,24 @@ pub struct Components {
     pub state: Arc<AppState>,
     /// Moves outbox events to their handlers.
     pub delivery: DeliverEvents,
-    sessions: Arc<dyn SessionRepo>,
-    revocations: Arc<dyn RevocationList>,
-    clock: Arc<dyn Clock>,
+    /// Loads revoked sessions into the revocation list, at start and then periodically.
+    pub revocation_seeder: RevocationSeeder,
 }
 
 impl Components {
     /// An in-process revocation list starts empty; sessions revoked before a restart must stay
     /// rejected until their access tokens expire, so they are loaded from storage. Those tokens
     /// may have been issued under an earlier, longer `JWT_EXPIRES_IN`, so the window is the
-    /// longest lifetime configuration allows, not the current one. A server calls this before
-    /// it serves; a one-off command, which checks no access token, need not.
+    /// revocation lifetime (the longest lifetime configuration allows), not the current one. A
+    /// server calls this before it serves; a one-off command, which checks no access token,
+    /// need not.
     ///
     /// # Errors
     /// When the sessions cannot be read or the revocation list written.
     pub async fn seed_revocations(&self) -> anyhow::Result<()> {
-        let now = self.clock.now();
-        let revoked = self.sessions.revoked_since(now - MAX_ACCESS_TTL).await?;
-        if !revoked.is_empty() {
-            self.revocations
-                .revoke(&revoked, now + MAX_ACCESS_TTL)
-                .await?;
-            info!(sessions = revoked.len(), "loaded recently revoked sessions");
+        let sessions = self.revocation_seeder.seed().await?;
+        if sessions > 0 {
+            info!(sessions, "loaded recently revoked sessions");
         }
         Ok(())
     }
@@ -172,9 +169,12 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
     Ok(Components {
         state: Arc::new(state),
         delivery: DeliverEvents::new(ports.outbox.clone(), shared.publisher, DELIVERY_BATCH),
-        sessions: ports.sessions,
-        revocations: ports.revocations,
-        clock,
+        revocation_seeder: RevocationSeeder::new(
+            ports.sessions,
+            ports.revocations,
+            clock,
+            config.sessions.revocation_lifetime(),
+        ),
     })
 }
 
@@ -216,6 +216,21 @@ async fn in_redis(
     let pool = postern_redis::connect(&RedisSettings::new(redis.url.expose_secret()))
         .await
         .context("connecting to Redis (REDIS_URL)")?;
+    // An evicted revocation lets a logged-out token work again. A Redis that cannot be asked
+    // (down at start, `CONFIG` disabled by a managed service) is let through with a warning;
+    // the periodic re-seed is then the only guard against evicted revocations.
+    match postern_redis::eviction_policy(&pool).await {
+        Ok(policy) if postern_redis::may_evict(&policy) => anyhow::bail!(
+            "Redis (REDIS_URL) has maxmemory-policy {policy:?}, under which it may evict the \
+             revocation list and let logged-out tokens work again: set it to {:?}",
+            postern_redis::SAFE_EVICTION_POLICY
+        ),
+        Ok(_) => {}
+        Err(error) => warn!(
+            error = &error as &dyn std::error::Error,
+            "could not read Redis's maxmemory-policy, which must be noeviction"
+        ),
+    }
     let prefix = redis.key_prefix.as_str();
     let health = RedisHealth::new(pool.clone());
     let cache = RedisProfileCache::new(pool.clone(), prefix, PROFILE_TTL);
@@ -229,7 +244,7 @@ async fn in_redis(
         revocations: Arc::new(ResilientRevocationList::new(
             revocations,
             sessions.clone(),
-            MAX_ACCESS_TTL.unsigned_abs(),
+            config.sessions.revocation_lifetime().unsigned_abs(),
             health.clone(),
         )),
         rate_limiter: Arc::new(ResilientRateLimiter::new(

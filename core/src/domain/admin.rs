@@ -114,10 +114,23 @@ impl Actor {
 /// What a repository stores for an [`AccessChange`], decided by the use case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AccessUpdate {
-    /// The new role, when it differs from the stored one.
+    /// The new role, when it differs from the stored one; a new role also revokes every live
+    /// session, so that no access token keeps announcing the old one.
     pub role: Option<Role>,
     /// `Some(true)` disables (and revokes every live session), `Some(false)` enables.
     pub disabled: Option<bool>,
     /// When; also the new `updated_at`, and the sessions' revocation time.
     pub at: OffsetDateTime,
+}
+
+impl AccessUpdate {
+    /// Whether the update ends the account's live sessions: a new role or a disabling.
+    pub fn ends_sessions(&self) -> bool {
+        self.role.is_some() || self.disabled == Some(true)
+    }
+
+    /// Whether an enabled admin would stop being one: a role below admin, or a disabling.
+    pub fn removes_admin_rights(&self) -> bool {
+        self.role.is_some_and(|role| role < Role::Admin) || self.disabled == Some(true)
+    }
 }

@@ -17,8 +17,9 @@ pub struct SessionPolicy {
     /// How long a session lives from its login, however often it is refreshed
     /// (`SESSION_MAX_LIFETIME`, 30 days by default): no refresh token outlives it.
     pub max_lifetime: Duration,
-    /// How long after its first use a refresh token may be presented again and still get a fresh
-    /// pair instead of revoking the session (`REFRESH_REUSE_GRACE`, 10 s; zero disables).
+    /// How long after its first use a refresh token may be presented again and still get its
+    /// successor (the one its first use got) instead of revoking the session
+    /// (`REFRESH_REUSE_GRACE`, 10 s; zero disables).
     pub reuse_grace: Duration,
 }
 
@@ -36,6 +37,23 @@ impl SessionPolicy {
     /// When a session started at `session_started_at` ends, refreshed or not.
     pub fn session_end(&self, session_started_at: OffsetDateTime) -> OffsetDateTime {
         session_started_at + self.max_lifetime
+    }
+
+    /// The longest access-token lifetime (`JWT_EXPIRES_IN`) a deployment may configure.
+    pub const MAX_ACCESS_TTL: Duration = Duration::hours(24);
+
+    /// How long a revoked session's access tokens stay rejected: until every token it could
+    /// hold has expired, under any lifetime the service was or will be configured with, not
+    /// only the current one (revoking for the current lifetime would let a token issued under
+    /// a longer one, before the lifetime was lowered, work again once the revocation lapses).
+    /// A token lives at most the longer of [`Self::MAX_ACCESS_TTL`] and this policy's lifetime
+    /// from its `iat`, which may lie
+    /// [`AccessClaims::ISSUED_AT_LEEWAY`](super::AccessClaims::ISSUED_AT_LEEWAY) ahead of the
+    /// clock, plus the second that whole-second claims may round up.
+    pub fn revocation_lifetime(&self) -> Duration {
+        self.access_ttl.max(Self::MAX_ACCESS_TTL)
+            + super::AccessClaims::ISSUED_AT_LEEWAY
+            + Duration::SECOND
     }
 }
 

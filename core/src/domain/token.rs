@@ -33,6 +33,12 @@ pub struct AccessClaims {
     pub token_id: Uuid,
 }
 
+impl AccessClaims {
+    /// How far ahead of the verifier's clock a token's `iat` (or `nbf`) may lie: the clocks of
+    /// the instances that issue and verify tokens may differ by this much, no more.
+    pub const ISSUED_AT_LEEWAY: Duration = Duration::seconds(30);
+}
+
 /// A signed access token, as sent to the client. Its `Debug` output is redacted.
 #[derive(Clone)]
 pub struct AccessToken(SecretString);

@@ -5,7 +5,8 @@
 //! Adapters fail with [`PortError`]: [`PortError::Unavailable`] when their backend cannot be
 //! reached and [`PortError::Unexpected`] for anything else. Where a use case relies on one more
 //! outcome, the method's `# Errors` section names it and its error type says so
-//! ([`CreateUserError::EmailTaken`], [`UpdateUserError::NotFound`], [`TokenRejected`]).
+//! ([`CreateUserError::EmailTaken`], [`UpdateUserError::NotFound`],
+//! [`UpdateAccessError::LastAdmin`], [`TokenRejected`]).
 
 mod account_tokens;
 mod audit;
@@ -34,7 +35,7 @@ pub use state::{
     Clock, InvalidQuota, ProfileCache, Quota, RateDecision, RateLimitBucket, RateLimiter,
     RateLimits, RevocationList, SystemClock,
 };
-pub use users::{CreateUserError, UpdateUserError, UserRepo};
+pub use users::{CreateUserError, UpdateAccessError, UpdateUserError, UserRepo};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use account_tokens::MockAccountTokens;

@@ -11,16 +11,26 @@ use crate::domain::{SessionId, User, UserId};
 
 /// Caches profiles (cache-aside, docs/http-api.md §4). The database stays the truth: use cases
 /// treat a cache error as a miss, never as a failure of the request.
+///
+/// A profile's version is its `updated_at`, which every change to the account stamps. A cached
+/// profile is never replaced by an older version: a fill that read the row before a change and
+/// writes it after the change's own put is refused, so it cannot bring back, for the time to
+/// live, what the change replaced (such as the role of a demoted admin).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ProfileCache: Send + Sync {
     /// The cached profile, if any.
     async fn get(&self, id: UserId) -> PortResult<Option<User>>;
 
-    /// Caches a profile, replacing any cached copy, for the configured time to live.
+    /// Caches a profile for the configured time to live, unless a newer version of it (a later
+    /// `updated_at`) is cached; a version as new or newer replaces the cached copy. The
+    /// comparison and the write MUST be one atomic step, so that concurrent puts leave the
+    /// newest version whatever their order. Use cases put what they read after a miss, and
+    /// the account a change returned, right after the change.
     async fn put(&self, user: &User) -> PortResult<()>;
 
-    /// Drops a cached profile; called on every write to the user, logout and role change.
+    /// Drops a cached profile: logout, an explicit drop, anything that does not return the
+    /// account as it now is.
     async fn invalidate(&self, id: UserId) -> PortResult<()>;
 }
 

@@ -31,6 +31,20 @@ pub enum UpdateUserError {
     Port(#[from] PortError),
 }
 
+/// Why [`UserRepo::update_access`] stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateAccessError {
+    /// No account has this id.
+    #[error("no such account")]
+    NotFound,
+    /// The change would leave no enabled admin.
+    #[error("the last enabled admin cannot lose admin rights")]
+    LastAdmin,
+    /// The store failed.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
 /// Stores user accounts. Every method that changes an account writes the given event to the
 /// outbox in the same transaction as the change, so that no change goes unannounced and no
 /// event announces a change that was rolled back.
@@ -138,17 +152,21 @@ pub trait UserRepo: Send + Sync {
     async fn list(&self, query: &UserQuery) -> PortResult<Vec<User>>;
 
     /// Stores an access change (docs/http-api.md §5) in one transaction: the role, if given;
-    /// disabling, which also revokes every live session of the account at `update.at`; or enabling.
-    /// Stamps `updated_at` and writes `events`. Returns the account as stored and the sessions
-    /// revoked.
+    /// disabling; or enabling. A new role or a disabling also revokes every live session of the
+    /// account at `update.at` ([`AccessUpdate::ends_sessions`]). Stamps `updated_at` and writes
+    /// `events`. Returns the account as stored and the sessions revoked.
     ///
     /// # Errors
-    /// MUST return [`UpdateUserError::NotFound`], and store nothing, when the account does not
-    /// exist.
+    /// MUST return [`UpdateAccessError::NotFound`], and store nothing, when the account does not
+    /// exist. MUST return [`UpdateAccessError::LastAdmin`], and store nothing, when the account
+    /// is an enabled admin, the update removes its admin rights
+    /// ([`AccessUpdate::removes_admin_rights`]) and no other enabled admin would remain. The
+    /// check and the change are one step: concurrent updates (two admins demoting each other)
+    /// cannot both pass it.
     async fn update_access(
         &self,
         id: UserId,
         update: &AccessUpdate,
         events: &[Event],
-    ) -> PortResult<(User, Vec<SessionId>), UpdateUserError>;
+    ) -> PortResult<(User, Vec<SessionId>), UpdateAccessError>;
 }

@@ -2,10 +2,13 @@
 //! drop a cached profile, and read the audit log.
 //!
 //! Changing access follows the rules of the contract: the change and its events commit
-//! together; disabling revokes every session of the account in that same transaction and then
-//! rejects their access tokens at once, like logout-all; every change drops the cached profile,
-//! so that the role guard sees a new role at once. An admin may not demote or disable
-//! themselves, which also means the API can never leave the service without an admin.
+//! together; disabling or a new role revokes every session of the account in that same
+//! transaction and then rejects their access tokens at once, like logout-all, so that no token
+//! keeps announcing a role the account no longer has; every change caches the account as stored,
+//! which no older cached copy can replace.
+//! An admin may not demote or disable themselves, and the repository refuses, inside the
+//! transaction, any change that would leave no enabled admin (two admins demoting each other
+//! at once would otherwise both succeed).
 
 use std::sync::Arc;
 
@@ -18,7 +21,7 @@ use crate::domain::{
     PageKey, Role, SessionPolicy, User, UserId, UserQuery,
 };
 use crate::error::BoxError;
-use crate::ports::{AuditTrail, PortResult, ProfileCache, UpdateUserError, UserRepo};
+use crate::ports::{AuditTrail, PortResult, ProfileCache, UpdateAccessError, UserRepo};
 
 /// Lists accounts for managers and admins (docs/http-api.md §5).
 pub struct ListUsers {
@@ -59,6 +62,9 @@ pub enum ChangeAccessError {
     /// No account has this id (or, by email, this email).
     #[error("no such account")]
     NotFound,
+    /// The change would leave the service without an enabled admin.
+    #[error("the last enabled admin cannot lose admin rights")]
+    LastAdmin,
     /// A dependency cannot be reached; a later attempt may succeed.
     #[error("a dependency is unavailable")]
     Unavailable(#[source] BoxError),
@@ -85,13 +91,15 @@ impl ChangeAccess {
 
     /// Applies `change` to the account `target` on behalf of `actor`, and returns the account
     /// as it is now. Only what differs from the stored account is changed and announced
-    /// (`user.role_changed`, `user.disabled`); asking to disable a disabled account revokes any
-    /// session it still has. Every call drops the cached profile, even one that changes
-    /// nothing, so that a retry after a failed invalidation repairs it.
+    /// (`user.role_changed`, `user.disabled`); a new role or a disabling ends every session of
+    /// the account, and asking to disable a disabled account revokes any session it still has.
+    /// Every call caches the account as stored, even one that changes nothing, so that a retry
+    /// after a failed cache write repairs it.
     ///
     /// # Errors
     /// [`ChangeAccessError::SelfHarm`] when an admin would demote or disable themselves;
-    /// [`ChangeAccessError::NotFound`] when the account does not exist.
+    /// [`ChangeAccessError::NotFound`] when the account does not exist;
+    /// [`ChangeAccessError::LastAdmin`] when no other enabled admin would remain.
     #[instrument(skip_all, name = "change_access", fields(user_id = %target))]
     pub async fn execute(
         &self,
@@ -114,7 +122,9 @@ impl ChangeAccess {
             at: now,
         };
         if update.role.is_none() && update.disabled.is_none() {
-            self.revoker.reject_access_tokens(target, &[], now).await?;
+            self.revoker
+                .reject_access_tokens_and_recache(&current, &[], now)
+                .await?;
             return Ok(current);
         }
         let events = announce(&current, &update, actor);
@@ -123,11 +133,12 @@ impl ChangeAccess {
             .update_access(target, &update, &events)
             .await
             .map_err(|error| match error {
-                UpdateUserError::NotFound => ChangeAccessError::NotFound,
-                UpdateUserError::Port(error) => error.into(),
+                UpdateAccessError::NotFound => ChangeAccessError::NotFound,
+                UpdateAccessError::LastAdmin => ChangeAccessError::LastAdmin,
+                UpdateAccessError::Port(error) => error.into(),
             })?;
         self.revoker
-            .reject_access_tokens(target, &revoked, now)
+            .reject_access_tokens_and_recache(&user, &revoked, now)
             .await?;
         info!(role = %user.role, disabled = user.disabled, revoked = revoked.len(), "access changed");
         Ok(user)
@@ -283,6 +294,47 @@ mod tests {
             .returning(move |_| Ok(Some(stored.clone())));
     }
 
+    /// Expects `id`'s profile, as `stored` says it now is, to be cached once.
+    fn expect_recached(mocks: &mut Mocks, id: UserId, stored: fn(&User) -> bool) {
+        mocks
+            .cache
+            .expect_put()
+            .withf(move |cached| cached.id == id && stored(cached))
+            .times(1)
+            .returning(|_| Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_change_leaving_no_enabled_admin_is_refused() {
+        let target = User {
+            role: Role::Admin,
+            ..user()
+        };
+        let id = target.id;
+        let mut mocks = Mocks::new();
+        found(&mut mocks, target);
+        mocks
+            .users
+            .expect_update_access()
+            .returning(|_, _, _| Err(UpdateAccessError::LastAdmin));
+
+        let result = change(mocks)
+            .execute(
+                Actor::Admin(UserId::generate()),
+                id,
+                AccessChange {
+                    role: Some(Role::User),
+                    disabled: None,
+                },
+            )
+            .await;
+
+        assert!(
+            matches!(result, Err(ChangeAccessError::LastAdmin)),
+            "{result:?}"
+        );
+    }
+
     #[tokio::test]
     async fn an_admin_may_neither_demote_nor_disable_themselves() {
         // No expectation is set: touching any port would panic.
@@ -344,7 +396,8 @@ mod tests {
                     revoked.clone(),
                 ))
             });
-        mocks.expect_access_tokens_rejected(sessions, id);
+        mocks.expect_sessions_revoked(sessions);
+        expect_recached(&mut mocks, id, |cached| cached.disabled);
 
         let after = change(mocks)
             .execute(
@@ -362,7 +415,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_role_change_is_announced_and_drops_the_cached_profile() {
+    async fn a_role_change_is_announced_and_caches_the_stored_profile() {
         let target = user();
         let id = target.id;
         let mut mocks = Mocks::new();
@@ -392,12 +445,7 @@ mod tests {
                 ))
             });
         // No session is revoked: the revocation list expects nothing.
-        mocks
-            .cache
-            .expect_invalidate()
-            .withf(move |u| *u == id)
-            .times(1)
-            .returning(|_| Ok(()));
+        expect_recached(&mut mocks, id, |cached| cached.role == Role::Manager);
 
         let after = change(mocks)
             .execute(
@@ -415,7 +463,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_change_to_what_is_stored_writes_nothing_but_still_drops_the_cache() {
+    async fn a_change_to_what_is_stored_writes_nothing_but_still_recaches_the_profile() {
         let target = User {
             role: Role::Manager,
             ..user()
@@ -423,11 +471,7 @@ mod tests {
         let id = target.id;
         let mut mocks = Mocks::new();
         found(&mut mocks, target);
-        mocks
-            .cache
-            .expect_invalidate()
-            .times(1)
-            .returning(|_| Ok(()));
+        expect_recached(&mut mocks, id, |cached| cached.role == Role::Manager);
 
         let access = change(mocks);
         let same = AccessChange {

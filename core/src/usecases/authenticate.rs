@@ -1,12 +1,22 @@
 //! Authentication of bearer tokens: a valid signature is not enough, the session must also be
-//! live (docs/http-api.md §3: a logged-out access token is rejected at once).
+//! live (docs/http-api.md §3: a logged-out access token is rejected at once), and the token must
+//! have been issued as this service issues them: not in the future, and for no longer than the
+//! configured lifetime. Those two checks are defence in depth against a token minted with a
+//! leaked key or by a misconfigured instance, which would otherwise outlive every revocation.
 
 use std::sync::Arc;
 
+use time::{Duration, OffsetDateTime};
+use tracing::debug;
+
 use super::Ports;
-use crate::domain::AccessClaims;
+use crate::domain::{AccessClaims, SessionPolicy};
 use crate::error::BoxError;
-use crate::ports::{RevocationList, TokenIssuer, TokenRejected};
+use crate::ports::{Clock, RevocationList, TokenIssuer, TokenRejected};
+
+/// How much longer than the configured lifetime `exp - iat` may be: both travel as whole
+/// seconds, each rounded down on its own.
+const WHOLE_SECOND_ROUNDING: Duration = Duration::SECOND;
 
 /// Why a bearer token was refused.
 #[derive(Debug, thiserror::Error)]
@@ -32,14 +42,19 @@ pub enum AuthenticateError {
 pub struct Authenticate {
     tokens: Arc<dyn TokenIssuer>,
     revocations: Arc<dyn RevocationList>,
+    clock: Arc<dyn Clock>,
+    /// The longest lifetime a token may claim.
+    access_ttl: Duration,
 }
 
 impl Authenticate {
-    /// Builds the use case from its ports.
-    pub fn new(ports: &Ports) -> Self {
+    /// Builds the use case from its ports; tokens may live as long as `policy` says.
+    pub fn new(ports: &Ports, policy: SessionPolicy) -> Self {
         Self {
             tokens: ports.tokens.clone(),
             revocations: ports.revocations.clone(),
+            clock: ports.clock.clone(),
+            access_ttl: policy.access_ttl,
         }
     }
 
@@ -47,7 +62,9 @@ impl Authenticate {
     ///
     /// # Errors
     /// [`AuthenticateError::Expired`] for an expired token, [`AuthenticateError::Invalid`] for
-    /// one that is not genuine, [`AuthenticateError::Revoked`] for one whose session ended.
+    /// one that is not genuine or not issued as this service issues them (an `iat` more than
+    /// [`AccessClaims::ISSUED_AT_LEEWAY`] ahead, or `exp - iat` beyond the configured lifetime),
+    /// [`AuthenticateError::Revoked`] for one whose session ended.
     pub async fn execute(&self, bearer: &str) -> Result<AccessClaims, AuthenticateError> {
         let claims = self
             .tokens
@@ -56,10 +73,28 @@ impl Authenticate {
                 TokenRejected::Expired => AuthenticateError::Expired,
                 TokenRejected::Invalid => AuthenticateError::Invalid,
             })?;
+        if !self.issued_as_we_issue(&claims, self.clock.now()) {
+            return Err(AuthenticateError::Invalid);
+        }
         if self.revocations.is_revoked(claims.session_id).await? {
             return Err(AuthenticateError::Revoked);
         }
         Ok(claims)
+    }
+
+    /// Whether `claims` were issued no later than `now` (give or take the leeway) and for no
+    /// longer than the configured lifetime: a token that claims a longer one would outlive
+    /// revocations, which last as long as a token can.
+    fn issued_as_we_issue(&self, claims: &AccessClaims, now: OffsetDateTime) -> bool {
+        if claims.issued_at > now + AccessClaims::ISSUED_AT_LEEWAY {
+            debug!("access token rejected: issued in the future");
+            return false;
+        }
+        if claims.expires_at - claims.issued_at > self.access_ttl + WHOLE_SECOND_ROUNDING {
+            debug!("access token rejected: lifetime longer than configured");
+            return false;
+        }
+        true
     }
 }
 
@@ -70,7 +105,7 @@ mod tests {
 
     use super::*;
     use crate::domain::{Email, Role, SessionId, UserId};
-    use crate::usecases::testkit::{Mocks, NOW};
+    use crate::usecases::testkit::{Mocks, NOW, policy};
 
     fn claims() -> AccessClaims {
         AccessClaims {
@@ -93,7 +128,9 @@ mod tests {
             .expect_is_revoked()
             .returning(|_| Ok(true));
 
-        let result = Authenticate::new(&mocks.ports()).execute("jwt").await;
+        let result = Authenticate::new(&mocks.ports(), policy())
+            .execute("jwt")
+            .await;
 
         assert!(matches!(result, Err(AuthenticateError::Revoked)));
     }
@@ -108,10 +145,65 @@ mod tests {
             .returning(|_| Ok(false));
 
         assert!(
-            Authenticate::new(&mocks.ports())
+            Authenticate::new(&mocks.ports(), policy())
                 .execute("jwt")
                 .await
                 .is_ok()
+        );
+    }
+
+    /// The result of authenticating a genuine token of a live session with `claims`.
+    async fn authenticate(claims: AccessClaims) -> Result<AccessClaims, AuthenticateError> {
+        let mut mocks = Mocks::new();
+        mocks
+            .tokens
+            .expect_verify()
+            .returning(move |_| Ok(claims.clone()));
+        mocks
+            .revocations
+            .expect_is_revoked()
+            .returning(|_| Ok(false));
+        Authenticate::new(&mocks.ports(), policy())
+            .execute("jwt")
+            .await
+    }
+
+    #[tokio::test]
+    async fn a_token_issued_in_the_future_beyond_the_leeway_is_invalid() {
+        let ahead = NOW + AccessClaims::ISSUED_AT_LEEWAY + Duration::seconds(1);
+        let skewed = NOW + AccessClaims::ISSUED_AT_LEEWAY;
+
+        let refused = authenticate(AccessClaims {
+            issued_at: ahead,
+            expires_at: ahead + Duration::minutes(15),
+            ..claims()
+        })
+        .await;
+        let accepted = authenticate(AccessClaims {
+            issued_at: skewed,
+            expires_at: skewed + Duration::minutes(15),
+            ..claims()
+        })
+        .await;
+
+        assert!(
+            matches!(refused, Err(AuthenticateError::Invalid)),
+            "{refused:?}"
+        );
+        assert!(accepted.is_ok(), "{accepted:?}");
+    }
+
+    #[tokio::test]
+    async fn a_token_living_longer_than_the_configured_lifetime_is_invalid() {
+        let result = authenticate(AccessClaims {
+            expires_at: NOW + Duration::minutes(15) + Duration::seconds(2),
+            ..claims()
+        })
+        .await;
+
+        assert!(
+            matches!(result, Err(AuthenticateError::Invalid)),
+            "{result:?}"
         );
     }
 
@@ -123,7 +215,9 @@ mod tests {
             .expect_verify()
             .returning(|_| Err(TokenRejected::Invalid));
 
-        let result = Authenticate::new(&mocks.ports()).execute("jwt").await;
+        let result = Authenticate::new(&mocks.ports(), policy())
+            .execute("jwt")
+            .await;
 
         assert!(matches!(result, Err(AuthenticateError::Invalid)));
     }
@@ -136,7 +230,9 @@ mod tests {
             .expect_verify()
             .returning(|_| Err(TokenRejected::Expired));
 
-        let result = Authenticate::new(&mocks.ports()).execute("jwt").await;
+        let result = Authenticate::new(&mocks.ports(), policy())
+            .execute("jwt")
+            .await;
 
         assert!(matches!(result, Err(AuthenticateError::Expired)));
     }

@@ -1,12 +1,19 @@
 //! Role checks (docs/http-api.md §5): "at least role X", against the account's role now, not the
 //! role its access token was issued with, so that a demotion takes effect at once rather than when
 //! the caller's token expires.
+//!
+//! The role is read from the database, never from the profile cache: a cached copy can be stale
+//! (a write whose cache update failed, an outage), and for admin operations a stale role is a
+//! privilege kept after a demotion. One primary-key read per admin request is cheap beside that.
+
+use std::sync::Arc;
 
 use tracing::instrument;
 
-use super::{GetProfile, Ports, ProfileError};
+use super::Ports;
 use crate::domain::{AccessClaims, Role, User};
 use crate::error::BoxError;
+use crate::ports::UserRepo;
 
 /// Why an authenticated caller may not go on.
 #[derive(Debug, thiserror::Error)]
@@ -30,19 +37,19 @@ pub enum AuthorizeError {
 
 /// Decides whether an authenticated caller holds a role.
 pub struct Authorize {
-    profiles: GetProfile,
+    users: Arc<dyn UserRepo>,
 }
 
 impl Authorize {
     /// Builds the use case from its ports.
     pub fn new(ports: &Ports) -> Self {
         Self {
-            profiles: GetProfile::new(ports),
+            users: ports.users.clone(),
         }
     }
 
-    /// The caller's account, if its current role is `least` or above. The profile comes from
-    /// the cache, which every role change invalidates.
+    /// The caller's account, if its current role is `least` or above. The account is read
+    /// from the database, not the profile cache.
     ///
     /// # Errors
     /// [`AuthorizeError::Forbidden`] when the role is below `least`;
@@ -55,14 +62,10 @@ impl Authorize {
         least: Role,
     ) -> Result<User, AuthorizeError> {
         let user = self
-            .profiles
-            .execute(caller.user_id)
-            .await
-            .map_err(|error| match error {
-                ProfileError::NotFound => AuthorizeError::AccountGone,
-                ProfileError::Unavailable(cause) => AuthorizeError::Unavailable(cause),
-                ProfileError::Unexpected(cause) => AuthorizeError::Unexpected(cause),
-            })?;
+            .users
+            .find_by_id(caller.user_id)
+            .await?
+            .ok_or(AuthorizeError::AccountGone)?;
         if user.disabled {
             // Its sessions are revoked; this refuses a token of a login that raced the disabling.
             return Err(AuthorizeError::AccountDisabled);
@@ -93,8 +96,8 @@ mod tests {
             ..caller()
         };
         mocks
-            .cache
-            .expect_get()
+            .users
+            .expect_find_by_id()
             .returning(move |_| Ok(Some(account.clone())));
         Authorize::new(&mocks.ports())
             .at_least(&claims, least)
@@ -115,12 +118,11 @@ mod tests {
             ..user()
         };
         let mut mocks = Mocks::new();
-        let mut cached = vec![None, Some(disabled)];
+        let mut stored = vec![None, Some(disabled)];
         mocks
-            .cache
-            .expect_get()
-            .returning(move |_| Ok(cached.pop().flatten()));
-        mocks.users.expect_find_by_id().returning(|_| Ok(None));
+            .users
+            .expect_find_by_id()
+            .returning(move |_| Ok(stored.pop().flatten()));
         let authorize = Authorize::new(&mocks.ports());
 
         let refused = authorize.at_least(&caller(), Role::User).await;
@@ -128,6 +130,33 @@ mod tests {
 
         assert!(matches!(refused, Err(AuthorizeError::AccountDisabled)));
         assert!(matches!(gone, Err(AuthorizeError::AccountGone)));
+    }
+
+    #[tokio::test]
+    async fn the_role_is_read_from_the_database_even_when_a_stale_admin_profile_is_cached() {
+        let demoted = user();
+        let stale = User {
+            role: Role::Admin,
+            ..demoted.clone()
+        };
+        let mut mocks = Mocks::new();
+        mocks
+            .cache
+            .expect_get()
+            .returning(move |_| Ok(Some(stale.clone())));
+        mocks
+            .users
+            .expect_find_by_id()
+            .returning(move |_| Ok(Some(demoted.clone())));
+
+        let result = Authorize::new(&mocks.ports())
+            .at_least(&caller(), Role::Admin)
+            .await;
+
+        assert!(
+            matches!(result, Err(AuthorizeError::Forbidden)),
+            "{result:?}"
+        );
     }
 
     #[tokio::test]

@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
-use tracing::{instrument, warn};
+use tracing::instrument;
 
 use super::Ports;
+use super::profile::cache_profile;
 use super::redeemable::{LinkTokenError, Redeemable};
 use crate::domain::{AccessClaims, Event, EventData, OpaqueToken, TokenPurpose, User};
 use crate::error::BoxError;
@@ -55,12 +56,7 @@ impl VerifyEmail {
             .verify_email(record.id, now, &event)
             .await?
             .ok_or(LinkTokenError::InvalidToken)?;
-        if let Err(error) = self.cache.invalidate(verified.id).await {
-            warn!(
-                error = &error as &dyn std::error::Error,
-                "could not drop the cached profile"
-            );
-        }
+        cache_profile(&*self.cache, &verified).await;
         Ok(verified)
     }
 }
@@ -177,7 +173,8 @@ mod tests {
             .returning(move |_, _, _| Ok(Some(verified.clone())));
         mocks
             .cache
-            .expect_invalidate()
+            .expect_put()
+            .withf(|cached| cached.email_verified)
             .times(1)
             .returning(|_| Ok(()));
 

@@ -133,6 +133,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn logout_under_a_short_lifetime_still_rejects_tokens_of_the_longest_configurable_one() {
+        let caller = caller();
+        let mut mocks = Mocks::new();
+        mocks
+            .sessions
+            .expect_revoke()
+            .returning(|_, _, _, _| Ok(true));
+        mocks
+            .revocations
+            .expect_revoke()
+            .withf(|_, until| *until >= NOW + SessionPolicy::MAX_ACCESS_TTL)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        mocks.cache.expect_invalidate().returning(|_| Ok(()));
+        let lowered = SessionPolicy {
+            access_ttl: Duration::seconds(5),
+            ..policy()
+        };
+
+        Logout::new(&mocks.ports(), lowered)
+            .execute(&caller, None)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
     async fn logout_with_a_refresh_token_of_another_own_session_ends_both() {
         let caller = caller();
         let other = SessionId::generate();

@@ -175,7 +175,7 @@ impl Accounts {
             refresh: Refresh::new(ports, policy),
             logout: Logout::new(ports, policy),
             logout_all: LogoutAll::new(ports, policy),
-            authenticate: Authenticate::new(ports),
+            authenticate: Authenticate::new(ports, policy),
             authorize: Authorize::new(ports),
             get_profile: GetProfile::new(ports),
             update_profile: UpdateProfile::new(ports),

@@ -1,5 +1,7 @@
-//! Profiles: cache-aside reads and writes that drop the cached copy before returning
-//! (docs/http-api.md §4).
+//! Profiles: cache-aside reads, and writes that cache the account as stored before returning
+//! (docs/http-api.md §4). The cache keeps the newest version it is given (see
+//! [`ProfileCache`]), so a read that missed, fetched the row before a write and fills after it
+//! cannot bring the old profile back.
 
 use std::sync::Arc;
 
@@ -59,13 +61,20 @@ impl GetProfile {
             .find_by_id(id)
             .await?
             .ok_or(ProfileError::NotFound)?;
-        if let Err(error) = self.cache.put(&user).await {
-            warn!(
-                error = &error as &dyn std::error::Error,
-                "profile cache write failed"
-            );
-        }
+        cache_profile(&*self.cache, &user).await;
         Ok(user)
+    }
+}
+
+/// Caches `user` unless a newer version is cached; a failure is logged, never the request's:
+/// the database stays the truth.
+pub(super) async fn cache_profile(cache: &dyn ProfileCache, user: &User) {
+    if let Err(error) = cache.put(user).await {
+        warn!(
+            user_id = %user.id,
+            error = &error as &dyn std::error::Error,
+            "profile cache write failed"
+        );
     }
 }
 
@@ -86,8 +95,8 @@ impl UpdateProfile {
         }
     }
 
-    /// Sets the display name (`None` clears it), writes `user.profile_updated` and drops the
-    /// cached profile.
+    /// Sets the display name (`None` clears it), writes `user.profile_updated` and caches the
+    /// account as stored, in place of the older cached copy.
     ///
     /// # Errors
     /// [`ProfileError::NotFound`] when the account no longer exists.
@@ -113,12 +122,7 @@ impl UpdateProfile {
                 UpdateUserError::NotFound => ProfileError::NotFound,
                 UpdateUserError::Port(error) => error.into(),
             })?;
-        if let Err(error) = self.cache.invalidate(id).await {
-            warn!(
-                error = &error as &dyn std::error::Error,
-                "could not drop the cached profile"
-            );
-        }
+        cache_profile(&*self.cache, &user).await;
         Ok(user)
     }
 }
@@ -194,7 +198,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn update_writes_the_event_and_drops_the_cached_profile() {
+    async fn update_writes_the_event_and_caches_the_stored_profile() {
         let stored = user();
         let id = stored.id;
         let mut mocks = Mocks::new();
@@ -212,8 +216,8 @@ mod tests {
             .returning(move |_, _, _, _| Ok(stored.clone()));
         mocks
             .cache
-            .expect_invalidate()
-            .withf(move |u| *u == id)
+            .expect_put()
+            .withf(move |u| u.id == id)
             .times(1)
             .returning(|_| Ok(()));
 

@@ -79,16 +79,23 @@ impl Mocks {
     /// Expects the access tokens of exactly `sessions` to be rejected until their longest
     /// possible expiry, and `user`'s cached profile to be dropped, once each.
     pub fn expect_access_tokens_rejected(&mut self, sessions: Vec<SessionId>, user: UserId) {
-        self.revocations
-            .expect_revoke()
-            .withf(move |s, until| s == sessions && *until == NOW + Duration::minutes(15))
-            .times(1)
-            .returning(|_, _| Ok(()));
+        self.expect_sessions_revoked(sessions);
         self.cache
             .expect_invalidate()
             .withf(move |u| *u == user)
             .times(1)
             .returning(|_| Ok(()));
+    }
+
+    /// Expects the access tokens of exactly `sessions` to be rejected, once, for as long as a
+    /// token could live under any configured lifetime (24 h), not only the current 15 min.
+    pub fn expect_sessions_revoked(&mut self, sessions: Vec<SessionId>) {
+        let longest = Duration::hours(24) + Duration::seconds(31);
+        self.revocations
+            .expect_revoke()
+            .withf(move |s, until| s == sessions && *until == NOW + longest)
+            .times(1)
+            .returning(|_, _| Ok(()));
     }
 
     pub fn ports(self) -> Ports {

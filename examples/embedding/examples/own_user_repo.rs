@@ -4,8 +4,9 @@
 //!
 //! An adapter implements the port's trait with `#[async_trait]` and keeps the contract written
 //! in each method's `# Errors` section: here `create` must answer `CreateUserError::EmailTaken`
-//! for an email in use, and the changes must return `UpdateUserError::NotFound` for an unknown
-//! account. The use cases rely on those variants (signup turns `EmailTaken` into the 409 a
+//! for an email in use, the changes must return `UpdateUserError::NotFound` (or
+//! `UpdateAccessError::NotFound`) for an unknown account, and an access change must refuse with
+//! `UpdateAccessError::LastAdmin` one that leaves no enabled admin. The use cases rely on those variants (signup turns `EmailTaken` into the 409 a
 //! client sees).
 //!
 //! Run it with `cargo run -p postern-examples --example own_user_repo`.
@@ -21,7 +22,9 @@ use postern_core::domain::{
     AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
     SessionId, User, UserCredentials, UserId, UserQuery,
 };
-use postern_core::ports::{CreateUserError, PortResult, UpdateUserError, UserRepo};
+use postern_core::ports::{
+    CreateUserError, PortResult, UpdateAccessError, UpdateUserError, UserRepo,
+};
 use postern_core::usecases::{Accounts, LoginError, LoginRequest, SignupError, SignupRequest};
 use time::OffsetDateTime;
 
@@ -133,7 +136,7 @@ impl UserRepo for LoggingUsers {
         id: UserId,
         update: &AccessUpdate,
         events: &[Event],
-    ) -> PortResult<(User, Vec<SessionId>), UpdateUserError> {
+    ) -> PortResult<(User, Vec<SessionId>), UpdateAccessError> {
         self.log(&format!("update_access {id}"));
         self.inner.update_access(id, update, events).await
     }

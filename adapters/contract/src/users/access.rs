@@ -1,12 +1,12 @@
 //! Access changes (docs/http-api.md §5) store the role or the disabled flag with their events,
-//! disabling ends the account's live sessions, and listing pages newest first by an exact email
+//! a new role or a disabling ends the account's live sessions, and listing pages newest first by an exact email
 //! prefix.
 
 use postern_core::domain::{
     AccessUpdate, EmailPrefix, Event, EventData, NewUser, PageKey, PageLimit, PageRequest, Role,
     UserId, UserQuery,
 };
-use postern_core::ports::UpdateUserError;
+use postern_core::ports::UpdateAccessError;
 use time::{Duration, OffsetDateTime};
 
 use crate::Storage;
@@ -38,13 +38,14 @@ fn disable(disabled: bool, at: OffsetDateTime) -> AccessUpdate {
     }
 }
 
-/// A role change is stored with its events and a new `updated_at`, and ends no session.
-pub async fn update_access_changes_the_role_stamps_updated_at_and_stores_the_events(
+/// A role change is stored with its events and a new `updated_at`, and ends the account's live
+/// sessions, so that no access token keeps announcing the old role.
+pub async fn update_access_changes_the_role_stamps_updated_at_and_ends_the_sessions(
     storage: &dyn Storage,
 ) {
     let users = storage.users();
     let id = add_user_id(storage, "ada@example.com").await;
-    start_session(storage, id).await;
+    let live = start_session(storage, id).await;
     let at = T0 + Duration::minutes(5);
     let update = AccessUpdate {
         role: Some(Role::Admin),
@@ -62,7 +63,8 @@ pub async fn update_access_changes_the_role_stamps_updated_at_and_stores_the_eve
     assert!(!account.disabled);
     assert_eq!(account.updated_at, at);
     assert_eq!(account.created_at, T0);
-    assert!(revoked.is_empty(), "{revoked:?}");
+    assert_eq!(revoked, [live.id]);
+    assert!(storage.sessions().is_revoked(live.id).await.unwrap());
     assert_eq!(users.find_by_id(id).await.unwrap(), Some(account));
     assert!(written_events(storage).await.contains(&event));
 }
@@ -135,7 +137,7 @@ pub async fn update_access_of_an_unknown_user_is_not_found_and_stores_nothing(
         .await;
 
     assert!(
-        matches!(result, Err(UpdateUserError::NotFound)),
+        matches!(result, Err(UpdateAccessError::NotFound)),
         "{result:?}"
     );
     assert_eq!(written_events(storage).await, vec![]);

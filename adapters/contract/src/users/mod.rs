@@ -1,14 +1,16 @@
 //! [`UserRepo`](postern_core::ports::UserRepo): accounts round-trip, emails are unique, every
 //! change is stored together with its event (and a refused one with none), login attempts are
-//! reserved atomically against the lockout policy, access changes revoke what they must, and
-//! listing pages newest first.
+//! reserved atomically against the lockout policy, access changes revoke what they must and
+//! never leave the service without an enabled admin, and listing pages newest first.
 
 mod access;
 mod accounts;
+mod admins;
 mod lockout;
 
 pub use access::*;
 pub use accounts::*;
+pub use admins::*;
 pub use lockout::*;
 
 /// The [`UserRepo`](postern_core::ports::UserRepo) contract, as module `user_repo`, on the
@@ -39,10 +41,13 @@ macro_rules! user_repo_contract {
             concurrent_wrong_passwords_are_checked_exactly_the_maximum_then_locked,
             concurrent_right_passwords_are_never_refused,
             begin_login_attempt_of_an_unknown_user_is_not_found,
-            update_access_changes_the_role_stamps_updated_at_and_stores_the_events,
+            update_access_changes_the_role_stamps_updated_at_and_ends_the_sessions,
             disabling_an_account_revokes_its_live_sessions_only,
             enabling_an_account_revokes_nothing,
             update_access_of_an_unknown_user_is_not_found_and_stores_nothing,
+            the_last_enabled_admin_can_be_neither_demoted_nor_disabled,
+            an_admin_may_be_demoted_while_another_stays_enabled,
+            two_admins_demoting_each_other_at_once_leave_exactly_one,
             users_are_listed_newest_first_by_prefix_and_page,
             a_page_continues_strictly_after_its_key,
             wildcards_in_an_email_prefix_match_themselves,

@@ -6,12 +6,14 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use postern_core::domain::{
     AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
-    SessionId, User, UserCredentials, UserId, UserQuery,
+    Role, SessionId, User, UserCredentials, UserId, UserQuery,
 };
-use postern_core::ports::{CreateUserError, PortResult, UpdateUserError, UserRepo};
+use postern_core::ports::{
+    CreateUserError, PortResult, UpdateAccessError, UpdateUserError, UserRepo,
+};
 use time::OffsetDateTime;
 
-use super::{MemoryStore, UserRow, after_key, conflict, lockout, newest_first};
+use super::{MemoryStore, Tables, UserRow, after_key, conflict, lockout, newest_first};
 
 /// How often an attempt waiting for a login slot looks again.
 const SLOT_POLL: Duration = Duration::from_millis(5);
@@ -22,6 +24,18 @@ impl UserRow {
             user: self.user.clone(),
             password_hash: self.password_hash.clone(),
         }
+    }
+}
+
+impl Tables {
+    /// Whether `target` is the only enabled admin; under the store's lock, the check and the
+    /// change that follows are one step.
+    fn is_last_enabled_admin(&self, target: UserId) -> bool {
+        let mut admins = self
+            .users
+            .values()
+            .filter(|row| row.user.role == Role::Admin && !row.user.disabled);
+        admins.next().is_some_and(|only| only.user.id == target) && admins.next().is_none()
     }
 }
 
@@ -189,9 +203,15 @@ impl UserRepo for MemoryStore {
         id: UserId,
         update: &AccessUpdate,
         events: &[Event],
-    ) -> PortResult<(User, Vec<SessionId>), UpdateUserError> {
+    ) -> PortResult<(User, Vec<SessionId>), UpdateAccessError> {
         let mut tables = self.lock();
-        let row = tables.users.get_mut(&id).ok_or(UpdateUserError::NotFound)?;
+        if update.removes_admin_rights() && tables.is_last_enabled_admin(id) {
+            return Err(UpdateAccessError::LastAdmin);
+        }
+        let row = tables
+            .users
+            .get_mut(&id)
+            .ok_or(UpdateAccessError::NotFound)?;
         if let Some(role) = update.role {
             row.user.role = role;
         }
@@ -200,7 +220,7 @@ impl UserRepo for MemoryStore {
         }
         row.user.updated_at = update.at;
         let user = row.user.clone();
-        let revoked = if update.disabled == Some(true) {
+        let revoked = if update.ends_sessions() {
             tables.revoke_where(id, update.at, |_| true)
         } else {
             Vec::new()

@@ -41,9 +41,18 @@ const SELF_HARM: Answer = Answer {
     ..INVALID
 };
 
+/// 409 `last_admin` for a change that would leave no enabled admin.
+const LAST_ADMIN: Answer = Answer {
+    status: StatusCode::CONFLICT,
+    code: "last_admin",
+    message: "The service must keep at least one enabled admin.",
+    doc: "the change would leave no enabled admin (another admin was demoted or disabled first)",
+};
+
 answers!(ChangeAccessError {
     ChangeAccessError::SelfHarm { .. } => SELF_HARM,
     ChangeAccessError::NotFound => NO_SUCH_USER,
+    ChangeAccessError::LastAdmin => LAST_ADMIN,
     ChangeAccessError::Unavailable(_) => UNAVAILABLE,
     ChangeAccessError::Unexpected(_) => INTERNAL,
 } {
@@ -135,13 +144,16 @@ impl AdminApi {
 
     /// Change a user's role or disable them
     ///
-    /// **Requires the `admin` role.** `role` sets the role, which the role guard applies at
-    /// once, to tokens already issued too. `disabled: true` disables the account: every
+    /// **Requires the `admin` role.** `role` sets the role and ends every session of the
+    /// account at once, so that no token keeps carrying the old role; the account logs in
+    /// again to get one with the new role. `disabled: true` disables the account: every
     /// session ends at once (refresh tokens stop working, access tokens are rejected), and
     /// login is refused with 403; `disabled: false` enables it again. Each real change writes
     /// a `user.role_changed` or `user.disabled` event with it, and the cached profile is
-    /// dropped. An admin may not demote or disable themselves (400). Answers with the account
-    /// as it is now.
+    /// replaced by the account as stored. An admin may not demote or disable themselves (400),
+    /// and no change may leave the service without an enabled admin (409 `last_admin`, decided
+    /// in the same transaction as the change, so two admins demoting each other at once cannot
+    /// both succeed). Answers with the account as it is now.
     #[oai(path = "/users/:id", method = "patch", operation_id = "updateUser")]
     async fn update_user(
         &self,
@@ -292,5 +304,14 @@ mod tests {
         assert!(body.contains(r#""code":"validation_error""#), "{body}");
         assert!(body.contains(r#""field":"role""#), "{body}");
         assert!(body.contains(r#""field":"disabled""#), "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_change_leaving_no_enabled_admin_is_409_last_admin() {
+        let response = ApiError::from(ChangeAccessError::LastAdmin).into_response();
+
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        let body = response.into_body().into_string().await.unwrap();
+        assert!(body.contains(r#""code":"last_admin""#), "{body}");
     }
 }

@@ -29,7 +29,7 @@ use super::{
 
 /// The longest access-token lifetime accepted. Revocation lists keep entries this long, so a
 /// bound keeps them bounded (and a restart's seeding window finite).
-pub const MAX_ACCESS_TTL: time::Duration = time::Duration::hours(24);
+pub const MAX_ACCESS_TTL: time::Duration = postern_core::domain::SessionPolicy::MAX_ACCESS_TTL;
 const MAX_ACCESS_TTL_SECS: u64 = MAX_ACCESS_TTL.whole_seconds().unsigned_abs();
 /// The longest refresh-token lifetime accepted, in seconds (366 days).
 const MAX_REFRESH_TTL_SECS: u64 = 366 * 24 * 60 * 60;

@@ -1,7 +1,9 @@
 //! Adapter tests against real backends. Every port's contract (`postern-contract`) runs in
 //! `contract`: the storage ports on PostgreSQL and SQLite, the state ports on Redis. Beside it
 //! stays what only one adapter has: how SQL keeps timestamps and undecodable rows, connections
-//! and migrations (each run on both databases by [`on_both_backends!`]); Redis's key layout,
+//! and migrations (each run on both databases by [`on_both_backends!`]); the profile cache
+//! racing demotions through the use cases, and the revocation list re-seeded after Redis lost
+//! it; Redis's key layout,
 //! its sharing across instances and its outages, against a shared Redis under a key prefix per
 //! test or a server of a test's own; Redis Streams; and the SMTP mailer against a real SMTP
 //! server.
@@ -11,7 +13,9 @@ mod contract;
 mod mail;
 mod migrations;
 mod outbox;
+mod profile_race;
 mod redis;
 mod redis_degradation;
+mod revocation_seed;
 mod streams;
 mod users;

@@ -16,7 +16,7 @@ use super::support::{assert_error, assert_invalid_field};
 on_both_backends!(
     a_manager_gets_403_from_admin_only_routes,
     a_disabled_users_tokens_are_rejected_at_once_and_login_is_forbidden,
-    a_demoted_admin_gets_403_with_the_token_issued_before,
+    a_demoted_admin_is_signed_out_and_then_forbidden,
     an_admin_may_neither_demote_nor_disable_themselves,
     unknown_users_are_404,
     paging_through_250_users_while_50_are_added_lists_each_original_once,
@@ -106,12 +106,13 @@ async fn a_disabled_users_tokens_are_rejected_at_once_and_login_is_forbidden(bac
     );
 }
 
-async fn a_demoted_admin_gets_403_with_the_token_issued_before(backend: Backend) {
+async fn a_demoted_admin_is_signed_out_and_then_forbidden(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.signed_in_as(Role::Admin).await;
     let other = app.signed_in_as(Role::Admin).await;
-    // The guard has read, and cached, the other admin's profile.
+    // The guard has read the other admin's profile, which a read of the profile caches.
     assert_eq!(app.audit(&other.access, "").await.status, StatusCode::OK);
+    assert_eq!(app.profile(&other.access).await.status, StatusCode::OK);
 
     let demote = app
         .update_user(&admin.access, &other.user_id, json!({"role": "user"}))
@@ -119,15 +120,26 @@ async fn a_demoted_admin_gets_403_with_the_token_issued_before(backend: Backend)
     assert_eq!(demote.status, StatusCode::OK, "{}", demote.text);
     assert_eq!(demote.body["data"]["role"], json!("user"));
 
+    // The role change ended the session: its token, which says `admin`, is refused.
     assert_error(
         &app.audit(&other.access, "").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+    let again = app.login_as(&other.email).await;
+    assert_error(
+        &app.audit(&again.access, "").await,
         StatusCode::FORBIDDEN,
         "forbidden",
     );
     assert_error(
-        &app.list_users(&other.access, "").await,
+        &app.list_users(&again.access, "").await,
         StatusCode::FORBIDDEN,
         "forbidden",
+    );
+    assert_eq!(
+        app.profile(&again.access).await.body["data"]["role"],
+        json!("user")
     );
 }
 
