@@ -52,7 +52,10 @@ impl Config {
                 "SHUTDOWN_TIMEOUT",
                 humantime::format_duration(self.shutdown_timeout),
             ),
-            line("HTTP_HEADER_TIMEOUT", duration(self.connections.header_timeout)),
+            line(
+                "HTTP_HEADER_TIMEOUT",
+                duration(self.connections.header_timeout),
+            ),
             line("HTTP_IDLE_TIMEOUT", duration(self.connections.idle_timeout)),
             line("HTTP_MAX_CONNECTIONS", self.connections.max_connections),
             line(

@@ -7,15 +7,15 @@ use std::sync::Arc;
 
 use postern_contract::fixtures::{new_user, signed_up};
 use postern_core::domain::{AccessChange, AccessUpdate, Actor, Role, SessionPolicy, UserId};
-use postern_core::ports::{Clock, ProfileCache, SystemClock, UserRepo};
+use postern_core::ports::{Clock, ProfileCache, RateLimits, SystemClock, UserRepo};
 use postern_core::usecases::{ChangeAccess, GetProfile, Ports};
 use postern_db::{SeaSessionRepo, SeaUserRepo};
-use postern_memory::{MemoryProfileCache, MemoryRevocationList, MemoryStore};
+use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, MemoryStore};
 use postern_password::{Argon2Hasher, Argon2Params};
 use postern_redis::{RedisProfileCache, RedisSettings, connect};
 use postern_tests::db::{Backend, fresh_database};
 use postern_tests::redis::{redis_url, unique_prefix};
-use postern_tokens::{JwtConfig, JwtIssuer, RandomTokens};
+use postern_tokens::{HmacSuccessors, JwtConfig, JwtIssuer, RandomTokens};
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
@@ -109,8 +109,9 @@ fn ports(db: sea_orm::DatabaseConnection, cache: Arc<dyn ProfileCache>) -> Ports
         parallelism: 1,
     })
     .unwrap();
+    let secret = "a test secret of at least thirty-two bytes";
     let tokens = JwtIssuer::hs256(JwtConfig {
-        secret: SecretString::from("a test secret of at least thirty-two bytes"),
+        secret: SecretString::from(secret),
         issuer: "postern".into(),
         audience: "postern".into(),
         key_id: "k1".into(),
@@ -124,8 +125,10 @@ fn ports(db: sea_orm::DatabaseConnection, cache: Arc<dyn ProfileCache>) -> Ports
         hasher: Arc::new(hasher),
         tokens: Arc::new(tokens),
         secrets: Arc::new(RandomTokens),
+        successors: Arc::new(HmacSuccessors::from_secret(secret.as_bytes())),
         cache,
         revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
+        rate_limiter: Arc::new(MemoryRateLimiter::new(RateLimits::default()).unwrap()),
         clock,
     }
 }
