@@ -10,8 +10,9 @@ use crate::error::FieldError;
 
 const MAX_NAME_CHARS: usize = 100;
 
-/// A display name: trimmed, 1 to 100 characters, none of them invisible or layout-changing
-/// (see [`is_hidden`]).
+/// A display name: trimmed, 1 to 100 characters, none of them invisible or layout-changing:
+/// no control (`Cc`) or format (`Cf`: zero-width and bidirectional) character, no line or
+/// paragraph separator, nothing of private use.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 
@@ -19,8 +20,8 @@ impl DisplayName {
     /// Trims and validates `raw`.
     ///
     /// # Errors
-    /// A [`FieldError`] on `name` when it is blank, too long or holds a character that
-    /// [`is_hidden`].
+    /// A [`FieldError`] on `name` when it is blank, too long or holds a character that hides
+    /// or reorders text (see the type's documentation).
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
