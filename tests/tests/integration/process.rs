@@ -126,6 +126,25 @@ async fn no_secret_reaches_the_logs_even_at_trace_level() {
         Some(&new_access),
     )
     .await;
+    // The pages that mail links lead to carry their token in the query or the form body.
+    let link_token = "the-token-of-a-mail-link";
+    let verify_page = http
+        .get(server.url(&format!("/verify-email?token={link_token}")))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    let reset_form = http
+        .post(server.url("/reset-password"))
+        .form(&[
+            ("token", link_token),
+            ("password", PASSWORD),
+            ("confirmation", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status();
     server.terminate();
     let (exit, log) = tokio::task::spawn_blocking(move || server.wait())
         .await
@@ -140,14 +159,18 @@ async fn no_secret_reaches_the_logs_even_at_trace_level() {
             StatusCode::OK
         ]
     );
+    assert_eq!(
+        [verify_page, reset_form],
+        [StatusCode::OK, StatusCode::BAD_REQUEST]
+    );
     assert!(exit.success(), "exit {exit}");
-    // The proof needs the traffic in the log: a line for each of the four requests (the line
+    // The proof needs the traffic in the log: a line for each of the six requests (the line
     // count alone was met by sea-orm-migration's lines, which a first start no longer logs).
     assert!(
         log.lines()
             .filter(|line| line.contains(r#""message":"request""#))
             .count()
-            >= 4,
+            >= 6,
         "the requests were not logged, so nothing is proved:\n{log}"
     );
     for (what, secret) in [
@@ -157,6 +180,7 @@ async fn no_secret_reaches_the_logs_even_at_trace_level() {
         ("the rotated access token", new_access.as_str()),
         ("the rotated refresh token", new_refresh.as_str()),
         ("a password hash", "$argon2id$"),
+        ("a mail link's token", link_token),
     ] {
         if let Some(line) = log.lines().find(|line| line.contains(secret)) {
             panic!("{what} reached the log: {line}");
