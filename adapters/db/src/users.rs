@@ -348,7 +348,7 @@ impl UserRepo for SeaUserRepo {
 
 /// The update that reserves a login attempt at `at`, for the rows it is still allowed on (see
 /// [`UserRepo::begin_login_attempt`]): a lifted lock (`locked_until <= at`) is cleared with the
-/// failures; attempts in flight whose newest reservation is `abandon_after` old are dropped; the
+/// failures, which are also forgotten when the newest reservation is `lock_for` old; attempts in flight whose newest reservation is `abandon_after` old are dropped; the
 /// failures plus the attempts in flight must stay below the maximum, and this attempt joins
 /// those in flight. A refused row is locked or has every slot held.
 fn reserve_attempt(
@@ -368,7 +368,11 @@ fn reserve_attempt(
     let abandoned = reserved_at()
         .is_null()
         .or(in_order(reserved_at()).lte(in_order(Expr::value(stored(at - policy.abandon_after)))));
-    let failures: Expr = Expr::case(lifted(), 0)
+    // No attempt for a whole lock period: the failures before it have decayed.
+    let quiet = reserved_at()
+        .is_null()
+        .or(in_order(reserved_at()).lte(in_order(Expr::value(stored(at - policy.lock_for)))));
+    let failures: Expr = Expr::case(lifted().or(quiet), 0)
         .finally(Expr::col(users::Column::FailedLogins))
         .into();
     let in_flight: Expr = Expr::case(abandoned, 0)

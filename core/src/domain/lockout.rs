@@ -1,5 +1,6 @@
 //! Account lockout (docs/http-api.md §3): after too many consecutive failed logins an account
-//! refuses every login, the right password included, until the lock lifts.
+//! refuses every login, the right password included, until the lock lifts. Failures decay: a
+//! lock period without any attempt makes the failures before it stop counting.
 //!
 //! The storage bounds how many passwords are checked: a login reserves a slot before its password
 //! is checked, and failures plus attempts in flight never exceed the maximum, so parallel guesses
@@ -15,7 +16,8 @@ use time::{Duration, OffsetDateTime};
 pub struct LockoutPolicy {
     /// Consecutive failed logins that lock the account (10 by default).
     pub max_failures: u32,
-    /// How long the lock lasts (15 minutes by default).
+    /// How long the lock lasts (15 minutes by default); also how long without any attempt
+    /// makes the failures before stop counting.
     pub lock_for: Duration,
     /// How long an attempt waits for a slot held by attempts in flight before it is refused as
     /// busy (20 seconds by default: twice the wait for a password-hashing slot, so that the

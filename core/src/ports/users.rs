@@ -94,6 +94,8 @@ pub trait UserRepo: Send + Sync {
     /// atomic step (docs/http-api.md §3 lockout), so that parallel attempts cannot get more
     /// passwords than `policy.max_failures` checked past the last success:
     /// - a lock that has lifted (`locked_until <= at`) is cleared and the failures restart at 0;
+    /// - failures decay: when the newest reservation is `policy.lock_for` old or older (no
+    ///   password was tried for a whole lock period), they restart at 0;
     /// - attempts in flight whose newest reservation is `policy.abandon_after` old or older are
     ///   taken for abandoned: their slots are freed;
     /// - an account without a lock whose failures plus attempts in flight are below the maximum

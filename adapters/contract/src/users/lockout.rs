@@ -1,7 +1,8 @@
 //! Login attempts are reserved atomically against the lockout policy (docs/http-api.md §3 lockout):
 //! failures plus attempts in flight never get past the maximum, only failures lock, an attempt
 //! finding every slot in flight waits for one and is busy (never locked) if none frees, a lock
-//! lifts at its end, and a success restarts the count.
+//! lifts at its end, failures stop counting after a lock period without attempts, and a success
+//! restarts the count.
 
 use std::sync::Arc;
 
@@ -151,6 +152,46 @@ pub async fn a_lifted_lock_restarts_the_count(storage: &dyn Storage) {
 
     assert_eq!(first, LoginAttempt::Allowed { attempt: 1 });
     assert_eq!(second, LoginAttempt::Allowed { attempt: 2 });
+}
+
+/// Failures stop counting once no password has been tried for a whole lock period: nine
+/// failures, then a lock period of quiet, and the next attempt is the first again.
+pub async fn failures_stop_counting_after_a_lock_period_without_attempts(storage: &dyn Storage) {
+    let (users, id) = account(storage).await;
+    for _ in 0..9 {
+        fail_once(&*users, id, T0).await;
+    }
+
+    let after_quiet = users
+        .begin_login_attempt(id, T0 + LOCKOUT.lock_for, LOCKOUT)
+        .await
+        .unwrap();
+
+    assert_eq!(after_quiet, LoginAttempt::Allowed { attempt: 1 });
+}
+
+/// Failures less than a lock period apart keep counting: nine failures, then the tenth just
+/// within the period locks the account.
+pub async fn failures_within_a_lock_period_of_the_last_attempt_keep_counting(
+    storage: &dyn Storage,
+) {
+    let (users, id) = account(storage).await;
+    for _ in 0..9 {
+        fail_once(&*users, id, T0).await;
+    }
+    let tenth_at = T0 + LOCKOUT.lock_for - Duration::milliseconds(1);
+
+    fail_once(&*users, id, tenth_at).await;
+
+    assert_eq!(
+        users
+            .begin_login_attempt(id, tenth_at, LOCKOUT)
+            .await
+            .unwrap(),
+        LoginAttempt::Locked {
+            until: tenth_at + LOCKOUT.lock_for
+        }
+    );
 }
 
 /// A lock's end is compared as a time: SQLite keeps it as `…12:15:00Z`, which sorts after

@@ -31,6 +31,8 @@ macro_rules! user_repo_contract {
             the_failure_that_reaches_the_maximum_locks_from_its_time_and_stores_its_event,
             record_login_failure_below_the_maximum_only_stores_its_event,
             a_lifted_lock_restarts_the_count,
+            failures_stop_counting_after_a_lock_period_without_attempts,
+            failures_within_a_lock_period_of_the_last_attempt_keep_counting,
             a_lock_lifts_in_time_order_not_text_order,
             attempts_that_never_report_back_are_abandoned_after_the_policy_period,
             a_failure_after_a_success_counts_from_the_success,

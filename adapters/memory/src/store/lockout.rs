@@ -1,6 +1,7 @@
 //! An account's login slots (docs/http-api.md §3 lockout), as [`UserRepo`] describes them: the
-//! failures since the last success, the attempts in flight and the lock, judged under the
-//! store's lock so that parallel attempts are decided one after the other.
+//! failures since the last success (decayed after a lock period without attempts), the attempts
+//! in flight and the lock, judged under the store's lock so that parallel attempts are decided
+//! one after the other.
 //!
 //! [`UserRepo`]: postern_core::ports::UserRepo
 
@@ -30,6 +31,13 @@ impl LoginSlots {
                 self.failed = 0;
             }
             None => {}
+        }
+        // No attempt for a whole lock period: the failures before it have decayed.
+        if self
+            .reserved_at
+            .is_none_or(|newest| newest + policy.lock_for <= at)
+        {
+            self.failed = 0;
         }
         if self
             .reserved_at

@@ -226,9 +226,10 @@ impl AuthApi {
     /// a wrong password give the same answer in about the same time. A disabled account is
     /// refused with 403 `forbidden`, but only when the password is right, so that the answer
     /// tells a guesser nothing. Ten failed logins in a row lock the account for 15 minutes
-    /// (423); logins still being checked never lock it: beyond ten at once for one account, a
-    /// login waits for one of them to finish, and gets 429 if none does within 20 s. Rate
-    /// limited per client IP and email.
+    /// (423); failures stop counting once no login of the account was tried for 15 minutes.
+    /// Logins still being checked never lock it: beyond ten at once for one account, a login
+    /// waits for one of them to finish, and gets 429 if none does within 20 s. Rate limited per
+    /// client IP and email.
     #[oai(path = "/login", method = "post", operation_id = "login")]
     async fn login(
         &self,
