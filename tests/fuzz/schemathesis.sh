@@ -111,10 +111,12 @@ run() {
 # for every test case.
 admin_paths='^/api/v1/admin/'
 session_enders='^/api/v1/auth/(logout|logout-all|password/change)$'
-run admin "$(login admin@fuzz.test 'fuzzing admin password')" --include-path-regex "$admin_paths"
+# The admin run comes last: it may disable or demote the fuzzing user (the users it finds in
+# the list are fair game), which ends that user's sessions.
 run user "$(login user@fuzz.test 'fuzzing user password')" \
   --exclude-path-regex "$admin_paths|$session_enders"
 run session-enders fresh --include-path-regex "$session_enders"
+run admin "$(login admin@fuzz.test 'fuzzing admin password')" --include-path-regex "$admin_paths"
 
 status=0
 total=0
