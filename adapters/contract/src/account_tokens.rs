@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use postern_core::domain::{
-    Event, EventData, LockoutPolicy, LoginAttempt, NewAccountToken, NewUser, TokenPurpose,
+    ClientKey, Event, EventData, LockoutPolicy, LoginAttempt, LoginKey, NewAccountToken, NewUser,
+    TokenPurpose,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -172,21 +173,19 @@ pub async fn reset_password_spends_the_token_stores_the_hash_lifts_the_lock_and_
     let users = storage.users();
     let (user, token) = issued(storage, TokenPurpose::ResetPassword).await;
     let policy = LockoutPolicy::default();
+    let key = LoginKey {
+        email: user.email.clone(),
+        client: ClientKey::of(Some([203, 0, 113, 1].into())),
+    };
     for _ in 0..policy.max_failures {
+        users.begin_login_attempt(&key, T0, policy).await.unwrap();
         users
-            .begin_login_attempt(user.id, T0, policy)
-            .await
-            .unwrap();
-        users
-            .record_login_failure(user.id, T0, policy, &login_failed(user.id, T0))
+            .record_login_failure(&key, T0, policy, &login_failed(user.id, T0))
             .await
             .unwrap();
     }
     assert!(matches!(
-        users
-            .begin_login_attempt(user.id, T0, policy)
-            .await
-            .unwrap(),
+        users.begin_login_attempt(&key, T0, policy).await.unwrap(),
         LoginAttempt::Locked { .. }
     ));
     let at = T0 + Duration::minutes(5);
@@ -206,10 +205,7 @@ pub async fn reset_password_spends_the_token_stores_the_hash_lifts_the_lock_and_
         .unwrap();
     assert_eq!(credentials.password_hash, hash);
     assert_eq!(credentials.user.updated_at, at);
-    let attempt = users
-        .begin_login_attempt(user.id, at, policy)
-        .await
-        .unwrap();
+    let attempt = users.begin_login_attempt(&key, at, policy).await.unwrap();
     assert_eq!(attempt, LoginAttempt::Allowed { attempt: 1 });
     let spent = storage
         .account_tokens()

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::entities::{account_tokens, users};
 use super::error::db_error;
+use super::login_counts;
 use super::timestamps::stored;
 use super::tx::{begin_write, commit, rollback, write_event};
 use super::users::to_user;
@@ -150,20 +151,17 @@ impl AccountTokens for SeaAccountTokens {
         let changed = users::Entity::update_many()
             .col_expr(users::Column::PasswordHash, Expr::value(hash.as_str()))
             .col_expr(users::Column::UpdatedAt, Expr::value(stored(at)))
-            // The owner proved themselves by mail: whatever lock a guesser caused is over.
-            .col_expr(users::Column::FailedLogins, Expr::value(0))
-            .col_expr(
-                users::Column::LockedUntil,
-                Expr::value(Option::<OffsetDateTime>::None),
-            )
             .filter(users::Column::Id.eq(user))
-            .exec(&txn)
+            .exec_with_returning(&txn)
             .await
             .map_err(db_error)?;
-        if changed.rows_affected == 0 {
+        let Some(row) = changed.into_iter().next() else {
             rollback(txn).await?;
             return Ok(false);
-        }
+        };
+        // The owner proved themselves by mail: whatever lock a guesser caused is over.
+        let email = to_user(row)?.email;
+        login_counts::forget(&txn, &email).await?;
         spend_reset_tokens(&txn, user, at).await?;
         write_event(&txn, event).await?;
         commit(txn).await?;

@@ -18,16 +18,36 @@ pub(super) mod users {
         pub password_hash: String,
         pub created_at: TimeDateTimeWithTimeZone,
         pub updated_at: TimeDateTimeWithTimeZone,
-        /// Failed logins since the last success or lock (docs/http-api.md §3 lockout).
-        pub failed_logins: i32,
-        /// When the current lock lifts; NULL when unlocked.
-        pub locked_until: Option<TimeDateTimeWithTimeZone>,
-        /// Login attempts reserved and not yet reported.
-        pub logins_in_flight: i32,
-        /// When the newest login attempt was reserved; NULL before the first.
-        pub login_reserved_at: Option<TimeDateTimeWithTimeZone>,
         /// When an admin disabled the account; NULL while it is enabled (docs/http-api.md §5).
         pub disabled_at: Option<TimeDateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Login counts (docs/http-api.md §3 lockout): per email from one client, and per email from
+/// every client under an empty `client_key`.
+pub(super) mod login_counts {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "login_counts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub email: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub client_key: String,
+        /// Failed logins since the last success, lock or quiet period.
+        pub failed: i32,
+        /// Login attempts reserved and not yet reported.
+        pub in_flight: i32,
+        /// When the newest login attempt was reserved.
+        pub reserved_at: Option<TimeDateTimeWithTimeZone>,
+        /// When the current lock lifts; NULL when unlocked.
+        pub locked_until: Option<TimeDateTimeWithTimeZone>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

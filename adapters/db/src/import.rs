@@ -87,10 +87,6 @@ async fn insert_if_free(conn: &impl ConnectionTrait, user: &ImportedUser) -> Por
         password_hash: Set(user.password_hash.as_str().to_owned()),
         created_at: Set(stored(user.created_at)),
         updated_at: Set(stored(user.updated_at)),
-        failed_logins: Set(0),
-        locked_until: Set(None),
-        logins_in_flight: Set(0),
-        login_reserved_at: Set(None),
         disabled_at: Set(None),
     };
     // No conflict target: the email index must turn a conflict into a no-op as well as the

@@ -25,6 +25,7 @@ mod entities;
 mod error;
 mod handled_events;
 mod import;
+mod login_counts;
 mod outbox;
 mod outbox_queue;
 mod page;

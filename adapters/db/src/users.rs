@@ -2,19 +2,15 @@
 //! decides between concurrent signups with one address; its violation becomes
 //! [`postern_core::ports::CreateUserError::EmailTaken`]. Each change and its event commit together.
 //!
-//! Lockout (docs/http-api.md §3) is decided by the database: a login attempt is reserved with one
-//! conditional `UPDATE … RETURNING`, which concurrent attempts on one account run one after the
-//! other (PostgreSQL re-checks the condition on the row a concurrent update left; SQLite has one
-//! writer), so no more attempts than the policy allows are ever let through. An attempt refused
-//! because the slots are held by attempts in flight polls for a free one, briefly, rather than
-//! holding a transaction open.
+//! Lockout (docs/http-api.md §3) keeps its counts by email and client in `login_counts`, for
+//! unknown emails as for accounts (see the `login_counts` module).
 
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use postern_core::domain::{
-    AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
-    Role, SessionId, User, UserCredentials, UserId, UserQuery,
+    AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, LoginCounts, LoginKey,
+    NewUser, PasswordHash, Role, SessionId, User, UserCredentials, UserId, UserQuery,
 };
 use postern_core::ports::{
     CreateUserError, PortResult, UpdateAccessError, UpdateUserError, UserRepo,
@@ -30,6 +26,7 @@ use super::account_tokens::spend_reset_tokens;
 use super::admins::is_last_enabled_admin;
 use super::entities::users;
 use super::error::{creation_error, db_error, invalid_row};
+use super::login_counts;
 use super::page::{after_key, like_prefix};
 use super::sessions::revoke_live_sessions;
 use super::timestamps::{in_time_order, stored};
@@ -57,35 +54,6 @@ impl SeaUserRepo {
             .await
             .map_err(db_error)
     }
-
-    /// One try at reserving a login attempt: the attempt, or `None` when every slot is held by
-    /// attempts in flight.
-    async fn try_login_attempt(
-        &self,
-        id: UserId,
-        at: OffsetDateTime,
-        policy: LockoutPolicy,
-    ) -> PortResult<Option<LoginAttempt>, UpdateUserError> {
-        let at = stored(at);
-        let reserved = reserve_attempt(self.db.get_database_backend(), at, policy)
-            .filter(users::Column::Id.eq(id.as_uuid()))
-            .exec_with_returning(&self.db)
-            .await
-            .map_err(db_error)?;
-        if let Some(row) = reserved.into_iter().next() {
-            let attempt = u32::try_from(row.failed_logins + row.logins_in_flight)
-                .map_err(|e| invalid_row("users.logins_in_flight", e.to_string()))?;
-            return Ok(Some(LoginAttempt::Allowed { attempt }));
-        }
-        let row = self
-            .find_row(users::Column::Id.eq(id.as_uuid()))
-            .await?
-            .ok_or(UpdateUserError::NotFound)?;
-        Ok(row
-            .locked_until
-            .filter(|until| *until > at)
-            .map(|until| LoginAttempt::Locked { until }))
-    }
 }
 
 #[async_trait]
@@ -101,10 +69,6 @@ impl UserRepo for SeaUserRepo {
             password_hash: Set(user.password_hash.as_str().to_owned()),
             created_at: Set(created_at),
             updated_at: Set(created_at),
-            failed_logins: Set(0),
-            locked_until: Set(None),
-            logins_in_flight: Set(0),
-            login_reserved_at: Set(None),
             disabled_at: Set(None),
         };
         let txn = begin_write(&self.db).await?;
@@ -171,13 +135,19 @@ impl UserRepo for SeaUserRepo {
 
     async fn begin_login_attempt(
         &self,
-        id: UserId,
+        key: &LoginKey,
         at: OffsetDateTime,
         policy: LockoutPolicy,
-    ) -> PortResult<LoginAttempt, UpdateUserError> {
+    ) -> PortResult<LoginAttempt> {
+        let at = stored(at);
         let give_up = Instant::now() + policy.wait_for_slot.unsigned_abs();
         loop {
-            if let Some(attempt) = self.try_login_attempt(id, at, policy).await? {
+            let reserved = login_counts::change_counts(&self.db, key, None, |counts| {
+                counts.reserve(at, &policy)
+            })
+            .await?;
+            if let Some(attempt) = reserved {
+                login_counts::prune(&self.db, at, &policy).await?;
                 return Ok(attempt);
             }
             if Instant::now() >= give_up {
@@ -189,54 +159,24 @@ impl UserRepo for SeaUserRepo {
 
     async fn record_login_failure(
         &self,
-        id: UserId,
+        key: &LoginKey,
         at: OffsetDateTime,
         policy: LockoutPolicy,
         event: &Event,
     ) -> PortResult<()> {
-        let failures = Expr::col(users::Column::FailedLogins).add(1);
-        let lock: Expr = Expr::case(
-            failures.clone().gte(stored_count(policy.max_failures)),
-            Expr::value(stored(at + policy.lock_for)),
-        )
-        .finally(Expr::col(users::Column::LockedUntil))
-        .into();
-        let txn = begin_write(&self.db).await?;
-        users::Entity::update_many()
-            .col_expr(users::Column::LoginsInFlight, one_slot_freed())
-            .col_expr(users::Column::FailedLogins, failures)
-            .col_expr(users::Column::LockedUntil, lock)
-            .filter(users::Column::Id.eq(id.as_uuid()))
-            .exec(&txn)
-            .await
-            .map_err(db_error)?;
-        write_event(&txn, event).await?;
-        commit(txn).await
+        let at = stored(at);
+        login_counts::change_counts(&self.db, key, Some(event), |counts| {
+            counts.fail(at, &policy);
+        })
+        .await
     }
 
-    async fn record_login_success(&self, id: UserId) -> PortResult<()> {
-        users::Entity::update_many()
-            .col_expr(users::Column::LoginsInFlight, one_slot_freed())
-            .col_expr(users::Column::FailedLogins, Expr::value(0))
-            .col_expr(
-                users::Column::LockedUntil,
-                Expr::value(None::<OffsetDateTime>),
-            )
-            .filter(users::Column::Id.eq(id.as_uuid()))
-            .exec(&self.db)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+    async fn record_login_success(&self, key: &LoginKey) -> PortResult<()> {
+        login_counts::change_counts(&self.db, key, None, LoginCounts::succeed).await
     }
 
-    async fn abandon_login_attempt(&self, id: UserId) -> PortResult<()> {
-        users::Entity::update_many()
-            .col_expr(users::Column::LoginsInFlight, one_slot_freed())
-            .filter(users::Column::Id.eq(id.as_uuid()))
-            .exec(&self.db)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+    async fn abandon_login_attempt(&self, key: &LoginKey) -> PortResult<()> {
+        login_counts::change_counts(&self.db, key, None, LoginCounts::abandon).await
     }
 
     async fn update_name(
@@ -344,64 +284,6 @@ impl UserRepo for SeaUserRepo {
         commit(txn).await?;
         Ok((to_user(row)?, revoked))
     }
-}
-
-/// The update that reserves a login attempt at `at`, for the rows it is still allowed on (see
-/// [`UserRepo::begin_login_attempt`]): a lifted lock (`locked_until <= at`) is cleared with the
-/// failures, which are also forgotten when the newest reservation is `lock_for` old; attempts in flight whose newest reservation is `abandon_after` old are dropped; the
-/// failures plus the attempts in flight must stay below the maximum, and this attempt joins
-/// those in flight. A refused row is locked or has every slot held.
-fn reserve_attempt(
-    backend: sea_orm::DbBackend,
-    at: OffsetDateTime,
-    policy: LockoutPolicy,
-) -> sea_orm::UpdateMany<users::Entity> {
-    let max = stored_count(policy.max_failures);
-    let in_order = |expr: Expr| in_time_order(backend, expr);
-    let locked_until = || Expr::col(users::Column::LockedUntil);
-    let reserved_at = || Expr::col(users::Column::LoginReservedAt);
-    let lifted = || {
-        locked_until()
-            .is_not_null()
-            .and(in_order(locked_until()).lte(in_order(Expr::value(at))))
-    };
-    let abandoned = reserved_at()
-        .is_null()
-        .or(in_order(reserved_at()).lte(in_order(Expr::value(stored(at - policy.abandon_after)))));
-    // No attempt for a whole lock period: the failures before it have decayed.
-    let quiet = reserved_at()
-        .is_null()
-        .or(in_order(reserved_at()).lte(in_order(Expr::value(stored(at - policy.lock_for)))));
-    let failures: Expr = Expr::case(lifted().or(quiet), 0)
-        .finally(Expr::col(users::Column::FailedLogins))
-        .into();
-    let in_flight: Expr = Expr::case(abandoned, 0)
-        .finally(Expr::col(users::Column::LoginsInFlight))
-        .into();
-    let unlocked = locked_until().is_null().or(lifted());
-    users::Entity::update_many()
-        .col_expr(users::Column::FailedLogins, failures.clone())
-        .col_expr(users::Column::LoginsInFlight, in_flight.clone().add(1))
-        .col_expr(users::Column::LoginReservedAt, Expr::value(at))
-        .col_expr(
-            users::Column::LockedUntil,
-            Expr::value(None::<OffsetDateTime>),
-        )
-        .filter(unlocked.and(failures.add(in_flight).lt(max)))
-}
-
-/// `logins_in_flight` less the slot being freed, never below 0 (a slot freed after the attempts
-/// in flight were taken for abandoned).
-fn one_slot_freed() -> Expr {
-    let in_flight = || Expr::col(users::Column::LoginsInFlight);
-    Expr::case(in_flight().gt(0), in_flight().sub(1))
-        .finally(0)
-        .into()
-}
-
-/// A count as the `failed_logins` column holds it.
-fn stored_count(count: u32) -> i32 {
-    i32::try_from(count).unwrap_or(i32::MAX)
 }
 
 /// The domain's account and its password hash from a row.

@@ -4,9 +4,9 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use ipnet::{IpNet, Ipv6Net};
+use ipnet::IpNet;
 use poem::{FromRequest, Request, RequestBody};
-use postern_core::domain::ClientContext;
+use postern_core::domain::{ClientContext, ClientKey};
 
 use super::state::AppState;
 
@@ -17,16 +17,11 @@ const MAX_USER_AGENT: usize = 256;
 pub struct Client(pub ClientContext);
 
 impl Client {
-    /// A key for per-client rate limits: an IPv4 address whole, an IPv6 one by its /64, since
-    /// one host is handed a whole /64 and could otherwise make itself a fresh key per request.
+    /// A key for per-client rate limits: the one the lockout counts failures by (an IPv6
+    /// address by its /64, since one host is handed a whole /64 and could otherwise make
+    /// itself a fresh key per request).
     pub fn rate_key(&self) -> String {
-        match self.0.ip {
-            None => "unknown".to_owned(),
-            Some(IpAddr::V4(ip)) => ip.to_string(),
-            Some(IpAddr::V6(ip)) => {
-                Ipv6Net::new(ip, 64).map_or_else(|_| ip.to_string(), |net| net.trunc().to_string())
-            }
-        }
+        ClientKey::of(self.0.ip).to_string()
     }
 
     /// The client of `req`, believing the `X-Forwarded-For` of the `trusted` proxies only.

@@ -24,7 +24,7 @@ pub use email::Email;
 pub use event::{EVENT_VERSION, Event, EventData, LoginFailure};
 pub use ids::{EventId, RefreshTokenId, SessionId, UserId};
 pub use import::{ImportOutcome, ImportedUser, SourceUser};
-pub use lockout::{LockoutPolicy, LoginAttempt};
+pub use lockout::{ClientKey, LockoutPolicy, LoginAttempt, LoginCount, LoginCounts, LoginKey};
 pub use mail::{Mail, MailMessage};
 pub use page::{Page, PageKey, PageLimit, PageRequest};
 pub use password::{LegacyHashError, MAX_BCRYPT_COST, Password, PasswordHash};

@@ -38,9 +38,11 @@ pub trait AccountTokens: Send + Sync {
         event: &Event,
     ) -> PortResult<Option<User>>;
 
-    /// Spends the reset token `token` at `at`, stores `hash` as its user's password, lifts any
-    /// login lock and writes `event`, in one transaction; `false`, with nothing changed, when
-    /// the token was used meanwhile or its account no longer exists.
+    /// Spends the reset token `token` at `at`, stores `hash` as its user's password, forgets
+    /// every login count of the account's email (from every client: the owner proved
+    /// themselves by mail, so no guesser's lock stands) and writes `event`, in one transaction;
+    /// `false`, with nothing changed, when the token was used meanwhile or its account no
+    /// longer exists.
     ///
     /// MUST spend, in the same transaction, every other unused reset token of the account (and
     /// no other token): an older reset mail must not set the password again.

@@ -5,8 +5,8 @@ use time::OffsetDateTime;
 
 use super::{PortError, PortResult};
 use crate::domain::{
-    AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
-    SessionId, User, UserCredentials, UserId, UserQuery,
+    AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, LoginKey, NewUser,
+    PasswordHash, SessionId, User, UserCredentials, UserId, UserQuery,
 };
 
 /// Why [`UserRepo::create`] stored nothing.
@@ -90,50 +90,45 @@ pub trait UserRepo: Send + Sync {
     /// nothing the user or an auditor would call a change.
     async fn replace_password_hash(&self, id: UserId, hash: &PasswordHash) -> PortResult<()>;
 
-    /// Reserves a login attempt for `id` at `at`, before its password is checked, in one
+    /// Reserves a login attempt for `key` at `at`, before its password is checked, in one
     /// atomic step (docs/http-api.md §3 lockout), so that parallel attempts cannot get more
-    /// passwords than `policy.max_failures` checked past the last success:
-    /// - a lock that has lifted (`locked_until <= at`) is cleared and the failures restart at 0;
-    /// - failures decay: when the newest reservation is `policy.lock_for` old or older (no
-    ///   password was tried for a whole lock period), they restart at 0;
-    /// - attempts in flight whose newest reservation is `policy.abandon_after` old or older are
-    ///   taken for abandoned: their slots are freed;
-    /// - an account without a lock whose failures plus attempts in flight are below the maximum
-    ///   counts one more attempt in flight: [`LoginAttempt::Allowed`], numbered;
-    /// - a locked account is [`LoginAttempt::Locked`] with the lock's end;
-    /// - otherwise every slot is held by attempts in flight: the call waits for one to be freed
-    ///   ([`Self::record_login_failure`], [`Self::record_login_success`],
-    ///   [`Self::abandon_login_attempt`]) for up to `policy.wait_for_slot`, judging the account
+    /// passwords checked past the last success than `policy.max_failures` from one client and
+    /// `policy.max_account_failures` from every client. The email need not belong to an
+    /// account: unknown emails are counted and locked alike. The two counts of `key` are judged
+    /// together by [`LoginCounts::reserve`](crate::domain::LoginCounts::reserve):
+    /// - either count locked: [`LoginAttempt::Locked`] with the later lock's end;
+    /// - both with room: one more attempt in flight in each, [`LoginAttempt::Allowed`];
+    /// - otherwise every slot of one is held by attempts in flight: the call waits for one to
+    ///   be freed ([`Self::record_login_failure`], [`Self::record_login_success`],
+    ///   [`Self::abandon_login_attempt`]) for up to `policy.wait_for_slot`, judging the counts
     ///   at `at` again each time, and answers [`LoginAttempt::Busy`] if none was. Only failures
     ///   lock: attempts in flight never make the answer [`LoginAttempt::Locked`].
     ///
-    /// # Errors
-    /// MUST return [`UpdateUserError::NotFound`] when the account does not exist.
+    /// Counts that [`LoginCount::is_forgettable`](crate::domain::LoginCount::is_forgettable) may be dropped at any time; a missing count
+    /// is a new one.
     async fn begin_login_attempt(
         &self,
-        id: UserId,
+        key: &LoginKey,
         at: OffsetDateTime,
         policy: LockoutPolicy,
-    ) -> PortResult<LoginAttempt, UpdateUserError>;
+    ) -> PortResult<LoginAttempt>;
 
-    /// Records that a reserved attempt had a wrong password, in one transaction: frees its slot,
-    /// counts one more failure, writes its `user.login_failed` event and, when the failures
-    /// reach `policy.max_failures`, locks the account until `at + policy.lock_for`.
+    /// Records that a reserved attempt had a wrong password, in one transaction: applies
+    /// [`LoginCounts::fail`](crate::domain::LoginCounts::fail) to `key`'s counts and writes its `user.login_failed` event.
     async fn record_login_failure(
         &self,
-        id: UserId,
+        key: &LoginKey,
         at: OffsetDateTime,
         policy: LockoutPolicy,
         event: &Event,
     ) -> PortResult<()>;
 
-    /// Records that a reserved attempt had the right password: frees its slot, the failures
-    /// restart at 0 and any lock is lifted.
-    async fn record_login_success(&self, id: UserId) -> PortResult<()>;
+    /// Records that a reserved attempt had the right password: [`LoginCounts::succeed`](crate::domain::LoginCounts::succeed).
+    async fn record_login_success(&self, key: &LoginKey) -> PortResult<()>;
 
-    /// Frees the slot of a reserved attempt whose password could not be checked (the hasher
-    /// failed), counting neither a failure nor a success.
-    async fn abandon_login_attempt(&self, id: UserId) -> PortResult<()>;
+    /// Frees the slots of a reserved attempt whose password could not be checked (the hasher
+    /// failed), counting neither a failure nor a success: [`LoginCounts::abandon`](crate::domain::LoginCounts::abandon).
+    async fn abandon_login_attempt(&self, key: &LoginKey) -> PortResult<()>;
 
     /// Sets the display name, stamps `updated_at` and writes the event.
     ///

@@ -1,10 +1,12 @@
 //! Login: check credentials in constant-ish time, start a session, issue a token pair.
 //!
-//! Lockout (docs/http-api.md §3): before a known account's password is checked, the storage
-//! reserves one attempt against the [`LockoutPolicy`], atomically, so parallel guesses cannot get
-//! past the limit; a wrong password is then recorded as a failure, a right one resets the count,
-//! and either frees the attempt's slot. Attempts in flight never lock the account: one that finds
-//! every slot held waits, and is refused as busy (not locked) if no slot frees in time.
+//! Lockout (docs/http-api.md §3): before any password is checked, the storage reserves one
+//! attempt for the email and client against the [`LockoutPolicy`], atomically, so parallel
+//! guesses cannot get past the limit; a wrong password (or an unknown email) is then recorded as
+//! a failure, a right one resets the counts, and either frees the attempt's slots. Unknown emails
+//! go through the same steps as accounts, so neither the answer nor its timing tells them apart,
+//! and a lock says nothing about whether an account exists. Attempts in flight never lock: one
+//! that finds every slot held waits, and is refused as busy (not locked) if none frees in time.
 
 use std::sync::Arc;
 
@@ -14,13 +16,12 @@ use tracing::{instrument, warn};
 use super::Ports;
 use super::tokens::TokenMinter;
 use crate::domain::{
-    ClientContext, Email, Event, EventData, LockoutPolicy, LoginAttempt, LoginFailure, NewSession,
-    Password, SessionId, SessionPolicy, TokenPair, User, UserCredentials, UserId,
+    ClientContext, ClientKey, Email, Event, EventData, LockoutPolicy, LoginAttempt, LoginFailure,
+    LoginKey, NewSession, Password, SessionId, SessionPolicy, TokenPair, User, UserCredentials,
+    UserId,
 };
 use crate::error::BoxError;
-use crate::ports::{
-    Clock, Outbox, PasswordCheck, PasswordHasher, SessionRepo, UpdateUserError, UserRepo,
-};
+use crate::ports::{Clock, Outbox, PasswordCheck, PasswordHasher, SessionRepo, UserRepo};
 
 /// A validated login request.
 #[derive(Debug)]
@@ -48,8 +49,9 @@ pub enum LoginError {
     /// Unknown email or wrong password: the two are indistinguishable.
     #[error("invalid credentials")]
     InvalidCredentials,
-    /// Too many consecutive failed logins; the account is locked for a while, whatever the
-    /// password.
+    /// Too many consecutive failed logins for this email, from this client or from every
+    /// client; it is locked for a while, whatever the password, and whether or not an account
+    /// has the email.
     #[error("account locked")]
     AccountLocked {
         /// How long until the lock lifts.
@@ -58,8 +60,8 @@ pub enum LoginError {
     /// The right password of an account an admin has disabled.
     #[error("account disabled")]
     AccountDisabled,
-    /// Every password check the lockout allows is in flight for this account, and none came
-    /// back in time; the account is not locked, and a later attempt may pass.
+    /// Every password check the lockout allows is in flight for this email, and none came
+    /// back in time; it is not locked, and a later attempt may pass.
     #[error("too many logins in flight")]
     Busy,
     /// A dependency cannot be reached; a later attempt may succeed.
@@ -68,6 +70,20 @@ pub enum LoginError {
     /// Anything else: a bug or a broken invariant.
     #[error("unexpected error")]
     Unexpected(#[source] BoxError),
+}
+
+/// What checking a login's password found.
+enum Checked {
+    /// An unknown email or a wrong password.
+    Wrong {
+        user_id: Option<UserId>,
+        reason: LoginFailure,
+    },
+    /// The account's password.
+    Right {
+        credentials: UserCredentials,
+        needs_rehash: bool,
+    },
 }
 
 /// Starts sessions (docs/http-api.md §3 login).
@@ -100,84 +116,106 @@ impl Login {
     ///
     /// # Errors
     /// [`LoginError::InvalidCredentials`] for an unknown email and for a wrong password alike;
-    /// both spend one hash verification, so timing does not tell them apart.
-    /// [`LoginError::AccountLocked`] for a locked account, whatever the password.
+    /// both reserve an attempt, spend one hash verification and count a failure, so neither
+    /// the answer, its timing nor a later lock tells them apart.
+    /// [`LoginError::AccountLocked`] once the email is locked for this client, whatever the
+    /// password.
     /// [`LoginError::Busy`] when the attempts in flight hold every slot the lockout allows.
     /// [`LoginError::AccountDisabled`] for the right password of a disabled account.
     #[instrument(skip_all, name = "login")]
     pub async fn execute(&self, request: LoginRequest) -> Result<LoginOutcome, LoginError> {
-        match self.users.find_credentials(&request.email).await? {
-            None => self.fail_unknown_email(&request).await,
-            Some(credentials) => self.check_password(credentials, request).await,
+        let key = LoginKey {
+            email: request.email.clone(),
+            client: ClientKey::of(request.client.ip),
+        };
+        self.reserve_attempt(&key).await?;
+        match self.check_password(&request).await {
+            Ok(Checked::Wrong { user_id, reason }) => {
+                self.fail(&request, &key, user_id, reason).await
+            }
+            Ok(Checked::Right {
+                credentials,
+                needs_rehash,
+            }) => {
+                self.users.record_login_success(&key).await?;
+                self.succeed(credentials, needs_rehash, request).await
+            }
+            Err(error) => {
+                // Neither a failure nor a success: the slots are freed and nothing counted.
+                if let Err(release) = self.users.abandon_login_attempt(&key).await {
+                    warn!(
+                        error = &release as &dyn std::error::Error,
+                        "could not free a login slot; it frees itself when abandoned"
+                    );
+                }
+                Err(error)
+            }
         }
     }
 
-    /// Spends a dummy verification, so an unknown email takes as long as a wrong password.
-    async fn fail_unknown_email(&self, request: &LoginRequest) -> Result<LoginOutcome, LoginError> {
-        self.hasher.verify_dummy(&request.password).await?;
-        let event = self.failed_event(request, None, LoginFailure::UnknownEmail);
-        self.outbox.append(&event).await?;
-        Err(LoginError::InvalidCredentials)
+    /// Checks the password against the account's hash, or against a dummy one when no account
+    /// has the email, so an unknown email takes as long as a wrong password.
+    async fn check_password(&self, request: &LoginRequest) -> Result<Checked, LoginError> {
+        let Some(credentials) = self.users.find_credentials(&request.email).await? else {
+            self.hasher.verify_dummy(&request.password).await?;
+            return Ok(Checked::Wrong {
+                user_id: None,
+                reason: LoginFailure::UnknownEmail,
+            });
+        };
+        Ok(
+            match self
+                .hasher
+                .verify(&request.password, &credentials.password_hash)
+                .await?
+            {
+                PasswordCheck::Mismatch => Checked::Wrong {
+                    user_id: Some(credentials.user.id),
+                    reason: LoginFailure::WrongPassword,
+                },
+                PasswordCheck::Match { needs_rehash } => Checked::Right {
+                    credentials,
+                    needs_rehash,
+                },
+            },
+        )
     }
 
-    async fn check_password(
+    /// Starts the session of a right password, unless an admin disabled the account.
+    async fn succeed(
         &self,
         credentials: UserCredentials,
+        needs_rehash: bool,
         request: LoginRequest,
     ) -> Result<LoginOutcome, LoginError> {
-        let user_id = credentials.user.id;
-        self.reserve_attempt(user_id).await?;
-        let checked = self
-            .hasher
-            .verify(&request.password, &credentials.password_hash)
-            .await;
-        let check = match checked {
-            Ok(check) => check,
-            Err(error) => {
-                // Neither a failure nor a success: the slot is freed and nothing counted.
-                if let Err(release) = self.users.abandon_login_attempt(user_id).await {
-                    warn!(%user_id, error = &release as &dyn std::error::Error, "could not free a login slot; it frees itself when abandoned");
-                }
-                return Err(error.into());
-            }
-        };
-        match check {
-            PasswordCheck::Mismatch => self.fail(&request, user_id).await,
-            PasswordCheck::Match { .. } if credentials.user.disabled => {
-                // Said only to whoever knows the password, so it reveals nothing to a guesser.
-                self.users.record_login_success(user_id).await?;
-                let event =
-                    self.failed_event(&request, Some(user_id), LoginFailure::AccountDisabled);
-                self.outbox.append(&event).await?;
-                Err(LoginError::AccountDisabled)
-            }
-            PasswordCheck::Match { needs_rehash } => {
-                self.users.record_login_success(user_id).await?;
-                if needs_rehash {
-                    self.rehash(&credentials, &request.password).await;
-                }
-                self.start_session(credentials.user, request.client).await
-            }
+        if credentials.user.disabled {
+            // Said only to whoever knows the password, so it reveals nothing to a guesser.
+            let event = self.failed_event(
+                &request,
+                Some(credentials.user.id),
+                LoginFailure::AccountDisabled,
+            );
+            self.outbox.append(&event).await?;
+            return Err(LoginError::AccountDisabled);
         }
+        if needs_rehash {
+            self.rehash(&credentials, &request.password).await;
+        }
+        self.start_session(credentials.user, request.client).await
     }
 
-    /// Reserves this login's attempt, or refuses a locked or busy account.
+    /// Reserves this login's attempt, or refuses a locked or busy email.
     ///
-    /// A locked account is refused without verifying any hash, dummy or real. Equal timing would
-    /// hide nothing here, since the 423 itself says the account is locked (and so exists), and
-    /// skipping the hash means guesses against a locked account cost no Argon2 work.
-    async fn reserve_attempt(&self, user_id: UserId) -> Result<(), LoginError> {
+    /// A locked email is refused without verifying any hash, dummy or real: the 423 is the
+    /// same whether or not an account has the email, and skipping the hash means guesses
+    /// against a locked email cost no Argon2 work.
+    async fn reserve_attempt(&self, key: &LoginKey) -> Result<(), LoginError> {
         let now = self.clock.now();
-        let reserved = self
+        match self
             .users
-            .begin_login_attempt(user_id, now, self.lockout)
-            .await
-            .map_err(|error| match error {
-                // Found a moment ago, gone now: as good as an unknown email.
-                UpdateUserError::NotFound => LoginError::InvalidCredentials,
-                UpdateUserError::Port(error) => error.into(),
-            })?;
-        match reserved {
+            .begin_login_attempt(key, now, self.lockout)
+            .await?
+        {
             LoginAttempt::Allowed { .. } => Ok(()),
             LoginAttempt::Busy => Err(LoginError::Busy),
             // A lock runs from the failure that set it, which can come after `now` when this
@@ -232,16 +270,18 @@ impl Login {
         }
     }
 
-    /// Records a wrong password; the storage locks the account when the failures reach the
-    /// maximum.
+    /// Records a wrong password or an unknown email; the storage locks the email when the
+    /// failures reach a maximum.
     async fn fail(
         &self,
         request: &LoginRequest,
-        user_id: UserId,
+        key: &LoginKey,
+        user_id: Option<UserId>,
+        reason: LoginFailure,
     ) -> Result<LoginOutcome, LoginError> {
-        let event = self.failed_event(request, Some(user_id), LoginFailure::WrongPassword);
+        let event = self.failed_event(request, user_id, reason);
         self.users
-            .record_login_failure(user_id, event.occurred_at, self.lockout, &event)
+            .record_login_failure(key, event.occurred_at, self.lockout, &event)
             .await?;
         Err(LoginError::InvalidCredentials)
     }
@@ -270,6 +310,7 @@ mod tests {
 
     use super::*;
     use crate::domain::PasswordHash;
+    use crate::ports::PortResult;
     use crate::usecases::testkit::{Mocks, NOW, password, policy, user};
 
     fn request() -> LoginRequest {
@@ -294,29 +335,62 @@ mod tests {
         Login::new(&mocks.ports(), policy(), LockoutPolicy::default())
     }
 
-    /// The account is found, and reserving its attempt, once, at [`NOW`] under the default
-    /// policy, answers `reserve(now, policy)`.
+    /// The attempt counted against `ada@example.com` from the client's address.
+    fn request_key() -> LoginKey {
+        LoginKey {
+            email: Email::parse("ada@example.com").unwrap(),
+            client: ClientKey::of(Some([10, 0, 0, 1].into())),
+        }
+    }
+
+    /// Reserving the request's attempt, once, at [`NOW`] under the default policy, answers
+    /// `reserve(now, policy)`.
+    fn reserving(
+        mocks: &mut Mocks,
+        reserve: impl Fn(OffsetDateTime, LockoutPolicy) -> PortResult<LoginAttempt> + Send + 'static,
+    ) {
+        mocks
+            .users
+            .expect_begin_login_attempt()
+            .withf(|key, at, policy| {
+                *key == request_key() && *at == NOW && *policy == LockoutPolicy::default()
+            })
+            .times(1)
+            .returning(move |_, at, policy| reserve(at, policy));
+    }
+
+    /// The account is found, and reserving its attempt answers `reserve(now, policy)`.
     fn known_account(
         mocks: &mut Mocks,
-        reserve: impl Fn(OffsetDateTime, LockoutPolicy) -> Result<LoginAttempt, UpdateUserError>
-        + Send
-        + 'static,
+        reserve: impl Fn(OffsetDateTime, LockoutPolicy) -> PortResult<LoginAttempt> + Send + 'static,
     ) {
         mocks
             .users
             .expect_find_credentials()
             .returning(|_| Ok(Some(credentials())));
-        mocks
-            .users
-            .expect_begin_login_attempt()
-            .withf(|_, at, policy| *at == NOW && *policy == LockoutPolicy::default())
-            .times(1)
-            .returning(move |_, at, policy| reserve(at, policy));
+        reserving(mocks, reserve);
     }
 
     /// The account is found and its login is the `attempt`-th since the last success.
     fn known_account_on_attempt(mocks: &mut Mocks, attempt: u32) {
         known_account(mocks, move |_, _| Ok(LoginAttempt::Allowed { attempt }));
+    }
+
+    /// One failure of the request's attempt recorded at [`NOW`], with its event for `reason`,
+    /// naming a user when `of_an_account`.
+    fn expect_one_failure(mocks: &mut Mocks, reason: LoginFailure, of_an_account: bool) {
+        mocks
+            .users
+            .expect_record_login_failure()
+            .withf(move |key, at, policy, e| {
+                *key == request_key()
+                    && *at == NOW
+                    && *policy == LockoutPolicy::default()
+                    && matches!(e.data, EventData::LoginFailed { reason: r, .. } if r == reason)
+                    && e.user_id.is_some() == of_an_account
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok(()));
     }
 
     /// The right password, and the success that resets the count.
@@ -328,13 +402,15 @@ mod tests {
         mocks
             .users
             .expect_record_login_success()
+            .withf(|key| *key == request_key())
             .times(1)
             .returning(|_| Ok(()));
     }
 
     #[tokio::test]
-    async fn login_verifies_a_dummy_hash_for_an_unknown_email() {
+    async fn an_unknown_email_reserves_an_attempt_verifies_a_dummy_hash_and_counts_a_failure() {
         let mut mocks = Mocks::new();
+        reserving(&mut mocks, |_, _| Ok(LoginAttempt::Allowed { attempt: 1 }));
         mocks
             .users
             .expect_find_credentials()
@@ -344,24 +420,29 @@ mod tests {
             .expect_verify_dummy()
             .times(1)
             .returning(|_| Ok(()));
-        mocks
-            .outbox
-            .expect_append()
-            .withf(|e| {
-                matches!(
-                    e.data,
-                    EventData::LoginFailed {
-                        reason: LoginFailure::UnknownEmail,
-                        ..
-                    }
-                ) && e.user_id.is_none()
-            })
-            .times(1)
-            .returning(|_| Ok(()));
+        expect_one_failure(&mut mocks, LoginFailure::UnknownEmail, false);
 
         let result = login(mocks).execute(request()).await;
 
         assert!(matches!(result, Err(LoginError::InvalidCredentials)));
+    }
+
+    #[tokio::test]
+    async fn a_locked_email_is_refused_without_looking_up_the_account_or_verifying_anything() {
+        let mut mocks = Mocks::new();
+        reserving(&mut mocks, |at, _| {
+            Ok(LoginAttempt::Locked {
+                until: at + Duration::minutes(3),
+            })
+        });
+
+        // Neither find_credentials nor any hash verification is expected: either would panic.
+        let result = login(mocks).execute(request()).await;
+
+        assert!(
+            matches!(result, Err(LoginError::AccountLocked { retry_after }) if retry_after == Duration::minutes(3)),
+            "{result:?}"
+        );
     }
 
     #[tokio::test]
@@ -372,44 +453,11 @@ mod tests {
             .hasher
             .expect_verify()
             .returning(|_, _| Ok(PasswordCheck::Mismatch));
-        mocks
-            .users
-            .expect_record_login_failure()
-            .withf(|id, at, policy, e| {
-                *at == NOW
-                    && *policy == LockoutPolicy::default()
-                    && matches!(
-                        e.data,
-                        EventData::LoginFailed {
-                            reason: LoginFailure::WrongPassword,
-                            ..
-                        }
-                    )
-                    && e.user_id == Some(id.as_uuid())
-            })
-            .times(1)
-            .returning(|_, _, _, _| Ok(()));
+        expect_one_failure(&mut mocks, LoginFailure::WrongPassword, true);
 
         let result = login(mocks).execute(request()).await;
 
         assert!(matches!(result, Err(LoginError::InvalidCredentials)));
-    }
-
-    #[tokio::test]
-    async fn login_to_a_locked_account_is_refused_without_verifying_the_password() {
-        let mut mocks = Mocks::new();
-        known_account(&mut mocks, |at, _| {
-            Ok(LoginAttempt::Locked {
-                until: at + Duration::minutes(7),
-            })
-        });
-
-        let result = login(mocks).execute(request()).await;
-
-        assert!(
-            matches!(result, Err(LoginError::AccountLocked { retry_after }) if retry_after == Duration::minutes(7)),
-            "{result:?}"
-        );
     }
 
     #[tokio::test]
@@ -433,6 +481,7 @@ mod tests {
         mocks
             .users
             .expect_abandon_login_attempt()
+            .withf(|key| *key == request_key())
             .times(1)
             .returning(|_| Ok(()));
 
@@ -443,16 +492,6 @@ mod tests {
             matches!(result, Err(LoginError::Unavailable(_))),
             "{result:?}"
         );
-    }
-
-    #[tokio::test]
-    async fn an_account_gone_before_its_attempt_is_reserved_fails_like_an_unknown_email() {
-        let mut mocks = Mocks::new();
-        known_account(&mut mocks, |_, _| Err(UpdateUserError::NotFound));
-
-        let result = login(mocks).execute(request()).await;
-
-        assert!(matches!(result, Err(LoginError::InvalidCredentials)));
     }
 
     #[tokio::test]
@@ -487,12 +526,16 @@ mod tests {
     #[tokio::test]
     async fn login_future_is_send() {
         let mut mocks = Mocks::new();
+        reserving(&mut mocks, |_, _| Ok(LoginAttempt::Allowed { attempt: 1 }));
         mocks
             .users
             .expect_find_credentials()
             .returning(|_| Ok(None));
         mocks.hasher.expect_verify_dummy().returning(|_| Ok(()));
-        mocks.outbox.expect_append().returning(|_| Ok(()));
+        mocks
+            .users
+            .expect_record_login_failure()
+            .returning(|_, _, _, _| Ok(()));
         let login = login(mocks);
 
         let result = tokio::spawn(async move { login.execute(request()).await })
@@ -576,10 +619,7 @@ mod tests {
             found.user.disabled = true;
             Ok(Some(found))
         });
-        mocks
-            .users
-            .expect_begin_login_attempt()
-            .returning(|_, _, _| Ok(LoginAttempt::Allowed { attempt: 1 }));
+        reserving(&mut mocks, |_, _| Ok(LoginAttempt::Allowed { attempt: 1 }));
         right_password(&mut mocks, false);
         mocks
             .outbox

@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use postern_core::FieldError;
 use postern_core::domain::{
-    AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
-    SessionId, User, UserCredentials, UserId, UserQuery,
+    AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, LoginKey, NewUser,
+    PasswordHash, SessionId, User, UserCredentials, UserId, UserQuery,
 };
 use postern_core::ports::{
     CreateUserError, PortResult, UpdateAccessError, UpdateUserError, UserRepo,
@@ -85,34 +85,39 @@ impl UserRepo for LoggingUsers {
 
     async fn begin_login_attempt(
         &self,
-        id: UserId,
+        key: &LoginKey,
         at: OffsetDateTime,
         policy: LockoutPolicy,
-    ) -> PortResult<LoginAttempt, UpdateUserError> {
-        let attempt = self.inner.begin_login_attempt(id, at, policy).await;
-        self.log(&format!("begin_login_attempt {id} -> {attempt:?}"));
+    ) -> PortResult<LoginAttempt> {
+        let attempt = self.inner.begin_login_attempt(key, at, policy).await;
+        self.log(&format!(
+            "begin_login_attempt from {} -> {attempt:?}",
+            key.client
+        ));
         attempt
     }
 
     async fn record_login_failure(
         &self,
-        id: UserId,
+        key: &LoginKey,
         at: OffsetDateTime,
         policy: LockoutPolicy,
         event: &Event,
     ) -> PortResult<()> {
-        self.log(&format!("record_login_failure {id}"));
-        self.inner.record_login_failure(id, at, policy, event).await
+        self.log(&format!("record_login_failure from {}", key.client));
+        self.inner
+            .record_login_failure(key, at, policy, event)
+            .await
     }
 
-    async fn record_login_success(&self, id: UserId) -> PortResult<()> {
-        self.log(&format!("record_login_success {id}"));
-        self.inner.record_login_success(id).await
+    async fn record_login_success(&self, key: &LoginKey) -> PortResult<()> {
+        self.log(&format!("record_login_success from {}", key.client));
+        self.inner.record_login_success(key).await
     }
 
-    async fn abandon_login_attempt(&self, id: UserId) -> PortResult<()> {
-        self.log(&format!("abandon_login_attempt {id}"));
-        self.inner.abandon_login_attempt(id).await
+    async fn abandon_login_attempt(&self, key: &LoginKey) -> PortResult<()> {
+        self.log(&format!("abandon_login_attempt from {}", key.client));
+        self.inner.abandon_login_attempt(key).await
     }
 
     async fn update_name(

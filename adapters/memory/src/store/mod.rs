@@ -51,12 +51,12 @@ struct Tables {
     outbox: Vec<OutboxRow>,
     audit: HashMap<EventId, AuditRecord>,
     handled: HashSet<(String, EventId)>,
+    login_counts: lockout::LoginCountTable,
 }
 
 struct UserRow {
     user: User,
     password_hash: PasswordHash,
-    login_slots: lockout::LoginSlots,
 }
 
 struct SessionRow {

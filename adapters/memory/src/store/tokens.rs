@@ -117,7 +117,8 @@ impl AccountTokens for MemoryStore {
         row.password_hash = hash.clone();
         row.user.updated_at = at;
         // The owner proved themselves by mail: whatever lock a guesser caused is over.
-        row.login_slots.clear();
+        let email = row.user.email.clone();
+        tables.login_counts.forget(&email);
         tables.spend_reset_tokens(user_id, at);
         tables.write_event(event);
         Ok(true)

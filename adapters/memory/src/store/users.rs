@@ -5,15 +5,15 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use postern_core::domain::{
-    AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, NewUser, PasswordHash,
-    Role, SessionId, User, UserCredentials, UserId, UserQuery,
+    AccessUpdate, DisplayName, Email, Event, LockoutPolicy, LoginAttempt, LoginCounts, LoginKey,
+    NewUser, PasswordHash, Role, SessionId, User, UserCredentials, UserId, UserQuery,
 };
 use postern_core::ports::{
     CreateUserError, PortResult, UpdateAccessError, UpdateUserError, UserRepo,
 };
 use time::OffsetDateTime;
 
-use super::{MemoryStore, Tables, UserRow, after_key, conflict, lockout, newest_first};
+use super::{MemoryStore, Tables, UserRow, after_key, conflict, newest_first};
 
 /// How often an attempt waiting for a login slot looks again.
 const SLOT_POLL: Duration = Duration::from_millis(5);
@@ -68,7 +68,6 @@ impl UserRepo for MemoryStore {
             UserRow {
                 user: created.clone(),
                 password_hash: user.password_hash.clone(),
-                login_slots: lockout::LoginSlots::default(),
             },
         );
         tables.write_event(event);
@@ -114,16 +113,18 @@ impl UserRepo for MemoryStore {
 
     async fn begin_login_attempt(
         &self,
-        id: UserId,
+        key: &LoginKey,
         at: OffsetDateTime,
         policy: LockoutPolicy,
-    ) -> PortResult<LoginAttempt, UpdateUserError> {
+    ) -> PortResult<LoginAttempt> {
         let give_up = Instant::now() + policy.wait_for_slot.unsigned_abs();
         loop {
             let reserved = {
                 let mut tables = self.lock();
-                let row = tables.users.get_mut(&id).ok_or(UpdateUserError::NotFound)?;
-                row.login_slots.reserve(at, policy)
+                tables.login_counts.sweep(at, &policy);
+                tables
+                    .login_counts
+                    .change(key, |counts| counts.reserve(at, &policy))
             };
             match reserved {
                 Some(attempt) => return Ok(attempt),
@@ -135,30 +136,26 @@ impl UserRepo for MemoryStore {
 
     async fn record_login_failure(
         &self,
-        id: UserId,
+        key: &LoginKey,
         at: OffsetDateTime,
         policy: LockoutPolicy,
         event: &Event,
     ) -> PortResult<()> {
         let mut tables = self.lock();
-        if let Some(row) = tables.users.get_mut(&id) {
-            row.login_slots.fail(at, policy);
-        }
+        tables
+            .login_counts
+            .change(key, |counts| counts.fail(at, &policy));
         tables.write_event(event);
         Ok(())
     }
 
-    async fn record_login_success(&self, id: UserId) -> PortResult<()> {
-        if let Some(row) = self.lock().users.get_mut(&id) {
-            row.login_slots.succeed();
-        }
+    async fn record_login_success(&self, key: &LoginKey) -> PortResult<()> {
+        self.lock().login_counts.change(key, LoginCounts::succeed);
         Ok(())
     }
 
-    async fn abandon_login_attempt(&self, id: UserId) -> PortResult<()> {
-        if let Some(row) = self.lock().users.get_mut(&id) {
-            row.login_slots.free();
-        }
+    async fn abandon_login_attempt(&self, key: &LoginKey) -> PortResult<()> {
+        self.lock().login_counts.change(key, LoginCounts::abandon);
         Ok(())
     }
 

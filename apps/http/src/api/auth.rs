@@ -57,8 +57,10 @@ const INVALID_CREDENTIALS: Answer = Answer {
 const ACCOUNT_LOCKED: Answer = Answer {
     status: StatusCode::LOCKED,
     code: "account_locked",
-    message: "Too many failed logins; the account is locked for a while.",
-    doc: "10 consecutive failed logins lock the account for 15 minutes; see `Retry-After`",
+    message: "Too many failed logins; logins to this account are locked for a while.",
+    doc: "10 consecutive failed logins for an email from one client lock it for that client, \
+          100 from all clients lock it for every client, for 15 minutes; unknown emails alike; \
+          see `Retry-After`",
 };
 
 /// 403 `forbidden` for a disabled account.
@@ -69,12 +71,12 @@ const ACCOUNT_DISABLED: Answer = Answer {
     doc: "the password is right, but an admin has disabled the account",
 };
 
-/// 429 `rate_limited` when the logins in flight for one account hold every check the lockout
+/// 429 `rate_limited` when the logins in flight for one email hold every check the lockout
 /// allows.
 const LOGINS_IN_FLIGHT: Answer = Answer {
     message: "Too many logins to this account at once; try again in a moment.",
-    doc: "the logins in flight for this account hold every password check the lockout allows \
-          and none finished in time; the account is not locked; see `Retry-After`",
+    doc: "the logins in flight for this email hold every password check the lockout allows \
+          and none finished in time; nothing is locked; see `Retry-After`",
     ..RATE_LIMITED
 };
 

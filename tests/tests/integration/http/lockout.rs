@@ -1,14 +1,16 @@
-//! docs/http-api.md §3 lockout: ten consecutive failed logins lock the account for 15 minutes, the
-//! right password included; a success resets the count; parallel guesses cannot get past it, and
-//! parallel right passwords are never taken for failures. The login rate limit is off, so that
-//! only the lockout answers.
+//! docs/http-api.md §3 lockout: ten consecutive failed logins from one client lock the email for
+//! that client for 15 minutes, the right password included, while the owner elsewhere still signs
+//! in; an unknown email is locked alike; a success resets the count; parallel guesses cannot get
+//! past it, and parallel right passwords are never taken for failures. The login rate limit is
+//! off, so that only the lockout answers.
 
 use futures::future::join_all;
 use postern::server::ServeOptions;
 use postern_tests::app::{PASSWORD, TestApp, TestResponse, spawn_app_serving, spawn_app_with};
 use postern_tests::db::Backend;
 use postern_tests::redis::{redis_url, unique_prefix};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 
 use super::support::assert_error;
 
@@ -17,6 +19,8 @@ on_both_backends!(
     a_successful_login_resets_the_failure_count,
     parallel_wrong_guesses_get_exactly_ten_tries,
     parallel_right_passwords_are_never_locked,
+    a_guessers_lock_leaves_the_owner_on_another_network_signing_in,
+    an_unknown_email_is_locked_after_ten_failures_like_an_account,
 );
 
 const EMAIL: &str = "ada@example.com";
@@ -40,6 +44,15 @@ async fn fail_logins(app: &TestApp, n: usize) {
         let res = app.login(EMAIL, WRONG).await;
         assert_error(&res, StatusCode::UNAUTHORIZED, "invalid_credentials");
     }
+}
+
+/// Logs in as a client at `ip`, as a trusted proxy on the loopback reports it.
+async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> TestResponse {
+    let request = app
+        .request(Method::POST, "/api/v1/auth/login")
+        .header("x-forwarded-for", ip)
+        .json(&json!({"email": email, "password": password}));
+    app.execute(request).await
 }
 
 fn assert_locked(res: &TestResponse) {
@@ -154,4 +167,45 @@ async fn parallel_right_passwords_are_never_locked_on_postgres_with_redis() {
             .await;
 
     assert_parallel_right_passwords_all_succeed(&app).await;
+}
+
+async fn a_guessers_lock_leaves_the_owner_on_another_network_signing_in(backend: Backend) {
+    let app = with_account(
+        spawn_app_with(
+            backend,
+            &[
+                ("RATE_LIMIT_LOGIN", "off"),
+                ("TRUSTED_PROXIES", "127.0.0.1, ::1"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    let guesser = "203.0.113.9";
+    for _ in 0..10 {
+        let res = login_from(&app, guesser, EMAIL, WRONG).await;
+        assert_error(&res, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    }
+
+    let guesser_with_the_password = login_from(&app, guesser, EMAIL, PASSWORD).await;
+    let owner = login_from(&app, "198.51.100.7", EMAIL, PASSWORD).await;
+
+    assert_locked(&guesser_with_the_password);
+    assert_eq!(owner.status, StatusCode::OK, "{}", owner.text);
+}
+
+async fn an_unknown_email_is_locked_after_ten_failures_like_an_account(backend: Backend) {
+    let app = app_with_account(backend).await;
+    fail_logins(&app, 10).await;
+    let account_locked = app.login(EMAIL, PASSWORD).await;
+    let nobody = "nobody@example.com";
+    for _ in 0..10 {
+        let res = app.login(nobody, WRONG).await;
+        assert_error(&res, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    }
+
+    let nobody_locked = app.login(nobody, WRONG).await;
+
+    assert_locked(&nobody_locked);
+    assert_eq!(nobody_locked.body, account_locked.body);
 }
