@@ -7,8 +7,15 @@
 //! Migrations are snapshots: each file names the tables and columns it touches with its own
 //! identifiers instead of sharing them, so that a later change cannot silently rewrite history.
 //! Timestamps are `timestamp with time zone`; the adapters always store them in UTC.
+//!
+//! Run them with [`apply_pending`] and [`roll_back`], which hold every statement in one
+//! transaction, rather than with [`Migrator`]'s own `up` and `down`: on SQLite those run each
+//! statement outside any transaction on whichever pooled connection is free, and a connection
+//! whose cached schema predates the previous statement then fails an `ALTER TABLE` with "no such
+//! column" now and then.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{DatabaseConnection, TransactionTrait};
 
 /// Whether a migration is applied, as [`MigratorTrait::get_migration_with_status`] reports it.
 pub use sea_orm_migration::MigrationStatus;
@@ -30,7 +37,7 @@ mod m20261130_000011_outbox_relay_order;
 mod m20261206_000012_user_login_slots;
 mod m20261206_000013_login_counts;
 
-/// Postern's migrations, oldest first. Run with `Migrator::up(&db, None)`.
+/// Postern's migrations, oldest first. Run them with [`apply_pending`].
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
@@ -51,4 +58,26 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_login_counts::Migration),
         ]
     }
+}
+
+/// Applies every pending migration, all of them or none, in one transaction (so on one
+/// connection, which sees each statement before it).
+///
+/// # Errors
+/// When a migration fails; nothing of the run is kept.
+pub async fn apply_pending(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
+}
+
+/// Rolls back the last `steps` applied migrations (all of them when `None`), in one
+/// transaction as [`apply_pending`] applies them.
+///
+/// # Errors
+/// When a migration's `down` fails; nothing of the run is kept.
+pub async fn roll_back(db: &DatabaseConnection, steps: Option<u32>) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    Migrator::down(&txn, steps).await?;
+    txn.commit().await
 }

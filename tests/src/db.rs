@@ -13,7 +13,6 @@ use std::ops::Deref;
 use std::path::PathBuf;
 
 use postern_db::{connect, connect_options, connect_with};
-use postern_migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
@@ -102,7 +101,7 @@ impl Drop for TestDb {
 /// When the database cannot be created or migrated: the test cannot run without it.
 pub async fn fresh_database(backend: Backend) -> TestDb {
     let test_db = empty_database(backend).await;
-    Migrator::up(&test_db.db, None)
+    postern_migration::apply_pending(&test_db.db)
         .await
         .unwrap_or_else(|e| panic!("migrating the {backend} test database: {e}"));
     test_db

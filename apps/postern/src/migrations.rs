@@ -92,7 +92,7 @@ impl SchemaStatus {
 /// When the database cannot be read or a migration fails.
 pub async fn apply_pending(db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
     let pending = SchemaStatus::read(db).await?.pending;
-    Migrator::up(db, None)
+    postern_migration::apply_pending(db)
         .await
         .context("running database migrations")?;
     Ok(pending)
@@ -105,7 +105,7 @@ pub async fn apply_pending(db: &DatabaseConnection) -> anyhow::Result<Vec<String
 pub async fn roll_back_last(db: &DatabaseConnection) -> anyhow::Result<Option<String>> {
     let last = SchemaStatus::read(db).await?.applied.pop();
     if last.is_some() {
-        Migrator::down(db, Some(1))
+        postern_migration::roll_back(db, Some(1))
             .await
             .context("rolling back the last migration")?;
     }

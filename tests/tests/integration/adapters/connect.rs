@@ -3,7 +3,6 @@
 
 use postern_core::ports::{PortError, UserRepo};
 use postern_db::{SeaUserRepo, connect, ping};
-use postern_migration::{Migrator, MigratorTrait};
 use postern_tests::db::{Backend, fresh_database};
 
 use postern_contract::fixtures::{new_user, signed_up};
@@ -43,7 +42,7 @@ async fn an_unreachable_server_is_unavailable() {
 #[tokio::test]
 async fn an_in_memory_sqlite_database_keeps_its_data_between_queries() {
     let db = connect("sqlite::memory:").await.unwrap();
-    Migrator::up(&db, None).await.unwrap();
+    postern_migration::apply_pending(&db).await.unwrap();
     let repo = SeaUserRepo::new(db.clone());
     let new = new_user("ada@example.com");
 

@@ -2,7 +2,6 @@
 
 use postern_core::ports::UserRepo;
 use postern_db::SeaUserRepo;
-use postern_migration::{Migrator, MigratorTrait};
 use postern_tests::db::{Backend, fresh_database};
 use sea_orm::{ConnectionTrait, Statement};
 
@@ -13,7 +12,7 @@ on_both_backends!(every_migration_rolls_back_and_reapplies);
 async fn every_migration_rolls_back_and_reapplies(backend: Backend) {
     let db = fresh_database(backend).await;
 
-    Migrator::down(&*db, None).await.unwrap();
+    postern_migration::roll_back(&db, None).await.unwrap();
     let gone = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
@@ -21,7 +20,7 @@ async fn every_migration_rolls_back_and_reapplies(backend: Backend) {
         ))
         .await;
     assert!(gone.is_err(), "users survived the rollback");
-    Migrator::up(&*db, None).await.unwrap();
+    postern_migration::apply_pending(&db).await.unwrap();
 
     let new = new_user("ada@example.com");
     SeaUserRepo::new(db.connection())
