@@ -152,11 +152,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
     let mut probes: Vec<Arc<dyn ReadinessProbe>> = vec![Arc::new(DatabaseProbe(db))];
     probes.extend(shared.probe);
     let state = AppState {
-        accounts: Accounts::new(
-            &ports,
-            config.sessions,
-            postern_core::domain::LockoutPolicy::default(),
-        ),
+        accounts: Accounts::new(&ports, config.sessions, config.lockout),
         queues: QueueAdmin::new(queues),
         audit,
         rate_limiter: shared.rate_limiter,

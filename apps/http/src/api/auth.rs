@@ -58,9 +58,9 @@ const ACCOUNT_LOCKED: Answer = Answer {
     status: StatusCode::LOCKED,
     code: "account_locked",
     message: "Too many failed logins; logins to this account are locked for a while.",
-    doc: "10 consecutive failed logins for an email from one client lock it for that client, \
-          100 from all clients lock it for every client, for 15 minutes; unknown emails alike; \
-          see `Retry-After`",
+    doc: "by default 10 consecutive failed logins for an email from one client lock it for that \
+          client, 100 from all clients lock it for every client, for 15 minutes; unknown emails \
+          alike; see `Retry-After`",
 };
 
 /// 403 `forbidden` for a disabled account.

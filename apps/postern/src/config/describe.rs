@@ -153,6 +153,11 @@ impl Config {
             )
         }));
         lines.extend([
+            line("LOCKOUT_THRESHOLD", self.lockout.max_failures),
+            line(
+                "LOCKOUT_DURATION",
+                duration(self.lockout.lock_for.unsigned_abs()),
+            ),
             line("ARGON2_MEMORY_KIB", self.argon2.memory_kib),
             line("ARGON2_ITERATIONS", self.argon2.iterations),
             line("ARGON2_PARALLELISM", self.argon2.parallelism),

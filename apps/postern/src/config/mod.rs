@@ -20,7 +20,7 @@ use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use ipnet::IpNet;
-use postern_core::domain::SessionPolicy;
+use postern_core::domain::{LockoutPolicy, SessionPolicy};
 use postern_core::ports::RateLimits;
 use postern_mail::{AppUrl, SmtpConfig};
 use postern_password::Argon2Params;
@@ -100,6 +100,9 @@ pub struct Config {
     pub jwt_audience: String,
     /// `JWT_EXPIRES_IN`, `JWT_REFRESH_EXPIRES_IN`, `SESSION_MAX_LIFETIME`, `REFRESH_REUSE_GRACE`.
     pub sessions: SessionPolicy,
+    /// `LOCKOUT_THRESHOLD`, `LOCKOUT_DURATION`: failed logins that lock an email, and for how
+    /// long.
+    pub lockout: LockoutPolicy,
     /// `TRUSTED_PROXIES`.
     pub trusted_proxies: Vec<IpNet>,
     /// `CORS_ALLOWED_ORIGINS`: exact origins (`scheme://host[:port]`, lower-cased) that may

@@ -10,7 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::num::{NonZeroU16, NonZeroU32};
 use std::path::PathBuf;
 
-use postern_core::domain::SessionPolicy;
+use postern_core::domain::{LockoutPolicy, SessionPolicy};
 use postern_core::ports::{RateLimitBucket, RateLimits};
 use postern_mail::SmtpConfig;
 use postern_password::Argon2Params;
@@ -41,6 +41,14 @@ const MAX_REUSE_GRACE_SECS: u64 = 300;
 /// memory and 2 passes (the default); parallelism of 1 or more is always accepted.
 const MIN_PRODUCTION_ARGON2_MEMORY_KIB: u32 = 19_456;
 const MIN_PRODUCTION_ARGON2_ITERATIONS: u32 = 2;
+/// The most failed logins `LOCKOUT_THRESHOLD` may allow before a lock: beyond it the lockout
+/// no longer slows a guesser.
+const MAX_LOCKOUT_THRESHOLD: u32 = 1000;
+/// The longest `LOCKOUT_DURATION`, in seconds (one day).
+const MAX_LOCKOUT_DURATION_SECS: u64 = 24 * 60 * 60;
+/// How many times a client's threshold the failures from every client together may reach
+/// before the email is locked for all of them (docs/http-api.md §3 lockout).
+const ACCOUNT_THRESHOLD_FACTOR: u32 = 10;
 /// The longest `HTTP_HEADER_TIMEOUT`, in seconds: a head takes milliseconds to send.
 const MAX_HEADER_TIMEOUT_SECS: u64 = 300;
 /// The longest `HTTP_IDLE_TIMEOUT`, in seconds.
@@ -73,6 +81,8 @@ pub(super) struct Settings {
     /// Unset: 30 days, or `JWT_REFRESH_EXPIRES_IN` if that is longer.
     session_max_lifetime: Option<PositiveDuration<MAX_SESSION_LIFETIME_SECS>>,
     refresh_reuse_grace: Seconds<MAX_REUSE_GRACE_SECS>,
+    lockout_threshold: Parsed<NonZeroU32>,
+    lockout_duration: PositiveDuration<MAX_LOCKOUT_DURATION_SECS>,
     trusted_proxies: CommaList<Proxy>,
     cors_allowed_origins: CommaList<Origin>,
     argon2_memory_kib: Parsed<u32>,
@@ -100,6 +110,7 @@ impl Default for Settings {
         let sessions = SessionPolicy::default();
         let argon2 = Argon2Params::default();
         let connections = ConnectionLimits::default();
+        let lockout = LockoutPolicy::default();
         Self {
             postern_env: Environment::Development,
             host: Parsed(IpAddr::from([127, 0, 0, 1])),
@@ -124,6 +135,10 @@ impl Default for Settings {
             jwt_refresh_expires_in: PositiveDuration(sessions.refresh_ttl.unsigned_abs()),
             session_max_lifetime: None,
             refresh_reuse_grace: Seconds(sessions.reuse_grace.unsigned_abs().as_secs()),
+            lockout_threshold: Parsed(
+                NonZeroU32::new(lockout.max_failures).unwrap_or(NonZeroU32::MIN),
+            ),
+            lockout_duration: PositiveDuration(lockout.lock_for.unsigned_abs()),
             trusted_proxies: CommaList(Vec::new()),
             cors_allowed_origins: CommaList(Vec::new()),
             argon2_memory_kib: Parsed(argon2.memory_kib),
@@ -167,6 +182,7 @@ impl Settings {
         }
         let jwt_secret = self.jwt_secret(production)?;
         let sessions = self.sessions()?;
+        let lockout = self.lockout()?;
         let rate_limits = self.rate_limits()?;
         let mail = self.mail(production)?;
         let default_log_format = if production {
@@ -196,6 +212,7 @@ impl Settings {
             jwt_issuer: self.jwt_issuer,
             jwt_audience: self.jwt_audience,
             sessions,
+            lockout,
             trusted_proxies: self.trusted_proxies.0.into_iter().map(|p| p.0).collect(),
             cors_allowed_origins: self
                 .cors_allowed_origins
@@ -300,6 +317,26 @@ impl Settings {
             refresh_ttl: exact(refresh_ttl),
             max_lifetime: exact(max_lifetime),
             reuse_grace: exact(std::time::Duration::from_secs(self.refresh_reuse_grace.0)),
+        })
+    }
+
+    /// `LOCKOUT_THRESHOLD` failures from one client lock an email for `LOCKOUT_DURATION`; ten
+    /// times as many from every client lock it for all.
+    fn lockout(&self) -> Result<LockoutPolicy, ConfigError> {
+        let threshold = self.lockout_threshold.0.get();
+        if threshold > MAX_LOCKOUT_THRESHOLD {
+            return Err(error(
+                "LOCKOUT_THRESHOLD",
+                format!("must be at most {MAX_LOCKOUT_THRESHOLD}"),
+            ));
+        }
+        Ok(LockoutPolicy {
+            max_failures: threshold,
+            max_account_failures: threshold * ACCOUNT_THRESHOLD_FACTOR,
+            // Exact: at most a day.
+            lock_for: time::Duration::try_from(self.lockout_duration.0)
+                .unwrap_or(time::Duration::DAY),
+            ..LockoutPolicy::default()
         })
     }
 

@@ -199,6 +199,36 @@ fn the_session_lifetime_is_read_and_bounded() {
 }
 
 #[test]
+fn the_lockout_threshold_and_duration_are_read_and_bounded() {
+    let default = Config::from_vars(HashMap::new()).unwrap();
+    assert_eq!(
+        default.lockout,
+        postern_core::domain::LockoutPolicy::default()
+    );
+    for (name, refused) in [
+        ("LOCKOUT_THRESHOLD", "0"),
+        ("LOCKOUT_THRESHOLD", "1001"),
+        ("LOCKOUT_THRESHOLD", "ten"),
+        ("LOCKOUT_DURATION", "0s"),
+        ("LOCKOUT_DURATION", "2d"),
+        ("LOCKOUT_DURATION", "a while"),
+    ] {
+        let err = Config::from_vars(vars(&[(name, refused)])).unwrap_err();
+        assert_eq!(err.variable, name, "{name}={refused}");
+    }
+
+    let config = Config::from_vars(vars(&[
+        ("LOCKOUT_THRESHOLD", "5"),
+        ("LOCKOUT_DURATION", "1h"),
+    ]))
+    .unwrap();
+
+    assert_eq!(config.lockout.max_failures, 5);
+    assert_eq!(config.lockout.max_account_failures, 50);
+    assert_eq!(config.lockout.lock_for, time::Duration::hours(1));
+}
+
+#[test]
 fn redis_is_configured_by_url_and_prefix() {
     let config = Config::from_vars(vars(&[
         ("POSTERN_ENV", "production"),

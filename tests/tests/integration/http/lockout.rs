@@ -21,6 +21,7 @@ on_both_backends!(
     parallel_right_passwords_are_never_locked,
     a_guessers_lock_leaves_the_owner_on_another_network_signing_in,
     an_unknown_email_is_locked_after_ten_failures_like_an_account,
+    the_threshold_and_duration_are_the_configured_ones,
 );
 
 const EMAIL: &str = "ada@example.com";
@@ -208,4 +209,29 @@ async fn an_unknown_email_is_locked_after_ten_failures_like_an_account(backend: 
 
     assert_locked(&nobody_locked);
     assert_eq!(nobody_locked.body, account_locked.body);
+}
+
+async fn the_threshold_and_duration_are_the_configured_ones(backend: Backend) {
+    let app = with_account(
+        spawn_app_with(
+            backend,
+            &[
+                ("RATE_LIMIT_LOGIN", "off"),
+                ("LOCKOUT_THRESHOLD", "3"),
+                ("LOCKOUT_DURATION", "2m"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    fail_logins(&app, 3).await;
+
+    let fourth = app.login(EMAIL, PASSWORD).await;
+
+    assert_locked(&fourth);
+    let retry_after: u64 = fourth.header("retry-after").unwrap().parse().unwrap();
+    assert!(
+        (61..=120).contains(&retry_after),
+        "Retry-After {retry_after}"
+    );
 }
