@@ -227,11 +227,12 @@ impl AuthApi {
     /// Starts a session and returns an access token and a refresh token. An unknown email and
     /// a wrong password give the same answer in about the same time. A disabled account is
     /// refused with 403 `forbidden`, but only when the password is right, so that the answer
-    /// tells a guesser nothing. Ten failed logins in a row lock the account for 15 minutes
-    /// (423); failures stop counting once no login of the account was tried for 15 minutes.
-    /// Logins still being checked never lock it: beyond ten at once for one account, a login
-    /// waits for one of them to finish, and gets 429 if none does within 20 s. Rate limited per
-    /// client IP and email.
+    /// tells a guesser nothing. Ten failed logins in a row for an email from one client lock it
+    /// for that client for 15 minutes (423), and a hundred from all clients lock it for every
+    /// client (both configurable); unknown emails are counted and locked alike. Failures stop
+    /// counting once no login of the email was tried for 15 minutes. Logins still being
+    /// checked never lock it: beyond ten at once, a login waits for one of them to finish, and
+    /// gets 429 if none does within 20 s. Rate limited per client IP and email.
     #[oai(path = "/login", method = "post", operation_id = "login")]
     async fn login(
         &self,
