@@ -11,7 +11,9 @@ mod support;
 use std::sync::Arc;
 
 use postern_core::ports::{MockUserRepo, PortError};
-use postern_core::usecases::{Accounts, LoginError, LoginRequest, SignupError, SignupRequest};
+use postern_core::usecases::{
+    Accounts, LoginError, LoginRequest, Policies, SignupError, SignupRequest,
+};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,12 +31,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .expect_create()
         .times(1)
         .returning(|_, _| Err(PortError::unavailable("connection refused").into()));
+    // A login reserves its attempt before it looks the account up; that fails first.
     users
-        .expect_find_credentials()
+        .expect_begin_login_attempt()
         .times(1)
-        .returning(|_| Err(PortError::unavailable("connection refused")));
+        .returning(|_, _, _| Err(PortError::unavailable("connection refused")));
     ports.users = Arc::new(users);
-    let accounts = Accounts::new(&ports, Default::default(), Default::default());
+    let accounts = Accounts::new(&ports, Policies::default());
 
     let signup = accounts
         .signup
