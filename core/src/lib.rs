@@ -102,7 +102,7 @@
 //!     .expect_create()
 //!     .returning(|_, _| Err(PortError::unavailable("connection refused").into()));
 //! ports.users = Arc::new(users);
-//! let accounts = Accounts::new(&ports, SessionPolicy::default(), LockoutPolicy::default());
+//! let accounts = Accounts::new(&ports, Policies::default());
 //! let signup = accounts.signup.execute(request).await;
 //! assert!(matches!(signup, Err(SignupError::Unavailable(_))));
 //! ```

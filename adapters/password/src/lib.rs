@@ -18,6 +18,13 @@
 //! blocking pool under the same semaphore, and always need a re-hash: Argon2id is the only scheme
 //! Postern writes (docs/http-api.md §2). Like Backlume's bcrypt, verification reads only the first
 //! 72 bytes of a password.
+//!
+//! The [`postern_core::ports::StrengthEstimator`] port lives here too, as [`ZxcvbnEstimator`]:
+//! how hard a new password is to guess, for the operator's minimum score.
+
+mod strength;
+
+pub use strength::ZxcvbnEstimator;
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};

@@ -134,6 +134,14 @@ pub const INVALID: Answer = Answer {
     doc: "a missing, `null`, wrongly typed or invalid value, each named in `details`",
 };
 
+/// 400 `validation_error` for a new password the operator's policy refuses, with what to change
+/// in `details`.
+pub const WEAK_PASSWORD: Answer = Answer {
+    doc: "the new password is shorter than `PASSWORD_MIN_LENGTH` or scores below \
+          `PASSWORD_MIN_SCORE`; `details` says what to change",
+    ..INVALID
+};
+
 /// 413 `payload_too_large`.
 pub const PAYLOAD_TOO_LARGE: Answer = Answer {
     status: StatusCode::PAYLOAD_TOO_LARGE,

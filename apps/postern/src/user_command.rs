@@ -110,6 +110,7 @@ async fn create_admin(
              `postern user set-role --email {email} --role admin`",
             email = email.as_str()
         ),
+        Err(SignupError::WeakPassword(problem)) => bail!("the password {}", problem.message),
         Err(other) => Err(other).context("creating the admin"),
     }
 }

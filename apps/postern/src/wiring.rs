@@ -12,7 +12,7 @@ use postern_core::ports::{
     RateLimiter, RevocationList, SessionRepo, SystemClock,
 };
 use postern_core::usecases::{
-    Accounts, Deduplicated, DeliverEvents, Ports, QueueAdmin, ReadAudit, SendMail,
+    Accounts, Deduplicated, DeliverEvents, Policies, Ports, QueueAdmin, ReadAudit, SendMail,
 };
 use postern_db::{
     AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaOutbox, SeaSessionRepo,
@@ -144,6 +144,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         cache: Arc::new(postern_http::observability::CountingProfileCache::new(shared.cache)),
         revocations: shared.revocations,
         rate_limiter: shared.rate_limiter.clone(),
+        strength: Arc::new(postern_password::ZxcvbnEstimator),
         clock: clock.clone(),
     };
     let mut queues: Vec<Arc<dyn EventQueues>> = vec![outbox];
@@ -152,7 +153,14 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
     let mut probes: Vec<Arc<dyn ReadinessProbe>> = vec![Arc::new(DatabaseProbe(db))];
     probes.extend(shared.probe);
     let state = AppState {
-        accounts: Accounts::new(&ports, config.sessions, config.lockout),
+        accounts: Accounts::new(
+            &ports,
+            Policies {
+                sessions: config.sessions,
+                lockout: config.lockout,
+                passwords: config.passwords,
+            },
+        ),
         queues: QueueAdmin::new(queues),
         audit,
         rate_limiter: shared.rate_limiter,

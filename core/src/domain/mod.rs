@@ -27,7 +27,9 @@ pub use import::{ImportOutcome, ImportedUser, SourceUser};
 pub use lockout::{ClientKey, LockoutPolicy, LoginAttempt, LoginCount, LoginCounts, LoginKey};
 pub use mail::{Mail, MailMessage};
 pub use page::{Page, PageKey, PageLimit, PageRequest};
-pub use password::{LegacyHashError, MAX_BCRYPT_COST, Password, PasswordHash};
+pub use password::{
+    LegacyHashError, MAX_BCRYPT_COST, Password, PasswordHash, PasswordPolicy, PasswordStrength,
+};
 pub use role::Role;
 pub use session::{
     ClientContext, NewRefreshToken, NewSession, RefreshTokenRecord, Rotation, SessionPolicy,

@@ -62,6 +62,69 @@ impl fmt::Debug for Password {
     }
 }
 
+/// What a new password must satisfy beyond [`Password::parse`] (docs/http-api.md §2): a
+/// minimum length an operator may raise, and a minimum strength score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    /// The fewest characters (Unicode scalar values), never below 8 (8 by default).
+    pub min_length: usize,
+    /// The lowest [`PasswordStrength::score`] accepted, 0 to 4 (0 by default: no estimate).
+    pub min_score: u8,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self {
+            min_length: MIN_CHARS,
+            min_score: 0,
+        }
+    }
+}
+
+impl PasswordPolicy {
+    /// Checks `password` against the policy; `estimate` is asked only when a minimum score is
+    /// set, since estimating costs a few milliseconds.
+    ///
+    /// # Errors
+    /// A [`FieldError`] on `field` saying what to change: the length, or the estimate's hint.
+    pub fn check(
+        &self,
+        password: &Password,
+        field: &str,
+        estimate: impl FnOnce() -> PasswordStrength,
+    ) -> Result<(), FieldError> {
+        if password.expose().chars().count() < self.min_length {
+            return Err(FieldError::new(
+                field,
+                format!("must be at least {} characters", self.min_length),
+            ));
+        }
+        if self.min_score == 0 {
+            return Ok(());
+        }
+        let strength = estimate();
+        if strength.score >= self.min_score {
+            return Ok(());
+        }
+        let hint = strength
+            .hint
+            .unwrap_or_else(|| "add another word or two; uncommon words are better".to_owned());
+        Err(FieldError::new(
+            field,
+            format!("is too easy to guess: {hint}"),
+        ))
+    }
+}
+
+/// An estimate of how hard a password is to guess.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PasswordStrength {
+    /// 0 (guessed within a thousand tries) to 4 (more than ten billion).
+    pub score: u8,
+    /// For a weak password, what would make it stronger.
+    pub hint: Option<String>,
+}
+
 /// The highest bcrypt cost an import accepts: about a second per verification on a server of
 /// today, already twice what Argon2id costs at the default settings.
 pub const MAX_BCRYPT_COST: u8 = 14;

@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 
 use super::PortResult;
-use crate::domain::{AccessClaims, AccessToken, OpaqueToken, Password, PasswordHash, TokenDigest};
+use crate::domain::{
+    AccessClaims, AccessToken, OpaqueToken, Password, PasswordHash, PasswordStrength, TokenDigest,
+};
 
 /// The outcome of checking a password against a stored hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,6 +19,15 @@ pub enum PasswordCheck {
         /// Whether to store a fresh hash now.
         needs_rehash: bool,
     },
+}
+
+/// Estimates how hard a new password is to guess, for the minimum score of the
+/// [`crate::domain::PasswordPolicy`]. Takes a few milliseconds of CPU.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait StrengthEstimator: Send + Sync {
+    /// The strength of `password` against a guesser who also tries `user_inputs` (the
+    /// account's email and name) first.
+    fn estimate(&self, password: &Password, user_inputs: &[String]) -> PasswordStrength;
 }
 
 /// Hashes and verifies passwords. Slow by design, so adapters run it off the async executor.

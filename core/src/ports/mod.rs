@@ -23,7 +23,8 @@ mod users;
 pub use account_tokens::AccountTokens;
 pub use audit::AuditTrail;
 pub use crypto::{
-    OpaqueTokens, PasswordCheck, PasswordHasher, SuccessorTokens, TokenIssuer, TokenRejected,
+    OpaqueTokens, PasswordCheck, PasswordHasher, StrengthEstimator, SuccessorTokens, TokenIssuer,
+    TokenRejected,
 };
 pub use error::{PortError, PortResult};
 pub use import::{ImportTarget, UserSource};
@@ -42,7 +43,10 @@ pub use account_tokens::MockAccountTokens;
 #[cfg(any(test, feature = "mocks"))]
 pub use audit::MockAuditTrail;
 #[cfg(any(test, feature = "mocks"))]
-pub use crypto::{MockOpaqueTokens, MockPasswordHasher, MockSuccessorTokens, MockTokenIssuer};
+pub use crypto::{
+    MockOpaqueTokens, MockPasswordHasher, MockStrengthEstimator, MockSuccessorTokens,
+    MockTokenIssuer,
+};
 #[cfg(any(test, feature = "mocks"))]
 pub use import::{MockImportTarget, MockUserSource};
 #[cfg(any(test, feature = "mocks"))]

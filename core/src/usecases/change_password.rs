@@ -14,9 +14,10 @@ use std::sync::Arc;
 use tracing::instrument;
 
 use super::Ports;
+use super::new_password::NewPasswordRule;
 use super::revoker::Revoker;
-use crate::domain::{AccessClaims, Event, EventData, Password, SessionPolicy};
-use crate::error::BoxError;
+use crate::domain::{AccessClaims, Event, EventData, Password, PasswordPolicy, SessionPolicy};
+use crate::error::{BoxError, FieldError};
 use crate::ports::{
     PasswordCheck, PasswordHasher, RateLimitBucket, RateLimiter, UpdateUserError, UserRepo,
 };
@@ -36,6 +37,9 @@ pub enum ChangePasswordError {
     /// The new password is the current one.
     #[error("the new password equals the current one")]
     SameAsCurrent,
+    /// The new password falls short of the operator's policy; the error says what to change.
+    #[error("new password refused by the policy")]
+    WeakPassword(FieldError),
     /// The password given as the current one is wrong.
     #[error("wrong current password")]
     WrongPassword,
@@ -56,6 +60,7 @@ pub enum ChangePasswordError {
 
 /// Changes the caller's password (docs/http-api.md §3 password change).
 pub struct ChangePassword {
+    passwords: NewPasswordRule,
     users: Arc<dyn UserRepo>,
     hasher: Arc<dyn PasswordHasher>,
     limiter: Arc<dyn RateLimiter>,
@@ -65,8 +70,9 @@ pub struct ChangePassword {
 impl ChangePassword {
     /// Builds the use case from its ports; ended sessions' access tokens are rejected for as
     /// long as `policy` lets them live.
-    pub fn new(ports: &Ports, policy: SessionPolicy) -> Self {
+    pub fn new(ports: &Ports, policy: SessionPolicy, passwords: PasswordPolicy) -> Self {
         Self {
+            passwords: NewPasswordRule::new(ports, passwords),
             users: ports.users.clone(),
             hasher: ports.hasher.clone(),
             limiter: ports.rate_limiter.clone(),
@@ -82,6 +88,8 @@ impl ChangePassword {
     /// # Errors
     /// [`ChangePasswordError::SameAsCurrent`] when the new password equals the current one,
     /// decided before any hashing and whether or not the current password is right.
+    /// [`ChangePasswordError::WeakPassword`] when the new password falls short of the policy,
+    /// decided only once the current password is right, so that it tells a guesser nothing.
     /// [`ChangePasswordError::WrongPassword`] when the current password is wrong; nothing
     /// changes but the count of the session's wrong guesses.
     /// [`ChangePasswordError::SessionEnded`] when it is wrong and spends the session's quota of
@@ -109,6 +117,10 @@ impl ChangePassword {
         if check == PasswordCheck::Mismatch {
             return Err(self.count_wrong_guess(caller).await);
         }
+        let user_inputs = [credentials.user.email.as_str().to_owned()];
+        self.passwords
+            .check(&request.new, "newPassword", &user_inputs)
+            .map_err(ChangePasswordError::WeakPassword)?;
         let hash = self.hasher.hash(&request.new).await?;
         let r = &self.revoker;
         let now = r.clock.now();
@@ -254,7 +266,7 @@ mod tests {
 
     /// The caller tries a wrong current password.
     async fn guess_wrong(mocks: Mocks, caller: &AccessClaims) -> Result<(), ChangePasswordError> {
-        ChangePassword::new(&mocks.ports(), policy())
+        ChangePassword::new(&mocks.ports(), policy(), PasswordPolicy::default())
             .execute(caller, request("wrong password", "new password"))
             .await
     }
@@ -328,7 +340,7 @@ mod tests {
         let caller = caller();
         let mocks = Mocks::new();
 
-        let result = ChangePassword::new(&mocks.ports(), policy())
+        let result = ChangePassword::new(&mocks.ports(), policy(), PasswordPolicy::default())
             .execute(&caller, request("old password", "old password"))
             .await;
 
@@ -385,7 +397,7 @@ mod tests {
             .times(1)
             .returning(move |_, _, _, _| Ok(revoked.clone()));
         mocks.expect_access_tokens_rejected(others.clone(), user);
-        let change = ChangePassword::new(&mocks.ports(), policy());
+        let change = ChangePassword::new(&mocks.ports(), policy(), PasswordPolicy::default());
 
         // Under spawn, which proves the future is Send.
         tokio::spawn(async move {
@@ -407,7 +419,7 @@ mod tests {
             .expect_find_credentials_by_id()
             .returning(|_| Ok(None));
 
-        let result = ChangePassword::new(&mocks.ports(), policy())
+        let result = ChangePassword::new(&mocks.ports(), policy(), PasswordPolicy::default())
             .execute(&caller, request("old password", "new password"))
             .await;
 

@@ -19,6 +19,7 @@ mod email_verification;
 mod import_users;
 mod login;
 mod logout;
+mod new_password;
 mod password_reset;
 mod profile;
 mod queues;
@@ -48,7 +49,7 @@ pub use email_verification::{ResendVerification, ResendVerificationError, Verify
 pub use import_users::{ImportReport, ImportUsers, InvalidRow};
 pub use login::{Login, LoginError, LoginOutcome, LoginRequest};
 pub use logout::{Logout, LogoutAll};
-pub use password_reset::{ForgotPassword, ResetPassword};
+pub use password_reset::{ForgotPassword, ResetPassword, ResetPasswordError};
 pub use profile::{GetProfile, ProfileError, UpdateProfile};
 pub use queues::{QueueAdmin, ReplayError};
 pub use redeemable::LinkTokenError;
@@ -57,10 +58,11 @@ pub use send_mail::SendMail;
 pub use sessions::{ListSessions, RevokeSession, RevokeSessionError};
 pub use signup::{Signup, SignupError, SignupRequest};
 
-use crate::domain::{LockoutPolicy, SessionPolicy};
+use crate::domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
 use crate::ports::{
     AccountTokens, Clock, OpaqueTokens, Outbox, PasswordHasher, PortError, ProfileCache,
-    RateLimiter, RevocationList, SessionRepo, SuccessorTokens, TokenIssuer, UserRepo,
+    RateLimiter, RevocationList, SessionRepo, StrengthEstimator, SuccessorTokens, TokenIssuer,
+    UserRepo,
 };
 
 /// A port's failure, as each use-case error that has the two variants for it carries it.
@@ -84,6 +86,7 @@ from_port_error!(
     ChangePasswordError,
     DropCachedProfileError,
     LinkTokenError,
+    ResetPasswordError,
     LoginError,
     ProfileError,
     RefreshError,
@@ -119,6 +122,8 @@ pub struct Ports {
     /// The rate limits a use case keeps itself: the reset mails one address receives, the wrong
     /// guesses at a password change.
     pub rate_limiter: Arc<dyn RateLimiter>,
+    /// Estimates the strength of new passwords.
+    pub strength: Arc<dyn StrengthEstimator>,
     /// The time.
     pub clock: Arc<dyn Clock>,
 }
@@ -165,12 +170,27 @@ pub struct Accounts {
     pub drop_cached_profile: DropCachedProfile,
 }
 
+/// The rules the account use cases apply, each with the defaults of docs/http-api.md.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Policies {
+    /// Token and session lifetimes.
+    pub sessions: SessionPolicy,
+    /// When failed logins lock an email.
+    pub lockout: LockoutPolicy,
+    /// What a new password must satisfy.
+    pub passwords: PasswordPolicy,
+}
+
 impl Accounts {
-    /// Builds every use case from `ports` under `policy`; login locks accounts under `lockout`
-    /// (docs/http-api.md §3: [`LockoutPolicy::default`], which is not configurable).
-    pub fn new(ports: &Ports, policy: SessionPolicy, lockout: LockoutPolicy) -> Self {
+    /// Builds every use case from `ports` under `policies`.
+    pub fn new(ports: &Ports, policies: Policies) -> Self {
+        let Policies {
+            sessions: policy,
+            lockout,
+            passwords,
+        } = policies;
         Self {
-            signup: Signup::new(ports),
+            signup: Signup::new(ports, passwords),
             login: Login::new(ports, policy, lockout),
             refresh: Refresh::new(ports, policy),
             logout: Logout::new(ports, policy),
@@ -181,11 +201,11 @@ impl Accounts {
             update_profile: UpdateProfile::new(ports),
             list_sessions: ListSessions::new(ports),
             revoke_session: RevokeSession::new(ports, policy),
-            change_password: ChangePassword::new(ports, policy),
+            change_password: ChangePassword::new(ports, policy, passwords),
             verify_email: VerifyEmail::new(ports),
             resend_verification: ResendVerification::new(ports),
             forgot_password: ForgotPassword::new(ports),
-            reset_password: ResetPassword::new(ports, policy),
+            reset_password: ResetPassword::new(ports, policy, passwords),
             list_users: ListUsers::new(ports),
             change_access: ChangeAccess::new(ports, policy),
             drop_cached_profile: DropCachedProfile::new(ports),

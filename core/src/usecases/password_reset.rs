@@ -7,9 +7,13 @@ use std::sync::Arc;
 use tracing::{info, instrument};
 
 use super::Ports;
+use super::new_password::NewPasswordRule;
 use super::redeemable::{LinkTokenError, Redeemable};
 use super::revoker::Revoker;
-use crate::domain::{Email, Event, EventData, OpaqueToken, Password, SessionPolicy, TokenPurpose};
+use crate::domain::{
+    Email, Event, EventData, OpaqueToken, Password, PasswordPolicy, SessionPolicy, TokenPurpose,
+};
+use crate::error::{BoxError, FieldError};
 use crate::ports::{
     Clock, Outbox, PasswordHasher, PortResult, RateLimitBucket, RateLimiter, UserRepo,
 };
@@ -66,8 +70,37 @@ impl ForgotPassword {
     }
 }
 
+/// Why a reset changed no password.
+#[derive(Debug, thiserror::Error)]
+pub enum ResetPasswordError {
+    /// The token is unknown, already used or expired, or its account is gone.
+    #[error("invalid token")]
+    InvalidToken,
+    /// The new password falls short of the operator's policy; the error says what to change.
+    /// The token is not spent.
+    #[error("password refused by the policy")]
+    WeakPassword(FieldError),
+    /// A dependency cannot be reached; a later attempt may succeed.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a broken invariant.
+    #[error("unexpected error")]
+    Unexpected(#[source] BoxError),
+}
+
+impl From<LinkTokenError> for ResetPasswordError {
+    fn from(error: LinkTokenError) -> Self {
+        match error {
+            LinkTokenError::InvalidToken => Self::InvalidToken,
+            LinkTokenError::Unavailable(cause) => Self::Unavailable(cause),
+            LinkTokenError::Unexpected(cause) => Self::Unexpected(cause),
+        }
+    }
+}
+
 /// Spends a reset token on a new password (docs/http-api.md §3 `POST /auth/password/reset`).
 pub struct ResetPassword {
+    passwords: NewPasswordRule,
     redeemable: Redeemable,
     hasher: Arc<dyn PasswordHasher>,
     revoker: Revoker,
@@ -76,8 +109,9 @@ pub struct ResetPassword {
 impl ResetPassword {
     /// Builds the use case from its ports; ended sessions' access tokens are rejected for as
     /// long as `policy` lets them live.
-    pub fn new(ports: &Ports, policy: SessionPolicy) -> Self {
+    pub fn new(ports: &Ports, policy: SessionPolicy, passwords: PasswordPolicy) -> Self {
         Self {
+            passwords: NewPasswordRule::new(ports, passwords),
             redeemable: Redeemable::new(ports),
             hasher: ports.hasher.clone(),
             revoker: Revoker::new(ports, policy),
@@ -89,19 +123,24 @@ impl ResetPassword {
     /// access tokens at once.
     ///
     /// # Errors
-    /// [`LinkTokenError::InvalidToken`] when the token is unknown, used, expired, or its
-    /// account gone.
+    /// [`ResetPasswordError::InvalidToken`] when the token is unknown, used, expired, or its
+    /// account gone; [`ResetPasswordError::WeakPassword`] when the password falls short of the
+    /// policy, leaving the token unspent for another try.
     #[instrument(skip_all, name = "reset_password")]
     pub async fn execute(
         &self,
         token: &OpaqueToken,
         password: &Password,
-    ) -> Result<(), LinkTokenError> {
+    ) -> Result<(), ResetPasswordError> {
         let now = self.revoker.clock.now();
         let (record, user) = self
             .redeemable
             .find(TokenPurpose::ResetPassword, token, now)
             .await?;
+        let user_inputs = [user.email.as_str().to_owned()];
+        self.passwords
+            .check(password, "password", &user_inputs)
+            .map_err(ResetPasswordError::WeakPassword)?;
         let hash = self.hasher.hash(password).await?;
         let changed = Event::new(
             EventData::PasswordChanged {
@@ -116,7 +155,7 @@ impl ResetPassword {
             .reset_password(record.id, &hash, now, &changed)
             .await?
         {
-            return Err(LinkTokenError::InvalidToken);
+            return Err(ResetPasswordError::InvalidToken);
         }
         let logged_out = Event::new(
             EventData::LoggedOut {
@@ -296,7 +335,7 @@ mod tests {
             .returning(move |_, _, _| Ok(revoked.clone()));
         mocks.expect_access_tokens_rejected(ended, account.id);
 
-        ResetPassword::new(&mocks.ports(), policy())
+        ResetPassword::new(&mocks.ports(), policy(), PasswordPolicy::default())
             .execute(&OpaqueToken::new("t".into()), &password())
             .await
             .unwrap();
@@ -308,11 +347,11 @@ mod tests {
         mocks.hasher.expect_hash().never();
         mocks.account_tokens.expect_reset_password().never();
 
-        let result = ResetPassword::new(&mocks.ports(), policy())
+        let result = ResetPassword::new(&mocks.ports(), policy(), PasswordPolicy::default())
             .execute(&OpaqueToken::new("t".into()), &password())
             .await;
 
-        assert!(matches!(result, Err(LinkTokenError::InvalidToken)));
+        assert!(matches!(result, Err(ResetPasswordError::InvalidToken)));
     }
 
     #[tokio::test]
@@ -328,10 +367,10 @@ mod tests {
             .returning(|_, _, _, _| Ok(false));
         mocks.sessions.expect_revoke_all().never();
 
-        let result = ResetPassword::new(&mocks.ports(), policy())
+        let result = ResetPassword::new(&mocks.ports(), policy(), PasswordPolicy::default())
             .execute(&OpaqueToken::new("t".into()), &password())
             .await;
 
-        assert!(matches!(result, Err(LinkTokenError::InvalidToken)));
+        assert!(matches!(result, Err(ResetPasswordError::InvalidToken)));
     }
 }

@@ -5,8 +5,11 @@ use std::sync::Arc;
 use tracing::instrument;
 
 use super::Ports;
-use crate::domain::{DisplayName, Email, Event, EventData, NewUser, Password, Role, User, UserId};
-use crate::error::BoxError;
+use super::new_password::NewPasswordRule;
+use crate::domain::{
+    DisplayName, Email, Event, EventData, NewUser, Password, PasswordPolicy, Role, User, UserId,
+};
+use crate::error::{BoxError, FieldError};
 use crate::ports::{Clock, CreateUserError, PasswordHasher, UserRepo};
 
 /// A validated signup request.
@@ -26,6 +29,9 @@ pub enum SignupError {
     /// Another account already uses this email.
     #[error("email already registered")]
     EmailTaken,
+    /// The password falls short of the operator's policy; the error says what to change.
+    #[error("password refused by the policy")]
+    WeakPassword(FieldError),
     /// A dependency cannot be reached; a later attempt may succeed.
     #[error("a dependency is unavailable")]
     Unavailable(#[source] BoxError),
@@ -36,15 +42,17 @@ pub enum SignupError {
 
 /// Creates accounts (docs/http-api.md §3 signup).
 pub struct Signup {
+    passwords: NewPasswordRule,
     users: Arc<dyn UserRepo>,
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
 }
 
 impl Signup {
-    /// Builds the use case from its ports.
-    pub fn new(ports: &Ports) -> Self {
+    /// Builds the use case from its ports, holding new passwords to `passwords`.
+    pub fn new(ports: &Ports, passwords: PasswordPolicy) -> Self {
         Self {
+            passwords: NewPasswordRule::new(ports, passwords),
             users: ports.users.clone(),
             hasher: ports.hasher.clone(),
             clock: ports.clock.clone(),
@@ -54,7 +62,8 @@ impl Signup {
     /// Creates the account and writes `user.signed_up` with it.
     ///
     /// # Errors
-    /// [`SignupError::EmailTaken`] when the email is in use.
+    /// [`SignupError::WeakPassword`] when the password falls short of the policy, before any
+    /// hashing; [`SignupError::EmailTaken`] when the email is in use.
     #[instrument(skip_all, name = "signup")]
     pub async fn execute(&self, request: SignupRequest) -> Result<User, SignupError> {
         self.execute_with_role(request, Role::User).await
@@ -70,6 +79,13 @@ impl Signup {
         request: SignupRequest,
         role: Role,
     ) -> Result<User, SignupError> {
+        let user_inputs: Vec<String> = std::iter::once(request.email.as_str())
+            .chain(request.name.as_ref().map(|name| name.as_str()))
+            .map(str::to_owned)
+            .collect();
+        self.passwords
+            .check(&request.password, "password", &user_inputs)
+            .map_err(SignupError::WeakPassword)?;
         let password_hash = self.hasher.hash(&request.password).await?;
         let now = self.clock.now();
         let user = NewUser {
@@ -101,6 +117,7 @@ impl Signup {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::PasswordStrength;
     use crate::usecases::testkit::{Mocks, password, user};
 
     fn request() -> SignupRequest {
@@ -138,7 +155,7 @@ mod tests {
                 })
             });
 
-        let created = Signup::new(&mocks.ports())
+        let created = Signup::new(&mocks.ports(), PasswordPolicy::default())
             .execute(request())
             .await
             .unwrap();
@@ -158,7 +175,9 @@ mod tests {
             .expect_create()
             .returning(|_, _| Err(CreateUserError::EmailTaken));
 
-        let result = Signup::new(&mocks.ports()).execute(request()).await;
+        let result = Signup::new(&mocks.ports(), PasswordPolicy::default())
+            .execute(request())
+            .await;
 
         assert!(matches!(result, Err(SignupError::EmailTaken)));
     }
@@ -171,12 +190,58 @@ mod tests {
             .expect_hash()
             .returning(|_| Ok(crate::domain::PasswordHash::new("h".into())));
         mocks.users.expect_create().returning(|_, _| Ok(user()));
-        let signup = Signup::new(&mocks.ports());
+        let signup = Signup::new(&mocks.ports(), PasswordPolicy::default());
 
         let joined = tokio::spawn(async move { signup.execute(request()).await })
             .await
             .unwrap();
 
         assert!(joined.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_password_below_the_minimum_score_is_refused_with_the_hint_before_any_hashing() {
+        let mut mocks = Mocks::new();
+        mocks
+            .strength
+            .expect_estimate()
+            .withf(|_, inputs| inputs == ["ada@example.com".to_owned(), "Ada".to_owned()])
+            .times(1)
+            .returning(|_, _| PasswordStrength {
+                score: 1,
+                hint: Some("Avoid dates and years.".into()),
+            });
+        let policy = PasswordPolicy {
+            min_length: 8,
+            min_score: 3,
+        };
+
+        // No hash and no account are expected: either would panic.
+        let result = Signup::new(&mocks.ports(), policy).execute(request()).await;
+
+        let Err(SignupError::WeakPassword(problem)) = result else {
+            panic!("{result:?}");
+        };
+        assert_eq!(problem.field, "password");
+        assert!(
+            problem.message.contains("Avoid dates and years."),
+            "{problem:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_password_shorter_than_the_configured_minimum_is_refused_without_an_estimate() {
+        let mocks = Mocks::new();
+        let policy = PasswordPolicy {
+            min_length: 40,
+            min_score: 4,
+        };
+
+        let result = Signup::new(&mocks.ports(), policy).execute(request()).await;
+
+        let Err(SignupError::WeakPassword(problem)) = result else {
+            panic!("{result:?}");
+        };
+        assert_eq!(problem.message, "must be at least 40 characters");
     }
 }

@@ -10,8 +10,8 @@ use super::Ports;
 use crate::domain::{AccessClaims, Email, Password, Role, SessionId, SessionPolicy, User, UserId};
 use crate::ports::{
     Clock, MockAccountTokens, MockOpaqueTokens, MockOutbox, MockPasswordHasher, MockProfileCache,
-    MockRateLimiter, MockRevocationList, MockSessionRepo, MockSuccessorTokens, MockTokenIssuer,
-    MockUserRepo,
+    MockRateLimiter, MockRevocationList, MockSessionRepo, MockStrengthEstimator,
+    MockSuccessorTokens, MockTokenIssuer, MockUserRepo,
 };
 
 pub(crate) const NOW: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
@@ -38,6 +38,7 @@ pub(crate) struct Mocks {
     pub cache: MockProfileCache,
     pub revocations: MockRevocationList,
     pub rate_limiter: MockRateLimiter,
+    pub strength: MockStrengthEstimator,
     pub now: OffsetDateTime,
 }
 
@@ -55,6 +56,7 @@ impl Mocks {
             cache: MockProfileCache::new(),
             revocations: MockRevocationList::new(),
             rate_limiter: MockRateLimiter::new(),
+            strength: MockStrengthEstimator::new(),
             now: NOW,
         }
     }
@@ -111,6 +113,7 @@ impl Mocks {
             cache: Arc::new(self.cache),
             revocations: Arc::new(self.revocations),
             rate_limiter: Arc::new(self.rate_limiter),
+            strength: Arc::new(self.strength),
             clock: Arc::new(FixedClock(self.now)),
         }
     }

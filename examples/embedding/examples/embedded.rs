@@ -12,7 +12,7 @@ use std::sync::Arc;
 use postern_core::domain::{AuditQuery, DisplayName, PageLimit, PageRequest};
 use postern_core::ports::AuditTrail;
 use postern_core::usecases::{
-    Accounts, AuthenticateError, DeliverEvents, LoginRequest, SignupError, SignupRequest,
+    Accounts, AuthenticateError, DeliverEvents, LoginRequest, Policies, SignupError, SignupRequest,
 };
 use postern_memory::InProcessPublisher;
 
@@ -25,7 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let (store, clock) = support::store();
     let ports = support::in_memory_ports(&store, clock)?;
-    let accounts = Accounts::new(&ports, Default::default(), Default::default());
+    let accounts = Accounts::new(&ports, Policies::default());
 
     let user = accounts
         .signup

@@ -25,7 +25,9 @@ use postern_core::domain::{
 use postern_core::ports::{
     CreateUserError, PortResult, UpdateAccessError, UpdateUserError, UserRepo,
 };
-use postern_core::usecases::{Accounts, LoginError, LoginRequest, SignupError, SignupRequest};
+use postern_core::usecases::{
+    Accounts, LoginError, LoginRequest, Policies, SignupError, SignupRequest,
+};
 use time::OffsetDateTime;
 
 /// A `UserRepo` that reports what the use cases ask of it, then lets `inner` answer.
@@ -162,7 +164,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     });
     // The one line that plugs the adapter in: every use case now stores users through it.
     ports.users = users.clone();
-    let accounts = Accounts::new(&ports, Default::default(), Default::default());
+    let accounts = Accounts::new(&ports, Policies::default());
 
     println!("signup, twice:");
     let user = accounts.signup.execute(signup()?).await?;

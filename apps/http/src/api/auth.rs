@@ -20,7 +20,7 @@ use super::requests::{
 use super::schemas::{LoginView, LogoutAllView, MessageView, TokensView, UserView};
 use super::user::ACCOUNT_GONE;
 use crate::answers::{
-    Answer, INTERNAL, INVALID, Invalid, JsonBody, RATE_LIMITED, UNAVAILABLE, answers,
+    Answer, INTERNAL, INVALID, Invalid, JsonBody, RATE_LIMITED, UNAVAILABLE, WEAK_PASSWORD, answers,
 };
 use crate::auth::BearerAuth;
 use crate::body::{OptionalJson, ValidJson};
@@ -41,8 +41,16 @@ const EMAIL_TAKEN: Answer = Answer {
 
 answers!(SignupError {
     SignupError::EmailTaken => EMAIL_TAKEN,
+    SignupError::WeakPassword(_) => WEAK_PASSWORD,
     SignupError::Unavailable(_) => UNAVAILABLE,
     SignupError::Unexpected(_) => INTERNAL,
+} {
+    fn details(&self) -> Vec<FieldError> {
+        match self {
+            SignupError::WeakPassword(problem) => vec![problem.clone()],
+            _ => Vec::new(),
+        }
+    }
 });
 
 /// 401 `invalid_credentials` at login.
@@ -146,6 +154,7 @@ const WRONG_PASSWORD_SESSION_ENDED: Answer = Answer {
 
 answers!(ChangePasswordError {
     ChangePasswordError::SameAsCurrent => SAME_PASSWORD,
+    ChangePasswordError::WeakPassword(_) => WEAK_PASSWORD,
     ChangePasswordError::WrongPassword => WRONG_PASSWORD,
     ChangePasswordError::SessionEnded => WRONG_PASSWORD_SESSION_ENDED,
     ChangePasswordError::NotFound => ACCOUNT_GONE,
@@ -158,6 +167,7 @@ answers!(ChangePasswordError {
                 "newPassword",
                 "must differ from the current password",
             )],
+            ChangePasswordError::WeakPassword(problem) => vec![problem.clone()],
             _ => Vec::new(),
         }
     }

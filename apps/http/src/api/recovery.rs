@@ -8,13 +8,18 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
+use postern_core::FieldError;
 use postern_core::ports::{PortError, RateLimitBucket};
-use postern_core::usecases::{AuthenticateError, LinkTokenError, ResendVerificationError};
+use postern_core::usecases::{
+    AuthenticateError, LinkTokenError, ResendVerificationError, ResetPasswordError,
+};
 
 use super::ApiTags;
 use super::requests::{ForgotPasswordBody, ResetPasswordBody, VerifyEmailBody};
 use super::schemas::{MessageView, UserView};
-use crate::answers::{Answer, INTERNAL, Invalid, JsonBody, UNAUTHORIZED, UNAVAILABLE, answers};
+use crate::answers::{
+    Answer, INTERNAL, Invalid, JsonBody, UNAUTHORIZED, UNAVAILABLE, WEAK_PASSWORD, answers,
+};
 use crate::auth::BearerAuth;
 use crate::body::ValidJson;
 use crate::client::Client;
@@ -38,6 +43,20 @@ answers!(LinkTokenError {
     LinkTokenError::Unexpected(_) => INTERNAL,
 });
 
+answers!(ResetPasswordError {
+    ResetPasswordError::InvalidToken => INVALID_LINK,
+    ResetPasswordError::WeakPassword(_) => WEAK_PASSWORD,
+    ResetPasswordError::Unavailable(_) => UNAVAILABLE,
+    ResetPasswordError::Unexpected(_) => INTERNAL,
+} {
+    fn details(&self) -> Vec<FieldError> {
+        match self {
+            ResetPasswordError::WeakPassword(problem) => vec![problem.clone()],
+            _ => Vec::new(),
+        }
+    }
+});
+
 answers!(ResendVerificationError {
     ResendVerificationError::AccountGone => UNAUTHORIZED,
     ResendVerificationError::Unavailable(_) => UNAVAILABLE,
@@ -58,7 +77,7 @@ failures!(
 );
 failures!(
     /// Password reset's documented failures.
-    ResetErrors = LinkTokenError, JsonBody, Invalid
+    ResetErrors = ResetPasswordError, JsonBody, Invalid
 );
 
 /// A request taken in, to be acted on by mail.

@@ -8,6 +8,7 @@ use poem::http::StatusCode;
 use poem::web::{Data, Form, Query};
 use poem::{Response, handler};
 use postern_core::domain::{OpaqueToken, Password};
+use postern_core::usecases::ResetPasswordError;
 use serde::Deserialize;
 
 use super::page::{Body, LinkToken, broken_link, failure, page};
@@ -70,6 +71,11 @@ pub(super) async fn submit(
                     .to_owned(),
             },
         ),
+        // The token is unspent: the form comes back for a stronger password.
+        Err(ResetPasswordError::WeakPassword(problem)) => {
+            let problem = format!("The new password {}.", problem.message);
+            form(StatusCode::BAD_REQUEST, &token, Some(problem))
+        }
         Err(error) => failure(TITLE, &error),
     }
 }

@@ -158,6 +158,8 @@ impl Config {
                 "LOCKOUT_DURATION",
                 duration(self.lockout.lock_for.unsigned_abs()),
             ),
+            line("PASSWORD_MIN_LENGTH", self.passwords.min_length),
+            line("PASSWORD_MIN_SCORE", self.passwords.min_score),
             line("ARGON2_MEMORY_KIB", self.argon2.memory_kib),
             line("ARGON2_ITERATIONS", self.argon2.iterations),
             line("ARGON2_PARALLELISM", self.argon2.parallelism),

@@ -20,7 +20,7 @@ use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use ipnet::IpNet;
-use postern_core::domain::{LockoutPolicy, SessionPolicy};
+use postern_core::domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
 use postern_core::ports::RateLimits;
 use postern_mail::{AppUrl, SmtpConfig};
 use postern_password::Argon2Params;
@@ -103,6 +103,8 @@ pub struct Config {
     /// `LOCKOUT_THRESHOLD`, `LOCKOUT_DURATION`: failed logins that lock an email, and for how
     /// long.
     pub lockout: LockoutPolicy,
+    /// `PASSWORD_MIN_LENGTH`, `PASSWORD_MIN_SCORE`: what a new password must satisfy.
+    pub passwords: PasswordPolicy,
     /// `TRUSTED_PROXIES`.
     pub trusted_proxies: Vec<IpNet>,
     /// `CORS_ALLOWED_ORIGINS`: exact origins (`scheme://host[:port]`, lower-cased) that may

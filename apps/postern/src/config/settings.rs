@@ -10,7 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::num::{NonZeroU16, NonZeroU32};
 use std::path::PathBuf;
 
-use postern_core::domain::{LockoutPolicy, SessionPolicy};
+use postern_core::domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
 use postern_core::ports::{RateLimitBucket, RateLimits};
 use postern_mail::SmtpConfig;
 use postern_password::Argon2Params;
@@ -49,6 +49,11 @@ const MAX_LOCKOUT_DURATION_SECS: u64 = 24 * 60 * 60;
 /// How many times a client's threshold the failures from every client together may reach
 /// before the email is locked for all of them (docs/http-api.md §3 lockout).
 const ACCOUNT_THRESHOLD_FACTOR: u32 = 10;
+/// The bounds of `PASSWORD_MIN_LENGTH`: never below the 8 every password needs, never above the
+/// 128 any may have.
+const PASSWORD_LENGTH_RANGE: std::ops::RangeInclusive<usize> = 8..=128;
+/// The highest `PASSWORD_MIN_SCORE`: zxcvbn scores 0 to 4.
+const MAX_PASSWORD_SCORE: u8 = 4;
 /// The longest `HTTP_HEADER_TIMEOUT`, in seconds: a head takes milliseconds to send.
 const MAX_HEADER_TIMEOUT_SECS: u64 = 300;
 /// The longest `HTTP_IDLE_TIMEOUT`, in seconds.
@@ -83,6 +88,8 @@ pub(super) struct Settings {
     refresh_reuse_grace: Seconds<MAX_REUSE_GRACE_SECS>,
     lockout_threshold: Parsed<NonZeroU32>,
     lockout_duration: PositiveDuration<MAX_LOCKOUT_DURATION_SECS>,
+    password_min_length: Parsed<usize>,
+    password_min_score: Parsed<u8>,
     trusted_proxies: CommaList<Proxy>,
     cors_allowed_origins: CommaList<Origin>,
     argon2_memory_kib: Parsed<u32>,
@@ -139,6 +146,8 @@ impl Default for Settings {
                 NonZeroU32::new(lockout.max_failures).unwrap_or(NonZeroU32::MIN),
             ),
             lockout_duration: PositiveDuration(lockout.lock_for.unsigned_abs()),
+            password_min_length: Parsed(PasswordPolicy::default().min_length),
+            password_min_score: Parsed(PasswordPolicy::default().min_score),
             trusted_proxies: CommaList(Vec::new()),
             cors_allowed_origins: CommaList(Vec::new()),
             argon2_memory_kib: Parsed(argon2.memory_kib),
@@ -183,6 +192,7 @@ impl Settings {
         let jwt_secret = self.jwt_secret(production)?;
         let sessions = self.sessions()?;
         let lockout = self.lockout()?;
+        let passwords = self.passwords()?;
         let rate_limits = self.rate_limits()?;
         let mail = self.mail(production)?;
         let default_log_format = if production {
@@ -213,6 +223,7 @@ impl Settings {
             jwt_audience: self.jwt_audience,
             sessions,
             lockout,
+            passwords,
             trusted_proxies: self.trusted_proxies.0.into_iter().map(|p| p.0).collect(),
             cors_allowed_origins: self
                 .cors_allowed_origins
@@ -337,6 +348,31 @@ impl Settings {
             lock_for: time::Duration::try_from(self.lockout_duration.0)
                 .unwrap_or(time::Duration::DAY),
             ..LockoutPolicy::default()
+        })
+    }
+
+    /// `PASSWORD_MIN_LENGTH` (8 to 128) and `PASSWORD_MIN_SCORE` (0, no estimate, to 4).
+    fn passwords(&self) -> Result<PasswordPolicy, ConfigError> {
+        let (min_length, min_score) = (self.password_min_length.0, self.password_min_score.0);
+        if !PASSWORD_LENGTH_RANGE.contains(&min_length) {
+            return Err(error(
+                "PASSWORD_MIN_LENGTH",
+                format!(
+                    "must be {} to {} characters",
+                    PASSWORD_LENGTH_RANGE.start(),
+                    PASSWORD_LENGTH_RANGE.end()
+                ),
+            ));
+        }
+        if min_score > MAX_PASSWORD_SCORE {
+            return Err(error(
+                "PASSWORD_MIN_SCORE",
+                format!("must be 0 (off) to {MAX_PASSWORD_SCORE}, a zxcvbn score"),
+            ));
+        }
+        Ok(PasswordPolicy {
+            min_length,
+            min_score,
         })
     }
 

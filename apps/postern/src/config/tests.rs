@@ -229,6 +229,37 @@ fn the_lockout_threshold_and_duration_are_read_and_bounded() {
 }
 
 #[test]
+fn the_password_policy_is_read_and_bounded() {
+    let default = Config::from_vars(HashMap::new()).unwrap();
+    assert_eq!(
+        default.passwords,
+        postern_core::domain::PasswordPolicy::default()
+    );
+    for (name, refused) in [
+        ("PASSWORD_MIN_LENGTH", "7"),
+        ("PASSWORD_MIN_LENGTH", "129"),
+        ("PASSWORD_MIN_LENGTH", "long"),
+        ("PASSWORD_MIN_SCORE", "5"),
+        ("PASSWORD_MIN_SCORE", "-1"),
+        ("PASSWORD_MIN_SCORE", "strong"),
+    ] {
+        let err = Config::from_vars(vars(&[(name, refused)])).unwrap_err();
+        assert_eq!(err.variable, name, "{name}={refused}");
+    }
+
+    let config = Config::from_vars(vars(&[
+        ("PASSWORD_MIN_LENGTH", "12"),
+        ("PASSWORD_MIN_SCORE", "3"),
+    ]))
+    .unwrap();
+
+    assert_eq!(
+        (config.passwords.min_length, config.passwords.min_score),
+        (12, 3)
+    );
+}
+
+#[test]
 fn redis_is_configured_by_url_and_prefix() {
     let config = Config::from_vars(vars(&[
         ("POSTERN_ENV", "production"),

@@ -44,6 +44,7 @@ pub fn in_memory_ports(store: &MemoryStore, clock: Arc<dyn Clock>) -> PortResult
         )),
         revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
         rate_limiter: Arc::new(MemoryRateLimiter::new(RateLimits::default())?),
+        strength: Arc::new(postern_password::ZxcvbnEstimator),
         clock,
     })
 }

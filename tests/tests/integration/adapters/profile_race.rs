@@ -129,6 +129,7 @@ fn ports(db: sea_orm::DatabaseConnection, cache: Arc<dyn ProfileCache>) -> Ports
         cache,
         revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
         rate_limiter: Arc::new(MemoryRateLimiter::new(RateLimits::default()).unwrap()),
+        strength: Arc::new(postern_password::ZxcvbnEstimator),
         clock,
     }
 }

@@ -16,6 +16,7 @@ mod logout;
 mod metrics;
 mod ops;
 mod password;
+mod password_policy;
 mod profile;
 mod queues;
 mod recovery;

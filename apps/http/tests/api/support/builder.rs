@@ -7,9 +7,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use ipnet::IpNet;
-use postern_core::domain::{LockoutPolicy, SessionPolicy};
+use postern_core::domain::SessionPolicy;
 use postern_core::ports::{Clock, RateLimiter, RateLimits, SystemClock};
-use postern_core::usecases::{Accounts, Ports, QueueAdmin, ReadAudit};
+use postern_core::usecases::{Accounts, Policies, Ports, QueueAdmin, ReadAudit};
 use postern_http::AppState;
 use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, MemoryStore};
 use postern_password::{Argon2Hasher, Argon2Params};
@@ -90,10 +90,17 @@ impl Builder {
             )),
             revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
             rate_limiter: rate_limiter.clone(),
+            strength: Arc::new(postern_password::ZxcvbnEstimator),
             clock,
         };
         let state = Arc::new(AppState {
-            accounts: Accounts::new(&ports, self.sessions, LockoutPolicy::default()),
+            accounts: Accounts::new(
+                &ports,
+                Policies {
+                    sessions: self.sessions,
+                    ..Policies::default()
+                },
+            ),
             queues: QueueAdmin::new(Vec::new()),
             audit: ReadAudit::new(store),
             rate_limiter,
