@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use poem::http::{Method, StatusCode};
 use postern_core::domain::{AccessChange, Actor, Role, UserId};
-use postern_core::ports::TokenIssuer;
+use postern_core::ports::{Quota, RateLimitBucket, RateLimits, TokenIssuer};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
@@ -206,4 +206,29 @@ async fn a_body_without_a_token_is_a_validation_error() {
         .await;
 
     assert_error(&reply, StatusCode::BAD_REQUEST, "validation_error");
+}
+
+#[tokio::test]
+async fn each_client_has_its_own_quota_and_none_is_counted_in_the_global_bucket() {
+    let one_a_minute = Quota {
+        limit: 1,
+        period: std::time::Duration::from_secs(60),
+    };
+    let limits = RateLimits::default()
+        .with(RateLimitBucket::Introspect, Some(one_a_minute))
+        .with(RateLimitBucket::Global, Some(one_a_minute));
+    let app = TestApp::builder()
+        .rate_limits(limits)
+        .introspection_client(CLIENT, SECRET)
+        .introspection_client("billing", SECRET)
+        .build();
+
+    let first = as_client(&app, "garbage").await;
+    let second = as_client(&app, "garbage").await;
+    let other_client = introspect(&app, "garbage", Some(("billing", SECRET))).await;
+
+    assert_inactive(&first);
+    assert_eq!(first.header("ratelimit-limit"), Some("1"));
+    assert_error(&second, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert_inactive(&other_client);
 }
