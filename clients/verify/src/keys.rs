@@ -165,3 +165,90 @@ impl JwksKeys {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A server answering every request with a JWK Set holding one Ed25519 key, `k1`; and how
+    /// many requests it answered.
+    async fn jwks_server() -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "http://{}/.well-known/jwks.json",
+            listener.local_addr().unwrap()
+        );
+        let served = Arc::new(AtomicUsize::new(0));
+        let count = served.clone();
+        tokio::spawn(async move {
+            let body = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"k1","alg":"EdDSA","use":"sig"}]}"#;
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut request = vec![0; 4096];
+                let _ = socket.read(&mut request).await.unwrap();
+                count.fetch_add(1, Ordering::SeqCst);
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                socket.write_all(response.as_bytes()).await.unwrap();
+            }
+        });
+        (url, served)
+    }
+
+    fn keys(url: String, refetch_floor: Duration) -> JwksKeys {
+        JwksKeys::new(
+            reqwest::Client::new(),
+            url,
+            Duration::from_secs(300),
+            refetch_floor,
+        )
+    }
+
+    #[tokio::test]
+    async fn keys_are_fetched_once_and_then_served_from_the_cache() {
+        let (url, served) = jwks_server().await;
+        let keys = keys(url, Duration::from_secs(10));
+
+        assert!(keys.key("k1").await.is_ok());
+        assert!(keys.key("k1").await.is_ok());
+
+        assert_eq!(served.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_key_id_refetches_but_never_within_the_floor() {
+        let (url, served) = jwks_server().await;
+        let floored = keys(url.clone(), Duration::from_secs(10));
+        let unfloored = keys(url, Duration::ZERO);
+        floored.key("k1").await.unwrap();
+        unfloored.key("k1").await.unwrap();
+
+        let within_floor = floored.key("rotated").await;
+        let after_floor = unfloored.key("rotated").await;
+
+        assert!(matches!(within_floor, Err(VerifyError::Invalid)));
+        assert!(matches!(after_floor, Err(VerifyError::Invalid)));
+        // Two first fetches, and one refetch: the unfloored one's.
+        assert_eq!(served.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn without_any_key_an_unreachable_jwks_is_unavailable_not_invalid() {
+        let keys = keys(
+            "http://127.0.0.1:9/.well-known/jwks.json".into(),
+            Duration::ZERO,
+        );
+
+        let result = keys.key("k1").await;
+
+        assert!(matches!(result, Err(VerifyError::Unavailable(_))));
+    }
+}
