@@ -25,8 +25,7 @@ use postern_core::usecases::Introspection;
 use serde::Deserialize;
 
 use super::ApiTags;
-use crate::answers::Documented;
-use crate::answers::{Answer, PAYLOAD_TOO_LARGE, UNAUTHORIZED, answers};
+use crate::answers::{Answer, Documented, PAYLOAD_TOO_LARGE, UNAUTHORIZED, answers};
 use crate::client::Client;
 use crate::error::ApiError;
 use crate::limits::{Limited, RateLimit};
