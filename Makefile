@@ -12,11 +12,12 @@ run:
 ## test: every test, against the local PostgreSQL (started if stopped) and SQLite, with headless
 ## Chromium for the link pages (installed if missing), then the OpenAPI lint and the generated TypeScript client against a live server (needs Node.js 20+),
 ## then the API fuzzing (needs python3).
-## The binary is built first: some tests run `postern` as an operator would, and `cargo test`
+## The binaries are built first: some tests run `postern` as an operator would, and the
+## example resource server beside it, and `cargo test`
 ## builds test harnesses of binaries, not the binaries themselves. `--all-targets` leaves out
 ## doc tests, so they run on their own after.
 test: services browser
-	$(CARGO) build -p postern
+	$(CARGO) build -p postern -p postern-resource-server
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 	@bash tests/clients/run.sh

@@ -27,6 +27,9 @@ for name, m in passes.items():
         "signup / hash ceiling (target >= 0.85)": m["signup"]["rps"] / ceiling,
         "profile p99 storm / idle (target <= 5)": m["profile_storm"]["p99_ms"] / m["profile_idle"]["p99_ms"],
     }
+    for key in ["verify_redis", "verify_introspection_cached", "verify_introspection_uncached"]:
+        if key in m:
+            print(f"postern-verify {key[len('verify_'):]:<24}{m[key]['us_per_request']:>9.1f} µs per request")
     print(f"RSS idle {m['rss_idle_kib'] / 1024:.1f} MiB (target <= 25), peak {m['rss_peak_kib'] / 1024:.1f} MiB")
     print(f"pipeline: {p['events']} events outbox -> audit_log in {p['seconds']:.2f} s = {events_per_s:.0f} events/s (target >= 20000)")
     for label, value in ratios.items():

@@ -2,7 +2,8 @@
 # `make bench`: builds the release binary, runs it twice — on PostgreSQL + Redis (a fresh
 # `postern_bench` database, a unique REDIS_KEY_PREFIX, stream workers in the server) and on the
 # embedded default (SQLite, in-process adapters) — drives it with wrk, and prints req/s, p50 and
-# p99 per endpoint, RSS, the outbox → audit_log event rate and the ratios against the targets.
+# p99 per endpoint, RSS, the outbox → audit_log event rate and the ratios against the targets;
+# on PostgreSQL + Redis also postern-verify's latency per request for each revocation strategy.
 # Results also go to bench/results/<timestamp>.json.
 #
 # Knobs: BENCH_DURATION (seconds per measurement, default 10), BENCH_PASSES ("pg embedded"),
@@ -53,6 +54,9 @@ else
   cp "$target_dir/release/examples/hash_time" "$work/hash_time"
 fi
 
+# Built now, so that its compilation does not fall within a pass.
+cargo bench -q -p postern-verify --all-features --bench verify --no-run 2>/dev/null
+
 hash_ms=$("$work/hash_time" 31)
 say "median Argon2id hash: $hash_ms ms on $cores cores"
 
@@ -92,6 +96,20 @@ pipeline() {
   elapsed=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$start" "$(date +%s.%N)")
   record "$pass" pipeline "{\"events\": $((after - before)), \"seconds\": $elapsed}"
   say "$pass pipeline: $((after - before)) events in $elapsed s"
+}
+
+# postern-verify's Criterion bench (clients/verify/benches/verify.rs) against this server and its
+# Redis, one median per strategy, recorded as verify_<strategy> in microseconds per request.
+verify_bench() {
+  local out
+  out=$(VERIFY_BENCH_POSTERN_URL=$base VERIFY_BENCH_TOKEN=$1 VERIFY_BENCH_JWT_SECRET=$JWT_SECRET \
+    VERIFY_BENCH_CLIENT=$INTROSPECTION_CLIENTS \
+    cargo bench -q -p postern-verify --all-features --bench verify 2>/dev/null) ||
+    { say "postern-verify bench failed; rerun it by hand with the variables above"; return 0; }
+  while read -r name us; do
+    record "$pass" "verify_$name" "{\"us_per_request\": $us}"
+    say "$pass postern-verify $name: $us µs per request"
+  done < <(python3 "$root/bench/criterion_medians.py" <<<"$out")
 }
 
 run_pass() {
@@ -138,6 +156,7 @@ run_pass() {
   wait "$storm_pid" || true
   storm_pid=
   pipeline "$user_id"
+  [ "$pass" = pg ] && verify_bench "$access"
   record "$pass" rss_peak_kib "$(rss_kib "$server_pid" VmHWM)"
 
   kill "$server_pid" && wait "$server_pid" 2>/dev/null || true

@@ -82,12 +82,13 @@ trap cleanup EXIT INT TERM
 # Run from the temporary directory, so that a developer's .env is not read; the variables that
 # would point the server elsewhere are removed. The check logs the same account in a dozen
 # times and signs up from one address, so the rate limits are off; Argon2 is cheap.
+introspection_client="client-check:client-check-introspection-secret-0123456789"
 postern=(env -C "$work" -u DATABASE_URL -u REDIS_URL -u SMTP_URL -u JWT_PRIVATE_KEY_FILE
   POSTERN_ENV=development HOST=127.0.0.1 PORT="$port" POSTERN_DATA_DIR="$work/data"
   JWT_SECRET="client-check-secret-0123456789-abcdefghijklmnop" LOG_FORMAT=pretty
   RATE_LIMIT_LOGIN=off RATE_LIMIT_REFRESH=off RATE_LIMIT_SIGNUP=off
   RATE_LIMIT_PASSWORD_FORGOT=off RATE_LIMIT_PASSWORD_RESET_MAIL=off RATE_LIMIT_EMAIL_RESEND=off
-  RATE_LIMIT_GLOBAL=off
+  RATE_LIMIT_GLOBAL=off INTROSPECTION_CLIENTS="$introspection_client"
   ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1 ARGON2_PARALLELISM=1
   RUST_LOG="${RUST_LOG:-warn}" "$POSTERN_BIN")
 admin_email=admin@client-check.test
@@ -116,6 +117,7 @@ fi
 say "running the TypeScript client against $base"
 if ! POSTERN_BASE_URL="$base" POSTERN_OPENAPI="$root/openapi/openapi.json" \
     POSTERN_ADMIN_EMAIL="$admin_email" POSTERN_ADMIN_PASSWORD="$admin_password" \
+    POSTERN_INTROSPECTION_CLIENT="$introspection_client" \
     node dist/check.js; then
   echo "--- server log ---" >&2; cat "$work/server.log" >&2
   fail "the TypeScript client check failed"

@@ -4,8 +4,9 @@
 //! [`into_envelope`]. Request bodies are parsed by `crate::body`, which reports its own failures
 //! as [`ApiError`]s.
 
+use poem::http::HeaderValue;
 use poem::http::StatusCode;
-use poem::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use poem::http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::error::ParseParamError;
 use postern_core::{FieldError, error_chain};
@@ -14,8 +15,8 @@ use tracing::error;
 use super::answers::{self, Answer};
 use super::envelope::{ErrorBody, FieldDetail};
 
-/// A failure on its way to the client: a status, the envelope and, for 423 and 429, how long to
-/// wait. The envelope's `error` holds a 500's internal cause, which only a server that exposes
+/// A failure on its way to the client: a status, the envelope, for 423 and 429 how long to
+/// wait, and for a 401 of a scheme other than bearer its challenge. The envelope's `error` holds a 500's internal cause, which only a server that exposes
 /// internal errors sends (see [`reveal_internal_causes`]).
 #[derive(Debug, thiserror::Error)]
 #[error("{} {}", status, body.code)]
@@ -23,6 +24,7 @@ pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
     retry_after_secs: Option<u64>,
+    challenge: Option<&'static str>,
 }
 
 /// The body of a 500 with its internal cause in `error`. It travels with the response, off the
@@ -43,6 +45,7 @@ impl ApiError {
                 error: None,
             },
             retry_after_secs: None,
+            challenge: None,
         }
     }
 
@@ -92,6 +95,12 @@ impl ApiError {
         err
     }
 
+    /// Sets `WWW-Authenticate`: how the client must authenticate.
+    pub fn challenge(mut self, challenge: &'static str) -> Self {
+        self.challenge = Some(challenge);
+        self
+    }
+
     /// Sets `Retry-After`.
     pub fn retry_after(mut self, seconds: u64) -> Self {
         self.retry_after_secs = Some(seconds.max(1));
@@ -115,6 +124,11 @@ impl poem::error::ResponseError for ApiError {
             .body(serialized(&sent));
         if let Some(seconds) = self.retry_after_secs {
             response.headers_mut().insert(RETRY_AFTER, seconds.into());
+        }
+        if let Some(challenge) = self.challenge {
+            response
+                .headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         if self.body.error.is_some() {
             response.set_data(RevealedBody(serialized(&self.body)));

@@ -15,8 +15,10 @@ use crate::observability;
 use crate::responses::{apply_rate_limit_headers, reset_seconds};
 use crate::state::AppState;
 
-/// Paths outside the global limit: probes and scrapes must answer however busy a client is.
-const UNLIMITED: [&str; 3] = ["/health", "/ready", "/metrics"];
+/// Paths outside the global limit: probes and scrapes must answer however busy a client is,
+/// and introspection, which a resource server calls for its own clients' requests from one
+/// address, is counted per introspection client in its own bucket instead.
+const UNLIMITED: [&str; 4] = ["/health", "/ready", "/metrics", "/api/v1/auth/introspect"];
 
 /// Counts the request in the global bucket: refuses it with 429 once the client's quota is
 /// spent, and otherwise serves it, adding the bucket's `RateLimit-*` headers unless the

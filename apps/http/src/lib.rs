@@ -28,7 +28,7 @@ use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Route};
 
 pub use head_limit::MAX_HEAD_BYTES;
-pub use state::{AppState, PublishedKey, ReadinessProbe};
+pub use state::{AppState, IntrospectionClient, IntrospectionConfig, PublishedKey, ReadinessProbe};
 
 /// The whole HTTP application: the API, its document at `/openapi.json`, interactive docs at
 /// `/docs`, the Prometheus metrics at `/metrics`, the pages that links in mail lead to, and the

@@ -111,7 +111,8 @@ pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Resul
     if private {
         headers.insert("cache-control", HeaderValue::from_static("no-store"));
     }
-    if response_is_unauthorized {
+    // An operation that authenticates by another scheme (introspection's Basic) sets its own.
+    if response_is_unauthorized && !headers.contains_key("www-authenticate") {
         headers.insert("www-authenticate", challenge);
     }
     if is_json {

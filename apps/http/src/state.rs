@@ -8,6 +8,9 @@ use async_trait::async_trait;
 use ipnet::IpNet;
 use postern_core::ports::RateLimiter;
 use postern_core::usecases::{Accounts, QueueAdmin, ReadAudit};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 /// A dependency that `/ready` checks.
 #[async_trait]
@@ -39,6 +42,9 @@ pub struct AppState {
     /// The public keys that verify access tokens, for `/.well-known/jwks.json` (docs/http-api.md
     /// §8); empty with HS256.
     pub signing_keys: Vec<PublishedKey>,
+    /// Who may introspect tokens, and the issuer's identity the answers name (docs/http-api.md
+    /// §9).
+    pub introspection: IntrospectionConfig,
     /// Whether a 500 shows its internal cause in `error` (docs/http-api.md §1: development mode
     /// only).
     pub expose_internal_errors: bool,
@@ -51,4 +57,41 @@ pub struct PublishedKey {
     pub kid: String,
     /// The 32-byte public key, base64url without padding (RFC 8037's `x`).
     pub x: String,
+}
+
+/// A service allowed to introspect tokens: one `id:secret` pair of `INTROSPECTION_CLIENTS`.
+#[derive(Clone, Debug)]
+pub struct IntrospectionClient {
+    /// The client's id, which keys its rate limit.
+    pub id: String,
+    /// The client's secret.
+    pub secret: SecretString,
+}
+
+/// What introspection needs beside the use case.
+#[derive(Clone, Debug, Default)]
+pub struct IntrospectionConfig {
+    /// The clients that may introspect; none means the route does not exist.
+    pub clients: Vec<IntrospectionClient>,
+    /// `iss` of the answers (`JWT_ISSUER`).
+    pub issuer: String,
+    /// `aud` of the answers (`JWT_AUDIENCE`).
+    pub audience: String,
+}
+
+impl IntrospectionConfig {
+    /// The id of the client with `id` and `secret`, if there is one. The secrets are compared
+    /// as SHA-256 digests in constant time, so that neither a secret's bytes nor its length
+    /// can be found by timing.
+    pub fn client(&self, id: &str, secret: &str) -> Option<&str> {
+        let presented = Sha256::digest(secret.as_bytes());
+        self.clients
+            .iter()
+            .find(|client| client.id == id)
+            .filter(|client| {
+                let known = Sha256::digest(client.secret.expose_secret().as_bytes());
+                bool::from(known.ct_eq(&presented))
+            })
+            .map(|client| client.id.as_str())
+    }
 }

@@ -36,7 +36,7 @@ use crate::config::{Config, JwtKeyFiles, JwtSecret, RedisConfig};
 use crate::keys;
 use crate::migrations::{self, SchemaStatus};
 use crate::revocation_seed::RevocationSeeder;
-use postern_http::{AppState, PublishedKey, ReadinessProbe};
+use postern_http::{AppState, IntrospectionConfig, PublishedKey, ReadinessProbe};
 
 /// How long a profile stays cached (docs/http-api.md §4).
 const PROFILE_TTL: Duration = Duration::from_secs(600);
@@ -168,6 +168,11 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         trusted_proxies: config.trusted_proxies.clone(),
         signing_keys,
         cors_allowed_origins: config.cors_allowed_origins.clone(),
+        introspection: IntrospectionConfig {
+            clients: config.introspection_clients.clone(),
+            issuer: config.jwt_issuer.clone(),
+            audience: config.jwt_audience.clone(),
+        },
         expose_internal_errors: config.is_development(),
     };
     Ok(Components {

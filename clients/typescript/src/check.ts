@@ -6,6 +6,7 @@
 //
 // POSTERN_BASE_URL: where the server listens, e.g. http://127.0.0.1:8080.
 // POSTERN_ADMIN_EMAIL, POSTERN_ADMIN_PASSWORD: an admin account (`postern user create-admin`).
+// POSTERN_INTROSPECTION_CLIENT: one `id:secret` pair of the server's INTROSPECTION_CLIENTS.
 // POSTERN_OPENAPI: the OpenAPI document whose operations must all be called.
 
 import assert from "node:assert/strict";
@@ -14,6 +15,7 @@ import { readFileSync } from "node:fs";
 
 import { checkAccount } from "./account.js";
 import { checkAdmin } from "./admin.js";
+import { checkIntrospection } from "./introspection.js";
 import { checkOperations } from "./operations.js";
 import { connect } from "./support.js";
 
@@ -44,6 +46,10 @@ async function main(): Promise<void> {
 
   await checkOperations(client);
   const account = await checkAccount(client, `ts-client-${randomUUID()}@example.com`);
+  const pair = required("POSTERN_INTROSPECTION_CLIENT");
+  const colon = pair.indexOf(":");
+  const introspector = { id: pair.slice(0, colon), secret: pair.slice(colon + 1) };
+  await checkIntrospection(client, introspector, account.email, account.password);
   await checkAdmin(client, admin, account);
 
   const missed = documented.filter((operation) => !called.has(operation));

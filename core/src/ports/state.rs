@@ -103,6 +103,9 @@ rate_limit_buckets! {
     /// Wrong current passwords at password change, keyed by session: the wrong guess that
     /// spends this quota ends the session.
     PasswordChangeGuess = "password_change_guess", 3 per HOUR;
+    /// Token introspection (docs/http-api.md §9), keyed by introspection client: a resource
+    /// server asks once per request it serves, or once per cache period.
+    Introspect = "introspect", 1000 per MINUTE;
 }
 
 /// A limit: `limit` requests per `period`.

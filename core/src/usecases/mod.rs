@@ -17,6 +17,7 @@ mod deduplicated;
 mod deliver_events;
 mod email_verification;
 mod import_users;
+mod introspect;
 mod login;
 mod logout;
 mod new_password;
@@ -47,6 +48,7 @@ pub use deduplicated::Deduplicated;
 pub use deliver_events::{DeliverEvents, DeliveryReport};
 pub use email_verification::{ResendVerification, ResendVerificationError, VerifyEmail};
 pub use import_users::{ImportReport, ImportUsers, InvalidRow};
+pub use introspect::{Introspect, Introspection};
 pub use login::{Login, LoginError, LoginOutcome, LoginRequest};
 pub use logout::{Logout, LogoutAll};
 pub use password_reset::{ForgotPassword, ResetPassword, ResetPasswordError};
@@ -142,6 +144,8 @@ pub struct Accounts {
     pub logout_all: LogoutAll,
     /// Verifies bearer tokens.
     pub authenticate: Authenticate,
+    /// Tells other services whether an access token is active (docs/http-api.md §9).
+    pub introspect: Introspect,
     /// Checks callers' roles.
     pub authorize: Authorize,
     /// Reads profiles.
@@ -196,6 +200,7 @@ impl Accounts {
             logout: Logout::new(ports, policy),
             logout_all: LogoutAll::new(ports, policy),
             authenticate: Authenticate::new(ports, policy),
+            introspect: Introspect::new(ports, policy),
             authorize: Authorize::new(ports),
             get_profile: GetProfile::new(ports),
             update_profile: UpdateProfile::new(ports),

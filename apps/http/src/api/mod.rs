@@ -6,6 +6,7 @@ mod admin_queries;
 mod admin_schemas;
 mod auth;
 mod cursor;
+mod introspect;
 mod jwks;
 mod ops;
 mod recovery;
@@ -17,6 +18,7 @@ use poem_openapi::{LicenseObject, OpenApiService, ServerObject, Tags};
 
 pub use admin::AdminApi;
 pub use auth::AuthApi;
+pub use introspect::IntrospectApi;
 pub use jwks::JwksApi;
 pub use ops::OpsApi;
 pub use recovery::RecoveryApi;
@@ -37,13 +39,29 @@ pub enum ApiTags {
 }
 
 /// Every API of the service.
-pub type Api = (AuthApi, RecoveryApi, UserApi, AdminApi, OpsApi, JwksApi);
+pub type Api = (
+    AuthApi,
+    IntrospectApi,
+    RecoveryApi,
+    UserApi,
+    AdminApi,
+    OpsApi,
+    JwksApi,
+);
 
 /// The OpenAPI service: the operations and the document describing them. Holds no runtime
 /// state, so `postern openapi` can write the document without a database.
 pub fn service() -> OpenApiService<Api, ()> {
     OpenApiService::new(
-        (AuthApi, RecoveryApi, UserApi, AdminApi, OpsApi, JwksApi),
+        (
+            AuthApi,
+            IntrospectApi,
+            RecoveryApi,
+            UserApi,
+            AdminApi,
+            OpsApi,
+            JwksApi,
+        ),
         "Postern",
         env!("CARGO_PKG_VERSION"),
     )

@@ -18,6 +18,7 @@ mod errors;
 mod global_limit;
 mod headers;
 mod internal_errors;
+mod introspection;
 mod metrics;
 mod pages;
 mod rate_limits;

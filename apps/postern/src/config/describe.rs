@@ -145,6 +145,7 @@ impl Config {
         let mut lines = vec![
             line("TRUSTED_PROXIES", joined(self.trusted_proxies.iter())),
             line("CORS_ALLOWED_ORIGINS", self.cors_allowed_origins.join(",")),
+            line("INTROSPECTION_CLIENTS", self.introspection_clients_text()),
         ];
         lines.extend(RateLimitBucket::ALL.map(|bucket| {
             line(
@@ -165,6 +166,18 @@ impl Config {
             line("ARGON2_PARALLELISM", self.argon2.parallelism),
         ]);
         lines
+    }
+
+    /// The clients' ids with their secrets redacted, or what having none means.
+    fn introspection_clients_text(&self) -> String {
+        if self.introspection_clients.is_empty() {
+            return "(unset: no introspection)".to_owned();
+        }
+        joined(
+            self.introspection_clients
+                .iter()
+                .map(|client| format!("{}:{REDACTED}", client.id)),
+        )
     }
 
     fn mail_and_log_lines(&self) -> Vec<(String, String)> {

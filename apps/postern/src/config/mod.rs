@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use postern_core::domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
 use postern_core::ports::RateLimits;
+use postern_http::IntrospectionClient;
 use postern_mail::{AppUrl, SmtpConfig};
 use postern_password::Argon2Params;
 use postern_redis::streams::ConsumerConfig;
@@ -110,6 +111,9 @@ pub struct Config {
     /// `CORS_ALLOWED_ORIGINS`: exact origins (`scheme://host[:port]`, lower-cased) that may
     /// call the API from a browser; empty (the default) means no CORS.
     pub cors_allowed_origins: Vec<String>,
+    /// `INTROSPECTION_CLIENTS`: the `id:secret` pairs of the services that may introspect
+    /// tokens; empty (the default) means no introspection route.
+    pub introspection_clients: Vec<IntrospectionClient>,
     /// `RATE_LIMIT_<BUCKET>`: `RATE_LIMIT_LOGIN`, `RATE_LIMIT_REFRESH`, ...
     pub rate_limits: RateLimits,
     /// `ARGON2_MEMORY_KIB`, `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM`.

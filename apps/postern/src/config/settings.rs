@@ -19,8 +19,8 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::values::{
-    AppUrlSetting, CommaList, DatabaseUrl, Flag, Origin, Parsed, PositiveDuration, Proxy,
-    QuotaSetting, RedisUrl, Seconds, ShutdownTimeout, SigningSecret,
+    AppUrlSetting, CommaList, DatabaseUrl, Flag, IntrospectionClientSetting, Origin, Parsed,
+    PositiveDuration, Proxy, QuotaSetting, RedisUrl, Seconds, ShutdownTimeout, SigningSecret,
 };
 use super::{
     Config, ConfigError, ConnectionLimits, Environment, JwtKeyFiles, JwtSecret, LogFormat,
@@ -92,6 +92,7 @@ pub(super) struct Settings {
     password_min_score: Parsed<u8>,
     trusted_proxies: CommaList<Proxy>,
     cors_allowed_origins: CommaList<Origin>,
+    introspection_clients: CommaList<IntrospectionClientSetting>,
     argon2_memory_kib: Parsed<u32>,
     argon2_iterations: Parsed<u32>,
     argon2_parallelism: Parsed<u32>,
@@ -150,6 +151,7 @@ impl Default for Settings {
             password_min_score: Parsed(PasswordPolicy::default().min_score),
             trusted_proxies: CommaList(Vec::new()),
             cors_allowed_origins: CommaList(Vec::new()),
+            introspection_clients: CommaList(Vec::new()),
             argon2_memory_kib: Parsed(argon2.memory_kib),
             argon2_iterations: Parsed(argon2.iterations),
             argon2_parallelism: Parsed(argon2.parallelism),
@@ -231,6 +233,12 @@ impl Settings {
                 .into_iter()
                 .map(|o| o.0)
                 .collect(),
+            introspection_clients: self
+                .introspection_clients
+                .0
+                .into_iter()
+                .map(|client| client.0)
+                .collect(),
             rate_limits,
             argon2: Argon2Params {
                 memory_kib: self.argon2_memory_kib.0,
@@ -250,7 +258,8 @@ impl Settings {
     }
 
     /// What development tolerates and production refuses: password hashing below the
-    /// documented minimum, and a `JWT_SECRET` that cannot be random.
+    /// documented minimum, a `JWT_SECRET` that cannot be random, and short introspection
+    /// client secrets.
     fn production_minimums(&self) -> Result<(), ConfigError> {
         if self.argon2_memory_kib.0 < MIN_PRODUCTION_ARGON2_MEMORY_KIB {
             return Err(error(
@@ -266,6 +275,17 @@ impl Settings {
         }
         if let Some(weakness) = self.jwt_secret.as_ref().and_then(SigningSecret::weakness) {
             return Err(error("JWT_SECRET", weakness));
+        }
+        if let Some(short) = self.introspection_clients.0.iter().find(|c| c.is_short()) {
+            return Err(error(
+                "INTROSPECTION_CLIENTS",
+                format!(
+                    "the secret of client {:?} must be at least {} bytes in production; \
+                     generate one with `openssl rand -base64 48`",
+                    short.0.id,
+                    IntrospectionClientSetting::MIN_PRODUCTION_SECRET_BYTES
+                ),
+            ));
         }
         Ok(())
     }

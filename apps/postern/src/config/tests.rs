@@ -533,3 +533,56 @@ fn a_value_of_the_wrong_kind_names_its_variable_and_the_expected_form() {
         assert!(err.problem.contains(expected), "{err}");
     }
 }
+
+#[test]
+fn introspection_clients_are_read_as_id_secret_pairs_and_redacted_when_described() {
+    let config = Config::from_vars(vars(&[(
+        "INTROSPECTION_CLIENTS",
+        "orders:s3cret:with-colon, billing:other",
+    )]))
+    .unwrap();
+
+    let clients: Vec<(&str, &str)> = config
+        .introspection_clients
+        .iter()
+        .map(|c| (c.id.as_str(), c.secret.expose_secret()))
+        .collect();
+    assert_eq!(
+        clients,
+        [("orders", "s3cret:with-colon"), ("billing", "other")]
+    );
+    let described = config.describe();
+    assert!(
+        described.contains("INTROSPECTION_CLIENTS = orders:[redacted],billing:[redacted]\n"),
+        "{described}"
+    );
+    assert!(!described.contains("s3cret"), "{described}");
+}
+
+#[test]
+fn introspection_clients_are_none_by_default_and_a_pair_without_secret_is_refused() {
+    let default = Config::from_vars(HashMap::new()).unwrap();
+    let err = Config::from_vars(vars(&[("INTROSPECTION_CLIENTS", "orders")])).unwrap_err();
+
+    assert!(default.introspection_clients.is_empty());
+    assert_eq!(err.variable, "INTROSPECTION_CLIENTS", "{err}");
+}
+
+#[test]
+fn production_refuses_an_introspection_secret_shorter_than_32_bytes_naming_the_variable() {
+    let production = |clients: &str| {
+        Config::from_vars(vars(&[
+            ("POSTERN_ENV", "production"),
+            ("JWT_SECRET", RANDOM_SECRET),
+            ("INTROSPECTION_CLIENTS", clients),
+        ]))
+    };
+
+    let err = production("orders:short").unwrap_err();
+    let long = production(&format!("orders:{RANDOM_SECRET}"));
+
+    assert_eq!(err.variable, "INTROSPECTION_CLIENTS", "{err}");
+    assert!(err.problem.contains("orders"), "{err}");
+    assert!(!err.problem.contains("short"), "the secret leaked: {err}");
+    assert!(long.is_ok(), "{long:?}");
+}

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use postern_core::ports::Quota;
+use postern_http::IntrospectionClient;
 use postern_mail::AppUrl;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -327,6 +328,36 @@ impl TryFrom<String> for SigningSecret {
             Ok(Self(secret.into()))
         } else {
             Err(format!("must be at least {} bytes long", Self::MIN_BYTES))
+        }
+    }
+}
+
+/// One `id:secret` pair of `INTROSPECTION_CLIENTS`. The secret may hold `:`; the id may not.
+#[derive(Clone, Debug)]
+pub(super) struct IntrospectionClientSetting(pub IntrospectionClient);
+
+impl IntrospectionClientSetting {
+    /// The shortest secret production accepts, in bytes: as much as a `JWT_SECRET`.
+    pub(super) const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
+
+    /// Whether the secret is shorter than production accepts.
+    pub(super) fn is_short(&self) -> bool {
+        self.0.secret.expose_secret().len() < Self::MIN_PRODUCTION_SECRET_BYTES
+    }
+}
+
+impl TryFrom<String> for IntrospectionClientSetting {
+    type Error = &'static str;
+
+    fn try_from(entry: String) -> Result<Self, &'static str> {
+        match entry.split_once(':') {
+            Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
+                Ok(Self(IntrospectionClient {
+                    id: id.to_owned(),
+                    secret: secret.to_owned().into(),
+                }))
+            }
+            _ => Err("expected comma-separated id:secret pairs, e.g. orders:<32 random bytes>"),
         }
     }
 }

@@ -24,6 +24,7 @@ mod redis;
 mod refresh;
 mod refresh_chain;
 mod reset_links;
+mod resource_server;
 mod session_lifetime;
 mod sessions;
 mod signup;

@@ -10,7 +10,7 @@ use ipnet::IpNet;
 use postern_core::domain::SessionPolicy;
 use postern_core::ports::{Clock, RateLimiter, RateLimits, SystemClock};
 use postern_core::usecases::{Accounts, Policies, Ports, QueueAdmin, ReadAudit};
-use postern_http::AppState;
+use postern_http::{AppState, IntrospectionClient, IntrospectionConfig};
 use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, MemoryStore};
 use postern_password::{Argon2Hasher, Argon2Params};
 use postern_tokens::{HmacSuccessors, JwtConfig, JwtIssuer, RandomTokens};
@@ -27,6 +27,7 @@ pub struct Builder {
     expose_internal_errors: bool,
     peer: Option<SocketAddr>,
     trusted_proxies: Vec<IpNet>,
+    introspection_clients: Vec<IntrospectionClient>,
 }
 
 impl Builder {
@@ -56,6 +57,15 @@ impl Builder {
         if trusted {
             self.trusted_proxies = vec![IpNet::from(peer.ip())];
         }
+        self
+    }
+
+    /// A service that may introspect tokens with `id` and `secret`.
+    pub fn introspection_client(mut self, id: &str, secret: &str) -> Self {
+        self.introspection_clients.push(IntrospectionClient {
+            id: id.to_owned(),
+            secret: SecretString::from(secret),
+        });
         self
     }
 
@@ -108,6 +118,11 @@ impl Builder {
             trusted_proxies: self.trusted_proxies,
             cors_allowed_origins: Vec::new(),
             signing_keys: Vec::new(),
+            introspection: IntrospectionConfig {
+                clients: self.introspection_clients,
+                issuer: "postern".to_owned(),
+                audience: "postern".to_owned(),
+            },
             expose_internal_errors: self.expose_internal_errors,
         });
         TestApp::serving(state, tokens, self.peer)
