@@ -164,6 +164,39 @@ pub enum EventData {
         /// The admin who changed it.
         changed_by: Option<UserId>,
     },
+    /// `user.email_change_requested`: the user asked to move the account to a new address; the
+    /// mail handler issues the token and mails the link to the new address, and a notice to the
+    /// current one, so that an owner who did not ask learns of it.
+    #[serde(rename = "user.email_change_requested")]
+    EmailChangeRequested {
+        /// The new address, where the link goes.
+        email: String,
+        /// The account's current address, where the notice goes.
+        previous_email: String,
+    },
+    /// `user.email_changed`: the user proved the new address theirs; it replaced the old one
+    /// and counts as verified.
+    #[serde(rename = "user.email_changed")]
+    EmailChanged {
+        /// The new address.
+        email: String,
+        /// The address it replaced.
+        previous_email: String,
+    },
+    /// `user.deletion_notice`: the account is being deleted; the mail handler sends the notice
+    /// to the address it had. Written just before `user.deleted`, in the same transaction.
+    #[serde(rename = "user.deletion_notice")]
+    DeletionNotice {
+        /// The address the account had, where the notice goes.
+        email: String,
+    },
+    /// `user.deleted`: the account's personal data is erased and every session ended. It
+    /// carries no address: the audit log keeps the account's id only.
+    #[serde(rename = "user.deleted")]
+    Deleted {
+        /// The admin who deleted it; `None` when the user did.
+        deleted_by: Option<UserId>,
+    },
 }
 
 impl EventData {
@@ -182,6 +215,10 @@ impl EventData {
             Self::ProfileUpdated { .. } => "user.profile_updated",
             Self::RoleChanged { .. } => "user.role_changed",
             Self::Disabled { .. } => "user.disabled",
+            Self::EmailChangeRequested { .. } => "user.email_change_requested",
+            Self::EmailChanged { .. } => "user.email_changed",
+            Self::DeletionNotice { .. } => "user.deletion_notice",
+            Self::Deleted { .. } => "user.deleted",
         }
     }
 
@@ -193,6 +230,8 @@ impl EventData {
                 | Self::PasswordChanged { .. }
                 | Self::EmailVerificationRequested { .. }
                 | Self::PasswordResetRequested { .. }
+                | Self::EmailChangeRequested { .. }
+                | Self::DeletionNotice { .. }
         )
     }
 }

@@ -14,14 +14,18 @@ mod authenticate;
 mod authorize;
 mod change_password;
 mod deduplicated;
+mod delete_account;
 mod deliver_events;
+mod email_change;
 mod email_verification;
+mod export;
 mod import_users;
 mod login;
 mod logout;
 mod password_reset;
 mod profile;
 mod queues;
+mod reauth;
 mod redeemable;
 mod refresh;
 mod revoker;
@@ -43,8 +47,13 @@ pub use authenticate::{Authenticate, AuthenticateError};
 pub use authorize::{Authorize, AuthorizeError};
 pub use change_password::{ChangePassword, ChangePasswordError, ChangePasswordRequest};
 pub use deduplicated::Deduplicated;
+pub use delete_account::{AccountDeletionError, DeleteAccount};
 pub use deliver_events::{DeliverEvents, DeliveryReport};
+pub use email_change::{
+    ConfirmEmailChange, EmailChangeError, EmailChangeRequest, RequestEmailChange,
+};
 pub use email_verification::{ResendVerification, ResendVerificationError, VerifyEmail};
+pub use export::{AccountExport, ExportAccount};
 pub use import_users::{ImportReport, ImportUsers, InvalidRow};
 pub use login::{Login, LoginError, LoginOutcome, LoginRequest};
 pub use logout::{Logout, LogoutAll};
@@ -78,11 +87,13 @@ macro_rules! from_port_error {
 }
 
 from_port_error!(
+    AccountDeletionError,
     AuthenticateError,
     AuthorizeError,
     ChangeAccessError,
     ChangePasswordError,
     DropCachedProfileError,
+    EmailChangeError,
     LinkTokenError,
     LoginError,
     ProfileError,
@@ -163,6 +174,12 @@ pub struct Accounts {
     pub change_access: ChangeAccess,
     /// Drops an account's cached profile (docs/http-api.md §5).
     pub drop_cached_profile: DropCachedProfile,
+    /// Asks for an email change (docs/http-api.md §4).
+    pub request_email_change: RequestEmailChange,
+    /// Spends email-change tokens (docs/http-api.md §4).
+    pub confirm_email_change: ConfirmEmailChange,
+    /// Deletes accounts (docs/http-api.md §4, §5).
+    pub delete_account: DeleteAccount,
 }
 
 impl Accounts {
@@ -189,6 +206,9 @@ impl Accounts {
             list_users: ListUsers::new(ports),
             change_access: ChangeAccess::new(ports, policy),
             drop_cached_profile: DropCachedProfile::new(ports),
+            request_email_change: RequestEmailChange::new(ports, policy),
+            confirm_email_change: ConfirmEmailChange::new(ports),
+            delete_account: DeleteAccount::new(ports, policy),
         }
     }
 }
