@@ -11,6 +11,10 @@ use super::{EventId, SessionId, UserId};
 /// The schema version of every event written today.
 pub const EVENT_VERSION: u16 = 1;
 
+/// What an address reads as in a stored event about a deleted account (docs/adr/0016): not an
+/// address, so that no mail can go to it.
+pub const ERASED_EMAIL: &str = "erased";
+
 /// An event: `{id, type, version, occurredAt, userId, data}` on the wire.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -222,6 +226,71 @@ impl EventData {
         }
     }
 
+    /// Replaces every address the event carries by [`ERASED_EMAIL`] and clears every display
+    /// name, as an account's deletion does to the events stored about it (docs/adr/0016).
+    pub fn erase_personal_data(&mut self) {
+        match self {
+            Self::SignedUp { email, name } => {
+                erase(email);
+                *name = None;
+            }
+            Self::ProfileUpdated { name } => *name = None,
+            Self::LoginFailed { email, .. }
+            | Self::PasswordChanged { email }
+            | Self::EmailVerificationRequested { email }
+            | Self::EmailVerified { email }
+            | Self::PasswordResetRequested { email }
+            | Self::DeletionNotice { email } => erase(email),
+            Self::EmailChangeRequested {
+                email,
+                previous_email,
+            }
+            | Self::EmailChanged {
+                email,
+                previous_email,
+            } => {
+                erase(email);
+                erase(previous_email);
+            }
+            Self::LoggedIn { .. }
+            | Self::LoggedOut { .. }
+            | Self::ReuseDetected { .. }
+            | Self::RoleChanged { .. }
+            | Self::Disabled { .. }
+            | Self::Deleted { .. } => {}
+        }
+    }
+
+    /// Whether the event carries an erased address: a mail it would send has nowhere to go.
+    pub fn is_erased(&self) -> bool {
+        match self {
+            Self::SignedUp { email, .. }
+            | Self::LoginFailed { email, .. }
+            | Self::PasswordChanged { email }
+            | Self::EmailVerificationRequested { email }
+            | Self::EmailVerified { email }
+            | Self::PasswordResetRequested { email }
+            | Self::DeletionNotice { email }
+            | Self::EmailChangeRequested { email, .. }
+            | Self::EmailChanged { email, .. } => email == ERASED_EMAIL,
+            Self::LoggedIn { .. }
+            | Self::LoggedOut { .. }
+            | Self::ReuseDetected { .. }
+            | Self::ProfileUpdated { .. }
+            | Self::RoleChanged { .. }
+            | Self::Disabled { .. }
+            | Self::Deleted { .. } => false,
+        }
+    }
+
+    /// Whether the event's address is kept only until the event is delivered: the notice of a
+    /// deletion, which must reach the address the account had, though the account is already
+    /// erased. Outboxes erase it when they mark it published, and the audit log records it
+    /// erased.
+    pub fn keeps_address_until_delivered(&self) -> bool {
+        matches!(self, Self::DeletionNotice { .. })
+    }
+
     /// Whether the event sends mail, and so belongs on the `email-events` stream too.
     pub fn sends_mail(&self) -> bool {
         matches!(
@@ -234,6 +303,10 @@ impl EventData {
                 | Self::DeletionNotice { .. }
         )
     }
+}
+
+fn erase(email: &mut String) {
+    ERASED_EMAIL.clone_into(email);
 }
 
 #[cfg(test)]
@@ -270,5 +343,33 @@ mod tests {
         let json = serde_json::to_value(&data).unwrap();
         assert_eq!(json["type"], data.type_name());
         assert!(json["data"]["sessionIds"].is_array());
+    }
+
+    #[test]
+    fn erasing_replaces_every_address_and_name_and_keeps_the_rest() {
+        let mut changed = EventData::EmailChanged {
+            email: "new@example.com".into(),
+            previous_email: "old@example.com".into(),
+        };
+        let mut signed_up = EventData::SignedUp {
+            email: "ada@example.com".into(),
+            name: Some("Ada".into()),
+        };
+        let mut role = EventData::RoleChanged {
+            from: "user".into(),
+            to: "admin".into(),
+            changed_by: None,
+        };
+        let before = role.clone();
+
+        for data in [&mut changed, &mut signed_up, &mut role] {
+            data.erase_personal_data();
+        }
+
+        let text = format!("{changed:?}{signed_up:?}");
+        assert!(!text.contains("example.com") && !text.contains("Ada"), "{text}");
+        assert!(changed.is_erased() && signed_up.is_erased());
+        assert_eq!(role, before);
+        assert!(!role.is_erased());
     }
 }

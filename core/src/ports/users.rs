@@ -184,9 +184,11 @@ pub trait UserRepo: Send + Sync {
     /// Deletes an account (docs/http-api.md §4, docs/adr/0016): in one transaction, replaces
     /// its email by an address nobody can hold, clears its name and password hash, marks it
     /// disabled and deleted at `at`, revokes every live session, drops its account tokens and
-    /// the login counts of its address, removes the address from the event data stored about
-    /// the account so far (audit log and outbox), then writes `events` in their order (the
-    /// notice mail's event, then `user.deleted`). Returns the sessions revoked.
+    /// the login counts of its address, erases the personal data of every event stored about
+    /// the account so far, in the audit log and the outbox
+    /// ([`EventData::erase_personal_data`](crate::domain::EventData::erase_personal_data)),
+    /// then writes `events` in their order (the notice mail's event, then `user.deleted`).
+    /// Returns the sessions revoked.
     ///
     /// # Errors
     /// MUST return [`DeleteAccountError::NotFound`], and store nothing, when no account has the

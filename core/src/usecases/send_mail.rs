@@ -78,6 +78,10 @@ impl SendMail {
     /// The mails `event` sends: none, one, or (an email change) a link to the new address and a
     /// notice to the current one.
     async fn compose(&self, event: &Event) -> PortResult<Vec<Mail>> {
+        // An event stored before its account was deleted lost its address (docs/adr/0016).
+        if event.data.is_erased() {
+            return Ok(Vec::new());
+        }
         let user = || {
             event
                 .user_id
@@ -377,5 +381,21 @@ mod tests {
             }))
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_event_whose_address_was_erased_sends_nothing() {
+        let mut mocks = Mocks::new();
+        mocks.account_tokens.expect_issue().never();
+        let mut mailer = MockMailer::new();
+        mailer.expect_send().never();
+        let mut data = EventData::PasswordResetRequested {
+            email: "ada@example.com".into(),
+        };
+        data.erase_personal_data();
+
+        let result = handler(mocks, mailer).handle(&event(data)).await;
+
+        assert!(result.is_ok(), "{result:?}");
     }
 }
