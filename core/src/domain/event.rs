@@ -11,6 +11,10 @@ use super::{EventId, SessionId, UserId};
 /// The schema version of every event written today.
 pub const EVENT_VERSION: u16 = 1;
 
+/// The types of the events whose address is kept only until they are delivered
+/// ([`EventData::keeps_address_until_delivered`]), for adapters that select them by type.
+pub const ADDRESS_KEPT_UNTIL_DELIVERED: [&str; 1] = ["user.deletion_notice"];
+
 /// What an address reads as in a stored event about a deleted account (docs/adr/0016): not an
 /// address, so that no mail can go to it.
 pub const ERASED_EMAIL: &str = "erased";
@@ -288,7 +292,7 @@ impl EventData {
     /// erased. Outboxes erase it when they mark it published, and the audit log records it
     /// erased.
     pub fn keeps_address_until_delivered(&self) -> bool {
-        matches!(self, Self::DeletionNotice { .. })
+        ADDRESS_KEPT_UNTIL_DELIVERED.contains(&self.type_name())
     }
 
     /// Whether the event sends mail, and so belongs on the `email-events` stream too.
