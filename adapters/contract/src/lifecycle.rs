@@ -11,10 +11,10 @@ use postern_core::domain::{
 use postern_core::ports::{ChangeEmailError, DeleteAccountError};
 use time::Duration;
 
+use crate::ManualClock;
 use crate::Storage;
 use crate::fixtures::{T0, new_user, signed_up, unique_digest};
 use crate::storage::{OutboxSettings, add_user, start_session, written_events};
-use crate::ManualClock;
 
 /// The lifecycle contract, as module `lifecycle`, on the [`Storage`](crate::Storage) that
 /// `$make().await` returns.
@@ -93,7 +93,10 @@ pub async fn a_change_token_moves_the_account_verified_once_and_stores_its_event
 
     assert_eq!(moved.email, email("new@example.com"));
     assert!(moved.email_verified);
-    assert_eq!(again, None, "the other change token was spent with the first");
+    assert_eq!(
+        again, None,
+        "the other change token was spent with the first"
+    );
     let stored = storage.users().find_by_id(user.id).await.unwrap().unwrap();
     assert_eq!(stored, moved);
     assert!(written_events(storage).await.contains(&event));
@@ -114,7 +117,10 @@ pub async fn a_change_to_an_address_taken_meanwhile_is_email_taken_and_changes_n
         .change_email(token.id, T0 + Duration::minutes(1), &event)
         .await;
 
-    assert!(matches!(result, Err(ChangeEmailError::EmailTaken)), "{result:?}");
+    assert!(
+        matches!(result, Err(ChangeEmailError::EmailTaken)),
+        "{result:?}"
+    );
     let found = storage
         .account_tokens()
         .find(token.purpose, &token.digest)
@@ -139,7 +145,11 @@ pub async fn deletion_anonymises_the_account_ends_its_sessions_and_frees_its_add
     let users = storage.users();
 
     let revoked = users
-        .delete_account(user.id, T0 + Duration::minutes(2), &deletion_events(user.id))
+        .delete_account(
+            user.id,
+            T0 + Duration::minutes(2),
+            &deletion_events(user.id),
+        )
         .await
         .unwrap();
 
@@ -220,12 +230,20 @@ pub async fn a_deletion_notice_is_recorded_and_kept_published_without_its_addres
     let [notice, deleted] = deletion_events(user.id);
     storage
         .users()
-        .delete_account(user.id, T0 + Duration::minutes(2), &[notice.clone(), deleted])
+        .delete_account(
+            user.id,
+            T0 + Duration::minutes(2),
+            &[notice.clone(), deleted],
+        )
         .await
         .unwrap();
 
     let claimed = outbox.claim(100).await.unwrap();
-    assert_eq!(claimed.first(), Some(&notice), "the waiting notice keeps its address");
+    assert_eq!(
+        claimed.first(),
+        Some(&notice),
+        "the waiting notice keeps its address"
+    );
     storage.audit_log().handle_batch(&claimed).await.unwrap();
     outbox
         .mark_published(&claimed.iter().map(Event::event_id).collect::<Vec<_>>())
@@ -245,7 +263,10 @@ pub async fn a_deletion_notice_is_recorded_and_kept_published_without_its_addres
         .await
         .unwrap();
     assert_eq!(records.len(), 1);
-    assert!(!records[0].event_json.contains("ada@example.com"), "{records:?}");
+    assert!(
+        !records[0].event_json.contains("ada@example.com"),
+        "{records:?}"
+    );
     assert!(
         storage.delivery(notice.event_id()).await.is_some(),
         "the notice is still in the outbox, published"
@@ -283,9 +304,18 @@ pub async fn the_last_enabled_admin_and_unknown_or_deleted_accounts_are_not_dele
         .delete_account(user.id, at, &deletion_events(user.id))
         .await;
 
-    assert!(matches!(last, Err(DeleteAccountError::LastAdmin)), "{last:?}");
-    assert!(matches!(missing, Err(DeleteAccountError::NotFound)), "{missing:?}");
-    assert!(matches!(twice, Err(DeleteAccountError::NotFound)), "{twice:?}");
+    assert!(
+        matches!(last, Err(DeleteAccountError::LastAdmin)),
+        "{last:?}"
+    );
+    assert!(
+        matches!(missing, Err(DeleteAccountError::NotFound)),
+        "{missing:?}"
+    );
+    assert!(
+        matches!(twice, Err(DeleteAccountError::NotFound)),
+        "{twice:?}"
+    );
     let stored = users.find_by_id(admin.id).await.unwrap().unwrap();
     assert_eq!(stored.email, email("admin@example.com"));
 }

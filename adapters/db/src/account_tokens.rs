@@ -202,7 +202,8 @@ impl AccountTokens for SeaAccountTokens {
             .exec_with_returning(&txn)
             .await
             .map_err(db_error)?;
-        let Some((user, Some(new_email))) = spent.into_iter().next().map(|r| (r.user_id, r.new_email))
+        let Some((user, Some(new_email))) =
+            spent.into_iter().next().map(|r| (r.user_id, r.new_email))
         else {
             rollback(txn).await?;
             return Ok(None);
@@ -221,7 +222,9 @@ impl AccountTokens for SeaAccountTokens {
             Err(error) => {
                 rollback(txn).await?;
                 return Err(match creation_error(error) {
-                    postern_core::ports::CreateUserError::EmailTaken => ChangeEmailError::EmailTaken,
+                    postern_core::ports::CreateUserError::EmailTaken => {
+                        ChangeEmailError::EmailTaken
+                    }
                     postern_core::ports::CreateUserError::Port(error) => error.into(),
                 });
             }

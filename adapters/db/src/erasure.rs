@@ -37,7 +37,10 @@ pub(super) async fn erase_traces(
     login_counts::forget(conn, email).await?;
     sessions::Entity::update_many()
         .col_expr(sessions::Column::Ip, Expr::value(Option::<String>::None))
-        .col_expr(sessions::Column::UserAgent, Expr::value(Option::<String>::None))
+        .col_expr(
+            sessions::Column::UserAgent,
+            Expr::value(Option::<String>::None),
+        )
         .filter(sessions::Column::UserId.eq(user.as_uuid()))
         .exec(conn)
         .await
@@ -139,6 +142,9 @@ fn payload_user_is(backend: DatabaseBackend, user: UserId) -> SimpleExpr {
     let user = user.as_uuid().to_string();
     match backend {
         DatabaseBackend::Postgres => Expr::cust_with_values("payload ->> 'userId' = $1", [user]),
-        _ => Expr::cust_with_values("json_extract(payload, ?) = ?", ["$.userId".to_owned(), user]),
+        _ => Expr::cust_with_values(
+            "json_extract(payload, ?) = ?",
+            ["$.userId".to_owned(), user],
+        ),
     }
 }

@@ -311,7 +311,10 @@ impl UserRepo for SeaUserRepo {
         let email = to_user(row)?.email;
         let at_stored = stored(at);
         users::Entity::update_many()
-            .col_expr(users::Column::Email, Expr::value(Email::erased(id).as_str()))
+            .col_expr(
+                users::Column::Email,
+                Expr::value(Email::erased(id).as_str()),
+            )
             .col_expr(users::Column::Name, Expr::value(Option::<String>::None))
             .col_expr(users::Column::PasswordHash, Expr::value(""))
             .col_expr(

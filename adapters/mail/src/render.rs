@@ -159,10 +159,9 @@ pub(crate) fn render(mail: &Mail, app_url: &AppUrl, tokens: Tokens) -> PortResul
             "A change of your Postern email address was asked for",
             Content::EmailChangeNotice,
         ),
-        MailMessage::AccountDeleted => (
-            "Your Postern account was deleted",
-            Content::AccountDeleted,
-        ),
+        MailMessage::AccountDeleted => {
+            ("Your Postern account was deleted", Content::AccountDeleted)
+        }
     };
     let greeting = mail.name.as_ref().map_or("there", |name| name.as_str());
     let text = TextBody {

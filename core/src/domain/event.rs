@@ -371,7 +371,10 @@ mod tests {
         }
 
         let text = format!("{changed:?}{signed_up:?}");
-        assert!(!text.contains("example.com") && !text.contains("Ada"), "{text}");
+        assert!(
+            !text.contains("example.com") && !text.contains("Ada"),
+            "{text}"
+        );
         assert!(changed.is_erased() && signed_up.is_erased());
         assert_eq!(role, before);
         assert!(!role.is_erased());

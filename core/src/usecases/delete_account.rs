@@ -88,7 +88,11 @@ impl DeleteAccount {
     /// [`AccountDeletionError::NotFound`] when no account has the id (or it is deleted);
     /// [`AccountDeletionError::LastAdmin`] when it is the last enabled admin.
     #[instrument(skip_all, name = "delete_account", fields(user_id = %target))]
-    pub async fn by_admin(&self, actor: UserId, target: UserId) -> Result<(), AccountDeletionError> {
+    pub async fn by_admin(
+        &self,
+        actor: UserId,
+        target: UserId,
+    ) -> Result<(), AccountDeletionError> {
         self.delete(target, Some(actor)).await
     }
 

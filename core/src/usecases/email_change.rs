@@ -29,7 +29,7 @@ pub struct EmailChangeRequest {
     pub current: Password,
 }
 
-/// Why an email change was not asked for, or not made.
+/// Why an email change was not asked for.
 #[derive(Debug, thiserror::Error)]
 pub enum EmailChangeError {
     /// An account (the caller's own included) uses the new address.
@@ -41,12 +41,26 @@ pub enum EmailChangeError {
     /// The password is wrong and that was the session's last allowed guess: it was ended.
     #[error("wrong current password; the session was ended")]
     SessionEnded,
-    /// The token is unknown, already used or expired, or its account is gone.
-    #[error("invalid token")]
-    InvalidToken,
     /// The caller's account no longer exists.
     #[error("no such account")]
     NotFound,
+    /// A dependency cannot be reached; a later attempt may succeed.
+    #[error("a dependency is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a broken invariant.
+    #[error("unexpected error")]
+    Unexpected(#[source] BoxError),
+}
+
+/// Why an email-change link did nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmEmailChangeError {
+    /// The token is unknown, already used or expired, or its account is gone.
+    #[error("invalid token")]
+    InvalidToken,
+    /// Another account took the address since the request.
+    #[error("email already registered")]
+    EmailTaken,
     /// A dependency cannot be reached; a later attempt may succeed.
     #[error("a dependency is unavailable")]
     Unavailable(#[source] BoxError),
@@ -66,7 +80,7 @@ impl From<ReauthError> for EmailChangeError {
     }
 }
 
-impl From<LinkTokenError> for EmailChangeError {
+impl From<LinkTokenError> for ConfirmEmailChangeError {
     fn from(error: LinkTokenError) -> Self {
         match error {
             LinkTokenError::InvalidToken => Self::InvalidToken,
@@ -154,17 +168,19 @@ impl ConfirmEmailChange {
     /// Sessions go on: the owner proved both the password and the new address.
     ///
     /// # Errors
-    /// [`EmailChangeError::InvalidToken`] when the token is unknown, used, expired, or its
-    /// account is gone; [`EmailChangeError::EmailTaken`] when another account took the address
+    /// [`ConfirmEmailChangeError::InvalidToken`] when the token is unknown, used, expired, or its
+    /// account is gone; [`ConfirmEmailChangeError::EmailTaken`] when another account took the address
     /// since the request (the token stays unused).
     #[instrument(skip_all, name = "confirm_email_change")]
-    pub async fn execute(&self, token: &OpaqueToken) -> Result<User, EmailChangeError> {
+    pub async fn execute(&self, token: &OpaqueToken) -> Result<User, ConfirmEmailChangeError> {
         let now = self.clock.now();
         let (record, user) = self
             .redeemable
             .find(TokenPurpose::ChangeEmail, token, now)
             .await?;
-        let new_email = record.new_email.ok_or(EmailChangeError::InvalidToken)?;
+        let new_email = record
+            .new_email
+            .ok_or(ConfirmEmailChangeError::InvalidToken)?;
         let event = Event::new(
             EventData::EmailChanged {
                 email: new_email.as_str().to_owned(),
@@ -179,10 +195,10 @@ impl ConfirmEmailChange {
             .change_email(record.id, now, &event)
             .await
             .map_err(|error| match error {
-                ChangeEmailError::EmailTaken => EmailChangeError::EmailTaken,
+                ChangeEmailError::EmailTaken => ConfirmEmailChangeError::EmailTaken,
                 ChangeEmailError::Port(error) => error.into(),
             })?
-            .ok_or(EmailChangeError::InvalidToken)?;
+            .ok_or(ConfirmEmailChangeError::InvalidToken)?;
         cache_profile(&*self.cache, &changed).await;
         Ok(changed)
     }
@@ -219,13 +235,21 @@ mod tests {
                     password_hash: PasswordHash::new("$argon2id$stored".into()),
                 }))
             });
-        mocks.hasher.expect_verify().returning(move |_, _| Ok(check));
+        mocks
+            .hasher
+            .expect_verify()
+            .returning(move |_, _| Ok(check));
     }
 
     #[tokio::test]
     async fn a_request_announces_the_new_and_the_current_address_and_changes_nothing() {
         let mut mocks = Mocks::new();
-        signed_in(&mut mocks, PasswordCheck::Match { needs_rehash: false });
+        signed_in(
+            &mut mocks,
+            PasswordCheck::Match {
+                needs_rehash: false,
+            },
+        );
         mocks
             .users
             .expect_find_credentials()
@@ -260,7 +284,12 @@ mod tests {
     #[tokio::test]
     async fn a_request_for_a_taken_address_is_refused_and_announces_nothing() {
         let mut mocks = Mocks::new();
-        signed_in(&mut mocks, PasswordCheck::Match { needs_rehash: false });
+        signed_in(
+            &mut mocks,
+            PasswordCheck::Match {
+                needs_rehash: false,
+            },
+        );
         let other = user();
         mocks.users.expect_find_credentials().returning(move |_| {
             Ok(Some(UserCredentials {
@@ -366,7 +395,7 @@ mod tests {
             .execute(&OpaqueToken::new("t".into()))
             .await;
 
-        assert!(matches!(result, Err(EmailChangeError::EmailTaken)));
+        assert!(matches!(result, Err(ConfirmEmailChangeError::EmailTaken)));
     }
 
     #[tokio::test]
@@ -382,7 +411,7 @@ mod tests {
                 .execute(&OpaqueToken::new("t".into()))
                 .await;
 
-            assert!(matches!(result, Err(EmailChangeError::InvalidToken)));
+            assert!(matches!(result, Err(ConfirmEmailChangeError::InvalidToken)));
         }
     }
 
@@ -398,6 +427,9 @@ mod tests {
             .execute(&OpaqueToken::new("t".into()))
             .await;
 
-        assert!(matches!(result, Err(EmailChangeError::Unavailable(_))));
+        assert!(matches!(
+            result,
+            Err(ConfirmEmailChangeError::Unavailable(_))
+        ));
     }
 }

@@ -50,7 +50,8 @@ pub use deduplicated::Deduplicated;
 pub use delete_account::{AccountDeletionError, DeleteAccount};
 pub use deliver_events::{DeliverEvents, DeliveryReport};
 pub use email_change::{
-    ConfirmEmailChange, EmailChangeError, EmailChangeRequest, RequestEmailChange,
+    ConfirmEmailChange, ConfirmEmailChangeError, EmailChangeError, EmailChangeRequest,
+    RequestEmailChange,
 };
 pub use email_verification::{ResendVerification, ResendVerificationError, VerifyEmail};
 pub use export::{AccountExport, ExportAccount};
@@ -92,6 +93,7 @@ from_port_error!(
     AuthorizeError,
     ChangeAccessError,
     ChangePasswordError,
+    ConfirmEmailChangeError,
     DropCachedProfileError,
     EmailChangeError,
     LinkTokenError,

@@ -51,7 +51,11 @@ impl Tables {
             session.client = postern_core::domain::ClientContext::default();
         }
         let about = Some(user.as_uuid());
-        for row in self.outbox.iter_mut().filter(|row| row.event.user_id == about) {
+        for row in self
+            .outbox
+            .iter_mut()
+            .filter(|row| row.event.user_id == about)
+        {
             row.event.data.erase_personal_data();
         }
         for record in self.audit.values_mut().filter(|r| r.user_id == Some(user)) {

@@ -28,7 +28,7 @@ use crate::responses::{Done, Failure, Listed, failures};
 use crate::state::AppState;
 
 /// 404 `not_found` for an account id.
-const NO_SUCH_USER: Answer = Answer {
+pub(super) const NO_SUCH_USER: Answer = Answer {
     status: StatusCode::NOT_FOUND,
     code: "not_found",
     message: "Not found.",
@@ -42,7 +42,7 @@ const SELF_HARM: Answer = Answer {
 };
 
 /// 409 `last_admin` for a change that would leave no enabled admin.
-const LAST_ADMIN: Answer = Answer {
+pub(super) const LAST_ADMIN: Answer = Answer {
     status: StatusCode::CONFLICT,
     code: "last_admin",
     message: "The service must keep at least one enabled admin.",

@@ -7,6 +7,8 @@ mod admin_schemas;
 mod auth;
 mod cursor;
 mod jwks;
+mod lifecycle;
+mod lifecycle_schemas;
 mod ops;
 mod recovery;
 mod requests;
@@ -18,6 +20,7 @@ use poem_openapi::{LicenseObject, OpenApiService, ServerObject, Tags};
 pub use admin::AdminApi;
 pub use auth::AuthApi;
 pub use jwks::JwksApi;
+pub use lifecycle::LifecycleApi;
 pub use ops::OpsApi;
 pub use recovery::RecoveryApi;
 pub use user::UserApi;
@@ -37,13 +40,29 @@ pub enum ApiTags {
 }
 
 /// Every API of the service.
-pub type Api = (AuthApi, RecoveryApi, UserApi, AdminApi, OpsApi, JwksApi);
+pub type Api = (
+    AuthApi,
+    RecoveryApi,
+    UserApi,
+    LifecycleApi,
+    AdminApi,
+    OpsApi,
+    JwksApi,
+);
 
 /// The OpenAPI service: the operations and the document describing them. Holds no runtime
 /// state, so `postern openapi` can write the document without a database.
 pub fn service() -> OpenApiService<Api, ()> {
     OpenApiService::new(
-        (AuthApi, RecoveryApi, UserApi, AdminApi, OpsApi, JwksApi),
+        (
+            AuthApi,
+            RecoveryApi,
+            UserApi,
+            LifecycleApi,
+            AdminApi,
+            OpsApi,
+            JwksApi,
+        ),
         "Postern",
         env!("CARGO_PKG_VERSION"),
     )

@@ -274,7 +274,7 @@ impl JsonBody for ResetPasswordBody {
 
 // The domain parsers, as field readers take them. Each error is renamed to the field read.
 
-fn email(raw: String) -> Result<Email, postern_core::FieldError> {
+pub(super) fn email(raw: String) -> Result<Email, postern_core::FieldError> {
     Email::parse(&raw)
 }
 
@@ -282,11 +282,11 @@ fn new_password(raw: String) -> Result<Password, postern_core::FieldError> {
     Password::parse(raw, "password")
 }
 
-fn presented_password(raw: String) -> Result<Password, postern_core::FieldError> {
+pub(super) fn presented_password(raw: String) -> Result<Password, postern_core::FieldError> {
     Password::presented(raw, "password")
 }
 
-fn token(raw: String) -> Result<OpaqueToken, postern_core::FieldError> {
+pub(super) fn token(raw: String) -> Result<OpaqueToken, postern_core::FieldError> {
     OpaqueToken::presented(raw, "token")
 }
 

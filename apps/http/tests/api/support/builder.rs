@@ -9,7 +9,7 @@ use std::sync::Arc;
 use ipnet::IpNet;
 use postern_core::domain::{LockoutPolicy, SessionPolicy};
 use postern_core::ports::{Clock, RateLimiter, RateLimits, SystemClock};
-use postern_core::usecases::{Accounts, Ports, QueueAdmin, ReadAudit};
+use postern_core::usecases::{Accounts, ExportAccount, Ports, QueueAdmin, ReadAudit};
 use postern_http::AppState;
 use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, MemoryStore};
 use postern_password::{Argon2Hasher, Argon2Params};
@@ -95,6 +95,7 @@ impl Builder {
         let state = Arc::new(AppState {
             accounts: Accounts::new(&ports, self.sessions, LockoutPolicy::default()),
             queues: QueueAdmin::new(Vec::new()),
+            export: ExportAccount::new(&ports, store.clone()),
             audit: ReadAudit::new(store),
             rate_limiter,
             probes: Vec::new(),
