@@ -12,12 +12,14 @@ use postern_core::FieldError;
 use postern_core::domain::{Actor, Page, PageLimit, Role, UserId};
 use postern_core::ports::PortError;
 use postern_core::usecases::{
-    AuthenticateError, AuthorizeError, ChangeAccessError, DropCachedProfileError, ReplayError,
+    AccountDeletionError, AuthenticateError, AuthorizeError, ChangeAccessError,
+    DropCachedProfileError, ReplayError,
 };
 
 use super::ApiTags;
 use super::admin_queries::{audit_query, user_query};
 use super::admin_schemas::{AdminUserView, AuditEntryView, UpdateUserBody};
+use super::lifecycle::DeleteUserErrors;
 use super::cursor;
 use super::schemas::{MessageView, QueueView, ReplayView};
 use crate::answers::{Answer, INTERNAL, INVALID, Invalid, JsonBody, UNAVAILABLE, answers};
@@ -269,6 +271,31 @@ impl AdminApi {
         require_role(&state, &auth, Role::Admin).await?;
         let replayed = state.queues.replay_dead_letters(&stream.0).await?;
         Ok(Done(ReplayView { replayed }))
+    }
+
+    /// Delete a user
+    ///
+    /// **Requires the `admin` role.** Deletes the account as `DELETE /api/v1/user/account`
+    /// does, without its password. The last enabled admin cannot be deleted.
+    #[oai(path = "/users/:id", method = "delete", operation_id = "deleteUser")]
+    async fn delete_user(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        /// The account's id (a UUID).
+        id: Path<String>,
+    ) -> Result<Done<MessageView>, Failure<DeleteUserErrors>> {
+        let admin = require_role(&state, &auth, Role::Admin).await?;
+        // A malformed id names no account: 404 like an unknown one, not 400.
+        let target = UserId::parse(&id.0).ok_or(AccountDeletionError::NotFound)?;
+        state
+            .accounts
+            .delete_account
+            .by_admin(admin.id, target)
+            .await?;
+        Ok(Done(MessageView {
+            message: "Account deleted.".to_owned(),
+        }))
     }
 }
 

@@ -1,14 +1,14 @@
 //! docs/http-api.md §4 account lifecycle: email change (with its confirmation link), data export
-//! and account deletion, by the user or by an admin. Apart from the other operations of their
-//! tags so that the lifecycle reads in one place; each operation still carries its tag.
+//! and self-deletion, apart from the other operations of their tags so that the lifecycle reads
+//! in one place; each operation still carries its tag. Deletion by an admin shares its path with
+//! `PATCH /admin/users/{id}`, and one path must come from one API, so it is an operation of
+//! [`super::AdminApi`], answered with the errors declared here.
 
 use std::sync::Arc;
 
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::OpenApi;
-use poem_openapi::param::Path;
-use postern_core::domain::{Role, UserId};
 use postern_core::usecases::{
     AccountDeletionError, AuthenticateError, AuthorizeError, ConfirmEmailChangeError,
     EmailChangeError, ProfileError,
@@ -25,7 +25,7 @@ use super::requests::PasswordChangePerUser;
 use super::schemas::{MessageView, UserView};
 use super::user::ACCOUNT_GONE;
 use crate::answers::{Answer, INTERNAL, Invalid, JsonBody, UNAVAILABLE, answers};
-use crate::auth::{BearerAuth, require_role};
+use crate::auth::BearerAuth;
 use crate::body::ValidJson;
 use crate::limits::Limited;
 use crate::responses::{Done, Failure, RateLimited, failures};
@@ -206,35 +206,5 @@ impl LifecycleApi {
             }))
         })
         .await
-    }
-
-    /// Delete a user
-    ///
-    /// **Requires the `admin` role.** Deletes the account as `DELETE /api/v1/user/account`
-    /// does, without its password. The last enabled admin cannot be deleted.
-    #[oai(
-        path = "/api/v1/admin/users/:id",
-        method = "delete",
-        operation_id = "deleteUser",
-        tag = "ApiTags::Admin"
-    )]
-    async fn delete_user(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: BearerAuth,
-        /// The account's id (a UUID).
-        id: Path<String>,
-    ) -> Result<Done<MessageView>, Failure<DeleteUserErrors>> {
-        let admin = require_role(&state, &auth, Role::Admin).await?;
-        // A malformed id names no account: 404 like an unknown one, not 400.
-        let target = UserId::parse(&id.0).ok_or(AccountDeletionError::NotFound)?;
-        state
-            .accounts
-            .delete_account
-            .by_admin(admin.id, target)
-            .await?;
-        Ok(Done(MessageView {
-            message: "Account deleted.".to_owned(),
-        }))
     }
 }

@@ -18,6 +18,7 @@ mod errors;
 mod global_limit;
 mod headers;
 mod internal_errors;
+mod lifecycle;
 mod metrics;
 mod pages;
 mod rate_limits;
