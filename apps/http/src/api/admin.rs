@@ -19,8 +19,8 @@ use postern_core::usecases::{
 use super::ApiTags;
 use super::admin_queries::{audit_query, user_query};
 use super::admin_schemas::{AdminUserView, AuditEntryView, UpdateUserBody};
-use super::lifecycle::DeleteUserErrors;
 use super::cursor;
+use super::lifecycle::DeleteUserErrors;
 use super::schemas::{MessageView, QueueView, ReplayView};
 use crate::answers::{Answer, INTERNAL, INVALID, Invalid, JsonBody, UNAVAILABLE, answers};
 use crate::auth::{BearerAuth, require_role};

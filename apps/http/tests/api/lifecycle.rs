@@ -168,7 +168,12 @@ async fn admin_deletion_answers_404_for_unknown_ids_and_409_for_the_last_admin()
     let last = delete_user(&app, &admin.access, &admin.user_id).await;
 
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text);
-    assert_eq!(malformed.status, StatusCode::NOT_FOUND, "{}", malformed.text);
+    assert_eq!(
+        malformed.status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        malformed.text
+    );
     assert_eq!(last.status, StatusCode::CONFLICT, "{}", last.text);
     assert_eq!(last.code(), "last_admin");
 }
