@@ -14,6 +14,7 @@ import { readFileSync } from "node:fs";
 
 import { checkAccount } from "./account.js";
 import { checkAdmin } from "./admin.js";
+import { checkLifecycle } from "./lifecycle.js";
 import { checkOperations } from "./operations.js";
 import { connect } from "./support.js";
 
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
   await checkOperations(client);
   const account = await checkAccount(client, `ts-client-${randomUUID()}@example.com`);
   await checkAdmin(client, admin, account);
+  await checkLifecycle(client, admin);
 
   const missed = documented.filter((operation) => !called.has(operation));
   assert.deepEqual(missed, [], "operations of the document the check never called");
