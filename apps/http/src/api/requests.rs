@@ -164,8 +164,9 @@ impl JsonBody for ChangePasswordBody {
     }
 }
 
-/// Password changes are limited per account: keyed by the user of the bearer token, once it is
-/// authenticated, so that every session of the account draws on one quota.
+/// Password changes, email changes and self-deletions are limited per account, on one quota:
+/// keyed by the user of the bearer token, once it is authenticated, so that every session of the
+/// account draws on it.
 pub enum PasswordChangePerUser {}
 
 impl RateLimit for PasswordChangePerUser {
