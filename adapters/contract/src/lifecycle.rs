@@ -8,7 +8,7 @@ use postern_core::domain::{
     AccessUpdate, AuditQuery, ERASED_EMAIL, Email, Event, EventData, NewAccountToken, PageLimit,
     PageRequest, Role, UserId,
 };
-use postern_core::ports::{ChangeEmailError, DeleteAccountError};
+use postern_core::ports::{ChangeEmailError, DeleteAccountError, UpdateAccessError};
 use time::Duration;
 
 use crate::ManualClock;
@@ -27,7 +27,7 @@ macro_rules! lifecycle_contract {
             deletion_anonymises_the_account_ends_its_sessions_and_frees_its_address,
             deletion_erases_the_stored_events_and_writes_the_given_ones_after,
             a_deletion_notice_is_recorded_and_kept_published_without_its_address,
-            the_last_enabled_admin_and_unknown_or_deleted_accounts_are_not_deleted,
+            the_last_enabled_admin_and_unknown_or_deleted_accounts_are_not_deleted_or_changed,
         ]);
     };
 }
@@ -273,9 +273,9 @@ pub async fn a_deletion_notice_is_recorded_and_kept_published_without_its_addres
     );
 }
 
-/// The only enabled admin is `LastAdmin`; an unknown or already deleted account is `NotFound`;
-/// neither stores anything.
-pub async fn the_last_enabled_admin_and_unknown_or_deleted_accounts_are_not_deleted(
+/// The only enabled admin is `LastAdmin`; an unknown or already deleted account is `NotFound`,
+/// to a deletion and to an access change; none stores anything.
+pub async fn the_last_enabled_admin_and_unknown_or_deleted_accounts_are_not_deleted_or_changed(
     storage: &dyn Storage,
 ) {
     let users = storage.users();
@@ -303,6 +303,12 @@ pub async fn the_last_enabled_admin_and_unknown_or_deleted_accounts_are_not_dele
     let twice = users
         .delete_account(user.id, at, &deletion_events(user.id))
         .await;
+    let enable = AccessUpdate {
+        role: None,
+        disabled: Some(false),
+        at,
+    };
+    let revived = users.update_access(user.id, &enable, &[]).await;
 
     assert!(
         matches!(last, Err(DeleteAccountError::LastAdmin)),
@@ -315,6 +321,10 @@ pub async fn the_last_enabled_admin_and_unknown_or_deleted_accounts_are_not_dele
     assert!(
         matches!(twice, Err(DeleteAccountError::NotFound)),
         "{twice:?}"
+    );
+    assert!(
+        matches!(revived, Err(UpdateAccessError::NotFound)),
+        "a deleted account cannot be enabled again: {revived:?}"
     );
     let stored = users.find_by_id(admin.id).await.unwrap().unwrap();
     assert_eq!(stored.email, email("admin@example.com"));

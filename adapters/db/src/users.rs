@@ -245,7 +245,9 @@ impl UserRepo for SeaUserRepo {
         let at = stored(update.at);
         let mut change = users::Entity::update_many()
             .col_expr(users::Column::UpdatedAt, Expr::value(at))
-            .filter(users::Column::Id.eq(id.as_uuid()));
+            .filter(users::Column::Id.eq(id.as_uuid()))
+            // A deleted account stays deleted: enabling it would bring back an empty husk.
+            .filter(users::Column::DeletedAt.is_null());
         if let Some(role) = update.role {
             change = change.col_expr(users::Column::Role, Expr::value(role.as_str()));
         }

@@ -169,7 +169,7 @@ pub trait UserRepo: Send + Sync {
     ///
     /// # Errors
     /// MUST return [`UpdateAccessError::NotFound`], and store nothing, when the account does not
-    /// exist. MUST return [`UpdateAccessError::LastAdmin`], and store nothing, when the account
+    /// exist or is deleted ([`Self::delete_account`]). MUST return [`UpdateAccessError::LastAdmin`], and store nothing, when the account
     /// is an enabled admin, the update removes its admin rights
     /// ([`AccessUpdate::removes_admin_rights`]) and no other enabled admin would remain. The
     /// check and the change are one step: concurrent updates (two admins demoting each other)

@@ -232,6 +232,9 @@ impl UserRepo for MemoryStore {
         events: &[Event],
     ) -> PortResult<(User, Vec<SessionId>), UpdateAccessError> {
         let mut tables = self.lock();
+        if tables.deleted.contains(&id) {
+            return Err(UpdateAccessError::NotFound);
+        }
         if update.removes_admin_rights() && tables.is_last_enabled_admin(id) {
             return Err(UpdateAccessError::LastAdmin);
         }
