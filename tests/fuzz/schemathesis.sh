@@ -106,11 +106,12 @@ run() {
 }
 
 # Each operation is fuzzed with a token that can reach it: the admin operations with an
-# admin's, the others with a plain user's, and the three that end the session they are called
-# with (logging out, logging out everywhere, changing the password) with a session of its own
-# for every test case.
+# admin's, the others with a plain user's, and the four that end the session they are called
+# with (logging out, logging out everywhere, changing the password, deleting one's own account)
+# with a session of its own for every test case. Self-deletion is kept out of the user run so
+# that, whatever the fuzzer sends, the user run's account and session stay alive.
 admin_paths='^/api/v1/admin/'
-session_enders='^/api/v1/auth/(logout|logout-all|password/change)$'
+session_enders='^/api/v1/(auth/(logout|logout-all|password/change)|user/account)$'
 # The admin run comes last: it may disable or demote the fuzzing user (the users it finds in
 # the list are fair game), which ends that user's sessions.
 run user "$(login user@fuzz.test 'fuzzing user password')" \

@@ -45,6 +45,7 @@ mod clock;
 mod factory;
 pub mod fixtures;
 pub mod handled_events;
+pub mod lifecycle;
 mod macros;
 pub mod outbox;
 pub mod profile_cache;

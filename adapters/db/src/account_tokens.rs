@@ -5,10 +5,10 @@
 
 use async_trait::async_trait;
 use postern_core::domain::{
-    AccountTokenRecord, Event, NewAccountToken, PasswordHash, TokenDigest, TokenPurpose, User,
-    UserId,
+    AccountTokenRecord, Email, Event, NewAccountToken, PasswordHash, TokenDigest, TokenPurpose,
+    User, UserId,
 };
-use postern_core::ports::{AccountTokens, PortResult};
+use postern_core::ports::{AccountTokens, ChangeEmailError, PortResult};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::entities::{account_tokens, users};
-use super::error::db_error;
+use super::error::{creation_error, db_error, invalid_row};
 use super::login_counts;
 use super::timestamps::stored;
 use super::tx::{begin_write, commit, rollback, write_event};
@@ -35,6 +35,11 @@ impl SeaAccountTokens {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
+}
+
+/// A stored address, valid when it was stored.
+fn parse_email(raw: &str) -> PortResult<Email> {
+    Email::parse(raw).map_err(|e| invalid_row("account_tokens.new_email", e.message))
 }
 
 /// Marks `token` used at `at` if it still is unused; whether it was.
@@ -60,10 +65,20 @@ pub(super) async fn spend_reset_tokens(
     user: Uuid,
     at: OffsetDateTime,
 ) -> PortResult<()> {
+    spend_tokens_of(conn, user, TokenPurpose::ResetPassword, at).await
+}
+
+/// Spends every unused token of `purpose` of `user` at `at`, inside `conn`'s transaction.
+async fn spend_tokens_of(
+    conn: &impl ConnectionTrait,
+    user: Uuid,
+    purpose: TokenPurpose,
+    at: OffsetDateTime,
+) -> PortResult<()> {
     account_tokens::Entity::update_many()
         .col_expr(account_tokens::Column::UsedAt, Expr::value(stored(at)))
         .filter(account_tokens::Column::UserId.eq(user))
-        .filter(account_tokens::Column::Purpose.eq(TokenPurpose::ResetPassword.as_str()))
+        .filter(account_tokens::Column::Purpose.eq(purpose.as_str()))
         .filter(account_tokens::Column::UsedAt.is_null())
         .exec(conn)
         .await
@@ -82,6 +97,7 @@ impl AccountTokens for SeaAccountTokens {
             created_at: Set(stored(token.created_at)),
             expires_at: Set(stored(token.expires_at)),
             used_at: Set(None),
+            new_email: Set(token.new_email.as_ref().map(|e| e.as_str().to_owned())),
         };
         account_tokens::Entity::insert(row)
             .exec_without_returning(&self.db)
@@ -101,12 +117,16 @@ impl AccountTokens for SeaAccountTokens {
             .one(&self.db)
             .await
             .map_err(db_error)?;
-        Ok(row.map(|row| AccountTokenRecord {
-            id: row.id,
-            user_id: UserId::from_uuid(row.user_id),
-            expires_at: row.expires_at,
-            used_at: row.used_at,
-        }))
+        row.map(|row| {
+            Ok(AccountTokenRecord {
+                id: row.id,
+                user_id: UserId::from_uuid(row.user_id),
+                expires_at: row.expires_at,
+                used_at: row.used_at,
+                new_email: row.new_email.as_deref().map(parse_email).transpose()?,
+            })
+        })
+        .transpose()
     }
 
     async fn verify_email(
@@ -166,5 +186,56 @@ impl AccountTokens for SeaAccountTokens {
         write_event(&txn, event).await?;
         commit(txn).await?;
         Ok(true)
+    }
+
+    async fn change_email(
+        &self,
+        token: Uuid,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> PortResult<Option<User>, ChangeEmailError> {
+        let txn = begin_write(&self.db).await?;
+        let spent = account_tokens::Entity::update_many()
+            .col_expr(account_tokens::Column::UsedAt, Expr::value(stored(at)))
+            .filter(account_tokens::Column::Id.eq(token))
+            .filter(account_tokens::Column::UsedAt.is_null())
+            .exec_with_returning(&txn)
+            .await
+            .map_err(db_error)?;
+        let Some((user, Some(new_email))) =
+            spent.into_iter().next().map(|r| (r.user_id, r.new_email))
+        else {
+            rollback(txn).await?;
+            return Ok(None);
+        };
+        // The unique index decides against an account that took the address meanwhile.
+        let changed = users::Entity::update_many()
+            .col_expr(users::Column::Email, Expr::value(new_email))
+            .col_expr(users::Column::EmailVerified, Expr::value(true))
+            .col_expr(users::Column::UpdatedAt, Expr::value(stored(at)))
+            .filter(users::Column::Id.eq(user))
+            .filter(users::Column::DeletedAt.is_null())
+            .exec_with_returning(&txn)
+            .await;
+        let row = match changed {
+            Ok(rows) => rows.into_iter().next(),
+            Err(error) => {
+                rollback(txn).await?;
+                return Err(match creation_error(error) {
+                    postern_core::ports::CreateUserError::EmailTaken => {
+                        ChangeEmailError::EmailTaken
+                    }
+                    postern_core::ports::CreateUserError::Port(error) => error.into(),
+                });
+            }
+        };
+        let Some(row) = row else {
+            rollback(txn).await?;
+            return Ok(None);
+        };
+        spend_tokens_of(&txn, user, TokenPurpose::ChangeEmail, at).await?;
+        write_event(&txn, event).await?;
+        commit(txn).await?;
+        Ok(to_user(row).map(Some)?)
     }
 }

@@ -60,9 +60,15 @@ impl EventHandler for AuditLogHandler {
     }
 }
 
+/// The row recording `event`. A deletion notice is recorded without its address: the account
+/// it went to is erased (docs/adr/0016).
 fn row(event: &Event, recorded_at: OffsetDateTime) -> PortResult<audit_log::ActiveModel> {
+    let mut recorded = event.clone();
+    if recorded.data.keeps_address_until_delivered() {
+        recorded.data.erase_personal_data();
+    }
     let payload =
-        serde_json::to_value(event).map_err(postern_core::ports::PortError::unexpected)?;
+        serde_json::to_value(&recorded).map_err(postern_core::ports::PortError::unexpected)?;
     Ok(audit_log::ActiveModel {
         id: Set(event.id),
         event_type: Set(event.data.type_name().to_owned()),

@@ -20,6 +20,8 @@ pub(super) mod users {
         pub updated_at: TimeDateTimeWithTimeZone,
         /// When an admin disabled the account; NULL while it is enabled (docs/http-api.md §5).
         pub disabled_at: Option<TimeDateTimeWithTimeZone>,
+        /// When the account was deleted (docs/adr/0016); NULL while it exists.
+        pub deleted_at: Option<TimeDateTimeWithTimeZone>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -195,6 +197,8 @@ pub(super) mod account_tokens {
         pub created_at: TimeDateTimeWithTimeZone,
         pub expires_at: TimeDateTimeWithTimeZone,
         pub used_at: Option<TimeDateTimeWithTimeZone>,
+        /// The address an email-change token moves its account to; NULL for other tokens.
+        pub new_email: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -88,6 +88,7 @@ async fn insert_if_free(conn: &impl ConnectionTrait, user: &ImportedUser) -> Por
         created_at: Set(stored(user.created_at)),
         updated_at: Set(stored(user.updated_at)),
         disabled_at: Set(None),
+        deleted_at: Set(None),
     };
     // No conflict target: the email index must turn a conflict into a no-op as well as the
     // key (SeaORM's `on_conflict_do_nothing` targets the key alone).

@@ -22,6 +22,7 @@ mod audit_trail;
 mod backlume;
 mod connect;
 mod entities;
+mod erasure;
 mod error;
 mod handled_events;
 mod import;

@@ -28,6 +28,7 @@ use tracing::warn;
 use uuid::Uuid;
 
 use super::entities::outbox;
+use super::erasure::erase_delivered_notices;
 use super::error::db_error;
 use super::timestamps::{in_time_order, stored};
 use super::tx::{begin_write, commit, rollback, write_event};
@@ -166,14 +167,17 @@ impl Outbox for SeaOutbox {
         if ids.is_empty() {
             return Ok(());
         }
+        let ids: Vec<uuid::Uuid> = ids.iter().map(EventId::as_uuid).collect();
+        let txn = begin_write(&self.db).await?;
         outbox::Entity::update_many()
             .col_expr(outbox::Column::PublishedAt, Expr::value(self.now()))
-            .filter(outbox::Column::Id.is_in(ids.iter().map(EventId::as_uuid)))
+            .filter(outbox::Column::Id.is_in(ids.iter().copied()))
             .filter(outbox::Column::PublishedAt.is_null())
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(db_error)?;
-        Ok(())
+        erase_delivered_notices(&txn, &ids).await?;
+        commit(txn).await
     }
 
     async fn record_failure(&self, id: EventId, reason: &str) -> PortResult<()> {

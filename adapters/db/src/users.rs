@@ -13,7 +13,7 @@ use postern_core::domain::{
     NewUser, PasswordHash, Role, SessionId, User, UserCredentials, UserId, UserQuery,
 };
 use postern_core::ports::{
-    CreateUserError, PortResult, UpdateAccessError, UpdateUserError, UserRepo,
+    CreateUserError, DeleteAccountError, PortResult, UpdateAccessError, UpdateUserError, UserRepo,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, Order};
 use sea_orm::{
@@ -25,6 +25,7 @@ use time::OffsetDateTime;
 use super::account_tokens::spend_reset_tokens;
 use super::admins::is_last_enabled_admin;
 use super::entities::users;
+use super::erasure::erase_traces;
 use super::error::{creation_error, db_error, invalid_row};
 use super::login_counts;
 use super::page::{after_key, like_prefix};
@@ -70,6 +71,7 @@ impl UserRepo for SeaUserRepo {
             created_at: Set(created_at),
             updated_at: Set(created_at),
             disabled_at: Set(None),
+            deleted_at: Set(None),
         };
         let txn = begin_write(&self.db).await?;
         let created = row.insert(&txn).await.map_err(creation_error)?;
@@ -243,7 +245,9 @@ impl UserRepo for SeaUserRepo {
         let at = stored(update.at);
         let mut change = users::Entity::update_many()
             .col_expr(users::Column::UpdatedAt, Expr::value(at))
-            .filter(users::Column::Id.eq(id.as_uuid()));
+            .filter(users::Column::Id.eq(id.as_uuid()))
+            // A deleted account stays deleted: enabling it would bring back an empty husk.
+            .filter(users::Column::DeletedAt.is_null());
         if let Some(role) = update.role {
             change = change.col_expr(users::Column::Role, Expr::value(role.as_str()));
         }
@@ -283,6 +287,55 @@ impl UserRepo for SeaUserRepo {
         }
         commit(txn).await?;
         Ok((to_user(row)?, revoked))
+    }
+
+    async fn delete_account(
+        &self,
+        id: UserId,
+        at: OffsetDateTime,
+        events: &[Event],
+    ) -> PortResult<Vec<SessionId>, DeleteAccountError> {
+        let txn = begin_write(&self.db).await?;
+        let row = users::Entity::find_by_id(id.as_uuid())
+            .filter(users::Column::DeletedAt.is_null())
+            .lock_exclusive()
+            .one(&txn)
+            .await
+            .map_err(db_error)?;
+        let Some(row) = row else {
+            rollback(txn).await?;
+            return Err(DeleteAccountError::NotFound);
+        };
+        if is_last_enabled_admin(&txn, id).await? {
+            rollback(txn).await?;
+            return Err(DeleteAccountError::LastAdmin);
+        }
+        let email = to_user(row)?.email;
+        let at_stored = stored(at);
+        users::Entity::update_many()
+            .col_expr(
+                users::Column::Email,
+                Expr::value(Email::erased(id).as_str()),
+            )
+            .col_expr(users::Column::Name, Expr::value(Option::<String>::None))
+            .col_expr(users::Column::PasswordHash, Expr::value(""))
+            .col_expr(
+                users::Column::DisabledAt,
+                Expr::col(users::Column::DisabledAt).if_null(at_stored),
+            )
+            .col_expr(users::Column::DeletedAt, Expr::value(at_stored))
+            .col_expr(users::Column::UpdatedAt, Expr::value(at_stored))
+            .filter(users::Column::Id.eq(id.as_uuid()))
+            .exec(&txn)
+            .await
+            .map_err(db_error)?;
+        let revoked = revoke_live_sessions(&txn, id, at).await?;
+        erase_traces(&txn, id, &email).await?;
+        for event in events {
+            write_event(&txn, event).await?;
+        }
+        commit(txn).await?;
+        Ok(revoked)
     }
 }
 

@@ -91,6 +91,9 @@ enum Content {
     VerifyEmail { link: String },
     PasswordReset { link: String, valid_for: String },
     PasswordChanged,
+    ChangeEmail { link: String },
+    EmailChangeNotice,
+    AccountDeleted,
 }
 
 /// The plain-text part.
@@ -146,6 +149,19 @@ pub(crate) fn render(mail: &Mail, app_url: &AppUrl, tokens: Tokens) -> PortResul
             "Your Postern password was changed",
             Content::PasswordChanged,
         ),
+        MailMessage::ChangeEmail { change_token } => (
+            "Confirm your new email address for Postern",
+            Content::ChangeEmail {
+                link: app_url.link("confirm-email", &token(change_token)),
+            },
+        ),
+        MailMessage::EmailChangeNotice => (
+            "A change of your Postern email address was asked for",
+            Content::EmailChangeNotice,
+        ),
+        MailMessage::AccountDeleted => {
+            ("Your Postern account was deleted", Content::AccountDeleted)
+        }
     };
     let greeting = mail.name.as_ref().map_or("there", |name| name.as_str());
     let text = TextBody {

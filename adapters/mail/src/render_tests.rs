@@ -33,6 +33,11 @@ fn every_message() -> Vec<MailMessage> {
             valid_for: Duration::hours(1),
         },
         MailMessage::PasswordChanged,
+        MailMessage::ChangeEmail {
+            change_token: token(TOKEN),
+        },
+        MailMessage::EmailChangeNotice,
+        MailMessage::AccountDeleted,
     ]
 }
 

@@ -132,7 +132,10 @@ mod tests {
     #[test]
     fn a_parameter_matches_any_one_segment_and_a_literal_wins_over_it() {
         let id = "0190a0a0-0000-7000-8000-000000000000";
-        assert_eq!(allow(&format!("/api/v1/admin/users/{id}")), Some("PATCH"));
+        assert_eq!(
+            allow(&format!("/api/v1/admin/users/{id}")),
+            Some("DELETE, PATCH")
+        );
         assert_eq!(allow("/api/v1/admin/users"), Some("GET, HEAD"));
         assert_eq!(allow("/api/v1/admin/users/a/b/c"), None);
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ipnet::IpNet;
 use postern_core::ports::RateLimiter;
-use postern_core::usecases::{Accounts, QueueAdmin, ReadAudit};
+use postern_core::usecases::{Accounts, ExportAccount, QueueAdmin, ReadAudit};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -30,6 +30,8 @@ pub struct AppState {
     pub queues: QueueAdmin,
     /// The audit log (docs/http-api.md §5).
     pub audit: ReadAudit,
+    /// The caller's data export (docs/http-api.md §4), which reads the audit log too.
+    pub export: ExportAccount,
     /// The docs/http-api.md §6 rate limiter.
     pub rate_limiter: Arc<dyn RateLimiter>,
     /// What `/ready` checks.

@@ -12,7 +12,8 @@ use postern_core::ports::{
     RateLimiter, RevocationList, SessionRepo, SystemClock,
 };
 use postern_core::usecases::{
-    Accounts, Deduplicated, DeliverEvents, Policies, Ports, QueueAdmin, ReadAudit, SendMail,
+    Accounts, Deduplicated, DeliverEvents, ExportAccount, Policies, Ports, QueueAdmin, ReadAudit,
+    SendMail,
 };
 use postern_db::{
     AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaOutbox, SeaSessionRepo,
@@ -149,7 +150,9 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
     };
     let mut queues: Vec<Arc<dyn EventQueues>> = vec![outbox];
     queues.extend(shared.queues);
-    let audit = ReadAudit::new(Arc::new(SeaAuditTrail::new(db.clone())));
+    let trail = Arc::new(SeaAuditTrail::new(db.clone()));
+    let audit = ReadAudit::new(trail.clone());
+    let export = ExportAccount::new(&ports, trail);
     let mut probes: Vec<Arc<dyn ReadinessProbe>> = vec![Arc::new(DatabaseProbe(db))];
     probes.extend(shared.probe);
     let state = AppState {
@@ -163,6 +166,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         ),
         queues: QueueAdmin::new(queues),
         audit,
+        export,
         rate_limiter: shared.rate_limiter,
         probes,
         trusted_proxies: config.trusted_proxies.clone(),

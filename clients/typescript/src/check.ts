@@ -16,6 +16,7 @@ import { readFileSync } from "node:fs";
 import { checkAccount } from "./account.js";
 import { checkAdmin } from "./admin.js";
 import { checkIntrospection } from "./introspection.js";
+import { checkLifecycle } from "./lifecycle.js";
 import { checkOperations } from "./operations.js";
 import { connect } from "./support.js";
 
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   const introspector = { id: pair.slice(0, colon), secret: pair.slice(colon + 1) };
   await checkIntrospection(client, introspector, account.email, account.password);
   await checkAdmin(client, admin, account);
+  await checkLifecycle(client, admin);
 
   const missed = documented.filter((operation) => !called.has(operation));
   assert.deepEqual(missed, [], "operations of the document the check never called");

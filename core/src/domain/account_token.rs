@@ -1,11 +1,12 @@
-//! Single-use account tokens (docs/http-api.md §3): email verification and password reset. The raw
+//! Single-use account tokens (docs/http-api.md §3 and §4): email verification, password reset and
+//! email change. The raw
 //! token goes to the user by mail once; storage keeps only its digest, with what it is for, whose
 //! it is, until when it works and whether it was used.
 
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{TokenDigest, UserId};
+use super::{Email, TokenDigest, UserId};
 
 /// What an account token proves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -14,21 +15,26 @@ pub enum TokenPurpose {
     VerifyEmail,
     /// That the user may set a new password without the old one.
     ResetPassword,
+    /// That the user reads mail at the new address the token names, which then replaces the
+    /// account's address.
+    ChangeEmail,
 }
 
 impl TokenPurpose {
-    /// The storage name: `verify_email` or `reset_password`.
+    /// The storage name: `verify_email`, `reset_password` or `change_email`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
+            Self::ChangeEmail => "change_email",
         }
     }
 
-    /// How long a token works (docs/http-api.md §3): verification 24 h, reset 30 min.
+    /// How long a token works (docs/http-api.md §3, §4): verification and email change 24 h,
+    /// reset 30 min.
     pub fn lifetime(self) -> Duration {
         match self {
-            Self::VerifyEmail => Duration::hours(24),
+            Self::VerifyEmail | Self::ChangeEmail => Duration::hours(24),
             Self::ResetPassword => Duration::minutes(30),
         }
     }
@@ -49,6 +55,8 @@ pub struct NewAccountToken {
     pub created_at: OffsetDateTime,
     /// When it stops working.
     pub expires_at: OffsetDateTime,
+    /// The address an email-change token moves the account to; `None` for other purposes.
+    pub new_email: Option<Email>,
 }
 
 impl NewAccountToken {
@@ -66,6 +74,20 @@ impl NewAccountToken {
             digest,
             created_at: at,
             expires_at: at + purpose.lifetime(),
+            new_email: None,
+        }
+    }
+
+    /// An email-change token moving `user` to `new_email`, issued `at`.
+    pub fn change_email(
+        user_id: UserId,
+        new_email: Email,
+        digest: TokenDigest,
+        at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            new_email: Some(new_email),
+            ..Self::new(user_id, TokenPurpose::ChangeEmail, digest, at)
         }
     }
 }
@@ -81,6 +103,8 @@ pub struct AccountTokenRecord {
     pub expires_at: OffsetDateTime,
     /// When it was used, if it was.
     pub used_at: Option<OffsetDateTime>,
+    /// The address an email-change token moves the account to; `None` for other purposes.
+    pub new_email: Option<Email>,
 }
 
 impl AccountTokenRecord {

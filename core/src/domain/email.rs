@@ -54,6 +54,13 @@ impl Email {
         Ok(Self(normalised))
     }
 
+    /// The address a deleted account is left with (docs/adr/0016): unique to the account, so
+    /// that the unique index holds, and under the reserved `.invalid` top-level domain (RFC
+    /// 2606), so that no mail can reach it.
+    pub fn erased(account: super::UserId) -> Self {
+        Self(format!("deleted-{account}@deleted.invalid"))
+    }
+
     /// The normalised address.
     pub fn as_str(&self) -> &str {
         &self.0

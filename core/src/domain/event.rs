@@ -11,6 +11,14 @@ use super::{EventId, SessionId, UserId};
 /// The schema version of every event written today.
 pub const EVENT_VERSION: u16 = 1;
 
+/// The types of the events whose address is kept only until they are delivered
+/// ([`EventData::keeps_address_until_delivered`]), for adapters that select them by type.
+pub const ADDRESS_KEPT_UNTIL_DELIVERED: [&str; 1] = ["user.deletion_notice"];
+
+/// What an address reads as in a stored event about a deleted account (docs/adr/0016): not an
+/// address, so that no mail can go to it.
+pub const ERASED_EMAIL: &str = "erased";
+
 /// An event: `{id, type, version, occurredAt, userId, data}` on the wire.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -164,6 +172,39 @@ pub enum EventData {
         /// The admin who changed it.
         changed_by: Option<UserId>,
     },
+    /// `user.email_change_requested`: the user asked to move the account to a new address; the
+    /// mail handler issues the token and mails the link to the new address, and a notice to the
+    /// current one, so that an owner who did not ask learns of it.
+    #[serde(rename = "user.email_change_requested")]
+    EmailChangeRequested {
+        /// The new address, where the link goes.
+        email: String,
+        /// The account's current address, where the notice goes.
+        previous_email: String,
+    },
+    /// `user.email_changed`: the user proved the new address theirs; it replaced the old one
+    /// and counts as verified.
+    #[serde(rename = "user.email_changed")]
+    EmailChanged {
+        /// The new address.
+        email: String,
+        /// The address it replaced.
+        previous_email: String,
+    },
+    /// `user.deletion_notice`: the account is being deleted; the mail handler sends the notice
+    /// to the address it had. Written just before `user.deleted`, in the same transaction.
+    #[serde(rename = "user.deletion_notice")]
+    DeletionNotice {
+        /// The address the account had, where the notice goes.
+        email: String,
+    },
+    /// `user.deleted`: the account's personal data is erased and every session ended. It
+    /// carries no address: the audit log keeps the account's id only.
+    #[serde(rename = "user.deleted")]
+    Deleted {
+        /// The admin who deleted it; `None` when the user did.
+        deleted_by: Option<UserId>,
+    },
 }
 
 impl EventData {
@@ -182,7 +223,76 @@ impl EventData {
             Self::ProfileUpdated { .. } => "user.profile_updated",
             Self::RoleChanged { .. } => "user.role_changed",
             Self::Disabled { .. } => "user.disabled",
+            Self::EmailChangeRequested { .. } => "user.email_change_requested",
+            Self::EmailChanged { .. } => "user.email_changed",
+            Self::DeletionNotice { .. } => "user.deletion_notice",
+            Self::Deleted { .. } => "user.deleted",
         }
+    }
+
+    /// Replaces every address the event carries by [`ERASED_EMAIL`] and clears every display
+    /// name, as an account's deletion does to the events stored about it (docs/adr/0016).
+    pub fn erase_personal_data(&mut self) {
+        match self {
+            Self::SignedUp { email, name } => {
+                erase(email);
+                *name = None;
+            }
+            Self::ProfileUpdated { name } => *name = None,
+            Self::LoginFailed { email, .. }
+            | Self::PasswordChanged { email }
+            | Self::EmailVerificationRequested { email }
+            | Self::EmailVerified { email }
+            | Self::PasswordResetRequested { email }
+            | Self::DeletionNotice { email } => erase(email),
+            Self::EmailChangeRequested {
+                email,
+                previous_email,
+            }
+            | Self::EmailChanged {
+                email,
+                previous_email,
+            } => {
+                erase(email);
+                erase(previous_email);
+            }
+            Self::LoggedIn { .. }
+            | Self::LoggedOut { .. }
+            | Self::ReuseDetected { .. }
+            | Self::RoleChanged { .. }
+            | Self::Disabled { .. }
+            | Self::Deleted { .. } => {}
+        }
+    }
+
+    /// Whether the event carries an erased address: a mail it would send has nowhere to go.
+    pub fn is_erased(&self) -> bool {
+        match self {
+            Self::SignedUp { email, .. }
+            | Self::LoginFailed { email, .. }
+            | Self::PasswordChanged { email }
+            | Self::EmailVerificationRequested { email }
+            | Self::EmailVerified { email }
+            | Self::PasswordResetRequested { email }
+            | Self::DeletionNotice { email }
+            | Self::EmailChangeRequested { email, .. }
+            | Self::EmailChanged { email, .. } => email == ERASED_EMAIL,
+            Self::LoggedIn { .. }
+            | Self::LoggedOut { .. }
+            | Self::ReuseDetected { .. }
+            | Self::ProfileUpdated { .. }
+            | Self::RoleChanged { .. }
+            | Self::Disabled { .. }
+            | Self::Deleted { .. } => false,
+        }
+    }
+
+    /// Whether the event's address is kept only until the event is delivered: the notice of a
+    /// deletion, which must reach the address the account had, though the account is already
+    /// erased. Outboxes erase it when they mark it published, and the audit log records it
+    /// erased.
+    pub fn keeps_address_until_delivered(&self) -> bool {
+        ADDRESS_KEPT_UNTIL_DELIVERED.contains(&self.type_name())
     }
 
     /// Whether the event sends mail, and so belongs on the `email-events` stream too.
@@ -193,8 +303,14 @@ impl EventData {
                 | Self::PasswordChanged { .. }
                 | Self::EmailVerificationRequested { .. }
                 | Self::PasswordResetRequested { .. }
+                | Self::EmailChangeRequested { .. }
+                | Self::DeletionNotice { .. }
         )
     }
+}
+
+fn erase(email: &mut String) {
+    ERASED_EMAIL.clone_into(email);
 }
 
 #[cfg(test)]
@@ -231,5 +347,36 @@ mod tests {
         let json = serde_json::to_value(&data).unwrap();
         assert_eq!(json["type"], data.type_name());
         assert!(json["data"]["sessionIds"].is_array());
+    }
+
+    #[test]
+    fn erasing_replaces_every_address_and_name_and_keeps_the_rest() {
+        let mut changed = EventData::EmailChanged {
+            email: "new@example.com".into(),
+            previous_email: "old@example.com".into(),
+        };
+        let mut signed_up = EventData::SignedUp {
+            email: "ada@example.com".into(),
+            name: Some("Ada".into()),
+        };
+        let mut role = EventData::RoleChanged {
+            from: "user".into(),
+            to: "admin".into(),
+            changed_by: None,
+        };
+        let before = role.clone();
+
+        for data in [&mut changed, &mut signed_up, &mut role] {
+            data.erase_personal_data();
+        }
+
+        let text = format!("{changed:?}{signed_up:?}");
+        assert!(
+            !text.contains("example.com") && !text.contains("Ada"),
+            "{text}"
+        );
+        assert!(changed.is_erased() && signed_up.is_erased());
+        assert_eq!(role, before);
+        assert!(!role.is_erased());
     }
 }

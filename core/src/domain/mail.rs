@@ -43,6 +43,15 @@ pub enum MailMessage {
     },
     /// A notice that the account's password was changed.
     PasswordChanged,
+    /// A link that moves the account to this, its new address.
+    ChangeEmail {
+        /// The email-change token the link carries.
+        change_token: OpaqueToken,
+    },
+    /// A notice to the account's current address that a move to another was asked for.
+    EmailChangeNotice,
+    /// A notice that the account was deleted.
+    AccountDeleted,
 }
 
 impl MailMessage {
@@ -53,6 +62,9 @@ impl MailMessage {
             Self::VerifyEmail { .. } => "verify_email",
             Self::PasswordReset { .. } => "password_reset",
             Self::PasswordChanged => "password_changed",
+            Self::ChangeEmail { .. } => "change_email",
+            Self::EmailChangeNotice => "email_change_notice",
+            Self::AccountDeleted => "account_deleted",
         }
     }
 }

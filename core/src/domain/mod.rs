@@ -21,7 +21,9 @@ pub use admin::{
     AccessChange, AccessUpdate, Actor, AuditQuery, AuditRecord, EmailPrefix, UserQuery,
 };
 pub use email::Email;
-pub use event::{EVENT_VERSION, Event, EventData, LoginFailure};
+pub use event::{
+    ADDRESS_KEPT_UNTIL_DELIVERED, ERASED_EMAIL, EVENT_VERSION, Event, EventData, LoginFailure,
+};
 pub use ids::{EventId, RefreshTokenId, SessionId, UserId};
 pub use import::{ImportOutcome, ImportedUser, SourceUser};
 pub use lockout::{ClientKey, LockoutPolicy, LoginAttempt, LoginCount, LoginCounts, LoginKey};

@@ -1,15 +1,26 @@
 //! Storage of single-use account tokens (docs/http-api.md §3 email verification and password
-//! reset). Using a token and applying what it proves happen in one transaction, guarded by the
+//! reset, §4 email change). Using a token and applying what it proves happen in one transaction, guarded by the
 //! token still being unused, so that a token presented twice at once works once.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::PortResult;
+use super::{PortError, PortResult};
 use crate::domain::{
     AccountTokenRecord, Event, NewAccountToken, PasswordHash, TokenDigest, TokenPurpose, User,
 };
+
+/// Why [`AccountTokens::change_email`] changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeEmailError {
+    /// Another account uses the new address now.
+    #[error("email already registered")]
+    EmailTaken,
+    /// The store failed.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
 
 /// Stores account tokens by digest and spends them.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -53,4 +64,20 @@ pub trait AccountTokens: Send + Sync {
         at: OffsetDateTime,
         event: &Event,
     ) -> PortResult<bool>;
+
+    /// Spends the email-change token `token` at `at`, moves its user to the token's new address
+    /// (marked verified), spends every other unused email-change token of the account and
+    /// writes `event`, in one transaction, and returns the user as it now is.
+    ///
+    /// # Errors
+    /// MUST return `Ok(None)`, and change nothing, when the token was used meanwhile or its
+    /// account no longer exists. MUST return [`ChangeEmailError::EmailTaken`], and change
+    /// nothing, when another account holds the new address (the unique index decides, so a
+    /// concurrent signup with it cannot also succeed).
+    async fn change_email(
+        &self,
+        token: Uuid,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> PortResult<Option<User>, ChangeEmailError>;
 }

@@ -20,7 +20,7 @@ mod sessions;
 mod state;
 mod users;
 
-pub use account_tokens::AccountTokens;
+pub use account_tokens::{AccountTokens, ChangeEmailError};
 pub use audit::AuditTrail;
 pub use crypto::{
     OpaqueTokens, PasswordCheck, PasswordHasher, StrengthEstimator, SuccessorTokens, TokenIssuer,
@@ -36,7 +36,9 @@ pub use state::{
     Clock, InvalidQuota, ProfileCache, Quota, RateDecision, RateLimitBucket, RateLimiter,
     RateLimits, RevocationList, SystemClock,
 };
-pub use users::{CreateUserError, UpdateAccessError, UpdateUserError, UserRepo};
+pub use users::{
+    CreateUserError, DeleteAccountError, UpdateAccessError, UpdateUserError, UserRepo,
+};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use account_tokens::MockAccountTokens;

@@ -100,7 +100,9 @@ pub trait Outbox: Send + Sync {
     /// reached, without counting an attempt: they are due again at once.
     async fn release(&self, ids: &[EventId]) -> PortResult<()>;
 
-    /// Marks events published, so they are not handed out again.
+    /// Marks events published, so they are not handed out again. MUST erase, in the same step,
+    /// the personal data of those that keep their address only until delivered
+    /// ([`EventData::keeps_address_until_delivered`](crate::domain::EventData::keeps_address_until_delivered)).
     async fn mark_published(&self, ids: &[EventId]) -> PortResult<()>;
 
     /// Records a failed publication attempt of one event, with `reason` as its last error. The

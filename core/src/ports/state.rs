@@ -98,10 +98,11 @@ rate_limit_buckets! {
     Global = "global", 100 per MINUTE;
     /// Password-reset mails, keyed by email: what one address can be sent, whoever asks.
     PasswordResetMail = "password_reset_mail", 3 per HOUR;
-    /// Password changes, keyed by user: every attempt counts, from any of the user's sessions.
+    /// Password changes, email changes and self-deletions (every request that re-authenticates
+    /// by password), keyed by user: every attempt counts, from any of the user's sessions.
     PasswordChange = "password_change", 5 per 15 * MINUTE;
-    /// Wrong current passwords at password change, keyed by session: the wrong guess that
-    /// spends this quota ends the session.
+    /// Wrong current passwords at password change, email change or self-deletion, keyed by
+    /// session: the wrong guess that spends this quota ends the session.
     PasswordChangeGuess = "password_change_guess", 3 per HOUR;
     /// Token introspection (docs/http-api.md §9), keyed by introspection client: a resource
     /// server asks once per request it serves, or once per cache period.

@@ -45,6 +45,20 @@ pub enum UpdateAccessError {
     Port(#[from] PortError),
 }
 
+/// Why [`UserRepo::delete_account`] stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteAccountError {
+    /// No account has this id, or it is deleted already.
+    #[error("no such account")]
+    NotFound,
+    /// The account is the last enabled admin.
+    #[error("the last enabled admin cannot be deleted")]
+    LastAdmin,
+    /// The store failed.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
 /// Stores user accounts. Every method that changes an account writes the given event to the
 /// outbox in the same transaction as the change, so that no change goes unannounced and no
 /// event announces a change that was rolled back.
@@ -155,7 +169,7 @@ pub trait UserRepo: Send + Sync {
     ///
     /// # Errors
     /// MUST return [`UpdateAccessError::NotFound`], and store nothing, when the account does not
-    /// exist. MUST return [`UpdateAccessError::LastAdmin`], and store nothing, when the account
+    /// exist or is deleted ([`Self::delete_account`]). MUST return [`UpdateAccessError::LastAdmin`], and store nothing, when the account
     /// is an enabled admin, the update removes its admin rights
     /// ([`AccessUpdate::removes_admin_rights`]) and no other enabled admin would remain. The
     /// check and the change are one step: concurrent updates (two admins demoting each other)
@@ -166,4 +180,25 @@ pub trait UserRepo: Send + Sync {
         update: &AccessUpdate,
         events: &[Event],
     ) -> PortResult<(User, Vec<SessionId>), UpdateAccessError>;
+
+    /// Deletes an account (docs/http-api.md §4, docs/adr/0016): in one transaction, replaces
+    /// its email by an address nobody can hold, clears its name and password hash, marks it
+    /// disabled and deleted at `at`, revokes every live session, drops its account tokens and
+    /// the login counts of its address, erases the personal data of every event stored about
+    /// the account so far, in the audit log and the outbox
+    /// ([`EventData::erase_personal_data`](crate::domain::EventData::erase_personal_data)),
+    /// then writes `events` in their order (the notice mail's event, then `user.deleted`).
+    /// Returns the sessions revoked.
+    ///
+    /// # Errors
+    /// MUST return [`DeleteAccountError::NotFound`], and store nothing, when no account has the
+    /// id or it is deleted already. MUST return [`DeleteAccountError::LastAdmin`], and store
+    /// nothing, when the account is the last enabled admin; the check and the change are one
+    /// step, as for [`Self::update_access`].
+    async fn delete_account(
+        &self,
+        id: UserId,
+        at: OffsetDateTime,
+        events: &[Event],
+    ) -> PortResult<Vec<SessionId>, DeleteAccountError>;
 }

@@ -1,13 +1,6 @@
 //! Password change (docs/http-api.md §3): a signed-in user proves the current password and sets a
 //! new one; the user's other sessions end at once, so that whoever else held one is signed out.
-//!
-//! A wrong current password does not count toward the login lockout: the caller already holds
-//! a valid access token, and the account's password is only the second factor of this request,
-//! so a lockout here would let a stolen token lock its owner out of logging in. Guessing is
-//! bounded instead by whoever holds the token: wrong guesses are counted per session in the
-//! [`RateLimitBucket::PasswordChangeGuess`] bucket, and the guess that spends its quota ends the
-//! calling session, so that a stolen token buys a few guesses, not an oracle. (The HTTP layer
-//! also limits every password change per user, across sessions.)
+//! Wrong current passwords are bounded as every re-authentication is (see [`super::reauth`]).
 
 use std::sync::Arc;
 
@@ -15,12 +8,10 @@ use tracing::instrument;
 
 use super::Ports;
 use super::new_password::NewPasswordRule;
-use super::revoker::Revoker;
+use super::reauth::{ReauthError, Reauthentication};
 use crate::domain::{AccessClaims, Event, EventData, Password, PasswordPolicy, SessionPolicy};
 use crate::error::{BoxError, FieldError};
-use crate::ports::{
-    PasswordCheck, PasswordHasher, RateLimitBucket, RateLimiter, UpdateUserError, UserRepo,
-};
+use crate::ports::{PasswordHasher, UpdateUserError, UserRepo};
 
 /// A validated password-change request.
 #[derive(Debug)]
@@ -63,8 +54,7 @@ pub struct ChangePassword {
     passwords: NewPasswordRule,
     users: Arc<dyn UserRepo>,
     hasher: Arc<dyn PasswordHasher>,
-    limiter: Arc<dyn RateLimiter>,
-    revoker: Revoker,
+    reauth: Reauthentication,
 }
 
 impl ChangePassword {
@@ -75,8 +65,7 @@ impl ChangePassword {
             passwords: NewPasswordRule::new(ports, passwords),
             users: ports.users.clone(),
             hasher: ports.hasher.clone(),
-            limiter: ports.rate_limiter.clone(),
-            revoker: Revoker::new(ports, policy),
+            reauth: Reauthentication::new(ports, policy),
         }
     }
 
@@ -105,24 +94,13 @@ impl ChangePassword {
             return Err(ChangePasswordError::SameAsCurrent);
         }
         let user = caller.user_id;
-        let credentials = self
-            .users
-            .find_credentials_by_id(user)
-            .await?
-            .ok_or(ChangePasswordError::NotFound)?;
-        let check = self
-            .hasher
-            .verify(&request.current, &credentials.password_hash)
-            .await?;
-        if check == PasswordCheck::Mismatch {
-            return Err(self.count_wrong_guess(caller).await);
-        }
+        let credentials = self.reauth.check(caller, &request.current).await?;
         let user_inputs = [credentials.user.email.as_str().to_owned()];
         self.passwords
             .check(&request.new, "newPassword", &user_inputs)
             .map_err(ChangePasswordError::WeakPassword)?;
         let hash = self.hasher.hash(&request.new).await?;
-        let r = &self.revoker;
+        let r = &self.reauth.revoker;
         let now = r.clock.now();
         let changed = Event::new(
             EventData::PasswordChanged {
@@ -156,43 +134,16 @@ impl ChangePassword {
             .await?;
         Ok(r.reject_access_tokens(user, &ended, now).await?)
     }
+}
 
-    /// Counts a wrong current password against the calling session and, when it spends the
-    /// session's quota (or the quota was spent already), ends the session like a logout.
-    /// Without a quota (the bucket switched off) nothing is counted and no session ends.
-    async fn count_wrong_guess(&self, caller: &AccessClaims) -> ChangePasswordError {
-        let key = caller.session_id.to_string();
-        let counted = self
-            .limiter
-            .check(RateLimitBucket::PasswordChangeGuess, &key)
-            .await;
-        match counted {
-            Ok(Some(decision)) if decision.remaining == 0 => match self.end_session(caller).await {
-                Ok(()) => ChangePasswordError::SessionEnded,
-                Err(error) => error.into(),
-            },
-            Ok(_) => ChangePasswordError::WrongPassword,
-            Err(error) => error.into(),
+impl From<ReauthError> for ChangePasswordError {
+    fn from(error: ReauthError) -> Self {
+        match error {
+            ReauthError::WrongPassword => Self::WrongPassword,
+            ReauthError::SessionEnded => Self::SessionEnded,
+            ReauthError::NotFound => Self::NotFound,
+            ReauthError::Port(error) => error.into(),
         }
-    }
-
-    /// Revokes the calling session and rejects its access tokens at once.
-    async fn end_session(&self, caller: &AccessClaims) -> crate::ports::PortResult<()> {
-        let r = &self.revoker;
-        let now = r.clock.now();
-        let event = Event::new(
-            EventData::LoggedOut {
-                session_ids: vec![caller.session_id],
-                all_sessions: false,
-            },
-            Some(caller.user_id),
-            now,
-        );
-        r.sessions
-            .revoke(caller.user_id, caller.session_id, now, &event)
-            .await?;
-        r.reject_access_tokens(caller.user_id, &[caller.session_id], now)
-            .await
     }
 }
 
@@ -201,7 +152,7 @@ mod tests {
 
     use super::*;
     use crate::domain::{PasswordHash, SessionId, UserCredentials};
-    use crate::ports::RateDecision;
+    use crate::ports::{PasswordCheck, RateDecision, RateLimitBucket};
     use crate::usecases::testkit::{Mocks, NOW, caller, policy, user};
 
     const STORED: &str = "$argon2id$stored";

@@ -136,6 +136,7 @@ mod tests {
                 NOW + time::Duration::hours(1)
             },
             used_at: used.then_some(NOW),
+            new_email: None,
         }
     }
 

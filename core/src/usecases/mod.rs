@@ -14,8 +14,11 @@ mod authenticate;
 mod authorize;
 mod change_password;
 mod deduplicated;
+mod delete_account;
 mod deliver_events;
+mod email_change;
 mod email_verification;
+mod export;
 mod import_users;
 mod introspect;
 mod login;
@@ -24,6 +27,7 @@ mod new_password;
 mod password_reset;
 mod profile;
 mod queues;
+mod reauth;
 mod redeemable;
 mod refresh;
 mod revoker;
@@ -45,8 +49,14 @@ pub use authenticate::{Authenticate, AuthenticateError};
 pub use authorize::{Authorize, AuthorizeError};
 pub use change_password::{ChangePassword, ChangePasswordError, ChangePasswordRequest};
 pub use deduplicated::Deduplicated;
+pub use delete_account::{AccountDeletionError, DeleteAccount};
 pub use deliver_events::{DeliverEvents, DeliveryReport};
+pub use email_change::{
+    ConfirmEmailChange, ConfirmEmailChangeError, EmailChangeError, EmailChangeRequest,
+    RequestEmailChange,
+};
 pub use email_verification::{ResendVerification, ResendVerificationError, VerifyEmail};
+pub use export::{AccountExport, ExportAccount};
 pub use import_users::{ImportReport, ImportUsers, InvalidRow};
 pub use introspect::{Introspect, Introspection};
 pub use login::{Login, LoginError, LoginOutcome, LoginRequest};
@@ -82,11 +92,14 @@ macro_rules! from_port_error {
 }
 
 from_port_error!(
+    AccountDeletionError,
     AuthenticateError,
     AuthorizeError,
     ChangeAccessError,
     ChangePasswordError,
+    ConfirmEmailChangeError,
     DropCachedProfileError,
+    EmailChangeError,
     LinkTokenError,
     ResetPasswordError,
     LoginError,
@@ -172,6 +185,12 @@ pub struct Accounts {
     pub change_access: ChangeAccess,
     /// Drops an account's cached profile (docs/http-api.md §5).
     pub drop_cached_profile: DropCachedProfile,
+    /// Asks for an email change (docs/http-api.md §4).
+    pub request_email_change: RequestEmailChange,
+    /// Spends email-change tokens (docs/http-api.md §4).
+    pub confirm_email_change: ConfirmEmailChange,
+    /// Deletes accounts (docs/http-api.md §4, §5).
+    pub delete_account: DeleteAccount,
 }
 
 /// The rules the account use cases apply, each with the defaults of docs/http-api.md.
@@ -214,6 +233,9 @@ impl Accounts {
             list_users: ListUsers::new(ports),
             change_access: ChangeAccess::new(ports, policy),
             drop_cached_profile: DropCachedProfile::new(ports),
+            request_email_change: RequestEmailChange::new(ports, policy),
+            confirm_email_change: ConfirmEmailChange::new(ports),
+            delete_account: DeleteAccount::new(ports, policy),
         }
     }
 }

@@ -292,6 +292,7 @@ mod tests {
             user_id: account.id,
             expires_at: NOW + time::Duration::minutes(30),
             used_at: (!usable).then_some(NOW),
+            new_email: None,
         };
         mocks
             .secrets

@@ -60,8 +60,28 @@ impl SendMail {
         Ok(token)
     }
 
-    /// The mail for `event`, if it sends one.
-    async fn compose(&self, event: &Event) -> PortResult<Option<Mail>> {
+    /// A fresh email-change token moving `user` to `new_email`, stored by digest.
+    async fn issue_change(&self, user: UserId, new_email: Email) -> PortResult<OpaqueToken> {
+        let token = self.secrets.generate();
+        let digest = self.secrets.digest(&token);
+        self.tokens
+            .issue(&NewAccountToken::change_email(
+                user,
+                new_email,
+                digest,
+                self.clock.now(),
+            ))
+            .await?;
+        Ok(token)
+    }
+
+    /// The mails `event` sends: none, one, or (an email change) a link to the new address and a
+    /// notice to the current one.
+    async fn compose(&self, event: &Event) -> PortResult<Vec<Mail>> {
+        // An event stored before its account was deleted lost its address (docs/adr/0016).
+        if event.data.is_erased() {
+            return Ok(Vec::new());
+        }
         let user = || {
             event
                 .user_id
@@ -80,7 +100,7 @@ impl SendMail {
             // A request for an address with no account is written all the same, so that both
             // answers take the same work; it sends nothing.
             EventData::PasswordResetRequested { .. } if event.user_id.is_none() => {
-                return Ok(None);
+                return Ok(Vec::new());
             }
             EventData::PasswordResetRequested { email } => {
                 let reset_token = self.issue(user()?, TokenPurpose::ResetPassword).await?;
@@ -94,6 +114,17 @@ impl SendMail {
                 )
             }
             EventData::PasswordChanged { email } => (email, MailMessage::PasswordChanged),
+            EventData::DeletionNotice { email } => (email, MailMessage::AccountDeleted),
+            EventData::EmailChangeRequested {
+                email,
+                previous_email,
+            } => {
+                let change_token = self.issue_change(user()?, address(email)?).await?;
+                return Ok(vec![
+                    to(email, MailMessage::ChangeEmail { change_token })?,
+                    to(previous_email, MailMessage::EmailChangeNotice)?,
+                ]);
+            }
             EventData::LoggedIn { .. }
             | EventData::LoginFailed { .. }
             | EventData::LoggedOut { .. }
@@ -101,17 +132,29 @@ impl SendMail {
             | EventData::EmailVerified { .. }
             | EventData::ProfileUpdated { .. }
             | EventData::RoleChanged { .. }
-            | EventData::Disabled { .. } => return Ok(None),
+            | EventData::Disabled { .. }
+            | EventData::EmailChanged { .. }
+            | EventData::Deleted { .. } => return Ok(Vec::new()),
         };
-        Ok(Some(Mail {
-            to: Email::parse(email).map_err(|e| PortError::unexpected(e.message))?,
-            // The name is whatever the person who signed up typed, and nobody has shown that
-            // they own the address: in a welcome it would put a stranger's words in the
-            // greeting of a mail from us. No other message carries one.
-            name: None,
-            message,
-        }))
+        Ok(vec![to(email, message)?])
     }
+}
+
+/// An address from an event, which was valid when the event was written.
+fn address(email: &str) -> PortResult<Email> {
+    Email::parse(email).map_err(|e| PortError::unexpected(e.message))
+}
+
+/// `message` to `email`.
+fn to(email: &str, message: MailMessage) -> PortResult<Mail> {
+    Ok(Mail {
+        to: address(email)?,
+        // The name is whatever the person who signed up typed, and nobody has shown that they
+        // own the address: in a welcome it would put a stranger's words in the greeting of a
+        // mail from us. No other message carries one.
+        name: None,
+        message,
+    })
 }
 
 /// The cause inside a [`PortError::Unexpected`]: a mail-sending event about nobody.
@@ -131,10 +174,10 @@ impl EventHandler for SendMail {
 
     #[instrument(skip_all, name = "send_mail", fields(event_id = %event.id, event_type = event.data.type_name()))]
     async fn handle(&self, event: &Event) -> PortResult<()> {
-        match self.compose(event).await? {
-            Some(mail) => self.mailer.send(&mail).await,
-            None => Ok(()),
+        for mail in self.compose(event).await? {
+            self.mailer.send(&mail).await?;
         }
+        Ok(())
     }
 }
 
@@ -276,5 +319,83 @@ mod tests {
             .await;
 
         assert!(matches!(result, Err(PortError::Unavailable(_))));
+    }
+
+    #[tokio::test]
+    async fn an_email_change_mails_a_link_to_the_new_address_and_a_notice_to_the_current_one() {
+        let mut mocks = Mocks::new();
+        mocks
+            .account_tokens
+            .expect_issue()
+            .withf(|token| {
+                token.purpose == TokenPurpose::ChangeEmail
+                    && token.new_email.as_ref().map(Email::as_str) == Some("new@example.com")
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        let mut mailer = MockMailer::new();
+        let mut order = mockall::Sequence::new();
+        mailer
+            .expect_send()
+            .withf(|mail| {
+                mail.to.as_str() == "new@example.com"
+                    && matches!(&mail.message, MailMessage::ChangeEmail { change_token } if change_token.expose() == "raw-token")
+            })
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_| Ok(()));
+        mailer
+            .expect_send()
+            .withf(|mail| {
+                mail.to.as_str() == "ada@example.com"
+                    && matches!(mail.message, MailMessage::EmailChangeNotice)
+            })
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_| Ok(()));
+
+        handler(mocks, mailer)
+            .handle(&event(EventData::EmailChangeRequested {
+                email: "new@example.com".into(),
+                previous_email: "ada@example.com".into(),
+            }))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_deletion_notice_goes_to_the_address_the_account_had() {
+        let mut mailer = MockMailer::new();
+        mailer
+            .expect_send()
+            .withf(|mail| {
+                mail.to.as_str() == "ada@example.com"
+                    && matches!(mail.message, MailMessage::AccountDeleted)
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+
+        handler(Mocks::new(), mailer)
+            .handle(&event(EventData::DeletionNotice {
+                email: "ada@example.com".into(),
+            }))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_event_whose_address_was_erased_sends_nothing() {
+        let mut mocks = Mocks::new();
+        mocks.account_tokens.expect_issue().never();
+        let mut mailer = MockMailer::new();
+        mailer.expect_send().never();
+        let mut data = EventData::PasswordResetRequested {
+            email: "ada@example.com".into(),
+        };
+        data.erase_personal_data();
+
+        let result = handler(mocks, mailer).handle(&event(data)).await;
+
+        assert!(result.is_ok(), "{result:?}");
     }
 }

@@ -23,7 +23,7 @@ use postern_core::domain::{
     PasswordHash, SessionId, User, UserCredentials, UserId, UserQuery,
 };
 use postern_core::ports::{
-    CreateUserError, PortResult, UpdateAccessError, UpdateUserError, UserRepo,
+    CreateUserError, DeleteAccountError, PortResult, UpdateAccessError, UpdateUserError, UserRepo,
 };
 use postern_core::usecases::{
     Accounts, LoginError, LoginRequest, Policies, SignupError, SignupRequest,
@@ -146,6 +146,16 @@ impl UserRepo for LoggingUsers {
     ) -> PortResult<(User, Vec<SessionId>), UpdateAccessError> {
         self.log(&format!("update_access {id}"));
         self.inner.update_access(id, update, events).await
+    }
+
+    async fn delete_account(
+        &self,
+        id: UserId,
+        at: OffsetDateTime,
+        events: &[Event],
+    ) -> PortResult<Vec<SessionId>, DeleteAccountError> {
+        self.log(&format!("delete_account {id}"));
+        self.inner.delete_account(id, at, events).await
     }
 }
 

@@ -15,8 +15,13 @@ impl EventHandler for MemoryStore {
         "audit"
     }
 
+    /// A deletion notice is recorded without its address: the account it went to is erased.
     async fn handle(&self, event: &Event) -> PortResult<()> {
-        let event_json = serde_json::to_string(event).map_err(PortError::unexpected)?;
+        let mut event = event.clone();
+        if event.data.keeps_address_until_delivered() {
+            event.data.erase_personal_data();
+        }
+        let event_json = serde_json::to_string(&event).map_err(PortError::unexpected)?;
         let record = AuditRecord {
             id: event.event_id(),
             event_type: event.data.type_name().to_owned(),

@@ -52,6 +52,8 @@ struct Tables {
     audit: HashMap<EventId, AuditRecord>,
     handled: HashSet<(String, EventId)>,
     login_counts: lockout::LoginCountTable,
+    /// Accounts deleted (docs/adr/0016): their rows stay, anonymised.
+    deleted: HashSet<UserId>,
 }
 
 struct UserRow {

@@ -59,6 +59,9 @@ impl Outbox for MemoryStore {
         for row in &mut self.lock().outbox {
             if ids.contains(&row.event.event_id()) && row.published_at.is_none() {
                 row.published_at = Some(now);
+                if row.event.data.keeps_address_until_delivered() {
+                    row.event.data.erase_personal_data();
+                }
             }
         }
         Ok(())

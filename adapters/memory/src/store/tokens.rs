@@ -7,7 +7,7 @@ use postern_core::domain::{
     AccountTokenRecord, Event, NewAccountToken, PasswordHash, TokenDigest, TokenPurpose, User,
     UserId,
 };
-use postern_core::ports::{AccountTokens, PortResult};
+use postern_core::ports::{AccountTokens, ChangeEmailError, PortResult};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -32,10 +32,13 @@ impl Tables {
     /// Spends every unused reset token of `user` at `at`: the password they would set has just
     /// been replaced.
     pub(super) fn spend_reset_tokens(&mut self, user: UserId, at: OffsetDateTime) {
+        self.spend_tokens_of(user, TokenPurpose::ResetPassword, at);
+    }
+
+    /// Spends every unused token of `purpose` of `user` at `at`.
+    fn spend_tokens_of(&mut self, user: UserId, purpose: TokenPurpose, at: OffsetDateTime) {
         for row in self.account_tokens.values_mut() {
-            if row.purpose == TokenPurpose::ResetPassword
-                && row.record.user_id == user
-                && row.record.used_at.is_none()
+            if row.purpose == purpose && row.record.user_id == user && row.record.used_at.is_none()
             {
                 row.record.used_at = Some(at);
             }
@@ -60,6 +63,7 @@ impl AccountTokens for MemoryStore {
                     user_id: token.user_id,
                     expires_at: token.expires_at,
                     used_at: None,
+                    new_email: token.new_email.clone(),
                 },
             },
         );
@@ -122,5 +126,41 @@ impl AccountTokens for MemoryStore {
         tables.spend_reset_tokens(user_id, at);
         tables.write_event(event);
         Ok(true)
+    }
+
+    async fn change_email(
+        &self,
+        token: Uuid,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> PortResult<Option<User>, ChangeEmailError> {
+        let mut tables = self.lock();
+        let Some(user_id) = tables.spendable(token) else {
+            return Ok(None);
+        };
+        let Some(new_email) = tables
+            .account_tokens
+            .get(&token)
+            .and_then(|row| row.record.new_email.clone())
+        else {
+            return Ok(None);
+        };
+        if tables
+            .users
+            .values()
+            .any(|row| row.user.email == new_email && row.user.id != user_id)
+        {
+            return Err(ChangeEmailError::EmailTaken);
+        }
+        let Some(row) = tables.users.get_mut(&user_id) else {
+            return Ok(None);
+        };
+        row.user.email = new_email;
+        row.user.email_verified = true;
+        row.user.updated_at = at;
+        let user = row.user.clone();
+        tables.spend_tokens_of(user_id, TokenPurpose::ChangeEmail, at);
+        tables.write_event(event);
+        Ok(Some(user))
     }
 }

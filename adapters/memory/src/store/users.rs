@@ -9,7 +9,7 @@ use postern_core::domain::{
     NewUser, PasswordHash, Role, SessionId, User, UserCredentials, UserId, UserQuery,
 };
 use postern_core::ports::{
-    CreateUserError, PortResult, UpdateAccessError, UpdateUserError, UserRepo,
+    CreateUserError, DeleteAccountError, PortResult, UpdateAccessError, UpdateUserError, UserRepo,
 };
 use time::OffsetDateTime;
 
@@ -36,6 +36,36 @@ impl Tables {
             .values()
             .filter(|row| row.user.role == Role::Admin && !row.user.disabled);
         admins.next().is_some_and(|only| only.user.id == target) && admins.next().is_none()
+    }
+}
+
+impl Tables {
+    /// Erases what the store holds about `user` beside the account itself: its account tokens,
+    /// the login counts of its address, where its sessions came from, and the personal data of
+    /// its stored events.
+    fn erase_traces_of(&mut self, user: UserId, email: &Email) {
+        self.account_tokens
+            .retain(|_, row| row.record.user_id != user);
+        self.login_counts.forget(email);
+        for session in self.sessions.values_mut().filter(|s| s.user_id == user) {
+            session.client = postern_core::domain::ClientContext::default();
+        }
+        let about = Some(user.as_uuid());
+        for row in self
+            .outbox
+            .iter_mut()
+            .filter(|row| row.event.user_id == about)
+        {
+            row.event.data.erase_personal_data();
+        }
+        for record in self.audit.values_mut().filter(|r| r.user_id == Some(user)) {
+            if let Ok(mut event) = serde_json::from_str::<Event>(&record.event_json) {
+                event.data.erase_personal_data();
+                if let Ok(json) = serde_json::to_string(&event) {
+                    record.event_json = json;
+                }
+            }
+        }
     }
 }
 
@@ -202,6 +232,9 @@ impl UserRepo for MemoryStore {
         events: &[Event],
     ) -> PortResult<(User, Vec<SessionId>), UpdateAccessError> {
         let mut tables = self.lock();
+        if tables.deleted.contains(&id) {
+            return Err(UpdateAccessError::NotFound);
+        }
         if update.removes_admin_rights() && tables.is_last_enabled_admin(id) {
             return Err(UpdateAccessError::LastAdmin);
         }
@@ -226,5 +259,37 @@ impl UserRepo for MemoryStore {
             tables.write_event(event);
         }
         Ok((user, revoked))
+    }
+
+    async fn delete_account(
+        &self,
+        id: UserId,
+        at: OffsetDateTime,
+        events: &[Event],
+    ) -> PortResult<Vec<SessionId>, DeleteAccountError> {
+        let mut tables = self.lock();
+        if !tables.users.contains_key(&id) || tables.deleted.contains(&id) {
+            return Err(DeleteAccountError::NotFound);
+        }
+        if tables.is_last_enabled_admin(id) {
+            return Err(DeleteAccountError::LastAdmin);
+        }
+        let placeholder = Email::erased(id);
+        let row = tables
+            .users
+            .get_mut(&id)
+            .ok_or(DeleteAccountError::NotFound)?;
+        let email = std::mem::replace(&mut row.user.email, placeholder);
+        row.user.name = None;
+        row.user.disabled = true;
+        row.user.updated_at = at;
+        row.password_hash = PasswordHash::new(String::new());
+        tables.deleted.insert(id);
+        let revoked = tables.revoke_where(id, at, |_| true);
+        tables.erase_traces_of(id, &email);
+        for event in events {
+            tables.write_event(event);
+        }
+        Ok(revoked)
     }
 }

@@ -12,13 +12,15 @@ use postern_core::FieldError;
 use postern_core::domain::{Actor, Page, PageLimit, Role, UserId};
 use postern_core::ports::PortError;
 use postern_core::usecases::{
-    AuthenticateError, AuthorizeError, ChangeAccessError, DropCachedProfileError, ReplayError,
+    AccountDeletionError, AuthenticateError, AuthorizeError, ChangeAccessError,
+    DropCachedProfileError, ReplayError,
 };
 
 use super::ApiTags;
 use super::admin_queries::{audit_query, user_query};
 use super::admin_schemas::{AdminUserView, AuditEntryView, UpdateUserBody};
 use super::cursor;
+use super::lifecycle::DeleteUserErrors;
 use super::schemas::{MessageView, QueueView, ReplayView};
 use crate::answers::{Answer, INTERNAL, INVALID, Invalid, JsonBody, UNAVAILABLE, answers};
 use crate::auth::{BearerAuth, require_role};
@@ -28,7 +30,7 @@ use crate::responses::{Done, Failure, Listed, failures};
 use crate::state::AppState;
 
 /// 404 `not_found` for an account id.
-const NO_SUCH_USER: Answer = Answer {
+pub(super) const NO_SUCH_USER: Answer = Answer {
     status: StatusCode::NOT_FOUND,
     code: "not_found",
     message: "Not found.",
@@ -42,7 +44,7 @@ const SELF_HARM: Answer = Answer {
 };
 
 /// 409 `last_admin` for a change that would leave no enabled admin.
-const LAST_ADMIN: Answer = Answer {
+pub(super) const LAST_ADMIN: Answer = Answer {
     status: StatusCode::CONFLICT,
     code: "last_admin",
     message: "The service must keep at least one enabled admin.",
@@ -269,6 +271,31 @@ impl AdminApi {
         require_role(&state, &auth, Role::Admin).await?;
         let replayed = state.queues.replay_dead_letters(&stream.0).await?;
         Ok(Done(ReplayView { replayed }))
+    }
+
+    /// Delete a user
+    ///
+    /// **Requires the `admin` role.** Deletes the account as `DELETE /api/v1/user/account`
+    /// does, without its password. The last enabled admin cannot be deleted.
+    #[oai(path = "/users/:id", method = "delete", operation_id = "deleteUser")]
+    async fn delete_user(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        /// The account's id (a UUID).
+        id: Path<String>,
+    ) -> Result<Done<MessageView>, Failure<DeleteUserErrors>> {
+        let admin = require_role(&state, &auth, Role::Admin).await?;
+        // A malformed id names no account: 404 like an unknown one, not 400.
+        let target = UserId::parse(&id.0).ok_or(AccountDeletionError::NotFound)?;
+        state
+            .accounts
+            .delete_account
+            .by_admin(admin.id, target)
+            .await?;
+        Ok(Done(MessageView {
+            message: "Account deleted.".to_owned(),
+        }))
     }
 }
 

@@ -32,7 +32,7 @@ use crate::responses::{Done, Failure, RateLimited, failures};
 use crate::state::AppState;
 
 /// 409 `email_taken`.
-const EMAIL_TAKEN: Answer = Answer {
+pub(super) const EMAIL_TAKEN: Answer = Answer {
     status: StatusCode::CONFLICT,
     code: "email_taken",
     message: "An account with this email already exists.",
@@ -139,13 +139,13 @@ const SAME_PASSWORD: Answer = Answer {
 };
 
 /// 401 `invalid_credentials` for a wrong current password.
-const WRONG_PASSWORD: Answer = Answer {
+pub(super) const WRONG_PASSWORD: Answer = Answer {
     doc: "the current password is wrong",
     ..INVALID_CREDENTIALS
 };
 
 /// 401 `invalid_credentials` for the wrong current password that ended the calling session.
-const WRONG_PASSWORD_SESSION_ENDED: Answer = Answer {
+pub(super) const WRONG_PASSWORD_SESSION_ENDED: Answer = Answer {
     message: "The current password is wrong; too many wrong guesses ended this session.",
     doc: "the current password is wrong, and the session's wrong guesses reached their limit \
           (RATE_LIMIT_PASSWORD_CHANGE_GUESS): the session is revoked and its tokens refused",

@@ -8,6 +8,8 @@ mod auth;
 mod cursor;
 mod introspect;
 mod jwks;
+mod lifecycle;
+mod lifecycle_schemas;
 mod ops;
 mod recovery;
 mod requests;
@@ -20,6 +22,7 @@ pub use admin::AdminApi;
 pub use auth::AuthApi;
 pub use introspect::IntrospectApi;
 pub use jwks::JwksApi;
+pub use lifecycle::LifecycleApi;
 pub use ops::OpsApi;
 pub use recovery::RecoveryApi;
 pub use user::UserApi;
@@ -44,6 +47,7 @@ pub type Api = (
     IntrospectApi,
     RecoveryApi,
     UserApi,
+    LifecycleApi,
     AdminApi,
     OpsApi,
     JwksApi,
@@ -58,6 +62,7 @@ pub fn service() -> OpenApiService<Api, ()> {
             IntrospectApi,
             RecoveryApi,
             UserApi,
+            LifecycleApi,
             AdminApi,
             OpsApi,
             JwksApi,

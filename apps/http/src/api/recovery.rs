@@ -30,7 +30,7 @@ use crate::state::AppState;
 
 /// 400 `invalid_token`: a token from a mail link is a field of the request, not a credential,
 /// so an unusable one is a bad request rather than a 401.
-const INVALID_LINK: Answer = Answer {
+pub(super) const INVALID_LINK: Answer = Answer {
     status: StatusCode::BAD_REQUEST,
     code: "invalid_token",
     message: "The link is invalid, already used or expired; ask for a new one.",
@@ -89,7 +89,7 @@ pub enum AcceptedResponse {
 }
 
 impl AcceptedResponse {
-    fn with(message: &str) -> Self {
+    pub(super) fn with(message: &str) -> Self {
         Self::Accepted(Json(Success::new(MessageView {
             message: message.to_owned(),
         })))

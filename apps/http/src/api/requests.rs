@@ -164,8 +164,9 @@ impl JsonBody for ChangePasswordBody {
     }
 }
 
-/// Password changes are limited per account: keyed by the user of the bearer token, once it is
-/// authenticated, so that every session of the account draws on one quota.
+/// Password changes, email changes and self-deletions are limited per account, on one quota:
+/// keyed by the user of the bearer token, once it is authenticated, so that every session of the
+/// account draws on it.
 pub enum PasswordChangePerUser {}
 
 impl RateLimit for PasswordChangePerUser {
@@ -274,7 +275,7 @@ impl JsonBody for ResetPasswordBody {
 
 // The domain parsers, as field readers take them. Each error is renamed to the field read.
 
-fn email(raw: String) -> Result<Email, postern_core::FieldError> {
+pub(super) fn email(raw: String) -> Result<Email, postern_core::FieldError> {
     Email::parse(&raw)
 }
 
@@ -282,11 +283,11 @@ fn new_password(raw: String) -> Result<Password, postern_core::FieldError> {
     Password::parse(raw, "password")
 }
 
-fn presented_password(raw: String) -> Result<Password, postern_core::FieldError> {
+pub(super) fn presented_password(raw: String) -> Result<Password, postern_core::FieldError> {
     Password::presented(raw, "password")
 }
 
-fn token(raw: String) -> Result<OpaqueToken, postern_core::FieldError> {
+pub(super) fn token(raw: String) -> Result<OpaqueToken, postern_core::FieldError> {
     OpaqueToken::presented(raw, "token")
 }
 

@@ -60,6 +60,8 @@ impl LinkToken {
 pub(super) enum Body {
     /// The button that spends a verification token.
     VerifyForm { token: String },
+    /// The button that spends an email-change token.
+    ConfirmEmailForm { token: String },
     /// The new-password form, with what was wrong with the last attempt.
     ResetForm {
         token: String,

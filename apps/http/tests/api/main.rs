@@ -19,6 +19,7 @@ mod global_limit;
 mod headers;
 mod internal_errors;
 mod introspection;
+mod lifecycle;
 mod metrics;
 mod pages;
 mod rate_limits;

@@ -10,6 +10,7 @@ mod errors;
 mod events;
 mod keys;
 mod leaks;
+mod lifecycle;
 mod lockout;
 mod login;
 mod logout;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use ipnet::IpNet;
 use postern_core::domain::SessionPolicy;
 use postern_core::ports::{Clock, RateLimiter, RateLimits, SystemClock};
-use postern_core::usecases::{Accounts, Policies, Ports, QueueAdmin, ReadAudit};
+use postern_core::usecases::{Accounts, ExportAccount, Policies, Ports, QueueAdmin, ReadAudit};
 use postern_http::{AppState, IntrospectionClient, IntrospectionConfig};
 use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, MemoryStore};
 use postern_password::{Argon2Hasher, Argon2Params};
@@ -112,6 +112,7 @@ impl Builder {
                 },
             ),
             queues: QueueAdmin::new(Vec::new()),
+            export: ExportAccount::new(&ports, store.clone()),
             audit: ReadAudit::new(store),
             rate_limiter,
             probes: Vec::new(),

@@ -1,0 +1,106 @@
+//! Bodies and views of the account-lifecycle operations (docs/http-api.md §4): email change,
+//! data export and account deletion.
+
+use poem_openapi::Object;
+use poem_openapi::types::Any;
+use postern_core::domain::{OpaqueToken, Password, SessionId};
+use postern_core::usecases::{AccountExport, EmailChangeRequest};
+
+use super::admin_schemas::AuditEntryView;
+use super::requests::{email, presented_password, token};
+use super::schemas::{SessionView, UserView};
+use crate::body::{BodyFields, JsonBody};
+
+/// `POST /user/email`.
+#[derive(Object, Debug)]
+#[oai(rename = "ChangeEmailRequest", rename_all = "camelCase")]
+pub struct ChangeEmailBody {
+    /// The address to move the account to: valid, at most 254 characters; trimmed and
+    /// lower-cased.
+    #[oai(validator(max_length = 254))]
+    pub new_email: String,
+    /// The account's current password.
+    #[oai(validator(max_length = 128))]
+    pub current_password: String,
+}
+
+impl JsonBody for ChangeEmailBody {
+    type Parsed = EmailChangeRequest;
+
+    fn read(fields: &mut BodyFields) -> Option<EmailChangeRequest> {
+        let new_email = fields.required("newEmail", email);
+        let current = fields.required("currentPassword", presented_password);
+        Some(EmailChangeRequest {
+            new_email: new_email?,
+            current: current?,
+        })
+    }
+}
+
+/// `POST /auth/email/change/confirm`.
+#[derive(Object, Debug)]
+#[oai(rename = "ConfirmEmailChangeRequest")]
+pub struct ConfirmEmailChangeBody {
+    /// The token from the email-change link.
+    #[oai(validator(max_length = 512))]
+    pub token: String,
+}
+
+impl JsonBody for ConfirmEmailChangeBody {
+    type Parsed = OpaqueToken;
+
+    fn read(fields: &mut BodyFields) -> Option<OpaqueToken> {
+        fields.required("token", token)
+    }
+}
+
+/// `DELETE /user/account`.
+#[derive(Object, Debug)]
+#[oai(rename = "DeleteAccountRequest", rename_all = "camelCase")]
+pub struct DeleteAccountBody {
+    /// The account's current password.
+    #[oai(validator(max_length = 128))]
+    pub current_password: String,
+}
+
+impl JsonBody for DeleteAccountBody {
+    type Parsed = Password;
+
+    fn read(fields: &mut BodyFields) -> Option<Password> {
+        fields.required("currentPassword", presented_password)
+    }
+}
+
+/// Everything Postern holds about the caller. Holds no secret: no password hash, no token and
+/// no token digest.
+#[derive(Object)]
+#[oai(rename = "AccountExport")]
+pub struct ExportView {
+    /// The account.
+    pub user: UserView,
+    /// Its live sessions, most recently used first (`current` marks this request's).
+    pub sessions: Vec<SessionView>,
+    /// Linked sign-in identities: always empty, since Postern links none yet.
+    pub identities: Vec<Any<serde_json::Value>>,
+    /// Second factors: always empty, since Postern has none yet.
+    pub factors: Vec<Any<serde_json::Value>>,
+    /// Every audit-log record about the account, newest first.
+    pub events: Vec<AuditEntryView>,
+}
+
+impl ExportView {
+    /// The view of `export`, for a request from session `current`.
+    pub fn new(export: AccountExport, current: SessionId) -> Self {
+        Self {
+            user: export.user.into(),
+            sessions: export
+                .sessions
+                .into_iter()
+                .map(|s| SessionView::new(s, current))
+                .collect(),
+            identities: Vec::new(),
+            factors: Vec::new(),
+            events: export.events.into_iter().map(Into::into).collect(),
+        }
+    }
+}
