@@ -16,6 +16,7 @@ mod change_password;
 mod deduplicated;
 mod deliver_events;
 mod email_verification;
+mod housekeeping;
 mod import_users;
 mod login;
 mod logout;
@@ -45,6 +46,7 @@ pub use change_password::{ChangePassword, ChangePasswordError, ChangePasswordReq
 pub use deduplicated::Deduplicated;
 pub use deliver_events::{DeliverEvents, DeliveryReport};
 pub use email_verification::{ResendVerification, ResendVerificationError, VerifyEmail};
+pub use housekeeping::{Housekeeping, PruneReport, RetentionPolicy};
 pub use import_users::{ImportReport, ImportUsers, InvalidRow};
 pub use login::{Login, LoginError, LoginOutcome, LoginRequest};
 pub use logout::{Logout, LogoutAll};
