@@ -29,6 +29,7 @@ mod m20261130_000010_create_account_tokens;
 mod m20261130_000011_outbox_relay_order;
 mod m20261206_000012_user_login_slots;
 mod m20261206_000013_login_counts;
+mod m20261206_000014_retention_and_admin_list;
 
 /// Postern's migrations, oldest first. Run with `Migrator::up(&db, None)`.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_outbox_relay_order::Migration),
             Box::new(m20261206_000012_user_login_slots::Migration),
             Box::new(m20261206_000013_login_counts::Migration),
+            Box::new(m20261206_000014_retention_and_admin_list::Migration),
         ]
     }
 }
