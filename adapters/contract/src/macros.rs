@@ -42,8 +42,8 @@ macro_rules! __contract_tests {
 }
 
 /// Every storage port's contract on the [`crate::Storage`] that `$make().await` returns: the
-/// modules `user_repo`, `session_repo`, `outbox`, `account_tokens`, `audit_log` and
-/// `handled_events`.
+/// modules `user_repo`, `session_repo`, `outbox`, `account_tokens`, `audit_log`,
+/// `handled_events` and `retention`.
 #[macro_export]
 macro_rules! storage_contracts {
     ($make:expr) => {
@@ -53,5 +53,6 @@ macro_rules! storage_contracts {
         $crate::account_tokens_contract!($make);
         $crate::audit_log_contract!($make);
         $crate::handled_events_contract!($make);
+        $crate::retention_contract!($make);
     };
 }
