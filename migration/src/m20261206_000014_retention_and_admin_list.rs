@@ -11,7 +11,9 @@
 //!   on PostgreSQL (whose database collation need not be).
 //!
 //! On SQLite, where timestamps are text compared through `julianday()`, every timestamp index
-//! holds that expression, as the queries do.
+//! holds that expression, as the queries do. The indexes are built plainly, not concurrently
+//! (PostgreSQL runs migrations in a transaction): writes to a table wait while its index is
+//! built, a few seconds at a million rows.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
@@ -29,31 +31,31 @@ struct Spec {
     only: &'static str,
 }
 
-/// An index with the same key on both backends but for SQLite's `julianday()`.
-const fn on_time(
+/// An index over every row, keyed `postgres` on PostgreSQL and `sqlite` on SQLite.
+const fn index(
     name: &'static str,
     table: &'static str,
-    column: &'static str,
+    postgres: &'static str,
     sqlite: &'static str,
 ) -> Spec {
     Spec {
         name,
         table,
-        postgres: column,
+        postgres,
         sqlite,
         only: "",
     }
 }
 
 const INDEXES: [Spec; 10] = [
-    on_time(
+    index(
         "users_created_at_id_idx",
         "users",
         "created_at DESC, id DESC",
         "julianday(created_at) DESC, id DESC",
     ),
     // SQLite's `users_email_key` already orders byte-wise.
-    on_time("users_email_bytes_idx", "users", "email COLLATE \"C\"", ""),
+    index("users_email_bytes_idx", "users", "email COLLATE \"C\"", ""),
     Spec {
         name: "outbox_published_at_idx",
         table: "outbox",
@@ -61,45 +63,45 @@ const INDEXES: [Spec; 10] = [
         sqlite: "julianday(published_at)",
         only: "published_at IS NOT NULL",
     },
-    on_time(
+    index(
         "refresh_tokens_used_at_idx",
         "refresh_tokens",
         "used_at",
         "julianday(used_at)",
     ),
-    on_time(
+    index(
         "refresh_tokens_expires_at_idx",
         "refresh_tokens",
         "expires_at",
         "julianday(expires_at)",
     ),
     // PostgreSQL's `sessions_revoked_at_idx` already serves.
-    on_time(
+    index(
         "sessions_revoked_at_jd_idx",
         "sessions",
         "",
         "julianday(revoked_at)",
     ),
-    on_time(
+    index(
         "account_tokens_used_at_idx",
         "account_tokens",
         "used_at",
         "julianday(used_at)",
     ),
-    on_time(
+    index(
         "account_tokens_expires_at_idx",
         "account_tokens",
         "expires_at",
         "julianday(expires_at)",
     ),
-    on_time(
+    index(
         "handled_events_handled_at_idx",
         "handled_events",
         "handled_at",
         "julianday(handled_at)",
     ),
     // PostgreSQL's `audit_log_occurred_at_idx` already serves.
-    on_time(
+    index(
         "audit_log_occurred_at_jd_idx",
         "audit_log",
         "",
