@@ -33,7 +33,7 @@ fuzz:
 bench: services
 	bash bench/run.sh
 
-## bench-scale: profile and login latency with 1,000 accounts, then bulk-seeded to 1,000,000 (SCALE_USERS), with the ratios
+## bench-scale: profile, login and admin-list latency with 1,000 accounts, then bulk-seeded to 1,000,000 (SCALE_USERS), with the ratios
 bench-scale: services
 	bash bench/scale.sh
 

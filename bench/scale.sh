@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# `make bench-scale`: do the profile and login stay as fast with a million accounts as with a
-# thousand? Runs the release binary on PostgreSQL + Redis (a fresh `postern_scale` database, a
-# unique REDIS_KEY_PREFIX), seeds 1,000 accounts, measures with wrk the profile (cache hit and
-# cache miss) and login, bulk-seeds to SCALE_USERS accounts and measures again, then prints each
-# p50 and p99 ratio (SCALE_USERS ÷ 1,000) against the target of at most 1.2 (within 20 %).
+# `make bench-scale`: do the profile, login and the admin list of users stay as fast with a
+# million accounts as with a thousand? Runs the release binary on PostgreSQL + Redis (a fresh
+# `postern_scale` database, a unique REDIS_KEY_PREFIX), seeds 1,000 accounts, measures with wrk
+# the profile (cache hit and cache miss), login, and the admin list (its first page, a page 90 %
+# of the way down, an email-prefix filter), bulk-seeds to SCALE_USERS accounts and measures
+# again, then prints each p50 and p99 ratio (SCALE_USERS ÷ 1,000) against the target of at most
+# 1.2 (within 20 %). The query plans of the lookups and of the list are recorded beside them.
 # The verdicts are reported, not asserted, because a shared machine is noisy: the exit status is
 # non-zero only when something breaks (the server, the seeding, an answer that is not 2xx).
 # Results also go to bench/results/scale-<timestamp>.json.
@@ -61,21 +63,24 @@ results=$work/results.tsv
 sql() { psql "$pg_url/$db" -v ON_ERROR_STOP=1 -Atqc "$1"; }
 since() { awk -v start="$1" -v now="$(date +%s.%N)" 'BEGIN { printf "%.3f", now - start }'; }
 plan() { sql "explain (costs off) $1" | sed -n 1p | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().strip()))'; }
+# plan_all SQL: the whole plan, its lines joined by " / ", as a JSON string.
+plan_all() { sql "explain (costs off) $1" | python3 -c 'import json,sys; print(json.dumps(" / ".join(l.strip() for l in sys.stdin if l.strip())))'; }
 
 email=bench@scale.test
 password='bench password 123'
 
 # seed FIRST LAST: the accounts seed-FIRST@scale.test to seed-LAST@scale.test in one statement,
-# copies of the benchmark account under new ids and emails. Its hash is a genuine one, so every
-# seeded account logs in with its password. The seeding brings the table to $pass accounts.
+# copies of the benchmark account under new ids and emails, each a second older than the one
+# before (so that the admin list has an order to page through), with the role `user`. Its hash
+# is a genuine one, so every seeded account logs in with its password. The seeding brings the
+# table to $pass accounts.
 seed() {
   local first=$1 last=$2 start seconds vacuum_seconds count
   start=$(date +%s.%N)
   sql "insert into users (id, email, name, role, email_verified, password_hash, created_at,
-         updated_at, failed_logins, locked_until, disabled_at)
-       select gen_random_uuid(), 'seed-' || n || '@scale.test', u.name, u.role, u.email_verified,
-         u.password_hash, u.created_at, u.updated_at, u.failed_logins, u.locked_until,
-         u.disabled_at
+         updated_at, disabled_at)
+       select gen_random_uuid(), 'seed-' || n || '@scale.test', u.name, 'user', u.email_verified,
+         u.password_hash, u.created_at - make_interval(secs => n), u.updated_at, u.disabled_at
        from users as u, generate_series($first, $last) as n
        where u.email = '$email'"
   seconds=$(since "$start")
@@ -106,6 +111,30 @@ measure() {
   # One connection per thread, so that every token sent is also counted (see the script).
   path=/api/v1/user/profile bench profile_miss "$threads" profile_miss.lua "$work/tokens-$pass" "$threads"
   bench login 8 login.lua "$email" "$password"
+  measure_admin_list
+}
+
+# measure_admin_list: GET /api/v1/admin/users as the benchmark account (an admin): the first
+# page, the page after the account 90 % of the way down the list (created_at DESC, id DESC),
+# and the accounts whose email starts with that of the one in the middle (one account), each
+# with its plan, from the same SQL as the adapter's with the values written in.
+measure_admin_list() {
+  local deep at id nanos cursor prefix until list=/api/v1/admin/users?limit=20
+  deep=$(sql "select created_at || '|' || id from users
+              order by created_at desc, id desc offset $((pass * 9 / 10)) limit 1")
+  at=${deep%%|*} id=${deep##*|}
+  nanos=$(sql "select (extract(epoch from timestamptz '$at') * 1000000)::bigint * 1000")
+  cursor=$(printf '%s.%s' "$nanos" "${id//-/}" | basenc --base64url | tr -d '=\n')
+  prefix=seed-$((pass / 2))@ until=seed-$((pass / 2))A
+  local order="order by created_at desc, id desc limit 21"
+  record "$pass" plan_admin_first "$(plan_all "select * from users $order")"
+  record "$pass" plan_admin_deep "$(plan_all "select * from users where created_at <= '$at'
+    and (created_at < '$at' or id < '$id') $order")"
+  record "$pass" plan_admin_prefix "$(plan_all "select * from users where email collate \"C\" >= '$prefix'
+    and email collate \"C\" < '$until' $order")"
+  path=$list bench admin_first 8 get.lua "$access"
+  path="$list&cursor=$cursor" bench admin_deep 8 get.lua "$access"
+  path="$list&email=${prefix%@}%40" bench admin_prefix 8 get.lua "$access"
 }
 
 PGOPTIONS='--client-min-messages=warning' psql "$pg_url/postgres" -qc "drop database if exists $db with (force)" >/dev/null
@@ -122,6 +151,7 @@ pass=$small
 start_server
 
 post /api/v1/auth/signup "{\"email\": \"$email\", \"password\": \"$password\"}" >/dev/null
+sql "update users set role = 'admin' where email = '$email'" # before login, so its token says so
 access=$(post /api/v1/auth/login "{\"email\": \"$email\", \"password\": \"$password\"}" | field accessToken)
 curl -fs "$base/api/v1/user/profile" -H "authorization: Bearer $access" >/dev/null # warms the cache
 
@@ -140,5 +170,13 @@ kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
 server_pid=
 
 mkdir -p "$root/bench/results"
+status=0
 python3 "$root/bench/scale_report.py" "$results" "$small" "$large" "$cores" "$duration" \
-  "$root/bench/results/scale-$stamp.json"
+  "$root/bench/results/scale-$stamp.json" || status=$?
+
+# The admin list on the embedded default's SQLite: the same two sizes, the query alone.
+say "the admin list on SQLite"
+DATABASE_URL="sqlite://$work/list.db?mode=rwc" "$work/postern" migrate >/dev/null
+python3 "$root/bench/sqlite_list.py" "$work/list.db" "$small" "$large" 500 \
+  "$root/bench/results/scale-$stamp-sqlite.json"
+exit "$status"

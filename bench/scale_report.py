@@ -13,6 +13,9 @@ ENDPOINTS = {
     "profile": "profile, cache hit (16)",
     "profile_miss": "profile, cache miss (2)",
     "login": "login (8)",
+    "admin_first": "admin list, first page (8)",
+    "admin_deep": "admin list, deep page (8)",
+    "admin_prefix": "admin list, prefix (8)",
 }
 
 passes = {}
@@ -28,6 +31,9 @@ for users, s in seed.items():
           f"= {s['users_per_s']:,.0f} accounts/s (then vacuum, analyze, checkpoint {s['vacuum_seconds']:.1f} s)")
 for key, label in [("plan_login", "login's lookup by email"), ("plan_profile", "profile's lookup by id")]:
     print(f"{label}: {before[key]} ({small:,}) / {after[key]} ({large:,})")
+for key, label in [("plan_admin_first", "admin list, first page"), ("plan_admin_deep", "admin list, deep page"),
+                   ("plan_admin_prefix", "admin list, prefix")]:
+    print(f"{label}:\n  {small:,}: {before[key]}\n  {large:,}: {after[key]}")
 print(f"cache misses: {before['profile_miss']['requests']} and {after['profile_miss']['requests']} "
       "requests, each for an account read once (its req/s is not a throughput: wrk waits out the duration)")
 

@@ -36,6 +36,7 @@ mod m20261130_000010_create_account_tokens;
 mod m20261130_000011_outbox_relay_order;
 mod m20261206_000012_user_login_slots;
 mod m20261206_000013_login_counts;
+mod m20261206_000014_retention_and_admin_list;
 mod m20261206_000015_account_lifecycle;
 
 /// Postern's migrations, oldest first. Run them with [`apply_pending`].
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_outbox_relay_order::Migration),
             Box::new(m20261206_000012_user_login_slots::Migration),
             Box::new(m20261206_000013_login_counts::Migration),
+            Box::new(m20261206_000014_retention_and_admin_list::Migration),
             Box::new(m20261206_000015_account_lifecycle::Migration),
         ]
     }

@@ -7,8 +7,8 @@
 //! - Storage ports, on `postern-memory`'s `MemoryStore` and on SeaORM over SQLite and
 //!   PostgreSQL: [`users`] ([`UserRepo`]), [`sessions`] ([`SessionRepo`]), [`outbox`]
 //!   ([`Outbox`]), [`account_tokens`] ([`AccountTokens`]), [`audit_log`] (the audit
-//!   [`EventHandler`] read back through the [`AuditTrail`]) and [`handled_events`]
-//!   ([`HandledEvents`]). An implementation offers them as one [`Storage`]: every port over
+//!   [`EventHandler`] read back through the [`AuditTrail`]), [`handled_events`]
+//!   ([`HandledEvents`]) and [`retention`] ([`Retention`]). An implementation offers them as one [`Storage`]: every port over
 //!   one fresh store, because the rules span ports (a session needs its user; a change is
 //!   stored with its event).
 //! - State ports, in memory, on Redis and through the resilient Redis wrappers:
@@ -32,6 +32,7 @@
 //! [`EventHandler`]: postern_core::ports::EventHandler
 //! [`AuditTrail`]: postern_core::ports::AuditTrail
 //! [`HandledEvents`]: postern_core::ports::HandledEvents
+//! [`Retention`]: postern_core::ports::Retention
 //! [`ProfileCache`]: postern_core::ports::ProfileCache
 //! [`RateLimiter`]: postern_core::ports::RateLimiter
 //! [`RevocationList`]: postern_core::ports::RevocationList
@@ -50,6 +51,7 @@ mod macros;
 pub mod outbox;
 pub mod profile_cache;
 pub mod rate_limiter;
+pub mod retention;
 pub mod revocation_list;
 pub mod sessions;
 mod storage;

@@ -1,8 +1,8 @@
 //! # postern-db
 //!
 //! The database adapters: SeaORM repositories for users, sessions and the transactional
-//! outbox, and the audit-log event handler and its reader, on PostgreSQL and SQLite alike (the
-//! schema is `postern-migration`'s).
+//! outbox, the audit-log event handler and its reader, and the pruning of rows past their
+//! retention, on PostgreSQL and SQLite alike (the schema is `postern-migration`'s).
 //!
 //! Design:
 //! - every method that takes an [`postern_core::domain::Event`] writes it to `outbox` in the
@@ -30,6 +30,7 @@ mod login_counts;
 mod outbox;
 mod outbox_queue;
 mod page;
+mod retention;
 mod sessions;
 mod timestamps;
 mod tx;
@@ -44,5 +45,6 @@ pub(crate) use error::db_error;
 pub use handled_events::SeaHandledEvents;
 pub use import::SeaImportTarget;
 pub use outbox::SeaOutbox;
+pub use retention::SeaRetention;
 pub use sessions::SeaSessionRepo;
 pub use users::SeaUserRepo;

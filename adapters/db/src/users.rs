@@ -28,7 +28,7 @@ use super::entities::users;
 use super::erasure::erase_traces;
 use super::error::{creation_error, db_error, invalid_row};
 use super::login_counts;
-use super::page::{after_key, like_prefix};
+use super::page::{after_key, prefix_range};
 use super::sessions::revoke_live_sessions;
 use super::timestamps::{in_time_order, stored};
 use super::tx::{begin_write, commit, rollback, write_event};
@@ -212,8 +212,7 @@ impl UserRepo for SeaUserRepo {
         let backend = self.db.get_database_backend();
         let mut select = users::Entity::find();
         if let Some(prefix) = &query.email {
-            select =
-                select.filter(Expr::col(users::Column::Email).like(like_prefix(prefix.as_str())));
+            select = select.filter(prefix_range(backend, "email", prefix.as_str()));
         }
         if let Some(key) = query.page.after {
             select = select.filter(after_key(

@@ -108,6 +108,10 @@ fn describe() {
         "postern_worker_batch_failures_total",
         "Worker batches that failed (Redis unreachable)."
     );
+    describe_counter!(
+        "postern_retention_pruned_total",
+        "Rows deleted by the housekeeping job past their retention, by kind."
+    );
     describe_gauge!(
         "postern_db_pool_connections",
         "Database pool connections in use and idle, sampled."
@@ -183,6 +187,11 @@ pub fn record_worker_batch(
                 .increment(n as u64);
         }
     }
+}
+
+/// Records `count` rows of `kind` (`outbox`, `sessions`, ...) deleted past their retention.
+pub fn record_pruned(kind: &'static str, count: u64) {
+    counter!("postern_retention_pruned_total", "kind" => kind).increment(count);
 }
 
 /// Records a worker batch on `stream` that failed as a whole.

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 mod draining;
 pub mod failure;
+mod housekeeping;
 mod http_server;
 mod idle;
 pub mod import;

@@ -11,6 +11,7 @@ use tracing::info;
 
 use crate::config::Config;
 use crate::draining::DrainingAcceptor;
+use crate::housekeeping;
 use crate::http_server;
 use crate::relay;
 use crate::revocation_seed;
@@ -27,6 +28,8 @@ pub struct RunningServer {
     server: JoinHandle<std::io::Result<()>>,
     delivery: JoinHandle<()>,
     sampler: JoinHandle<()>,
+    /// The housekeeping job, when no worker process runs it: in the embedded default.
+    housekeeping: Option<JoinHandle<()>>,
     workers: Option<RunningWorkers>,
 }
 
@@ -48,6 +51,9 @@ impl RunningServer {
         self.server.await.context("server task")??;
         self.delivery.await.context("event delivery task")?;
         self.sampler.await.context("metrics sampler task")?;
+        if let Some(housekeeping) = self.housekeeping {
+            housekeeping.await.context("housekeeping task")?;
+        }
         if let Some(workers) = self.workers {
             workers.stop().await?;
         }
@@ -100,10 +106,22 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
     let db = wiring::database(config).await?;
     let workers = if options.with_workers {
         let consumers = wiring::consumers(config, &db, &EventStream::ALL).await?;
-        Some(RunningWorkers::spawn(consumers, config.shutdown_timeout))
+        Some(
+            RunningWorkers::spawn(consumers, config.shutdown_timeout)
+                .with_housekeeping(config, &db),
+        )
     } else {
         None
     };
+    // With Redis and no `--with-workers`, `postern worker` processes run it.
+    let housekeeping = config.redis.is_none().then(|| {
+        let job = wiring::housekeeping(config, &db);
+        tokio::spawn(housekeeping::run(
+            job,
+            config.retention.interval,
+            stopped.clone(),
+        ))
+    });
     let components = wiring::assemble(config, db.clone()).await?;
     components.seed_revocations().await?;
     let reseeder = components.revocation_seeder.clone();
@@ -131,6 +149,7 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
         server,
         delivery,
         sampler,
+        housekeeping,
         workers,
     })
 }

@@ -12,12 +12,12 @@ use postern_core::ports::{
     RateLimiter, RevocationList, SessionRepo, SystemClock,
 };
 use postern_core::usecases::{
-    Accounts, Deduplicated, DeliverEvents, ExportAccount, Policies, Ports, QueueAdmin, ReadAudit,
-    SendMail,
+    Accounts, Deduplicated, DeliverEvents, ExportAccount, Housekeeping, Policies, Ports,
+    QueueAdmin, ReadAudit, SendMail,
 };
 use postern_db::{
-    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaOutbox, SeaSessionRepo,
-    SeaUserRepo,
+    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaOutbox, SeaRetention,
+    SeaSessionRepo, SeaUserRepo,
 };
 use postern_mail::{ConsoleMailer, SmtpMailer};
 use postern_memory::InProcessPublisher;
@@ -269,6 +269,16 @@ async fn in_redis(
         queues: Some(Arc::new(StreamQueues::new(pool, prefix))),
         probe: Some(Arc::new(RedisProbe(health))),
     })
+}
+
+/// The housekeeping job on `db`, under the retention `config` sets.
+pub fn housekeeping(config: &Config, db: &DatabaseConnection) -> Housekeeping {
+    Housekeeping::new(
+        Arc::new(SeaRetention::new(db.clone())),
+        Arc::new(SystemClock),
+        config.retention.policy,
+        u64::from(config.retention.batch.get()),
+    )
 }
 
 /// The stream consumers for `streams`, each on a connection of its own, for a worker process

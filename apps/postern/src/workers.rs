@@ -1,5 +1,5 @@
 //! Stream workers: loops that run [`StreamConsumer`]s until stopped, as `postern worker` or
-//! inside `postern serve --with-workers`.
+//! inside `postern serve --with-workers`, beside the housekeeping job.
 //!
 //! A stop is honoured between batches, so what is in hand is finished and acknowledged first;
 //! what a killed worker left unacknowledged is claimed by another after the visibility
@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use poem::listener::{Listener as _, TcpListener};
 use postern_redis::streams::{EventStream, StreamConsumer};
+use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
@@ -18,7 +19,7 @@ use tracing::{info, warn};
 use crate::config::Config;
 use postern_http::observability;
 
-use crate::{shutdown, wiring};
+use crate::{housekeeping, shutdown, wiring};
 
 /// How long a worker waits after Redis failed it before trying again.
 const FAILED_PAUSE: Duration = Duration::from_secs(1);
@@ -73,6 +74,17 @@ impl RunningWorkers {
         }
     }
 
+    /// Also runs the housekeeping job on `db`, stopped with the workers.
+    pub(crate) fn with_housekeeping(mut self, config: &Config, db: &DatabaseConnection) -> Self {
+        let job = housekeeping::run(
+            wiring::housekeeping(config, db),
+            config.retention.interval,
+            self.stop.subscribe(),
+        );
+        self.loops.push(tokio::spawn(job));
+        self
+    }
+
     /// Asks every loop to stop after its batch in hand, and waits for them.
     ///
     /// # Errors
@@ -117,7 +129,8 @@ pub async fn start(config: &Config, kind: WorkerKind) -> anyhow::Result<RunningW
     observability::handle();
     let db = wiring::database(config).await?;
     let consumers = wiring::consumers(config, &db, kind.streams()).await?;
-    let mut workers = RunningWorkers::spawn(consumers, config.shutdown_timeout);
+    let mut workers =
+        RunningWorkers::spawn(consumers, config.shutdown_timeout).with_housekeeping(config, &db);
     if let Some(port) = config.worker_metrics_port {
         workers.metrics = Some(serve_metrics(SocketAddr::new(config.host, port)).await?);
     }

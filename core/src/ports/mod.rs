@@ -16,6 +16,7 @@ mod import;
 mod mail;
 mod outbox;
 mod queues;
+mod retention;
 mod sessions;
 mod state;
 mod users;
@@ -31,6 +32,7 @@ pub use import::{ImportTarget, UserSource};
 pub use mail::Mailer;
 pub use outbox::{EventHandler, EventPublisher, HandledEvents, Outbox, retry};
 pub use queues::{EventQueues, QueueStats};
+pub use retention::{Retention, RetentionKind};
 pub use sessions::SessionRepo;
 pub use state::{
     Clock, InvalidQuota, ProfileCache, Quota, RateDecision, RateLimitBucket, RateLimiter,
@@ -57,6 +59,8 @@ pub use mail::MockMailer;
 pub use outbox::{MockEventHandler, MockEventPublisher, MockHandledEvents, MockOutbox};
 #[cfg(any(test, feature = "mocks"))]
 pub use queues::MockEventQueues;
+#[cfg(any(test, feature = "mocks"))]
+pub use retention::MockRetention;
 #[cfg(any(test, feature = "mocks"))]
 pub use sessions::MockSessionRepo;
 #[cfg(any(test, feature = "mocks"))]

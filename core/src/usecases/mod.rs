@@ -19,6 +19,7 @@ mod deliver_events;
 mod email_change;
 mod email_verification;
 mod export;
+mod housekeeping;
 mod import_users;
 mod introspect;
 mod login;
@@ -57,6 +58,7 @@ pub use email_change::{
 };
 pub use email_verification::{ResendVerification, ResendVerificationError, VerifyEmail};
 pub use export::{AccountExport, ExportAccount};
+pub use housekeeping::{Housekeeping, PruneReport, RetentionPolicy};
 pub use import_users::{ImportReport, ImportUsers, InvalidRow};
 pub use introspect::{Introspect, Introspection};
 pub use login::{Login, LoginError, LoginOutcome, LoginRequest};

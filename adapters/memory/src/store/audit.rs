@@ -60,11 +60,18 @@ impl AuditTrail for MemoryStore {
 #[async_trait]
 impl HandledEvents for MemoryStore {
     async fn was_handled(&self, handler: &str, event: EventId) -> PortResult<bool> {
-        Ok(self.lock().handled.contains(&(handler.to_owned(), event)))
+        Ok(self
+            .lock()
+            .handled
+            .contains_key(&(handler.to_owned(), event)))
     }
 
     async fn record_handled(&self, handler: &str, event: EventId) -> PortResult<()> {
-        self.lock().handled.insert((handler.to_owned(), event));
+        let now = self.now();
+        self.lock()
+            .handled
+            .entry((handler.to_owned(), event))
+            .or_insert(now);
         Ok(())
     }
 }

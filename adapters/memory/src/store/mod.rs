@@ -1,6 +1,7 @@
 //! In-memory storage: one [`MemoryStore`] that implements every storage port ([`UserRepo`],
-//! [`SessionRepo`], [`Outbox`], [`AccountTokens`], [`AuditTrail`], [`HandledEvents`]) and the
-//! audit log's [`EventHandler`], for embedding the core without a database and for testing it.
+//! [`SessionRepo`], [`Outbox`], [`AccountTokens`], [`AuditTrail`], [`HandledEvents`],
+//! [`Retention`]) and the audit log's [`EventHandler`], for embedding the core without a database
+//! and for testing it.
 //!
 //! It is a fake, not a toy: it honours each port's documented contract the way the SeaORM adapters
 //! do (a duplicate email is [`postern_core::ports::CreateUserError::EmailTaken`], a token rotates
@@ -16,11 +17,13 @@
 //! [`AccountTokens`]: postern_core::ports::AccountTokens
 //! [`AuditTrail`]: postern_core::ports::AuditTrail
 //! [`HandledEvents`]: postern_core::ports::HandledEvents
+//! [`Retention`]: postern_core::ports::Retention
 //! [`EventHandler`]: postern_core::ports::EventHandler
 
 mod audit;
 mod lockout;
 mod outbox;
+mod retention;
 mod sessions;
 mod tokens;
 mod users;
@@ -50,7 +53,8 @@ struct Tables {
     /// In the order written.
     outbox: Vec<OutboxRow>,
     audit: HashMap<EventId, AuditRecord>,
-    handled: HashSet<(String, EventId)>,
+    /// When each handler handled each event.
+    handled: HashMap<(String, EventId), OffsetDateTime>,
     login_counts: lockout::LoginCountTable,
     /// Accounts deleted (docs/adr/0016): their rows stay, anonymised.
     deleted: HashSet<UserId>,

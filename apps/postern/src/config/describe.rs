@@ -24,6 +24,7 @@ impl Config {
             self.token_lines(),
             self.request_lines(),
             self.mail_and_log_lines(),
+            self.retention_lines(),
         ];
         lines
             .iter()
@@ -97,6 +98,32 @@ impl Config {
                 duration(consumers.visibility_timeout),
             ),
             line("STREAM_RETENTION", duration(consumers.retention)),
+        ]
+    }
+
+    fn retention_lines(&self) -> Vec<(String, String)> {
+        let retention = &self.retention;
+        let period = |d: time::Duration| duration(d.unsigned_abs());
+        vec![
+            line(
+                "RETENTION_OUTBOX",
+                period(retention.policy.published_events),
+            ),
+            line("RETENTION_SESSIONS", period(retention.policy.sessions)),
+            line(
+                "RETENTION_ACCOUNT_TOKENS",
+                period(retention.policy.account_tokens),
+            ),
+            line(
+                "RETENTION_HANDLED_EVENTS",
+                period(retention.policy.handled_events),
+            ),
+            line(
+                "AUDIT_RETENTION_DAYS",
+                retention.policy.audit_events.whole_days(),
+            ),
+            line("RETENTION_INTERVAL", duration(retention.interval)),
+            line("RETENTION_BATCH", retention.batch),
         ]
     }
 

@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use postern_core::domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
 use postern_core::ports::RateLimits;
+use postern_core::usecases::RetentionPolicy;
 use postern_http::IntrospectionClient;
 use postern_mail::{AppUrl, SmtpConfig};
 use postern_password::Argon2Params;
@@ -130,6 +131,32 @@ pub struct Config {
     /// `WORKER_METRICS_PORT`: where `postern worker` serves `GET /metrics` (on `HOST`); unset
     /// means no listener (the server's own `/metrics` covers `serve --with-workers`).
     pub worker_metrics_port: Option<u16>,
+    /// `RETENTION_*` and `AUDIT_RETENTION_DAYS`: what the housekeeping job prunes, and how
+    /// often.
+    pub retention: RetentionSettings,
+}
+
+/// The housekeeping job (docs/http-api.md §8, "Retention"): how long each kind of row is kept
+/// after it ended, how often the job runs, and how many rows of a kind one batch deletes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetentionSettings {
+    /// `RETENTION_OUTBOX`, `RETENTION_SESSIONS`, `RETENTION_ACCOUNT_TOKENS`,
+    /// `RETENTION_HANDLED_EVENTS` and `AUDIT_RETENTION_DAYS`.
+    pub policy: RetentionPolicy,
+    /// `RETENTION_INTERVAL`: the wait between two runs (default 1 h, at most a day).
+    pub interval: std::time::Duration,
+    /// `RETENTION_BATCH`: rows of one kind deleted per statement (default 1000).
+    pub batch: NonZeroU32,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            policy: RetentionPolicy::default(),
+            interval: std::time::Duration::from_secs(60 * 60),
+            batch: NonZeroU32::new(1000).unwrap_or(NonZeroU32::MIN),
+        }
+    }
 }
 
 /// What one client connection may hold of the server, so that connections opened and left

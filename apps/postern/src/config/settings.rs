@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use postern_core::domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
 use postern_core::ports::{RateLimitBucket, RateLimits};
+use postern_core::usecases::RetentionPolicy;
 use postern_mail::SmtpConfig;
 use postern_password::Argon2Params;
 use postern_redis::streams::ConsumerConfig;
@@ -24,7 +25,7 @@ use super::values::{
 };
 use super::{
     Config, ConfigError, ConnectionLimits, Environment, JwtKeyFiles, JwtSecret, LogFormat,
-    MailSettings, RedisConfig, listen_url,
+    MailSettings, RedisConfig, RetentionSettings, listen_url,
 };
 
 /// The longest access-token lifetime accepted. Revocation lists keep entries this long, so a
@@ -58,6 +59,14 @@ const MAX_PASSWORD_SCORE: u8 = 4;
 const MAX_HEADER_TIMEOUT_SECS: u64 = 300;
 /// The longest `HTTP_IDLE_TIMEOUT`, in seconds.
 const MAX_IDLE_TIMEOUT_SECS: u64 = 3600;
+/// The longest retention period, `RETENTION_*` and `AUDIT_RETENTION_DAYS` alike: 100 years,
+/// which keeps every cutoff far inside the range of a timestamp.
+const MAX_RETENTION_DAYS: u32 = 36_600;
+const MAX_RETENTION_SECS: u64 = MAX_RETENTION_DAYS as u64 * 24 * 60 * 60;
+/// The longest `RETENTION_INTERVAL`, in seconds (a day).
+const MAX_RETENTION_INTERVAL_SECS: u64 = 24 * 60 * 60;
+/// The largest `RETENTION_BATCH`: a batch is one statement, which should stay short.
+const MAX_RETENTION_BATCH: u32 = 100_000;
 
 /// Every variable Postern reads, as read: unset ones hold their default (or `None` where
 /// being unset means something of its own).
@@ -105,6 +114,14 @@ pub(super) struct Settings {
     http_idle_timeout: PositiveDuration<MAX_IDLE_TIMEOUT_SECS>,
     http_max_connections: Parsed<NonZeroU32>,
     worker_metrics_port: Option<Parsed<NonZeroU16>>,
+    retention_outbox: PositiveDuration<MAX_RETENTION_SECS>,
+    /// Unset: 30 days, or `JWT_REFRESH_EXPIRES_IN` if that is longer.
+    retention_sessions: Option<PositiveDuration<MAX_RETENTION_SECS>>,
+    retention_account_tokens: PositiveDuration<MAX_RETENTION_SECS>,
+    retention_handled_events: PositiveDuration<MAX_RETENTION_SECS>,
+    audit_retention_days: Parsed<NonZeroU32>,
+    retention_interval: PositiveDuration<MAX_RETENTION_INTERVAL_SECS>,
+    retention_batch: Parsed<NonZeroU32>,
     /// Every other variable: the `RATE_LIMIT_<BUCKET>` ones, read by looping over the
     /// buckets, and whatever else the environment holds.
     #[serde(flatten)]
@@ -119,6 +136,8 @@ impl Default for Settings {
         let argon2 = Argon2Params::default();
         let connections = ConnectionLimits::default();
         let lockout = LockoutPolicy::default();
+        let retention = RetentionSettings::default();
+        let period = |d: time::Duration| PositiveDuration(d.unsigned_abs());
         Self {
             postern_env: Environment::Development,
             host: Parsed(IpAddr::from([127, 0, 0, 1])),
@@ -164,6 +183,18 @@ impl Default for Settings {
             http_idle_timeout: PositiveDuration(connections.idle_timeout),
             http_max_connections: Parsed(connections.max_connections),
             worker_metrics_port: None,
+            retention_outbox: period(retention.policy.published_events),
+            retention_sessions: None,
+            retention_account_tokens: period(retention.policy.account_tokens),
+            retention_handled_events: period(retention.policy.handled_events),
+            audit_retention_days: Parsed(
+                u32::try_from(retention.policy.audit_events.whole_days())
+                    .ok()
+                    .and_then(NonZeroU32::new)
+                    .unwrap_or(NonZeroU32::MIN),
+            ),
+            retention_interval: PositiveDuration(retention.interval),
+            retention_batch: Parsed(retention.batch),
             others: HashMap::new(),
         }
     }
@@ -197,6 +228,7 @@ impl Settings {
         let passwords = self.passwords()?;
         let rate_limits = self.rate_limits()?;
         let mail = self.mail(production)?;
+        let retention = self.retention()?;
         let default_log_format = if production {
             LogFormat::Json
         } else {
@@ -254,6 +286,53 @@ impl Settings {
                 max_connections: self.http_max_connections.0,
             },
             worker_metrics_port: self.worker_metrics_port.map(|port| port.0.get()),
+            retention,
+        })
+    }
+
+    /// The `RETENTION_*` variables and `AUDIT_RETENTION_DAYS`. Used refresh tokens must be
+    /// kept at least as long as they would have been valid, so that one presented again is
+    /// still recognised as reused (and its session ended) rather than merely unknown.
+    fn retention(&self) -> Result<RetentionSettings, ConfigError> {
+        let defaults = RetentionSettings::default();
+        let refresh_ttl = self.jwt_refresh_expires_in.0;
+        let sessions = match &self.retention_sessions {
+            Some(set) if set.0 < refresh_ttl => {
+                return Err(error(
+                    "RETENTION_SESSIONS",
+                    "must not be shorter than JWT_REFRESH_EXPIRES_IN: a used refresh token \
+                     would be forgotten while it could still be replayed",
+                ));
+            }
+            Some(set) => set.0,
+            None => refresh_ttl.max(defaults.policy.sessions.unsigned_abs()),
+        };
+        if self.retention_batch.0.get() > MAX_RETENTION_BATCH {
+            return Err(error(
+                "RETENTION_BATCH",
+                format!("must be at most {MAX_RETENTION_BATCH}"),
+            ));
+        }
+        let days = self.audit_retention_days.0.get();
+        if days > MAX_RETENTION_DAYS {
+            return Err(error(
+                "AUDIT_RETENTION_DAYS",
+                format!("must be at most {MAX_RETENTION_DAYS}"),
+            ));
+        }
+        // Exact: each period is at most MAX_RETENTION_SECS, far inside time's range.
+        let exact =
+            |d: std::time::Duration| time::Duration::try_from(d).unwrap_or(time::Duration::MAX);
+        Ok(RetentionSettings {
+            policy: RetentionPolicy {
+                published_events: exact(self.retention_outbox.0),
+                sessions: exact(sessions),
+                account_tokens: exact(self.retention_account_tokens.0),
+                handled_events: exact(self.retention_handled_events.0),
+                audit_events: time::Duration::days(i64::from(days)),
+            },
+            interval: self.retention_interval.0,
+            batch: self.retention_batch.0,
         })
     }
 

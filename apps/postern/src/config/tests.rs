@@ -586,3 +586,95 @@ fn production_refuses_an_introspection_secret_shorter_than_32_bytes_naming_the_v
     assert!(!err.problem.contains("short"), "the secret leaked: {err}");
     assert!(long.is_ok(), "{long:?}");
 }
+
+#[test]
+fn retention_defaults_to_the_documented_periods() {
+    let config = Config::from_vars(HashMap::new()).unwrap();
+
+    assert_eq!(config.retention, RetentionSettings::default());
+    assert_eq!(
+        config.retention.policy,
+        postern_core::usecases::RetentionPolicy::default()
+    );
+    assert_eq!(
+        config.retention.policy.audit_events,
+        time::Duration::days(365)
+    );
+}
+
+#[test]
+fn retention_periods_are_read_from_their_variables() {
+    let config = Config::from_vars(vars(&[
+        ("RETENTION_OUTBOX", "2d"),
+        ("RETENTION_SESSIONS", "60d"),
+        ("RETENTION_ACCOUNT_TOKENS", "12h"),
+        ("RETENTION_HANDLED_EVENTS", "3d"),
+        ("AUDIT_RETENTION_DAYS", "90"),
+        ("RETENTION_INTERVAL", "5m"),
+        ("RETENTION_BATCH", "250"),
+    ]))
+    .unwrap();
+
+    let policy = config.retention.policy;
+    assert_eq!(policy.published_events, time::Duration::days(2));
+    assert_eq!(policy.sessions, time::Duration::days(60));
+    assert_eq!(policy.account_tokens, time::Duration::hours(12));
+    assert_eq!(policy.handled_events, time::Duration::days(3));
+    assert_eq!(policy.audit_events, time::Duration::days(90));
+    assert_eq!(
+        config.retention.interval,
+        std::time::Duration::from_secs(300)
+    );
+    assert_eq!(config.retention.batch.get(), 250);
+    let described = config.describe();
+    assert!(
+        described.contains("AUDIT_RETENTION_DAYS = 90\n"),
+        "{described}"
+    );
+    assert!(
+        described.contains("RETENTION_OUTBOX = 2days\n"),
+        "{described}"
+    );
+}
+
+#[test]
+fn bad_retention_values_name_their_variable() {
+    for (name, value) in [
+        ("RETENTION_OUTBOX", "0s"),
+        ("RETENTION_SESSIONS", "a month"),
+        ("RETENTION_ACCOUNT_TOKENS", "200y"),
+        ("RETENTION_HANDLED_EVENTS", "-1d"),
+        ("AUDIT_RETENTION_DAYS", "0"),
+        ("AUDIT_RETENTION_DAYS", "1y"),
+        ("AUDIT_RETENTION_DAYS", "40000"),
+        ("RETENTION_INTERVAL", "2d"),
+        ("RETENTION_BATCH", "0"),
+        ("RETENTION_BATCH", "1000000"),
+    ] {
+        let err = Config::from_vars(vars(&[(name, value)])).unwrap_err();
+        assert_eq!(err.variable, name, "{name}={value}");
+    }
+}
+
+#[test]
+fn sessions_kept_for_less_than_a_refresh_lifetime_are_refused() {
+    let err = Config::from_vars(vars(&[
+        ("JWT_REFRESH_EXPIRES_IN", "14d"),
+        ("RETENTION_SESSIONS", "7d"),
+    ]))
+    .unwrap_err();
+
+    assert_eq!(err.variable, "RETENTION_SESSIONS");
+    assert!(
+        err.problem.contains("JWT_REFRESH_EXPIRES_IN"),
+        "{}",
+        err.problem
+    );
+}
+
+#[test]
+fn sessions_are_kept_30_days_or_a_refresh_lifetime_if_longer() {
+    let longer = Config::from_vars(vars(&[("JWT_REFRESH_EXPIRES_IN", "60d")])).unwrap();
+
+    assert_eq!(longer.retention.policy.sessions, time::Duration::days(60));
+}

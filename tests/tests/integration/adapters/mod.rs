@@ -1,7 +1,8 @@
 //! Adapter tests against real backends. Every port's contract (`postern-contract`) runs in
 //! `contract`: the storage ports on PostgreSQL and SQLite, the state ports on Redis. Beside it
 //! stays what only one adapter has: how SQL keeps timestamps and undecodable rows, connections
-//! and migrations (each run on both databases by [`on_both_backends!`]); the profile cache
+//! and migrations, and the housekeeping job pruning every kind of row at once (each run on both
+//! databases by [`on_both_backends!`]); the profile cache
 //! racing demotions through the use cases, and the revocation list re-seeded after Redis lost
 //! it; Redis's key layout,
 //! its sharing across instances and its outages, against a shared Redis under a key prefix per
@@ -16,6 +17,7 @@ mod outbox;
 mod profile_race;
 mod redis;
 mod redis_degradation;
+mod retention;
 mod revocation_seed;
 mod streams;
 mod users;

@@ -7,11 +7,12 @@ use async_trait::async_trait;
 use postern_contract::{Delivery, OutboxSettings, Storage};
 use postern_core::domain::EventId;
 use postern_core::ports::{
-    AccountTokens, AuditTrail, EventHandler, HandledEvents, Outbox, SessionRepo, UserRepo,
+    AccountTokens, AuditTrail, EventHandler, HandledEvents, Outbox, Retention, SessionRepo,
+    UserRepo,
 };
 use postern_db::{
-    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaOutbox, SeaSessionRepo,
-    SeaUserRepo,
+    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaOutbox, SeaRetention,
+    SeaSessionRepo, SeaUserRepo,
 };
 use postern_tests::db::{Backend, TestDb, fresh_database};
 use sea_orm::ConnectionTrait;
@@ -64,6 +65,10 @@ impl Storage for SeaStorage {
 
     fn handled_events(&self) -> Arc<dyn HandledEvents> {
         Arc::new(SeaHandledEvents::new(self.0.connection()))
+    }
+
+    fn retention(&self) -> Arc<dyn Retention> {
+        Arc::new(SeaRetention::new(self.0.connection()))
     }
 
     fn outbox(&self, settings: OutboxSettings) -> Arc<dyn Outbox> {
