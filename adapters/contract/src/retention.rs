@@ -1,4 +1,4 @@
-//! [`Retention`](postern_core::ports::Retention): a prune deletes, up to its limit, exactly the
+//! The [`Retention`] contract: a prune deletes, up to its limit, exactly the
 //! rows of its kind that ended strictly before the cutoff, and concurrent prunes delete each row
 //! once.
 
