@@ -142,6 +142,14 @@ pub const WEAK_PASSWORD: Answer = Answer {
     ..INVALID
 };
 
+/// 415 `unsupported_media_type`, for a form operation called without a form body.
+pub const UNSUPPORTED_MEDIA_TYPE: Answer = Answer {
+    status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    code: "unsupported_media_type",
+    message: "The body must be application/x-www-form-urlencoded.",
+    doc: "no `Content-Type: application/x-www-form-urlencoded`",
+};
+
 /// 413 `payload_too_large`.
 pub const PAYLOAD_TOO_LARGE: Answer = Answer {
     status: StatusCode::PAYLOAD_TOO_LARGE,

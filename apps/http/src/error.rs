@@ -191,6 +191,10 @@ pub fn into_envelope(err: poem::Error) -> Response {
             "This route does not accept this method.",
         ),
         StatusCode::PAYLOAD_TOO_LARGE => payload_too_large(),
+        // Only form operations get here: JSON bodies are read by our own extractor.
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::from_answer(answers::UNSUPPORTED_MEDIA_TYPE)
+        }
         s if s.is_server_error() => ApiError::internal(&err),
         s => ApiError::new(s, "bad_request", err.to_string()),
     };

@@ -25,7 +25,9 @@ use postern_core::usecases::Introspection;
 use serde::Deserialize;
 
 use super::ApiTags;
-use crate::answers::{Answer, Documented, PAYLOAD_TOO_LARGE, UNAUTHORIZED, answers};
+use crate::answers::{
+    Answer, Documented, PAYLOAD_TOO_LARGE, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE, answers,
+};
 use crate::client::Client;
 use crate::error::ApiError;
 use crate::limits::{Limited, RateLimit};
@@ -78,8 +80,9 @@ impl Documented for FormBody {
             status: StatusCode::BAD_REQUEST,
             code: "validation_error",
             message: "The request is malformed.",
-            doc: "a body that is not `application/x-www-form-urlencoded` with a `token` field",
+            doc: "a form body without a `token` field",
         },
+        UNSUPPORTED_MEDIA_TYPE,
         PAYLOAD_TOO_LARGE,
     ];
 }

@@ -209,6 +209,33 @@ async fn a_body_without_a_token_is_a_validation_error() {
 }
 
 #[tokio::test]
+async fn a_body_that_is_not_a_form_is_415_in_the_envelope() {
+    let app = app();
+    let basic = STANDARD.encode(format!("{CLIENT}:{SECRET}"));
+    let request = || {
+        app.request(Method::POST, PATH)
+            .header("authorization", format!("Basic {basic}"))
+    };
+
+    let without_type = app.send(request()).await;
+    let json = app
+        .send(
+            request()
+                .content_type("application/json")
+                .body(r#"{"token":"x"}"#),
+        )
+        .await;
+
+    for reply in [&without_type, &json] {
+        assert_error(
+            reply,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        );
+    }
+}
+
+#[tokio::test]
 async fn each_client_has_its_own_quota_and_none_is_counted_in_the_global_bucket() {
     let one_a_minute = Quota {
         limit: 1,
