@@ -16,6 +16,7 @@ use postern_core::ports::{
 use postern_webauthn::{RelyingParty, WebAuthnRelyingParty};
 use support::Browser;
 use url::Url;
+use webauthn_rs_proto::PublicKeyCredentialCreationOptions;
 
 /// `APP_URL` of a development setup: an IP address, so the RP id is `localhost`.
 const APP_URL: &str = "http://127.0.0.1:8080";
@@ -115,6 +116,28 @@ fn registration_options_ask_for_a_discoverable_credential_only_when_told() {
     assert_eq!(selection(&passkey.options)["residentKey"], "required");
     assert_eq!(selection(&passkey.options)["requireResidentKey"], true);
     assert_eq!(selection(&passkey.options)["userVerification"], "required");
+}
+
+#[test]
+fn registration_options_exclude_the_accounts_credentials() {
+    let ceremonies = relying_party();
+    let mut browser = Browser::on(ORIGIN);
+    let user = UserId::generate();
+    let registered = register(&ceremonies, &mut browser, user, ResidentKey::Discouraged);
+    let mut again = request(user, ResidentKey::Discouraged);
+    again.exclude = vec![registered.id.clone()];
+
+    let start = ceremonies.start_registration(&again).unwrap();
+
+    let options: PublicKeyCredentialCreationOptions =
+        serde_json::from_str(start.options.as_str()).unwrap();
+    let excluded: Vec<Vec<u8>> = options
+        .exclude_credentials
+        .unwrap()
+        .iter()
+        .map(|descriptor| descriptor.id.to_vec())
+        .collect();
+    assert_eq!(excluded, [registered.id.as_bytes()]);
 }
 
 #[test]
