@@ -20,6 +20,7 @@ mod retention;
 mod sessions;
 mod state;
 mod users;
+mod webauthn;
 
 pub use account_tokens::{AccountTokens, ChangeEmailError};
 pub use audit::AuditTrail;
@@ -40,6 +41,11 @@ pub use state::{
 };
 pub use users::{
     CreateUserError, DeleteAccountError, UpdateAccessError, UpdateUserError, UserRepo,
+};
+pub use webauthn::{
+    CeremonyStart, CeremonyState, CredentialId, CredentialStorage, DiscoveredCredential, JsonText,
+    PasskeyBlob, RegisteredCredential, RegistrationRequest, ResidentKey, VerifiedAssertion,
+    WebAuthnCeremonies, WebAuthnError,
 };
 
 #[cfg(any(test, feature = "mocks"))]
@@ -67,3 +73,5 @@ pub use sessions::MockSessionRepo;
 pub use state::{MockClock, MockProfileCache, MockRateLimiter, MockRevocationList};
 #[cfg(any(test, feature = "mocks"))]
 pub use users::MockUserRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use webauthn::MockWebAuthnCeremonies;
