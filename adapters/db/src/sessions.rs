@@ -3,10 +3,10 @@
 //! Rotation is decided by the database, not by a read: the used token is marked with a
 //! conditional `UPDATE … WHERE used_at IS NULL` that also requires its session to be live, and
 //! only the request whose update changed a row stores a successor. Storing a token also updates
-//! its session's row on the condition `revoked_at IS NULL` in the same transaction, so a
-//! refresh racing a logout either commits before the revocation or stores nothing (on
-//! PostgreSQL the row lock makes it wait for the revocation and then re-check; on SQLite writes
-//! are serialised). Revocations update only live sessions and report what they changed, and
+//! its session's row on the condition `revoked_at IS NULL`, atomically with it (one statement on
+//! PostgreSQL, a transaction on SQLite), so a refresh racing a logout either commits before the
+//! revocation or stores nothing (on PostgreSQL the row lock makes it wait for the revocation and
+//! then re-check; on SQLite writes are serialised). Revocations update only live sessions and report what they changed, and
 //! each change that carries an event commits together with it. A session is listed as live
 //! while it is not revoked and one of its refresh tokens is unexpired (compared, and ordered, in
 //! time order on both backends).
@@ -19,8 +19,8 @@ use postern_core::domain::{
 use postern_core::ports::{PortResult, SessionRepo};
 use sea_orm::sea_query::{Expr, ExprTrait, Order};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -91,6 +91,9 @@ impl SessionRepo for SeaSessionRepo {
     }
 
     async fn rotate(&self, rotation: &Rotation) -> PortResult<bool> {
+        if self.db.get_database_backend() == DbBackend::Postgres {
+            return rotate_in_one_statement(&self.db, rotation).await;
+        }
         let used_at = stored(rotation.used_at);
         let txn = begin_write(&self.db).await?;
         let marked = refresh_tokens::Entity::update_many()
@@ -285,6 +288,47 @@ async fn touch_live_session(
         .await
         .map_err(db_error)?;
     Ok(touched.rows_affected > 0)
+}
+
+/// The rotation as one PostgreSQL statement, so it holds a connection for one round trip and
+/// its commit rather than for a transaction of five: a refresh is bound by how many commits are
+/// in flight at once. The session is touched first, only if it is live and the token unused,
+/// which locks its row against a concurrent revocation; the token is then marked only if the
+/// session was touched and it is still unused (a concurrent rotation of the same token waits on
+/// its row and then finds it used), and the successor is stored only if it was marked. Whatever
+/// fails, at most the session's `last_used_at` has moved.
+async fn rotate_in_one_statement(db: &DatabaseConnection, rotation: &Rotation) -> PortResult<bool> {
+    const ROTATE: &str = "
+        WITH touched AS (
+            UPDATE sessions SET last_used_at = $1
+            WHERE id = $2 AND revoked_at IS NULL
+              AND EXISTS (SELECT 1 FROM refresh_tokens
+                          WHERE id = $3 AND session_id = $2 AND used_at IS NULL)
+            RETURNING id
+        ), marked AS (
+            UPDATE refresh_tokens SET used_at = $1
+            WHERE id = $3 AND used_at IS NULL AND session_id IN (SELECT id FROM touched)
+            RETURNING session_id
+        )
+        INSERT INTO refresh_tokens (id, session_id, token_hash, issued_at, expires_at, used_at)
+        SELECT $4, session_id, $5, $6, $7, NULL FROM marked";
+    let used_at = stored(rotation.used_at);
+    let successor = &rotation.successor;
+    let statement = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        ROTATE,
+        [
+            used_at.into(),
+            rotation.session_id.as_uuid().into(),
+            rotation.used.as_uuid().into(),
+            successor.id.as_uuid().into(),
+            successor.digest.as_str().into(),
+            stored(successor.issued_at).into(),
+            stored(successor.expires_at).into(),
+        ],
+    );
+    let inserted = db.execute_raw(statement).await.map_err(db_error)?;
+    Ok(inserted.rows_affected() == 1)
 }
 
 /// An update of `user`'s sessions that are not revoked yet.
