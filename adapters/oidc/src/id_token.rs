@@ -135,3 +135,145 @@ fn refusal(kind: &ErrorKind) -> TokenRefusal {
         _ => TokenRefusal::Malformed,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::test_support::{JwksServer, TestKey, key, sign};
+
+    const ISSUER: &str = "https://id.example.com";
+    const CLIENT_ID: &str = "postern";
+    const NONCE: &str = "the-nonce";
+
+    fn now() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    fn claims() -> Value {
+        json!({
+            "iss": ISSUER, "aud": CLIENT_ID, "sub": "user-1", "exp": now() + 300,
+            "iat": now(), "nonce": NONCE, "email": "ada@example.com", "email_verified": "true",
+        })
+    }
+
+    /// Rules for tokens of ISSUER to CLIENT_ID, with `signer`'s key published.
+    async fn rules(signer: &TestKey) -> (IdTokenRules, reqwest::Client, JwksServer) {
+        let server = JwksServer::start(vec![signer.jwk.clone()]).await;
+        let client = crate::http::client().unwrap();
+        let rules = IdTokenRules {
+            issuer: ISSUER.to_owned(),
+            client_id: CLIENT_ID.to_owned(),
+            algorithms: accepted_algorithms(&["EdDSA".to_owned()]),
+            keys: KeySet::fetch(&client, server.url.clone()).await.unwrap(),
+        };
+        (rules, client, server)
+    }
+
+    /// What verifying `claims` signed with `signer` (key 0 published) gives.
+    async fn verify(signer: &TestKey, claims: Value) -> Result<Claims, TokenRefusal> {
+        let (rules, client, _server) = rules(&key(0, "k")).await;
+        rules
+            .verify(&client, &sign(signer, &claims), &Nonce::new(NONCE))
+            .await
+            .map_err(|err| match err {
+                VerifyError::Refused(reason) => reason,
+                VerifyError::KeysUnreachable(err) => panic!("{err}"),
+            })
+    }
+
+    fn with(field: &str, value: Value) -> Value {
+        let mut claims = claims();
+        claims[field] = value;
+        claims
+    }
+
+    #[tokio::test]
+    async fn a_valid_token_gives_its_claims() {
+        let claims = verify(&key(0, "k"), claims()).await.unwrap();
+
+        assert_eq!(claims.sub, "user-1");
+        assert_eq!(claims.email.as_deref(), Some("ada@example.com"));
+        assert!(claims.email_verified(), "the string \"true\" counts");
+    }
+
+    #[tokio::test]
+    async fn each_broken_rule_has_its_reason() {
+        let expired = with("exp", json!(now() - 3600));
+        let refusals = [
+            (
+                with("iss", json!("https://evil.example.com")),
+                TokenRefusal::WrongIssuer,
+            ),
+            (with("aud", json!("other")), TokenRefusal::WrongAudience),
+            (expired, TokenRefusal::Expired),
+            (with("nonce", json!("another")), TokenRefusal::NonceMismatch),
+            (with("nonce", Value::Null), TokenRefusal::NonceMismatch),
+        ];
+        for (claims, reason) in refusals {
+            assert_eq!(
+                verify(&key(0, "k"), claims.clone()).await.unwrap_err(),
+                reason,
+                "{claims}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_token_signed_by_another_key_under_a_known_kid_is_refused() {
+        let impostor = key(1, "k");
+
+        assert_eq!(
+            verify(&impostor, claims()).await.unwrap_err(),
+            TokenRefusal::BadSignature
+        );
+    }
+
+    #[tokio::test]
+    async fn an_hmac_token_is_refused_whatever_its_key() {
+        let header = jsonwebtoken::Header::new(Algorithm::HS256);
+        let secret = jsonwebtoken::EncodingKey::from_secret(CLIENT_ID.as_bytes());
+        let token = jsonwebtoken::encode(&header, &claims(), &secret).unwrap();
+        let (rules, client, _server) = rules(&key(0, "k")).await;
+
+        let result = rules.verify(&client, &token, &Nonce::new(NONCE)).await;
+
+        assert!(matches!(
+            result,
+            Err(VerifyError::Refused(TokenRefusal::BadSignature))
+        ));
+    }
+
+    #[tokio::test]
+    async fn garbage_is_malformed() {
+        let (rules, client, _server) = rules(&key(0, "k")).await;
+
+        let result = rules
+            .verify(&client, "not.a.token", &Nonce::new(NONCE))
+            .await;
+
+        assert!(matches!(
+            result,
+            Err(VerifyError::Refused(TokenRefusal::Malformed))
+        ));
+    }
+
+    #[test]
+    fn only_asymmetric_algorithms_are_accepted_rs256_by_default() {
+        let advertised = ["RS256", "HS256", "none", "ES256"].map(str::to_owned);
+
+        assert_eq!(
+            accepted_algorithms(&advertised),
+            [Algorithm::RS256, Algorithm::ES256]
+        );
+        assert_eq!(accepted_algorithms(&[]), [Algorithm::RS256]);
+    }
+}

@@ -95,3 +95,53 @@ impl KeySet {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::test_support::{JwksServer, key};
+
+    #[tokio::test]
+    async fn an_unknown_kid_fetches_the_key_set_once_per_cooldown() {
+        let server = JwksServer::start(vec![key(0, "a").jwk]).await;
+        let client = crate::http::client().unwrap();
+        let keys = KeySet::fetch(&client, server.url.clone()).await.unwrap();
+
+        let first = keys.key(&client, Some("made-up")).await;
+        let second = keys.key(&client, Some("made-up")).await;
+
+        assert!(matches!(first, Err(KeyLookupError::Unknown)));
+        assert!(matches!(second, Err(KeyLookupError::Unknown)));
+        assert_eq!(server.fetches(), 2, "the start-up fetch and one refresh");
+    }
+
+    #[tokio::test]
+    async fn a_key_published_after_start_is_found_with_one_fetch() {
+        let server = JwksServer::start(vec![key(0, "a").jwk]).await;
+        let client = crate::http::client().unwrap();
+        let keys = KeySet::fetch(&client, server.url.clone()).await.unwrap();
+        server.publish(vec![key(0, "a").jwk, key(1, "b").jwk]);
+
+        let rotated = keys.key(&client, Some("b")).await.unwrap();
+        let known = keys.key(&client, Some("a")).await.unwrap();
+
+        assert_eq!(rotated.common.key_id.as_deref(), Some("b"));
+        assert_eq!(known.common.key_id.as_deref(), Some("a"));
+        assert_eq!(server.fetches(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_token_naming_no_key_uses_the_only_one() {
+        let server = JwksServer::start(vec![key(0, "a").jwk]).await;
+        let client = crate::http::client().unwrap();
+        let keys = KeySet::fetch(&client, server.url.clone()).await.unwrap();
+        server.publish(vec![key(0, "a").jwk, key(1, "b").jwk]);
+
+        let only = keys.key(&client, None).await.unwrap();
+
+        assert_eq!(only.common.key_id.as_deref(), Some("a"));
+        assert_eq!(server.fetches(), 1);
+    }
+}

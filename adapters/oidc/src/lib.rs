@@ -19,6 +19,8 @@ mod id_token;
 mod keys;
 mod providers;
 mod settings;
+#[cfg(test)]
+mod test_support;
 
 pub use discovery::DiscoveryFailure;
 pub use providers::{DiscoveryError, OidcProviders};
