@@ -18,6 +18,25 @@ pub(crate) struct Metadata {
     /// The ID token signing algorithms; RS256 when absent (its default in the specification).
     #[serde(default)]
     pub id_token_signing_alg_values_supported: Vec<String>,
+    /// How clients may authenticate at the token endpoint; `client_secret_basic` when absent
+    /// (its default in the specification).
+    #[serde(default)]
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+}
+
+impl Metadata {
+    /// Whether the client secret goes in the form body rather than in HTTP Basic
+    /// authentication: only when the provider does not take Basic but takes the form.
+    pub(crate) fn secret_in_body(&self) -> bool {
+        let supports = |method: &str| {
+            self.token_endpoint_auth_methods_supported
+                .iter()
+                .any(|supported| supported == method)
+        };
+        !self.token_endpoint_auth_methods_supported.is_empty()
+            && !supports("client_secret_basic")
+            && supports("client_secret_post")
+    }
 }
 
 /// Why a provider's discovery failed.
@@ -71,4 +90,41 @@ pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
         return Err(DiscoveryFailure::Status(response.status().as_u16()));
     }
     response.json().await.map_err(DiscoveryFailure::Malformed)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn metadata(auth_methods: &[&str]) -> Metadata {
+        serde_json::from_value(serde_json::json!({
+            "issuer": "https://id.example.com",
+            "authorization_endpoint": "https://id.example.com/auth",
+            "token_endpoint": "https://id.example.com/token",
+            "jwks_uri": "https://id.example.com/jwks",
+            "token_endpoint_auth_methods_supported": auth_methods,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_secret_goes_in_the_body_only_for_providers_without_basic_authentication() {
+        assert!(!metadata(&[]).secret_in_body());
+        assert!(!metadata(&["client_secret_basic", "client_secret_post"]).secret_in_body());
+        assert!(metadata(&["client_secret_post", "private_key_jwt"]).secret_in_body());
+    }
+
+    #[test]
+    fn the_document_is_under_the_issuer_with_or_without_a_trailing_slash() {
+        assert_eq!(
+            document_url("https://id.example.com/tenant/"),
+            "https://id.example.com/tenant/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            document_url("https://id.example.com"),
+            "https://id.example.com/.well-known/openid-configuration"
+        );
+    }
 }

@@ -27,6 +27,10 @@ const ASYMMETRIC: [Algorithm; 9] = [
 #[derive(Debug, Deserialize)]
 pub(crate) struct Claims {
     pub sub: String,
+    /// One audience, or several.
+    pub aud: serde_json::Value,
+    /// The party the token was issued to, which must be us when there are several audiences.
+    pub azp: Option<String>,
     pub nonce: Option<String>,
     pub email: Option<String>,
     /// A boolean, or the strings "true" and "false" that some providers send.
@@ -105,6 +109,12 @@ impl IdTokenRules {
         let claims = jsonwebtoken::decode::<Claims>(token, &key, &self.validation(header.alg))
             .map_err(|err| VerifyError::Refused(refusal(err.kind())))?
             .claims;
+        // With several audiences, `azp` says which one the token was issued to (OpenID Connect
+        // Core 1.0, 3.1.3.7, steps 4 and 5).
+        let audiences = claims.aud.as_array().map_or(1, Vec::len);
+        if audiences > 1 && claims.azp.as_deref() != Some(self.client_id.as_str()) {
+            return refused(TokenRefusal::WrongAudience);
+        }
         if claims.nonce.as_deref() != Some(nonce.as_str()) {
             return refused(TokenRefusal::NonceMismatch);
         }
@@ -214,6 +224,10 @@ mod tests {
                 TokenRefusal::WrongIssuer,
             ),
             (with("aud", json!("other")), TokenRefusal::WrongAudience),
+            (
+                with("aud", json!([CLIENT_ID, "other"])),
+                TokenRefusal::WrongAudience,
+            ),
             (expired, TokenRefusal::Expired),
             (with("nonce", json!("another")), TokenRefusal::NonceMismatch),
             (with("nonce", Value::Null), TokenRefusal::NonceMismatch),
@@ -225,6 +239,14 @@ mod tests {
                 "{claims}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn several_audiences_pass_when_the_token_was_issued_to_us() {
+        let mut claims = with("aud", json!(["other", CLIENT_ID]));
+        claims["azp"] = json!(CLIENT_ID);
+
+        assert_eq!(verify(&key(0, "k"), claims).await.unwrap().sub, "user-1");
     }
 
     #[tokio::test]

@@ -9,9 +9,9 @@ use oauth2::basic::{
     BasicTokenType,
 };
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
-    StandardRevocableToken, StandardTokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse, TokenUrl,
 };
 use postern_core::domain::Email;
 use postern_core::ports::{
@@ -50,17 +50,24 @@ type OAuthClient = oauth2::Client<
     EndpointSet,
 >;
 
-/// A provider whose discovery failed at start-up; the message names it and the document.
+/// Why the providers could not be discovered at start-up.
 #[derive(Debug, thiserror::Error)]
-#[error("OpenID provider `{provider}`: discovery at {url} failed: {failure}")]
-pub struct DiscoveryError {
-    /// The provider's name.
-    pub provider: String,
-    /// The document (or key set) that could not be used.
-    pub url: String,
-    /// What went wrong.
-    #[source]
-    pub failure: DiscoveryFailure,
+pub enum DiscoveryError {
+    /// A provider's discovery document or key set could not be fetched or used; the message
+    /// names the provider and the URL.
+    #[error("OpenID provider `{provider}`: discovery at {url} failed: {failure}")]
+    Provider {
+        /// The provider's name.
+        provider: String,
+        /// The document (or key set) that could not be used.
+        url: String,
+        /// What went wrong.
+        #[source]
+        failure: DiscoveryFailure,
+    },
+    /// The HTTP client could not be built (no TLS backend).
+    #[error("the HTTP client for OpenID providers could not be built")]
+    Client(#[source] reqwest::Error),
 }
 
 /// One discovered provider.
@@ -86,11 +93,7 @@ impl OidcProviders {
     /// A [`DiscoveryError`] naming the first provider whose discovery document or key set
     /// cannot be fetched or used, or whose document names another issuer.
     pub async fn discover(settings: Vec<ProviderSettings>) -> Result<Self, DiscoveryError> {
-        let http = http::client().map_err(|err| DiscoveryError {
-            provider: String::new(),
-            url: String::new(),
-            failure: DiscoveryFailure::Unreachable(err),
-        })?;
+        let http = http::client().map_err(DiscoveryError::Client)?;
         let mut providers = Vec::with_capacity(settings.len());
         for provider in settings {
             providers.push(discover_one(&http, provider).await?);
@@ -143,7 +146,7 @@ async fn discover_one(
     let failed = |url: &str| {
         let provider = settings.name.to_string();
         let url = url.to_owned();
-        move |failure| DiscoveryError {
+        move |failure| DiscoveryError::Provider {
             provider,
             url,
             failure,
@@ -156,10 +159,16 @@ async fn discover_one(
     let keys = KeySet::fetch(http, metadata.jwks_uri.clone())
         .await
         .map_err(failed(metadata.jwks_uri.as_str()))?;
+    let auth_type = if metadata.secret_in_body() {
+        AuthType::RequestBody
+    } else {
+        AuthType::BasicAuth
+    };
     let oauth = oauth2::Client::new(ClientId::new(settings.client_id.clone()))
         .set_client_secret(ClientSecret::new(
             settings.client_secret.expose_secret().to_owned(),
         ))
+        .set_auth_type(auth_type)
         .set_auth_uri(AuthUrl::from_url(metadata.authorization_endpoint))
         .set_token_uri(TokenUrl::from_url(metadata.token_endpoint));
     Ok(Provider {

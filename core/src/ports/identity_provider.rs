@@ -263,7 +263,8 @@ pub trait IdentityProviders: Send + Sync {
     /// PKCE verifier, no request to the provider.
     ///
     /// # Errors
-    /// MUST return [`IdentityProviderError::UnknownProvider`] for a name not configured.
+    /// MUST return [`IdentityProviderError::UnknownProvider`] for a name not configured;
+    /// [`IdentityProviderError::Unexpected`] when `redirect_uri` is not an absolute URL.
     fn authorization(
         &self,
         provider: &str,
