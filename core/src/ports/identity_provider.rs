@@ -306,6 +306,38 @@ mod tests {
         assert!(ProviderName::parse(&"a".repeat(33)).is_err());
     }
 
+    #[tokio::test]
+    async fn the_mock_completes_a_sign_in_from_a_spawned_task() {
+        let mut mock = MockIdentityProviders::new();
+        mock.expect_complete().returning(|provider, _, _| {
+            Ok(ExternalIdentity {
+                provider: ProviderName::parse(provider)
+                    .map_err(|err| IdentityProviderError::Unexpected(err.into()))?,
+                subject: Subject::new("user-1"),
+                email: None,
+                email_verified: false,
+                name: None,
+            })
+        });
+        let providers: std::sync::Arc<dyn IdentityProviders> = std::sync::Arc::new(mock);
+        let pending = PendingAuthorization {
+            provider: ProviderName::parse("google").unwrap(),
+            state: AuthorizationState::new("state"),
+            nonce: Nonce::new("nonce"),
+            pkce_verifier: PkceVerifier::new("verifier"),
+            redirect_uri: "https://app.example.com/callback".to_owned(),
+        };
+
+        // Spawned, to prove the port's future is Send.
+        let identity =
+            tokio::spawn(async move { providers.complete("google", "code", &pending).await })
+                .await
+                .unwrap()
+                .unwrap();
+
+        assert_eq!(identity.subject.as_str(), "user-1");
+    }
+
     #[test]
     fn a_pkce_verifier_is_not_printed() {
         let verifier = PkceVerifier::new("very secret verifier");
