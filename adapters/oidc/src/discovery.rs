@@ -94,8 +94,6 @@ pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use super::*;
 
     fn metadata(auth_methods: &[&str]) -> Metadata {

@@ -148,8 +148,6 @@ fn refusal(kind: &ErrorKind) -> TokenRefusal {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use std::time::{SystemTime, UNIX_EPOCH};
 
     use serde_json::{Value, json};

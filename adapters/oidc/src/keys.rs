@@ -98,8 +98,6 @@ impl KeySet {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use super::*;
     use crate::test_support::{JwksServer, key};
 

@@ -168,8 +168,6 @@ fn scopes_of(variable: &str, value: &str) -> Result<Vec<String>, SettingsError> 
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use std::collections::HashMap;
 
     use secrecy::ExposeSecret;
