@@ -176,11 +176,14 @@ fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// A redirect's query parameters, by name.
+type Query = HashMap<String, String>;
+
 /// The redirect URI's listener: records the query of every request by its `state`.
 #[derive(Clone)]
 pub struct Callbacks {
     port: u16,
-    received: Arc<(Mutex<HashMap<String, HashMap<String, String>>>, Condvar)>,
+    received: Arc<(Mutex<HashMap<String, Query>>, Condvar)>,
 }
 
 impl Callbacks {
@@ -231,7 +234,7 @@ impl Callbacks {
         let head = String::from_utf8_lossy(&head);
         let target = head.split(' ').nth(1).unwrap_or("/");
         let url = reqwest::Url::parse(&format!("http://127.0.0.1{target}")).unwrap();
-        let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
+        let query: Query = url.query_pairs().into_owned().collect();
         if let Some(state) = query.get("state").cloned() {
             let (received, arrived) = &*self.received;
             received.lock().unwrap().insert(state, query);
