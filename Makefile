@@ -1,7 +1,7 @@
 # Postern's everyday commands. `make run` and `make test` are all a new machine needs.
 CARGO ?= cargo
 
-.PHONY: run test fuzz bench bench-scale microbench resilience fmt lint doc examples openapi services browser deploy-check
+.PHONY: run test fuzz bench bench-scale microbench resilience fmt lint doc examples openapi services browser oidc-provider deploy-check
 
 ## run: build and start the server on the embedded default (SQLite under ./data, in-process adapters).
 ## Every setting, HOST and PORT included, comes from the environment or .env, as `postern config
@@ -16,7 +16,7 @@ run:
 ## example resource server beside it, and `cargo test`
 ## builds test harnesses of binaries, not the binaries themselves. `--all-targets` leaves out
 ## doc tests, so they run on their own after.
-test: services browser
+test: services browser oidc-provider
 	$(CARGO) build -p postern -p postern-resource-server
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
@@ -53,6 +53,10 @@ services:
 ## browser: install the headless browser of the browser tests (chromium, chromium-driver) if missing
 browser:
 	@bash tests/ensure-browser.sh
+
+## oidc-provider: install the sign-in tests' OpenID Provider (tests/oidc-provider, npm ci) if missing
+oidc-provider:
+	@bash tests/ensure-oidc-provider.sh
 
 ## fmt: format the code
 fmt:

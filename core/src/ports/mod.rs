@@ -12,6 +12,7 @@ mod account_tokens;
 mod audit;
 mod crypto;
 mod error;
+mod identity_provider;
 mod import;
 mod mail;
 mod outbox;
@@ -29,6 +30,11 @@ pub use crypto::{
     TokenRejected,
 };
 pub use error::{PortError, PortResult};
+pub use identity_provider::{
+    AuthorizationRequest, AuthorizationState, ExternalIdentity, IdentityProviderError,
+    IdentityProviders, InvalidProviderName, Nonce, PendingAuthorization, PkceVerifier,
+    ProviderInfo, ProviderName, Subject, TokenRefusal,
+};
 pub use import::{ImportTarget, UserSource};
 pub use mail::Mailer;
 pub use outbox::{EventHandler, EventPublisher, HandledEvents, Outbox, retry};
@@ -57,6 +63,8 @@ pub use crypto::{
     MockOpaqueTokens, MockPasswordHasher, MockStrengthEstimator, MockSuccessorTokens,
     MockTokenIssuer,
 };
+#[cfg(any(test, feature = "mocks"))]
+pub use identity_provider::MockIdentityProviders;
 #[cfg(any(test, feature = "mocks"))]
 pub use import::{MockImportTarget, MockUserSource};
 #[cfg(any(test, feature = "mocks"))]

@@ -6,13 +6,14 @@
 //! racing demotions through the use cases, and the revocation list re-seeded after Redis lost
 //! it; Redis's key layout,
 //! its sharing across instances and its outages, against a shared Redis under a key prefix per
-//! test or a server of a test's own; Redis Streams; and the SMTP mailer against a real SMTP
-//! server.
+//! test or a server of a test's own; Redis Streams; the SMTP mailer against a real SMTP
+//! server; and OpenID Connect sign-in against a real OpenID Provider in a real browser.
 
 mod connect;
 mod contract;
 mod mail;
 mod migrations;
+mod oidc;
 mod outbox;
 mod profile_race;
 mod redis;
