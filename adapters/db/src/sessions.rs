@@ -19,8 +19,8 @@ use postern_core::domain::{
 use postern_core::ports::{PortResult, SessionRepo};
 use sea_orm::sea_query::{Expr, ExprTrait, Order};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;

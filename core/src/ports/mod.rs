@@ -12,6 +12,7 @@ mod account_tokens;
 mod audit;
 mod crypto;
 mod error;
+mod identities;
 mod identity_provider;
 mod import;
 mod mail;
@@ -30,6 +31,7 @@ pub use crypto::{
     TokenRejected,
 };
 pub use error::{PortError, PortResult};
+pub use identities::{IdentityRepo, LinkIdentityError, LinkedIdentity, UnlinkIdentityError};
 pub use identity_provider::{
     AuthorizationRequest, AuthorizationState, ExternalIdentity, IdentityProviderError,
     IdentityProviders, InvalidProviderName, Nonce, PendingAuthorization, PkceVerifier,
@@ -63,6 +65,8 @@ pub use crypto::{
     MockOpaqueTokens, MockPasswordHasher, MockStrengthEstimator, MockSuccessorTokens,
     MockTokenIssuer,
 };
+#[cfg(any(test, feature = "mocks"))]
+pub use identities::MockIdentityRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use identity_provider::MockIdentityProviders;
 #[cfg(any(test, feature = "mocks"))]

@@ -303,7 +303,11 @@ async fn the_audit_log_filters_by_user_and_type(backend: Backend) {
     let items = changed["data"].as_array().expect("a list");
     assert_eq!(items.len(), 1, "{changed}");
     assert_eq!(items[0]["type"], json!("user.role_changed"));
-    assert_eq!(items[0]["version"], json!(1), "every event carries its version");
+    assert_eq!(
+        items[0]["version"],
+        json!(1),
+        "every event carries its version"
+    );
     assert_eq!(items[0]["userId"], json!(one.user_id));
     assert_eq!(items[0]["data"]["from"], json!("user"));
     assert_eq!(items[0]["data"]["to"], json!("manager"));

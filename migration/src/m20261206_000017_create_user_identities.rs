@@ -1,0 +1,78 @@
+//! Linked identities (sign-in with external providers): one row per identity at a provider that
+//! signs in to an account. (provider, subject) is unique, so an identity signs in to one account
+//! at most, and it is the lookup of every sign-in; the user index serves the owner's list and
+//! cascading deletes.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(UserIdentities::Table)
+                    .col(pk_uuid(UserIdentities::Id))
+                    .col(uuid(UserIdentities::UserId))
+                    .col(string_len(UserIdentities::Provider, 32))
+                    .col(string_len(UserIdentities::Subject, 255))
+                    .col(string_len_null(UserIdentities::Email, 254))
+                    .col(timestamp_with_time_zone(UserIdentities::LinkedAt))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("user_identities_user_id_fkey")
+                            .from(UserIdentities::Table, UserIdentities::UserId)
+                            .to(Users::Table, Users::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("user_identities_provider_subject_key")
+                    .table(UserIdentities::Table)
+                    .col(UserIdentities::Provider)
+                    .col(UserIdentities::Subject)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("user_identities_user_id_idx")
+                    .table(UserIdentities::Table)
+                    .col(UserIdentities::UserId)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(UserIdentities::Table).to_owned())
+            .await
+    }
+}
+
+#[derive(DeriveIden)]
+enum UserIdentities {
+    Table,
+    Id,
+    UserId,
+    Provider,
+    Subject,
+    Email,
+    LinkedAt,
+}
+
+#[derive(DeriveIden)]
+enum Users {
+    Table,
+    Id,
+}
