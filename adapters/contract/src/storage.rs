@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use postern_core::domain::{Event, EventId, NewSession, NewUser, UserId};
 use postern_core::ports::{
     AccountTokens, AuditTrail, Clock, EventHandler, HandledEvents, IdentityRepo, Outbox, Retention,
-    SessionRepo, UserRepo, retry,
+    SessionRepo, SignInGrants, UserRepo, retry,
 };
 use time::Duration;
 
@@ -32,6 +32,9 @@ pub trait Storage: Send + Sync {
 
     /// The identities linked to accounts.
     fn identities(&self) -> Arc<dyn IdentityRepo>;
+
+    /// The pending sign-ins and one-time login codes.
+    fn grants(&self) -> Arc<dyn SignInGrants>;
 
     /// The audit log as admins read it.
     fn audit_trail(&self) -> Arc<dyn AuditTrail>;

@@ -20,6 +20,7 @@ mod outbox;
 mod queues;
 mod retention;
 mod sessions;
+mod sign_in_grants;
 mod state;
 mod users;
 mod webauthn;
@@ -43,6 +44,9 @@ pub use outbox::{EventHandler, EventPublisher, HandledEvents, Outbox, retry};
 pub use queues::{EventQueues, QueueStats};
 pub use retention::{Retention, RetentionKind};
 pub use sessions::SessionRepo;
+pub use sign_in_grants::{
+    LOGIN_CODE_TTL, LoginCode, PENDING_SIGN_IN_TTL, PendingSignIn, SignInGrants,
+};
 pub use state::{
     Clock, InvalidQuota, ProfileCache, Quota, RateDecision, RateLimitBucket, RateLimiter,
     RateLimits, RevocationList, SystemClock,
@@ -81,6 +85,8 @@ pub use queues::MockEventQueues;
 pub use retention::MockRetention;
 #[cfg(any(test, feature = "mocks"))]
 pub use sessions::MockSessionRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use sign_in_grants::MockSignInGrants;
 #[cfg(any(test, feature = "mocks"))]
 pub use state::{MockClock, MockProfileCache, MockRateLimiter, MockRevocationList};
 #[cfg(any(test, feature = "mocks"))]

@@ -37,10 +37,13 @@ impl Tables {
         password.saturating_add(u32::try_from(identities).unwrap_or(u32::MAX))
     }
 
-    /// Forgets every identity of a deleted account.
-    pub(super) fn unlink_all(&mut self, user: UserId) {
+    /// Forgets every identity and sign-in grant of a deleted account.
+    pub(super) fn forget_sign_ins_of(&mut self, user: UserId) {
         self.identities
             .retain(|_, identity| identity.user_id != user);
+        self.login_codes.retain(|_, code| code.user_id != user);
+        self.pending_sign_ins
+            .retain(|_, pending| pending.link_to != Some(user));
     }
 }
 

@@ -8,7 +8,7 @@ use postern_contract::{Delivery, OutboxSettings, Storage};
 use postern_core::domain::EventId;
 use postern_core::ports::{
     AccountTokens, AuditTrail, EventHandler, HandledEvents, IdentityRepo, Outbox, Retention,
-    SessionRepo, SystemClock, UserRepo,
+    SessionRepo, SignInGrants, SystemClock, UserRepo,
 };
 
 use super::MemoryStore;
@@ -36,6 +36,10 @@ impl Storage for MemoryStorage {
     }
 
     fn identities(&self) -> Arc<dyn IdentityRepo> {
+        Arc::new(self.0.clone())
+    }
+
+    fn grants(&self) -> Arc<dyn SignInGrants> {
         Arc::new(self.0.clone())
     }
 

@@ -8,11 +8,11 @@ use postern_contract::{Delivery, OutboxSettings, Storage};
 use postern_core::domain::EventId;
 use postern_core::ports::{
     AccountTokens, AuditTrail, EventHandler, HandledEvents, IdentityRepo, Outbox, Retention,
-    SessionRepo, UserRepo,
+    SessionRepo, SignInGrants, UserRepo,
 };
 use postern_db::{
     AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaIdentityRepo, SeaOutbox,
-    SeaRetention, SeaSessionRepo, SeaUserRepo,
+    SeaRetention, SeaSessionRepo, SeaSignInGrants, SeaUserRepo,
 };
 use postern_tests::db::{Backend, TestDb, fresh_database};
 use sea_orm::ConnectionTrait;
@@ -57,6 +57,10 @@ impl Storage for SeaStorage {
 
     fn identities(&self) -> Arc<dyn IdentityRepo> {
         Arc::new(SeaIdentityRepo::new(self.0.connection()))
+    }
+
+    fn grants(&self) -> Arc<dyn SignInGrants> {
+        Arc::new(SeaSignInGrants::new(self.0.connection()))
     }
 
     fn audit_log(&self) -> Arc<dyn EventHandler> {
