@@ -20,6 +20,7 @@ mod email_change;
 mod email_verification;
 mod export;
 mod housekeeping;
+mod identities;
 mod import_users;
 mod introspect;
 mod login;
@@ -59,6 +60,7 @@ pub use email_change::{
 pub use email_verification::{ResendVerification, ResendVerificationError, VerifyEmail};
 pub use export::{AccountExport, ExportAccount};
 pub use housekeeping::{Housekeeping, PruneReport, RetentionPolicy};
+pub use identities::{ListIdentities, UnlinkError, UnlinkIdentity};
 pub use import_users::{ImportReport, ImportUsers, InvalidRow};
 pub use introspect::{Introspect, Introspection};
 pub use login::{Login, LoginError, LoginOutcome, LoginRequest};
@@ -111,6 +113,7 @@ from_port_error!(
     ResendVerificationError,
     RevokeSessionError,
     SignupError,
+    UnlinkError,
 );
 
 /// Every port the account use cases draw on, as the composition root assembles them.
