@@ -19,6 +19,7 @@ mod deliver_events;
 mod email_change;
 mod email_verification;
 mod export;
+mod external_sign_in;
 mod housekeeping;
 mod identities;
 mod import_users;
@@ -59,6 +60,7 @@ pub use email_change::{
 };
 pub use email_verification::{ResendVerification, ResendVerificationError, VerifyEmail};
 pub use export::{AccountExport, ExportAccount};
+pub use external_sign_in::{RedirectAllowList, StartSignIn, StartSignInError};
 pub use housekeeping::{Housekeeping, PruneReport, RetentionPolicy};
 pub use identities::{ListIdentities, UnlinkError, UnlinkIdentity};
 pub use import_users::{ImportReport, ImportUsers, InvalidRow};
@@ -113,6 +115,7 @@ from_port_error!(
     ResendVerificationError,
     RevokeSessionError,
     SignupError,
+    StartSignInError,
     UnlinkError,
 );
 
