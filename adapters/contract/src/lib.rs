@@ -6,11 +6,12 @@
 //!
 //! - Storage ports, on `postern-memory`'s `MemoryStore` and on SeaORM over SQLite and
 //!   PostgreSQL: [`users`] ([`UserRepo`]), [`sessions`] ([`SessionRepo`]), [`outbox`]
-//!   ([`Outbox`]), [`account_tokens`] ([`AccountTokens`]), [`audit_log`] (the audit
-//!   [`EventHandler`] read back through the [`AuditTrail`]), [`handled_events`]
-//!   ([`HandledEvents`]) and [`retention`] ([`Retention`]). An implementation offers them as one [`Storage`]: every port over
-//!   one fresh store, because the rules span ports (a session needs its user; a change is
-//!   stored with its event).
+//!   ([`Outbox`]), [`account_tokens`] ([`AccountTokens`]), [`identities`] ([`IdentityRepo`]),
+//!   [`grants`] ([`SignInGrants`]), [`audit_log`] (the audit [`EventHandler`] read back
+//!   through the [`AuditTrail`]), [`handled_events`] ([`HandledEvents`]) and [`retention`]
+//!   ([`Retention`]). An implementation offers them as one [`Storage`]: every port over one
+//!   fresh store, because the rules span ports (a session needs its user; a change is stored
+//!   with its event).
 //! - State ports, in memory, on Redis and through the resilient Redis wrappers:
 //!   [`profile_cache`] ([`ProfileCache`]), [`rate_limiter`] ([`RateLimiter`]) and
 //!   [`revocation_list`] ([`RevocationList`]). They are given by a [`Factory`] where a rule
@@ -29,6 +30,8 @@
 //! [`SessionRepo`]: postern_core::ports::SessionRepo
 //! [`Outbox`]: postern_core::ports::Outbox
 //! [`AccountTokens`]: postern_core::ports::AccountTokens
+//! [`IdentityRepo`]: postern_core::ports::IdentityRepo
+//! [`SignInGrants`]: postern_core::ports::SignInGrants
 //! [`EventHandler`]: postern_core::ports::EventHandler
 //! [`AuditTrail`]: postern_core::ports::AuditTrail
 //! [`HandledEvents`]: postern_core::ports::HandledEvents
@@ -45,7 +48,9 @@ pub mod audit_log;
 mod clock;
 mod factory;
 pub mod fixtures;
+pub mod grants;
 pub mod handled_events;
+pub mod identities;
 pub mod lifecycle;
 mod macros;
 pub mod outbox;

@@ -42,8 +42,8 @@ macro_rules! __contract_tests {
 }
 
 /// Every storage port's contract on the [`crate::Storage`] that `$make().await` returns: the
-/// modules `user_repo`, `session_repo`, `outbox`, `account_tokens`, `audit_log`,
-/// `handled_events`, `lifecycle` and `retention`.
+/// modules `user_repo`, `session_repo`, `outbox`, `account_tokens`, `identities`, `grants`,
+/// `audit_log`, `handled_events`, `lifecycle` and `retention`.
 #[macro_export]
 macro_rules! storage_contracts {
     ($make:expr) => {
@@ -51,6 +51,8 @@ macro_rules! storage_contracts {
         $crate::session_repo_contract!($make);
         $crate::outbox_contract!($make);
         $crate::account_tokens_contract!($make);
+        $crate::identities_contract!($make);
+        $crate::grants_contract!($make);
         $crate::audit_log_contract!($make);
         $crate::handled_events_contract!($make);
         $crate::lifecycle_contract!($make);

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use postern_core::domain::{Event, EventId, NewSession, NewUser, UserId};
 use postern_core::ports::{
-    AccountTokens, AuditTrail, Clock, EventHandler, HandledEvents, Outbox, Retention, SessionRepo,
-    UserRepo, retry,
+    AccountTokens, AuditTrail, Clock, EventHandler, HandledEvents, IdentityRepo, Outbox, Retention,
+    SessionRepo, SignInGrants, UserRepo, retry,
 };
 use time::Duration;
 
@@ -29,6 +29,12 @@ pub trait Storage: Send + Sync {
 
     /// The handler that records delivered events in the audit log, named `audit`.
     fn audit_log(&self) -> Arc<dyn EventHandler>;
+
+    /// The identities linked to accounts.
+    fn identities(&self) -> Arc<dyn IdentityRepo>;
+
+    /// The pending sign-ins and one-time login codes.
+    fn grants(&self) -> Arc<dyn SignInGrants>;
 
     /// The audit log as admins read it.
     fn audit_trail(&self) -> Arc<dyn AuditTrail>;

@@ -1,5 +1,5 @@
 //! Erasing what the database holds about a deleted account beside its row (docs/adr/0016): its
-//! account tokens, the login counts of its address, where its sessions came from, and the
+//! account tokens, its linked identities and pending sign-in grants, the login counts of its address, where its sessions came from, and the
 //! personal data of every event stored about it, in the audit log and in the outbox. Runs inside
 //! the deleting transaction.
 //!
@@ -18,7 +18,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{account_tokens, audit_log, outbox, sessions};
+use super::entities::{
+    account_tokens, audit_log, login_codes, outbox, pending_sign_ins, sessions, user_identities,
+};
 use super::error::db_error;
 use super::login_counts;
 
@@ -31,6 +33,21 @@ pub(super) async fn erase_traces(
 ) -> PortResult<()> {
     account_tokens::Entity::delete_many()
         .filter(account_tokens::Column::UserId.eq(user.as_uuid()))
+        .exec(conn)
+        .await
+        .map_err(db_error)?;
+    user_identities::Entity::delete_many()
+        .filter(user_identities::Column::UserId.eq(user.as_uuid()))
+        .exec(conn)
+        .await
+        .map_err(db_error)?;
+    login_codes::Entity::delete_many()
+        .filter(login_codes::Column::UserId.eq(user.as_uuid()))
+        .exec(conn)
+        .await
+        .map_err(db_error)?;
+    pending_sign_ins::Entity::delete_many()
+        .filter(pending_sign_ins::Column::LinkTo.eq(user.as_uuid()))
         .exec(conn)
         .await
         .map_err(db_error)?;

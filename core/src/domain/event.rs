@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{EventId, SessionId, UserId};
+use super::{EventId, IdentityId, SessionId, UserId};
 
 /// The schema version of every event written today.
 pub const EVENT_VERSION: u16 = 1;
@@ -205,6 +205,24 @@ pub enum EventData {
         /// The admin who deleted it; `None` when the user did.
         deleted_by: Option<UserId>,
     },
+    /// `user.identity_linked`: an identity at an external provider now signs in to the
+    /// account.
+    #[serde(rename = "user.identity_linked")]
+    IdentityLinked {
+        /// The linked identity.
+        identity_id: IdentityId,
+        /// The provider's name.
+        provider: String,
+    },
+    /// `user.identity_unlinked`: an identity at an external provider no longer signs in to
+    /// the account.
+    #[serde(rename = "user.identity_unlinked")]
+    IdentityUnlinked {
+        /// The identity that was linked.
+        identity_id: IdentityId,
+        /// The provider's name.
+        provider: String,
+    },
 }
 
 impl EventData {
@@ -227,6 +245,8 @@ impl EventData {
             Self::EmailChanged { .. } => "user.email_changed",
             Self::DeletionNotice { .. } => "user.deletion_notice",
             Self::Deleted { .. } => "user.deleted",
+            Self::IdentityLinked { .. } => "user.identity_linked",
+            Self::IdentityUnlinked { .. } => "user.identity_unlinked",
         }
     }
 
@@ -261,7 +281,9 @@ impl EventData {
             | Self::ReuseDetected { .. }
             | Self::RoleChanged { .. }
             | Self::Disabled { .. }
-            | Self::Deleted { .. } => {}
+            | Self::Deleted { .. }
+            | Self::IdentityLinked { .. }
+            | Self::IdentityUnlinked { .. } => {}
         }
     }
 
@@ -283,7 +305,9 @@ impl EventData {
             | Self::ProfileUpdated { .. }
             | Self::RoleChanged { .. }
             | Self::Disabled { .. }
-            | Self::Deleted { .. } => false,
+            | Self::Deleted { .. }
+            | Self::IdentityLinked { .. }
+            | Self::IdentityUnlinked { .. } => false,
         }
     }
 

@@ -65,6 +65,10 @@ uuid_id!(
     RefreshTokenId
 );
 uuid_id!(
+    /// Identifies an external identity linked to an account.
+    IdentityId
+);
+uuid_id!(
     /// Identifies an event (docs/http-api.md §7); consumers deduplicate by it.
     EventId
 );

@@ -24,7 +24,7 @@ pub use email::Email;
 pub use event::{
     ADDRESS_KEPT_UNTIL_DELIVERED, ERASED_EMAIL, EVENT_VERSION, Event, EventData, LoginFailure,
 };
-pub use ids::{EventId, RefreshTokenId, SessionId, UserId};
+pub use ids::{EventId, IdentityId, RefreshTokenId, SessionId, UserId};
 pub use import::{ImportOutcome, ImportedUser, SourceUser};
 pub use lockout::{ClientKey, LockoutPolicy, LoginAttempt, LoginCount, LoginCounts, LoginKey};
 pub use mail::{Mail, MailMessage};

@@ -12,6 +12,7 @@ mod account_tokens;
 mod audit;
 mod crypto;
 mod error;
+mod identities;
 mod identity_provider;
 mod import;
 mod mail;
@@ -19,6 +20,7 @@ mod outbox;
 mod queues;
 mod retention;
 mod sessions;
+mod sign_in_grants;
 mod state;
 mod users;
 mod webauthn;
@@ -30,6 +32,7 @@ pub use crypto::{
     TokenRejected,
 };
 pub use error::{PortError, PortResult};
+pub use identities::{IdentityRepo, LinkIdentityError, LinkedIdentity, UnlinkIdentityError};
 pub use identity_provider::{
     AuthorizationRequest, AuthorizationState, ExternalIdentity, IdentityProviderError,
     IdentityProviders, InvalidProviderName, Nonce, PendingAuthorization, PkceVerifier,
@@ -41,6 +44,9 @@ pub use outbox::{EventHandler, EventPublisher, HandledEvents, Outbox, retry};
 pub use queues::{EventQueues, QueueStats};
 pub use retention::{Retention, RetentionKind};
 pub use sessions::SessionRepo;
+pub use sign_in_grants::{
+    LOGIN_CODE_TTL, LoginCode, PENDING_SIGN_IN_TTL, PendingSignIn, SignInGrants,
+};
 pub use state::{
     Clock, InvalidQuota, ProfileCache, Quota, RateDecision, RateLimitBucket, RateLimiter,
     RateLimits, RevocationList, SystemClock,
@@ -64,6 +70,8 @@ pub use crypto::{
     MockTokenIssuer,
 };
 #[cfg(any(test, feature = "mocks"))]
+pub use identities::MockIdentityRepo;
+#[cfg(any(test, feature = "mocks"))]
 pub use identity_provider::MockIdentityProviders;
 #[cfg(any(test, feature = "mocks"))]
 pub use import::{MockImportTarget, MockUserSource};
@@ -77,6 +85,8 @@ pub use queues::MockEventQueues;
 pub use retention::MockRetention;
 #[cfg(any(test, feature = "mocks"))]
 pub use sessions::MockSessionRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use sign_in_grants::MockSignInGrants;
 #[cfg(any(test, feature = "mocks"))]
 pub use state::{MockClock, MockProfileCache, MockRateLimiter, MockRevocationList};
 #[cfg(any(test, feature = "mocks"))]

@@ -19,7 +19,9 @@ mod deliver_events;
 mod email_change;
 mod email_verification;
 mod export;
+mod external_sign_in;
 mod housekeeping;
+mod identities;
 mod import_users;
 mod introspect;
 mod login;
@@ -58,7 +60,9 @@ pub use email_change::{
 };
 pub use email_verification::{ResendVerification, ResendVerificationError, VerifyEmail};
 pub use export::{AccountExport, ExportAccount};
+pub use external_sign_in::{RedirectAllowList, StartSignIn, StartSignInError};
 pub use housekeeping::{Housekeeping, PruneReport, RetentionPolicy};
+pub use identities::{ListIdentities, UnlinkError, UnlinkIdentity};
 pub use import_users::{ImportReport, ImportUsers, InvalidRow};
 pub use introspect::{Introspect, Introspection};
 pub use login::{Login, LoginError, LoginOutcome, LoginRequest};
@@ -111,6 +115,8 @@ from_port_error!(
     ResendVerificationError,
     RevokeSessionError,
     SignupError,
+    StartSignInError,
+    UnlinkError,
 );
 
 /// Every port the account use cases draw on, as the composition root assembles them.

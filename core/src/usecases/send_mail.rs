@@ -134,7 +134,9 @@ impl SendMail {
             | EventData::RoleChanged { .. }
             | EventData::Disabled { .. }
             | EventData::EmailChanged { .. }
-            | EventData::Deleted { .. } => return Ok(Vec::new()),
+            | EventData::Deleted { .. }
+            | EventData::IdentityLinked { .. }
+            | EventData::IdentityUnlinked { .. } => return Ok(Vec::new()),
         };
         Ok(vec![to(email, message)?])
     }

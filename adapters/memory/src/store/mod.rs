@@ -1,7 +1,7 @@
 //! In-memory storage: one [`MemoryStore`] that implements every storage port ([`UserRepo`],
-//! [`SessionRepo`], [`Outbox`], [`AccountTokens`], [`AuditTrail`], [`HandledEvents`],
-//! [`Retention`]) and the audit log's [`EventHandler`], for embedding the core without a database
-//! and for testing it.
+//! [`SessionRepo`], [`Outbox`], [`AccountTokens`], [`IdentityRepo`], [`SignInGrants`],
+//! [`AuditTrail`], [`HandledEvents`], [`Retention`]) and the audit log's [`EventHandler`], for
+//! embedding the core without a database and for testing it.
 //!
 //! It is a fake, not a toy: it honours each port's documented contract the way the SeaORM adapters
 //! do (a duplicate email is [`postern_core::ports::CreateUserError::EmailTaken`], a token rotates
@@ -15,12 +15,16 @@
 //! [`SessionRepo`]: postern_core::ports::SessionRepo
 //! [`Outbox`]: postern_core::ports::Outbox
 //! [`AccountTokens`]: postern_core::ports::AccountTokens
+//! [`IdentityRepo`]: postern_core::ports::IdentityRepo
+//! [`SignInGrants`]: postern_core::ports::SignInGrants
 //! [`AuditTrail`]: postern_core::ports::AuditTrail
 //! [`HandledEvents`]: postern_core::ports::HandledEvents
 //! [`Retention`]: postern_core::ports::Retention
 //! [`EventHandler`]: postern_core::ports::EventHandler
 
 mod audit;
+mod grants;
+mod identities;
 mod lockout;
 mod outbox;
 mod retention;
@@ -35,12 +39,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use postern_core::domain::{
-    AccountTokenRecord, AuditRecord, ClientContext, Event, EventId, PasswordHash, RefreshTokenId,
-    SessionId, TokenPurpose, User, UserId,
+    AccountTokenRecord, AuditRecord, ClientContext, Event, EventId, IdentityId, PasswordHash,
+    RefreshTokenId, SessionId, TokenPurpose, User, UserId,
 };
 use postern_core::ports::Clock;
 use postern_core::ports::PortError;
 use postern_core::ports::retry;
+use postern_core::ports::{LinkedIdentity, LoginCode, PendingSignIn};
 use time::{Duration, OffsetDateTime};
 
 /// Every table of the in-memory store.
@@ -55,6 +60,11 @@ struct Tables {
     audit: HashMap<EventId, AuditRecord>,
     /// When each handler handled each event.
     handled: HashMap<(String, EventId), OffsetDateTime>,
+    identities: HashMap<IdentityId, LinkedIdentity>,
+    /// Pending sign-ins by their `state`.
+    pending_sign_ins: HashMap<String, PendingSignIn>,
+    /// One-time login codes by their digest.
+    login_codes: HashMap<String, LoginCode>,
     login_counts: lockout::LoginCountTable,
     /// Accounts deleted (docs/adr/0016): their rows stay, anonymised.
     deleted: HashSet<UserId>,

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use postern_contract::{Delivery, OutboxSettings, Storage};
 use postern_core::domain::EventId;
 use postern_core::ports::{
-    AccountTokens, AuditTrail, EventHandler, HandledEvents, Outbox, Retention, SessionRepo,
-    SystemClock, UserRepo,
+    AccountTokens, AuditTrail, EventHandler, HandledEvents, IdentityRepo, Outbox, Retention,
+    SessionRepo, SignInGrants, SystemClock, UserRepo,
 };
 
 use super::MemoryStore;
@@ -32,6 +32,14 @@ impl Storage for MemoryStorage {
     }
 
     fn account_tokens(&self) -> Arc<dyn AccountTokens> {
+        Arc::new(self.0.clone())
+    }
+
+    fn identities(&self) -> Arc<dyn IdentityRepo> {
+        Arc::new(self.0.clone())
+    }
+
+    fn grants(&self) -> Arc<dyn SignInGrants> {
         Arc::new(self.0.clone())
     }
 

@@ -287,6 +287,7 @@ impl UserRepo for MemoryStore {
         tables.deleted.insert(id);
         let revoked = tables.revoke_where(id, at, |_| true);
         tables.erase_traces_of(id, &email);
+        tables.forget_sign_ins_of(id);
         for event in events {
             tables.write_event(event);
         }

@@ -7,12 +7,12 @@ use async_trait::async_trait;
 use postern_contract::{Delivery, OutboxSettings, Storage};
 use postern_core::domain::EventId;
 use postern_core::ports::{
-    AccountTokens, AuditTrail, EventHandler, HandledEvents, Outbox, Retention, SessionRepo,
-    UserRepo,
+    AccountTokens, AuditTrail, EventHandler, HandledEvents, IdentityRepo, Outbox, Retention,
+    SessionRepo, SignInGrants, UserRepo,
 };
 use postern_db::{
-    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaOutbox, SeaRetention,
-    SeaSessionRepo, SeaUserRepo,
+    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaIdentityRepo, SeaOutbox,
+    SeaRetention, SeaSessionRepo, SeaSignInGrants, SeaUserRepo,
 };
 use postern_tests::db::{Backend, TestDb, fresh_database};
 use sea_orm::ConnectionTrait;
@@ -53,6 +53,14 @@ impl Storage for SeaStorage {
 
     fn account_tokens(&self) -> Arc<dyn AccountTokens> {
         Arc::new(SeaAccountTokens::new(self.0.connection()))
+    }
+
+    fn identities(&self) -> Arc<dyn IdentityRepo> {
+        Arc::new(SeaIdentityRepo::new(self.0.connection()))
+    }
+
+    fn grants(&self) -> Arc<dyn SignInGrants> {
+        Arc::new(SeaSignInGrants::new(self.0.connection()))
     }
 
     fn audit_log(&self) -> Arc<dyn EventHandler> {
