@@ -111,7 +111,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
             )
         }
     };
-    postern_db::connect(&url)
+    postern_db::connect_pooled(&url, config.database_max_connections)
         .await
         .context("connecting to the database (DATABASE_URL)")
 }
