@@ -24,6 +24,7 @@
 //! stays the one docs/http-api.md §4 names, reads stay one round trip with no generation to fetch
 //! or to keep in step between instances, and the flush runs once per outage, which is rare.
 
+mod caller;
 mod connect;
 mod eviction;
 mod health;
@@ -34,6 +35,7 @@ mod revocation;
 mod script;
 pub mod streams;
 
+pub use caller::{RedisCallerLookup, ResilientCallerLookup};
 pub(crate) use connect::redis_error;
 pub use connect::{RedisSettings, connect, connect_client, ping};
 pub use eviction::{SAFE_EVICTION_POLICY, eviction_policy, may_evict};

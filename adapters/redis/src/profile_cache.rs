@@ -73,6 +73,11 @@ impl RedisProfileCache {
         format!("{}user:profile:v1:{id}", self.prefix)
     }
 
+    /// A cached entry, re-validated through the domain's constructors.
+    pub(crate) fn decode(json: &str) -> PortResult<User> {
+        CachedProfile::decode(json)
+    }
+
     /// Deletes every cached profile under this prefix (`SCAN` + `UNLINK`, a page at a time),
     /// and returns how many keys it deleted: after an outage, entries whose invalidation was
     /// skipped must not be served.

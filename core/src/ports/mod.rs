@@ -35,8 +35,8 @@ pub use queues::{EventQueues, QueueStats};
 pub use retention::{Retention, RetentionKind};
 pub use sessions::SessionRepo;
 pub use state::{
-    Clock, InvalidQuota, ProfileCache, Quota, RateDecision, RateLimitBucket, RateLimiter,
-    RateLimits, RevocationList, SystemClock,
+    CallerLookup, CallerState, Clock, InvalidQuota, ProfileCache, Quota, RateDecision,
+    RateLimitBucket, RateLimiter, RateLimits, RevocationList, SeparateLookups, SystemClock,
 };
 pub use users::{
     CreateUserError, DeleteAccountError, UpdateAccessError, UpdateUserError, UserRepo,
@@ -64,6 +64,8 @@ pub use retention::MockRetention;
 #[cfg(any(test, feature = "mocks"))]
 pub use sessions::MockSessionRepo;
 #[cfg(any(test, feature = "mocks"))]
-pub use state::{MockClock, MockProfileCache, MockRateLimiter, MockRevocationList};
+pub use state::{
+    MockCallerLookup, MockClock, MockProfileCache, MockRateLimiter, MockRevocationList,
+};
 #[cfg(any(test, feature = "mocks"))]
 pub use users::MockUserRepo;
