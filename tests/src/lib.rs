@@ -1,5 +1,5 @@
 //! Shared helpers for Postern's integration tests: fresh databases per test, Redis key
-//! prefixes and Redis servers of their own, an SMTP server that keeps the mail it receives,
+//! prefixes, Redis servers and Redis Clusters of their own (and one cluster per test binary), an SMTP server that keeps the mail it receives,
 //! a running server on a free port, the example resource server, a headless browser, and
 //! `TEST_LOG` to see its logs.
 
@@ -14,5 +14,6 @@ pub mod db;
 pub mod log;
 pub mod process;
 pub mod redis;
+pub mod redis_cluster;
 pub mod resource_server;
 pub mod smtp;
