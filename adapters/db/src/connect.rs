@@ -33,9 +33,9 @@ pub fn connect_options(url: &str) -> ConnectOptions {
     pool_options(url, None)
 }
 
-/// [`connect_options`] with a pool of at most `max_connections` (`None`: [`MAX_CONNECTIONS`]
-/// on a server, [`SQLITE_MAX_CONNECTIONS`] on a SQLite file). An in-memory SQLite database
-/// keeps its single connection whatever the setting: a second one would be another database.
+/// [`connect_options`] with a pool of at most `max_connections` (`None`: 10 on a server, 4 on a
+/// SQLite file). An in-memory SQLite database keeps its single connection whatever the
+/// setting: a second one would be another database.
 pub fn pool_options(url: &str, max_connections: Option<NonZeroU32>) -> ConnectOptions {
     let mut options = ConnectOptions::new(url);
     options
