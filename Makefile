@@ -9,7 +9,8 @@ CARGO ?= cargo
 run:
 	$(CARGO) run -q -p postern -- serve
 
-## test: every test, against the local PostgreSQL (started if stopped) and SQLite, with headless
+## test: every test, against the local PostgreSQL (started if stopped), SQLite, the local Redis
+## and a three-master Redis Cluster that the tests start themselves (redis-server, redis-cli), with headless
 ## Chromium for the link pages (installed if missing), then the OpenAPI lint and the generated TypeScript client against a live server (needs Node.js 20+),
 ## then the API fuzzing (needs python3).
 ## The binaries are built first: some tests run `postern` as an operator would, and the

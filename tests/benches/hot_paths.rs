@@ -1,6 +1,8 @@
 //! Criterion micro-benchmarks of what nearly every request crosses: signing and verifying an
 //! access token, one rate-limit check, and a profile-cache round trip; the last two both in
-//! process and in Redis, whose figures include the loopback round trip.
+//! process and in Redis, whose figures include the loopback round trip. Then what an
+//! authenticated profile read asks of Redis: the revocation check and the cached profile, one
+//! after the other (two round trips, as before `CallerLookup`) and together (one).
 //!
 //! `make microbench` runs them (`cargo bench -p postern-tests --bench hot_paths`). The Redis
 //! benchmarks use the Redis at `REDIS_URL` (default `redis://127.0.0.1:6379`), under a key
@@ -12,6 +14,7 @@
 
 use std::cell::OnceCell;
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::measurement::WallTime;
@@ -21,10 +24,13 @@ use postern_core::domain::{
 };
 use postern_core::ports::RateLimits;
 use postern_core::ports::{
-    ProfileCache, Quota, RateDecision, RateLimitBucket, RateLimiter, TokenIssuer,
+    CallerLookup, CallerState, ProfileCache, Quota, RateDecision, RateLimitBucket, RateLimiter,
+    SeparateLookups, SystemClock, TokenIssuer,
 };
 use postern_memory::{MemoryProfileCache, MemoryRateLimiter};
-use postern_redis::{RedisProfileCache, RedisRateLimiter, RedisSettings};
+use postern_redis::{
+    RedisCallerLookup, RedisProfileCache, RedisRateLimiter, RedisRevocationList, RedisSettings,
+};
 use postern_tokens::{Ed25519KeyPair, EdDsaConfig, JwtConfig, JwtIssuer};
 use secrecy::SecretString;
 use time::OffsetDateTime;
@@ -44,6 +50,7 @@ fn hot_paths(c: &mut Criterion) {
     token(c, &user);
     rate_limit(c, &runtime, &redis);
     cache(c, &runtime, &redis, &user);
+    profile_read(c, &runtime, &redis, &user);
 
     redis.clean_up(&user);
 }
@@ -131,6 +138,59 @@ fn cache(c: &mut Criterion, runtime: &Runtime, redis: &Redis, user: &User) {
     group.finish();
 }
 
+/// The lookups of an authenticated profile read of a live session whose profile is cached:
+/// `EXISTS` then `GET` (two round trips), and both sent at once (one).
+fn profile_read(c: &mut Criterion, runtime: &Runtime, redis: &Redis, user: &User) {
+    let mut group = c.benchmark_group("profile_read");
+    lookups(
+        &mut group,
+        runtime,
+        redis,
+        user,
+        "redis_check_then_get",
+        |adapters| &adapters.separate,
+    );
+    lookups(
+        &mut group,
+        runtime,
+        redis,
+        user,
+        "redis_one_round_trip",
+        |adapters| &adapters.together,
+    );
+    group.finish();
+}
+
+fn lookups<'a, L: CallerLookup + 'a>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    runtime: &Runtime,
+    redis: &'a Redis,
+    user: &User,
+    name: &str,
+    lookup: impl Fn(&'a RedisAdapters) -> &'a L,
+) {
+    group.bench_function(name, |b| {
+        let adapters = redis.adapters();
+        let lookup = lookup(adapters);
+        runtime
+            .block_on(adapters.cache.put(user))
+            .expect("caching a profile");
+        let session = SessionId::generate();
+        b.to_async(runtime).iter(|| async move {
+            let state = lookup.lookup(black_box(session), black_box(user.id)).await;
+            assert!(
+                matches!(
+                    state,
+                    Ok(CallerState::Live {
+                        cached_profile: Ok(Some(_))
+                    })
+                ),
+                "{name}: not a live session with a cached profile"
+            );
+        });
+    });
+}
+
 /// `cache()` is called inside the benchmarks, so that filtered-out ones never connect.
 fn round_trips<'a, C: ProfileCache + 'a>(
     group: &mut BenchmarkGroup<'_, WallTime>,
@@ -172,6 +232,10 @@ struct Redis<'rt> {
 struct RedisAdapters {
     limiter: RedisRateLimiter,
     cache: RedisProfileCache,
+    /// The revocation list, then the cache: what a profile read did before `CallerLookup`.
+    separate: SeparateLookups,
+    /// Both in one round trip.
+    together: RedisCallerLookup,
 }
 
 impl<'rt> Redis<'rt> {
@@ -208,11 +272,16 @@ impl<'rt> Redis<'rt> {
                 }
                 pool
             });
+            // Short-lived, so that a run that dies before cleaning up leaves nothing for long.
+            let cache = RedisProfileCache::new(pool.clone(), &self.prefix, Duration::from_secs(60));
+            let revocations =
+                || RedisRevocationList::new(pool.clone(), &self.prefix, Arc::new(SystemClock));
             RedisAdapters {
                 limiter: RedisRateLimiter::new(pool.clone(), &self.prefix, never_refusing())
                     .expect("a Redis limiter"),
-                // Short-lived, so that a run that dies before cleaning up leaves nothing for long.
-                cache: RedisProfileCache::new(pool, &self.prefix, Duration::from_secs(60)),
+                separate: SeparateLookups::new(Arc::new(revocations()), Arc::new(cache.clone())),
+                together: RedisCallerLookup::new(pool.clone(), revocations(), cache.clone()),
+                cache,
             }
         })
     }

@@ -1,7 +1,7 @@
 //! Shared helpers for Postern's integration tests: fresh databases per test, Redis key
-//! prefixes and Redis servers of their own, an SMTP server that keeps the mail it receives,
-//! a running server on a free port, the example resource server, a headless browser, a real
-//! OpenID Provider, and `TEST_LOG` to see its logs.
+//! prefixes, Redis servers and Redis Clusters of their own (and one cluster per test binary),
+//! an SMTP server that keeps the mail it receives, a running server on a free port, the example
+//! resource server, a headless browser, a real OpenID Provider, and `TEST_LOG` to see its logs.
 
 // Test helpers fail loudly: a panic with a message is the clearest report a test can give.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -15,5 +15,6 @@ pub mod log;
 pub mod oidc_provider;
 pub mod process;
 pub mod redis;
+pub mod redis_cluster;
 pub mod resource_server;
 pub mod smtp;

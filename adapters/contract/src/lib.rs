@@ -14,8 +14,9 @@
 //!   with its event).
 //! - State ports, in memory, on Redis and through the resilient Redis wrappers:
 //!   [`profile_cache`] ([`ProfileCache`]), [`rate_limiter`] ([`RateLimiter`]) and
-//!   [`revocation_list`] ([`RevocationList`]). They are given by a [`Factory`] where a rule
-//!   needs its own settings (a time to live, a quota), else built once per rule.
+//!   [`revocation_list`] ([`RevocationList`]), and [`caller_lookup`] ([`CallerLookup`]), which
+//!   reads the last two together. They are given by a [`Factory`] where a rule needs its own
+//!   settings (a time to live, a quota), else built once per rule.
 //!
 //! Each module holds the port's rules as public async functions named as sentences, and
 //! exports a macro, `<port>_contract!(make)`, that expands to a module named after the port
@@ -39,12 +40,14 @@
 //! [`ProfileCache`]: postern_core::ports::ProfileCache
 //! [`RateLimiter`]: postern_core::ports::RateLimiter
 //! [`RevocationList`]: postern_core::ports::RevocationList
+//! [`CallerLookup`]: postern_core::ports::CallerLookup
 
 // Rules fail loudly: a panic with a message is the clearest report a test can give.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod account_tokens;
 pub mod audit_log;
+pub mod caller_lookup;
 mod clock;
 mod factory;
 pub mod fixtures;
@@ -62,6 +65,7 @@ pub mod sessions;
 mod storage;
 pub mod users;
 
+pub use caller_lookup::CallerPorts;
 pub use clock::ManualClock;
 pub use factory::Factory;
 pub use storage::{Delivery, OutboxSettings, Storage};

@@ -7,6 +7,7 @@
 //! and a busy timeout makes a second writer wait for the lock instead of failing. An in-memory
 //! SQLite database lives only as long as its connections, so its pool keeps exactly one open.
 
+use std::num::NonZeroU32;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -16,9 +17,10 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use super::error::db_error;
 
-/// Pool size for a server database.
+/// Pool size for a server database, unless configured (`DATABASE_MAX_CONNECTIONS`).
 const MAX_CONNECTIONS: u32 = 10;
-/// Pool size for a SQLite file: one writer at a time, a few readers beside it.
+/// Pool size for a SQLite file, unless configured: one writer at a time, a few readers beside
+/// it.
 const SQLITE_MAX_CONNECTIONS: u32 = 4;
 /// How long to wait for a connection, or for SQLite's write lock, before giving up.
 const WAIT: Duration = Duration::from_secs(5);
@@ -28,6 +30,13 @@ const IDLE: Duration = Duration::from_secs(600);
 /// The connection options Postern uses for `url`, for callers that want to adjust them (a
 /// schema search path, a smaller pool) before [`connect_with`].
 pub fn connect_options(url: &str) -> ConnectOptions {
+    pool_options(url, None)
+}
+
+/// [`connect_options`] with a pool of at most `max_connections` (`None`: 10 on a server, 4 on a
+/// SQLite file). An in-memory SQLite database keeps its single connection whatever the
+/// setting: a second one would be another database.
+pub fn pool_options(url: &str, max_connections: Option<NonZeroU32>) -> ConnectOptions {
     let mut options = ConnectOptions::new(url);
     options
         .connect_timeout(WAIT)
@@ -44,11 +53,13 @@ pub fn connect_options(url: &str) -> ConnectOptions {
             .map_sqlx_sqlite_opts(|o| sqlite_pragmas(o, false));
     } else if url.starts_with("sqlite:") {
         options
-            .max_connections(SQLITE_MAX_CONNECTIONS)
+            .max_connections(max_connections.map_or(SQLITE_MAX_CONNECTIONS, NonZeroU32::get))
             .idle_timeout(IDLE)
             .map_sqlx_sqlite_opts(|o| sqlite_pragmas(o, true));
     } else {
-        options.max_connections(MAX_CONNECTIONS).idle_timeout(IDLE);
+        options
+            .max_connections(max_connections.map_or(MAX_CONNECTIONS, NonZeroU32::get))
+            .idle_timeout(IDLE);
     }
     options
 }
@@ -59,10 +70,21 @@ pub fn connect_options(url: &str) -> ConnectOptions {
 /// [`PortError::Unavailable`] when the database cannot be opened: unreachable, refusing us, or
 /// named by a URL no driver accepts.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, PortError> {
+    connect_pooled(url, None).await
+}
+
+/// Opens a connection pool to `url` with [`pool_options`]: at most `max_connections`.
+///
+/// # Errors
+/// As [`connect`].
+pub async fn connect_pooled(
+    url: &str,
+    max_connections: Option<NonZeroU32>,
+) -> Result<DatabaseConnection, PortError> {
     if url.starts_with("sqlite:") && !is_sqlite_memory(url) {
         create_private_file(url)?;
     }
-    connect_with(connect_options(url)).await
+    connect_with(pool_options(url, max_connections)).await
 }
 
 /// Creates the SQLite file of `url` with mode 0600 if it does not exist yet: SQLite would create
@@ -114,5 +136,25 @@ fn sqlite_pragmas(options: SqliteConnectOptions, file: bool) -> SqliteConnectOpt
             .synchronous(SqliteSynchronous::Normal)
     } else {
         options
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pool_size_is_the_configured_one_or_the_backends_default() {
+        let ten = NonZeroU32::new(10);
+        let size = |url: &str, max| pool_options(url, max).get_max_connections();
+
+        assert_eq!(size("postgres://db/postern", None), Some(MAX_CONNECTIONS));
+        assert_eq!(size("postgres://db/postern", NonZeroU32::new(25)), Some(25));
+        assert_eq!(
+            size("sqlite://postern.db", None),
+            Some(SQLITE_MAX_CONNECTIONS)
+        );
+        assert_eq!(size("sqlite://postern.db", ten), Some(10));
+        assert_eq!(size("sqlite::memory:", ten), Some(1));
     }
 }

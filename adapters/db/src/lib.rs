@@ -42,7 +42,7 @@ pub use account_tokens::SeaAccountTokens;
 pub use audit::AuditLogHandler;
 pub use audit_trail::SeaAuditTrail;
 pub use backlume::BacklumeSource;
-pub use connect::{connect, connect_options, connect_with, ping};
+pub use connect::{connect, connect_options, connect_pooled, connect_with, ping, pool_options};
 pub(crate) use error::db_error;
 pub use grants::SeaSignInGrants;
 pub use handled_events::SeaHandledEvents;

@@ -20,3 +20,31 @@ pub use publisher::InProcessPublisher;
 pub use rate_limit::MemoryRateLimiter;
 pub use revocation::MemoryRevocationList;
 pub use store::MemoryStore;
+
+/// The in-process stores read together, as production reads them without Redis: core's
+/// `SeparateLookups` over this crate's revocation list and profile cache.
+#[cfg(test)]
+mod caller_lookup {
+    use std::sync::Arc;
+
+    use postern_contract::CallerPorts;
+    use postern_core::ports::{ProfileCache, RevocationList, SeparateLookups, SystemClock};
+
+    use super::{MemoryProfileCache, MemoryRevocationList};
+
+    async fn in_memory() -> CallerPorts {
+        let revocations: Arc<dyn RevocationList> =
+            Arc::new(MemoryRevocationList::new(Arc::new(SystemClock)));
+        let cache: Arc<dyn ProfileCache> = Arc::new(MemoryProfileCache::new(
+            MemoryProfileCache::DEFAULT_TTL,
+            100,
+        ));
+        CallerPorts {
+            lookup: Arc::new(SeparateLookups::new(revocations.clone(), cache.clone())),
+            revocations,
+            cache,
+        }
+    }
+
+    postern_contract::caller_lookup_contract!(in_memory);
+}

@@ -10,7 +10,13 @@
 //!   evict keys (anything but `noeviction`), since an evicted revocation fails open.
 //! - Every adapter takes a key prefix (empty in production, unique per test) that starts each
 //!   of its keys: `{prefix}user:profile:v1:{userId}`, `{prefix}revoked:session:{sessionId}`,
-//!   `{prefix}ratelimit:{bucket}:{key}`.
+//!   `{prefix}ratelimit:{bucket}:{key}`, and the streams' `{prefix}{events}:…` (see
+//!   [`streams`]).
+//! - The URL may name a Redis Cluster (`redis-cluster://`). Each script touches one key and
+//!   each transaction only the streams, which share the hash tag `{events}`, so every command
+//!   stays within one hash slot; the profile flush scans every primary.
+//! - [`RedisCallerLookup`] reads a revocation and a cached profile in one round trip, for
+//!   profile reads; [`ResilientCallerLookup`] falls back as the two resilient adapters do.
 //! - [`RedisProfileCache`], [`RedisRevocationList`] and [`RedisRateLimiter`] are the plain
 //!   adapters: every Redis failure is [`postern_core::ports::PortError::Unavailable`].
 //! - [`ResilientProfileCache`], [`ResilientRevocationList`] and [`ResilientRateLimiter`] wrap
@@ -24,6 +30,7 @@
 //! stays the one docs/http-api.md §4 names, reads stay one round trip with no generation to fetch
 //! or to keep in step between instances, and the flush runs once per outage, which is rare.
 
+mod caller;
 mod connect;
 mod eviction;
 mod health;
@@ -34,6 +41,7 @@ mod revocation;
 mod script;
 pub mod streams;
 
+pub use caller::{RedisCallerLookup, ResilientCallerLookup};
 pub(crate) use connect::redis_error;
 pub use connect::{RedisSettings, connect, connect_client, ping};
 pub use eviction::{SAFE_EVICTION_POLICY, eviction_policy, may_evict};

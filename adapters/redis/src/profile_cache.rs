@@ -14,7 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use fred::prelude::{Key, KeysInterface, Pool, Value};
+use fred::prelude::{ClientLike, KeysInterface, Pool, Value};
+use fred::types::scan::Scanner;
+use futures::StreamExt;
+use futures::future::try_join_all;
 use postern_core::domain::{DisplayName, Email, Role, User, UserId};
 use postern_core::ports::ProfileCache;
 use postern_core::ports::{PortError, PortResult};
@@ -73,31 +76,40 @@ impl RedisProfileCache {
         format!("{}user:profile:v1:{id}", self.prefix)
     }
 
-    /// Deletes every cached profile under this prefix (`SCAN` + `UNLINK`, a page at a time),
-    /// and returns how many keys it deleted: after an outage, entries whose invalidation was
-    /// skipped must not be served.
+    /// A cached entry, re-validated through the domain's constructors.
+    pub(crate) fn decode(json: &str) -> PortResult<User> {
+        CachedProfile::decode(json)
+    }
+
+    /// Deletes every cached profile under this prefix (`SCAN` + `UNLINK`, a page at a time;
+    /// on a cluster, `SCAN` on every primary), and returns how many keys it deleted: after an
+    /// outage, entries whose invalidation was skipped must not be served.
+    ///
+    /// Each key is unlinked by a command of its own, all of a page sent at once: on a cluster
+    /// the keys of one page lie in many hash slots, which one `UNLINK` cannot span.
     ///
     /// # Errors
     /// [`PortError::Unavailable`] when Redis fails; the keys deleted so far stay deleted.
     pub async fn flush(&self) -> PortResult<u64> {
         let pattern = format!("{}user:profile:v1:*", glob_escape(&self.prefix));
-        let client = fail_fast(self.pool.next());
-        let mut cursor = String::from("0");
+        let client = self.pool.next();
+        let mut pages = if client.is_clustered() {
+            client.scan_cluster(pattern, Some(SCAN_COUNT), None).boxed()
+        } else {
+            client.scan(pattern, Some(SCAN_COUNT), None).boxed()
+        };
+        let unlinker = fail_fast(client);
         let mut deleted = 0;
-        loop {
-            let (next, keys): (String, Vec<Key>) = client
-                .scan_page(cursor, pattern.clone(), Some(SCAN_COUNT), None)
+        while let Some(page) = pages.next().await {
+            let mut page = page.map_err(redis_error)?;
+            let keys = page.take_results().unwrap_or_default();
+            let unlinked: Vec<u64> = try_join_all(keys.into_iter().map(|key| unlinker.unlink(key)))
                 .await
                 .map_err(redis_error)?;
-            if !keys.is_empty() {
-                let unlinked: u64 = client.unlink(keys).await.map_err(redis_error)?;
-                deleted += unlinked;
-            }
-            if next == "0" {
-                return Ok(deleted);
-            }
-            cursor = next;
+            deleted += unlinked.iter().sum::<u64>();
+            page.next();
         }
+        Ok(deleted)
     }
 }
 

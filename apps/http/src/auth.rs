@@ -1,6 +1,10 @@
 //! Bearer authentication: the OpenAPI security scheme whose checker runs the `Authenticate` use
 //! case, so that a revoked session's token is refused like a forged one; and the role guard.
 //! Both errors are answered here, for every operation that authenticates or guards.
+//!
+//! The operations that read the caller's profile authenticate with [`ProfileBearerAuth`]
+//! instead: the same scheme in the OpenAPI document (`bearerAuth`), whose checker fetches the
+//! cached profile with the revocation check, in one round trip to Redis.
 
 use std::sync::Arc;
 
@@ -9,7 +13,7 @@ use poem::http::StatusCode;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 use postern_core::domain::{AccessClaims, Role, User};
-use postern_core::usecases::{AuthenticateError, AuthorizeError};
+use postern_core::usecases::{AuthenticateError, AuthorizeError, PrefetchedProfile};
 
 use super::answers::{Answer, INTERNAL, UNAUTHORIZED, UNAVAILABLE, answers};
 use super::error::ApiError;
@@ -68,6 +72,35 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<AccessClaim
         .map_err(ApiError::from)?;
     super::middleware::record_user(claims.user_id);
     Ok(claims)
+}
+
+/// A caller authenticated by an access token, as [`BearerAuth`], with its cached profile
+/// fetched in the same round trip as the revocation check, for operations that answer with the
+/// caller's profile.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "bearerAuth",
+    ty = "bearer",
+    bearer_format = "JWT",
+    checker = "authenticate_for_profile"
+)]
+pub struct ProfileBearerAuth(pub (AccessClaims, PrefetchedProfile));
+
+async fn authenticate_for_profile(
+    req: &Request,
+    bearer: Bearer,
+) -> poem::Result<(AccessClaims, PrefetchedProfile)> {
+    let state = req
+        .data::<Arc<AppState>>()
+        .ok_or_else(ApiError::unauthorized)?;
+    let (claims, prefetched) = state
+        .accounts
+        .authenticate
+        .execute_for_profile(&bearer.token)
+        .await
+        .map_err(ApiError::from)?;
+    super::middleware::record_user(claims.user_id);
+    Ok((claims, prefetched))
 }
 
 /// The role guard (docs/http-api.md §5): the caller's account, if its current role is `least` or

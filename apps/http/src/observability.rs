@@ -29,7 +29,7 @@ use metrics::{
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use postern_core::ports::RateLimitBucket;
 
-pub use cache::CountingProfileCache;
+pub use cache::{CountingCallerLookup, CountingProfileCache};
 
 /// The route label of requests that matched no route: one series for every unknown path.
 pub const UNMATCHED_ROUTE: &str = "unmatched";

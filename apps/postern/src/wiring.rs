@@ -8,8 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use postern_core::ports::{
-    Clock, EventHandler, EventPublisher, EventQueues, Mailer, OpaqueTokens, ProfileCache,
-    RateLimiter, RevocationList, SessionRepo, SystemClock,
+    CallerLookup, Clock, EventHandler, EventPublisher, EventQueues, Mailer, OpaqueTokens,
+    ProfileCache, RateLimiter, RevocationList, SeparateLookups, SessionRepo, SystemClock,
 };
 use postern_core::usecases::{
     Accounts, Deduplicated, DeliverEvents, ExportAccount, Housekeeping, Policies, Ports,
@@ -25,8 +25,9 @@ use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList
 use postern_password::Argon2Hasher;
 use postern_redis::streams::{EventStream, StreamConsumer, StreamPublisher, StreamQueues};
 use postern_redis::{
-    RedisHealth, RedisProfileCache, RedisRateLimiter, RedisRevocationList, RedisSettings,
-    ResilientProfileCache, ResilientRateLimiter, ResilientRevocationList,
+    RedisCallerLookup, RedisHealth, RedisProfileCache, RedisRateLimiter, RedisRevocationList,
+    RedisSettings, ResilientCallerLookup, ResilientProfileCache, ResilientRateLimiter,
+    ResilientRevocationList,
 };
 use postern_tokens::{EdDsaConfig, HmacSuccessors, JwtConfig, JwtIssuer, RandomTokens};
 use sea_orm::DatabaseConnection;
@@ -37,6 +38,7 @@ use crate::config::{Config, JwtKeyFiles, JwtSecret, RedisConfig};
 use crate::keys;
 use crate::migrations::{self, SchemaStatus};
 use crate::revocation_seed::RevocationSeeder;
+use postern_http::observability::{CountingCallerLookup, CountingProfileCache};
 use postern_http::{AppState, IntrospectionConfig, PublishedKey, ReadinessProbe};
 
 /// How long a profile stays cached (docs/http-api.md §4).
@@ -111,7 +113,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
             )
         }
     };
-    postern_db::connect(&url)
+    postern_db::connect_pooled(&url, config.database_max_connections)
         .await
         .context("connecting to the database (DATABASE_URL)")
 }
@@ -142,8 +144,9 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         tokens: Arc::new(tokens),
         secrets,
         successors: Arc::new(successors),
-        cache: Arc::new(postern_http::observability::CountingProfileCache::new(shared.cache)),
+        cache: Arc::new(CountingProfileCache::new(shared.cache)),
         revocations: shared.revocations,
+        callers: Arc::new(CountingCallerLookup::new(shared.callers)),
         rate_limiter: shared.rate_limiter.clone(),
         strength: Arc::new(postern_password::ZxcvbnEstimator),
         clock: clock.clone(),
@@ -195,6 +198,8 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
 struct SharedState {
     cache: Arc<dyn ProfileCache>,
     revocations: Arc<dyn RevocationList>,
+    /// The two above read together, in one round trip where they share a store.
+    callers: Arc<dyn CallerLookup>,
     rate_limiter: Arc<dyn RateLimiter>,
     publisher: Arc<dyn EventPublisher>,
     queues: Option<Arc<dyn EventQueues>>,
@@ -208,9 +213,13 @@ fn in_process(
     clock: &Arc<dyn Clock>,
 ) -> anyhow::Result<SharedState> {
     let handlers = EventHandlers::new(config, db)?;
+    let cache: Arc<dyn ProfileCache> =
+        Arc::new(MemoryProfileCache::new(PROFILE_TTL, PROFILE_CACHE_ENTRIES));
+    let revocations: Arc<dyn RevocationList> = Arc::new(MemoryRevocationList::new(clock.clone()));
     Ok(SharedState {
-        cache: Arc::new(MemoryProfileCache::new(PROFILE_TTL, PROFILE_CACHE_ENTRIES)),
-        revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
+        callers: Arc::new(SeparateLookups::new(revocations.clone(), cache.clone())),
+        cache,
+        revocations,
         rate_limiter: Arc::new(MemoryRateLimiter::new(config.rate_limits)?),
         publisher: Arc::new(InProcessPublisher::new(vec![handlers.audit, handlers.mail])),
         queues: None,
@@ -251,9 +260,19 @@ async fn in_redis(
     let limiter = RedisRateLimiter::new(pool.clone(), prefix, config.rate_limits)?;
     // While Redis is down each instance counts alone, exactly, with the same limits.
     let fallback_limiter = Arc::new(MemoryRateLimiter::new(config.rate_limits)?);
+    let callers = RedisCallerLookup::new(
+        pool.clone(),
+        RedisRevocationList::new(pool.clone(), prefix, clock.clone()),
+        cache.clone(),
+    );
     info!("sharing cache, rate limits and revocations in Redis; events go to its streams");
     Ok(SharedState {
         cache: Arc::new(ResilientProfileCache::new(cache, health.clone())),
+        callers: Arc::new(ResilientCallerLookup::new(
+            callers,
+            sessions.clone(),
+            health.clone(),
+        )),
         revocations: Arc::new(ResilientRevocationList::new(
             revocations,
             sessions.clone(),

@@ -48,8 +48,8 @@ pub use sign_in_grants::{
     LOGIN_CODE_TTL, LoginCode, PENDING_SIGN_IN_TTL, PendingSignIn, SignInGrants,
 };
 pub use state::{
-    Clock, InvalidQuota, ProfileCache, Quota, RateDecision, RateLimitBucket, RateLimiter,
-    RateLimits, RevocationList, SystemClock,
+    CallerLookup, CallerState, Clock, InvalidQuota, ProfileCache, Quota, RateDecision,
+    RateLimitBucket, RateLimiter, RateLimits, RevocationList, SeparateLookups, SystemClock,
 };
 pub use users::{
     CreateUserError, DeleteAccountError, UpdateAccessError, UpdateUserError, UserRepo,
@@ -88,7 +88,9 @@ pub use sessions::MockSessionRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use sign_in_grants::MockSignInGrants;
 #[cfg(any(test, feature = "mocks"))]
-pub use state::{MockClock, MockProfileCache, MockRateLimiter, MockRevocationList};
+pub use state::{
+    MockCallerLookup, MockClock, MockProfileCache, MockRateLimiter, MockRevocationList,
+};
 #[cfg(any(test, feature = "mocks"))]
 pub use users::MockUserRepo;
 #[cfg(any(test, feature = "mocks"))]

@@ -1,6 +1,7 @@
-//! Fast, shared state beside the database: the profile cache, the revocation list, rate limits
-//! and the clock.
+//! Fast, shared state beside the database: the profile cache, the revocation list, the two
+//! read together for a profile request, rate limits and the clock.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -45,6 +46,61 @@ pub trait RevocationList: Send + Sync {
 
     /// Whether a session's access tokens are revoked.
     async fn is_revoked(&self, session: SessionId) -> PortResult<bool>;
+}
+
+/// What shared state says about the caller of a profile read: whether its session is revoked
+/// and, if not, its cached profile.
+#[derive(Debug)]
+pub enum CallerState {
+    /// The session is revoked: its access tokens must be refused.
+    Revoked,
+    /// The session is live.
+    Live {
+        /// The caller's cached profile, as [`ProfileCache::get`] answers: its failure is the
+        /// use case's to log and to treat as a miss, never the request's.
+        cached_profile: PortResult<Option<User>>,
+    },
+}
+
+/// The revocation check and the profile-cache read of a profile request, answered together,
+/// so that a store holding both (Redis) answers them in one round trip instead of two.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait CallerLookup: Send + Sync {
+    /// Whether `session` is revoked, as [`RevocationList::is_revoked`] answers it, and if it is
+    /// not, `user`'s cached profile, as [`ProfileCache::get`] answers it.
+    ///
+    /// # Errors
+    /// As [`RevocationList::is_revoked`]: an implementation MUST fail when it cannot tell
+    /// whether the session is revoked, and MUST NOT fail because the cached profile could not
+    /// be read (that failure goes in [`CallerState::Live`]).
+    async fn lookup(&self, session: SessionId, user: UserId) -> PortResult<CallerState>;
+}
+
+/// [`CallerLookup`] over a revocation list and a profile cache that share no round trip (in
+/// process, or in tests): the revocation first, then, for a live session only, the cache.
+pub struct SeparateLookups {
+    revocations: Arc<dyn RevocationList>,
+    cache: Arc<dyn ProfileCache>,
+}
+
+impl SeparateLookups {
+    /// Asks `revocations`, then `cache`.
+    pub fn new(revocations: Arc<dyn RevocationList>, cache: Arc<dyn ProfileCache>) -> Self {
+        Self { revocations, cache }
+    }
+}
+
+#[async_trait]
+impl CallerLookup for SeparateLookups {
+    async fn lookup(&self, session: SessionId, user: UserId) -> PortResult<CallerState> {
+        if self.revocations.is_revoked(session).await? {
+            return Ok(CallerState::Revoked);
+        }
+        Ok(CallerState::Live {
+            cached_profile: self.cache.get(user).await,
+        })
+    }
 }
 
 /// Declares [`RateLimitBucket`] from one line per bucket: its variant, its name and its
@@ -244,6 +300,45 @@ impl Clock for SystemClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn separate_lookups_do_not_read_the_cache_for_a_revoked_session() {
+        let mut revocations = MockRevocationList::new();
+        revocations.expect_is_revoked().returning(|_| Ok(true));
+        let lookups =
+            SeparateLookups::new(Arc::new(revocations), Arc::new(MockProfileCache::new()));
+
+        let state = lookups
+            .lookup(SessionId::generate(), UserId::generate())
+            .await
+            .unwrap();
+
+        assert!(matches!(state, CallerState::Revoked));
+    }
+
+    #[tokio::test]
+    async fn separate_lookups_hand_over_a_cache_failure_for_a_live_session() {
+        let mut revocations = MockRevocationList::new();
+        revocations.expect_is_revoked().returning(|_| Ok(false));
+        let mut cache = MockProfileCache::new();
+        cache
+            .expect_get()
+            .times(1)
+            .returning(|_| Err(super::super::PortError::unavailable("cache down")));
+        let lookups = SeparateLookups::new(Arc::new(revocations), Arc::new(cache));
+
+        let state = lookups
+            .lookup(SessionId::generate(), UserId::generate())
+            .await
+            .unwrap();
+
+        assert!(matches!(
+            state,
+            CallerState::Live {
+                cached_profile: Err(_)
+            }
+        ));
+    }
 
     #[test]
     fn the_default_table_holds_each_buckets_default_quota() {

@@ -3,6 +3,10 @@
 //! have been issued as this service issues them: not in the future, and for no longer than the
 //! configured lifetime. Those two checks are defence in depth against a token minted with a
 //! leaked key or by a misconfigured instance, which would otherwise outlive every revocation.
+//!
+//! A profile read authenticates with [`Authenticate::execute_for_profile`], which asks the
+//! revocation list and the profile cache together ([`CallerLookup`]): with Redis, one round trip
+//! answers both, where a check then a read took two.
 
 use std::sync::Arc;
 
@@ -10,9 +14,10 @@ use time::{Duration, OffsetDateTime};
 use tracing::debug;
 
 use super::Ports;
+use super::profile::PrefetchedProfile;
 use crate::domain::{AccessClaims, SessionPolicy};
 use crate::error::BoxError;
-use crate::ports::{Clock, RevocationList, TokenIssuer, TokenRejected};
+use crate::ports::{CallerLookup, CallerState, Clock, RevocationList, TokenIssuer, TokenRejected};
 
 /// How much longer than the configured lifetime `exp - iat` may be: both travel as whole
 /// seconds, each rounded down on its own.
@@ -42,6 +47,7 @@ pub enum AuthenticateError {
 pub struct Authenticate {
     tokens: Arc<dyn TokenIssuer>,
     revocations: Arc<dyn RevocationList>,
+    callers: Arc<dyn CallerLookup>,
     clock: Arc<dyn Clock>,
     /// The longest lifetime a token may claim.
     access_ttl: Duration,
@@ -53,6 +59,7 @@ impl Authenticate {
         Self {
             tokens: ports.tokens.clone(),
             revocations: ports.revocations.clone(),
+            callers: ports.callers.clone(),
             clock: ports.clock.clone(),
             access_ttl: policy.access_ttl,
         }
@@ -66,6 +73,40 @@ impl Authenticate {
     /// [`AccessClaims::ISSUED_AT_LEEWAY`] ahead, or `exp - iat` beyond the configured lifetime),
     /// [`AuthenticateError::Revoked`] for one whose session ended.
     pub async fn execute(&self, bearer: &str) -> Result<AccessClaims, AuthenticateError> {
+        let claims = self.genuine(bearer)?;
+        if self.revocations.is_revoked(claims.session_id).await? {
+            return Err(AuthenticateError::Revoked);
+        }
+        Ok(claims)
+    }
+
+    /// As [`Self::execute`], for a request that reads the caller's profile next: the cached
+    /// profile comes with the revocation check, for [`super::GetProfile::execute_prefetched`].
+    ///
+    /// # Errors
+    /// As [`Self::execute`]; the profile cache's failure is no error here (it travels in the
+    /// [`PrefetchedProfile`]).
+    pub async fn execute_for_profile(
+        &self,
+        bearer: &str,
+    ) -> Result<(AccessClaims, PrefetchedProfile), AuthenticateError> {
+        let claims = self.genuine(bearer)?;
+        match self
+            .callers
+            .lookup(claims.session_id, claims.user_id)
+            .await?
+        {
+            CallerState::Revoked => Err(AuthenticateError::Revoked),
+            CallerState::Live { cached_profile } => {
+                let prefetched = PrefetchedProfile::new(claims.user_id, cached_profile);
+                Ok((claims, prefetched))
+            }
+        }
+    }
+
+    /// The claims of `bearer` if it is genuine, unexpired and issued as we issue tokens; its
+    /// session is not asked about.
+    fn genuine(&self, bearer: &str) -> Result<AccessClaims, AuthenticateError> {
         let claims = self
             .tokens
             .verify(bearer)
@@ -75,9 +116,6 @@ impl Authenticate {
             })?;
         if !self.issued_as_we_issue(&claims, self.clock.now()) {
             return Err(AuthenticateError::Invalid);
-        }
-        if self.revocations.is_revoked(claims.session_id).await? {
-            return Err(AuthenticateError::Revoked);
         }
         Ok(claims)
     }
@@ -133,6 +171,68 @@ mod tests {
             .await;
 
         assert!(matches!(result, Err(AuthenticateError::Revoked)));
+    }
+
+    #[tokio::test]
+    async fn a_profile_read_by_a_revoked_session_is_rejected_in_one_lookup() {
+        let mut mocks = Mocks::new();
+        mocks.tokens.expect_verify().returning(|_| Ok(claims()));
+        mocks
+            .callers
+            .expect_lookup()
+            .times(1)
+            .returning(|_, _| Ok(CallerState::Revoked));
+
+        let result = Authenticate::new(&mocks.ports(), policy())
+            .execute_for_profile("jwt")
+            .await;
+
+        assert!(matches!(result, Err(AuthenticateError::Revoked)));
+    }
+
+    #[tokio::test]
+    async fn a_profile_read_gets_the_cached_profile_with_the_revocation_check() {
+        let genuine = claims();
+        let (session, user) = (genuine.session_id, genuine.user_id);
+        let mut mocks = Mocks::new();
+        mocks
+            .tokens
+            .expect_verify()
+            .returning(move |_| Ok(genuine.clone()));
+        mocks
+            .callers
+            .expect_lookup()
+            .withf(move |s, u| *s == session && *u == user)
+            .times(1)
+            .returning(|_, _| {
+                Ok(CallerState::Live {
+                    cached_profile: Ok(None),
+                })
+            });
+
+        let (claims, prefetched) = Authenticate::new(&mocks.ports(), policy())
+            .execute_for_profile("jwt")
+            .await
+            .unwrap();
+
+        assert_eq!(claims.user_id, user);
+        assert_eq!(prefetched.user(), user);
+    }
+
+    #[tokio::test]
+    async fn a_profile_read_fails_when_revocation_cannot_be_told() {
+        let mut mocks = Mocks::new();
+        mocks.tokens.expect_verify().returning(|_| Ok(claims()));
+        mocks
+            .callers
+            .expect_lookup()
+            .returning(|_, _| Err(crate::ports::PortError::unavailable("redis down")));
+
+        let result = Authenticate::new(&mocks.ports(), policy())
+            .execute_for_profile("jwt")
+            .await;
+
+        assert!(matches!(result, Err(AuthenticateError::Unavailable(_))));
     }
 
     #[tokio::test]

@@ -68,7 +68,7 @@ pub use introspect::{Introspect, Introspection};
 pub use login::{Login, LoginError, LoginOutcome, LoginRequest};
 pub use logout::{Logout, LogoutAll};
 pub use password_reset::{ForgotPassword, ResetPassword, ResetPasswordError};
-pub use profile::{GetProfile, ProfileError, UpdateProfile};
+pub use profile::{GetProfile, PrefetchedProfile, ProfileError, UpdateProfile};
 pub use queues::{QueueAdmin, ReplayError};
 pub use redeemable::LinkTokenError;
 pub use refresh::{Refresh, RefreshError};
@@ -78,9 +78,9 @@ pub use signup::{Signup, SignupError, SignupRequest};
 
 use crate::domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
 use crate::ports::{
-    AccountTokens, Clock, OpaqueTokens, Outbox, PasswordHasher, PortError, ProfileCache,
-    RateLimiter, RevocationList, SessionRepo, StrengthEstimator, SuccessorTokens, TokenIssuer,
-    UserRepo,
+    AccountTokens, CallerLookup, Clock, OpaqueTokens, Outbox, PasswordHasher, PortError,
+    ProfileCache, RateLimiter, RevocationList, SessionRepo, StrengthEstimator, SuccessorTokens,
+    TokenIssuer, UserRepo,
 };
 
 /// A port's failure, as each use-case error that has the two variants for it carries it.
@@ -142,6 +142,9 @@ pub struct Ports {
     pub cache: Arc<dyn ProfileCache>,
     /// Revoked sessions.
     pub revocations: Arc<dyn RevocationList>,
+    /// The revocation check and the cached profile in one step, for profile reads; over
+    /// separate stores, [`crate::ports::SeparateLookups`] of the two above.
+    pub callers: Arc<dyn CallerLookup>,
     /// The rate limits a use case keeps itself: the reset mails one address receives, the wrong
     /// guesses at a password change.
     pub rate_limiter: Arc<dyn RateLimiter>,

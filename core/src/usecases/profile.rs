@@ -10,7 +10,7 @@ use tracing::{instrument, warn};
 use super::Ports;
 use crate::domain::{DisplayName, Event, EventData, User, UserId};
 use crate::error::BoxError;
-use crate::ports::{Clock, ProfileCache, UpdateUserError, UserRepo};
+use crate::ports::{Clock, PortResult, ProfileCache, UpdateUserError, UserRepo};
 
 /// Why a profile could not be read or changed.
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +48,31 @@ impl GetProfile {
     /// [`ProfileError::NotFound`] when the account no longer exists.
     #[instrument(skip_all, name = "get_profile", fields(user_id = %id))]
     pub async fn execute(&self, id: UserId) -> Result<User, ProfileError> {
-        match self.cache.get(id).await {
+        let cached = self.cache.get(id).await;
+        self.cached_or_stored(id, cached).await
+    }
+
+    /// The profile whose cache read was `prefetched` while authenticating
+    /// ([`super::Authenticate::execute_for_profile`]): the cache is not asked again.
+    ///
+    /// # Errors
+    /// As [`Self::execute`].
+    #[instrument(skip_all, name = "get_profile", fields(user_id = %prefetched.user))]
+    pub async fn execute_prefetched(
+        &self,
+        prefetched: PrefetchedProfile,
+    ) -> Result<User, ProfileError> {
+        self.cached_or_stored(prefetched.user, prefetched.cached)
+            .await
+    }
+
+    /// `cached` if the cache had the profile; else the stored one, which is then cached.
+    async fn cached_or_stored(
+        &self,
+        id: UserId,
+        cached: PortResult<Option<User>>,
+    ) -> Result<User, ProfileError> {
+        match cached {
             Ok(Some(user)) => return Ok(user),
             Ok(None) => {}
             Err(error) => warn!(
@@ -63,6 +87,25 @@ impl GetProfile {
             .ok_or(ProfileError::NotFound)?;
         cache_profile(&*self.cache, &user).await;
         Ok(user)
+    }
+}
+
+/// A user's profile as the cache answered while the request was authenticated: a hit, a miss,
+/// or the cache's failure, which [`GetProfile::execute_prefetched`] treats as a miss.
+#[derive(Debug)]
+pub struct PrefetchedProfile {
+    user: UserId,
+    cached: PortResult<Option<User>>,
+}
+
+impl PrefetchedProfile {
+    pub(super) fn new(user: UserId, cached: PortResult<Option<User>>) -> Self {
+        Self { user, cached }
+    }
+
+    /// Whose profile it is: the authenticated caller.
+    pub fn user(&self) -> UserId {
+        self.user
     }
 }
 
@@ -174,6 +217,43 @@ mod tests {
                 .id,
             id
         );
+    }
+
+    #[tokio::test]
+    async fn a_prefetched_hit_touches_neither_cache_nor_database() {
+        let cached = user();
+        let id = cached.id;
+        let mocks = Mocks::new();
+
+        let found = GetProfile::new(&mocks.ports())
+            .execute_prefetched(PrefetchedProfile::new(id, Ok(Some(cached))))
+            .await
+            .unwrap();
+
+        assert_eq!(found.id, id);
+    }
+
+    #[tokio::test]
+    async fn a_prefetched_failure_is_a_miss_that_reads_the_database_and_fills_the_cache() {
+        let stored = user();
+        let id = stored.id;
+        let mut mocks = Mocks::new();
+        mocks
+            .users
+            .expect_find_by_id()
+            .times(1)
+            .returning(move |_| Ok(Some(stored.clone())));
+        mocks.cache.expect_put().times(1).returning(|_| Ok(()));
+
+        let found = GetProfile::new(&mocks.ports())
+            .execute_prefetched(PrefetchedProfile::new(
+                id,
+                Err(PortError::unavailable("cache down")),
+            ))
+            .await
+            .unwrap();
+
+        assert_eq!(found.id, id);
     }
 
     #[tokio::test]

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::Ports;
 use crate::domain::{AccessClaims, Email, Password, Role, SessionId, SessionPolicy, User, UserId};
 use crate::ports::{
-    Clock, MockAccountTokens, MockOpaqueTokens, MockOutbox, MockPasswordHasher, MockProfileCache,
-    MockRateLimiter, MockRevocationList, MockSessionRepo, MockStrengthEstimator,
+    Clock, MockAccountTokens, MockCallerLookup, MockOpaqueTokens, MockOutbox, MockPasswordHasher,
+    MockProfileCache, MockRateLimiter, MockRevocationList, MockSessionRepo, MockStrengthEstimator,
     MockSuccessorTokens, MockTokenIssuer, MockUserRepo,
 };
 
@@ -37,6 +37,7 @@ pub(crate) struct Mocks {
     pub successors: MockSuccessorTokens,
     pub cache: MockProfileCache,
     pub revocations: MockRevocationList,
+    pub callers: MockCallerLookup,
     pub rate_limiter: MockRateLimiter,
     pub strength: MockStrengthEstimator,
     pub now: OffsetDateTime,
@@ -55,6 +56,7 @@ impl Mocks {
             successors: MockSuccessorTokens::new(),
             cache: MockProfileCache::new(),
             revocations: MockRevocationList::new(),
+            callers: MockCallerLookup::new(),
             rate_limiter: MockRateLimiter::new(),
             strength: MockStrengthEstimator::new(),
             now: NOW,
@@ -112,6 +114,7 @@ impl Mocks {
             successors: Arc::new(self.successors),
             cache: Arc::new(self.cache),
             revocations: Arc::new(self.revocations),
+            callers: Arc::new(self.callers),
             rate_limiter: Arc::new(self.rate_limiter),
             strength: Arc::new(self.strength),
             clock: Arc::new(FixedClock(self.now)),

@@ -11,7 +11,13 @@
 //! the visibility timeout. Delivery is at least once; handlers deduplicate by event id.
 //!
 //! Every key carries a prefix (empty in production) so that tests share one Redis without
-//! sharing streams.
+//! sharing streams, then the hash tag [`HASH_TAG`]: `{prefix}{events}:email-events`,
+//! `{prefix}{events}:audit-events` and their `:dead-letters`. On a Redis Cluster every key of
+//! a `MULTI` must sit in one hash slot, and these transactions span streams: a batch is
+//! appended to both streams at once, and a dead letter moves between a stream and its
+//! dead-letter stream in one step. So the four share the slot of `events`, on one node; the
+//! profiles, revocations and rate limits, which no transaction groups, spread over the
+//! cluster.
 
 mod consumer;
 mod entry;
@@ -65,6 +71,10 @@ impl fmt::Display for EventStream {
     }
 }
 
+/// The hash tag of every stream key: on a Redis Cluster the slot of a key holding `{…}` is
+/// the slot of what the braces enclose, so all the streams share one.
+pub const HASH_TAG: &str = "{events}";
+
 /// The Redis keys of one stream under a prefix.
 #[derive(Clone, Debug)]
 struct StreamKeys {
@@ -77,8 +87,8 @@ impl StreamKeys {
     fn new(prefix: &str, stream: EventStream) -> Self {
         Self {
             stream,
-            entries: format!("{prefix}{}", stream.name()),
-            dead_letters: format!("{prefix}{}:dead-letters", stream.name()),
+            entries: format!("{prefix}{HASH_TAG}:{}", stream.name()),
+            dead_letters: format!("{prefix}{HASH_TAG}:{}:dead-letters", stream.name()),
         }
     }
 }

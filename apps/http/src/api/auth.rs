@@ -22,7 +22,7 @@ use super::user::ACCOUNT_GONE;
 use crate::answers::{
     Answer, INTERNAL, INVALID, Invalid, JsonBody, RATE_LIMITED, UNAVAILABLE, WEAK_PASSWORD, answers,
 };
-use crate::auth::BearerAuth;
+use crate::auth::{BearerAuth, ProfileBearerAuth};
 use crate::body::{OptionalJson, ValidJson};
 use crate::client::Client;
 use crate::envelope::Success;
@@ -326,9 +326,14 @@ impl AuthApi {
     async fn me(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: BearerAuth,
+        auth: ProfileBearerAuth,
     ) -> Result<Done<UserView>, Failure<MeErrors>> {
-        let user = state.accounts.get_profile.execute(auth.0.user_id).await?;
+        let (_, prefetched) = auth.0;
+        let user = state
+            .accounts
+            .get_profile
+            .execute_prefetched(prefetched)
+            .await?;
         Ok(Done(user.into()))
     }
 

@@ -15,7 +15,7 @@ use super::ApiTags;
 use super::requests::UpdateProfileBody;
 use super::schemas::{MessageView, SessionView, UserView};
 use crate::answers::{Answer, INTERNAL, Invalid, JsonBody, UNAVAILABLE, answers};
-use crate::auth::BearerAuth;
+use crate::auth::{BearerAuth, ProfileBearerAuth};
 use crate::body::ValidJson;
 use crate::responses::{Done, Failure, Listed, failures};
 use crate::state::AppState;
@@ -76,9 +76,14 @@ impl UserApi {
     async fn profile(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: BearerAuth,
+        auth: ProfileBearerAuth,
     ) -> Result<Done<UserView>, Failure<ProfileErrors>> {
-        let user = state.accounts.get_profile.execute(auth.0.user_id).await?;
+        let (_, prefetched) = auth.0;
+        let user = state
+            .accounts
+            .get_profile
+            .execute_prefetched(prefetched)
+            .await?;
         Ok(Done(user.into()))
     }
 

@@ -77,6 +77,13 @@ impl Config {
                     "(unset: SQLite file postern.db in the data directory)",
                 ),
             ),
+            line(
+                "DATABASE_MAX_CONNECTIONS",
+                self.database_max_connections.map_or_else(
+                    || "(unset: 10 on PostgreSQL, 4 on a SQLite file)".to_owned(),
+                    |max| max.to_string(),
+                ),
+            ),
             line("MIGRATE_ON_START", self.migrate_on_start),
             line(
                 "REDIS_URL",

@@ -87,6 +87,9 @@ pub struct Config {
     /// `DATABASE_URL`; `None` means the SQLite file in the data directory. Secret: it may carry
     /// a password.
     pub database_url: Option<SecretString>,
+    /// `DATABASE_MAX_CONNECTIONS`: the most connections this process's pool opens; `None`
+    /// means the backend's default (10 on PostgreSQL, 4 on a SQLite file).
+    pub database_max_connections: Option<NonZeroU32>,
     /// `REDIS_URL` and `REDIS_KEY_PREFIX`; `None` means in-process cache, rate limiter,
     /// revocation list and event delivery.
     pub redis: Option<RedisConfig>,

@@ -67,6 +67,9 @@ const MAX_RETENTION_SECS: u64 = MAX_RETENTION_DAYS as u64 * 24 * 60 * 60;
 const MAX_RETENTION_INTERVAL_SECS: u64 = 24 * 60 * 60;
 /// The largest `RETENTION_BATCH`: a batch is one statement, which should stay short.
 const MAX_RETENTION_BATCH: u32 = 100_000;
+/// The largest `DATABASE_MAX_CONNECTIONS`: far above what one process can use, and a sign of
+/// a typo rather than of sizing.
+const MAX_DATABASE_CONNECTIONS: u32 = 1000;
 
 /// Every variable Postern reads, as read: unset ones hold their default (or `None` where
 /// being unset means something of its own).
@@ -78,6 +81,8 @@ pub(super) struct Settings {
     port: Parsed<u16>,
     postern_data_dir: PathBuf,
     database_url: Option<DatabaseUrl>,
+    /// Unset: the backend's own default (see `postern_db::connect`).
+    database_max_connections: Option<Parsed<NonZeroU32>>,
     migrate_on_start: Flag,
     redis_url: Option<RedisUrl>,
     redis_key_prefix: String,
@@ -144,6 +149,7 @@ impl Default for Settings {
             port: Parsed(8080),
             postern_data_dir: "./data".into(),
             database_url: None,
+            database_max_connections: None,
             migrate_on_start: Flag(true),
             redis_url: None,
             redis_key_prefix: String::new(),
@@ -229,6 +235,7 @@ impl Settings {
         let rate_limits = self.rate_limits()?;
         let mail = self.mail(production)?;
         let retention = self.retention()?;
+        let database_max_connections = self.database_max_connections()?;
         let default_log_format = if production {
             LogFormat::Json
         } else {
@@ -240,6 +247,7 @@ impl Settings {
             port: self.port.0,
             data_dir: self.postern_data_dir,
             database_url: self.database_url.map(|url| url.0),
+            database_max_connections,
             redis: self.redis_url.map(|url| RedisConfig {
                 url: url.0,
                 key_prefix: self.redis_key_prefix,
@@ -288,6 +296,18 @@ impl Settings {
             worker_metrics_port: self.worker_metrics_port.map(|port| port.0.get()),
             retention,
         })
+    }
+
+    /// `DATABASE_MAX_CONNECTIONS`, bounded so that a typo cannot exhaust the database's
+    /// connection slots.
+    fn database_max_connections(&self) -> Result<Option<NonZeroU32>, ConfigError> {
+        match &self.database_max_connections {
+            Some(max) if max.0.get() > MAX_DATABASE_CONNECTIONS => Err(error(
+                "DATABASE_MAX_CONNECTIONS",
+                format!("must be at most {MAX_DATABASE_CONNECTIONS}"),
+            )),
+            max => Ok(max.as_ref().map(|max| max.0)),
+        }
     }
 
     /// The `RETENTION_*` variables and `AUDIT_RETENTION_DAYS`. Used refresh tokens must be

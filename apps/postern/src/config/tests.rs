@@ -119,6 +119,25 @@ fn connection_limits_are_read_and_bounded() {
 }
 
 #[test]
+fn the_database_pool_size_is_read_and_bounded() {
+    let config = Config::from_vars(vars(&[("DATABASE_MAX_CONNECTIONS", "25")])).unwrap();
+    assert_eq!(
+        config.database_max_connections,
+        std::num::NonZeroU32::new(25)
+    );
+    assert_eq!(
+        Config::from_vars(HashMap::new())
+            .unwrap()
+            .database_max_connections,
+        None
+    );
+    for value in ["0", "1001", "many"] {
+        let err = Config::from_vars(vars(&[("DATABASE_MAX_CONNECTIONS", value)])).unwrap_err();
+        assert_eq!(err.variable, "DATABASE_MAX_CONNECTIONS", "{value}");
+    }
+}
+
+#[test]
 fn production_without_a_secret_names_the_variable() {
     let err = Config::from_vars(vars(&[("POSTERN_ENV", "production")])).unwrap_err();
     assert_eq!(err.variable, "JWT_SECRET");
@@ -271,6 +290,17 @@ fn redis_is_configured_by_url_and_prefix() {
     let redis = config.redis.unwrap();
     assert_eq!(redis.url.expose_secret(), "redis://127.0.0.1:6379");
     assert_eq!(redis.key_prefix, "tenant-a:");
+}
+
+#[test]
+fn a_redis_cluster_url_is_accepted() {
+    for url in [
+        "redis-cluster://127.0.0.1:7000?node=127.0.0.1:7001&node=127.0.0.1:7002",
+        "rediss-cluster://user:secret@cache:7000",
+    ] {
+        let config = Config::from_vars(vars(&[("REDIS_URL", url)])).unwrap();
+        assert_eq!(config.redis.unwrap().url.expose_secret(), url);
+    }
 }
 
 #[test]

@@ -267,19 +267,35 @@ impl TryFrom<String> for DatabaseUrl {
     }
 }
 
-/// `REDIS_URL`: `redis://` or `rediss://`. Secret: it may carry a password.
+/// `REDIS_URL`: one server (`redis://`, `rediss://` with TLS) or a Redis Cluster
+/// (`redis-cluster://`, `rediss-cluster://`, naming one or more of its nodes). Secret: it may
+/// carry a password.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(try_from = "String")]
 pub(super) struct RedisUrl(pub SecretString);
+
+impl RedisUrl {
+    /// The schemes fred connects with, for one server and for a cluster.
+    const SCHEMES: [&str; 4] = [
+        "redis://",
+        "rediss://",
+        "redis-cluster://",
+        "rediss-cluster://",
+    ];
+}
 
 impl TryFrom<String> for RedisUrl {
     type Error = &'static str;
 
     fn try_from(url: String) -> Result<Self, &'static str> {
-        if url.starts_with("redis://") || url.starts_with("rediss://") {
+        if Self::SCHEMES.iter().any(|scheme| url.starts_with(scheme)) {
             Ok(Self(url.into()))
         } else {
-            Err("expected redis://[user:password@]host:port[/db] or rediss://...")
+            Err(
+                "expected redis://[user:password@]host:port[/db], rediss://..., or for a \
+                 cluster redis-cluster://host:port?node=host:port&node=... (rediss-cluster:// \
+                 with TLS)",
+            )
         }
     }
 }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use postern_core::FieldError;
 use postern_core::domain::{ClientContext, Email, Password};
-use postern_core::ports::{Clock, PortResult, RateLimits, SystemClock};
+use postern_core::ports::{
+    Clock, PortResult, ProfileCache, RateLimits, RevocationList, SeparateLookups, SystemClock,
+};
 use postern_core::usecases::Ports;
 use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, MemoryStore};
 use postern_password::{Argon2Hasher, Argon2Params};
@@ -29,6 +31,11 @@ pub fn in_memory_ports(store: &MemoryStore, clock: Arc<dyn Clock>) -> PortResult
         key_id: "example-key".into(),
     })?;
     let store = Arc::new(store.clone());
+    let cache: Arc<dyn ProfileCache> = Arc::new(MemoryProfileCache::new(
+        MemoryProfileCache::DEFAULT_TTL,
+        1_000,
+    ));
+    let revocations: Arc<dyn RevocationList> = Arc::new(MemoryRevocationList::new(clock.clone()));
     Ok(Ports {
         users: store.clone(),
         sessions: store.clone(),
@@ -38,11 +45,9 @@ pub fn in_memory_ports(store: &MemoryStore, clock: Arc<dyn Clock>) -> PortResult
         tokens: Arc::new(tokens),
         secrets: Arc::new(RandomTokens),
         successors: Arc::new(HmacSuccessors::from_secret(secret.as_bytes())),
-        cache: Arc::new(MemoryProfileCache::new(
-            MemoryProfileCache::DEFAULT_TTL,
-            1_000,
-        )),
-        revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
+        callers: Arc::new(SeparateLookups::new(revocations.clone(), cache.clone())),
+        cache,
+        revocations,
         rate_limiter: Arc::new(MemoryRateLimiter::new(RateLimits::default())?),
         strength: Arc::new(postern_password::ZxcvbnEstimator),
         clock,

@@ -6,8 +6,9 @@
 //! racing demotions through the use cases, and the revocation list re-seeded after Redis lost
 //! it; Redis's key layout,
 //! its sharing across instances and its outages, against a shared Redis under a key prefix per
-//! test or a server of a test's own; Redis Streams; the SMTP mailer against a real SMTP
-//! server; and OpenID Connect sign-in against a real OpenID Provider in a real browser.
+//! test or a server of a test's own; what a Redis Cluster adds (hash slots, a master restarted
+//! without failover); Redis Streams, on one server and on a cluster; the SMTP mailer against a
+//! real SMTP server; and OpenID Connect sign-in against a real OpenID Provider in a real browser.
 
 mod connect;
 mod contract;
@@ -17,6 +18,7 @@ mod oidc;
 mod outbox;
 mod profile_race;
 mod redis;
+mod redis_cluster;
 mod redis_degradation;
 mod retention;
 mod revocation_seed;

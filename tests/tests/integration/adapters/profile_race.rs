@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use postern_contract::fixtures::{new_user, signed_up};
 use postern_core::domain::{AccessChange, AccessUpdate, Actor, Role, SessionPolicy, UserId};
-use postern_core::ports::{Clock, ProfileCache, RateLimits, SystemClock, UserRepo};
+use postern_core::ports::{
+    Clock, ProfileCache, RateLimits, RevocationList, SeparateLookups, SystemClock, UserRepo,
+};
 use postern_core::usecases::{ChangeAccess, GetProfile, Ports};
 use postern_db::{SeaSessionRepo, SeaUserRepo};
 use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, MemoryStore};
@@ -117,6 +119,7 @@ fn ports(db: sea_orm::DatabaseConnection, cache: Arc<dyn ProfileCache>) -> Ports
         key_id: "k1".into(),
     })
     .unwrap();
+    let revocations: Arc<dyn RevocationList> = Arc::new(MemoryRevocationList::new(clock.clone()));
     Ports {
         users: Arc::new(SeaUserRepo::new(db.clone())),
         sessions: Arc::new(SeaSessionRepo::new(db)),
@@ -126,8 +129,9 @@ fn ports(db: sea_orm::DatabaseConnection, cache: Arc<dyn ProfileCache>) -> Ports
         tokens: Arc::new(tokens),
         secrets: Arc::new(RandomTokens),
         successors: Arc::new(HmacSuccessors::from_secret(secret.as_bytes())),
+        callers: Arc::new(SeparateLookups::new(revocations.clone(), cache.clone())),
         cache,
-        revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
+        revocations,
         rate_limiter: Arc::new(MemoryRateLimiter::new(RateLimits::default()).unwrap()),
         strength: Arc::new(postern_password::ZxcvbnEstimator),
         clock,

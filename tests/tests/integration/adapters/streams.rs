@@ -1,7 +1,8 @@
 //! Redis Streams delivery against the real Redis: the publisher's routing, the consumer's
 //! acknowledgement, retries with growing delays, dead letters and their replay, the take-over
 //! of entries a dead consumer left pending, trimming, and the queue figures. Each test works
-//! under a key prefix of its own.
+//! under a key prefix of its own, on the shared Redis server and on the Redis Cluster of this
+//! test binary, where the transactions that span streams must stay in one hash slot.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,11 +15,48 @@ use postern_core::domain::{Event, EventData, UserId};
 use postern_core::ports::{EventHandler, EventPublisher, EventQueues, PortError, PortResult};
 use postern_redis::RedisSettings;
 use postern_redis::streams::{
-    ConsumerConfig, EventStream, StreamConsumer, StreamPublisher, StreamQueues,
+    ConsumerConfig, EventStream, HASH_TAG, StreamConsumer, StreamPublisher, StreamQueues,
 };
 use postern_tests::redis::{redis_url, unique_prefix};
+use postern_tests::redis_cluster::shared_cluster;
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+/// Runs each named test, an `async fn(url: String)`, on the shared Redis server (module
+/// `on_redis`) and on the Redis Cluster of this test binary (`on_redis_cluster`).
+macro_rules! on_redis_and_cluster {
+    ($($test:ident),+ $(,)?) => {
+        mod on_redis {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(super::redis_url()).await;
+                }
+            )+
+        }
+
+        mod on_redis_cluster {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(super::shared_cluster().url()).await;
+                }
+            )+
+        }
+    };
+}
+
+on_redis_and_cluster!(
+    mail_events_go_to_both_streams_and_the_others_to_audit_only,
+    a_published_batch_reaches_the_handler_at_once_and_is_acknowledged,
+    an_undecodable_entry_in_a_batch_is_dead_lettered_alone,
+    a_handled_entry_is_acknowledged_and_not_handled_again,
+    a_handler_failing_twice_is_retried_with_growing_delays,
+    an_always_failing_entry_is_dead_lettered_and_succeeds_after_replay,
+    entries_a_dead_consumer_left_pending_are_claimed_after_the_visibility_timeout,
+    trimming_drops_acknowledged_entries_past_the_retention_and_keeps_pending_ones,
+    an_entry_whose_dependency_stays_down_is_never_dead_lettered_and_is_handled_later,
+);
 
 /// A handler that records what it was given and when, failing the first `failures` calls of
 /// each event (`u32::MAX`: always), as if a dependency were down, or for good when `broken`.
@@ -93,18 +131,26 @@ impl EventHandler for Recorder {
 }
 
 struct Streams {
+    url: String,
     pool: Pool,
     prefix: String,
 }
 
 impl Streams {
-    async fn new() -> Self {
+    /// The streams on the Redis `url` names, under a fresh prefix.
+    async fn on(url: String) -> Self {
         Self {
-            pool: postern_redis::connect(&RedisSettings::new(redis_url()))
+            pool: postern_redis::connect(&RedisSettings::new(url.clone()))
                 .await
                 .unwrap(),
+            url,
             prefix: unique_prefix(),
         }
+    }
+
+    /// The Redis key of stream `name` (such as `audit-events:dead-letters`).
+    fn key(&self, name: &str) -> String {
+        format!("{}{HASH_TAG}:{name}", self.prefix)
     }
 
     fn publisher(&self) -> StreamPublisher {
@@ -121,7 +167,7 @@ impl Streams {
         handler: Arc<dyn EventHandler>,
         config: ConsumerConfig,
     ) -> StreamConsumer {
-        let mut settings = RedisSettings::new(redis_url());
+        let mut settings = RedisSettings::new(self.url.clone());
         settings.command_timeout = Duration::from_secs(5);
         let client = postern_redis::connect_client(&settings).await.unwrap();
         let consumer = StreamConsumer::new(
@@ -137,10 +183,7 @@ impl Streams {
     }
 
     async fn length(&self, key: &str) -> u64 {
-        self.pool
-            .xlen(format!("{}{key}", self.prefix))
-            .await
-            .unwrap()
+        self.pool.xlen(self.key(key)).await.unwrap()
     }
 }
 
@@ -171,9 +214,8 @@ fn profile_updated() -> Event {
     )
 }
 
-#[tokio::test]
-async fn mail_events_go_to_both_streams_and_the_others_to_audit_only() {
-    let streams = Streams::new().await;
+async fn mail_events_go_to_both_streams_and_the_others_to_audit_only(url: String) {
+    let streams = Streams::on(url).await;
     let publisher = streams.publisher();
 
     publisher.publish(&signed_up()).await.unwrap();
@@ -183,9 +225,8 @@ async fn mail_events_go_to_both_streams_and_the_others_to_audit_only() {
     assert_eq!(streams.length("email-events").await, 1);
 }
 
-#[tokio::test]
-async fn a_published_batch_reaches_the_handler_at_once_and_is_acknowledged() {
-    let streams = Streams::new().await;
+async fn a_published_batch_reaches_the_handler_at_once_and_is_acknowledged(url: String) {
+    let streams = Streams::on(url).await;
     let handler = Recorder::failing(0);
     let consumer = streams.consumer("one", handler.clone(), fast()).await;
     let events = [signed_up(), profile_updated(), profile_updated()];
@@ -203,9 +244,8 @@ async fn a_published_batch_reaches_the_handler_at_once_and_is_acknowledged() {
     assert_eq!((stats.length, stats.pending), (3, 0));
 }
 
-#[tokio::test]
-async fn an_undecodable_entry_in_a_batch_is_dead_lettered_alone() {
-    let streams = Streams::new().await;
+async fn an_undecodable_entry_in_a_batch_is_dead_lettered_alone(url: String) {
+    let streams = Streams::on(url).await;
     let handler = Recorder::failing(0);
     let consumer = streams.consumer("one", handler.clone(), fast()).await;
     let (before, after) = (profile_updated(), profile_updated());
@@ -213,7 +253,7 @@ async fn an_undecodable_entry_in_a_batch_is_dead_lettered_alone() {
     let _: Value = streams
         .pool
         .xadd(
-            format!("{}audit-events", streams.prefix),
+            streams.key("audit-events"),
             false,
             None,
             "*",
@@ -236,9 +276,8 @@ async fn an_undecodable_entry_in_a_batch_is_dead_lettered_alone() {
     assert_eq!(streams.queues().stats().await.unwrap()[1].pending, 0);
 }
 
-#[tokio::test]
-async fn a_handled_entry_is_acknowledged_and_not_handled_again() {
-    let streams = Streams::new().await;
+async fn a_handled_entry_is_acknowledged_and_not_handled_again(url: String) {
+    let streams = Streams::on(url).await;
     let handler = Recorder::failing(0);
     let consumer = streams.consumer("one", handler.clone(), fast()).await;
     let event = profile_updated();
@@ -258,9 +297,8 @@ async fn a_handled_entry_is_acknowledged_and_not_handled_again() {
     assert_eq!(stats.consumers, 1);
 }
 
-#[tokio::test]
-async fn a_handler_failing_twice_is_retried_with_growing_delays() {
-    let streams = Streams::new().await;
+async fn a_handler_failing_twice_is_retried_with_growing_delays(url: String) {
+    let streams = Streams::on(url).await;
     let handler = Recorder::failing(2);
     let consumer = streams.consumer("one", handler.clone(), fast()).await;
     let event = profile_updated();
@@ -278,9 +316,8 @@ async fn a_handler_failing_twice_is_retried_with_growing_delays() {
     assert_eq!(streams.length("audit-events:dead-letters").await, 0);
 }
 
-#[tokio::test]
-async fn an_always_failing_entry_is_dead_lettered_and_succeeds_after_replay() {
-    let streams = Streams::new().await;
+async fn an_always_failing_entry_is_dead_lettered_and_succeeds_after_replay(url: String) {
+    let streams = Streams::on(url).await;
     let failing = Recorder::broken();
     let consumer = streams.consumer("one", failing.clone(), fast()).await;
     let event = profile_updated();
@@ -293,12 +330,7 @@ async fn an_always_failing_entry_is_dead_lettered_and_succeeds_after_replay() {
     assert_eq!(streams.length("audit-events:dead-letters").await, 1);
     let dead: Vec<(String, std::collections::HashMap<String, String>)> = streams
         .pool
-        .xrange_values(
-            format!("{}audit-events:dead-letters", streams.prefix),
-            "-",
-            "+",
-            None,
-        )
+        .xrange_values(streams.key("audit-events:dead-letters"), "-", "+", None)
         .await
         .unwrap();
     assert!(dead[0].1["error"].contains("handler broken"));
@@ -318,9 +350,10 @@ async fn an_always_failing_entry_is_dead_lettered_and_succeeds_after_replay() {
     assert_eq!(queues.replay_dead_letters("nowhere").await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn entries_a_dead_consumer_left_pending_are_claimed_after_the_visibility_timeout() {
-    let streams = Streams::new().await;
+async fn entries_a_dead_consumer_left_pending_are_claimed_after_the_visibility_timeout(
+    url: String,
+) {
+    let streams = Streams::on(url).await;
     let config = ConsumerConfig {
         visibility_timeout: Duration::from_millis(300),
         ..fast()
@@ -337,7 +370,7 @@ async fn entries_a_dead_consumer_left_pending_are_claimed_after_the_visibility_t
             None,
             None,
             false,
-            format!("{}audit-events", streams.prefix),
+            streams.key("audit-events"),
             ">",
         )
         .await
@@ -355,9 +388,10 @@ async fn entries_a_dead_consumer_left_pending_are_claimed_after_the_visibility_t
     assert_eq!(streams.queues().stats().await.unwrap()[1].pending, 0);
 }
 
-#[tokio::test]
-async fn trimming_drops_acknowledged_entries_past_the_retention_and_keeps_pending_ones() {
-    let streams = Streams::new().await;
+async fn trimming_drops_acknowledged_entries_past_the_retention_and_keeps_pending_ones(
+    url: String,
+) {
+    let streams = Streams::on(url).await;
     let config = ConsumerConfig {
         retention: Duration::from_millis(1),
         ..fast()
@@ -385,7 +419,7 @@ async fn trimming_drops_acknowledged_entries_past_the_retention_and_keeps_pendin
             None,
             None,
             false,
-            format!("{}audit-events", streams.prefix),
+            streams.key("audit-events"),
             ">",
         )
         .await
@@ -407,9 +441,10 @@ async fn trimming_drops_acknowledged_entries_past_the_retention_and_keeps_pendin
     );
 }
 
-#[tokio::test]
-async fn an_entry_whose_dependency_stays_down_is_never_dead_lettered_and_is_handled_later() {
-    let streams = Streams::new().await;
+async fn an_entry_whose_dependency_stays_down_is_never_dead_lettered_and_is_handled_later(
+    url: String,
+) {
+    let streams = Streams::on(url).await;
     let config = ConsumerConfig {
         visibility_timeout: Duration::from_millis(300),
         ..fast()

@@ -1,7 +1,8 @@
 //! Several instances sharing Redis (issue 3): one rate limit across instances, a logout seen
 //! by every instance at once, the profile cache in Redis, events through the streams to the
-//! audit log, and requests that keep working while Redis is down. PostgreSQL only: the
-//! database's part is covered on both backends elsewhere; here Redis is under test.
+//! audit log, and requests that keep working while Redis is down; each of them but the
+//! outage both on one Redis server and on a Redis Cluster. PostgreSQL only: the database's
+//! part is covered on both backends elsewhere; here Redis is under test.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -11,7 +12,7 @@ use postern::server::ServeOptions;
 use postern_redis::RedisSettings;
 use postern_tests::app::{PASSWORD, TestApp, spawn_app_serving};
 use postern_tests::db::Backend;
-use postern_tests::redis::{RedisServer, redis_url, unique_prefix};
+use postern_tests::redis::{RedisServer, unique_prefix};
 use postern_tests::smtp::SmtpSink;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
@@ -19,6 +20,38 @@ use serde_json::json;
 
 /// How long event delivery may take before a test gives up.
 const DEADLINE: Duration = Duration::from_secs(20);
+
+/// Runs each named test, an `async fn(url: String)`, on the shared Redis server (module
+/// `on_redis`) and on the Redis Cluster of this test binary (`on_redis_cluster`).
+macro_rules! on_redis_and_cluster {
+    ($($test:ident),+ $(,)?) => {
+        mod on_redis {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    super::$test(postern_tests::redis::redis_url()).await;
+                }
+            )+
+        }
+
+        mod on_redis_cluster {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    super::$test(postern_tests::redis_cluster::shared_cluster().url()).await;
+                }
+            )+
+        }
+    };
+}
+
+on_redis_and_cluster!(
+    fifty_concurrent_logins_over_two_instances_let_exactly_five_through,
+    a_logout_on_one_instance_is_rejected_on_the_other_at_once,
+    the_profile_is_cached_in_redis_and_replaced_by_an_update,
+    events_reach_the_audit_log_through_the_streams_exactly_once,
+    a_signup_on_one_instance_mails_one_welcome_and_writes_one_audit_row,
+);
 
 /// An instance on PostgreSQL sharing `url` under `prefix`, with or without workers.
 async fn instance(url: &str, prefix: &str, with_workers: bool) -> TestApp {
@@ -67,10 +100,9 @@ async fn audited_when(app: &TestApp, expected: usize) -> BTreeMap<String, usize>
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_concurrent_logins_over_two_instances_let_exactly_five_through() {
+async fn fifty_concurrent_logins_over_two_instances_let_exactly_five_through(url: String) {
     let prefix = unique_prefix();
-    let a = instance(&redis_url(), &prefix, false).await;
+    let a = instance(&url, &prefix, false).await;
     let b = a.another_instance(ServeOptions::default()).await;
     let user = a.signed_in_user().await;
 
@@ -92,10 +124,9 @@ async fn fifty_concurrent_logins_over_two_instances_let_exactly_five_through() {
     assert_eq!((passed, limited), (4, 46));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_logout_on_one_instance_is_rejected_on_the_other_at_once() {
+async fn a_logout_on_one_instance_is_rejected_on_the_other_at_once(url: String) {
     let prefix = unique_prefix();
-    let a = instance(&redis_url(), &prefix, false).await;
+    let a = instance(&url, &prefix, false).await;
     let b = a.another_instance(ServeOptions::default()).await;
     let user = a.signed_in_user().await;
     assert_eq!(b.profile(&user.access).await.status, StatusCode::OK);
@@ -108,12 +139,11 @@ async fn a_logout_on_one_instance_is_rejected_on_the_other_at_once() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_profile_is_cached_in_redis_and_replaced_by_an_update() {
+async fn the_profile_is_cached_in_redis_and_replaced_by_an_update(url: String) {
     let prefix = unique_prefix();
-    let app = instance(&redis_url(), &prefix, false).await;
+    let app = instance(&url, &prefix, false).await;
     let user = app.signed_in_user().await;
-    let redis = postern_redis::connect(&RedisSettings::new(redis_url()))
+    let redis = postern_redis::connect(&RedisSettings::new(url.clone()))
         .await
         .unwrap();
     let key = format!("{prefix}user:profile:v1:{}", user.user_id);
@@ -145,10 +175,9 @@ async fn the_profile_is_cached_in_redis_and_replaced_by_an_update() {
     assert_eq!(read.body["data"]["name"], "Grace");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn events_reach_the_audit_log_through_the_streams_exactly_once() {
+async fn events_reach_the_audit_log_through_the_streams_exactly_once(url: String) {
     let prefix = unique_prefix();
-    let a = instance(&redis_url(), &prefix, true).await;
+    let a = instance(&url, &prefix, true).await;
     let b = a
         .another_instance(ServeOptions { with_workers: true })
         .await;
@@ -171,12 +200,11 @@ async fn events_reach_the_audit_log_through_the_streams_exactly_once() {
     assert_eq!(counts, expected);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_signup_on_one_instance_mails_one_welcome_and_writes_one_audit_row() {
+async fn a_signup_on_one_instance_mails_one_welcome_and_writes_one_audit_row(url: String) {
     let sink = SmtpSink::start().await;
     let mail = mail_settings(&sink);
     let mail: Vec<(&str, &str)> = mail.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let a = instance_with(&redis_url(), &unique_prefix(), true, &mail).await;
+    let a = instance_with(&url, &unique_prefix(), true, &mail).await;
     let _b = a
         .another_instance(ServeOptions { with_workers: true })
         .await;

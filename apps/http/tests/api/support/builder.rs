@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 use postern_core::domain::SessionPolicy;
-use postern_core::ports::{Clock, RateLimiter, RateLimits, SystemClock};
+use postern_core::ports::{
+    Clock, ProfileCache, RateLimiter, RateLimits, RevocationList, SeparateLookups, SystemClock,
+};
 use postern_core::usecases::{Accounts, ExportAccount, Policies, Ports, QueueAdmin, ReadAudit};
 use postern_http::{AppState, IntrospectionClient, IntrospectionConfig};
 use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, MemoryStore};
@@ -85,6 +87,12 @@ impl Builder {
         let rate_limiter = self.rate_limiter.unwrap_or_else(|| {
             Arc::new(MemoryRateLimiter::new(self.rate_limits).expect("valid rate limits"))
         });
+        let cache: Arc<dyn ProfileCache> = Arc::new(MemoryProfileCache::new(
+            MemoryProfileCache::DEFAULT_TTL,
+            1_000,
+        ));
+        let revocations: Arc<dyn RevocationList> =
+            Arc::new(MemoryRevocationList::new(clock.clone()));
         let ports = Ports {
             users: store.clone(),
             sessions: store.clone(),
@@ -94,11 +102,9 @@ impl Builder {
             tokens: tokens.clone(),
             secrets: Arc::new(RandomTokens),
             successors: Arc::new(HmacSuccessors::from_secret(secret.as_bytes())),
-            cache: Arc::new(MemoryProfileCache::new(
-                MemoryProfileCache::DEFAULT_TTL,
-                1_000,
-            )),
-            revocations: Arc::new(MemoryRevocationList::new(clock.clone())),
+            callers: Arc::new(SeparateLookups::new(revocations.clone(), cache.clone())),
+            cache,
+            revocations,
             rate_limiter: rate_limiter.clone(),
             strength: Arc::new(postern_password::ZxcvbnEstimator),
             clock,
