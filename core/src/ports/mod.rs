@@ -14,6 +14,7 @@ mod crypto;
 mod error;
 mod import;
 mod mail;
+mod mfa;
 mod outbox;
 mod queues;
 mod retention;
@@ -30,6 +31,7 @@ pub use crypto::{
 pub use error::{PortError, PortResult};
 pub use import::{ImportTarget, UserSource};
 pub use mail::Mailer;
+pub use mfa::{MfaFactors, SecretBox, TotpProvisioning, TotpVerifier};
 pub use outbox::{EventHandler, EventPublisher, HandledEvents, Outbox, retry};
 pub use queues::{EventQueues, QueueStats};
 pub use retention::{Retention, RetentionKind};
@@ -55,6 +57,8 @@ pub use crypto::{
 pub use import::{MockImportTarget, MockUserSource};
 #[cfg(any(test, feature = "mocks"))]
 pub use mail::MockMailer;
+#[cfg(any(test, feature = "mocks"))]
+pub use mfa::{MockMfaFactors, MockSecretBox, MockTotpVerifier};
 #[cfg(any(test, feature = "mocks"))]
 pub use outbox::{MockEventHandler, MockEventPublisher, MockHandledEvents, MockOutbox};
 #[cfg(any(test, feature = "mocks"))]

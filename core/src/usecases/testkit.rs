@@ -9,9 +9,9 @@ use uuid::Uuid;
 use super::Ports;
 use crate::domain::{AccessClaims, Email, Password, Role, SessionId, SessionPolicy, User, UserId};
 use crate::ports::{
-    Clock, MockAccountTokens, MockOpaqueTokens, MockOutbox, MockPasswordHasher, MockProfileCache,
-    MockRateLimiter, MockRevocationList, MockSessionRepo, MockStrengthEstimator,
-    MockSuccessorTokens, MockTokenIssuer, MockUserRepo,
+    Clock, MockAccountTokens, MockMfaFactors, MockOpaqueTokens, MockOutbox, MockPasswordHasher,
+    MockProfileCache, MockRateLimiter, MockRevocationList, MockSecretBox, MockSessionRepo,
+    MockStrengthEstimator, MockSuccessorTokens, MockTokenIssuer, MockTotpVerifier, MockUserRepo,
 };
 
 pub(crate) const NOW: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
@@ -39,6 +39,9 @@ pub(crate) struct Mocks {
     pub revocations: MockRevocationList,
     pub rate_limiter: MockRateLimiter,
     pub strength: MockStrengthEstimator,
+    pub factors: MockMfaFactors,
+    pub totp: MockTotpVerifier,
+    pub secret_box: MockSecretBox,
     pub now: OffsetDateTime,
 }
 
@@ -57,6 +60,9 @@ impl Mocks {
             revocations: MockRevocationList::new(),
             rate_limiter: MockRateLimiter::new(),
             strength: MockStrengthEstimator::new(),
+            factors: MockMfaFactors::new(),
+            totp: MockTotpVerifier::new(),
+            secret_box: MockSecretBox::new(),
             now: NOW,
         }
     }
@@ -114,6 +120,9 @@ impl Mocks {
             revocations: Arc::new(self.revocations),
             rate_limiter: Arc::new(self.rate_limiter),
             strength: Arc::new(self.strength),
+            factors: Arc::new(self.factors),
+            totp: Arc::new(self.totp),
+            secret_box: Arc::new(self.secret_box),
             clock: Arc::new(FixedClock(self.now)),
         }
     }

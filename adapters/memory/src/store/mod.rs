@@ -1,6 +1,6 @@
 //! In-memory storage: one [`MemoryStore`] that implements every storage port ([`UserRepo`],
 //! [`SessionRepo`], [`Outbox`], [`AccountTokens`], [`AuditTrail`], [`HandledEvents`],
-//! [`Retention`]) and the audit log's [`EventHandler`], for embedding the core without a database
+//! [`Retention`], [`MfaFactors`]) and the audit log's [`EventHandler`], for embedding the core without a database
 //! and for testing it.
 //!
 //! It is a fake, not a toy: it honours each port's documented contract the way the SeaORM adapters
@@ -18,10 +18,12 @@
 //! [`AuditTrail`]: postern_core::ports::AuditTrail
 //! [`HandledEvents`]: postern_core::ports::HandledEvents
 //! [`Retention`]: postern_core::ports::Retention
+//! [`MfaFactors`]: postern_core::ports::MfaFactors
 //! [`EventHandler`]: postern_core::ports::EventHandler
 
 mod audit;
 mod lockout;
+mod mfa;
 mod outbox;
 mod retention;
 mod sessions;
@@ -58,6 +60,8 @@ struct Tables {
     login_counts: lockout::LoginCountTable,
     /// Accounts deleted (docs/adr/0016): their rows stay, anonymised.
     deleted: HashSet<UserId>,
+    factors: HashMap<postern_core::domain::FactorId, mfa::FactorRow>,
+    recovery_codes: Vec<mfa::RecoveryRow>,
 }
 
 struct UserRow {

@@ -9,15 +9,15 @@ use poem_openapi::{ApiResponse, OpenApi};
 use postern_core::FieldError;
 use postern_core::ports::PortError;
 use postern_core::usecases::{
-    AuthenticateError, ChangePasswordError, LoginError, LoginRequest, ProfileError, RefreshError,
-    SignupError,
+    AuthenticateError, ChangePasswordError, LoginError, LoginOutcome, LoginRequest, ProfileError,
+    RefreshError, SignupError,
 };
 
 use super::ApiTags;
 use super::requests::{
     ChangePasswordBody, LoginBody, LogoutBody, PasswordChangePerUser, RefreshBody, SignupBody,
 };
-use super::schemas::{LoginView, LogoutAllView, MessageView, TokensView, UserView};
+use super::schemas::{LoginAnswer, LogoutAllView, MessageView, TokensView, UserView};
 use super::user::ACCOUNT_GONE;
 use crate::answers::{
     Answer, INTERNAL, INVALID, Invalid, JsonBody, RATE_LIMITED, UNAVAILABLE, WEAK_PASSWORD, answers,
@@ -249,7 +249,7 @@ impl AuthApi {
         state: Data<&Arc<AppState>>,
         client: Client,
         body: Limited<LoginBody>,
-    ) -> RateLimited<Done<LoginView>, LoginErrors> {
+    ) -> RateLimited<Done<LoginAnswer>, LoginErrors> {
         body.run(async |credentials| {
             let request = LoginRequest {
                 email: credentials.0.email,
@@ -257,8 +257,10 @@ impl AuthApi {
                 client: client.0,
             };
             let outcome = state.accounts.login.execute(request).await?;
-            record_user(outcome.user.id);
-            Ok(Done(LoginView::new(outcome.user, outcome.tokens)))
+            if let LoginOutcome::Session { user, .. } = &outcome {
+                record_user(user.id);
+            }
+            Ok(Done(LoginAnswer::from(outcome)))
         })
         .await
     }
