@@ -8,7 +8,7 @@
 //!   PostgreSQL: [`users`] ([`UserRepo`]), [`sessions`] ([`SessionRepo`]), [`outbox`]
 //!   ([`Outbox`]), [`account_tokens`] ([`AccountTokens`]), [`audit_log`] (the audit
 //!   [`EventHandler`] read back through the [`AuditTrail`]), [`handled_events`]
-//!   ([`HandledEvents`]) and [`retention`] ([`Retention`]). An implementation offers them as one [`Storage`]: every port over
+//!   ([`HandledEvents`]), [`retention`] ([`Retention`]) and [`mfa_factors`] ([`MfaFactors`]). An implementation offers them as one [`Storage`]: every port over
 //!   one fresh store, because the rules span ports (a session needs its user; a change is
 //!   stored with its event).
 //! - State ports, in memory, on Redis and through the resilient Redis wrappers:
@@ -33,6 +33,7 @@
 //! [`AuditTrail`]: postern_core::ports::AuditTrail
 //! [`HandledEvents`]: postern_core::ports::HandledEvents
 //! [`Retention`]: postern_core::ports::Retention
+//! [`MfaFactors`]: postern_core::ports::MfaFactors
 //! [`ProfileCache`]: postern_core::ports::ProfileCache
 //! [`RateLimiter`]: postern_core::ports::RateLimiter
 //! [`RevocationList`]: postern_core::ports::RevocationList
@@ -48,6 +49,7 @@ pub mod fixtures;
 pub mod handled_events;
 pub mod lifecycle;
 mod macros;
+pub mod mfa_factors;
 pub mod outbox;
 pub mod profile_cache;
 pub mod rate_limiter;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use postern_core::domain::{Event, EventId, NewSession, NewUser, UserId};
 use postern_core::ports::{
-    AccountTokens, AuditTrail, Clock, EventHandler, HandledEvents, Outbox, Retention, SessionRepo,
-    UserRepo, retry,
+    AccountTokens, AuditTrail, Clock, EventHandler, HandledEvents, MfaFactors, Outbox, Retention,
+    SessionRepo, UserRepo, retry,
 };
 use time::Duration;
 
@@ -38,6 +38,8 @@ pub trait Storage: Send + Sync {
 
     /// The pruning of rows past their retention.
     fn retention(&self) -> Arc<dyn Retention>;
+    /// Second factors and recovery codes.
+    fn mfa_factors(&self) -> Arc<dyn MfaFactors>;
 
     /// An outbox over this store, built as `settings` say. Each call is a new relay's outbox;
     /// all of them share the store's events.

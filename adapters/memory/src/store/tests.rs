@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use postern_contract::{Delivery, OutboxSettings, Storage};
 use postern_core::domain::EventId;
 use postern_core::ports::{
-    AccountTokens, AuditTrail, EventHandler, HandledEvents, Outbox, Retention, SessionRepo,
-    SystemClock, UserRepo,
+    AccountTokens, AuditTrail, EventHandler, HandledEvents, MfaFactors, Outbox, Retention,
+    SessionRepo, SystemClock, UserRepo,
 };
 
 use super::MemoryStore;
@@ -48,6 +48,10 @@ impl Storage for MemoryStorage {
     }
 
     fn retention(&self) -> Arc<dyn Retention> {
+        Arc::new(self.0.clone())
+    }
+
+    fn mfa_factors(&self) -> Arc<dyn MfaFactors> {
         Arc::new(self.0.clone())
     }
 

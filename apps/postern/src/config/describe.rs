@@ -360,7 +360,10 @@ mod tests {
     fn describe_hides_every_secret() {
         let described = config(&[
             ("JWT_SECRET", "jwt-secret-jwt-secret-jwt-secret-jwt-secret"),
-            ("MFA_ENCRYPTION_KEY", "mfa-key-mfa-key-mfa-key-mfa-key-mfa-key"),
+            (
+                "MFA_ENCRYPTION_KEY",
+                "mfa-key-mfa-key-mfa-key-mfa-key-mfa-key",
+            ),
             ("DATABASE_URL", "postgres://app@db/postern?password=db-pass"),
             ("REDIS_URL", "redis://user:redis-pass@cache:6379"),
             ("SMTP_URL", "smtp://mailer:smtp-pass@mail:587"),
@@ -368,7 +371,13 @@ mod tests {
         ])
         .describe();
 
-        for secret in ["jwt-secret", "mfa-key", "db-pass", "redis-pass", "smtp-pass"] {
+        for secret in [
+            "jwt-secret",
+            "mfa-key",
+            "db-pass",
+            "redis-pass",
+            "smtp-pass",
+        ] {
             assert!(!described.contains(secret), "{secret} shown:\n{described}");
         }
         assert_lines(

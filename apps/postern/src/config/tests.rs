@@ -597,7 +597,7 @@ fn production_refuses_an_introspection_secret_shorter_than_32_bytes_naming_the_v
     let production = |clients: &str| {
         Config::from_vars(vars(&[
             ("POSTERN_ENV", "production"),
-        ("MFA_ENCRYPTION_KEY", RANDOM_MFA_KEY),
+            ("MFA_ENCRYPTION_KEY", RANDOM_MFA_KEY),
             ("JWT_SECRET", RANDOM_SECRET),
             ("INTROSPECTION_CLIENTS", clients),
         ]))

@@ -7,12 +7,12 @@ use async_trait::async_trait;
 use postern_contract::{Delivery, OutboxSettings, Storage};
 use postern_core::domain::EventId;
 use postern_core::ports::{
-    AccountTokens, AuditTrail, EventHandler, HandledEvents, Outbox, Retention, SessionRepo,
-    UserRepo,
+    AccountTokens, AuditTrail, EventHandler, HandledEvents, MfaFactors, Outbox, Retention,
+    SessionRepo, UserRepo,
 };
 use postern_db::{
-    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaOutbox, SeaRetention,
-    SeaSessionRepo, SeaUserRepo,
+    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaMfaFactors, SeaOutbox,
+    SeaRetention, SeaSessionRepo, SeaUserRepo,
 };
 use postern_tests::db::{Backend, TestDb, fresh_database};
 use sea_orm::ConnectionTrait;
@@ -69,6 +69,10 @@ impl Storage for SeaStorage {
 
     fn retention(&self) -> Arc<dyn Retention> {
         Arc::new(SeaRetention::new(self.0.connection()))
+    }
+
+    fn mfa_factors(&self) -> Arc<dyn MfaFactors> {
+        Arc::new(SeaMfaFactors::new(self.0.connection()))
     }
 
     fn outbox(&self, settings: OutboxSettings) -> Arc<dyn Outbox> {
