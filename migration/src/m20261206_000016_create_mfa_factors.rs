@@ -3,6 +3,8 @@
 //! credential (a sealed TOTP secret; a WebAuthn key's data later), pending until `confirmed_at`,
 //! with the last TOTP step it accepted so that a code works once. `mfa_recovery_codes` holds
 //! the keyed digests of an account's recovery set, each used once. Deleting a user deletes both.
+//! `sessions.amr` keeps how each session's login authenticated (RFC 8176 values separated by
+//! spaces), so that its refreshed tokens say it too; sessions from before are password ones.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -73,10 +75,26 @@ impl MigrationTrait for Migration {
                     .col(MfaRecoveryCodes::CodeHash)
                     .to_owned(),
             )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Sessions::Table)
+                    .add_column(string_len(Sessions::Amr, 64).default("pwd"))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Sessions::Table)
+                    .drop_column(Sessions::Amr)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_table(Table::drop().table(MfaRecoveryCodes::Table).to_owned())
             .await?;
@@ -108,6 +126,12 @@ enum MfaRecoveryCodes {
     CodeHash,
     CreatedAt,
     UsedAt,
+}
+
+#[derive(DeriveIden)]
+enum Sessions {
+    Table,
+    Amr,
 }
 
 #[derive(DeriveIden)]

@@ -271,6 +271,7 @@ fn claims(user: &User, session: SessionId) -> AccessClaims {
         issued_at: now,
         expires_at: now + SessionPolicy::default().access_ttl,
         token_id: Uuid::now_v7(),
+        amr: postern_core::domain::AuthMethod::PASSWORD.to_vec(),
     }
 }
 

@@ -72,6 +72,8 @@ pub(super) mod sessions {
         pub ip: Option<String>,
         pub user_agent: Option<String>,
         pub revoked_at: Option<TimeDateTimeWithTimeZone>,
+        /// How the login authenticated: RFC 8176 values separated by spaces (`pwd otp mfa`).
+        pub amr: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

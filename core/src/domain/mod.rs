@@ -43,5 +43,5 @@ pub use session::{
     ClientContext, NewRefreshToken, NewSession, RefreshTokenRecord, Rotation, SessionPolicy,
     SessionSummary,
 };
-pub use token::{AccessClaims, AccessToken, OpaqueToken, TokenDigest, TokenPair};
+pub use token::{AccessClaims, AccessToken, AuthMethod, OpaqueToken, TokenDigest, TokenPair};
 pub use user::{DisplayName, NewUser, User, UserCredentials};

@@ -21,9 +21,9 @@ use tracing::{instrument, warn};
 use super::Ports;
 use super::session_start::{Reserved, SessionStarter, reserve_attempt};
 use crate::domain::{
-    ClientContext, ClientKey, Email, Event, EventData, FactorKind, LockoutPolicy, LoginFailure,
-    LoginKey, NewAccountToken, OpaqueToken, Password, SessionPolicy, TokenPair, TokenPurpose, User,
-    UserCredentials, UserId,
+    AuthMethod, ClientContext, ClientKey, Email, Event, EventData, FactorKind, LockoutPolicy,
+    LoginFailure, LoginKey, NewAccountToken, OpaqueToken, Password, SessionPolicy, TokenPair,
+    TokenPurpose, User, UserCredentials, UserId,
 };
 use crate::error::BoxError;
 use crate::ports::{
@@ -255,7 +255,10 @@ impl Login {
             return self.challenge(credentials.user.id, factors).await;
         }
         let user = credentials.user;
-        let tokens = self.starter.start(&user, request.client).await?;
+        let tokens = self
+            .starter
+            .start(&user, request.client, AuthMethod::PASSWORD)
+            .await?;
         Ok(LoginOutcome::Session { user, tokens })
     }
 
@@ -591,7 +594,8 @@ mod tests {
         known_account_on_attempt(&mut mocks, 1);
         right_password(&mut mocks, false);
         mocks.sessions.expect_start().withf(|session, event| {
-            session.refresh_token.digest.as_str() == "digest:fresh-refresh"
+            session.amr == AuthMethod::PASSWORD
+                && session.refresh_token.digest.as_str() == "digest:fresh-refresh"
                 && session.refresh_token.expires_at == NOW + Duration::days(7)
                 && session.client.user_agent.as_deref() == Some("curl")
                 && matches!(event.data, EventData::LoggedIn { session_id, .. } if session_id == session.id)

@@ -17,8 +17,9 @@ use tracing::{instrument, warn};
 use super::Ports;
 use super::session_start::{Reserved, SessionStarter, reserve_attempt};
 use crate::domain::{
-    AccountTokenRecord, ClientContext, ClientKey, Event, EventData, FactorKind, LockoutPolicy,
-    LoginFailure, LoginKey, MfaCode, OpaqueToken, SessionPolicy, TokenPair, TokenPurpose, User,
+    AccountTokenRecord, AuthMethod, ClientContext, ClientKey, Event, EventData, FactorKind,
+    LockoutPolicy, LoginFailure, LoginKey, MfaCode, OpaqueToken, SessionPolicy, TokenPair,
+    TokenPurpose, User,
 };
 use crate::error::BoxError;
 use crate::ports::{
@@ -136,7 +137,10 @@ impl VerifyMfa {
         match checked {
             Ok(true) => {
                 self.users.record_login_success(&key).await?;
-                let tokens = self.starter.start(&user, request.client).await?;
+                let tokens = self
+                    .starter
+                    .start(&user, request.client, AuthMethod::PASSWORD_AND_CODE)
+                    .await?;
                 Ok(MfaLogin { user, tokens })
             }
             Ok(false) => {

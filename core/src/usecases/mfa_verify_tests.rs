@@ -107,8 +107,18 @@ fn verify(mocks: Mocks) -> VerifyMfa {
 
 #[tokio::test]
 async fn a_fresh_totp_code_spends_its_step_and_the_token_and_starts_a_session() {
-    let mut mocks = Mocks::new().with_token_minting();
+    let mut mocks = Mocks::new();
     pending_login(&mut mocks, user());
+    mocks
+        .secrets
+        .expect_generate()
+        .returning(|| OpaqueToken::new("fresh-refresh".into()));
+    mocks
+        .tokens
+        .expect_issue()
+        .withf(|claims| claims.amr == AuthMethod::PASSWORD_AND_CODE)
+        .times(1)
+        .returning(|_| Ok(crate::domain::AccessToken::new("jwt".into())));
     totp_factor(&mut mocks);
     mocks
         .factors

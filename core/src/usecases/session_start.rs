@@ -8,8 +8,8 @@ use time::{Duration, OffsetDateTime};
 use super::Ports;
 use super::tokens::TokenMinter;
 use crate::domain::{
-    ClientContext, Event, EventData, LockoutPolicy, LoginAttempt, LoginKey, NewSession, SessionId,
-    SessionPolicy, TokenPair, User,
+    AuthMethod, ClientContext, Event, EventData, LockoutPolicy, LoginAttempt, LoginKey, NewSession,
+    SessionId, SessionPolicy, TokenPair, User,
 };
 use crate::ports::{Clock, PortResult, SessionRepo, UserRepo};
 
@@ -59,8 +59,14 @@ impl SessionStarter {
         }
     }
 
-    /// Starts a session of `user` for `client`, with its `user.logged_in` event.
-    pub(super) async fn start(&self, user: &User, client: ClientContext) -> PortResult<TokenPair> {
+    /// Starts a session of `user` for `client`, whose login authenticated by `amr`, with its
+    /// `user.logged_in` event.
+    pub(super) async fn start(
+        &self,
+        user: &User,
+        client: ClientContext,
+        amr: &[AuthMethod],
+    ) -> PortResult<TokenPair> {
         let now = self.clock.now();
         let (refresh_token, refresh_record) = self.minter.refresh_token(now);
         let session = NewSession {
@@ -69,6 +75,7 @@ impl SessionStarter {
             client,
             created_at: now,
             refresh_token: refresh_record,
+            amr: amr.to_vec(),
         };
         let event = Event::new(
             EventData::LoggedIn {
@@ -80,6 +87,6 @@ impl SessionStarter {
             now,
         );
         self.sessions.start(&session, &event).await?;
-        self.minter.pair(user, session.id, refresh_token, now)
+        self.minter.pair(user, session.id, amr, refresh_token, now)
     }
 }

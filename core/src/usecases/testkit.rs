@@ -159,5 +159,6 @@ pub(crate) fn caller() -> AccessClaims {
         issued_at: NOW,
         expires_at: NOW + Duration::minutes(15),
         token_id: Uuid::now_v7(),
+        amr: vec![crate::domain::AuthMethod::Pwd],
     }
 }

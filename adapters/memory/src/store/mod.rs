@@ -75,6 +75,7 @@ struct SessionRow {
     created_at: OffsetDateTime,
     last_used_at: OffsetDateTime,
     revoked_at: Option<OffsetDateTime>,
+    amr: Vec<postern_core::domain::AuthMethod>,
 }
 
 struct TokenRow {

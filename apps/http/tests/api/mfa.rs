@@ -94,6 +94,36 @@ async fn an_enrolled_account_needs_a_code_at_login_and_a_code_works_once() {
     assert_error(&again, StatusCode::UNAUTHORIZED, "invalid_mfa_code");
 }
 
+/// The `amr` of `access`, as the server reads its own token.
+async fn amr(app: &TestApp, access: &str) -> Vec<&'static str> {
+    let claims = app
+        .state
+        .accounts
+        .authenticate
+        .execute(access)
+        .await
+        .unwrap();
+    claims.amr.iter().map(|method| method.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_session_started_with_a_code_says_so_in_amr_and_keeps_it_when_refreshed() {
+    let app = TestApp::new();
+    let (session, secret, _) = with_totp(&app).await;
+
+    let verified = verify(&app, &mfa_token(&app, &session).await, &code(&secret, 0)).await;
+    let data = &verified.body["data"];
+    let refreshed = app.refresh(data["refreshToken"].as_str().unwrap()).await;
+
+    assert_eq!(amr(&app, &session.access).await, ["pwd"]);
+    assert_eq!(
+        amr(&app, data["accessToken"].as_str().unwrap()).await,
+        ["pwd", "otp", "mfa"]
+    );
+    let rotated = refreshed.body["data"]["accessToken"].as_str().unwrap();
+    assert_eq!(amr(&app, rotated).await, ["pwd", "otp", "mfa"]);
+}
+
 #[tokio::test]
 async fn a_completed_login_token_cannot_start_a_second_session() {
     let app = TestApp::new();
