@@ -1,4 +1,4 @@
-//! [`MfaFactors`](postern_core::ports::MfaFactors): factors are pending until confirmed, the
+//! The [`MfaFactors`] contract: factors are pending until confirmed, the
 //! first confirmed factor of an account brings its recovery set, a TOTP step and a recovery
 //! code are each accepted once however many requests present them at once, and removing the
 //! last active factor takes the recovery set with it.
