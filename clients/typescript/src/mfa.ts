@@ -58,6 +58,12 @@ export async function checkMfa(client: Client, admin: Admin, email: string): Pro
   assert.ok(factor, "list factors: no factor");
   assert.ok(!JSON.stringify(listed.data).includes(pending.secret), "list factors: the secret leaked");
 
+  const exported = await client.GET("/api/v1/user/export", bearer(access));
+  expectStatus("export with a factor", exported.response, 200, exported.error ?? exported.data);
+  const exportedFactors = success("export with a factor", exported.data).factors;
+  assert.deepEqual(exportedFactors.map((f) => f.id), [factor.id], "export: the factor");
+  assert.ok(!JSON.stringify(exported.data).includes(pending.secret), "export: the secret leaked");
+
   const withCode = await secondStep(client, "login with a code", email, password, code(pending.secret));
   const replayed = await secondStepAnswer(client, email, password, code(pending.secret));
   expectStatus("a replayed code", replayed.response, 401, replayed.error ?? replayed.data);
