@@ -38,6 +38,7 @@ mod m20261206_000012_user_login_slots;
 mod m20261206_000013_login_counts;
 mod m20261206_000014_retention_and_admin_list;
 mod m20261206_000015_account_lifecycle;
+mod m20261206_000016_create_mfa_factors;
 mod m20261206_000017_external_sign_in;
 
 /// Postern's migrations, oldest first. Run them with [`apply_pending`].
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_login_counts::Migration),
             Box::new(m20261206_000014_retention_and_admin_list::Migration),
             Box::new(m20261206_000015_account_lifecycle::Migration),
+            Box::new(m20261206_000016_create_mfa_factors::Migration),
             Box::new(m20261206_000017_external_sign_in::Migration),
         ]
     }

@@ -2,7 +2,8 @@
 //! access token, one rate-limit check, and a profile-cache round trip; the last two both in
 //! process and in Redis, whose figures include the loopback round trip. Then what an
 //! authenticated profile read asks of Redis: the revocation check and the cached profile, one
-//! after the other (two round trips, as before `CallerLookup`) and together (one).
+//! after the other (two round trips, as before `CallerLookup`) and together (one); and what a
+//! login's second step adds (opening a sealed TOTP secret and checking a code).
 //!
 //! `make microbench` runs them (`cargo bench -p postern-tests --bench hot_paths`). The Redis
 //! benchmarks use the Redis at `REDIS_URL` (default `redis://127.0.0.1:6379`), under a key
@@ -20,18 +21,20 @@ use std::time::Duration;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use postern_core::domain::{
-    AccessClaims, DisplayName, Email, Role, SessionId, SessionPolicy, User, UserId,
+    AccessClaims, DisplayName, Email, FactorId, MfaCode, Role, SessionId, SessionPolicy, User,
+    UserId,
 };
 use postern_core::ports::RateLimits;
 use postern_core::ports::{
     CallerLookup, CallerState, ProfileCache, Quota, RateDecision, RateLimitBucket, RateLimiter,
-    SeparateLookups, SystemClock, TokenIssuer,
+    SecretBox, SeparateLookups, SystemClock, TokenIssuer, TotpVerifier,
 };
 use postern_memory::{MemoryProfileCache, MemoryRateLimiter};
 use postern_redis::{
     RedisCallerLookup, RedisProfileCache, RedisRateLimiter, RedisRevocationList, RedisSettings,
 };
-use postern_tokens::{Ed25519KeyPair, EdDsaConfig, JwtConfig, JwtIssuer};
+use postern_tokens::{AeadSecretBox, Ed25519KeyPair, EdDsaConfig, JwtConfig, JwtIssuer};
+use postern_totp::RfcTotp;
 use secrecy::SecretString;
 use time::OffsetDateTime;
 use tokio::runtime::Runtime;
@@ -48,6 +51,7 @@ fn hot_paths(c: &mut Criterion) {
     let user = user();
 
     token(c, &user);
+    totp(c);
     rate_limit(c, &runtime, &redis);
     cache(c, &runtime, &redis, &user);
     profile_read(c, &runtime, &redis, &user);
@@ -89,6 +93,46 @@ fn token(c: &mut Criterion, user: &User) {
             b.iter(|| issuer.verify(black_box(token.expose())));
         });
     }
+    group.finish();
+}
+
+/// What a login's second step adds to it before storage: opening the factor's sealed secret
+/// (AES-256-GCM) and checking a code against the three steps around now (RFC 6238, HMAC-SHA-1),
+/// the right one last, as a code from a slow clock would be.
+fn totp(c: &mut Criterion) {
+    let secret_box =
+        AeadSecretBox::new(b"a benchmark MFA key of 32 bytes or more").expect("a secret box");
+    let verifier = RfcTotp::new("postern");
+    let factor = FactorId::generate();
+    let sealed = secret_box
+        .seal(&verifier.generate_secret(), factor)
+        .expect("sealing a secret");
+    let now = OffsetDateTime::now_utc();
+    let opened = secret_box.open(&sealed, factor).expect("opening it");
+    let code = totp_rs::Builder::new()
+        .with_secret(opened.expose().to_vec())
+        .build()
+        .expect("RFC 6238 parameters")
+        .generate(u64::try_from(now.unix_timestamp() + 30).expect("after 1970"))
+        .to_string();
+    let code = match MfaCode::parse(&code, "code") {
+        Ok(MfaCode::Totp(code)) => code,
+        other => panic!("not a TOTP code: {other:?}"),
+    };
+    assert!(
+        verifier.check(&opened, &code, now).is_some(),
+        "the code must match"
+    );
+
+    let mut group = c.benchmark_group("mfa");
+    group.bench_function("totp_open_and_check", |b| {
+        b.iter(|| {
+            let secret = secret_box
+                .open(black_box(&sealed), factor)
+                .expect("opening");
+            verifier.check(&secret, black_box(&code), now)
+        });
+    });
     group.finish();
 }
 
@@ -340,6 +384,7 @@ fn claims(user: &User, session: SessionId) -> AccessClaims {
         issued_at: now,
         expires_at: now + SessionPolicy::default().access_ttl,
         token_id: Uuid::now_v7(),
+        amr: postern_core::domain::AuthMethod::PASSWORD.to_vec(),
     }
 }
 

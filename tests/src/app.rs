@@ -15,6 +15,9 @@ use crate::db::{Backend, TestDb, fresh_database};
 
 /// The signing secret every test server uses, so tests can forge tokens with it.
 pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+
+/// The `MFA_ENCRYPTION_KEY` every test deployment shares across its instances.
+pub const TEST_MFA_KEY: &str = "test-mfa-key-test-mfa-key-test-mfa-key-0123456789";
 /// A password that satisfies docs/http-api.md §2.
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -93,6 +96,7 @@ pub async fn spawn_app_serving(
         ("PORT", "0"),
         ("DATABASE_URL", db.url()),
         ("JWT_SECRET", TEST_JWT_SECRET),
+        ("MFA_ENCRYPTION_KEY", TEST_MFA_KEY),
         // Tests send many requests from one address; those about the global limit set it.
         ("RATE_LIMIT_GLOBAL", "off"),
         (

@@ -29,6 +29,7 @@ macro_rules! account_tokens_contract {
             a_reset_token_is_spent_once,
             a_reset_spends_every_other_unused_reset_link_of_the_account_only,
             a_password_change_spends_every_unused_reset_link_of_the_account_only,
+            spend_uses_a_login_token_once_however_many_present_it,
         ]);
     };
 }
@@ -326,5 +327,38 @@ pub async fn a_password_change_spends_every_unused_reset_link_of_the_account_onl
     assert!(
         !reset,
         "a reset link from before the change set the password"
+    );
+}
+
+/// `spend` marks an unused token used and nothing else; of eight requests spending it at once
+/// exactly one succeeds, and an unknown token spends nothing.
+pub async fn spend_uses_a_login_token_once_however_many_present_it(storage: &dyn Storage) {
+    let (user, token) = issued(storage, TokenPurpose::MfaLogin).await;
+    let tokens = storage.account_tokens();
+    let at = T0 + Duration::minutes(1);
+
+    let attempts = (0..8).map(|_| {
+        let tokens = tokens.clone();
+        let id = token.id;
+        tokio::spawn(async move { tokens.spend(id, at).await })
+    });
+    let mut spent = 0;
+    for attempt in attempts {
+        if attempt.await.unwrap().unwrap() {
+            spent += 1;
+        }
+    }
+    let unknown = tokens.spend(uuid::Uuid::now_v7(), at).await.unwrap();
+
+    assert_eq!(spent, 1);
+    assert!(!unknown);
+    assert_eq!(spent_at(storage, &token).await, Some(at));
+    let account = storage.users().find_by_id(user.id).await.unwrap().unwrap();
+    assert!(!account.email_verified, "spend proved nothing else");
+    assert!(
+        written_events(storage)
+            .await
+            .iter()
+            .all(|e| e.data.type_name() == "user.signed_up")
     );
 }

@@ -2,8 +2,9 @@
 //! starting at [`T0`]. Times are whole milliseconds, which every store keeps exactly.
 
 use postern_core::domain::{
-    ClientContext, DisplayName, Email, Event, EventData, LoginFailure, NewRefreshToken, NewSession,
-    NewUser, PasswordHash, RefreshTokenId, Role, Rotation, SessionId, TokenDigest, User, UserId,
+    AuthMethod, ClientContext, DisplayName, Email, Event, EventData, LoginFailure, NewRefreshToken,
+    NewSession, NewUser, PasswordHash, RefreshTokenId, Role, Rotation, SessionId, TokenDigest,
+    User, UserId,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -120,6 +121,7 @@ pub fn new_session(user: UserId) -> NewSession {
         },
         created_at: T0,
         refresh_token: new_token(T0),
+        amr: AuthMethod::PASSWORD.to_vec(),
     }
 }
 

@@ -8,10 +8,10 @@
 //!   PostgreSQL: [`users`] ([`UserRepo`]), [`sessions`] ([`SessionRepo`]), [`outbox`]
 //!   ([`Outbox`]), [`account_tokens`] ([`AccountTokens`]), [`identities`] ([`IdentityRepo`]),
 //!   [`grants`] ([`SignInGrants`]), [`audit_log`] (the audit [`EventHandler`] read back
-//!   through the [`AuditTrail`]), [`handled_events`] ([`HandledEvents`]) and [`retention`]
-//!   ([`Retention`]). An implementation offers them as one [`Storage`]: every port over one
-//!   fresh store, because the rules span ports (a session needs its user; a change is stored
-//!   with its event).
+//!   through the [`AuditTrail`]), [`handled_events`] ([`HandledEvents`]), [`retention`]
+//!   ([`Retention`]) and [`mfa_factors`] ([`MfaFactors`]). An implementation offers them as one
+//!   [`Storage`]: every port over one fresh store, because the rules span ports (a session needs
+//!   its user; a change is stored with its event).
 //! - State ports, in memory, on Redis and through the resilient Redis wrappers:
 //!   [`profile_cache`] ([`ProfileCache`]), [`rate_limiter`] ([`RateLimiter`]) and
 //!   [`revocation_list`] ([`RevocationList`]), and [`caller_lookup`] ([`CallerLookup`]), which
@@ -37,6 +37,7 @@
 //! [`AuditTrail`]: postern_core::ports::AuditTrail
 //! [`HandledEvents`]: postern_core::ports::HandledEvents
 //! [`Retention`]: postern_core::ports::Retention
+//! [`MfaFactors`]: postern_core::ports::MfaFactors
 //! [`ProfileCache`]: postern_core::ports::ProfileCache
 //! [`RateLimiter`]: postern_core::ports::RateLimiter
 //! [`RevocationList`]: postern_core::ports::RevocationList
@@ -56,6 +57,7 @@ pub mod handled_events;
 pub mod identities;
 pub mod lifecycle;
 mod macros;
+pub mod mfa_factors;
 pub mod outbox;
 pub mod profile_cache;
 pub mod rate_limiter;

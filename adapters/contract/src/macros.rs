@@ -43,7 +43,7 @@ macro_rules! __contract_tests {
 
 /// Every storage port's contract on the [`crate::Storage`] that `$make().await` returns: the
 /// modules `user_repo`, `session_repo`, `outbox`, `account_tokens`, `identities`, `grants`,
-/// `audit_log`, `handled_events`, `lifecycle` and `retention`.
+/// `audit_log`, `handled_events`, `lifecycle`, `retention` and `mfa_factors`.
 #[macro_export]
 macro_rules! storage_contracts {
     ($make:expr) => {
@@ -57,5 +57,6 @@ macro_rules! storage_contracts {
         $crate::handled_events_contract!($make);
         $crate::lifecycle_contract!($make);
         $crate::retention_contract!($make);
+        $crate::mfa_factors_contract!($make);
     };
 }

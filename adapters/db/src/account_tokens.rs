@@ -129,6 +129,17 @@ impl AccountTokens for SeaAccountTokens {
         .transpose()
     }
 
+    async fn spend(&self, token: Uuid, at: OffsetDateTime) -> PortResult<bool> {
+        let spent = account_tokens::Entity::update_many()
+            .col_expr(account_tokens::Column::UsedAt, Expr::value(stored(at)))
+            .filter(account_tokens::Column::Id.eq(token))
+            .filter(account_tokens::Column::UsedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(spent.rows_affected == 1)
+    }
+
     async fn verify_email(
         &self,
         token: Uuid,

@@ -72,6 +72,8 @@ pub(super) mod sessions {
         pub ip: Option<String>,
         pub user_agent: Option<String>,
         pub revoked_at: Option<TimeDateTimeWithTimeZone>,
+        /// How the login authenticated: RFC 8176 values separated by spaces (`pwd otp mfa`).
+        pub amr: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -262,6 +264,52 @@ pub(super) mod login_codes {
         pub user_id: Uuid,
         pub provider: String,
         pub expires_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(super) mod mfa_factors {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mfa_factors")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub user_id: Uuid,
+        pub kind: String,
+        pub name: String,
+        /// Sealed; only the factor kind's adapter reads it.
+        pub credential: Vec<u8>,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub confirmed_at: Option<TimeDateTimeWithTimeZone>,
+        pub last_used_at: Option<TimeDateTimeWithTimeZone>,
+        /// The last TOTP step accepted; a code of this step or an earlier one is a replay.
+        pub last_step: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(super) mod mfa_recovery_codes {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mfa_recovery_codes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub user_id: Uuid,
+        pub code_hash: String,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub used_at: Option<TimeDateTimeWithTimeZone>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

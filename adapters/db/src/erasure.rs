@@ -51,6 +51,7 @@ pub(super) async fn erase_traces(
         .exec(conn)
         .await
         .map_err(db_error)?;
+    super::mfa::erase_factors(conn, user).await?;
     login_counts::forget(conn, email).await?;
     sessions::Entity::update_many()
         .col_expr(sessions::Column::Ip, Expr::value(Option::<String>::None))

@@ -13,8 +13,8 @@
 
 use async_trait::async_trait;
 use postern_core::domain::{
-    ClientContext, Event, NewRefreshToken, NewSession, RefreshTokenId, RefreshTokenRecord,
-    Rotation, SessionId, SessionSummary, TokenDigest, UserId,
+    AuthMethod, ClientContext, Event, NewRefreshToken, NewSession, RefreshTokenId,
+    RefreshTokenRecord, Rotation, SessionId, SessionSummary, TokenDigest, UserId,
 };
 use postern_core::ports::{PortResult, SessionRepo};
 use sea_orm::sea_query::{Expr, ExprTrait, Order};
@@ -55,6 +55,7 @@ impl SessionRepo for SeaSessionRepo {
             ip: Set(session.client.ip.map(|ip| ip.to_string())),
             user_agent: Set(session.client.user_agent.clone()),
             revoked_at: Set(None),
+            amr: Set(stored_amr(&session.amr)),
         };
         let txn = begin_write(&self.db).await?;
         row.insert(&txn).await.map_err(db_error)?;
@@ -87,6 +88,7 @@ impl SessionRepo for SeaSessionRepo {
             expires_at: token.expires_at,
             used_at: token.used_at,
             session_revoked: session.revoked_at.is_some(),
+            amr: read_amr(&session.amr)?,
         }))
     }
 
@@ -375,4 +377,20 @@ async fn insert_token(
         .await
         .map_err(db_error)?;
     Ok(())
+}
+
+/// The methods as the `amr` column keeps them: RFC 8176 values separated by spaces.
+fn stored_amr(amr: &[AuthMethod]) -> String {
+    amr.iter()
+        .map(|method| method.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The methods of a stored `amr`.
+fn read_amr(stored: &str) -> PortResult<Vec<AuthMethod>> {
+    stored
+        .split_whitespace()
+        .map(|raw| AuthMethod::parse(raw).ok_or_else(|| invalid_row("sessions.amr", raw)))
+        .collect()
 }

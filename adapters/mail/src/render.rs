@@ -8,7 +8,7 @@
 
 use askama::Template;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use postern_core::domain::{Mail, MailMessage, OpaqueToken};
+use postern_core::domain::{Mail, MailMessage, MfaChange, OpaqueToken};
 use postern_core::ports::{PortError, PortResult};
 use time::Duration;
 use url::Url;
@@ -94,6 +94,7 @@ enum Content {
     ChangeEmail { link: String },
     EmailChangeNotice,
     AccountDeleted,
+    MfaNotice { what: &'static str },
 }
 
 /// The plain-text part.
@@ -162,6 +163,7 @@ pub(crate) fn render(mail: &Mail, app_url: &AppUrl, tokens: Tokens) -> PortResul
         MailMessage::AccountDeleted => {
             ("Your Postern account was deleted", Content::AccountDeleted)
         }
+        MailMessage::MfaNotice(change) => mfa_notice(*change),
     };
     let greeting = mail.name.as_ref().map_or("there", |name| name.as_str());
     let text = TextBody {
@@ -182,6 +184,26 @@ pub(crate) fn render(mail: &Mail, app_url: &AppUrl, tokens: Tokens) -> PortResul
         text,
         html,
     })
+}
+
+/// The subject and content of a notice about second factors.
+fn mfa_notice(change: MfaChange) -> (&'static str, Content) {
+    let (subject, what) = match change {
+        MfaChange::Enabled => (
+            "Two-step sign-in was turned on for your Postern account",
+            "A second sign-in step was added to your Postern account.",
+        ),
+        MfaChange::Disabled => (
+            "A second sign-in step was removed from your Postern account",
+            "A second sign-in step was removed from your Postern account.",
+        ),
+        MfaChange::RecoveryCodeUsed => (
+            "A recovery code was used to sign in to your Postern account",
+            "One of your recovery codes was just used to sign in to your Postern account; it \
+             works no more.",
+        ),
+    };
+    (subject, Content::MfaNotice { what })
 }
 
 /// A lifetime as a person says it: whole hours when it is some, else minutes, rounded up.

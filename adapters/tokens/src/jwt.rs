@@ -14,7 +14,7 @@ use std::fmt;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use postern_core::domain::{AccessClaims, AccessToken, Email, Role, SessionId, UserId};
+use postern_core::domain::{AccessClaims, AccessToken, AuthMethod, Email, Role, SessionId, UserId};
 use postern_core::ports::{PortError, PortResult, TokenIssuer, TokenRejected};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -79,6 +79,14 @@ struct WireClaims {
     jti: Uuid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     nbf: Option<i64>,
+    /// Missing from the tokens signed before second factors existed: those were password
+    /// logins.
+    #[serde(default = "password_only")]
+    amr: Vec<String>,
+}
+
+fn password_only() -> Vec<String> {
+    vec![AuthMethod::Pwd.as_str().to_owned()]
 }
 
 impl WireClaims {
@@ -94,6 +102,11 @@ impl WireClaims {
             exp: claims.expires_at.unix_timestamp(),
             jti: claims.token_id,
             nbf: None,
+            amr: claims
+                .amr
+                .iter()
+                .map(|method| method.as_str().to_owned())
+                .collect(),
         }
     }
 
@@ -107,6 +120,11 @@ impl WireClaims {
             issued_at: OffsetDateTime::from_unix_timestamp(self.iat).ok()?,
             expires_at: OffsetDateTime::from_unix_timestamp(self.exp).ok()?,
             token_id: self.jti,
+            amr: self
+                .amr
+                .iter()
+                .map(|raw| AuthMethod::parse(raw))
+                .collect::<Option<_>>()?,
         })
     }
 }
@@ -337,6 +355,7 @@ mod tests {
             issued_at: now - Duration::hours(1),
             expires_at: now + lifetime,
             token_id: Uuid::now_v7(),
+            amr: vec![AuthMethod::Pwd, AuthMethod::Otp, AuthMethod::Mfa],
         }
     }
 

@@ -5,7 +5,9 @@
 //! ([`JwtIssuer`], with HS256 or Ed25519 keys from [`Ed25519KeyPair`] and [`Ed25519PublicKey`]),
 //! opaque random tokens stored only as digests ([`RandomTokens`]), and the successors of refresh
 //! tokens ([`HmacSuccessors`], behind
-//! [`SuccessorTokens`](postern_core::ports::SuccessorTokens)), keyed from the signing key.
+//! [`SuccessorTokens`](postern_core::ports::SuccessorTokens)), keyed from the signing key; and
+//! the [`AeadSecretBox`] that seals second-factor secrets at rest
+//! ([`SecretBox`](postern_core::ports::SecretBox)).
 //!
 //! Every type here is built from a typed configuration value at the composition root and then
 //! shared behind an `Arc<dyn Port>`. Secrets never reach an error message or a log line: errors
@@ -13,10 +15,12 @@
 
 mod jwt;
 mod opaque;
+mod secret_box;
 mod signing_keys;
 mod successor;
 
 pub use jwt::{EdDsaConfig, JwtConfig, JwtIssuer};
 pub use opaque::RandomTokens;
+pub use secret_box::{AeadSecretBox, MFA_KEY_LEN, MfaKeyError};
 pub use signing_keys::{Ed25519KeyPair, Ed25519PublicKey, KeyError};
 pub use successor::HmacSuccessors;

@@ -16,8 +16,8 @@ use postern_core::usecases::{
     QueueAdmin, ReadAudit, SendMail,
 };
 use postern_db::{
-    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaOutbox, SeaRetention,
-    SeaSessionRepo, SeaUserRepo,
+    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaMfaFactors, SeaOutbox,
+    SeaRetention, SeaSessionRepo, SeaUserRepo,
 };
 use postern_mail::{ConsoleMailer, SmtpMailer};
 use postern_memory::InProcessPublisher;
@@ -29,12 +29,15 @@ use postern_redis::{
     RedisSettings, ResilientCallerLookup, ResilientProfileCache, ResilientRateLimiter,
     ResilientRevocationList,
 };
-use postern_tokens::{EdDsaConfig, HmacSuccessors, JwtConfig, JwtIssuer, RandomTokens};
+use postern_tokens::{
+    AeadSecretBox, EdDsaConfig, HmacSuccessors, JwtConfig, JwtIssuer, RandomTokens,
+};
+use postern_totp::RfcTotp;
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 use tracing::{info, warn};
 
-use crate::config::{Config, JwtKeyFiles, JwtSecret, RedisConfig};
+use crate::config::{Config, JwtKeyFiles, JwtSecret, MfaKey, RedisConfig};
 use crate::keys;
 use crate::migrations::{self, SchemaStatus};
 use crate::revocation_seed::RevocationSeeder;
@@ -49,6 +52,8 @@ const PROFILE_CACHE_ENTRIES: u64 = 100_000;
 const DELIVERY_BATCH: u64 = 500;
 /// The file, in the data directory, that keeps the generated development secret.
 const DEV_SECRET_FILE: &str = "jwt-secret";
+/// The development `MFA_ENCRYPTION_KEY`, in the data directory.
+const DEV_MFA_KEY_FILE: &str = "mfa-key";
 
 /// A wired application: the HTTP state and the event delivery that runs beside it.
 pub struct Components {
@@ -124,6 +129,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
 /// When a secret cannot be read or generated, or an adapter rejects its settings.
 pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result<Components> {
     let secrets: Arc<dyn OpaqueTokens> = Arc::new(RandomTokens);
+    let secrets_for_mfa = secrets.clone();
     let (tokens, successors) = token_keys(config, secrets.as_ref())?;
     let signing_keys = published_keys(&tokens);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -149,6 +155,9 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
         callers: Arc::new(CountingCallerLookup::new(shared.callers)),
         rate_limiter: shared.rate_limiter.clone(),
         strength: Arc::new(postern_password::ZxcvbnEstimator),
+        factors: Arc::new(SeaMfaFactors::new(db.clone())),
+        totp: Arc::new(RfcTotp::new(config.jwt_issuer.clone())),
+        secret_box: Arc::new(secret_box(config, secrets_for_mfa.as_ref())?),
         clock: clock.clone(),
     };
     let mut queues: Vec<Arc<dyn EventQueues>> = vec![outbox];
@@ -397,7 +406,9 @@ fn token_keys(
     let secret = match &config.jwt_secret {
         JwtSecret::KeyPair(files) => return eddsa_keys(config, files),
         JwtSecret::Configured(secret) => secret.clone(),
-        JwtSecret::GeneratedInDataDir => dev_secret(&config.data_dir, secrets)?,
+        JwtSecret::GeneratedInDataDir => {
+            dev_secret(&config.data_dir, DEV_SECRET_FILE, "JWT_SECRET", secrets)?
+        }
     };
     let successors = HmacSuccessors::from_secret(secret.expose_secret().as_bytes());
     let issuer = JwtIssuer::hs256(JwtConfig {
@@ -438,18 +449,39 @@ fn published_keys(issuer: &JwtIssuer) -> Vec<PublishedKey> {
         .collect()
 }
 
-/// Development only: a secret generated once and kept in the data directory, so that tokens
-/// survive restarts without anyone having to configure one.
-fn dev_secret(data_dir: &Path, secrets: &dyn OpaqueTokens) -> anyhow::Result<SecretString> {
-    let path = data_dir.join(DEV_SECRET_FILE);
+/// The box that seals second-factor secrets, under `MFA_ENCRYPTION_KEY` or, in development,
+/// a key generated once into the data directory.
+fn secret_box(config: &Config, secrets: &dyn OpaqueTokens) -> anyhow::Result<AeadSecretBox> {
+    let key = match &config.mfa_key {
+        MfaKey::Configured(key) => key.clone(),
+        MfaKey::GeneratedInDataDir => dev_secret(
+            &config.data_dir,
+            DEV_MFA_KEY_FILE,
+            "MFA_ENCRYPTION_KEY",
+            secrets,
+        )?,
+    };
+    AeadSecretBox::new(key.expose_secret().as_bytes())
+        .context("MFA_ENCRYPTION_KEY must be at least 32 bytes")
+}
+
+/// Development only: a secret generated once and kept in the data directory as `file`, so that
+/// tokens and sealed secrets survive restarts without anyone having to configure `variable`.
+fn dev_secret(
+    data_dir: &Path,
+    file: &str,
+    variable: &str,
+    secrets: &dyn OpaqueTokens,
+) -> anyhow::Result<SecretString> {
+    let path = data_dir.join(file);
     if let Ok(existing) = std::fs::read_to_string(&path) {
-        warn!(path = %path.display(), "JWT_SECRET is not set; using the development secret kept in the data directory. Set JWT_SECRET in production.");
+        warn!(path = %path.display(), "{variable} is not set; using the development secret kept in the data directory. Set {variable} in production.");
         return Ok(SecretString::from(existing.trim().to_owned()));
     }
     create_private_dir(data_dir)?;
     let secret = secrets.generate();
     write_private(&path, secret.expose())?;
-    warn!(path = %path.display(), "JWT_SECRET is not set; generated a development secret and kept it in the data directory. Set JWT_SECRET in production.");
+    warn!(path = %path.display(), "{variable} is not set; generated a development secret and kept it in the data directory. Set {variable} in production.");
     Ok(SecretString::from(secret.expose().to_owned()))
 }
 

@@ -17,6 +17,7 @@ import { checkAccount } from "./account.js";
 import { checkAdmin } from "./admin.js";
 import { checkIntrospection } from "./introspection.js";
 import { checkLifecycle } from "./lifecycle.js";
+import { checkMfa } from "./mfa.js";
 import { checkOperations } from "./operations.js";
 import { connect } from "./support.js";
 
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
   await checkIntrospection(client, introspector, account.email, account.password);
   await checkAdmin(client, admin, account);
   await checkLifecycle(client, admin);
+  await checkMfa(client, admin, `ts-client-mfa-${randomUUID()}@example.com`);
 
   const missed = documented.filter((operation) => !called.has(operation));
   assert.deepEqual(missed, [], "operations of the document the check never called");

@@ -70,12 +70,25 @@ export function bearer(token: string): { headers: { Authorization: string } } {
   return { headers: { Authorization: `Bearer ${token}` } };
 }
 
+export type Login = components["schemas"]["LoginResult"];
+export type MfaRequired = components["schemas"]["MfaRequired"];
+
+/** Whether a login's answer asks for a second factor instead of starting a session. */
+export function needsSecondFactor(answer: Login | MfaRequired): answer is MfaRequired {
+  return "mfaRequired" in answer;
+}
+
+/** Checks a session's tokens and returns them. */
+export function session(step: string, answer: Login | MfaRequired): Login {
+  assert.ok(!needsSecondFactor(answer), `${step}: a second factor was asked for`);
+  assert.equal(answer.tokenType, "Bearer", `${step}: tokenType`);
+  assert.ok(answer.expiresIn > 0, `${step}: expiresIn`);
+  return answer;
+}
+
 /** Logs in and returns the session, failing the check unless the login succeeds. */
 export async function login(client: Client, step: string, email: string, password: string) {
   const login = await client.POST("/api/v1/auth/login", { body: { email, password } });
   expectStatus(step, login.response, 200, login.error ?? login.data);
-  const session = success(step, login.data);
-  assert.equal(session.tokenType, "Bearer", `${step}: tokenType`);
-  assert.ok(session.expiresIn > 0, `${step}: expiresIn`);
-  return session;
+  return session(step, success(step, login.data));
 }

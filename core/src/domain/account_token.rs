@@ -18,24 +18,29 @@ pub enum TokenPurpose {
     /// That the user reads mail at the new address the token names, which then replaces the
     /// account's address.
     ChangeEmail,
+    /// That the user gave the right password at a login that now waits for a second factor
+    /// (the `mfaToken`): it completes that login, once.
+    MfaLogin,
 }
 
 impl TokenPurpose {
-    /// The storage name: `verify_email`, `reset_password` or `change_email`.
+    /// The storage name: `verify_email`, `reset_password`, `change_email` or `mfa_login`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
             Self::ChangeEmail => "change_email",
+            Self::MfaLogin => "mfa_login",
         }
     }
 
-    /// How long a token works (docs/http-api.md §3, §4): verification and email change 24 h,
-    /// reset 30 min.
+    /// How long a token works (docs/http-api.md §3, §4 and multi-factor authentication):
+    /// verification and email change 24 h, reset 30 min, a login's second step 5 min.
     pub fn lifetime(self) -> Duration {
         match self {
             Self::VerifyEmail | Self::ChangeEmail => Duration::hours(24),
             Self::ResetPassword => Duration::minutes(30),
+            Self::MfaLogin => Duration::minutes(5),
         }
     }
 }

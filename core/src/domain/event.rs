@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{EventId, IdentityId, SessionId, UserId};
+use super::{EventId, FactorId, IdentityId, SessionId, UserId};
 
 /// The schema version of every event written today.
 pub const EVENT_VERSION: u16 = 1;
@@ -65,6 +65,9 @@ pub enum LoginFailure {
     WrongPassword,
     /// The password matched, but an admin has disabled the account.
     AccountDisabled,
+    /// The password matched, and the second factor's code was wrong, replayed or an unknown
+    /// recovery code.
+    WrongMfaCode,
 }
 
 /// The type and payload of an event. Field names are camelCase on the wire.
@@ -223,6 +226,32 @@ pub enum EventData {
         /// The provider's name.
         provider: String,
     },
+    /// `user.mfa_enabled`: a second factor was confirmed; logins now ask for it.
+    #[serde(rename = "user.mfa_enabled")]
+    MfaEnabled {
+        /// The account's email, where the notice goes.
+        email: String,
+        /// The factor.
+        factor_id: FactorId,
+        /// Its kind: `totp` or `webauthn`.
+        kind: String,
+    },
+    /// `user.mfa_disabled`: a factor was removed by its owner, or every factor by an admin.
+    #[serde(rename = "user.mfa_disabled")]
+    MfaDisabled {
+        /// The account's email, where the notice goes.
+        email: String,
+        /// The factor removed; `None` when an admin removed every factor.
+        factor_id: Option<FactorId>,
+        /// The admin who removed every factor; `None` when the owner removed one.
+        reset_by: Option<UserId>,
+    },
+    /// `user.recovery_code_used`: a recovery code completed a login and is spent.
+    #[serde(rename = "user.recovery_code_used")]
+    RecoveryCodeUsed {
+        /// The account's email, where the notice goes.
+        email: String,
+    },
 }
 
 impl EventData {
@@ -247,6 +276,9 @@ impl EventData {
             Self::Deleted { .. } => "user.deleted",
             Self::IdentityLinked { .. } => "user.identity_linked",
             Self::IdentityUnlinked { .. } => "user.identity_unlinked",
+            Self::MfaEnabled { .. } => "user.mfa_enabled",
+            Self::MfaDisabled { .. } => "user.mfa_disabled",
+            Self::RecoveryCodeUsed { .. } => "user.recovery_code_used",
         }
     }
 
@@ -264,7 +296,10 @@ impl EventData {
             | Self::EmailVerificationRequested { email }
             | Self::EmailVerified { email }
             | Self::PasswordResetRequested { email }
-            | Self::DeletionNotice { email } => erase(email),
+            | Self::DeletionNotice { email }
+            | Self::MfaEnabled { email, .. }
+            | Self::MfaDisabled { email, .. }
+            | Self::RecoveryCodeUsed { email } => erase(email),
             Self::EmailChangeRequested {
                 email,
                 previous_email,
@@ -298,7 +333,10 @@ impl EventData {
             | Self::PasswordResetRequested { email }
             | Self::DeletionNotice { email }
             | Self::EmailChangeRequested { email, .. }
-            | Self::EmailChanged { email, .. } => email == ERASED_EMAIL,
+            | Self::EmailChanged { email, .. }
+            | Self::MfaEnabled { email, .. }
+            | Self::MfaDisabled { email, .. }
+            | Self::RecoveryCodeUsed { email } => email == ERASED_EMAIL,
             Self::LoggedIn { .. }
             | Self::LoggedOut { .. }
             | Self::ReuseDetected { .. }
@@ -329,6 +367,9 @@ impl EventData {
                 | Self::PasswordResetRequested { .. }
                 | Self::EmailChangeRequested { .. }
                 | Self::DeletionNotice { .. }
+                | Self::MfaEnabled { .. }
+                | Self::MfaDisabled { .. }
+                | Self::RecoveryCodeUsed { .. }
         )
     }
 }

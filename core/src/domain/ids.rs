@@ -72,3 +72,8 @@ uuid_id!(
     /// Identifies an event (docs/http-api.md §7); consumers deduplicate by it.
     EventId
 );
+uuid_id!(
+    /// Identifies one second factor of an account (docs/http-api.md, multi-factor
+    /// authentication).
+    FactorId
+);

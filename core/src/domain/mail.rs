@@ -52,6 +52,19 @@ pub enum MailMessage {
     EmailChangeNotice,
     /// A notice that the account was deleted.
     AccountDeleted,
+    /// A notice that the account's second factors changed, or a recovery code was used.
+    MfaNotice(MfaChange),
+}
+
+/// What a [`MailMessage::MfaNotice`] tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MfaChange {
+    /// A second factor was added.
+    Enabled,
+    /// A second factor was removed, or an admin removed them all.
+    Disabled,
+    /// A recovery code completed a login.
+    RecoveryCodeUsed,
 }
 
 impl MailMessage {
@@ -65,6 +78,9 @@ impl MailMessage {
             Self::ChangeEmail { .. } => "change_email",
             Self::EmailChangeNotice => "email_change_notice",
             Self::AccountDeleted => "account_deleted",
+            Self::MfaNotice(MfaChange::Enabled) => "mfa_enabled",
+            Self::MfaNotice(MfaChange::Disabled) => "mfa_disabled",
+            Self::MfaNotice(MfaChange::RecoveryCodeUsed) => "recovery_code_used",
         }
     }
 }

@@ -9,6 +9,7 @@ mod ids;
 mod import;
 mod lockout;
 mod mail;
+mod mfa;
 mod page;
 mod password;
 mod role;
@@ -24,10 +25,15 @@ pub use email::Email;
 pub use event::{
     ADDRESS_KEPT_UNTIL_DELIVERED, ERASED_EMAIL, EVENT_VERSION, Event, EventData, LoginFailure,
 };
-pub use ids::{EventId, IdentityId, RefreshTokenId, SessionId, UserId};
+pub use ids::{EventId, FactorId, IdentityId, RefreshTokenId, SessionId, UserId};
 pub use import::{ImportOutcome, ImportedUser, SourceUser};
 pub use lockout::{ClientKey, LockoutPolicy, LoginAttempt, LoginCount, LoginCounts, LoginKey};
-pub use mail::{Mail, MailMessage};
+pub use mail::{Mail, MailMessage, MfaChange};
+pub use mfa::{
+    Confirmed, Factor, FactorConfirmation, FactorCredential, FactorKind, FactorName, MfaCode,
+    RECOVERY_ALPHABET, RECOVERY_CODE_CHARS, RECOVERY_SET_SIZE, RecoveryCode, RecoveryCodeDigest,
+    TotpCode, TotpSecret, TotpStep,
+};
 pub use page::{Page, PageKey, PageLimit, PageRequest};
 pub use password::{
     LegacyHashError, MAX_BCRYPT_COST, Password, PasswordHash, PasswordPolicy, PasswordStrength,
@@ -37,5 +43,5 @@ pub use session::{
     ClientContext, NewRefreshToken, NewSession, RefreshTokenRecord, Rotation, SessionPolicy,
     SessionSummary,
 };
-pub use token::{AccessClaims, AccessToken, OpaqueToken, TokenDigest, TokenPair};
+pub use token::{AccessClaims, AccessToken, AuthMethod, OpaqueToken, TokenDigest, TokenPair};
 pub use user::{DisplayName, NewUser, User, UserCredentials};

@@ -104,6 +104,8 @@ pub struct NewSession {
     pub created_at: OffsetDateTime,
     /// The first refresh token.
     pub refresh_token: NewRefreshToken,
+    /// How its login authenticated the user; every access token of it says so.
+    pub amr: Vec<super::AuthMethod>,
 }
 
 /// A stored refresh token, found by its digest, with what refresh needs to judge it.
@@ -123,6 +125,8 @@ pub struct RefreshTokenRecord {
     pub used_at: Option<OffsetDateTime>,
     /// Whether its session has been revoked (logout, reuse, disable).
     pub session_revoked: bool,
+    /// How its session's login authenticated the user.
+    pub amr: Vec<super::AuthMethod>,
 }
 
 /// Marks a refresh token used and stores its successor, in one step.

@@ -31,6 +31,47 @@ pub struct AccessClaims {
     pub expires_at: OffsetDateTime,
     /// `jti`: unique per token.
     pub token_id: Uuid,
+    /// `amr`: how the session's login authenticated the user (RFC 8176).
+    pub amr: Vec<AuthMethod>,
+}
+
+/// One way a login authenticated its user, as RFC 8176 names it in the `amr` claim. Kept on
+/// the session, so that every token of it says how its login went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuthMethod {
+    /// `pwd`: a password.
+    Pwd,
+    /// `otp`: a one-time code (TOTP, or a recovery code).
+    Otp,
+    /// `mfa`: more than one factor.
+    Mfa,
+}
+
+impl AuthMethod {
+    /// The RFC 8176 value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pwd => "pwd",
+            Self::Otp => "otp",
+            Self::Mfa => "mfa",
+        }
+    }
+
+    /// The method an RFC 8176 value names, among those Postern uses.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "pwd" => Some(Self::Pwd),
+            "otp" => Some(Self::Otp),
+            "mfa" => Some(Self::Mfa),
+            _ => None,
+        }
+    }
+
+    /// A password alone: the methods of a login without a second factor.
+    pub const PASSWORD: &'static [Self] = &[Self::Pwd];
+
+    /// A password and a one-time code: the methods of a login completed by a second factor.
+    pub const PASSWORD_AND_CODE: &'static [Self] = &[Self::Pwd, Self::Otp, Self::Mfa];
 }
 
 impl AccessClaims {

@@ -37,6 +37,13 @@ pub trait AccountTokens: Send + Sync {
         digest: &TokenDigest,
     ) -> PortResult<Option<AccountTokenRecord>>;
 
+    /// Spends the token `token` at `at`, and nothing else: `true` when it was unused.
+    ///
+    /// # Errors
+    /// MUST return `Ok(false)`, and change nothing, when the token is unknown or was used
+    /// already; of two requests spending it at once exactly one gets `true`.
+    async fn spend(&self, token: Uuid, at: OffsetDateTime) -> PortResult<bool>;
+
     /// Spends the verification token `token` at `at`, marks its user's email verified and
     /// writes `event`, in one transaction, and returns the user as it now is.
     ///

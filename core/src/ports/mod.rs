@@ -16,6 +16,7 @@ mod identities;
 mod identity_provider;
 mod import;
 mod mail;
+mod mfa;
 mod outbox;
 mod queues;
 mod retention;
@@ -40,6 +41,7 @@ pub use identity_provider::{
 };
 pub use import::{ImportTarget, UserSource};
 pub use mail::Mailer;
+pub use mfa::{MfaFactors, SecretBox, TotpProvisioning, TotpVerifier};
 pub use outbox::{EventHandler, EventPublisher, HandledEvents, Outbox, retry};
 pub use queues::{EventQueues, QueueStats};
 pub use retention::{Retention, RetentionKind};
@@ -77,6 +79,8 @@ pub use identity_provider::MockIdentityProviders;
 pub use import::{MockImportTarget, MockUserSource};
 #[cfg(any(test, feature = "mocks"))]
 pub use mail::MockMailer;
+#[cfg(any(test, feature = "mocks"))]
+pub use mfa::{MockMfaFactors, MockSecretBox, MockTotpVerifier};
 #[cfg(any(test, feature = "mocks"))]
 pub use outbox::{MockEventHandler, MockEventPublisher, MockHandledEvents, MockOutbox};
 #[cfg(any(test, feature = "mocks"))]

@@ -163,6 +163,9 @@ rate_limit_buckets! {
     /// Token introspection (docs/http-api.md §9), keyed by introspection client: a resource
     /// server asks once per request it serves, or once per cache period.
     Introspect = "introspect", 1000 per MINUTE;
+    /// Second steps of logins (`POST /auth/mfa/verify`), keyed by client address: besides the
+    /// lockout, which counts wrong codes per account, this bounds how fast one client guesses.
+    MfaVerify = "mfa_verify", 10 per 15 * MINUTE;
 }
 
 /// A limit: `limit` requests per `period`.

@@ -154,6 +154,7 @@ mod tests {
             issued_at: NOW,
             expires_at: NOW + Duration::minutes(15),
             token_id: Uuid::now_v7(),
+            amr: vec![crate::domain::AuthMethod::Pwd],
         }
     }
 

@@ -20,6 +20,8 @@ pub struct AccountExport {
     pub user: User,
     /// Its live sessions, most recently used first.
     pub sessions: Vec<SessionSummary>,
+    /// Its confirmed second factors, oldest first; their credentials stay out of any view.
+    pub factors: Vec<crate::domain::Factor>,
     /// Every audit record about it, newest first.
     pub events: Vec<AuditRecord>,
 }
@@ -28,6 +30,7 @@ pub struct AccountExport {
 pub struct ExportAccount {
     users: Arc<dyn UserRepo>,
     sessions: Arc<dyn SessionRepo>,
+    factors: Arc<dyn crate::ports::MfaFactors>,
     trail: Arc<dyn AuditTrail>,
     clock: Arc<dyn Clock>,
 }
@@ -38,12 +41,14 @@ impl ExportAccount {
         Self {
             users: ports.users.clone(),
             sessions: ports.sessions.clone(),
+            factors: ports.factors.clone(),
             trail,
             clock: ports.clock.clone(),
         }
     }
 
-    /// The caller's account, live sessions and audit records, read from the database (never
+    /// The caller's account, live sessions, confirmed factors and audit records, read from the
+    /// database (never
     /// from the profile cache: an export is the record, not a copy).
     ///
     /// # Errors
@@ -56,10 +61,13 @@ impl ExportAccount {
             .await?
             .ok_or(ProfileError::NotFound)?;
         let sessions = self.sessions.list_live(user, self.clock.now()).await?;
+        let mut factors = self.factors.list(user).await?;
+        factors.retain(crate::domain::Factor::is_active);
         let events = self.events_about(user).await?;
         Ok(AccountExport {
             user: account,
             sessions,
+            factors,
             events,
         })
     }
@@ -123,6 +131,11 @@ mod tests {
             .expect_list_live()
             .withf(move |u, now| *u == id && *now == NOW)
             .returning(|_, _| Ok(Vec::new()));
+        mocks
+            .factors
+            .expect_list()
+            .withf(move |u| *u == id)
+            .returning(|_| Ok(Vec::new()));
         let all: Vec<AuditRecord> = (0..150).map(|n| record(id, n)).collect();
         let mut trail = MockAuditTrail::new();
         trail

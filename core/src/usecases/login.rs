@@ -7,6 +7,11 @@
 //! go through the same steps as accounts, so neither the answer nor its timing tells them apart,
 //! and a lock says nothing about whether an account exists. Attempts in flight never lock: one
 //! that finds every slot held waits, and is refused as busy (not locked) if none frees in time.
+//!
+//! An account with an active second factor gets no session for its password alone: the login
+//! answers with a challenge, a single-use token that [`super::VerifyMfa`] spends with a code.
+//! The right password then counts neither as a success nor as a failure (its attempt is freed),
+//! so a guesser who knows the password still cannot reset the failures the second step counts.
 
 use std::sync::Arc;
 
@@ -14,14 +19,16 @@ use time::Duration;
 use tracing::{instrument, warn};
 
 use super::Ports;
-use super::tokens::TokenMinter;
+use super::session_start::{Reserved, SessionStarter, reserve_attempt};
 use crate::domain::{
-    ClientContext, ClientKey, Email, Event, EventData, LockoutPolicy, LoginAttempt, LoginFailure,
-    LoginKey, NewSession, Password, SessionId, SessionPolicy, TokenPair, User, UserCredentials,
-    UserId,
+    AuthMethod, ClientContext, ClientKey, Email, Event, EventData, FactorKind, LockoutPolicy,
+    LoginFailure, LoginKey, NewAccountToken, OpaqueToken, Password, SessionPolicy, TokenPair,
+    TokenPurpose, User, UserCredentials, UserId,
 };
 use crate::error::BoxError;
-use crate::ports::{Clock, Outbox, PasswordCheck, PasswordHasher, SessionRepo, UserRepo};
+use crate::ports::{
+    AccountTokens, Clock, MfaFactors, OpaqueTokens, Outbox, PasswordCheck, PasswordHasher, UserRepo,
+};
 
 /// A validated login request.
 #[derive(Debug)]
@@ -34,13 +41,30 @@ pub struct LoginRequest {
     pub client: ClientContext,
 }
 
-/// A successful login: the account and its first token pair.
+/// A successful login: a session, or the second step it waits for.
 #[derive(Debug)]
-pub struct LoginOutcome {
-    /// The account.
-    pub user: User,
-    /// The new session's tokens.
-    pub tokens: TokenPair,
+pub enum LoginOutcome {
+    /// The account had no active second factor: its session started.
+    Session {
+        /// The account.
+        user: User,
+        /// The new session's tokens.
+        tokens: TokenPair,
+    },
+    /// The account has an active second factor: no session until a code completes the login.
+    MfaRequired(MfaChallenge),
+}
+
+/// The second step a login waits for.
+#[derive(Debug)]
+pub struct MfaChallenge {
+    /// The single-use token that completes this login with a code.
+    pub token: OpaqueToken,
+    /// The kinds of the account's active factors, each once; a recovery code is always
+    /// accepted besides.
+    pub factors: Vec<FactorKind>,
+    /// How long the token works.
+    pub expires_in: Duration,
 }
 
 /// Why a login started no session.
@@ -79,21 +103,24 @@ enum Checked {
         user_id: Option<UserId>,
         reason: LoginFailure,
     },
-    /// The account's password.
+    /// The account's password; `factors` are the kinds of its active second factors.
     Right {
         credentials: UserCredentials,
         needs_rehash: bool,
+        factors: Vec<FactorKind>,
     },
 }
 
 /// Starts sessions (docs/http-api.md §3 login).
 pub struct Login {
     users: Arc<dyn UserRepo>,
-    sessions: Arc<dyn SessionRepo>,
     outbox: Arc<dyn Outbox>,
     hasher: Arc<dyn PasswordHasher>,
+    factors: Arc<dyn MfaFactors>,
+    account_tokens: Arc<dyn AccountTokens>,
+    secrets: Arc<dyn OpaqueTokens>,
     clock: Arc<dyn Clock>,
-    minter: TokenMinter,
+    starter: SessionStarter,
     lockout: LockoutPolicy,
 }
 
@@ -103,16 +130,18 @@ impl Login {
     pub fn new(ports: &Ports, policy: SessionPolicy, lockout: LockoutPolicy) -> Self {
         Self {
             users: ports.users.clone(),
-            sessions: ports.sessions.clone(),
             outbox: ports.outbox.clone(),
             hasher: ports.hasher.clone(),
+            factors: ports.factors.clone(),
+            account_tokens: ports.account_tokens.clone(),
+            secrets: ports.secrets.clone(),
             clock: ports.clock.clone(),
-            minter: TokenMinter::new(ports.tokens.clone(), ports.secrets.clone(), policy),
+            starter: SessionStarter::new(ports, policy),
             lockout,
         }
     }
 
-    /// Verifies the credentials and starts a session.
+    /// Verifies the credentials and starts a session, or asks for a second factor.
     ///
     /// # Errors
     /// [`LoginError::InvalidCredentials`] for an unknown email and for a wrong password alike;
@@ -136,9 +165,16 @@ impl Login {
             Ok(Checked::Right {
                 credentials,
                 needs_rehash,
+                factors,
             }) => {
-                self.users.record_login_success(&key).await?;
-                self.succeed(credentials, needs_rehash, request).await
+                if factors.is_empty() {
+                    self.users.record_login_success(&key).await?;
+                } else {
+                    // Only the last step's success resets the counts (see the module's doc).
+                    self.users.abandon_login_attempt(&key).await?;
+                }
+                self.succeed(credentials, needs_rehash, request, factors)
+                    .await
             }
             Err(error) => {
                 // Neither a failure nor a success: the slots are freed and nothing counted.
@@ -174,6 +210,7 @@ impl Login {
                     reason: LoginFailure::WrongPassword,
                 },
                 PasswordCheck::Match { needs_rehash } => Checked::Right {
+                    factors: self.active_factor_kinds(credentials.user.id).await?,
                     credentials,
                     needs_rehash,
                 },
@@ -181,12 +218,25 @@ impl Login {
         )
     }
 
-    /// Starts the session of a right password, unless an admin disabled the account.
+    /// The kinds of the account's active factors, each once.
+    async fn active_factor_kinds(&self, user: UserId) -> Result<Vec<FactorKind>, LoginError> {
+        let mut kinds: Vec<FactorKind> = Vec::new();
+        for factor in self.factors.list(user).await? {
+            if factor.is_active() && !kinds.contains(&factor.kind) {
+                kinds.push(factor.kind);
+            }
+        }
+        Ok(kinds)
+    }
+
+    /// Starts the session of a right password, or asks for its second factor, unless an admin
+    /// disabled the account.
     async fn succeed(
         &self,
         credentials: UserCredentials,
         needs_rehash: bool,
         request: LoginRequest,
+        factors: Vec<FactorKind>,
     ) -> Result<LoginOutcome, LoginError> {
         if credentials.user.disabled {
             // Said only to whoever knows the password, so it reveals nothing to a guesser.
@@ -201,7 +251,36 @@ impl Login {
         if needs_rehash {
             self.rehash(&credentials, &request.password).await;
         }
-        self.start_session(credentials.user, request.client).await
+        if !factors.is_empty() {
+            return self.challenge(credentials.user.id, factors).await;
+        }
+        let user = credentials.user;
+        let tokens = self
+            .starter
+            .start(&user, request.client, AuthMethod::PASSWORD)
+            .await?;
+        Ok(LoginOutcome::Session { user, tokens })
+    }
+
+    /// Issues the single-use token that completes this login with a second factor.
+    async fn challenge(
+        &self,
+        user: UserId,
+        factors: Vec<FactorKind>,
+    ) -> Result<LoginOutcome, LoginError> {
+        let token = self.secrets.generate();
+        let record = NewAccountToken::new(
+            user,
+            TokenPurpose::MfaLogin,
+            self.secrets.digest(&token),
+            self.clock.now(),
+        );
+        self.account_tokens.issue(&record).await?;
+        Ok(LoginOutcome::MfaRequired(MfaChallenge {
+            token,
+            factors,
+            expires_in: TokenPurpose::MfaLogin.lifetime(),
+        }))
     }
 
     /// Reserves this login's attempt, or refuses a locked or busy email.
@@ -210,49 +289,11 @@ impl Login {
     /// same whether or not an account has the email, and skipping the hash means guesses
     /// against a locked email cost no Argon2 work.
     async fn reserve_attempt(&self, key: &LoginKey) -> Result<(), LoginError> {
-        let now = self.clock.now();
-        match self
-            .users
-            .begin_login_attempt(key, now, self.lockout)
-            .await?
-        {
-            LoginAttempt::Allowed { .. } => Ok(()),
-            LoginAttempt::Busy => Err(LoginError::Busy),
-            // A lock runs from the failure that set it, which can come after `now` when this
-            // attempt raced it (or on an instance whose clock is ahead); the wait announced is
-            // never longer than the policy's.
-            LoginAttempt::Locked { until } => Err(LoginError::AccountLocked {
-                retry_after: (until - now).min(self.lockout.lock_for),
-            }),
+        match reserve_attempt(&*self.users, self.clock.now(), self.lockout, key).await? {
+            Reserved::Allowed => Ok(()),
+            Reserved::Busy => Err(LoginError::Busy),
+            Reserved::Locked { retry_after } => Err(LoginError::AccountLocked { retry_after }),
         }
-    }
-
-    async fn start_session(
-        &self,
-        user: User,
-        client: ClientContext,
-    ) -> Result<LoginOutcome, LoginError> {
-        let now = self.clock.now();
-        let (refresh_token, refresh_record) = self.minter.refresh_token(now);
-        let session = NewSession {
-            id: SessionId::generate(),
-            user_id: user.id,
-            client,
-            created_at: now,
-            refresh_token: refresh_record,
-        };
-        let event = Event::new(
-            EventData::LoggedIn {
-                session_id: session.id,
-                ip: session.client.ip.map(|ip| ip.to_string()),
-                user_agent: session.client.user_agent.clone(),
-            },
-            Some(user.id),
-            now,
-        );
-        self.sessions.start(&session, &event).await?;
-        let tokens = self.minter.pair(&user, session.id, refresh_token, now)?;
-        Ok(LoginOutcome { user, tokens })
     }
 
     /// Upgrades a stale hash. A failure here must not fail a login whose password was right,
@@ -309,7 +350,7 @@ mod tests {
     use time::OffsetDateTime;
 
     use super::*;
-    use crate::domain::PasswordHash;
+    use crate::domain::{LoginAttempt, PasswordHash};
     use crate::ports::PortResult;
     use crate::usecases::testkit::{Mocks, NOW, password, policy, user};
 
@@ -393,12 +434,14 @@ mod tests {
             .returning(|_, _, _, _| Ok(()));
     }
 
-    /// The right password, and the success that resets the count.
+    /// The right password of an account without a second factor, and the success that resets
+    /// the count.
     fn right_password(mocks: &mut Mocks, needs_rehash: bool) {
         mocks
             .hasher
             .expect_verify()
             .returning(move |_, _| Ok(PasswordCheck::Match { needs_rehash }));
+        mocks.factors.expect_list().returning(|_| Ok(Vec::new()));
         mocks
             .users
             .expect_record_login_success()
@@ -551,7 +594,8 @@ mod tests {
         known_account_on_attempt(&mut mocks, 1);
         right_password(&mut mocks, false);
         mocks.sessions.expect_start().withf(|session, event| {
-            session.refresh_token.digest.as_str() == "digest:fresh-refresh"
+            session.amr == AuthMethod::PASSWORD
+                && session.refresh_token.digest.as_str() == "digest:fresh-refresh"
                 && session.refresh_token.expires_at == NOW + Duration::days(7)
                 && session.client.user_agent.as_deref() == Some("curl")
                 && matches!(event.data, EventData::LoggedIn { session_id, .. } if session_id == session.id)
@@ -559,9 +603,63 @@ mod tests {
 
         let outcome = login(mocks).execute(request()).await.unwrap();
 
-        assert_eq!(outcome.tokens.access_token.expose(), "jwt");
-        assert_eq!(outcome.tokens.refresh_token.expose(), "fresh-refresh");
-        assert_eq!(outcome.tokens.expires_in, Duration::minutes(15));
+        let LoginOutcome::Session { tokens, .. } = outcome else {
+            panic!("no session: {outcome:?}");
+        };
+        assert_eq!(tokens.access_token.expose(), "jwt");
+        assert_eq!(tokens.refresh_token.expose(), "fresh-refresh");
+        assert_eq!(tokens.expires_in, Duration::minutes(15));
+    }
+
+    #[tokio::test]
+    async fn the_right_password_of_an_account_with_a_factor_asks_for_it_and_resets_nothing() {
+        let mut mocks = Mocks::new().with_token_minting();
+        known_account_on_attempt(&mut mocks, 4);
+        mocks.hasher.expect_verify().returning(|_, _| {
+            Ok(PasswordCheck::Match {
+                needs_rehash: false,
+            })
+        });
+        mocks.factors.expect_list().returning(|user| {
+            let factor = |confirmed| crate::domain::Factor {
+                confirmed_at: confirmed,
+                ..crate::domain::Factor::pending(
+                    crate::domain::FactorId::generate(),
+                    user,
+                    FactorKind::Totp,
+                    crate::domain::FactorName::default_for(FactorKind::Totp),
+                    crate::domain::FactorCredential::new(vec![1]),
+                    NOW,
+                )
+            };
+            Ok(vec![factor(Some(NOW)), factor(None), factor(Some(NOW))])
+        });
+        mocks
+            .users
+            .expect_abandon_login_attempt()
+            .withf(|key| *key == request_key())
+            .times(1)
+            .returning(|_| Ok(()));
+        mocks
+            .account_tokens
+            .expect_issue()
+            .withf(|t| {
+                t.purpose == TokenPurpose::MfaLogin
+                    && t.digest.as_str() == "digest:fresh-refresh"
+                    && t.expires_at == NOW + Duration::minutes(5)
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+
+        // Neither record_login_success nor sessions.start is expected: either would panic.
+        let outcome = login(mocks).execute(request()).await.unwrap();
+
+        let LoginOutcome::MfaRequired(challenge) = outcome else {
+            panic!("a session without the second factor: {outcome:?}");
+        };
+        assert_eq!(challenge.token.expose(), "fresh-refresh");
+        assert_eq!(challenge.factors, vec![FactorKind::Totp]);
+        assert_eq!(challenge.expires_in, Duration::minutes(5));
     }
 
     #[tokio::test]

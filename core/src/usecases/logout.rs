@@ -180,6 +180,7 @@ mod tests {
                     expires_at: NOW + Duration::days(1),
                     used_at: None,
                     session_revoked: false,
+                    amr: vec![crate::domain::AuthMethod::Pwd],
                 }))
             });
         mocks

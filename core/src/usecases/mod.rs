@@ -26,6 +26,9 @@ mod import_users;
 mod introspect;
 mod login;
 mod logout;
+mod mfa_enrol;
+mod mfa_factors;
+mod mfa_verify;
 mod new_password;
 mod password_reset;
 mod profile;
@@ -35,6 +38,7 @@ mod redeemable;
 mod refresh;
 mod revoker;
 mod send_mail;
+mod session_start;
 mod sessions;
 mod signup;
 mod tokens;
@@ -65,8 +69,13 @@ pub use housekeeping::{Housekeeping, PruneReport, RetentionPolicy};
 pub use identities::{ListIdentities, UnlinkError, UnlinkIdentity};
 pub use import_users::{ImportReport, ImportUsers, InvalidRow};
 pub use introspect::{Introspect, Introspection};
-pub use login::{Login, LoginError, LoginOutcome, LoginRequest};
+pub use login::{Login, LoginError, LoginOutcome, LoginRequest, MfaChallenge};
 pub use logout::{Logout, LogoutAll};
+pub use mfa_enrol::{ConfirmTotp, ConfirmedFactor, EnrolTotp, ManageMfaError, TotpEnrolment};
+pub use mfa_factors::{
+    ListFactors, RegenerateRecoveryCodes, RemoveFactor, ResetFactors, ResetFactorsError,
+};
+pub use mfa_verify::{MfaLogin, VerifyMfa, VerifyMfaError, VerifyMfaRequest};
 pub use password_reset::{ForgotPassword, ResetPassword, ResetPasswordError};
 pub use profile::{GetProfile, PrefetchedProfile, ProfileError, UpdateProfile};
 pub use queues::{QueueAdmin, ReplayError};
@@ -78,9 +87,9 @@ pub use signup::{Signup, SignupError, SignupRequest};
 
 use crate::domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
 use crate::ports::{
-    AccountTokens, CallerLookup, Clock, OpaqueTokens, Outbox, PasswordHasher, PortError,
-    ProfileCache, RateLimiter, RevocationList, SessionRepo, StrengthEstimator, SuccessorTokens,
-    TokenIssuer, UserRepo,
+    AccountTokens, CallerLookup, Clock, MfaFactors, OpaqueTokens, Outbox, PasswordHasher,
+    PortError, ProfileCache, RateLimiter, RevocationList, SecretBox, SessionRepo,
+    StrengthEstimator, SuccessorTokens, TokenIssuer, TotpVerifier, UserRepo,
 };
 
 /// A port's failure, as each use-case error that has the two variants for it carries it.
@@ -109,14 +118,17 @@ from_port_error!(
     LinkTokenError,
     ResetPasswordError,
     LoginError,
+    ManageMfaError,
     ProfileError,
     RefreshError,
     ReplayError,
+    ResetFactorsError,
     ResendVerificationError,
     RevokeSessionError,
     SignupError,
     StartSignInError,
     UnlinkError,
+    VerifyMfaError,
 );
 
 /// Every port the account use cases draw on, as the composition root assembles them.
@@ -150,6 +162,12 @@ pub struct Ports {
     pub rate_limiter: Arc<dyn RateLimiter>,
     /// Estimates the strength of new passwords.
     pub strength: Arc<dyn StrengthEstimator>,
+    /// Second factors and recovery codes.
+    pub factors: Arc<dyn MfaFactors>,
+    /// TOTP codes.
+    pub totp: Arc<dyn TotpVerifier>,
+    /// Sealing factor secrets and digesting recovery codes.
+    pub secret_box: Arc<dyn SecretBox>,
     /// The time.
     pub clock: Arc<dyn Clock>,
 }
@@ -202,6 +220,20 @@ pub struct Accounts {
     pub confirm_email_change: ConfirmEmailChange,
     /// Deletes accounts (docs/http-api.md §4, §5).
     pub delete_account: DeleteAccount,
+    /// Completes logins that wait for a second factor.
+    pub verify_mfa: VerifyMfa,
+    /// Lists the caller's second factors.
+    pub list_factors: ListFactors,
+    /// Starts TOTP enrolments.
+    pub enrol_totp: EnrolTotp,
+    /// Confirms TOTP enrolments.
+    pub confirm_totp: ConfirmTotp,
+    /// Removes one of the caller's factors.
+    pub remove_factor: RemoveFactor,
+    /// Replaces the caller's recovery codes.
+    pub regenerate_recovery_codes: RegenerateRecoveryCodes,
+    /// Removes every factor of an account, for an admin.
+    pub reset_factors: ResetFactors,
 }
 
 /// The rules the account use cases apply, each with the defaults of docs/http-api.md.
@@ -247,6 +279,13 @@ impl Accounts {
             request_email_change: RequestEmailChange::new(ports, policy),
             confirm_email_change: ConfirmEmailChange::new(ports),
             delete_account: DeleteAccount::new(ports, policy),
+            verify_mfa: VerifyMfa::new(ports, policy, lockout),
+            list_factors: ListFactors::new(ports),
+            enrol_totp: EnrolTotp::new(ports, policy),
+            confirm_totp: ConfirmTotp::new(ports),
+            remove_factor: RemoveFactor::new(ports, policy),
+            regenerate_recovery_codes: RegenerateRecoveryCodes::new(ports, policy),
+            reset_factors: ResetFactors::new(ports),
         }
     }
 }

@@ -146,9 +146,13 @@ impl Refresh {
                 .record_of(&presented.successor, record.session_started_at, now),
         };
         if self.sessions.rotate(&rotation).await? {
-            return Ok(self
-                .minter
-                .pair(user, record.session_id, presented.successor, now)?);
+            return Ok(self.minter.pair(
+                user,
+                record.session_id,
+                &record.amr,
+                presented.successor,
+                now,
+            )?);
         }
         // Between our read and our write a concurrent request used the token (the case the
         // grace window exists for) or a logout revoked its session: read it again to tell which.
@@ -209,9 +213,13 @@ impl Refresh {
         if stored.session_id != session_id {
             return Err(RefreshError::InvalidToken);
         }
-        Ok(self
-            .minter
-            .pair(user, session_id, presented.successor.clone(), now)?)
+        Ok(self.minter.pair(
+            user,
+            session_id,
+            &presented.record.amr,
+            presented.successor.clone(),
+            now,
+        )?)
     }
 }
 
@@ -236,6 +244,7 @@ mod tests {
             expires_at: NOW + Duration::days(1),
             used_at,
             session_revoked: false,
+            amr: vec![crate::domain::AuthMethod::Pwd],
         }
     }
 
@@ -377,6 +386,7 @@ mod tests {
         let mut mocks = mocks_finding(found.clone());
         let ended = RefreshTokenRecord {
             session_revoked: true,
+            amr: vec![crate::domain::AuthMethod::Pwd],
             ..successor_of(&found)
         };
         finding_the_successor(&mut mocks, ended, 1);
@@ -435,6 +445,7 @@ mod tests {
         let found = record(None);
         let revoked = RefreshTokenRecord {
             session_revoked: true,
+            amr: vec![crate::domain::AuthMethod::Pwd],
             ..found.clone()
         };
         let mut mocks = Mocks::new().with_token_minting();
@@ -493,6 +504,7 @@ mod tests {
             },
             RefreshTokenRecord {
                 session_revoked: true,
+                amr: vec![crate::domain::AuthMethod::Pwd],
                 ..record(None)
             },
         ] {

@@ -13,7 +13,8 @@ use async_trait::async_trait;
 use tracing::instrument;
 
 use crate::domain::{
-    Email, Event, EventData, Mail, MailMessage, NewAccountToken, OpaqueToken, TokenPurpose, UserId,
+    Email, Event, EventData, Mail, MailMessage, MfaChange, NewAccountToken, OpaqueToken,
+    TokenPurpose, UserId,
 };
 use crate::ports::{
     AccountTokens, Clock, EventHandler, Mailer, OpaqueTokens, PortError, PortResult,
@@ -115,6 +116,15 @@ impl SendMail {
             }
             EventData::PasswordChanged { email } => (email, MailMessage::PasswordChanged),
             EventData::DeletionNotice { email } => (email, MailMessage::AccountDeleted),
+            EventData::MfaEnabled { email, .. } => {
+                (email, MailMessage::MfaNotice(MfaChange::Enabled))
+            }
+            EventData::MfaDisabled { email, .. } => {
+                (email, MailMessage::MfaNotice(MfaChange::Disabled))
+            }
+            EventData::RecoveryCodeUsed { email } => {
+                (email, MailMessage::MfaNotice(MfaChange::RecoveryCodeUsed))
+            }
             EventData::EmailChangeRequested {
                 email,
                 previous_email,

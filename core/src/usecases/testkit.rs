@@ -9,9 +9,10 @@ use uuid::Uuid;
 use super::Ports;
 use crate::domain::{AccessClaims, Email, Password, Role, SessionId, SessionPolicy, User, UserId};
 use crate::ports::{
-    Clock, MockAccountTokens, MockCallerLookup, MockOpaqueTokens, MockOutbox, MockPasswordHasher,
-    MockProfileCache, MockRateLimiter, MockRevocationList, MockSessionRepo, MockStrengthEstimator,
-    MockSuccessorTokens, MockTokenIssuer, MockUserRepo,
+    Clock, MockAccountTokens, MockCallerLookup, MockMfaFactors, MockOpaqueTokens, MockOutbox,
+    MockPasswordHasher, MockProfileCache, MockRateLimiter, MockRevocationList, MockSecretBox,
+    MockSessionRepo, MockStrengthEstimator, MockSuccessorTokens, MockTokenIssuer, MockTotpVerifier,
+    MockUserRepo,
 };
 
 pub(crate) const NOW: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
@@ -40,6 +41,9 @@ pub(crate) struct Mocks {
     pub callers: MockCallerLookup,
     pub rate_limiter: MockRateLimiter,
     pub strength: MockStrengthEstimator,
+    pub factors: MockMfaFactors,
+    pub totp: MockTotpVerifier,
+    pub secret_box: MockSecretBox,
     pub now: OffsetDateTime,
 }
 
@@ -59,6 +63,9 @@ impl Mocks {
             callers: MockCallerLookup::new(),
             rate_limiter: MockRateLimiter::new(),
             strength: MockStrengthEstimator::new(),
+            factors: MockMfaFactors::new(),
+            totp: MockTotpVerifier::new(),
+            secret_box: MockSecretBox::new(),
             now: NOW,
         }
     }
@@ -117,6 +124,9 @@ impl Mocks {
             callers: Arc::new(self.callers),
             rate_limiter: Arc::new(self.rate_limiter),
             strength: Arc::new(self.strength),
+            factors: Arc::new(self.factors),
+            totp: Arc::new(self.totp),
+            secret_box: Arc::new(self.secret_box),
             clock: Arc::new(FixedClock(self.now)),
         }
     }
@@ -153,5 +163,6 @@ pub(crate) fn caller() -> AccessClaims {
         issued_at: NOW,
         expires_at: NOW + Duration::minutes(15),
         token_id: Uuid::now_v7(),
+        amr: vec![crate::domain::AuthMethod::Pwd],
     }
 }

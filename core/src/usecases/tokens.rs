@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::domain::{
-    AccessClaims, NewRefreshToken, OpaqueToken, RefreshTokenId, SessionId, SessionPolicy,
-    TokenPair, User,
+    AccessClaims, AuthMethod, NewRefreshToken, OpaqueToken, RefreshTokenId, SessionId,
+    SessionPolicy, TokenPair, User,
 };
 use crate::ports::{OpaqueTokens, PortResult, TokenIssuer};
 
@@ -53,11 +53,13 @@ impl TokenMinter {
         }
     }
 
-    /// Signs an access token for `user` in `session` and pairs it with `refresh_token`.
+    /// Signs an access token for `user` in `session`, whose login authenticated by `amr`, and
+    /// pairs it with `refresh_token`.
     pub(crate) fn pair(
         &self,
         user: &User,
         session: SessionId,
+        amr: &[AuthMethod],
         refresh_token: OpaqueToken,
         now: OffsetDateTime,
     ) -> PortResult<TokenPair> {
@@ -69,6 +71,7 @@ impl TokenMinter {
             issued_at: now,
             expires_at: now + self.policy.access_ttl,
             token_id: Uuid::now_v7(),
+            amr: amr.to_vec(),
         };
         Ok(TokenPair {
             access_token: self.tokens.issue(&claims)?,

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use postern_core::domain::{AuditQuery, DisplayName, PageLimit, PageRequest};
 use postern_core::ports::AuditTrail;
 use postern_core::usecases::{
-    Accounts, AuthenticateError, DeliverEvents, LoginRequest, Policies, SignupError, SignupRequest,
+    Accounts, AuthenticateError, DeliverEvents, LoginOutcome, LoginRequest, Policies, SignupError,
+    SignupRequest,
 };
 use postern_memory::InProcessPublisher;
 
@@ -51,7 +52,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         SignupError::EmailTaken
     );
 
-    let login = accounts
+    let outcome = accounts
         .login
         .execute(LoginRequest {
             email: support::email("ada@example.com")?,
@@ -59,14 +60,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             client: support::client(),
         })
         .await?;
-    println!(
-        "logged in; the access token lasts {}",
-        login.tokens.expires_in
-    );
+    // An account with a second factor would get `MfaRequired` and finish with `verify_mfa`.
+    let LoginOutcome::Session { tokens, .. } = outcome else {
+        return Err("an account without a second factor gets its session at once".into());
+    };
+    println!("logged in; the access token lasts {}", tokens.expires_in);
 
     let claims = accounts
         .authenticate
-        .execute(login.tokens.access_token.expose())
+        .execute(tokens.access_token.expose())
         .await?;
     assert_eq!(claims.user_id, user.id);
     println!(
@@ -76,7 +78,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let pair = accounts
         .refresh
-        .execute(login.tokens.refresh_token.clone(), support::client())
+        .execute(tokens.refresh_token.clone(), support::client())
         .await?;
     println!("refreshed: a new pair; the old refresh token is now used");
 

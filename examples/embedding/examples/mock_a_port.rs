@@ -60,7 +60,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .await;
     println!(
         "login while the users store is down: {:?}",
-        login.as_ref().map(|o| o.user.id)
+        login.as_ref().err()
     );
     assert!(matches!(login, Err(LoginError::Unavailable(_))));
 

@@ -183,6 +183,7 @@ async fn production_without_smtp_warns_at_start_and_logs_mail_with_tokens_redact
         &[
             ("POSTERN_ENV", "production"),
             ("JWT_SECRET", postern_tests::app::TEST_JWT_SECRET),
+            ("MFA_ENCRYPTION_KEY", postern_tests::app::TEST_MFA_KEY),
         ],
     );
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use postern_core::domain::{AuthMethod, NewSession};
 use time::Duration;
 
 use crate::Storage;
@@ -14,7 +15,10 @@ use crate::storage::{add_user_id, start_session, written_events};
 pub async fn start_then_find_refresh_token_round_trips(storage: &dyn Storage) {
     let sessions = storage.sessions();
     let user = add_user_id(storage, "ada@example.com").await;
-    let session = new_session(user);
+    let session = NewSession {
+        amr: AuthMethod::PASSWORD_AND_CODE.to_vec(),
+        ..new_session(user)
+    };
     let event = logged_in(&session);
 
     sessions.start(&session, &event).await.unwrap();
@@ -32,6 +36,11 @@ pub async fn start_then_find_refresh_token_round_trips(storage: &dyn Storage) {
     assert_eq!(found.expires_at, token.expires_at);
     assert_eq!(found.used_at, None);
     assert!(!found.session_revoked);
+    assert_eq!(
+        found.amr,
+        AuthMethod::PASSWORD_AND_CODE,
+        "the login's methods"
+    );
     assert!(written_events(storage).await.contains(&event));
     let unknown = sessions.find_refresh_token(&unique_digest()).await.unwrap();
     assert_eq!(unknown, None);

@@ -1,7 +1,7 @@
 //! In-memory storage: one [`MemoryStore`] that implements every storage port ([`UserRepo`],
 //! [`SessionRepo`], [`Outbox`], [`AccountTokens`], [`IdentityRepo`], [`SignInGrants`],
-//! [`AuditTrail`], [`HandledEvents`], [`Retention`]) and the audit log's [`EventHandler`], for
-//! embedding the core without a database and for testing it.
+//! [`AuditTrail`], [`HandledEvents`], [`Retention`], [`MfaFactors`]) and the audit log's
+//! [`EventHandler`], for embedding the core without a database and for testing it.
 //!
 //! It is a fake, not a toy: it honours each port's documented contract the way the SeaORM adapters
 //! do (a duplicate email is [`postern_core::ports::CreateUserError::EmailTaken`], a token rotates
@@ -20,12 +20,14 @@
 //! [`AuditTrail`]: postern_core::ports::AuditTrail
 //! [`HandledEvents`]: postern_core::ports::HandledEvents
 //! [`Retention`]: postern_core::ports::Retention
+//! [`MfaFactors`]: postern_core::ports::MfaFactors
 //! [`EventHandler`]: postern_core::ports::EventHandler
 
 mod audit;
 mod grants;
 mod identities;
 mod lockout;
+mod mfa;
 mod outbox;
 mod retention;
 mod sessions;
@@ -68,6 +70,8 @@ struct Tables {
     login_counts: lockout::LoginCountTable,
     /// Accounts deleted (docs/adr/0016): their rows stay, anonymised.
     deleted: HashSet<UserId>,
+    factors: HashMap<postern_core::domain::FactorId, mfa::FactorRow>,
+    recovery_codes: Vec<mfa::RecoveryRow>,
 }
 
 struct UserRow {
@@ -81,6 +85,7 @@ struct SessionRow {
     created_at: OffsetDateTime,
     last_used_at: OffsetDateTime,
     revoked_at: Option<OffsetDateTime>,
+    amr: Vec<postern_core::domain::AuthMethod>,
 }
 
 struct TokenRow {

@@ -78,6 +78,7 @@ impl SessionRepo for MemoryStore {
                 created_at: session.created_at,
                 last_used_at: session.created_at,
                 revoked_at: None,
+                amr: session.amr.clone(),
             },
         );
         tables.write_event(event);
@@ -108,6 +109,7 @@ impl SessionRepo for MemoryStore {
             expires_at: token.expires_at,
             used_at: token.used_at,
             session_revoked: session.revoked_at.is_some(),
+            amr: session.amr.clone(),
         }))
     }
 

@@ -83,6 +83,15 @@ impl AccountTokens for MemoryStore {
             .map(|row| row.record.clone()))
     }
 
+    async fn spend(&self, token: Uuid, at: OffsetDateTime) -> PortResult<bool> {
+        let mut tables = self.lock();
+        if tables.spendable(token).is_none() {
+            return Ok(false);
+        }
+        tables.spend(token, at);
+        Ok(true)
+    }
+
     async fn verify_email(
         &self,
         token: Uuid,

@@ -41,11 +41,12 @@ impl Tables {
 
 impl Tables {
     /// Erases what the store holds about `user` beside the account itself: its account tokens,
-    /// the login counts of its address, where its sessions came from, and the personal data of
+    /// its second factors and recovery codes, the login counts of its address, where its sessions came from, and the personal data of
     /// its stored events.
     fn erase_traces_of(&mut self, user: UserId, email: &Email) {
         self.account_tokens
             .retain(|_, row| row.record.user_id != user);
+        self.erase_factors_of(user);
         self.login_counts.forget(email);
         for session in self.sessions.values_mut().filter(|s| s.user_id == user) {
             session.client = postern_core::domain::ClientContext::default();

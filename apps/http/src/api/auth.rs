@@ -9,15 +9,15 @@ use poem_openapi::{ApiResponse, OpenApi};
 use postern_core::FieldError;
 use postern_core::ports::PortError;
 use postern_core::usecases::{
-    AuthenticateError, ChangePasswordError, LoginError, LoginRequest, ProfileError, RefreshError,
-    SignupError,
+    AuthenticateError, ChangePasswordError, LoginError, LoginOutcome, LoginRequest, ProfileError,
+    RefreshError, SignupError,
 };
 
 use super::ApiTags;
 use super::requests::{
     ChangePasswordBody, LoginBody, LogoutBody, PasswordChangePerUser, RefreshBody, SignupBody,
 };
-use super::schemas::{LoginView, LogoutAllView, MessageView, TokensView, UserView};
+use super::schemas::{LoginAnswer, LogoutAllView, MessageView, TokensView, UserView};
 use super::user::ACCOUNT_GONE;
 use crate::answers::{
     Answer, INTERNAL, INVALID, Invalid, JsonBody, RATE_LIMITED, UNAVAILABLE, WEAK_PASSWORD, answers,
@@ -62,7 +62,7 @@ const INVALID_CREDENTIALS: Answer = Answer {
 };
 
 /// 423 `account_locked`, with `Retry-After`.
-const ACCOUNT_LOCKED: Answer = Answer {
+pub(super) const ACCOUNT_LOCKED: Answer = Answer {
     status: StatusCode::LOCKED,
     code: "account_locked",
     message: "Too many failed logins; logins to this account are locked for a while.",
@@ -72,7 +72,7 @@ const ACCOUNT_LOCKED: Answer = Answer {
 };
 
 /// 403 `forbidden` for a disabled account.
-const ACCOUNT_DISABLED: Answer = Answer {
+pub(super) const ACCOUNT_DISABLED: Answer = Answer {
     status: StatusCode::FORBIDDEN,
     code: "forbidden",
     message: "This account has been disabled by an administrator.",
@@ -81,7 +81,7 @@ const ACCOUNT_DISABLED: Answer = Answer {
 
 /// 429 `rate_limited` when the logins in flight for one email hold every check the lockout
 /// allows.
-const LOGINS_IN_FLIGHT: Answer = Answer {
+pub(super) const LOGINS_IN_FLIGHT: Answer = Answer {
     message: "Too many logins to this account at once; try again in a moment.",
     doc: "the logins in flight for this email hold every password check the lockout allows \
           and none finished in time; nothing is locked; see `Retry-After`",
@@ -90,7 +90,7 @@ const LOGINS_IN_FLIGHT: Answer = Answer {
 
 /// How long a client refused with [`LOGINS_IN_FLIGHT`] is asked to wait: the logins in flight
 /// take a password check each, well under a second.
-const LOGINS_IN_FLIGHT_RETRY: time::Duration = time::Duration::seconds(1);
+pub(super) const LOGINS_IN_FLIGHT_RETRY: time::Duration = time::Duration::seconds(1);
 
 answers!(LoginError {
     LoginError::InvalidCredentials => INVALID_CREDENTIALS,
@@ -249,7 +249,7 @@ impl AuthApi {
         state: Data<&Arc<AppState>>,
         client: Client,
         body: Limited<LoginBody>,
-    ) -> RateLimited<Done<LoginView>, LoginErrors> {
+    ) -> RateLimited<Done<LoginAnswer>, LoginErrors> {
         body.run(async |credentials| {
             let request = LoginRequest {
                 email: credentials.0.email,
@@ -257,8 +257,10 @@ impl AuthApi {
                 client: client.0,
             };
             let outcome = state.accounts.login.execute(request).await?;
-            record_user(outcome.user.id);
-            Ok(Done(LoginView::new(outcome.user, outcome.tokens)))
+            if let LoginOutcome::Session { user, .. } = &outcome {
+                record_user(user.id);
+            }
+            Ok(Done(LoginAnswer::from(outcome)))
         })
         .await
     }

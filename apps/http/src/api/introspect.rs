@@ -196,7 +196,8 @@ pub struct IntrospectionView {
     /// The account's role now (`user`, `manager`, `admin`), which may differ from the token's.
     #[oai(skip_serializing_if_is_none)]
     pub role: Option<String>,
-    /// How the user authenticated (RFC 8176): `["pwd"]`.
+    /// How the session's login authenticated the user (RFC 8176): `["pwd"]`, or
+    /// `["pwd", "otp", "mfa"]` after a second factor.
     #[oai(skip_serializing_if_is_none)]
     pub amr: Option<Vec<String>>,
     /// Expiry, in Unix seconds.
@@ -231,8 +232,13 @@ impl IntrospectionView {
             sub: Some(claims.user_id.to_string()),
             sid: Some(claims.session_id.to_string()),
             role: Some(role.as_str().to_owned()),
-            // Passwords are the only way in for now.
-            amr: Some(vec!["pwd".to_owned()]),
+            amr: Some(
+                claims
+                    .amr
+                    .iter()
+                    .map(|method| method.as_str().to_owned())
+                    .collect(),
+            ),
             exp: Some(claims.expires_at.unix_timestamp()),
             iat: Some(claims.issued_at.unix_timestamp()),
             iss: Some(config.issuer.clone()),

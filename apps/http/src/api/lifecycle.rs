@@ -163,7 +163,8 @@ impl LifecycleApi {
     /// Export the caller's data
     ///
     /// Everything Postern holds about the caller, in one document: the account, its live
-    /// sessions, its linked identities and factors (none yet), and every audit-log record about
+    /// sessions, its linked identities (none yet), its confirmed second factors (without secrets),
+    /// and every audit-log record about
     /// it. No password hash, token or token digest is part of it.
     #[oai(
         path = "/api/v1/user/export",

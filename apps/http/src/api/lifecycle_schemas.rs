@@ -7,6 +7,7 @@ use postern_core::domain::{OpaqueToken, Password, SessionId};
 use postern_core::usecases::{AccountExport, EmailChangeRequest};
 
 use super::admin_schemas::AuditEntryView;
+use super::mfa_schemas::FactorView;
 use super::requests::{email, presented_password, token};
 use super::schemas::{SessionView, UserView};
 use crate::body::{BodyFields, JsonBody};
@@ -82,8 +83,8 @@ pub struct ExportView {
     pub sessions: Vec<SessionView>,
     /// Linked sign-in identities: always empty, since Postern links none yet.
     pub identities: Vec<Any<serde_json::Value>>,
-    /// Second factors: always empty, since Postern has none yet.
-    pub factors: Vec<Any<serde_json::Value>>,
+    /// Confirmed second factors, oldest first, without their secrets.
+    pub factors: Vec<FactorView>,
     /// Every audit-log record about the account, newest first.
     pub events: Vec<AuditEntryView>,
 }
@@ -99,7 +100,7 @@ impl ExportView {
                 .map(|s| SessionView::new(s, current))
                 .collect(),
             identities: Vec::new(),
-            factors: Vec::new(),
+            factors: export.factors.into_iter().map(Into::into).collect(),
             events: export.events.into_iter().map(Into::into).collect(),
         }
     }

@@ -10,6 +10,8 @@ mod introspect;
 mod jwks;
 mod lifecycle;
 mod lifecycle_schemas;
+mod mfa;
+mod mfa_schemas;
 mod ops;
 mod recovery;
 mod requests;
@@ -23,6 +25,7 @@ pub use auth::AuthApi;
 pub use introspect::IntrospectApi;
 pub use jwks::JwksApi;
 pub use lifecycle::LifecycleApi;
+pub use mfa::MfaApi;
 pub use ops::OpsApi;
 pub use recovery::RecoveryApi;
 pub use user::UserApi;
@@ -48,6 +51,7 @@ pub type Api = (
     RecoveryApi,
     UserApi,
     LifecycleApi,
+    MfaApi,
     AdminApi,
     OpsApi,
     JwksApi,
@@ -63,6 +67,7 @@ pub fn service() -> OpenApiService<Api, ()> {
             RecoveryApi,
             UserApi,
             LifecycleApi,
+            MfaApi,
             AdminApi,
             OpsApi,
             JwksApi,

@@ -1,9 +1,10 @@
 //! Response bodies, with the conversions from domain types. Views carry poem-openapi derives;
 //! domain types never do. The request bodies are in `requests`.
 
-use poem_openapi::{Enum, Object};
+use poem_openapi::{Enum, Object, Union};
 use postern_core::domain::{Role, SessionId, SessionSummary, TokenPair, User};
 use postern_core::ports::QueueStats;
+use postern_core::usecases::LoginOutcome;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -117,6 +118,52 @@ impl LoginView {
             expires_in: tokens.expires_in,
         }
     }
+}
+
+/// What a login answers: a session, or the second step an account with a second factor needs.
+#[derive(Union)]
+#[oai(one_of)]
+pub enum LoginAnswer {
+    /// The session's tokens.
+    Session(LoginView),
+    /// No tokens yet: a code completes the login at `POST /api/v1/auth/mfa/verify`.
+    MfaRequired(MfaRequiredView),
+}
+
+impl From<LoginOutcome> for LoginAnswer {
+    fn from(outcome: LoginOutcome) -> Self {
+        match outcome {
+            LoginOutcome::Session { user, tokens } => Self::Session(LoginView::new(user, tokens)),
+            LoginOutcome::MfaRequired(challenge) => {
+                let mut factors: Vec<String> = challenge
+                    .factors
+                    .iter()
+                    .map(|kind| kind.as_str().to_owned())
+                    .collect();
+                factors.push("recovery_code".to_owned());
+                Self::MfaRequired(MfaRequiredView {
+                    mfa_required: true,
+                    mfa_token: challenge.token.expose().to_owned(),
+                    factors,
+                    expires_in: challenge.expires_in.whole_seconds(),
+                })
+            }
+        }
+    }
+}
+
+/// The second step a login waits for.
+#[derive(Object)]
+#[oai(rename = "MfaRequired", rename_all = "camelCase")]
+pub struct MfaRequiredView {
+    /// Always `true`.
+    pub mfa_required: bool,
+    /// The single-use token that completes this login, for 5 minutes.
+    pub mfa_token: String,
+    /// The kinds of second step accepted: `totp`, `webauthn`, `recovery_code`.
+    pub factors: Vec<String>,
+    /// Seconds until `mfaToken` expires.
+    pub expires_in: i64,
 }
 
 /// A confirmation.

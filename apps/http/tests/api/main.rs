@@ -21,6 +21,7 @@ mod internal_errors;
 mod introspection;
 mod lifecycle;
 mod metrics;
+mod mfa;
 mod pages;
 mod rate_limits;
 mod routing;

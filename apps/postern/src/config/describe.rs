@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use super::redact::{REDACTED, url_without_passwords};
 use super::settings::rate_limit_variable;
 use super::values::quota_text;
-use super::{Config, Environment, JwtSecret, LogFormat};
+use super::{Config, Environment, JwtSecret, LogFormat, MfaKey};
 
 impl Config {
     /// The effective configuration, one `VARIABLE = value` line each, secrets redacted.
@@ -152,6 +152,15 @@ impl Config {
         let sessions = &self.sessions;
         vec![
             line("JWT_SECRET", secret),
+            line(
+                "MFA_ENCRYPTION_KEY",
+                match &self.mfa_key {
+                    MfaKey::Configured(_) => REDACTED.to_owned(),
+                    MfaKey::GeneratedInDataDir => {
+                        "(unset: generated once in the data directory)".to_owned()
+                    }
+                },
+            ),
             line("JWT_PRIVATE_KEY_FILE", private_key),
             line("JWT_PREVIOUS_PUBLIC_KEY_FILES", previous_public_keys),
             line("JWT_ISSUER", &self.jwt_issuer),
@@ -358,6 +367,10 @@ mod tests {
     fn describe_hides_every_secret() {
         let described = config(&[
             ("JWT_SECRET", "jwt-secret-jwt-secret-jwt-secret-jwt-secret"),
+            (
+                "MFA_ENCRYPTION_KEY",
+                "mfa-key-mfa-key-mfa-key-mfa-key-mfa-key",
+            ),
             ("DATABASE_URL", "postgres://app@db/postern?password=db-pass"),
             ("REDIS_URL", "redis://user:redis-pass@cache:6379"),
             ("SMTP_URL", "smtp://mailer:smtp-pass@mail:587"),
@@ -365,13 +378,20 @@ mod tests {
         ])
         .describe();
 
-        for secret in ["jwt-secret", "db-pass", "redis-pass", "smtp-pass"] {
+        for secret in [
+            "jwt-secret",
+            "mfa-key",
+            "db-pass",
+            "redis-pass",
+            "smtp-pass",
+        ] {
             assert!(!described.contains(secret), "{secret} shown:\n{described}");
         }
         assert_lines(
             &described,
             &[
                 "JWT_SECRET = [redacted]",
+                "MFA_ENCRYPTION_KEY = [redacted]",
                 "DATABASE_URL = postgres://app@db/postern?password=[redacted]",
                 "REDIS_URL = redis://user:[redacted]@cache:6379",
                 "SMTP_URL = smtp://mailer:[redacted]@mail:587",

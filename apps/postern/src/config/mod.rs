@@ -52,6 +52,15 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// The key that seals second-factor secrets at rest (`MFA_ENCRYPTION_KEY`).
+#[derive(Clone, Debug)]
+pub enum MfaKey {
+    /// `MFA_ENCRYPTION_KEY`.
+    Configured(SecretString),
+    /// Development only: generated once and kept in the data directory.
+    GeneratedInDataDir,
+}
+
 /// What signs access tokens: an HS256 secret or, instead, an Ed25519 key pair (EdDSA).
 #[derive(Clone, Debug)]
 pub enum JwtSecret {
@@ -99,6 +108,8 @@ pub struct Config {
     pub migrate_on_start: bool,
     /// `JWT_SECRET`, or `JWT_PRIVATE_KEY_FILE` and `JWT_PREVIOUS_PUBLIC_KEY_FILES`.
     pub jwt_secret: JwtSecret,
+    /// `MFA_ENCRYPTION_KEY`: what seals TOTP secrets at rest.
+    pub mfa_key: MfaKey,
     /// `JWT_ISSUER` and `JWT_AUDIENCE` (default `postern` for both).
     pub jwt_issuer: String,
     /// The `aud` claim issued and required.

@@ -25,7 +25,7 @@ use super::values::{
 };
 use super::{
     Config, ConfigError, ConnectionLimits, Environment, JwtKeyFiles, JwtSecret, LogFormat,
-    MailSettings, RedisConfig, RetentionSettings, listen_url,
+    MailSettings, MfaKey, RedisConfig, RetentionSettings, listen_url,
 };
 
 /// The longest access-token lifetime accepted. Revocation lists keep entries this long, so a
@@ -91,6 +91,7 @@ pub(super) struct Settings {
     worker_visibility_timeout: PositiveDuration,
     stream_retention: PositiveDuration,
     jwt_secret: Option<SigningSecret>,
+    mfa_encryption_key: Option<SigningSecret>,
     jwt_private_key_file: Option<Parsed<PathBuf>>,
     jwt_previous_public_key_files: CommaList<PathBuf>,
     jwt_issuer: String,
@@ -160,6 +161,7 @@ impl Default for Settings {
             worker_visibility_timeout: PositiveDuration(consumers.visibility_timeout),
             stream_retention: PositiveDuration(consumers.retention),
             jwt_secret: None,
+            mfa_encryption_key: None,
             jwt_private_key_file: None,
             jwt_previous_public_key_files: CommaList(Vec::new()),
             jwt_issuer: "postern".to_owned(),
@@ -229,6 +231,16 @@ impl Settings {
             self.production_minimums()?;
         }
         let jwt_secret = self.jwt_secret(production)?;
+        let mfa_key = match (&self.mfa_encryption_key, production) {
+            (Some(key), _) => MfaKey::Configured(key.0.clone()),
+            (None, true) => {
+                return Err(error(
+                    "MFA_ENCRYPTION_KEY",
+                    "is required when POSTERN_ENV=production (at least 32 random bytes)",
+                ));
+            }
+            (None, false) => MfaKey::GeneratedInDataDir,
+        };
         let sessions = self.sessions()?;
         let lockout = self.lockout()?;
         let passwords = self.passwords()?;
@@ -261,6 +273,7 @@ impl Settings {
             },
             migrate_on_start: self.migrate_on_start.0,
             jwt_secret,
+            mfa_key,
             jwt_issuer: self.jwt_issuer,
             jwt_audience: self.jwt_audience,
             sessions,
@@ -374,6 +387,13 @@ impl Settings {
         }
         if let Some(weakness) = self.jwt_secret.as_ref().and_then(SigningSecret::weakness) {
             return Err(error("JWT_SECRET", weakness));
+        }
+        if let Some(weakness) = self
+            .mfa_encryption_key
+            .as_ref()
+            .and_then(SigningSecret::weakness)
+        {
+            return Err(error("MFA_ENCRYPTION_KEY", weakness));
         }
         if let Some(short) = self.introspection_clients.0.iter().find(|c| c.is_short()) {
             return Err(error(

@@ -31,6 +31,9 @@ fn no_configuration_at_all_is_the_embedded_default() {
 /// A secret of the kind `openssl rand -base64 30` prints.
 const RANDOM_SECRET: &str = "q3L9vXe0R2mTnB8sKcY7wHj4ZpD1aFgU6oIuE5tN";
 
+/// Another such secret, for `MFA_ENCRYPTION_KEY`.
+const RANDOM_MFA_KEY: &str = "Zk8pW2rQ7vN4xJ1cT9mB6hF3sD0aLyG5uE8iO2nR";
+
 #[test]
 fn production_refuses_argon2_costs_below_the_documented_minimum_naming_the_variable() {
     for (name, value) in [("ARGON2_MEMORY_KIB", "8"), ("ARGON2_ITERATIONS", "1")] {
@@ -80,6 +83,7 @@ fn development_still_accepts_cheap_hashing_and_any_long_secret() {
 fn production_accepts_a_random_secret_and_the_default_hashing_cost() {
     let config = Config::from_vars(vars(&[
         ("POSTERN_ENV", "production"),
+        ("MFA_ENCRYPTION_KEY", RANDOM_MFA_KEY),
         ("JWT_SECRET", RANDOM_SECRET),
     ]))
     .unwrap();
@@ -135,6 +139,24 @@ fn the_database_pool_size_is_read_and_bounded() {
         let err = Config::from_vars(vars(&[("DATABASE_MAX_CONNECTIONS", value)])).unwrap_err();
         assert_eq!(err.variable, "DATABASE_MAX_CONNECTIONS", "{value}");
     }
+}
+
+#[test]
+fn production_without_an_mfa_key_names_the_variable() {
+    let err = Config::from_vars(vars(&[
+        ("POSTERN_ENV", "production"),
+        ("JWT_SECRET", RANDOM_SECRET),
+    ]))
+    .unwrap_err();
+
+    assert_eq!(err.variable, "MFA_ENCRYPTION_KEY", "{err}");
+}
+
+#[test]
+fn development_without_an_mfa_key_generates_one_in_the_data_directory() {
+    let config = Config::from_vars(vars(&[])).unwrap();
+
+    assert!(matches!(config.mfa_key, MfaKey::GeneratedInDataDir));
 }
 
 #[test]
@@ -282,6 +304,7 @@ fn the_password_policy_is_read_and_bounded() {
 fn redis_is_configured_by_url_and_prefix() {
     let config = Config::from_vars(vars(&[
         ("POSTERN_ENV", "production"),
+        ("MFA_ENCRYPTION_KEY", RANDOM_MFA_KEY),
         ("JWT_SECRET", RANDOM_SECRET),
         ("REDIS_URL", "redis://127.0.0.1:6379"),
         ("REDIS_KEY_PREFIX", "tenant-a:"),
@@ -331,6 +354,7 @@ fn worker_settings_default_to_section_7_and_reject_nonsense() {
 fn a_private_key_file_selects_eddsa_even_in_production() {
     let config = Config::from_vars(vars(&[
         ("POSTERN_ENV", "production"),
+        ("MFA_ENCRYPTION_KEY", RANDOM_MFA_KEY),
         ("JWT_PRIVATE_KEY_FILE", "/keys/current.pem"),
         (
             "JWT_PREVIOUS_PUBLIC_KEY_FILES",
@@ -603,6 +627,7 @@ fn production_refuses_an_introspection_secret_shorter_than_32_bytes_naming_the_v
     let production = |clients: &str| {
         Config::from_vars(vars(&[
             ("POSTERN_ENV", "production"),
+            ("MFA_ENCRYPTION_KEY", RANDOM_MFA_KEY),
             ("JWT_SECRET", RANDOM_SECRET),
             ("INTROSPECTION_CLIENTS", clients),
         ]))

@@ -40,7 +40,7 @@ pub fn in_memory_ports(store: &MemoryStore, clock: Arc<dyn Clock>) -> PortResult
         users: store.clone(),
         sessions: store.clone(),
         outbox: store.clone(),
-        account_tokens: store,
+        account_tokens: store.clone(),
         hasher: Arc::new(hasher),
         tokens: Arc::new(tokens),
         secrets: Arc::new(RandomTokens),
@@ -50,6 +50,12 @@ pub fn in_memory_ports(store: &MemoryStore, clock: Arc<dyn Clock>) -> PortResult
         revocations,
         rate_limiter: Arc::new(MemoryRateLimiter::new(RateLimits::default())?),
         strength: Arc::new(postern_password::ZxcvbnEstimator),
+        factors: store,
+        totp: Arc::new(postern_totp::RfcTotp::new("example")),
+        secret_box: Arc::new(
+            postern_tokens::AeadSecretBox::new(secret.as_bytes())
+                .map_err(postern_core::ports::PortError::unexpected)?,
+        ),
         clock,
     })
 }

@@ -124,7 +124,7 @@ fn ports(db: sea_orm::DatabaseConnection, cache: Arc<dyn ProfileCache>) -> Ports
         users: Arc::new(SeaUserRepo::new(db.clone())),
         sessions: Arc::new(SeaSessionRepo::new(db)),
         outbox: store.clone(),
-        account_tokens: store,
+        account_tokens: store.clone(),
         hasher: Arc::new(hasher),
         tokens: Arc::new(tokens),
         secrets: Arc::new(RandomTokens),
@@ -134,6 +134,9 @@ fn ports(db: sea_orm::DatabaseConnection, cache: Arc<dyn ProfileCache>) -> Ports
         revocations,
         rate_limiter: Arc::new(MemoryRateLimiter::new(RateLimits::default()).unwrap()),
         strength: Arc::new(postern_password::ZxcvbnEstimator),
+        factors: store,
+        totp: Arc::new(postern_totp::RfcTotp::new("postern")),
+        secret_box: Arc::new(postern_tokens::AeadSecretBox::new(secret.as_bytes()).unwrap()),
         clock,
     }
 }

@@ -15,6 +15,7 @@ mod lockout;
 mod login;
 mod logout;
 mod metrics;
+mod mfa;
 mod ops;
 mod password;
 mod password_policy;

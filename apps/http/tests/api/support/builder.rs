@@ -107,6 +107,11 @@ impl Builder {
             revocations,
             rate_limiter: rate_limiter.clone(),
             strength: Arc::new(postern_password::ZxcvbnEstimator),
+            factors: store.clone(),
+            totp: Arc::new(postern_totp::RfcTotp::new("postern")),
+            secret_box: Arc::new(
+                postern_tokens::AeadSecretBox::new(secret.as_bytes()).expect("a 32-byte key"),
+            ),
             clock,
         };
         let state = Arc::new(AppState {

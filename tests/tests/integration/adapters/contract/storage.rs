@@ -7,12 +7,12 @@ use async_trait::async_trait;
 use postern_contract::{Delivery, OutboxSettings, Storage};
 use postern_core::domain::EventId;
 use postern_core::ports::{
-    AccountTokens, AuditTrail, EventHandler, HandledEvents, IdentityRepo, Outbox, Retention,
-    SessionRepo, SignInGrants, UserRepo,
+    AccountTokens, AuditTrail, EventHandler, HandledEvents, IdentityRepo, MfaFactors, Outbox,
+    Retention, SessionRepo, SignInGrants, UserRepo,
 };
 use postern_db::{
-    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaIdentityRepo, SeaOutbox,
-    SeaRetention, SeaSessionRepo, SeaSignInGrants, SeaUserRepo,
+    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaIdentityRepo,
+    SeaMfaFactors, SeaOutbox, SeaRetention, SeaSessionRepo, SeaSignInGrants, SeaUserRepo,
 };
 use postern_tests::db::{Backend, TestDb, fresh_database};
 use sea_orm::ConnectionTrait;
@@ -77,6 +77,10 @@ impl Storage for SeaStorage {
 
     fn retention(&self) -> Arc<dyn Retention> {
         Arc::new(SeaRetention::new(self.0.connection()))
+    }
+
+    fn mfa_factors(&self) -> Arc<dyn MfaFactors> {
+        Arc::new(SeaMfaFactors::new(self.0.connection()))
     }
 
     fn outbox(&self, settings: OutboxSettings) -> Arc<dyn Outbox> {
