@@ -144,10 +144,13 @@ impl JsonBody for EnrolTotpBody {
 #[oai(rename = "ConfirmTotpRequest", rename_all = "camelCase")]
 pub struct ConfirmTotpBody {
     /// The pending factor's id, from the enrolment.
-    #[oai(validator(max_length = 64))]
+    #[oai(validator(
+        max_length = 64,
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    ))]
     pub factor_id: String,
-    /// The six-digit code the app shows now.
-    #[oai(validator(max_length = 16))]
+    /// The six-digit code the app shows now (spaces between the digits are ignored).
+    #[oai(validator(max_length = 16, pattern = "^ *[0-9]( *[0-9]){5} *$"))]
     pub code: String,
 }
 
