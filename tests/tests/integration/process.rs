@@ -1,12 +1,14 @@
 //! The `postern serve` process (issue 5): it finishes in-flight requests when asked to stop,
-//! no secret reaches its logs even at TRACE level, and each request is one line that says its
-//! status and latency once (issue 12).
+//! no secret reaches its logs even at TRACE level (nor a second factor's secret, recovery codes
+//! or login token, issue 13), and each request is one line that says its status and latency
+//! once (issue 12).
 
 use futures::future::join_all;
 use postern_tests::app::PASSWORD;
 use postern_tests::process::ServeProcess;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use totp_rs::{Builder, Secret};
 
 const EMAIL: &str = "ada@example.com";
 
@@ -183,6 +185,122 @@ async fn no_secret_reaches_the_logs_even_at_trace_level() {
         ("a mail link's token", link_token),
     ] {
         if let Some(line) = log.lines().find(|line| line.contains(secret)) {
+            panic!("{what} reached the log: {line}");
+        }
+    }
+}
+
+/// The code an authenticator app shows for `secret` (base32), `steps` steps from now.
+fn totp_code(secret: &str, steps: i64) -> String {
+    let totp = Builder::new()
+        .with_secret(Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap();
+    let at = time::OffsetDateTime::now_utc().unix_timestamp() + steps * 30;
+    totp.generate(u64::try_from(at).unwrap()).to_string()
+}
+
+/// A field of an answer's `data`, as text.
+fn field(body: &Value, name: &str) -> String {
+    body["data"][name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {name} in {body}"))
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_second_factor_secret_reaches_the_logs_even_at_trace_level() {
+    let data = tempfile::tempdir().unwrap();
+    let server = ServeProcess::start(data.path(), &[("RUST_LOG", "trace")]);
+    let http = reqwest::Client::new();
+    let url = |path: &str| server.url(path);
+    let credentials = json!({"email": EMAIL, "password": PASSWORD});
+
+    post(&http, url("/api/v1/auth/signup"), credentials.clone(), None).await;
+    let (_, body) = post(&http, url("/api/v1/auth/login"), credentials.clone(), None).await;
+    let access = field(&body, "accessToken");
+    let (enrolled, body) = post(
+        &http,
+        url("/api/v1/user/mfa/totp"),
+        json!({"currentPassword": PASSWORD}),
+        Some(&access),
+    )
+    .await;
+    let secret = field(&body, "secret");
+    let otpauth = field(&body, "otpauthUri");
+    let factor = field(&body, "factorId");
+    let (confirmed, body) = post(
+        &http,
+        url("/api/v1/user/mfa/totp/confirm"),
+        json!({"factorId": factor, "code": totp_code(&secret, -1)}),
+        Some(&access),
+    )
+    .await;
+    let recovery: Vec<String> = body["data"]["recoveryCodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no recovery codes in {body}"))
+        .iter()
+        .map(|code| code.as_str().unwrap().to_owned())
+        .collect();
+    let (_, body) = post(&http, url("/api/v1/auth/login"), credentials.clone(), None).await;
+    let mfa_token = field(&body, "mfaToken");
+    let (verified, _) = post(
+        &http,
+        url("/api/v1/auth/mfa/verify"),
+        json!({"mfaToken": mfa_token, "code": totp_code(&secret, 0)}),
+        None,
+    )
+    .await;
+    let (_, body) = post(&http, url("/api/v1/auth/login"), credentials, None).await;
+    let second_token = field(&body, "mfaToken");
+    let (by_recovery, _) = post(
+        &http,
+        url("/api/v1/auth/mfa/verify"),
+        json!({"mfaToken": second_token, "code": recovery[0]}),
+        None,
+    )
+    .await;
+    server.terminate();
+    let (exit, log) = tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .unwrap();
+
+    assert_eq!(
+        [enrolled, confirmed, verified, by_recovery],
+        [
+            StatusCode::CREATED,
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::OK
+        ]
+    );
+    assert!(exit.success(), "exit {exit}");
+    assert!(
+        log.lines()
+            .filter(|line| line.contains("/api/v1/auth/mfa/verify"))
+            .count()
+            >= 2,
+        "the second steps were not logged, so nothing is proved:\n{log}"
+    );
+    let mut secrets = vec![
+        ("the TOTP secret", secret.clone()),
+        ("the otpauth URI", otpauth),
+        ("the first login token", mfa_token),
+        ("the second login token", second_token),
+    ];
+    secrets.extend(
+        recovery
+            .iter()
+            .map(|code| ("a recovery code", code.clone())),
+    );
+    // Recovery codes are also accepted without their dashes.
+    secrets.extend(
+        recovery
+            .iter()
+            .map(|code| ("a recovery code without dashes", code.replace('-', ""))),
+    );
+    for (what, secret) in secrets {
+        if let Some(line) = log.lines().find(|line| line.contains(&secret)) {
             panic!("{what} reached the log: {line}");
         }
     }
