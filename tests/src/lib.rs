@@ -18,3 +18,4 @@ pub mod redis;
 pub mod redis_cluster;
 pub mod resource_server;
 pub mod smtp;
+pub mod totp;

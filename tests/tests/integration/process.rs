@@ -6,9 +6,9 @@
 use futures::future::join_all;
 use postern_tests::app::PASSWORD;
 use postern_tests::process::ServeProcess;
+use postern_tests::totp::code as totp_code;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use totp_rs::{Builder, Secret};
 
 const EMAIL: &str = "ada@example.com";
 
@@ -188,16 +188,6 @@ async fn no_secret_reaches_the_logs_even_at_trace_level() {
             panic!("{what} reached the log: {line}");
         }
     }
-}
-
-/// The code an authenticator app shows for `secret` (base32), `steps` steps from now.
-fn totp_code(secret: &str, steps: i64) -> String {
-    let totp = Builder::new()
-        .with_secret(Secret::try_from_base32(secret).unwrap())
-        .build()
-        .unwrap();
-    let at = time::OffsetDateTime::now_utc().unix_timestamp() + steps * 30;
-    totp.generate(u64::try_from(at).unwrap()).to_string()
 }
 
 /// A field of an answer's `data`, as text.

@@ -12,10 +12,11 @@ use postern_tests::app::{
 };
 use postern_tests::db::Backend;
 use postern_tests::redis::{redis_url, unique_prefix};
+use postern_tests::totp::code;
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-use totp_rs::{Builder, Secret};
+use totp_rs::Secret;
 
 use super::support::assert_error;
 
@@ -26,16 +27,6 @@ on_both_backends!(
     removing_the_factor_and_an_admin_reset_remove_the_second_step,
     the_stored_secret_is_sealed,
 );
-
-/// The code an authenticator app shows for `secret` (base32), `steps` steps from now.
-fn code(secret: &str, steps: i64) -> String {
-    let totp = Builder::new()
-        .with_secret(Secret::try_from_base32(secret).unwrap())
-        .build()
-        .unwrap();
-    let at = time::OffsetDateTime::now_utc().unix_timestamp() + steps * 30;
-    totp.generate(u64::try_from(at).unwrap()).to_string()
-}
 
 /// A wrong code for `secret` now.
 fn wrong(secret: &str) -> &'static str {
