@@ -9,7 +9,8 @@
 //!   ([`Outbox`]), [`account_tokens`] ([`AccountTokens`]), [`identities`] ([`IdentityRepo`]),
 //!   [`grants`] ([`SignInGrants`]), [`audit_log`] (the audit [`EventHandler`] read back
 //!   through the [`AuditTrail`]), [`handled_events`] ([`HandledEvents`]), [`retention`]
-//!   ([`Retention`]) and [`mfa_factors`] ([`MfaFactors`]). An implementation offers them as one
+//!   ([`Retention`]), [`mfa_factors`] and [`mfa_webauthn`] ([`MfaFactors`]) and [`ceremonies`]
+//!   ([`CeremonyStates`]). An implementation offers them as one
 //!   [`Storage`]: every port over one fresh store, because the rules span ports (a session needs
 //!   its user; a change is stored with its event).
 //! - State ports, in memory, on Redis and through the resilient Redis wrappers:
@@ -38,6 +39,7 @@
 //! [`HandledEvents`]: postern_core::ports::HandledEvents
 //! [`Retention`]: postern_core::ports::Retention
 //! [`MfaFactors`]: postern_core::ports::MfaFactors
+//! [`CeremonyStates`]: postern_core::ports::CeremonyStates
 //! [`ProfileCache`]: postern_core::ports::ProfileCache
 //! [`RateLimiter`]: postern_core::ports::RateLimiter
 //! [`RevocationList`]: postern_core::ports::RevocationList
@@ -49,6 +51,7 @@
 pub mod account_tokens;
 pub mod audit_log;
 pub mod caller_lookup;
+pub mod ceremonies;
 mod clock;
 mod factory;
 pub mod fixtures;
@@ -58,6 +61,7 @@ pub mod identities;
 pub mod lifecycle;
 mod macros;
 pub mod mfa_factors;
+pub mod mfa_webauthn;
 pub mod outbox;
 pub mod profile_cache;
 pub mod rate_limiter;

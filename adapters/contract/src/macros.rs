@@ -43,7 +43,8 @@ macro_rules! __contract_tests {
 
 /// Every storage port's contract on the [`crate::Storage`] that `$make().await` returns: the
 /// modules `user_repo`, `session_repo`, `outbox`, `account_tokens`, `identities`, `grants`,
-/// `audit_log`, `handled_events`, `lifecycle`, `retention` and `mfa_factors`.
+/// `audit_log`, `handled_events`, `lifecycle`, `retention`, `mfa_factors`, `mfa_webauthn` and
+/// `ceremonies`.
 #[macro_export]
 macro_rules! storage_contracts {
     ($make:expr) => {
@@ -58,5 +59,7 @@ macro_rules! storage_contracts {
         $crate::lifecycle_contract!($make);
         $crate::retention_contract!($make);
         $crate::mfa_factors_contract!($make);
+        $crate::mfa_webauthn_contract!($make);
+        $crate::ceremonies_contract!($make);
     };
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use postern_core::domain::{Event, EventId, NewSession, NewUser, UserId};
 use postern_core::ports::{
-    AccountTokens, AuditTrail, Clock, EventHandler, HandledEvents, IdentityRepo, MfaFactors,
-    Outbox, Retention, SessionRepo, SignInGrants, UserRepo, retry,
+    AccountTokens, AuditTrail, CeremonyStates, Clock, EventHandler, HandledEvents, IdentityRepo,
+    MfaFactors, Outbox, Retention, SessionRepo, SignInGrants, UserRepo, retry,
 };
 use time::Duration;
 
@@ -46,6 +46,9 @@ pub trait Storage: Send + Sync {
     fn retention(&self) -> Arc<dyn Retention>;
     /// Second factors and recovery codes.
     fn mfa_factors(&self) -> Arc<dyn MfaFactors>;
+
+    /// WebAuthn ceremonies in progress.
+    fn ceremonies(&self) -> Arc<dyn CeremonyStates>;
 
     /// An outbox over this store, built as `settings` say. Each call is a new relay's outbox;
     /// all of them share the store's events.

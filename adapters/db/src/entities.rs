@@ -290,6 +290,8 @@ pub(super) mod mfa_factors {
         pub last_used_at: Option<TimeDateTimeWithTimeZone>,
         /// The last TOTP step accepted; a code of this step or an earlier one is a replay.
         pub last_step: Option<i64>,
+        /// A WebAuthn factor's credential id, hex; unique.
+        pub credential_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -310,6 +312,27 @@ pub(super) mod mfa_recovery_codes {
         pub code_hash: String,
         pub created_at: TimeDateTimeWithTimeZone,
         pub used_at: Option<TimeDateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(super) mod webauthn_ceremonies {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webauthn_ceremonies")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub purpose: String,
+        pub user_id: Option<Uuid>,
+        #[sea_orm(column_type = "Text")]
+        pub state: String,
+        pub expires_at: TimeDateTimeWithTimeZone,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,13 +2,14 @@
 //! Replays are refused by conditional updates (`last_step < step`, `used_at IS NULL`), so of
 //! two requests with one code exactly one changes a row; confirming a factor decides inside its
 //! transaction whether it is the account's first, after taking a write lock on the user's row.
+//! WebAuthn keys are stored and used by `mfa_webauthn`.
 
 use async_trait::async_trait;
 use postern_core::domain::{
     Confirmed, Event, Factor, FactorConfirmation, FactorCredential, FactorId, FactorKind,
     FactorName, RecoveryCodeDigest, TotpStep, UserId,
 };
-use postern_core::ports::{MfaFactors, PortResult};
+use postern_core::ports::{CredentialId, Enrolled, MfaFactors, PortResult, WebAuthnEnrolment};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -35,7 +36,7 @@ impl SeaMfaFactors {
     }
 }
 
-fn to_factor(row: mfa_factors::Model) -> PortResult<Factor> {
+pub(super) fn to_factor(row: mfa_factors::Model) -> PortResult<Factor> {
     let kind = FactorKind::from_storage(&row.kind)
         .ok_or_else(|| invalid_row("mfa_factors.kind", row.kind.clone()))?;
     Ok(Factor {
@@ -55,7 +56,7 @@ fn stored_step(step: TotpStep) -> i64 {
     i64::try_from(step.0).unwrap_or(i64::MAX)
 }
 
-async fn count_active(conn: &impl ConnectionTrait, user: UserId) -> PortResult<u64> {
+pub(super) async fn count_active(conn: &impl ConnectionTrait, user: UserId) -> PortResult<u64> {
     mfa_factors::Entity::find()
         .filter(mfa_factors::Column::UserId.eq(user.as_uuid()))
         .filter(mfa_factors::Column::ConfirmedAt.is_not_null())
@@ -64,7 +65,7 @@ async fn count_active(conn: &impl ConnectionTrait, user: UserId) -> PortResult<u
         .map_err(db_error)
 }
 
-async fn store_recovery_set(
+pub(super) async fn store_recovery_set(
     conn: &impl ConnectionTrait,
     user: UserId,
     codes: &[RecoveryCodeDigest],
@@ -100,7 +101,7 @@ async fn delete_recovery_set(conn: &impl ConnectionTrait, user: UserId) -> PortR
 /// Serialises the factor changes of one account: an update of its own row, a no-op, takes
 /// PostgreSQL's row lock (and SQLite's database write lock), so two confirmations of the
 /// account's factors decide one after the other which one is first.
-async fn lock_user(conn: &impl ConnectionTrait, user: UserId) -> PortResult<()> {
+pub(super) async fn lock_user(conn: &impl ConnectionTrait, user: UserId) -> PortResult<()> {
     users::Entity::update_many()
         .col_expr(users::Column::Id, Expr::col(users::Column::Id))
         .filter(users::Column::Id.eq(user.as_uuid()))
@@ -133,6 +134,7 @@ impl MfaFactors for SeaMfaFactors {
             confirmed_at: Set(factor.confirmed_at.map(stored)),
             last_used_at: Set(factor.last_used_at.map(stored)),
             last_step: Set(None),
+            credential_id: Set(None),
         };
         mfa_factors::Entity::insert(row)
             .exec_without_returning(&self.db)
@@ -297,6 +299,24 @@ impl MfaFactors for SeaMfaFactors {
         write_event(&txn, event).await?;
         commit(txn).await?;
         Ok(true)
+    }
+
+    async fn add_webauthn(&self, enrolment: &WebAuthnEnrolment) -> PortResult<Enrolled> {
+        super::mfa_webauthn::add(&self.db, enrolment).await
+    }
+
+    async fn find_by_credential(&self, credential: &CredentialId) -> PortResult<Option<Factor>> {
+        super::mfa_webauthn::find(&self.db, credential).await
+    }
+
+    async fn record_webauthn_use(
+        &self,
+        factor: FactorId,
+        seen: &FactorCredential,
+        updated: &FactorCredential,
+        at: OffsetDateTime,
+    ) -> PortResult<bool> {
+        super::mfa_webauthn::record_use(&self.db, factor, seen, updated, at).await
     }
 
     async fn remove_all(&self, user: UserId, event: &Event) -> PortResult<u64> {

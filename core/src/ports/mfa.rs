@@ -8,11 +8,41 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::PortResult;
+use super::{CredentialId, PortResult};
 use crate::domain::{
     Confirmed, Event, Factor, FactorConfirmation, FactorCredential, FactorId, RecoveryCode,
     RecoveryCodeDigest, TotpCode, TotpSecret, TotpStep, UserId,
 };
+
+/// A WebAuthn credential that completed its registration, to store as an active factor: the
+/// ceremony itself proved the credential works, so it is never pending.
+#[derive(Clone, Debug)]
+pub struct WebAuthnEnrolment {
+    /// The factor, of kind WebAuthn, already confirmed; its credential is the adapter's
+    /// passkey data.
+    pub factor: Factor,
+    /// The credential's id, unique across every account, by which a passwordless sign-in
+    /// finds it.
+    pub credential_id: CredentialId,
+    /// The digests of a fresh recovery set, stored only when this is the account's first
+    /// active factor.
+    pub recovery_codes: Vec<RecoveryCodeDigest>,
+    /// `user.mfa_enabled`.
+    pub event: Event,
+}
+
+/// What storing a WebAuthn factor did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enrolled {
+    /// The factor is active; `recovery_set` when it was the account's first, so its recovery
+    /// set was stored with it.
+    Active {
+        /// Whether the recovery set was stored.
+        recovery_set: bool,
+    },
+    /// A factor of some account already has this credential id; nothing was written.
+    CredentialTaken,
+}
 
 /// Stores accounts' factors and recovery codes.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -82,6 +112,35 @@ pub trait MfaFactors: Send + Sync {
     /// factor remains, removes the recovery set too. `false`, with nothing written, when `user`
     /// has no such factor.
     async fn remove(&self, user: UserId, id: FactorId, event: &Event) -> PortResult<bool>;
+
+    /// Stores a registered WebAuthn credential as an active factor, in one transaction: the
+    /// factor, its event, and, only when the user had no active factor before, the recovery
+    /// set (decided inside the transaction, as for [`Self::confirm`]).
+    ///
+    /// # Errors
+    /// MUST return `Ok(Enrolled::CredentialTaken)`, and write nothing, when a factor of any
+    /// account already has `enrolment.credential_id`; of two enrolments of one credential at
+    /// once, one at most is stored.
+    async fn add_webauthn(&self, enrolment: &WebAuthnEnrolment) -> PortResult<Enrolled>;
+
+    /// The active WebAuthn factor registered with `credential`, whichever account holds it;
+    /// `Ok(None)` when there is none.
+    async fn find_by_credential(&self, credential: &CredentialId) -> PortResult<Option<Factor>>;
+
+    /// Records an assertion of the active WebAuthn factor `factor` at `at`: replaces its
+    /// credential by `updated` (its signature counter moved) and stamps its `last_used_at`.
+    ///
+    /// # Errors
+    /// MUST return `Ok(false)`, and change nothing, when the factor is gone, not active, or its
+    /// credential is no longer `seen`: another assertion was recorded since it was read, so of
+    /// two assertions checked against one counter at once exactly one gets `true`.
+    async fn record_webauthn_use(
+        &self,
+        factor: FactorId,
+        seen: &FactorCredential,
+        updated: &FactorCredential,
+        at: OffsetDateTime,
+    ) -> PortResult<bool>;
 
     /// Removes every factor and recovery code of `user` and writes `event`, in one transaction;
     /// returns how many factors were removed, and writes nothing when there were none.

@@ -10,6 +10,7 @@
 
 mod account_tokens;
 mod audit;
+mod ceremonies;
 mod crypto;
 mod error;
 mod identities;
@@ -28,6 +29,7 @@ mod webauthn;
 
 pub use account_tokens::{AccountTokens, ChangeEmailError};
 pub use audit::AuditTrail;
+pub use ceremonies::{CEREMONY_TTL, CeremonyPurpose, CeremonyStates, PendingCeremony};
 pub use crypto::{
     OpaqueTokens, PasswordCheck, PasswordHasher, StrengthEstimator, SuccessorTokens, TokenIssuer,
     TokenRejected,
@@ -41,7 +43,7 @@ pub use identity_provider::{
 };
 pub use import::{ImportTarget, UserSource};
 pub use mail::Mailer;
-pub use mfa::{MfaFactors, SecretBox, TotpProvisioning, TotpVerifier};
+pub use mfa::{Enrolled, MfaFactors, SecretBox, TotpProvisioning, TotpVerifier, WebAuthnEnrolment};
 pub use outbox::{EventHandler, EventPublisher, HandledEvents, Outbox, retry};
 pub use queues::{EventQueues, QueueStats};
 pub use retention::{Retention, RetentionKind};
@@ -66,6 +68,8 @@ pub use webauthn::{
 pub use account_tokens::MockAccountTokens;
 #[cfg(any(test, feature = "mocks"))]
 pub use audit::MockAuditTrail;
+#[cfg(any(test, feature = "mocks"))]
+pub use ceremonies::MockCeremonyStates;
 #[cfg(any(test, feature = "mocks"))]
 pub use crypto::{
     MockOpaqueTokens, MockPasswordHasher, MockStrengthEstimator, MockSuccessorTokens,

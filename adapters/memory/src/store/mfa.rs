@@ -4,17 +4,19 @@
 
 use async_trait::async_trait;
 use postern_core::domain::{
-    Confirmed, Event, Factor, FactorConfirmation, FactorId, RecoveryCodeDigest, TotpStep, UserId,
+    Confirmed, Event, Factor, FactorConfirmation, FactorCredential, FactorId, FactorKind,
+    RecoveryCodeDigest, TotpStep, UserId,
 };
-use postern_core::ports::{MfaFactors, PortResult};
+use postern_core::ports::{CredentialId, Enrolled, MfaFactors, PortResult, WebAuthnEnrolment};
 use time::OffsetDateTime;
 
 use super::{MemoryStore, Tables, conflict};
 
-/// A factor and the last TOTP step it accepted.
+/// A factor, the last TOTP step it accepted, and a WebAuthn factor's credential id.
 pub(super) struct FactorRow {
     factor: Factor,
     last_step: Option<TotpStep>,
+    credential_id: Option<CredentialId>,
 }
 
 /// One recovery code of an account.
@@ -60,6 +62,7 @@ impl MfaFactors for MemoryStore {
             FactorRow {
                 factor: factor.clone(),
                 last_step: None,
+                credential_id: None,
             },
         );
         Ok(())
@@ -182,6 +185,70 @@ impl MfaFactors for MemoryStore {
             tables.recovery_codes.retain(|row| row.user_id != user);
         }
         tables.write_event(event);
+        Ok(true)
+    }
+
+    async fn add_webauthn(&self, enrolment: &WebAuthnEnrolment) -> PortResult<Enrolled> {
+        let mut tables = self.lock();
+        let factor = &enrolment.factor;
+        if tables.factors.contains_key(&factor.id) {
+            return Err(conflict("duplicate factor"));
+        }
+        if tables
+            .factors
+            .values()
+            .any(|row| row.credential_id.as_ref() == Some(&enrolment.credential_id))
+        {
+            return Ok(Enrolled::CredentialTaken);
+        }
+        let first = !tables.has_active_factor(factor.user_id);
+        tables.factors.insert(
+            factor.id,
+            FactorRow {
+                factor: factor.clone(),
+                last_step: None,
+                credential_id: Some(enrolment.credential_id.clone()),
+            },
+        );
+        if first {
+            tables.store_recovery_set(factor.user_id, &enrolment.recovery_codes);
+        }
+        tables.write_event(&enrolment.event);
+        Ok(Enrolled::Active {
+            recovery_set: first,
+        })
+    }
+
+    async fn find_by_credential(&self, credential: &CredentialId) -> PortResult<Option<Factor>> {
+        let tables = self.lock();
+        Ok(tables
+            .factors
+            .values()
+            .find(|row| {
+                row.credential_id.as_ref() == Some(credential)
+                    && row.factor.kind == FactorKind::Webauthn
+                    && row.factor.is_active()
+            })
+            .map(|row| row.factor.clone()))
+    }
+
+    async fn record_webauthn_use(
+        &self,
+        factor: FactorId,
+        seen: &FactorCredential,
+        updated: &FactorCredential,
+        at: OffsetDateTime,
+    ) -> PortResult<bool> {
+        let mut tables = self.lock();
+        let Some(row) = tables.factors.get_mut(&factor).filter(|row| {
+            row.factor.kind == FactorKind::Webauthn
+                && row.factor.is_active()
+                && row.factor.credential == *seen
+        }) else {
+            return Ok(false);
+        };
+        row.factor.credential = updated.clone();
+        row.factor.last_used_at = Some(at);
         Ok(true)
     }
 

@@ -1,6 +1,7 @@
 //! In-memory storage: one [`MemoryStore`] that implements every storage port ([`UserRepo`],
 //! [`SessionRepo`], [`Outbox`], [`AccountTokens`], [`IdentityRepo`], [`SignInGrants`],
-//! [`AuditTrail`], [`HandledEvents`], [`Retention`], [`MfaFactors`]) and the audit log's
+//! [`AuditTrail`], [`HandledEvents`], [`Retention`], [`MfaFactors`], [`CeremonyStates`]) and the
+//! audit log's
 //! [`EventHandler`], for embedding the core without a database and for testing it.
 //!
 //! It is a fake, not a toy: it honours each port's documented contract the way the SeaORM adapters
@@ -21,9 +22,11 @@
 //! [`HandledEvents`]: postern_core::ports::HandledEvents
 //! [`Retention`]: postern_core::ports::Retention
 //! [`MfaFactors`]: postern_core::ports::MfaFactors
+//! [`CeremonyStates`]: postern_core::ports::CeremonyStates
 //! [`EventHandler`]: postern_core::ports::EventHandler
 
 mod audit;
+mod ceremonies;
 mod grants;
 mod identities;
 mod lockout;
@@ -67,6 +70,8 @@ struct Tables {
     pending_sign_ins: HashMap<String, PendingSignIn>,
     /// One-time login codes by their digest.
     login_codes: HashMap<String, LoginCode>,
+    /// WebAuthn ceremonies in progress by their id.
+    ceremonies: HashMap<uuid::Uuid, postern_core::ports::PendingCeremony>,
     login_counts: lockout::LoginCountTable,
     /// Accounts deleted (docs/adr/0016): their rows stay, anonymised.
     deleted: HashSet<UserId>,

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use postern_contract::{Delivery, OutboxSettings, Storage};
 use postern_core::domain::EventId;
 use postern_core::ports::{
-    AccountTokens, AuditTrail, EventHandler, HandledEvents, IdentityRepo, MfaFactors, Outbox,
-    Retention, SessionRepo, SignInGrants, SystemClock, UserRepo,
+    AccountTokens, AuditTrail, CeremonyStates, EventHandler, HandledEvents, IdentityRepo,
+    MfaFactors, Outbox, Retention, SessionRepo, SignInGrants, SystemClock, UserRepo,
 };
 
 use super::MemoryStore;
@@ -60,6 +60,10 @@ impl Storage for MemoryStorage {
     }
 
     fn mfa_factors(&self) -> Arc<dyn MfaFactors> {
+        Arc::new(self.0.clone())
+    }
+
+    fn ceremonies(&self) -> Arc<dyn CeremonyStates> {
         Arc::new(self.0.clone())
     }
 

@@ -7,12 +7,13 @@ use async_trait::async_trait;
 use postern_contract::{Delivery, OutboxSettings, Storage};
 use postern_core::domain::EventId;
 use postern_core::ports::{
-    AccountTokens, AuditTrail, EventHandler, HandledEvents, IdentityRepo, MfaFactors, Outbox,
-    Retention, SessionRepo, SignInGrants, UserRepo,
+    AccountTokens, AuditTrail, CeremonyStates, EventHandler, HandledEvents, IdentityRepo,
+    MfaFactors, Outbox, Retention, SessionRepo, SignInGrants, UserRepo,
 };
 use postern_db::{
-    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaIdentityRepo,
-    SeaMfaFactors, SeaOutbox, SeaRetention, SeaSessionRepo, SeaSignInGrants, SeaUserRepo,
+    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaCeremonyStates, SeaHandledEvents,
+    SeaIdentityRepo, SeaMfaFactors, SeaOutbox, SeaRetention, SeaSessionRepo, SeaSignInGrants,
+    SeaUserRepo,
 };
 use postern_tests::db::{Backend, TestDb, fresh_database};
 use sea_orm::ConnectionTrait;
@@ -81,6 +82,10 @@ impl Storage for SeaStorage {
 
     fn mfa_factors(&self) -> Arc<dyn MfaFactors> {
         Arc::new(SeaMfaFactors::new(self.0.connection()))
+    }
+
+    fn ceremonies(&self) -> Arc<dyn CeremonyStates> {
+        Arc::new(SeaCeremonyStates::new(self.0.connection()))
     }
 
     fn outbox(&self, settings: OutboxSettings) -> Arc<dyn Outbox> {
