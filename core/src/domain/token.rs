@@ -45,6 +45,12 @@ pub enum AuthMethod {
     Otp,
     /// `mfa`: more than one factor.
     Mfa,
+    /// `hwk`: proof of possession of a hardware-bound key (a security key, a device-bound
+    /// passkey).
+    Hwk,
+    /// `swk`: proof of possession of a software-secured key (a passkey synced between
+    /// devices).
+    Swk,
 }
 
 impl AuthMethod {
@@ -54,6 +60,8 @@ impl AuthMethod {
             Self::Pwd => "pwd",
             Self::Otp => "otp",
             Self::Mfa => "mfa",
+            Self::Hwk => "hwk",
+            Self::Swk => "swk",
         }
     }
 
@@ -63,6 +71,8 @@ impl AuthMethod {
             "pwd" => Some(Self::Pwd),
             "otp" => Some(Self::Otp),
             "mfa" => Some(Self::Mfa),
+            "hwk" => Some(Self::Hwk),
+            "swk" => Some(Self::Swk),
             _ => None,
         }
     }
@@ -72,6 +82,18 @@ impl AuthMethod {
 
     /// A password and a one-time code: the methods of a login completed by a second factor.
     pub const PASSWORD_AND_CODE: &'static [Self] = &[Self::Pwd, Self::Otp, Self::Mfa];
+
+    /// A password and a hardware-bound key: a login completed by a security key.
+    pub const PASSWORD_AND_HARDWARE_KEY: &'static [Self] = &[Self::Pwd, Self::Hwk, Self::Mfa];
+
+    /// A password and a synced passkey: a login completed by a passkey.
+    pub const PASSWORD_AND_SOFTWARE_KEY: &'static [Self] = &[Self::Pwd, Self::Swk, Self::Mfa];
+
+    /// A hardware-bound key alone: a passwordless sign-in with a security key.
+    pub const HARDWARE_KEY: &'static [Self] = &[Self::Hwk];
+
+    /// A synced passkey alone: a passwordless sign-in with a passkey.
+    pub const SOFTWARE_KEY: &'static [Self] = &[Self::Swk];
 }
 
 impl AccessClaims {

@@ -114,14 +114,36 @@ impl VerifyMfa {
     /// failed login.
     #[instrument(skip_all, name = "verify_mfa")]
     pub async fn execute(&self, request: VerifyMfaRequest) -> Result<MfaLogin, VerifyMfaError> {
+        let code = request.code;
+        self.complete(&request.token, request.client, async |_, user, now| {
+            let right = self.check_code(user, &code, now).await?;
+            Ok(right.then_some(AuthMethod::PASSWORD_AND_CODE))
+        })
+        .await
+    }
+
+    /// The second step around `check`, whichever factor it checks: the login's token and
+    /// account, the lockout's reservation, the token spent and the session started when
+    /// `check` answers the methods the login then authenticated by, a failure counted when it
+    /// answers `None`.
+    pub(super) async fn complete(
+        &self,
+        token: &OpaqueToken,
+        client: ClientContext,
+        check: impl AsyncFnOnce(
+            &AccountTokenRecord,
+            &User,
+            OffsetDateTime,
+        ) -> Result<Option<&'static [AuthMethod]>, VerifyMfaError>,
+    ) -> Result<MfaLogin, VerifyMfaError> {
         let now = self.clock.now();
-        let (record, user) = self.pending_login(&request.token, now).await?;
+        let (record, user) = self.pending_login(token, now).await?;
         if user.disabled {
             return Err(VerifyMfaError::AccountDisabled);
         }
         let key = LoginKey {
             email: user.email.clone(),
-            client: ClientKey::of(request.client.ip),
+            client: ClientKey::of(client.ip),
         };
         match reserve_attempt(&*self.users, now, self.lockout, &key).await? {
             Reserved::Allowed => {}
@@ -130,25 +152,22 @@ impl VerifyMfa {
                 return Err(VerifyMfaError::AccountLocked { retry_after });
             }
         }
-        let checked = match self.check_code(&user, &request.code, now).await {
-            Ok(true) => self.spend_token(&record, now).await,
+        let checked = match check(&record, &user, now).await {
+            Ok(Some(amr)) => self.spend_token(&record, now).await.map(|()| Some(amr)),
             other => other,
         };
         match checked {
-            Ok(true) => {
+            Ok(Some(amr)) => {
                 self.users.record_login_success(&key).await?;
-                let tokens = self
-                    .starter
-                    .start(&user, request.client, AuthMethod::PASSWORD_AND_CODE)
-                    .await?;
+                let tokens = self.starter.start(&user, client, amr).await?;
                 Ok(MfaLogin { user, tokens })
             }
-            Ok(false) => {
+            Ok(None) => {
                 let event = Event::new(
                     EventData::LoginFailed {
                         email: user.email.as_str().to_owned(),
                         reason: LoginFailure::WrongMfaCode,
-                        ip: request.client.ip.map(|ip| ip.to_string()),
+                        ip: client.ip.map(|ip| ip.to_string()),
                     },
                     Some(user.id),
                     now,
@@ -171,7 +190,7 @@ impl VerifyMfa {
     }
 
     /// The usable login token behind `token` and its account.
-    async fn pending_login(
+    pub(super) async fn pending_login(
         &self,
         token: &OpaqueToken,
         now: OffsetDateTime,
@@ -197,9 +216,9 @@ impl VerifyMfa {
         &self,
         record: &AccountTokenRecord,
         now: OffsetDateTime,
-    ) -> Result<bool, VerifyMfaError> {
+    ) -> Result<(), VerifyMfaError> {
         if self.account_tokens.spend(record.id, now).await? {
-            Ok(true)
+            Ok(())
         } else {
             Err(VerifyMfaError::InvalidToken)
         }

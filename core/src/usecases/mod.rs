@@ -30,6 +30,7 @@ mod mfa_enrol;
 mod mfa_factors;
 mod mfa_verify;
 mod new_password;
+mod passkey_sign_in;
 mod password_reset;
 mod profile;
 mod queues;
@@ -42,6 +43,9 @@ mod session_start;
 mod sessions;
 mod signup;
 mod tokens;
+mod webauthn;
+mod webauthn_register;
+mod webauthn_verify;
 
 #[cfg(test)]
 mod testkit;
@@ -76,6 +80,10 @@ pub use mfa_factors::{
     ListFactors, RegenerateRecoveryCodes, RemoveFactor, ResetFactors, ResetFactorsError,
 };
 pub use mfa_verify::{MfaLogin, VerifyMfa, VerifyMfaError, VerifyMfaRequest};
+pub use passkey_sign_in::{
+    FinishPasskeySignIn, PasskeyChallenge, PasskeySignInError, PasskeySignInRequest,
+    StartPasskeySignIn,
+};
 pub use password_reset::{ForgotPassword, ResetPassword, ResetPasswordError};
 pub use profile::{GetProfile, PrefetchedProfile, ProfileError, UpdateProfile};
 pub use queues::{QueueAdmin, ReplayError};
@@ -84,6 +92,14 @@ pub use refresh::{Refresh, RefreshError};
 pub use send_mail::SendMail;
 pub use sessions::{ListSessions, RevokeSession, RevokeSessionError};
 pub use signup::{Signup, SignupError, SignupRequest};
+pub use webauthn::WebAuthnPorts;
+pub use webauthn_register::{
+    FinishWebAuthnRegistration, RegisterWebAuthnError, StartWebAuthnRegistration, WebAuthnAnswer,
+    WebAuthnRegistration,
+};
+pub use webauthn_verify::{
+    StartWebAuthnStep, StartWebAuthnStepError, VerifyWebAuthnStep, WebAuthnStepRequest,
+};
 
 use crate::domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
 use crate::ports::{
@@ -119,7 +135,9 @@ from_port_error!(
     ResetPasswordError,
     LoginError,
     ManageMfaError,
+    PasskeySignInError,
     ProfileError,
+    RegisterWebAuthnError,
     RefreshError,
     ReplayError,
     ResetFactorsError,
@@ -127,6 +145,7 @@ from_port_error!(
     RevokeSessionError,
     SignupError,
     StartSignInError,
+    StartWebAuthnStepError,
     UnlinkError,
     VerifyMfaError,
 );
@@ -234,6 +253,42 @@ pub struct Accounts {
     pub regenerate_recovery_codes: RegenerateRecoveryCodes,
     /// Removes every factor of an account, for an admin.
     pub reset_factors: ResetFactors,
+}
+
+/// The WebAuthn use cases (docs/adr/0020), built beside [`Accounts`] from the same ports and
+/// policies plus [`WebAuthnPorts`].
+pub struct WebAuthn {
+    /// Starts registering a security key or passkey as a factor.
+    pub start_registration: StartWebAuthnRegistration,
+    /// Stores a registered key as an active factor.
+    pub finish_registration: FinishWebAuthnRegistration,
+    /// Starts the WebAuthn second step of a login.
+    pub start_second_step: StartWebAuthnStep,
+    /// Completes a login with an assertion.
+    pub verify_second_step: VerifyWebAuthnStep,
+    /// Starts a passwordless sign-in.
+    pub start_sign_in: StartPasskeySignIn,
+    /// Completes a passwordless sign-in.
+    pub finish_sign_in: FinishPasskeySignIn,
+}
+
+impl WebAuthn {
+    /// Builds every WebAuthn use case from `ports` and `webauthn` under `policies`.
+    pub fn new(ports: &Ports, policies: Policies, webauthn: &WebAuthnPorts) -> Self {
+        let Policies {
+            sessions: policy,
+            lockout,
+            ..
+        } = policies;
+        Self {
+            start_registration: StartWebAuthnRegistration::new(ports, policy, webauthn),
+            finish_registration: FinishWebAuthnRegistration::new(ports, webauthn),
+            start_second_step: StartWebAuthnStep::new(ports, policy, lockout, webauthn),
+            verify_second_step: VerifyWebAuthnStep::new(ports, policy, lockout, webauthn),
+            start_sign_in: StartPasskeySignIn::new(ports, webauthn),
+            finish_sign_in: FinishPasskeySignIn::new(ports, policy, webauthn),
+        }
+    }
 }
 
 /// The rules the account use cases apply, each with the defaults of docs/http-api.md.

@@ -1,0 +1,60 @@
+//! What the WebAuthn use cases share (docs/adr/0020): their two ports, and how a ceremony's
+//! failure, a stored credential and a verified assertion read to them.
+
+use std::sync::Arc;
+
+use crate::domain::{AuthMethod, Factor};
+use crate::ports::{
+    CeremonyStates, CredentialStorage, PasskeyBlob, PortError, WebAuthnCeremonies, WebAuthnError,
+};
+
+/// The ports of the WebAuthn use cases, beside [`super::Ports`]: kept apart so that an
+/// embedding without WebAuthn needs no WebAuthn adapter.
+#[derive(Clone)]
+pub struct WebAuthnPorts {
+    /// The ceremonies of the relying party.
+    pub ceremonies: Arc<dyn WebAuthnCeremonies>,
+    /// Ceremonies in progress, shared by every instance.
+    pub states: Arc<dyn CeremonyStates>,
+}
+
+/// Sorts a ceremony's failure: `Ok` when the client's answer was refused (a 4xx), `Err` when
+/// the failure is ours.
+pub(super) fn refused(error: WebAuthnError) -> Result<WebAuthnError, WebAuthnError> {
+    match error {
+        WebAuthnError::Unexpected(_) => Err(error),
+        refusal => Ok(refusal),
+    }
+}
+
+/// A ceremony's failure where no client input was involved: ours.
+pub(super) fn unexpected(error: WebAuthnError) -> PortError {
+    PortError::unexpected(error)
+}
+
+/// The adapter's data of a WebAuthn factor, as stored in its credential.
+///
+/// # Errors
+/// [`PortError::Unexpected`] when the stored bytes are not text: storage was altered.
+pub(super) fn passkey_of(factor: &Factor) -> Result<PasskeyBlob, PortError> {
+    String::from_utf8(factor.credential.as_bytes().to_vec())
+        .map(PasskeyBlob::from_stored)
+        .map_err(PortError::unexpected)
+}
+
+/// The methods of a login completed, after its password, by a credential kept so.
+pub(super) fn second_step_amr(storage: CredentialStorage) -> &'static [AuthMethod] {
+    match storage {
+        CredentialStorage::DeviceBound => AuthMethod::PASSWORD_AND_HARDWARE_KEY,
+        CredentialStorage::Synced => AuthMethod::PASSWORD_AND_SOFTWARE_KEY,
+    }
+}
+
+/// The methods of a passwordless sign-in with a credential kept so: the key alone, not `mfa`
+/// (docs/adr/0020: the user verification behind it is the authenticator's word).
+pub(super) fn sign_in_amr(storage: CredentialStorage) -> &'static [AuthMethod] {
+    match storage {
+        CredentialStorage::DeviceBound => AuthMethod::HARDWARE_KEY,
+        CredentialStorage::Synced => AuthMethod::SOFTWARE_KEY,
+    }
+}
