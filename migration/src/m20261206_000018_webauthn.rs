@@ -2,7 +2,8 @@
 //! WebAuthn factor's credential id (at most 1023 bytes), unique across every account, so that
 //! a passwordless sign-in finds the key it names and a key is registered once; `NULL` for TOTP
 //! factors. `webauthn_ceremonies`: the server's half of each ceremony in progress, keyed by the
-//! id its client names it with, shared by every instance for 5 minutes and deleted when taken;
+//! id its client names it with (with the name a registration's factor is to get), shared by
+//! every instance for 5 minutes and deleted when taken;
 //! the expiry index serves the pruning of abandoned ones.
 
 use sea_orm_migration::{prelude::*, schema::*};
@@ -39,6 +40,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(WebauthnCeremonies::Purpose, 16))
                     .col(uuid_null(WebauthnCeremonies::UserId))
                     .col(text(WebauthnCeremonies::State))
+                    .col(string_len_null(WebauthnCeremonies::FactorName, 64))
                     .col(timestamp_with_time_zone(WebauthnCeremonies::ExpiresAt))
                     .foreign_key(
                         ForeignKey::create()
@@ -97,6 +99,7 @@ enum WebauthnCeremonies {
     Purpose,
     UserId,
     State,
+    FactorName,
     ExpiresAt,
 }
 

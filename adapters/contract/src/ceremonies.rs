@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use postern_core::domain::UserId;
+use postern_core::domain::{FactorName, UserId};
 use postern_core::ports::{CEREMONY_TTL, CeremonyPurpose, CeremonyState, PendingCeremony};
 use time::Duration;
 use uuid::Uuid;
@@ -35,15 +35,19 @@ fn ceremony(purpose: CeremonyPurpose, user: Option<UserId>, state: &str) -> Pend
         purpose,
         user_id: user,
         state: CeremonyState::from_stored(state),
+        factor_name: None,
         expires_at: T0 + CEREMONY_TTL,
     }
 }
 
-/// A ceremony comes back as stored, user and state included, once.
+/// A ceremony comes back as stored, user, state and factor name included, once.
 pub async fn a_ceremony_is_taken_once_and_as_stored(storage: &dyn Storage) {
     let user = add_user_id(storage, "ada@example.com").await;
     let ceremonies = storage.ceremonies();
-    let put = ceremony(CeremonyPurpose::Registration, Some(user), "{\"rs\":1}");
+    let put = PendingCeremony {
+        factor_name: Some(FactorName::parse("Yubikey", "name").unwrap()),
+        ..ceremony(CeremonyPurpose::Registration, Some(user), "{\"rs\":1}")
+    };
     ceremonies.put(&put, T0).await.unwrap();
 
     let first = ceremonies

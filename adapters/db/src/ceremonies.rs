@@ -3,7 +3,7 @@
 //! ceremony taken twice at once, by one instance or two, is found once.
 
 use async_trait::async_trait;
-use postern_core::domain::UserId;
+use postern_core::domain::{FactorName, UserId};
 use postern_core::ports::{
     CeremonyPurpose, CeremonyState, CeremonyStates, PendingCeremony, PortResult,
 };
@@ -42,6 +42,7 @@ impl CeremonyStates for SeaCeremonyStates {
             purpose: Set(ceremony.purpose.as_str().to_owned()),
             user_id: Set(ceremony.user_id.map(|user| user.as_uuid())),
             state: Set(ceremony.state.as_str().to_owned()),
+            factor_name: Set(ceremony.factor_name.as_ref().map(|n| n.as_str().to_owned())),
             expires_at: Set(stored(ceremony.expires_at)),
         };
         webauthn_ceremonies::Entity::insert(row)
@@ -51,6 +52,7 @@ impl CeremonyStates for SeaCeremonyStates {
                         webauthn_ceremonies::Column::Purpose,
                         webauthn_ceremonies::Column::UserId,
                         webauthn_ceremonies::Column::State,
+                        webauthn_ceremonies::Column::FactorName,
                         webauthn_ceremonies::Column::ExpiresAt,
                     ])
                     .to_owned(),
@@ -94,6 +96,7 @@ impl CeremonyStates for SeaCeremonyStates {
             purpose: stored_purpose,
             user_id: row.user_id.map(UserId::from_uuid),
             state: CeremonyState::from_stored(row.state),
+            factor_name: row.factor_name.map(FactorName::from_storage),
             expires_at: row.expires_at,
         }))
     }

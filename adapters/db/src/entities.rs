@@ -332,6 +332,7 @@ pub(super) mod webauthn_ceremonies {
         pub user_id: Option<Uuid>,
         #[sea_orm(column_type = "Text")]
         pub state: String,
+        pub factor_name: Option<String>,
         pub expires_at: TimeDateTimeWithTimeZone,
     }
 

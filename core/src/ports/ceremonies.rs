@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{CeremonyState, PortResult};
-use crate::domain::UserId;
+use crate::domain::{FactorName, UserId};
 
 /// How long a started ceremony waits for its answer.
 pub const CEREMONY_TTL: time::Duration = time::Duration::minutes(5);
@@ -59,6 +59,8 @@ pub struct PendingCeremony {
     pub user_id: Option<UserId>,
     /// The adapter's state, handed back at the finish.
     pub state: CeremonyState,
+    /// For a registration, the name its owner gave the factor at the start, if any.
+    pub factor_name: Option<FactorName>,
     /// When it stops being accepted.
     pub expires_at: OffsetDateTime,
 }

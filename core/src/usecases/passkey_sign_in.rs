@@ -62,6 +62,7 @@ impl StartPasskeySignIn {
             purpose: CeremonyPurpose::SignIn,
             user_id: None,
             state: start.state,
+            factor_name: None,
             expires_at: now + CEREMONY_TTL,
         };
         self.states.put(&ceremony, now).await?;

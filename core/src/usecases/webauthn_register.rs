@@ -56,8 +56,8 @@ impl StartWebAuthnRegistration {
         }
     }
 
-    /// Starts registering a credential for the caller, once `current` is proved the caller's
-    /// password.
+    /// Starts registering a credential for the caller, to be named `name` (or the default
+    /// name), once `current` is proved the caller's password.
     ///
     /// # Errors
     /// [`ManageMfaError::WrongPassword`], [`ManageMfaError::SessionEnded`] or
@@ -67,6 +67,7 @@ impl StartWebAuthnRegistration {
         &self,
         caller: &AccessClaims,
         current: &Password,
+        name: Option<FactorName>,
     ) -> Result<WebAuthnRegistration, ManageMfaError> {
         let user = self.reauth.check(caller, current).await?.user;
         let start = self
@@ -79,6 +80,7 @@ impl StartWebAuthnRegistration {
             purpose: CeremonyPurpose::Registration,
             user_id: Some(user.id),
             state: start.state,
+            factor_name: name,
             expires_at: now + CEREMONY_TTL,
         };
         self.states.put(&ceremony, now).await?;
@@ -136,8 +138,6 @@ pub struct WebAuthnAnswer {
     pub registration_id: Uuid,
     /// The browser's `PublicKeyCredential`.
     pub credential: JsonText,
-    /// The factor's name, if one was given.
-    pub name: Option<FactorName>,
 }
 
 /// Finishes WebAuthn registrations.
@@ -202,8 +202,8 @@ impl FinishWebAuthnRegistration {
                 id,
                 user.id,
                 FactorKind::Webauthn,
-                answer
-                    .name
+                ceremony
+                    .factor_name
                     .unwrap_or_else(|| FactorName::default_for(FactorKind::Webauthn)),
                 FactorCredential::new(registered.passkey.as_str().as_bytes().to_vec()),
                 now,

@@ -116,6 +116,7 @@ impl StartWebAuthnStep {
             purpose: CeremonyPurpose::SecondFactor,
             user_id: Some(user.id),
             state: start.state,
+            factor_name: None,
             // Never beyond the login's own token: the challenge answers that login only.
             expires_at: (now + CEREMONY_TTL).min(record.expires_at),
         };
