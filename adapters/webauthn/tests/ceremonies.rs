@@ -4,8 +4,6 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-mod support;
-
 use std::slice;
 
 use postern_core::domain::UserId;
@@ -13,8 +11,8 @@ use postern_core::ports::{
     CeremonyState, CredentialStorage, JsonText, PasskeyBlob, RegisteredCredential,
     RegistrationRequest, ResidentKey, WebAuthnCeremonies, WebAuthnError,
 };
+use postern_webauthn::testing::Browser;
 use postern_webauthn::{RelyingParty, WebAuthnRelyingParty};
-use support::Browser;
 use url::Url;
 use webauthn_rs_proto::PublicKeyCredentialCreationOptions;
 

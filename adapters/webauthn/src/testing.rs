@@ -1,10 +1,9 @@
-//! A browser with a software authenticator, for the ceremonies' tests. webauthn-authenticator-rs
+//! A browser with a software authenticator, for tests of WebAuthn ceremonies, here and in the
+//! crates that drive them over HTTP (the `testing` feature). webauthn-authenticator-rs
 //! plays the browser's checks (the origin against the RP id) and `SoftPasskey` the
 //! authenticator: it makes real P-256 keys, signs real assertions, counts its signatures and
 //! claims user verification. It keeps no resident keys, so [`ResidentPasskey`] adds the part of
 //! an authenticator that stores a discoverable credential with its user handle.
-
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use postern_core::ports::JsonText;
 use url::Url;
@@ -110,6 +109,10 @@ pub struct Browser {
 
 impl Browser {
     /// A browser on `origin` with a fresh authenticator.
+    ///
+    /// # Panics
+    /// When `origin` is not a URL.
+    #[allow(clippy::expect_used)]
     pub fn on(origin: &str) -> Self {
         Self {
             authenticator: WebauthnAuthenticator::new(ResidentPasskey::new()),
@@ -118,11 +121,19 @@ impl Browser {
     }
 
     /// The same authenticator, carried to a page of another origin.
+    ///
+    /// # Panics
+    /// When `origin` is not a URL.
+    #[allow(clippy::expect_used)]
     pub fn visit(&mut self, origin: &str) {
         self.origin = Url::parse(origin).expect("origin");
     }
 
     /// `navigator.credentials.create({ publicKey: options })`, as JSON for the server.
+    ///
+    /// # Panics
+    /// When the options are not WebAuthn's or the authenticator refuses them: a test's bug.
+    #[allow(clippy::expect_used)]
     pub fn create(&mut self, options: &JsonText) -> JsonText {
         let public_key = serde_json::from_str(options.as_str()).expect("creation options");
         let credential = self
@@ -136,6 +147,11 @@ impl Browser {
     }
 
     /// `navigator.credentials.get({ publicKey: options })`, as JSON for the server.
+    ///
+    /// # Panics
+    /// When the options are not WebAuthn's or the authenticator has no credential for them:
+    /// a test's bug.
+    #[allow(clippy::expect_used)]
     pub fn get(&mut self, options: &JsonText) -> JsonText {
         let public_key = serde_json::from_str(options.as_str()).expect("request options");
         let assertion = self
