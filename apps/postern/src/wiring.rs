@@ -13,11 +13,11 @@ use postern_core::ports::{
 };
 use postern_core::usecases::{
     Accounts, Deduplicated, DeliverEvents, ExportAccount, Housekeeping, Policies, Ports,
-    QueueAdmin, ReadAudit, SendMail,
+    QueueAdmin, ReadAudit, SendMail, WebAuthn, WebAuthnPorts,
 };
 use postern_db::{
-    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaHandledEvents, SeaMfaFactors, SeaOutbox,
-    SeaRetention, SeaSessionRepo, SeaUserRepo,
+    AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaCeremonyStates, SeaHandledEvents,
+    SeaMfaFactors, SeaOutbox, SeaRetention, SeaSessionRepo, SeaUserRepo,
 };
 use postern_mail::{ConsoleMailer, SmtpMailer};
 use postern_memory::InProcessPublisher;
@@ -33,6 +33,7 @@ use postern_tokens::{
     AeadSecretBox, EdDsaConfig, HmacSuccessors, JwtConfig, JwtIssuer, RandomTokens,
 };
 use postern_totp::RfcTotp;
+use postern_webauthn::WebAuthnRelyingParty;
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 use tracing::{info, warn};
@@ -165,17 +166,24 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
     let trail = Arc::new(SeaAuditTrail::new(db.clone()));
     let audit = ReadAudit::new(trail.clone());
     let export = ExportAccount::new(&ports, trail);
+    let relying_party = config.webauthn.relying_party(&config.mail.app_url)?;
+    let webauthn = WebAuthnPorts {
+        ceremonies: Arc::new(
+            WebAuthnRelyingParty::new(&relying_party)
+                .context("WEBAUTHN_RP_ID and WEBAUTHN_ORIGIN must name a valid relying party")?,
+        ),
+        states: Arc::new(SeaCeremonyStates::new(db.clone())),
+    };
     let mut probes: Vec<Arc<dyn ReadinessProbe>> = vec![Arc::new(DatabaseProbe(db))];
     probes.extend(shared.probe);
+    let policies = Policies {
+        sessions: config.sessions,
+        lockout: config.lockout,
+        passwords: config.passwords,
+    };
     let state = AppState {
-        accounts: Accounts::new(
-            &ports,
-            Policies {
-                sessions: config.sessions,
-                lockout: config.lockout,
-                passwords: config.passwords,
-            },
-        ),
+        accounts: Accounts::new(&ports, policies),
+        webauthn: WebAuthn::new(&ports, policies, &webauthn),
         queues: QueueAdmin::new(queues),
         audit,
         export,

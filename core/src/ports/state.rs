@@ -166,6 +166,9 @@ rate_limit_buckets! {
     /// Second steps of logins (`POST /auth/mfa/verify`), keyed by client address: besides the
     /// lockout, which counts wrong codes per account, this bounds how fast one client guesses.
     MfaVerify = "mfa_verify", 10 per 15 * MINUTE;
+    /// Passwordless sign-ins (`POST /auth/passkey/start` and `/finish`, each counted), keyed
+    /// by client address: no lockout applies, since no account is known before the answer.
+    PasskeySignIn = "passkey_sign_in", 20 per 15 * MINUTE;
 }
 
 /// A limit: `limit` requests per `period`.

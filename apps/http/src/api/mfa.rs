@@ -14,7 +14,7 @@ use postern_core::domain::{FactorId, Role, UserId};
 use postern_core::ports::PortError;
 use postern_core::usecases::{
     AuthenticateError, AuthorizeError, ManageMfaError, ResetFactorsError, VerifyMfaError,
-    VerifyMfaRequest,
+    VerifyMfaRequest, WebAuthnStepRequest,
 };
 
 use super::ApiTags;
@@ -24,7 +24,7 @@ use super::auth::{
     WRONG_PASSWORD_SESSION_ENDED,
 };
 use super::mfa_schemas::{
-    ConfirmTotpBody, ConfirmedFactorView, CurrentPasswordBody, EnrolTotpBody, FactorView,
+    ConfirmTotpBody, ConfirmedFactorView, CurrentPasswordBody, EnrolTotpBody, FactorView, Proof,
     RecoveryCodesView, TotpEnrolmentView, VerifyMfaBody,
 };
 use super::requests::PasswordChangePerUser;
@@ -77,7 +77,7 @@ answers!(ManageMfaError {
 });
 
 /// 401 `invalid_token` for a login token that does not work.
-const INVALID_MFA_TOKEN: Answer = Answer {
+pub(super) const INVALID_MFA_TOKEN: Answer = Answer {
     status: StatusCode::UNAUTHORIZED,
     code: "invalid_token",
     message: "The token is invalid or has expired.",
@@ -89,8 +89,9 @@ const INVALID_MFA_CODE: Answer = Answer {
     status: StatusCode::UNAUTHORIZED,
     code: "invalid_mfa_code",
     message: "The code is wrong.",
-    doc: "a wrong or already used TOTP code, or an unknown or used recovery code; counted \
-          toward the account's lockout like a wrong password",
+    doc: "a wrong or already used TOTP code, an unknown or used recovery code, or a WebAuthn \
+          assertion that does not verify or answers no waiting challenge; counted toward the \
+          account's lockout like a wrong password",
 };
 
 answers!(VerifyMfaError {
@@ -285,11 +286,13 @@ impl MfaApi {
 
     /// Complete a login with a second factor
     ///
-    /// Takes the `mfaToken` of a login that answered `mfaRequired`, and a six-digit code or a
-    /// recovery code, and starts the session: the answer is the login's. A code works once; a
-    /// wrong one counts toward the account's lockout as a wrong password does, and the token
-    /// keeps working for another try until it expires (5 minutes) or completes its login.
-    /// Rate limited per client IP.
+    /// Takes the `mfaToken` of a login that answered `mfaRequired`, and a six-digit code, a
+    /// recovery code, or a WebAuthn assertion (`credential`, answering the challenge of
+    /// `POST /api/v1/auth/mfa/webauthn/start`), and starts the session: the answer is the
+    /// login's. A code works once; a wrong one counts toward the account's lockout as a wrong
+    /// password does, and the token keeps working for another try until it expires (5
+    /// minutes) or completes its login. An assertion answers its challenge once, right or
+    /// wrong. Rate limited per client IP.
     #[oai(
         path = "/auth/mfa/verify",
         method = "post",
@@ -304,15 +307,30 @@ impl MfaApi {
     ) -> RateLimited<Done<LoginView>, VerifyMfaErrors> {
         body.run(async |step| {
             let step = step.0;
-            let login = state
-                .accounts
-                .verify_mfa
-                .execute(VerifyMfaRequest {
-                    token: step.token,
-                    code: step.code,
-                    client: client.0,
-                })
-                .await?;
+            let login = match step.proof {
+                Proof::Code(code) => {
+                    state
+                        .accounts
+                        .verify_mfa
+                        .execute(VerifyMfaRequest {
+                            token: step.token,
+                            code,
+                            client: client.0,
+                        })
+                        .await?
+                }
+                Proof::Assertion(credential) => {
+                    state
+                        .webauthn
+                        .verify_second_step
+                        .execute(WebAuthnStepRequest {
+                            token: step.token,
+                            credential,
+                            client: client.0,
+                        })
+                        .await?
+                }
+            };
             record_user(login.user.id);
             Ok(Done(LoginView::new(login.user, login.tokens)))
         })

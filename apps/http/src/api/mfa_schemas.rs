@@ -1,17 +1,21 @@
 //! Bodies and views of the second-factor operations (docs/http-api.md, multi-factor
 //! authentication). No view carries a factor's secret except the enrolment answer, once.
 
+use std::collections::BTreeMap;
+
 use poem_openapi::Object;
 use postern_core::FieldError;
 use postern_core::domain::{
     Factor, FactorId, FactorName, MfaCode, OpaqueToken, Password, RecoveryCode, TotpCode,
 };
-use postern_core::ports::RateLimitBucket;
+use postern_core::ports::{JsonText, RateLimitBucket};
 use postern_core::usecases::{ConfirmedFactor, TotpEnrolment};
 use secrecy::ExposeSecret;
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::requests::presented_password;
+use super::webauthn_schemas::credential;
 use crate::body::{BodyFields, JsonBody, ValidJson};
 use crate::client::Client;
 use crate::limits::RateLimit;
@@ -204,17 +208,29 @@ pub struct VerifyMfaBody {
     /// The `mfaToken` the login answered with.
     #[oai(validator(max_length = 512))]
     pub mfa_token: String,
-    /// A six-digit code from an authenticator app, or a recovery code (`XXXX-XXXX-XXXX`).
+    /// A six-digit code from an authenticator app, or a recovery code (`XXXX-XXXX-XXXX`);
+    /// give this or `credential`.
     #[oai(validator(max_length = 32))]
-    pub code: String,
+    pub code: Option<String>,
+    /// The `PublicKeyCredential` that `navigator.credentials.get()` returned for the
+    /// challenge of `POST /api/v1/auth/mfa/webauthn/start`, as JSON; give this or `code`.
+    pub credential: Option<BTreeMap<String, Value>>,
+}
+
+/// What a second step presents.
+pub enum Proof {
+    /// A TOTP or recovery code.
+    Code(MfaCode),
+    /// A WebAuthn assertion.
+    Assertion(JsonText),
 }
 
 /// A second step, parsed.
 pub struct SecondStep {
     /// The login's token.
     pub token: OpaqueToken,
-    /// The code.
-    pub code: MfaCode,
+    /// The code or the assertion.
+    pub proof: Proof,
 }
 
 impl JsonBody for VerifyMfaBody {
@@ -224,10 +240,21 @@ impl JsonBody for VerifyMfaBody {
         let token = fields.required("mfaToken", |raw: String| {
             OpaqueToken::presented(raw, "mfaToken")
         });
-        let code = fields.required("code", |raw: String| MfaCode::parse(&raw, "code"));
+        let code = fields.optional("code", |raw: String| MfaCode::parse(&raw, "code"));
+        let assertion = fields.optional("credential", credential);
+        let proof = match (code?, assertion?) {
+            (Some(code), None) => Proof::Code(code),
+            (None, Some(assertion)) => Proof::Assertion(assertion),
+            (None, None) => {
+                return fields.refuse(FieldError::new("code", "is required (or credential)"));
+            }
+            (Some(_), Some(_)) => {
+                return fields.refuse(FieldError::new("credential", "must not be given with code"));
+            }
+        };
         Some(SecondStep {
             token: token?,
-            code: code?,
+            proof,
         })
     }
 }

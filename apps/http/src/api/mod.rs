@@ -17,6 +17,8 @@ mod recovery;
 mod requests;
 mod schemas;
 mod user;
+mod webauthn;
+mod webauthn_schemas;
 
 use poem_openapi::{LicenseObject, OpenApiService, ServerObject, Tags};
 
@@ -29,6 +31,7 @@ pub use mfa::MfaApi;
 pub use ops::OpsApi;
 pub use recovery::RecoveryApi;
 pub use user::UserApi;
+pub use webauthn::WebAuthnApi;
 
 /// The tags that group operations in the document.
 #[derive(Tags)]
@@ -52,6 +55,7 @@ pub type Api = (
     UserApi,
     LifecycleApi,
     MfaApi,
+    WebAuthnApi,
     AdminApi,
     OpsApi,
     JwksApi,
@@ -68,6 +72,7 @@ pub fn service() -> OpenApiService<Api, ()> {
             UserApi,
             LifecycleApi,
             MfaApi,
+            WebAuthnApi,
             AdminApi,
             OpsApi,
             JwksApi,

@@ -126,6 +126,15 @@ impl JsonKind for String {
     }
 }
 
+impl JsonKind for Map<String, Value> {
+    fn from_json(value: Value) -> Result<Self, &'static str> {
+        match value {
+            Value::Object(object) => Ok(object),
+            _ => Err("an object"),
+        }
+    }
+}
+
 impl JsonKind for bool {
     fn from_json(value: Value) -> Result<Self, &'static str> {
         value.as_bool().ok_or("a boolean")

@@ -26,3 +26,4 @@ mod pages;
 mod rate_limits;
 mod routing;
 mod validation;
+mod webauthn;

@@ -238,6 +238,12 @@ impl Config {
                 smtp.map_or("(not used without SMTP_URL)", |smtp| smtp.from.as_str()),
             ),
             line("APP_URL", self.mail.app_url.as_str()),
+            self.webauthn_line("WEBAUTHN_RP_ID", self.webauthn.rp_id.as_deref(), |rp| {
+                rp.id().to_owned()
+            }),
+            self.webauthn_line("WEBAUTHN_ORIGIN", self.webauthn.origin.as_deref(), |rp| {
+                rp.origin().origin().ascii_serialization()
+            }),
             line(
                 "LOG_FORMAT",
                 match self.log_format {
@@ -246,6 +252,25 @@ impl Config {
                 },
             ),
         ]
+    }
+}
+
+impl Config {
+    /// A WebAuthn setting: its value, or the default `APP_URL` gives it.
+    fn webauthn_line(
+        &self,
+        name: &str,
+        set: Option<&str>,
+        default: impl FnOnce(&postern_webauthn::RelyingParty) -> String,
+    ) -> (String, String) {
+        let value = match set {
+            Some(value) => value.to_owned(),
+            None => match self.webauthn.relying_party(&self.mail.app_url) {
+                Ok(relying_party) => format!("(unset: {}, from APP_URL)", default(&relying_party)),
+                Err(error) => format!("(unset: {error})"),
+            },
+        };
+        line(name, value)
     }
 }
 

@@ -27,8 +27,10 @@ use postern_http::IntrospectionClient;
 use postern_mail::{AppUrl, SmtpConfig};
 use postern_password::Argon2Params;
 use postern_redis::streams::ConsumerConfig;
+use postern_webauthn::{RelyingParty, RelyingPartyError};
 use secrecy::SecretString;
 use serde::Deserialize;
+use url::Url;
 
 use sources::Variables;
 
@@ -137,6 +139,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `APP_URL`, `SMTP_URL`, `MAIL_FROM`.
     pub mail: MailSettings,
+    /// `WEBAUTHN_RP_ID`, `WEBAUTHN_ORIGIN`.
+    pub webauthn: WebAuthnSettings,
     /// `SHUTDOWN_TIMEOUT`: how long in-flight requests and worker batches may take to finish
     /// after SIGTERM or SIGINT (default 10 s, at most 1 h).
     pub shutdown_timeout: std::time::Duration,
@@ -211,6 +215,50 @@ pub struct MailSettings {
     pub app_url_is_listen_address: bool,
     /// `SMTP_URL` and `MAIL_FROM`; `None` means the console mailer, which logs each mail.
     pub smtp: Option<SmtpConfig>,
+}
+
+/// The WebAuthn relying party's settings, each defaulting from `APP_URL` (see
+/// [`RelyingParty::defaults`]): read against the final `APP_URL`, known for `PORT=0` only
+/// once the server is bound.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WebAuthnSettings {
+    /// `WEBAUTHN_RP_ID`: the domain credentials are bound to.
+    pub rp_id: Option<String>,
+    /// `WEBAUTHN_ORIGIN`: the origin of the pages that run the ceremonies.
+    pub origin: Option<String>,
+}
+
+impl WebAuthnSettings {
+    /// The relying party of these settings for `app_url`.
+    ///
+    /// # Errors
+    /// The variable to change when the RP id does not cover the origin, or a URL has no host.
+    pub fn relying_party(&self, app_url: &AppUrl) -> Result<RelyingParty, ConfigError> {
+        let app = Url::parse(app_url.as_str()).map_err(|_| ConfigError {
+            variable: "APP_URL".to_owned(),
+            problem: "is not a URL".to_owned(),
+        })?;
+        let origin = self
+            .origin
+            .as_deref()
+            .map(Url::parse)
+            .transpose()
+            .map_err(|_| ConfigError {
+                variable: "WEBAUTHN_ORIGIN".to_owned(),
+                problem: "is not a URL".to_owned(),
+            })?;
+        RelyingParty::configure(&app, self.rp_id.as_deref(), origin.as_ref()).map_err(|error| {
+            let variable = match error {
+                RelyingPartyError::NotAnEffectiveDomain { .. } => "WEBAUTHN_RP_ID",
+                RelyingPartyError::NoHost(_) if self.origin.is_some() => "WEBAUTHN_ORIGIN",
+                RelyingPartyError::NoHost(_) => "APP_URL",
+            };
+            ConfigError {
+                variable: variable.to_owned(),
+                problem: error.to_string(),
+            }
+        })
+    }
 }
 
 /// Where Redis is, and the prefix of every key Postern writes there.

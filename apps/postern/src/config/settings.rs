@@ -25,7 +25,7 @@ use super::values::{
 };
 use super::{
     Config, ConfigError, ConnectionLimits, Environment, JwtKeyFiles, JwtSecret, LogFormat,
-    MailSettings, MfaKey, RedisConfig, RetentionSettings, listen_url,
+    MailSettings, MfaKey, RedisConfig, RetentionSettings, WebAuthnSettings, listen_url,
 };
 
 /// The longest access-token lifetime accepted. Revocation lists keep entries this long, so a
@@ -115,6 +115,8 @@ pub(super) struct Settings {
     app_url: Option<AppUrlSetting>,
     smtp_url: Option<SecretString>,
     mail_from: Option<String>,
+    webauthn_rp_id: Option<String>,
+    webauthn_origin: Option<Origin>,
     shutdown_timeout: ShutdownTimeout,
     http_header_timeout: PositiveDuration<MAX_HEADER_TIMEOUT_SECS>,
     http_idle_timeout: PositiveDuration<MAX_IDLE_TIMEOUT_SECS>,
@@ -186,6 +188,8 @@ impl Default for Settings {
             app_url: None,
             smtp_url: None,
             mail_from: None,
+            webauthn_rp_id: None,
+            webauthn_origin: None,
             shutdown_timeout: ShutdownTimeout(std::time::Duration::from_secs(10)),
             http_header_timeout: PositiveDuration(connections.header_timeout),
             http_idle_timeout: PositiveDuration(connections.idle_timeout),
@@ -246,6 +250,11 @@ impl Settings {
         let passwords = self.passwords()?;
         let rate_limits = self.rate_limits()?;
         let mail = self.mail(production)?;
+        let webauthn = WebAuthnSettings {
+            rp_id: self.webauthn_rp_id.clone(),
+            origin: self.webauthn_origin.as_ref().map(|origin| origin.0.clone()),
+        };
+        webauthn.relying_party(&mail.app_url)?;
         let retention = self.retention()?;
         let database_max_connections = self.database_max_connections()?;
         let default_log_format = if production {
@@ -300,6 +309,7 @@ impl Settings {
             },
             log_format: self.log_format.unwrap_or(default_log_format),
             mail,
+            webauthn,
             shutdown_timeout: self.shutdown_timeout.0,
             connections: ConnectionLimits {
                 header_timeout: self.http_header_timeout.0,

@@ -733,3 +733,36 @@ fn sessions_are_kept_30_days_or_a_refresh_lifetime_if_longer() {
 
     assert_eq!(longer.retention.policy.sessions, time::Duration::days(60));
 }
+
+#[test]
+fn the_webauthn_relying_party_defaults_from_app_url_and_localhost_for_an_ip() {
+    let domain = Config::from_vars(vars(&[("APP_URL", "https://accounts.example.com")])).unwrap();
+    let ip = Config::from_vars(vars(&[("APP_URL", "http://127.0.0.1:8090")])).unwrap();
+
+    let domain = domain.webauthn.relying_party(&domain.mail.app_url).unwrap();
+    let ip = ip.webauthn.relying_party(&ip.mail.app_url).unwrap();
+
+    assert_eq!(domain.id(), "accounts.example.com");
+    assert_eq!(domain.origin().as_str(), "https://accounts.example.com/");
+    assert_eq!(ip.id(), "localhost");
+    assert_eq!(ip.origin().as_str(), "http://localhost:8090/");
+}
+
+#[test]
+fn webauthn_settings_that_no_browser_would_accept_are_refused_naming_the_variable() {
+    let foreign = Config::from_vars(vars(&[
+        ("APP_URL", "https://accounts.example.com"),
+        ("WEBAUTHN_RP_ID", "example.org"),
+    ]))
+    .unwrap_err();
+    let not_an_origin =
+        Config::from_vars(vars(&[("WEBAUTHN_ORIGIN", "https://example.com/login")])).unwrap_err();
+    let parent = Config::from_vars(vars(&[
+        ("WEBAUTHN_RP_ID", "example.com"),
+        ("WEBAUTHN_ORIGIN", "https://accounts.example.com"),
+    ]));
+
+    assert_eq!(foreign.variable, "WEBAUTHN_RP_ID");
+    assert_eq!(not_an_origin.variable, "WEBAUTHN_ORIGIN");
+    assert!(parent.is_ok(), "{parent:?}");
+}

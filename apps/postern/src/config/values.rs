@@ -213,7 +213,8 @@ impl TryFrom<String> for Proxy {
 
 /// A CORS origin, `scheme://host[:port]`, lower-cased as browsers send it. A path, a
 /// wildcard or credentials are refused rather than guessed at.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Deserialize)]
+#[serde(try_from = "String")]
 pub(super) struct Origin(pub String);
 
 impl TryFrom<String> for Origin {

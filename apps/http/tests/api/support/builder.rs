@@ -11,11 +11,14 @@ use postern_core::domain::SessionPolicy;
 use postern_core::ports::{
     Clock, ProfileCache, RateLimiter, RateLimits, RevocationList, SeparateLookups, SystemClock,
 };
-use postern_core::usecases::{Accounts, ExportAccount, Policies, Ports, QueueAdmin, ReadAudit};
+use postern_core::usecases::{
+    Accounts, ExportAccount, Policies, Ports, QueueAdmin, ReadAudit, WebAuthn, WebAuthnPorts,
+};
 use postern_http::{AppState, IntrospectionClient, IntrospectionConfig};
 use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, MemoryStore};
 use postern_password::{Argon2Hasher, Argon2Params};
 use postern_tokens::{HmacSuccessors, JwtConfig, JwtIssuer, RandomTokens};
+use postern_webauthn::{RelyingParty, WebAuthnRelyingParty};
 use secrecy::SecretString;
 
 use super::TestApp;
@@ -114,14 +117,17 @@ impl Builder {
             ),
             clock,
         };
+        let policies = Policies {
+            sessions: self.sessions,
+            ..Policies::default()
+        };
+        let webauthn = WebAuthnPorts {
+            ceremonies: Arc::new(relying_party()),
+            states: store.clone(),
+        };
         let state = Arc::new(AppState {
-            accounts: Accounts::new(
-                &ports,
-                Policies {
-                    sessions: self.sessions,
-                    ..Policies::default()
-                },
-            ),
+            accounts: Accounts::new(&ports, policies),
+            webauthn: WebAuthn::new(&ports, policies, &webauthn),
             queues: QueueAdmin::new(Vec::new()),
             export: ExportAccount::new(&ports, store.clone()),
             audit: ReadAudit::new(store),
@@ -139,6 +145,17 @@ impl Builder {
         });
         TestApp::serving(state, tokens, self.peer)
     }
+}
+
+/// The origin of the pages the tests' browser signs in on: the WebAuthn defaults of an
+/// `APP_URL` on 127.0.0.1:8080 (RP id `localhost`).
+pub const ORIGIN: &str = "http://localhost:8080";
+
+/// The relying party of [`ORIGIN`], as the server configures it from `APP_URL`.
+fn relying_party() -> WebAuthnRelyingParty {
+    let app_url = url::Url::parse("http://127.0.0.1:8080").expect("a URL");
+    let settings = RelyingParty::defaults(&app_url).expect("an RP from an IP address");
+    WebAuthnRelyingParty::new(&settings).expect("a relying party")
 }
 
 /// An HS256 issuer with `secret`, as the server configures one.
