@@ -31,3 +31,4 @@ mod session_lifetime;
 mod sessions;
 mod signup;
 mod support;
+mod webauthn;
