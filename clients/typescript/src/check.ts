@@ -20,6 +20,7 @@ import { checkLifecycle } from "./lifecycle.js";
 import { checkMfa } from "./mfa.js";
 import { checkOperations } from "./operations.js";
 import { connect } from "./support.js";
+import { checkWebAuthn } from "./webauthn.js";
 
 function required(name: string): string {
   const value = process.env[name];
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   await checkAdmin(client, admin, account);
   await checkLifecycle(client, admin);
   await checkMfa(client, admin, `ts-client-mfa-${randomUUID()}@example.com`);
+  await checkWebAuthn(client, `ts-client-webauthn-${randomUUID()}@example.com`);
 
   const missed = documented.filter((operation) => !called.has(operation));
   assert.deepEqual(missed, [], "operations of the document the check never called");
