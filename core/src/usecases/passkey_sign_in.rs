@@ -186,3 +186,7 @@ impl FinishPasskeySignIn {
         Ok(MfaLogin { user, tokens })
     }
 }
+
+#[cfg(test)]
+#[path = "passkey_sign_in_tests.rs"]
+mod tests;

@@ -3,7 +3,7 @@
 //! and the refusals of replayed, misdirected and malformed answers, each in the envelope.
 
 use poem::http::StatusCode;
-use postern_core::ports::JsonText;
+use postern_core::ports::{JsonText, RateLimitBucket, RateLimits};
 use postern_webauthn::testing::Browser;
 use serde_json::{Value, json};
 
@@ -191,6 +191,30 @@ async fn a_challenge_answers_once_so_the_same_assertion_cannot_pass_twice() {
 
 fn json_text(value: Value) -> JsonText {
     JsonText::new(value.to_string())
+}
+
+#[tokio::test]
+async fn ten_wrong_assertions_lock_the_account_like_wrong_codes() {
+    let app = TestApp::builder()
+        .rate_limits(
+            RateLimits::default()
+                .with(RateLimitBucket::Login, None)
+                .with(RateLimitBucket::MfaVerify, None),
+        )
+        .build();
+    let (session, mut browser, _) = with_key(&app).await;
+    let token = mfa_token(&app, &session).await;
+    for _ in 0..10 {
+        start_step(&app, &token).await;
+        let wrong = verify(&app, &token, &json_text(json!({"id": "x"}))).await;
+        assert_error(&wrong, StatusCode::UNAUTHORIZED, "invalid_mfa_code");
+    }
+    let challenge = start_step(&app, &token).await;
+    let right = browser.get(&public_key(&challenge));
+
+    let locked = verify(&app, &token, &right).await;
+
+    assert_error(&locked, StatusCode::LOCKED, "account_locked");
 }
 
 #[tokio::test]
