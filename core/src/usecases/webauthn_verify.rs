@@ -42,12 +42,15 @@ pub enum StartWebAuthnStepError {
     Unexpected(#[source] BoxError),
 }
 
+/// Reading the login's token fails as [`VerifyMfaError::InvalidToken`] or a port's failure;
+/// any other refusal would be a broken invariant.
 impl From<VerifyMfaError> for StartWebAuthnStepError {
     fn from(error: VerifyMfaError) -> Self {
         match error {
+            VerifyMfaError::InvalidToken => Self::InvalidToken,
             VerifyMfaError::Unavailable(cause) => Self::Unavailable(cause),
             VerifyMfaError::Unexpected(cause) => Self::Unexpected(cause),
-            _ => Self::InvalidToken,
+            other => Self::Unexpected(other.into()),
         }
     }
 }

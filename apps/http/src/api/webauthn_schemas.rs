@@ -27,8 +27,8 @@ fn options(json: &JsonText) -> Value {
     serde_json::from_str(json.as_str()).unwrap_or(Value::Null)
 }
 
-/// Reads a `PublicKeyCredential` sent as `field`: any JSON object of a bounded size, which the
-/// WebAuthn adapter then parses and verifies.
+/// Reads a `PublicKeyCredential` field: any JSON object of a bounded size, which the WebAuthn
+/// adapter then parses and verifies.
 pub fn credential(object: Map<String, Value>) -> Result<JsonText, FieldError> {
     let text = Value::Object(object).to_string();
     if text.len() > MAX_CREDENTIAL_BYTES {
