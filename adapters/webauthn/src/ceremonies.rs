@@ -67,6 +67,12 @@ impl WebAuthnCeremonies for WebAuthnRelyingParty {
         started(&challenge.public_key, &Ceremony::Registration(state))
     }
 
+    fn credential_id(&self, passkey: &PasskeyBlob) -> Result<CredentialId, WebAuthnError> {
+        Ok(CredentialId::from_bytes(
+            from_blob(passkey)?.cred_id().to_vec(),
+        ))
+    }
+
     fn finish_registration(
         &self,
         state: &CeremonyState,

@@ -391,3 +391,21 @@ fn a_second_factor_without_credentials_is_refused() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn a_stored_credential_tells_the_id_it_was_registered_with() {
+    let ceremonies = relying_party();
+    let mut browser = Browser::on(ORIGIN);
+    let registered = register(
+        &ceremonies,
+        &mut browser,
+        UserId::generate(),
+        ResidentKey::Discouraged,
+    );
+
+    let id = ceremonies.credential_id(&registered.passkey).unwrap();
+    let unreadable = ceremonies.credential_id(&PasskeyBlob::from_stored("not a passkey"));
+
+    assert_eq!(id, registered.id);
+    assert!(matches!(unreadable, Err(WebAuthnError::Unexpected(_))));
+}

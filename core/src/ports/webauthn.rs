@@ -247,6 +247,12 @@ pub trait WebAuthnCeremonies: Send + Sync {
         credential: &JsonText,
     ) -> Result<RegisteredCredential, WebAuthnError>;
 
+    /// The id of a stored credential, for the exclusion list of a registration.
+    ///
+    /// # Errors
+    /// [`WebAuthnError::Unexpected`] when `passkey` cannot be read.
+    fn credential_id(&self, passkey: &PasskeyBlob) -> Result<CredentialId, WebAuthnError>;
+
     /// Starts proving possession of one of a known user's credentials (the second step of a
     /// login). The options list the credentials' ids.
     ///

@@ -5,7 +5,8 @@
 //! first factor of an account comes with its recovery set, as a confirmed TOTP factor does.
 //!
 //! Credentials are registered as discoverable where the authenticator can, so that the same
-//! key also signs in without a password (`passkey_sign_in`).
+//! key also signs in without a password (`passkey_sign_in`), and the authenticator is told the
+//! account's keys, so that it does not register one of them twice.
 
 use std::sync::Arc;
 
@@ -15,16 +16,16 @@ use uuid::Uuid;
 use super::Ports;
 use super::mfa_enrol::{ConfirmedFactor, ManageMfaError};
 use super::reauth::Reauthentication;
-use super::webauthn::{WebAuthnPorts, refused, unexpected};
+use super::webauthn::{WebAuthnPorts, passkey_of, refused, unexpected};
 use crate::domain::{
     AccessClaims, Event, EventData, Factor, FactorCredential, FactorId, FactorKind, FactorName,
     Password, SessionPolicy, User,
 };
 use crate::error::BoxError;
 use crate::ports::{
-    CEREMONY_TTL, CeremonyPurpose, CeremonyStates, Clock, Enrolled, JsonText, MfaFactors,
-    PendingCeremony, RegistrationRequest, ResidentKey, SecretBox, UserRepo, WebAuthnCeremonies,
-    WebAuthnEnrolment, WebAuthnError,
+    CEREMONY_TTL, CeremonyPurpose, CeremonyStates, Clock, CredentialId, Enrolled, JsonText,
+    MfaFactors, PendingCeremony, PortError, RegistrationRequest, ResidentKey, SecretBox, UserRepo,
+    WebAuthnCeremonies, WebAuthnEnrolment, WebAuthnError,
 };
 
 /// A registration started: what the browser needs, and the id that finishes it.
@@ -39,6 +40,7 @@ pub struct WebAuthnRegistration {
 /// Starts WebAuthn registrations.
 pub struct StartWebAuthnRegistration {
     reauth: Reauthentication,
+    factors: Arc<dyn MfaFactors>,
     ceremonies: Arc<dyn WebAuthnCeremonies>,
     states: Arc<dyn CeremonyStates>,
     clock: Arc<dyn Clock>,
@@ -50,6 +52,7 @@ impl StartWebAuthnRegistration {
     pub fn new(ports: &Ports, policy: SessionPolicy, webauthn: &WebAuthnPorts) -> Self {
         Self {
             reauth: Reauthentication::new(ports, policy),
+            factors: ports.factors.clone(),
             ceremonies: webauthn.ceremonies.clone(),
             states: webauthn.states.clone(),
             clock: ports.clock.clone(),
@@ -70,9 +73,10 @@ impl StartWebAuthnRegistration {
         name: Option<FactorName>,
     ) -> Result<WebAuthnRegistration, ManageMfaError> {
         let user = self.reauth.check(caller, current).await?.user;
+        let exclude = self.registered_credentials(&user).await?;
         let start = self
             .ceremonies
-            .start_registration(&registration_request(&user))
+            .start_registration(&registration_request(&user, exclude))
             .map_err(unexpected)?;
         let now = self.clock.now();
         let ceremony = PendingCeremony {
@@ -91,9 +95,25 @@ impl StartWebAuthnRegistration {
     }
 }
 
-/// What the authenticator is told about the account. No credentials are excluded here: a
-/// credential registered twice is refused when stored, by its id.
-fn registration_request(user: &User) -> RegistrationRequest {
+impl StartWebAuthnRegistration {
+    /// The ids of the account's keys, which the authenticator is told not to register again.
+    async fn registered_credentials(&self, user: &User) -> Result<Vec<CredentialId>, PortError> {
+        self.factors
+            .list(user.id)
+            .await?
+            .iter()
+            .filter(|factor| factor.kind == FactorKind::Webauthn)
+            .map(|factor| {
+                self.ceremonies
+                    .credential_id(&passkey_of(factor)?)
+                    .map_err(unexpected)
+            })
+            .collect()
+    }
+}
+
+/// What the authenticator is told about the account; `exclude` are the ids of its keys.
+fn registration_request(user: &User, exclude: Vec<CredentialId>) -> RegistrationRequest {
     let email = user.email.as_str().to_owned();
     RegistrationRequest {
         user: user.id,
@@ -102,7 +122,7 @@ fn registration_request(user: &User) -> RegistrationRequest {
             .as_ref()
             .map_or_else(|| email.clone(), |name| name.as_str().to_owned()),
         name: email,
-        exclude: Vec::new(),
+        exclude,
         resident_key: ResidentKey::Preferred,
     }
 }

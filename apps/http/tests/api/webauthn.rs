@@ -348,6 +348,31 @@ async fn malformed_webauthn_requests_are_400_in_the_envelope() {
 }
 
 #[tokio::test]
+async fn a_new_registration_tells_the_authenticator_the_keys_of_the_account() {
+    let app = TestApp::new();
+    let session = app.signed_in_user().await;
+    let mut browser = Browser::on(ORIGIN);
+    let first = start_registration(&app, &session).await;
+    let credential = as_value(&browser.create(&public_key(&first)));
+    let body = json!({
+        "registrationId": first.body["data"]["registrationId"],
+        "credential": credential,
+    });
+    let finished = finish_registration(&app, &session, &body).await;
+    assert_eq!(finished.status, StatusCode::CREATED, "{}", finished.text);
+
+    let second = start_registration(&app, &session).await;
+
+    let excluded: Vec<&Value> = second.body["data"]["publicKey"]["excludeCredentials"]
+        .as_array()
+        .expect("excludeCredentials")
+        .iter()
+        .map(|excluded| &excluded["id"])
+        .collect();
+    assert_eq!(excluded, [&credential["id"]], "{}", second.text);
+}
+
+#[tokio::test]
 async fn a_registration_is_the_callers_and_finishes_once() {
     let app = TestApp::new();
     let session = app.signed_in_user().await;
