@@ -82,18 +82,6 @@ impl AuthMethod {
 
     /// A password and a one-time code: the methods of a login completed by a second factor.
     pub const PASSWORD_AND_CODE: &'static [Self] = &[Self::Pwd, Self::Otp, Self::Mfa];
-
-    /// A password and a hardware-bound key: a login completed by a security key.
-    pub const PASSWORD_AND_HARDWARE_KEY: &'static [Self] = &[Self::Pwd, Self::Hwk, Self::Mfa];
-
-    /// A password and a synced passkey: a login completed by a passkey.
-    pub const PASSWORD_AND_SOFTWARE_KEY: &'static [Self] = &[Self::Pwd, Self::Swk, Self::Mfa];
-
-    /// A hardware-bound key alone: a passwordless sign-in with a security key.
-    pub const HARDWARE_KEY: &'static [Self] = &[Self::Hwk];
-
-    /// A synced passkey alone: a passwordless sign-in with a passkey.
-    pub const SOFTWARE_KEY: &'static [Self] = &[Self::Swk];
 }
 
 impl AccessClaims {

@@ -117,15 +117,15 @@ impl VerifyMfa {
         let code = request.code;
         self.complete(&request.token, request.client, async |_, user, now| {
             let right = self.check_code(user, &code, now).await?;
-            Ok(right.then_some(AuthMethod::PASSWORD_AND_CODE))
+            Ok(right.then_some(AuthMethod::Otp))
         })
         .await
     }
 
     /// The second step around `check`, whichever factor it checks: the login's token and
     /// account, the lockout's reservation, the token spent and the session started when
-    /// `check` answers the methods the login then authenticated by, a failure counted when it
-    /// answers `None`.
+    /// `check` answers the second factor's method (its `amr` is then the password, that method
+    /// and `mfa`), a failure counted when it answers `None`.
     pub(super) async fn complete(
         &self,
         token: &OpaqueToken,
@@ -134,7 +134,7 @@ impl VerifyMfa {
             &AccountTokenRecord,
             &User,
             OffsetDateTime,
-        ) -> Result<Option<&'static [AuthMethod]>, VerifyMfaError>,
+        ) -> Result<Option<AuthMethod>, VerifyMfaError>,
     ) -> Result<MfaLogin, VerifyMfaError> {
         let now = self.clock.now();
         let (record, user) = self.pending_login(token, now).await?;
@@ -153,13 +153,14 @@ impl VerifyMfa {
             }
         }
         let checked = match check(&record, &user, now).await {
-            Ok(Some(amr)) => self.spend_token(&record, now).await.map(|()| Some(amr)),
+            Ok(Some(method)) => self.spend_token(&record, now).await.map(|()| Some(method)),
             other => other,
         };
         match checked {
-            Ok(Some(amr)) => {
+            Ok(Some(method)) => {
                 self.users.record_login_success(&key).await?;
-                let tokens = self.starter.start(&user, client, amr).await?;
+                let amr = [AuthMethod::Pwd, method, AuthMethod::Mfa];
+                let tokens = self.starter.start(&user, client, &amr).await?;
                 Ok(MfaLogin { user, tokens })
             }
             Ok(None) => {

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::Ports;
 use super::mfa_verify::MfaLogin;
 use super::session_start::SessionStarter;
-use super::webauthn::{WebAuthnPorts, passkey_of, refused, sign_in_amr, unexpected};
+use super::webauthn::{WebAuthnPorts, key_method, passkey_of, refused, unexpected};
 use crate::domain::{ClientContext, FactorCredential, SessionPolicy};
 use crate::error::BoxError;
 use crate::ports::{
@@ -181,7 +181,7 @@ impl FinishPasskeySignIn {
         }
         let tokens = self
             .starter
-            .start(&user, request.client, sign_in_amr(verified.storage))
+            .start(&user, request.client, &[key_method(verified.storage)])
             .await?;
         Ok(MfaLogin { user, tokens })
     }

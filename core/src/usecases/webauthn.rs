@@ -42,19 +42,12 @@ pub(super) fn passkey_of(factor: &Factor) -> Result<PasskeyBlob, PortError> {
         .map_err(PortError::unexpected)
 }
 
-/// The methods of a login completed, after its password, by a credential kept so.
-pub(super) fn second_step_amr(storage: CredentialStorage) -> &'static [AuthMethod] {
+/// The method of a proof with a credential kept so: `hwk` for a device-bound key, `swk` for a
+/// synced passkey. Alone it is a passwordless sign-in's `amr`, without `mfa` (docs/adr/0020:
+/// the user verification behind it is the authenticator's word).
+pub(super) fn key_method(storage: CredentialStorage) -> AuthMethod {
     match storage {
-        CredentialStorage::DeviceBound => AuthMethod::PASSWORD_AND_HARDWARE_KEY,
-        CredentialStorage::Synced => AuthMethod::PASSWORD_AND_SOFTWARE_KEY,
-    }
-}
-
-/// The methods of a passwordless sign-in with a credential kept so: the key alone, not `mfa`
-/// (docs/adr/0020: the user verification behind it is the authenticator's word).
-pub(super) fn sign_in_amr(storage: CredentialStorage) -> &'static [AuthMethod] {
-    match storage {
-        CredentialStorage::DeviceBound => AuthMethod::HARDWARE_KEY,
-        CredentialStorage::Synced => AuthMethod::SOFTWARE_KEY,
+        CredentialStorage::DeviceBound => AuthMethod::Hwk,
+        CredentialStorage::Synced => AuthMethod::Swk,
     }
 }

@@ -14,7 +14,7 @@ use tracing::instrument;
 
 use super::Ports;
 use super::mfa_verify::{MfaLogin, VerifyMfa, VerifyMfaError};
-use super::webauthn::{WebAuthnPorts, passkey_of, refused, second_step_amr, unexpected};
+use super::webauthn::{WebAuthnPorts, key_method, passkey_of, refused, unexpected};
 use crate::domain::{
     AccountTokenRecord, AuthMethod, ClientContext, Factor, FactorCredential, FactorKind,
     LockoutPolicy, OpaqueToken, SessionPolicy, User,
@@ -165,7 +165,7 @@ impl VerifyWebAuthnStep {
     }
 
     /// Checks the assertion against the login's challenge and starts its session; `amr` says
-    /// `hwk` or `swk` as the authenticator keeps the key.
+    /// `pwd`, then `hwk` or `swk` as the authenticator keeps the key, then `mfa`.
     ///
     /// # Errors
     /// As [`VerifyMfa::execute`], with [`VerifyMfaError::InvalidCode`] for an assertion that
@@ -181,15 +181,15 @@ impl VerifyWebAuthnStep {
             .await
     }
 
-    /// The methods the login authenticated by when `credential` answers its challenge with
-    /// one of the account's keys (whose counter is then recorded); `None` when it does not.
+    /// The key's method when `credential` answers the login's challenge with one of the
+    /// account's keys (whose counter is then recorded); `None` when it does not.
     async fn check(
         &self,
         record: &AccountTokenRecord,
         user: &User,
         credential: &JsonText,
         now: OffsetDateTime,
-    ) -> Result<Option<&'static [AuthMethod]>, VerifyMfaError> {
+    ) -> Result<Option<AuthMethod>, VerifyMfaError> {
         let Some(ceremony) = self
             .states
             .take(record.id, CeremonyPurpose::SecondFactor, now)
@@ -227,6 +227,6 @@ impl VerifyWebAuthnStep {
             .factors
             .record_webauthn_use(factor.id, &factor.credential, &updated, now)
             .await?;
-        Ok(recorded.then(|| second_step_amr(verified.storage)))
+        Ok(recorded.then(|| key_method(verified.storage)))
     }
 }
