@@ -1,6 +1,6 @@
 //! [`CeremonyStates`](postern_core::ports::CeremonyStates): a WebAuthn ceremony in progress is
 //! taken once, for its own purpose and before it expires; a ceremony put again under its id
-//! replaces the first; putting one prunes those expired.
+//! replaces the first; putting one prunes those expired; deleting an account removes its own.
 
 use std::sync::Arc;
 
@@ -25,6 +25,7 @@ macro_rules! ceremonies_contract {
             a_ceremony_put_again_under_its_id_replaces_the_first,
             of_several_takes_of_one_ceremony_at_once_one_finds_it,
             putting_a_ceremony_prunes_the_expired_ones,
+            deleting_an_account_forgets_its_ceremonies,
         ]);
     };
 }
@@ -176,4 +177,28 @@ pub async fn putting_a_ceremony_prunes_the_expired_ones(storage: &dyn Storage) {
         .await
         .unwrap();
     assert_eq!(pruned, None);
+}
+
+/// A deleted account's registrations in progress are gone with it; a sign-in, which names no
+/// account, stays.
+pub async fn deleting_an_account_forgets_its_ceremonies(storage: &dyn Storage) {
+    let user = add_user_id(storage, "ada@example.com").await;
+    let ceremonies = storage.ceremonies();
+    let registration = ceremony(CeremonyPurpose::Registration, Some(user), "registering");
+    let sign_in = ceremony(CeremonyPurpose::SignIn, None, "anyone");
+    ceremonies.put(&registration, T0).await.unwrap();
+    ceremonies.put(&sign_in, T0).await.unwrap();
+
+    storage.users().delete_account(user, T0, &[]).await.unwrap();
+
+    let registering = ceremonies
+        .take(registration.id, CeremonyPurpose::Registration, T0)
+        .await
+        .unwrap();
+    let signing_in = ceremonies
+        .take(sign_in.id, CeremonyPurpose::SignIn, T0)
+        .await
+        .unwrap();
+    assert_eq!(registering, None);
+    assert_eq!(signing_in, Some(sign_in));
 }

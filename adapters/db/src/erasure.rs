@@ -1,5 +1,6 @@
 //! Erasing what the database holds about a deleted account beside its row (docs/adr/0016): its
-//! account tokens, its linked identities and pending sign-in grants, the login counts of its address, where its sessions came from, and the
+//! account tokens, its linked identities and pending sign-in grants, its factors and WebAuthn
+//! ceremonies, the login counts of its address, where its sessions came from, and the
 //! personal data of every event stored about it, in the audit log and in the outbox. Runs inside
 //! the deleting transaction.
 //!

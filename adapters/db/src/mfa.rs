@@ -18,7 +18,7 @@ use sea_orm::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::entities::{mfa_factors, mfa_recovery_codes, users};
+use super::entities::{mfa_factors, mfa_recovery_codes, users, webauthn_ceremonies};
 use super::error::{db_error, invalid_row};
 use super::timestamps::stored;
 use super::tx::{begin_write, commit, rollback, write_event};
@@ -111,8 +111,14 @@ pub(super) async fn lock_user(conn: &impl ConnectionTrait, user: UserId) -> Port
     Ok(())
 }
 
-/// Erases every factor and recovery code of `user`, inside `conn`'s transaction.
+/// Erases every factor, recovery code and WebAuthn ceremony of `user`, inside `conn`'s
+/// transaction.
 pub(super) async fn erase_factors(conn: &impl ConnectionTrait, user: UserId) -> PortResult<()> {
+    webauthn_ceremonies::Entity::delete_many()
+        .filter(webauthn_ceremonies::Column::UserId.eq(user.as_uuid()))
+        .exec(conn)
+        .await
+        .map_err(db_error)?;
     mfa_factors::Entity::delete_many()
         .filter(mfa_factors::Column::UserId.eq(user.as_uuid()))
         .exec(conn)

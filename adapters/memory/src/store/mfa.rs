@@ -33,10 +33,12 @@ impl Tables {
             .any(|row| row.factor.user_id == user && row.factor.is_active())
     }
 
-    /// Drops every factor and recovery code of `user`.
+    /// Drops every factor, recovery code and WebAuthn ceremony of `user`.
     pub(super) fn erase_factors_of(&mut self, user: UserId) {
         self.factors.retain(|_, row| row.factor.user_id != user);
         self.recovery_codes.retain(|row| row.user_id != user);
+        self.ceremonies
+            .retain(|_, ceremony| ceremony.user_id != Some(user));
     }
 
     fn store_recovery_set(&mut self, user: UserId, codes: &[RecoveryCodeDigest]) {
