@@ -11,7 +11,7 @@
 //! short-lived, single-use storage; a credential with its factor) and any instance finishes a
 //! ceremony another one started.
 //!
-//! The `testing` feature adds [`testing::Browser`]: a browser with a software authenticator
+//! The `testing` feature adds `testing::Browser`: a browser with a software authenticator
 //! that answers the ceremonies with real signatures, for tests here and in the crates that
 //! drive them over HTTP.
 
