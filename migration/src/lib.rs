@@ -40,6 +40,7 @@ mod m20261206_000014_retention_and_admin_list;
 mod m20261206_000015_account_lifecycle;
 mod m20261206_000016_create_mfa_factors;
 mod m20261206_000017_external_sign_in;
+mod m20261206_000020_outbox_claims_in_place;
 
 /// Postern's migrations, oldest first. Run them with [`apply_pending`].
 pub struct Migrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_account_lifecycle::Migration),
             Box::new(m20261206_000016_create_mfa_factors::Migration),
             Box::new(m20261206_000017_external_sign_in::Migration),
+            Box::new(m20261206_000020_outbox_claims_in_place::Migration),
         ]
     }
 }
