@@ -57,7 +57,7 @@ pub use authorize::{Authorize, AuthorizeError};
 pub use change_password::{ChangePassword, ChangePasswordError, ChangePasswordRequest};
 pub use deduplicated::Deduplicated;
 pub use delete_account::{AccountDeletionError, DeleteAccount};
-pub use deliver_events::{DeliverEvents, DeliveryReport};
+pub use deliver_events::{DeliverEvents, DeliveryReport, PublishedBatch};
 pub use email_change::{
     ConfirmEmailChange, ConfirmEmailChangeError, EmailChangeError, EmailChangeRequest,
     RequestEmailChange,
