@@ -13,7 +13,7 @@ use postern_core::domain::IdentityId;
 use postern_core::ports::PortError;
 use postern_core::usecases::{
     AuthenticateError, CallbackError, CallbackRequest, ExchangeError, ExchangeRequest,
-    StartSignInError, UnlinkError,
+    LoginOutcome, StartSignInError, UnlinkError,
 };
 
 use super::ApiTags;
@@ -290,7 +290,7 @@ impl FederationApi {
                     client: client.0,
                 })
                 .await?;
-            if let postern_core::usecases::LoginOutcome::Session { user, .. } = &outcome {
+            if let LoginOutcome::Session { user, .. } = &outcome {
                 record_user(user.id);
             }
             Ok(Done(LoginAnswer::from(outcome)))

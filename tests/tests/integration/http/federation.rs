@@ -168,6 +168,15 @@ async fn a_new_user_signs_up_through_a_provider_signs_in_again_and_links_a_secon
 
     let again = fed.signed_in(VERIFIED).await;
     assert_eq!(again["user"]["id"], first["user"]["id"]);
+    let refreshed = fed
+        .app
+        .refresh(again["refreshToken"].as_str().unwrap())
+        .await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text);
+    assert_eq!(
+        claims(&access_of(&refreshed.body["data"]))["amr"],
+        json!(["fed"])
+    );
 
     let start = fed
         .app
