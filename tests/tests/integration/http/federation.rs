@@ -329,3 +329,34 @@ async fn a_flow_started_on_one_instance_completes_on_another() {
     let access = access_of(&reply.body["data"]);
     assert_eq!(b.me(&access).await.status, StatusCode::OK);
 }
+
+/// `postern serve` with a provider whose issuer answers nothing does not start, and says which
+/// provider and which setting to look at.
+#[tokio::test]
+async fn a_provider_that_cannot_be_discovered_stops_the_start_naming_it() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let dead_issuer = format!("http://127.0.0.1:{}", free_port());
+    let vars = [
+        ("PORT", "0"),
+        ("POSTERN_DATA_DIR", data_dir.path().to_str().unwrap()),
+        ("JWT_SECRET", postern_tests::app::TEST_JWT_SECRET),
+        ("MFA_ENCRYPTION_KEY", postern_tests::app::TEST_MFA_KEY),
+        ("OIDC_PROVIDERS", "acme"),
+        ("OIDC_ACME_ISSUER", &dead_issuer),
+        ("OIDC_ACME_CLIENT_ID", CLIENT_ID),
+        ("OIDC_ACME_CLIENT_SECRET", CLIENT_SECRET),
+    ]
+    .map(|(name, value)| (name.to_owned(), value.to_owned()));
+    let config = postern::config::Config::from_vars(vars.into_iter().collect()).unwrap();
+
+    let started =
+        postern::server::start_with(&config, postern::server::ServeOptions::default()).await;
+
+    let Err(error) = started else {
+        panic!("the server started without its provider");
+    };
+    let message = format!("{error:#}");
+    assert!(message.contains("OIDC_PROVIDERS"), "{message}");
+    assert!(message.contains("`acme`"), "{message}");
+    assert!(message.contains(&dead_issuer), "{message}");
+}
