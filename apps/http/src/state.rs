@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ipnet::IpNet;
 use postern_core::ports::RateLimiter;
-use postern_core::usecases::{Accounts, ExportAccount, QueueAdmin, ReadAudit};
+use postern_core::usecases::{Accounts, ExportAccount, ExternalSignIns, QueueAdmin, ReadAudit};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -26,6 +26,9 @@ pub trait ReadinessProbe: Send + Sync {
 pub struct AppState {
     /// The account use cases.
     pub accounts: Accounts,
+    /// Sign-in with external providers and the caller's linked identities (docs/http-api.md
+    /// §11).
+    pub sign_ins: ExternalSignIns,
     /// The event queues (docs/http-api.md §5).
     pub queues: QueueAdmin,
     /// The audit log (docs/http-api.md §5).

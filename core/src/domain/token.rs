@@ -45,6 +45,8 @@ pub enum AuthMethod {
     Otp,
     /// `mfa`: more than one factor.
     Mfa,
+    /// `fed`: an external identity provider vouched for the user (OpenID Connect).
+    Fed,
 }
 
 impl AuthMethod {
@@ -54,6 +56,7 @@ impl AuthMethod {
             Self::Pwd => "pwd",
             Self::Otp => "otp",
             Self::Mfa => "mfa",
+            Self::Fed => "fed",
         }
     }
 
@@ -63,6 +66,7 @@ impl AuthMethod {
             "pwd" => Some(Self::Pwd),
             "otp" => Some(Self::Otp),
             "mfa" => Some(Self::Mfa),
+            "fed" => Some(Self::Fed),
             _ => None,
         }
     }
@@ -72,6 +76,14 @@ impl AuthMethod {
 
     /// A password and a one-time code: the methods of a login completed by a second factor.
     pub const PASSWORD_AND_CODE: &'static [Self] = &[Self::Pwd, Self::Otp, Self::Mfa];
+
+    /// An external provider alone: the methods of a sign-in through one without a second
+    /// factor.
+    pub const FEDERATED: &'static [Self] = &[Self::Fed];
+
+    /// An external provider and a one-time code: a provider's sign-in completed by a second
+    /// factor.
+    pub const FEDERATED_AND_CODE: &'static [Self] = &[Self::Fed, Self::Otp, Self::Mfa];
 }
 
 impl AccessClaims {

@@ -166,6 +166,12 @@ rate_limit_buckets! {
     /// Second steps of logins (`POST /auth/mfa/verify`), keyed by client address: besides the
     /// lockout, which counts wrong codes per account, this bounds how fast one client guesses.
     MfaVerify = "mfa_verify", 10 per 15 * MINUTE;
+    /// Callbacks of external providers (`GET /auth/oauth/{provider}/callback`), keyed by client
+    /// address: each may cost a round trip to the provider and an account's creation.
+    OauthCallback = "oauth_callback", 20 per 15 * MINUTE;
+    /// Exchanges of one-time login codes (`POST /auth/oauth/exchange`), keyed by client
+    /// address: a sign-in needs one, so this only bounds how fast one client guesses codes.
+    OauthExchange = "oauth_exchange", 10 per 15 * MINUTE;
 }
 
 /// A limit: `limit` requests per `period`.

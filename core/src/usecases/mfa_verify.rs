@@ -115,7 +115,7 @@ impl VerifyMfa {
     #[instrument(skip_all, name = "verify_mfa")]
     pub async fn execute(&self, request: VerifyMfaRequest) -> Result<MfaLogin, VerifyMfaError> {
         let now = self.clock.now();
-        let (record, user) = self.pending_login(&request.token, now).await?;
+        let (record, amr, user) = self.pending_login(&request.token, now).await?;
         if user.disabled {
             return Err(VerifyMfaError::AccountDisabled);
         }
@@ -137,10 +137,7 @@ impl VerifyMfa {
         match checked {
             Ok(true) => {
                 self.users.record_login_success(&key).await?;
-                let tokens = self
-                    .starter
-                    .start(&user, request.client, AuthMethod::PASSWORD_AND_CODE)
-                    .await?;
+                let tokens = self.starter.start(&user, request.client, amr, None).await?;
                 Ok(MfaLogin { user, tokens })
             }
             Ok(false) => {
@@ -170,24 +167,36 @@ impl VerifyMfa {
         }
     }
 
-    /// The usable login token behind `token` and its account.
+    /// The usable login token behind `token` and its account: a password login's, or else a
+    /// provider sign-in's (the purpose says which methods the session's `amr` lists).
     async fn pending_login(
         &self,
         token: &OpaqueToken,
         now: OffsetDateTime,
-    ) -> Result<(AccountTokenRecord, User), VerifyMfaError> {
-        let record = self
-            .account_tokens
-            .find(TokenPurpose::MfaLogin, &self.secrets.digest(token))
-            .await?
-            .filter(|record| record.is_usable(now))
+    ) -> Result<(AccountTokenRecord, &'static [AuthMethod], User), VerifyMfaError> {
+        let digest = self.secrets.digest(token);
+        let mut found = None;
+        for (purpose, amr) in [
+            (TokenPurpose::MfaLogin, AuthMethod::PASSWORD_AND_CODE),
+            (
+                TokenPurpose::FederatedMfaLogin,
+                AuthMethod::FEDERATED_AND_CODE,
+            ),
+        ] {
+            if let Some(record) = self.account_tokens.find(purpose, &digest).await? {
+                found = Some((record, amr));
+                break;
+            }
+        }
+        let (record, amr) = found
+            .filter(|(record, _)| record.is_usable(now))
             .ok_or(VerifyMfaError::InvalidToken)?;
         let user = self
             .users
             .find_by_id(record.user_id)
             .await?
             .ok_or(VerifyMfaError::InvalidToken)?;
-        Ok((record, user))
+        Ok((record, amr, user))
     }
 
     /// Spends the login's token once its code is right. Losing the race to a request that

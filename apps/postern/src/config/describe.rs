@@ -25,6 +25,7 @@ impl Config {
             self.request_lines(),
             self.mail_and_log_lines(),
             self.retention_lines(),
+            self.provider_lines(),
         ];
         lines
             .iter()
@@ -208,6 +209,38 @@ impl Config {
             line("ARGON2_ITERATIONS", self.argon2.iterations),
             line("ARGON2_PARALLELISM", self.argon2.parallelism),
         ]);
+        lines
+    }
+
+    /// `OIDC_PROVIDERS`, then each provider's variables (its client secret redacted), then
+    /// `OAUTH_REDIRECT_ALLOWLIST`.
+    fn provider_lines(&self) -> Vec<(String, String)> {
+        let names = joined(self.oidc_providers.iter().map(|p| p.name.as_str()));
+        let mut lines = vec![line(
+            "OIDC_PROVIDERS",
+            if names.is_empty() {
+                "(unset: no sign-in with external providers)".to_owned()
+            } else {
+                names
+            },
+        )];
+        for provider in &self.oidc_providers {
+            lines.extend([
+                line(&provider.variable("ISSUER"), &provider.issuer),
+                line(&provider.variable("CLIENT_ID"), &provider.client_id),
+                line(&provider.variable("CLIENT_SECRET"), REDACTED),
+                line(&provider.variable("SCOPES"), provider.scopes.join(" ")),
+                line(&provider.variable("DISPLAY_NAME"), &provider.display_name),
+            ]);
+        }
+        lines.push(line(
+            "OAUTH_REDIRECT_ALLOWLIST",
+            if self.oauth_redirect_allowlist.is_empty() {
+                format!("(unset: APP_URL, {})", self.mail.app_url.as_str())
+            } else {
+                self.oauth_redirect_allowlist.join(",")
+            },
+        ));
         lines
     }
 

@@ -11,7 +11,10 @@ use postern_core::domain::SessionPolicy;
 use postern_core::ports::{
     Clock, ProfileCache, RateLimiter, RateLimits, RevocationList, SeparateLookups, SystemClock,
 };
-use postern_core::usecases::{Accounts, ExportAccount, Policies, Ports, QueueAdmin, ReadAudit};
+use postern_core::usecases::{
+    Accounts, ExportAccount, ExternalSignIns, FederationPorts, FederationSettings, Policies, Ports,
+    QueueAdmin, ReadAudit, RedirectAllowList,
+};
 use postern_http::{AppState, IntrospectionClient, IntrospectionConfig};
 use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, MemoryStore};
 use postern_password::{Argon2Hasher, Argon2Params};
@@ -19,6 +22,10 @@ use postern_tokens::{HmacSuccessors, JwtConfig, JwtIssuer, RandomTokens};
 use secrecy::SecretString;
 
 use super::TestApp;
+use super::providers::FakeProviders;
+
+/// Where the fake provider's sign-ins may send the browser back to.
+pub const APP_URL: &str = "https://app.example.com";
 
 /// How to build a [`TestApp`]; each setting starts as a server's default.
 #[derive(Default)]
@@ -114,7 +121,21 @@ impl Builder {
             ),
             clock,
         };
+        let sign_ins = ExternalSignIns::new(
+            &ports,
+            FederationPorts {
+                providers: Arc::new(FakeProviders),
+                grants: store.clone(),
+                identities: store.clone(),
+            },
+            FederationSettings {
+                allow_list: RedirectAllowList::new(vec![APP_URL.to_owned()]),
+                callback_base: "http://localhost/api/v1/auth/oauth".to_owned(),
+            },
+            self.sessions,
+        );
         let state = Arc::new(AppState {
+            sign_ins,
             accounts: Accounts::new(
                 &ports,
                 Policies {
@@ -123,7 +144,7 @@ impl Builder {
                 },
             ),
             queues: QueueAdmin::new(Vec::new()),
-            export: ExportAccount::new(&ports, store.clone()),
+            export: ExportAccount::new(&ports, store.clone(), store.clone()),
             audit: ReadAudit::new(store),
             rate_limiter,
             probes: Vec::new(),
