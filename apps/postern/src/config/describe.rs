@@ -351,11 +351,19 @@ mod tests {
 
     #[test]
     fn describe_lists_every_documented_variable_once() {
-        let described = config(&[]).describe();
+        // A provider's variables are listed per configured provider, so one is configured.
+        let described = config(&[
+            ("OIDC_PROVIDERS", "acme"),
+            ("OIDC_ACME_ISSUER", "https://id.acme.test"),
+            ("OIDC_ACME_CLIENT_ID", "postern"),
+            ("OIDC_ACME_CLIENT_SECRET", "acme-secret"),
+        ])
+        .describe();
 
         let documented = documented_variables();
         assert!(documented.len() > 30, "{documented:?}");
         for variable in documented {
+            let variable = variable.replace("<NAME>", "ACME");
             let lines = described
                 .lines()
                 .filter(|line| line.split(" =").next() == Some(variable.as_str()))
