@@ -16,12 +16,14 @@ use postern_tests::oidc_provider::{
 };
 use postern_tests::redis::free_port;
 use reqwest::{Method, StatusCode, Url};
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 on_both_backends!(
     a_new_user_signs_up_through_a_provider_signs_in_again_and_links_a_second_one,
     a_password_account_with_the_same_unverified_email_is_not_taken_over,
     tampered_and_replayed_states_and_foreign_targets_are_refused,
+    an_id_token_with_another_nonce_than_the_flow_stored_is_refused,
 );
 
 /// A server whose providers `idp` and `idp2` are two clients of one real provider.
@@ -304,6 +306,42 @@ async fn tampered_and_replayed_states_and_foreign_targets_are_refused(backend: B
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
         assert_eq!(reply.code(), "invalid_state");
     }
+}
+
+/// The provider signs the nonce it was sent; the flow's stored nonce is changed between the
+/// redirect and the callback, so the ID token's nonce is not the flow's: the callback refuses
+/// it, and the browser lands on the target with the error and no code.
+async fn an_id_token_with_another_nonce_than_the_flow_stored_is_refused(backend: Backend) {
+    let fed = federation(backend, free_port(), &[]).await;
+    let started = not_following()
+        .get(fed.authorize_url(&fed.app, "idp", &fed.landing("nonce")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), StatusCode::FOUND);
+    let to_provider = started.headers()["location"].to_str().unwrap().to_owned();
+    let changed = fed
+        .app
+        .db
+        .execute_raw(Statement::from_string(
+            fed.app.db.get_database_backend(),
+            "UPDATE pending_sign_ins SET nonce = 'not-the-nonce-the-provider-was-sent'",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(changed.rows_affected(), 1);
+
+    let landed = fed
+        .provider
+        .sign_in_landing(&to_provider, "nonce", VERIFIED)
+        .await;
+
+    assert_eq!(
+        landed.get("error").map(String::as_str),
+        Some("invalid_id_token"),
+        "{landed:?}"
+    );
+    assert!(!landed.contains_key("code"), "{landed:?}");
 }
 
 /// Two instances on PostgreSQL behind one public address (`APP_URL`, where the provider calls
