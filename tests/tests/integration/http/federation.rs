@@ -24,6 +24,7 @@ on_both_backends!(
     a_password_account_with_the_same_unverified_email_is_not_taken_over,
     tampered_and_replayed_states_and_foreign_targets_are_refused,
     an_id_token_with_another_nonce_than_the_flow_stored_is_refused,
+    a_login_code_past_its_sixty_seconds_is_refused,
 );
 
 /// A server whose providers `idp` and `idp2` are two clients of one real provider.
@@ -342,6 +343,30 @@ async fn an_id_token_with_another_nonce_than_the_flow_stored_is_refused(backend:
         "{landed:?}"
     );
     assert!(!landed.contains_key("code"), "{landed:?}");
+}
+
+/// A code's 60 seconds are over once its expiry is in the past: the exchange refuses it as it
+/// refuses an unknown one. (Waiting the minute out is the store's contract test's job.)
+async fn a_login_code_past_its_sixty_seconds_is_refused(backend: Backend) {
+    let fed = federation(backend, free_port(), &[]).await;
+    let landed = fed.sign_in_via(&fed.app, "idp", VERIFIED).await;
+    let a_second_ago = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
+    let changed = fed
+        .app
+        .db
+        .execute_raw(Statement::from_sql_and_values(
+            fed.app.db.get_database_backend(),
+            "UPDATE login_codes SET expires_at = $1",
+            [a_second_ago.into()],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(changed.rows_affected(), 1);
+
+    let reply = exchange(&fed.app, &landed["code"]).await;
+
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text);
+    assert_eq!(reply.code(), "invalid_token");
 }
 
 /// Two instances on PostgreSQL behind one public address (`APP_URL`, where the provider calls
