@@ -112,6 +112,14 @@ verify_bench() {
   done < <(python3 "$root/bench/criterion_medians.py" <<<"$out")
 }
 
+# Logins of accounts with a TOTP factor, both steps, one at a time (bench/second_step.py).
+second_step() {
+  local out
+  out=$(python3 "$root/bench/second_step.py" "$base" 100)
+  record "$pass" second_step "$out"
+  say "$pass second step: $out"
+}
+
 run_pass() {
   pass=$1
   local port
@@ -156,6 +164,7 @@ run_pass() {
   wait "$storm_pid" || true
   storm_pid=
   pipeline "$user_id"
+  second_step
   [ "$pass" = pg ] && verify_bench "$access"
   record "$pass" rss_peak_kib "$(rss_kib "$server_pid" VmHWM)"
 

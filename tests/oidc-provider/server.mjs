@@ -2,7 +2,8 @@
 // implementation) with its development login and consent pages, two confidential clients and
 // two accounts. Started by tests/src/oidc_provider.rs; not for production.
 //
-// Environment: PORT (where to listen), REDIRECT_URI (the one redirect URI both clients accept).
+// Environment: PORT (where to listen), REDIRECT_URI (the redirect URIs both clients accept,
+// comma-separated).
 // Prints `listening <issuer>` once it serves, and exits when its standard input closes, so that
 // it never outlives the test binary that started it.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -30,7 +31,7 @@ const accounts = {
 const client = (id) => ({
   client_id: id,
   client_secret: `${id}-secret`,
-  redirect_uris: [redirectUri],
+  redirect_uris: redirectUri.split(','),
   grant_types: ['authorization_code'],
   response_types: ['code'],
   token_endpoint_auth_method: 'client_secret_basic',

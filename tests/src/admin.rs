@@ -57,6 +57,7 @@ impl TestApp {
             name: None,
             role: Role::User,
             password_hash: PasswordHash::new(UNUSABLE_HASH.into()),
+            email_verified: false,
             created_at: OffsetDateTime::now_utc(),
         };
         let event = Event::new(

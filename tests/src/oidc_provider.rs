@@ -3,10 +3,13 @@
 //! whose audience the adapter under test expects, and `other`) and two accounts (`verified`
 //! and `unverified`, by the login typed on its development login page, any password).
 //!
-//! The browser lands back on a tiny local listener, [`Callbacks`], which records the `code`
+//! The browser lands back on a tiny local listener, [`Callbacks`], which records the query
 //! of every redirect by its `state`. [`OidcProvider::shared`] starts one provider per test
 //! binary; it exits when the binary does (it watches its standard input, which closes then).
-//! A test that restarts a provider (a key rotation) starts its own with [`OidcProvider::start`].
+//! A test that restarts a provider (a key rotation) starts its own with [`OidcProvider::start`];
+//! one whose relying party is a Postern server registers the server's callbacks as redirect
+//! URIs with [`OidcProvider::start_for`], and has the server send the browser on to
+//! [`Callbacks`] at the end.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -81,9 +84,16 @@ impl OidcProvider {
 
     /// A provider of the caller's own, with its own redirect listener, on a free port.
     pub fn start() -> Self {
-        install();
         let callbacks = Callbacks::listen();
         let redirect_uri = callbacks.redirect_uri();
+        Self::start_for(&[redirect_uri], callbacks)
+    }
+
+    /// A provider of the caller's own on a free port, whose clients accept `redirect_uris`
+    /// (the callbacks of a relying party under test), with `callbacks` listening.
+    pub fn start_for(redirect_uris: &[String], callbacks: Callbacks) -> Self {
+        install();
+        let redirect_uri = redirect_uris.join(",");
         let port = free_port();
         let process = spawn(port, &redirect_uri);
         Self {
@@ -106,6 +116,18 @@ impl OidcProvider {
     /// Signs `account` in at `authorize_url` in a fresh browser and consents, then returns the
     /// `code` the provider redirected back with for `state`.
     pub async fn sign_in(&self, authorize_url: &str, state: &str, account: Account) -> String {
+        self.sign_in_landing(authorize_url, state, account).await;
+        self.callbacks.code_for(state)
+    }
+
+    /// Signs `account` in at `authorize_url` in a fresh browser and consents, and returns the
+    /// query of the redirect that landed on [`Self::callbacks`] with `state`.
+    pub async fn sign_in_landing(
+        &self,
+        authorize_url: &str,
+        state: &str,
+        account: Account,
+    ) -> Query {
         let browser = Browser::start().await;
         browser.open(authorize_url).await;
         browser.fill("input[name=login]", account.login).await;
@@ -117,7 +139,7 @@ impl OidcProvider {
         browser.click("button[type=submit]").await;
         assert_eq!(browser.text_of("#signed-in").await, "signed in");
         browser.close().await;
-        self.callbacks.code_for(state)
+        self.callbacks.query_for(state)
     }
 }
 
@@ -177,7 +199,7 @@ fn stop(child: &mut Child) {
 }
 
 /// A redirect's query parameters, by name.
-type Query = HashMap<String, String>;
+pub type Query = HashMap<String, String>;
 
 /// The redirect URI's listener: records the query of every request by its `state`.
 #[derive(Clone)]
@@ -188,7 +210,7 @@ pub struct Callbacks {
 
 impl Callbacks {
     /// Listens on a free port, in a thread of its own so that it outlives any test's runtime.
-    fn listen() -> Self {
+    pub fn listen() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let callbacks = Self {
             port: listener.local_addr().unwrap().port(),
@@ -210,15 +232,21 @@ impl Callbacks {
 
     /// The `code` that came back with `state`, waiting for it.
     pub fn code_for(&self, state: &str) -> String {
+        let query = self.query_for(state);
+        query
+            .get("code")
+            .unwrap_or_else(|| panic!("the provider redirected without a code: {query:?}"))
+            .clone()
+    }
+
+    /// The whole query that came back with `state`, waiting for it.
+    pub fn query_for(&self, state: &str) -> Query {
         let (received, arrived) = &*self.received;
         let started = Instant::now();
         let mut received = received.lock().unwrap();
         loop {
             if let Some(query) = received.get(state) {
-                return query
-                    .get("code")
-                    .unwrap_or_else(|| panic!("the provider redirected without a code: {query:?}"))
-                    .clone();
+                return query.clone();
             }
             assert!(started.elapsed() < WAIT, "no redirect with state {state}");
             received = arrived.wait_timeout(received, WAIT).unwrap().0;

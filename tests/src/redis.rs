@@ -102,7 +102,7 @@ impl Drop for RedisServer {
 }
 
 /// A port nothing listens on right now.
-pub(crate) fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a free port");
     listener
         .local_addr()

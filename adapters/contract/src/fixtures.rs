@@ -40,6 +40,7 @@ pub fn new_user(email: &str) -> NewUser {
         name: None,
         role: Role::User,
         password_hash: a_hash("c2FsdA"),
+        email_verified: false,
         created_at: T0,
     }
 }
@@ -132,6 +133,7 @@ pub fn logged_in(session: &NewSession) -> Event {
             session_id: session.id,
             ip: Some("203.0.113.7".into()),
             user_agent: Some("tests/1.0".into()),
+            provider: None,
         },
         Some(session.user_id),
         session.created_at,

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use postern_core::domain::{Email, Event, EventData, IdentityId, PasswordHash, UserId};
 use postern_core::ports::{
-    LinkIdentityError, LinkedIdentity, ProviderName, Subject, UnlinkIdentityError,
+    CreateLinkedAccountError, LinkIdentityError, LinkedIdentity, ProviderName, Subject,
+    UnlinkIdentityError,
 };
 use time::Duration;
 
@@ -29,6 +30,8 @@ macro_rules! identities_contract {
             another_accounts_identity_cannot_be_unlinked,
             of_two_unlinks_of_the_last_two_methods_at_once_one_fails,
             deleting_an_account_forgets_its_identities,
+            an_account_created_with_its_identity_is_stored_with_both_events,
+            an_account_with_a_taken_email_or_identity_is_not_created,
         ]);
     };
 }
@@ -306,4 +309,90 @@ pub async fn deleting_an_account_forgets_its_identities(storage: &dyn Storage) {
     assert!(repo.list(user).await.unwrap().is_empty());
     let refused = repo.link(&google, &linked(&google)).await;
     assert!(matches!(refused, Err(LinkIdentityError::UnknownUser)));
+}
+
+/// An account created through a provider: stored without a password, verified as asked,
+/// signed in to by its identity, with both events.
+pub async fn an_account_created_with_its_identity_is_stored_with_both_events(
+    storage: &dyn Storage,
+) {
+    let new = postern_core::domain::NewUser {
+        password_hash: PasswordHash::new(String::new()),
+        email_verified: true,
+        ..new_user("ada@example.com")
+    };
+    let google = identity(new.id, "google", "g-1", 0);
+    let events = [signed_up(&new), linked(&google)];
+
+    let created = storage
+        .identities()
+        .create_account(&new, &google, &events)
+        .await
+        .unwrap();
+
+    assert_eq!(created.id, new.id);
+    assert!(created.email_verified);
+    let stored = storage.users().find_by_id(new.id).await.unwrap().unwrap();
+    assert!(stored.email_verified);
+    let repo = storage.identities();
+    assert_eq!(
+        repo.find(&google.provider, &google.subject).await.unwrap(),
+        Some(google.clone())
+    );
+    assert_eq!(repo.count_sign_in_methods(new.id).await.unwrap(), 1);
+    let written = written_events(storage).await;
+    for event in &events {
+        assert!(written.iter().any(|e| e.id == event.id));
+    }
+}
+
+/// A taken email, or an identity linked already, creates neither the account nor the link,
+/// and writes no event.
+pub async fn an_account_with_a_taken_email_or_identity_is_not_created(storage: &dyn Storage) {
+    let ada = add_user_id(storage, "ada@example.com").await;
+    link(storage, &identity(ada, "google", "taken", 0)).await;
+    let same_email = postern_core::domain::NewUser {
+        password_hash: PasswordHash::new(String::new()),
+        ..new_user("ada@example.com")
+    };
+    let fresh = identity(same_email.id, "google", "fresh", 1);
+    let same_identity = postern_core::domain::NewUser {
+        password_hash: PasswordHash::new(String::new()),
+        ..new_user("bob@example.com")
+    };
+    let taken = identity(same_identity.id, "google", "taken", 1);
+    let repo = storage.identities();
+
+    let email_taken = repo
+        .create_account(&same_email, &fresh, &[linked(&fresh)])
+        .await;
+    let identity_taken = repo
+        .create_account(&same_identity, &taken, &[linked(&taken)])
+        .await;
+
+    assert!(matches!(
+        email_taken,
+        Err(CreateLinkedAccountError::EmailTaken)
+    ));
+    assert!(matches!(
+        identity_taken,
+        Err(CreateLinkedAccountError::AlreadyLinked)
+    ));
+    assert_eq!(
+        repo.find(&fresh.provider, &fresh.subject).await.unwrap(),
+        None
+    );
+    assert!(
+        storage
+            .users()
+            .find_by_id(same_identity.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let written = written_events(storage).await;
+    assert!(!written.iter().any(|e| matches!(
+        e.data,
+        EventData::IdentityLinked { identity_id, .. } if identity_id == fresh.id || identity_id == taken.id
+    )));
 }

@@ -3,10 +3,10 @@
 //! count of sign-in methods it checks cannot change before it removes one.
 
 use async_trait::async_trait;
-use postern_core::domain::{Email, Event, IdentityId, UserId};
+use postern_core::domain::{Email, Event, IdentityId, NewUser, User, UserId};
 use postern_core::ports::{
-    IdentityRepo, LinkIdentityError, LinkedIdentity, PortResult, ProviderName, Subject,
-    UnlinkIdentityError,
+    CreateLinkedAccountError, CreateUserError, IdentityRepo, LinkIdentityError, LinkedIdentity,
+    PortResult, ProviderName, Subject, UnlinkIdentityError,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -17,6 +17,7 @@ use super::entities::{user_identities, users};
 use super::error::{db_error, invalid_row};
 use super::timestamps::stored;
 use super::tx::{begin_write, commit, rollback, write_event};
+use super::users::insert_user;
 
 /// Linked identities on `db`, which must be migrated.
 #[derive(Clone)]
@@ -71,24 +72,44 @@ impl IdentityRepo for SeaIdentityRepo {
             rollback(txn).await?;
             return Err(LinkIdentityError::UnknownUser);
         }
-        let row = user_identities::ActiveModel {
-            id: Set(identity.id.as_uuid()),
-            user_id: Set(identity.user_id.as_uuid()),
-            provider: Set(identity.provider.as_str().to_owned()),
-            subject: Set(identity.subject.as_str().to_owned()),
-            email: Set(identity.email.as_ref().map(|e| e.as_str().to_owned())),
-            linked_at: Set(stored(identity.linked_at)),
-        };
-        if let Err(err) = user_identities::Entity::insert(row)
-            .exec_without_returning(&txn)
-            .await
-        {
+        if let Err(err) = insert_identity(&txn, identity).await {
             rollback(txn).await?;
             return Err(link_error(err));
         }
         write_event(&txn, event).await?;
         commit(txn).await?;
         Ok(())
+    }
+
+    async fn create_account(
+        &self,
+        user: &NewUser,
+        identity: &LinkedIdentity,
+        events: &[Event],
+    ) -> PortResult<User, CreateLinkedAccountError> {
+        let txn = begin_write(&self.db).await?;
+        let created = match insert_user(&txn, user).await {
+            Ok(created) => created,
+            Err(error) => {
+                rollback(txn).await?;
+                return Err(match error {
+                    CreateUserError::EmailTaken => CreateLinkedAccountError::EmailTaken,
+                    CreateUserError::Port(port) => CreateLinkedAccountError::Port(port),
+                });
+            }
+        };
+        if let Err(err) = insert_identity(&txn, identity).await {
+            rollback(txn).await?;
+            return Err(match link_error(err) {
+                LinkIdentityError::Port(port) => CreateLinkedAccountError::Port(port),
+                _ => CreateLinkedAccountError::AlreadyLinked,
+            });
+        }
+        for event in events {
+            write_event(&txn, event).await?;
+        }
+        commit(txn).await?;
+        Ok(created)
     }
 
     async fn unlink(
@@ -158,6 +179,25 @@ async fn sign_in_methods(conn: &impl ConnectionTrait, account: &users::Model) ->
         .map_err(db_error)?;
     let password = u64::from(!account.password_hash.is_empty());
     Ok(u32::try_from(identities.saturating_add(password)).unwrap_or(u32::MAX))
+}
+
+/// Inserts `identity`'s row inside `conn`'s transaction.
+async fn insert_identity(
+    conn: &impl ConnectionTrait,
+    identity: &LinkedIdentity,
+) -> Result<(), DbErr> {
+    let row = user_identities::ActiveModel {
+        id: Set(identity.id.as_uuid()),
+        user_id: Set(identity.user_id.as_uuid()),
+        provider: Set(identity.provider.as_str().to_owned()),
+        subject: Set(identity.subject.as_str().to_owned()),
+        email: Set(identity.email.as_ref().map(|e| e.as_str().to_owned())),
+        linked_at: Set(stored(identity.linked_at)),
+    };
+    user_identities::Entity::insert(row)
+        .exec_without_returning(conn)
+        .await
+        .map(|_| ())
 }
 
 /// A unique violation (of (provider, subject), or of the id) is a link that exists already.

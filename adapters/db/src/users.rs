@@ -17,8 +17,8 @@ use postern_core::ports::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, Order};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use time::OffsetDateTime;
 
@@ -60,24 +60,11 @@ impl SeaUserRepo {
 #[async_trait]
 impl UserRepo for SeaUserRepo {
     async fn create(&self, user: &NewUser, event: &Event) -> PortResult<User, CreateUserError> {
-        let created_at = stored(user.created_at);
-        let row = users::ActiveModel {
-            id: Set(user.id.as_uuid()),
-            email: Set(user.email.as_str().to_owned()),
-            name: Set(user.name.as_ref().map(|n| n.as_str().to_owned())),
-            role: Set(user.role.as_str().to_owned()),
-            email_verified: Set(false),
-            password_hash: Set(user.password_hash.as_str().to_owned()),
-            created_at: Set(created_at),
-            updated_at: Set(created_at),
-            disabled_at: Set(None),
-            deleted_at: Set(None),
-        };
         let txn = begin_write(&self.db).await?;
-        let created = row.insert(&txn).await.map_err(creation_error)?;
+        let created = insert_user(&txn, user).await?;
         write_event(&txn, event).await?;
         commit(txn).await?;
-        Ok(to_user(created)?)
+        Ok(created)
     }
 
     async fn find_by_id(&self, id: UserId) -> PortResult<Option<User>> {
@@ -345,6 +332,31 @@ fn to_credentials(row: users::Model) -> PortResult<UserCredentials> {
         user: to_user(row)?,
         password_hash,
     })
+}
+
+/// Inserts the new account `user` inside `conn`'s transaction.
+///
+/// # Errors
+/// [`CreateUserError::EmailTaken`] when the unique index on the email refuses it.
+pub(super) async fn insert_user(
+    conn: &impl ConnectionTrait,
+    user: &NewUser,
+) -> PortResult<User, CreateUserError> {
+    let created_at = stored(user.created_at);
+    let row = users::ActiveModel {
+        id: Set(user.id.as_uuid()),
+        email: Set(user.email.as_str().to_owned()),
+        name: Set(user.name.as_ref().map(|n| n.as_str().to_owned())),
+        role: Set(user.role.as_str().to_owned()),
+        email_verified: Set(user.email_verified),
+        password_hash: Set(user.password_hash.as_str().to_owned()),
+        created_at: Set(created_at),
+        updated_at: Set(created_at),
+        disabled_at: Set(None),
+        deleted_at: Set(None),
+    };
+    let created = row.insert(conn).await.map_err(creation_error)?;
+    Ok(to_user(created)?)
 }
 
 /// The domain's account from a row, re-validating what the domain's types guarantee.

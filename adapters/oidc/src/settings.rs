@@ -30,6 +30,21 @@ pub struct ProviderSettings {
     pub scopes: Vec<String>,
 }
 
+impl ProviderSettings {
+    /// The name of this provider's variable with `suffix`: `OIDC_GOOGLE_ISSUER` for `ISSUER`.
+    pub fn variable(&self, suffix: &str) -> String {
+        format!("{}{suffix}", variable_prefix(&self.name))
+    }
+}
+
+/// `OIDC_<NAME>_`: the name in upper case, with `-` as `_`.
+fn variable_prefix(name: &ProviderName) -> String {
+    format!(
+        "OIDC_{}_",
+        name.as_str().to_ascii_uppercase().replace('-', "_")
+    )
+}
+
 /// Why the `OIDC_*` settings are unusable; each names the variable to fix.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
@@ -94,10 +109,7 @@ fn provider_from(
     var: &impl Fn(&str) -> Option<String>,
     name: ProviderName,
 ) -> Result<ProviderSettings, SettingsError> {
-    let prefix = format!(
-        "OIDC_{}_",
-        name.as_str().to_ascii_uppercase().replace('-', "_")
-    );
+    let prefix = variable_prefix(&name);
     let lookup = |suffix: &str| {
         let variable = format!("{prefix}{suffix}");
         let value = var(&variable).map(|value| value.trim().to_owned());

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ipnet::IpNet;
 use postern_core::ports::RateLimiter;
-use postern_core::usecases::{Accounts, ExportAccount, QueueAdmin, ReadAudit, WebAuthn};
+use postern_core::usecases::{
+    Accounts, ExportAccount, ExternalSignIns, QueueAdmin, ReadAudit, WebAuthn,
+};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -28,6 +30,9 @@ pub struct AppState {
     pub accounts: Accounts,
     /// Security keys and passkeys: their registration, the second step, passwordless sign-in.
     pub webauthn: WebAuthn,
+    /// Sign-in with external providers and the caller's linked identities (docs/http-api.md
+    /// §11).
+    pub sign_ins: ExternalSignIns,
     /// The event queues (docs/http-api.md §5).
     pub queues: QueueAdmin,
     /// The audit log (docs/http-api.md §5).

@@ -122,7 +122,8 @@ pub async fn start_with(config: &Config, options: ServeOptions) -> anyhow::Resul
             stopped.clone(),
         ))
     });
-    let components = wiring::assemble(config, db.clone()).await?;
+    let providers = wiring::identity_providers(config).await?;
+    let components = wiring::assemble(config, db.clone(), providers).await?;
     components.seed_revocations().await?;
     let reseeder = components.revocation_seeder.clone();
     let sampled = components.state.clone();

@@ -69,7 +69,11 @@ impl From<RoleArg> for Role {
 /// Invalid input, a taken email, an unknown account, or an unreachable dependency.
 pub async fn run(config: &Config, action: UserAction) -> anyhow::Result<()> {
     let db = wiring::database(config).await?;
-    let accounts = &wiring::assemble(config, db).await?.state.accounts;
+    let providers = wiring::no_identity_providers().await?;
+    let accounts = &wiring::assemble(config, db, providers)
+        .await?
+        .state
+        .accounts;
     match action {
         UserAction::CreateAdmin { email, name } => create_admin(accounts, &email, name).await,
         UserAction::SetRole { email, role } => set_role(accounts, &email, role.into()).await,

@@ -8,20 +8,24 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use postern_core::ports::{
-    CallerLookup, Clock, EventHandler, EventPublisher, EventQueues, Mailer, OpaqueTokens,
-    ProfileCache, RateLimiter, RevocationList, SeparateLookups, SessionRepo, SystemClock,
+    CallerLookup, Clock, EventHandler, EventPublisher, EventQueues, IdentityProviders,
+    IdentityRepo, Mailer, OpaqueTokens, ProfileCache, RateLimiter, RevocationList, SeparateLookups,
+    SessionRepo, SystemClock,
 };
 use postern_core::usecases::{
-    Accounts, Deduplicated, DeliverEvents, ExportAccount, Housekeeping, Policies, Ports,
-    QueueAdmin, ReadAudit, SendMail, WebAuthn, WebAuthnPorts,
+    Accounts, Deduplicated, DeliverEvents, ExportAccount, ExternalSignIns, FederationPorts,
+    FederationSettings, Housekeeping, Policies, Ports, QueueAdmin, ReadAudit, RedirectAllowList,
+    SendMail, WebAuthn, WebAuthnPorts,
 };
 use postern_db::{
     AuditLogHandler, SeaAccountTokens, SeaAuditTrail, SeaCeremonyStates, SeaHandledEvents,
-    SeaMfaFactors, SeaOutbox, SeaRetention, SeaSessionRepo, SeaUserRepo,
+    SeaIdentityRepo, SeaMfaFactors, SeaOutbox, SeaRetention, SeaSessionRepo, SeaSignInGrants,
+    SeaUserRepo,
 };
 use postern_mail::{ConsoleMailer, SmtpMailer};
 use postern_memory::InProcessPublisher;
 use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList};
+use postern_oidc::OidcProviders;
 use postern_password::Argon2Hasher;
 use postern_redis::streams::{EventStream, StreamConsumer, StreamPublisher, StreamQueues};
 use postern_redis::{
@@ -124,11 +128,39 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
         .context("connecting to the database (DATABASE_URL)")
 }
 
-/// Builds every adapter the configuration asks for and the use cases on top of them.
+/// The OpenID providers of `OIDC_PROVIDERS`, each discovered now, so that a provider that
+/// cannot be used stops the start with its name rather than failing its first sign-in.
+///
+/// # Errors
+/// The first provider whose discovery document or keys cannot be fetched or used.
+pub async fn identity_providers(config: &Config) -> anyhow::Result<Arc<dyn IdentityProviders>> {
+    let providers = OidcProviders::discover(config.oidc_providers.clone())
+        .await
+        .context("discovering the OpenID providers of OIDC_PROVIDERS")?;
+    Ok(Arc::new(providers))
+}
+
+/// No OpenID provider at all, for the commands that start no sign-in.
+///
+/// # Errors
+/// When the HTTP client of the providers' adapter cannot be built.
+pub async fn no_identity_providers() -> anyhow::Result<Arc<dyn IdentityProviders>> {
+    let providers = OidcProviders::discover(Vec::new())
+        .await
+        .context("building the OpenID providers' HTTP client")?;
+    Ok(Arc::new(providers))
+}
+
+/// Builds every adapter the configuration asks for and the use cases on top of them, with
+/// `providers` for sign-in through external providers.
 ///
 /// # Errors
 /// When a secret cannot be read or generated, or an adapter rejects its settings.
-pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result<Components> {
+pub async fn assemble(
+    config: &Config,
+    db: DatabaseConnection,
+    providers: Arc<dyn IdentityProviders>,
+) -> anyhow::Result<Components> {
     let secrets: Arc<dyn OpaqueTokens> = Arc::new(RandomTokens);
     let secrets_for_mfa = secrets.clone();
     let (tokens, successors) = token_keys(config, secrets.as_ref())?;
@@ -163,9 +195,23 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
     };
     let mut queues: Vec<Arc<dyn EventQueues>> = vec![outbox];
     queues.extend(shared.queues);
+    let identities: Arc<dyn IdentityRepo> = Arc::new(SeaIdentityRepo::new(db.clone()));
+    let sign_ins = ExternalSignIns::new(
+        &ports,
+        FederationPorts {
+            providers,
+            grants: Arc::new(SeaSignInGrants::new(db.clone())),
+            identities: identities.clone(),
+        },
+        FederationSettings {
+            allow_list: RedirectAllowList::new(config.redirect_allow_list()),
+            callback_base: format!("{}/api/v1/auth/oauth", config.mail.app_url.as_str()),
+        },
+        config.sessions,
+    );
     let trail = Arc::new(SeaAuditTrail::new(db.clone()));
     let audit = ReadAudit::new(trail.clone());
-    let export = ExportAccount::new(&ports, trail);
+    let export = ExportAccount::new(&ports, identities, trail);
     let relying_party = config.webauthn.relying_party(&config.mail.app_url)?;
     let webauthn = WebAuthnPorts {
         ceremonies: Arc::new(
@@ -184,6 +230,7 @@ pub async fn assemble(config: &Config, db: DatabaseConnection) -> anyhow::Result
     let state = AppState {
         accounts: Accounts::new(&ports, policies),
         webauthn: WebAuthn::new(&ports, policies, &webauthn),
+        sign_ins,
         queues: QueueAdmin::new(queues),
         audit,
         export,

@@ -15,6 +15,7 @@ import { readFileSync } from "node:fs";
 
 import { checkAccount } from "./account.js";
 import { checkAdmin } from "./admin.js";
+import { checkFederation } from "./federation.js";
 import { checkIntrospection } from "./introspection.js";
 import { checkLifecycle } from "./lifecycle.js";
 import { checkMfa } from "./mfa.js";
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
   await checkLifecycle(client, admin);
   await checkMfa(client, admin, `ts-client-mfa-${randomUUID()}@example.com`);
   await checkWebAuthn(client, `ts-client-webauthn-${randomUUID()}@example.com`);
+  await checkFederation(client, baseUrl, `ts-client-federation-${randomUUID()}@example.com`);
 
   const missed = documented.filter((operation) => !called.has(operation));
   assert.deepEqual(missed, [], "operations of the document the check never called");

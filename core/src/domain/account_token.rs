@@ -21,16 +21,21 @@ pub enum TokenPurpose {
     /// That the user gave the right password at a login that now waits for a second factor
     /// (the `mfaToken`): it completes that login, once.
     MfaLogin,
+    /// That an external provider vouched for the user at a sign-in that now waits for a
+    /// second factor (the `mfaToken` of a provider's sign-in): it completes that sign-in, once.
+    FederatedMfaLogin,
 }
 
 impl TokenPurpose {
-    /// The storage name: `verify_email`, `reset_password`, `change_email` or `mfa_login`.
+    /// The storage name: `verify_email`, `reset_password`, `change_email`, `mfa_login` or
+    /// `mfa_login_fed`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
             Self::ChangeEmail => "change_email",
             Self::MfaLogin => "mfa_login",
+            Self::FederatedMfaLogin => "mfa_login_fed",
         }
     }
 
@@ -40,7 +45,7 @@ impl TokenPurpose {
         match self {
             Self::VerifyEmail | Self::ChangeEmail => Duration::hours(24),
             Self::ResetPassword => Duration::minutes(30),
-            Self::MfaLogin => Duration::minutes(5),
+            Self::MfaLogin | Self::FederatedMfaLogin => Duration::minutes(5),
         }
     }
 }

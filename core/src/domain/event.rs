@@ -91,6 +91,9 @@ pub enum EventData {
         ip: Option<String>,
         /// The client's user agent.
         user_agent: Option<String>,
+        /// The external provider the user signed in through; absent for a password login.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider: Option<String>,
     },
     /// `user.login_failed`: a login was refused.
     #[serde(rename = "user.login_failed")]

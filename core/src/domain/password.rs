@@ -181,6 +181,13 @@ impl PasswordHash {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether the account has no password at all: one created through an external provider,
+    /// or a deleted one (docs/adr/0019). No password verifies against it, and the hasher
+    /// cannot read it, so callers answer it as a wrong password without asking the hasher.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 impl fmt::Debug for PasswordHash {

@@ -51,6 +51,8 @@ pub enum AuthMethod {
     /// `swk`: proof of possession of a software-secured key (a passkey synced between
     /// devices).
     Swk,
+    /// `fed`: an external identity provider vouched for the user (OpenID Connect).
+    Fed,
 }
 
 impl AuthMethod {
@@ -62,6 +64,7 @@ impl AuthMethod {
             Self::Mfa => "mfa",
             Self::Hwk => "hwk",
             Self::Swk => "swk",
+            Self::Fed => "fed",
         }
     }
 
@@ -73,6 +76,7 @@ impl AuthMethod {
             "mfa" => Some(Self::Mfa),
             "hwk" => Some(Self::Hwk),
             "swk" => Some(Self::Swk),
+            "fed" => Some(Self::Fed),
             _ => None,
         }
     }
@@ -82,6 +86,14 @@ impl AuthMethod {
 
     /// A password and a one-time code: the methods of a login completed by a second factor.
     pub const PASSWORD_AND_CODE: &'static [Self] = &[Self::Pwd, Self::Otp, Self::Mfa];
+
+    /// An external provider alone: the methods of a sign-in through one without a second
+    /// factor.
+    pub const FEDERATED: &'static [Self] = &[Self::Fed];
+
+    /// An external provider and a one-time code: a provider's sign-in completed by a second
+    /// factor.
+    pub const FEDERATED_AND_CODE: &'static [Self] = &[Self::Fed, Self::Otp, Self::Mfa];
 }
 
 impl AccessClaims {

@@ -109,8 +109,12 @@ pub struct NewUser {
     pub name: Option<DisplayName>,
     /// Its role: [`Role::User`] from signup, any from the command line.
     pub role: Role,
-    /// The hash of its password.
+    /// The hash of its password; empty for an account without one (created through an
+    /// external provider).
     pub password_hash: PasswordHash,
+    /// Whether its email is verified from the start: only when an external provider asserted
+    /// it; a signup's address is verified by its mail link later.
+    pub email_verified: bool,
     /// The creation time, also the first `updated_at`.
     pub created_at: OffsetDateTime,
 }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{PortError, PortResult, ProviderName, Subject};
-use crate::domain::{Email, Event, IdentityId, UserId};
+use crate::domain::{Email, Event, IdentityId, NewUser, User, UserId};
 
 /// An identity at an external provider, linked to an account.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +39,20 @@ pub enum LinkIdentityError {
     /// No account has this id.
     #[error("no such account")]
     UnknownUser,
+    /// The store failed.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// Why [`IdentityRepo::create_account`] stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateLinkedAccountError {
+    /// Another account already uses this normalised email.
+    #[error("email already registered")]
+    EmailTaken,
+    /// This (provider, subject) is linked already, to another account.
+    #[error("identity already linked")]
+    AlreadyLinked,
     /// The store failed.
     #[error(transparent)]
     Port(#[from] PortError),
@@ -84,6 +98,22 @@ pub trait IdentityRepo: Send + Sync {
         identity: &LinkedIdentity,
         event: &Event,
     ) -> PortResult<(), LinkIdentityError>;
+
+    /// Creates the account `user` with `identity` linked to it, and writes `events` (its
+    /// `user.signed_up`, then `user.identity_linked`), all in one transaction: an account
+    /// created through a provider has no password, so it must never exist without the
+    /// identity that signs in to it.
+    ///
+    /// # Errors
+    /// MUST return [`CreateLinkedAccountError::EmailTaken`] when the normalised email is in
+    /// use, and [`CreateLinkedAccountError::AlreadyLinked`] when the (provider, subject) pair
+    /// is linked already (the unique indexes decide); in both cases nothing is stored.
+    async fn create_account(
+        &self,
+        user: &NewUser,
+        identity: &LinkedIdentity,
+        events: &[Event],
+    ) -> PortResult<User, CreateLinkedAccountError>;
 
     /// Removes the identity `id` of `user` and writes `event`, in one transaction, and
     /// returns the identity as it was.

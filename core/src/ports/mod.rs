@@ -35,7 +35,9 @@ pub use crypto::{
     TokenRejected,
 };
 pub use error::{PortError, PortResult};
-pub use identities::{IdentityRepo, LinkIdentityError, LinkedIdentity, UnlinkIdentityError};
+pub use identities::{
+    CreateLinkedAccountError, IdentityRepo, LinkIdentityError, LinkedIdentity, UnlinkIdentityError,
+};
 pub use identity_provider::{
     AuthorizationRequest, AuthorizationState, ExternalIdentity, IdentityProviderError,
     IdentityProviders, InvalidProviderName, Nonce, PendingAuthorization, PkceVerifier,

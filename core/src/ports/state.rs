@@ -169,6 +169,12 @@ rate_limit_buckets! {
     /// Passwordless sign-ins (`POST /auth/passkey/start` and `/finish`, each counted), keyed
     /// by client address: no lockout applies, since no account is known before the answer.
     PasskeySignIn = "passkey_sign_in", 20 per 15 * MINUTE;
+    /// Callbacks of external providers (`GET /auth/oauth/{provider}/callback`), keyed by client
+    /// address: each may cost a round trip to the provider and an account's creation.
+    OauthCallback = "oauth_callback", 20 per 15 * MINUTE;
+    /// Exchanges of one-time login codes (`POST /auth/oauth/exchange`), keyed by client
+    /// address: a sign-in needs one, so this only bounds how fast one client guesses codes.
+    OauthExchange = "oauth_exchange", 10 per 15 * MINUTE;
 }
 
 /// A limit: `limit` requests per `period`.

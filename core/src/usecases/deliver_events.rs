@@ -33,6 +33,15 @@ impl DeliveryReport {
     }
 }
 
+/// A batch published and not yet marked so, as [`DeliverEvents::publish_next`] leaves it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PublishedBatch {
+    /// What the batch did; its published events are those of `unmarked`.
+    pub report: DeliveryReport,
+    /// The events published, for [`DeliverEvents::mark_published`].
+    pub unmarked: Vec<EventId>,
+}
+
 /// Delivers outbox events.
 pub struct DeliverEvents {
     outbox: Arc<dyn Outbox>,
@@ -54,16 +63,32 @@ impl DeliverEvents {
         }
     }
 
-    /// Publishes one batch of claimed events, oldest first, in one call to the publisher. If
-    /// that fails for a reason other than an outage, the batch goes out again one event at a
-    /// time (so an event of a failed batch is published twice per attempt), so that the failure
-    /// is recorded against its event and does not hold back the others. An unreachable
-    /// publisher leaves the events waiting: they are released, to go out in order once it is
-    /// back.
+    /// Publishes one batch of claimed events, oldest first, and marks them published: what
+    /// [`Self::publish_next`] and [`Self::mark_published`] do one after the other.
     ///
     /// # Errors
     /// Only when the outbox itself cannot be read or updated.
     pub async fn deliver_batch(&self) -> PortResult<DeliveryReport> {
+        let batch = self.publish_next().await?;
+        self.mark_published(&batch.unmarked).await?;
+        Ok(batch.report)
+    }
+
+    /// Publishes one batch of claimed events, oldest first, in one call to the publisher, and
+    /// leaves marking them published to the caller, so that a relay can mark one batch while it
+    /// claims and publishes the next. Until they are marked the events stay claimed; if they
+    /// never are (the process died), they go out again when their lease ends, which delivery at
+    /// least once allows.
+    ///
+    /// If the batch call fails for a reason other than an outage, the batch goes out again one
+    /// event at a time (so an event of a failed batch is published twice per attempt), so that
+    /// the failure is recorded against its event and does not hold back the others. An
+    /// unreachable publisher leaves the events waiting: they are released, to go out in order
+    /// once it is back.
+    ///
+    /// # Errors
+    /// Only when the outbox itself cannot be read or updated.
+    pub async fn publish_next(&self) -> PortResult<PublishedBatch> {
         let events = self.outbox.claim(self.batch_size).await?;
         // A lone event has nothing to gain from the batch call, and would be tried twice.
         if events.len() < 2 {
@@ -71,16 +96,23 @@ impl DeliverEvents {
         }
         match self.publisher.publish_batch(&events).await {
             Ok(()) => {
-                let ids: Vec<EventId> = events.iter().map(Event::event_id).collect();
-                self.outbox.mark_published(&ids).await?;
-                Ok(DeliveryReport {
-                    published: ids.len(),
-                    ..DeliveryReport::default()
+                let unmarked: Vec<EventId> = events.iter().map(Event::event_id).collect();
+                Ok(PublishedBatch {
+                    report: DeliveryReport {
+                        published: unmarked.len(),
+                        ..DeliveryReport::default()
+                    },
+                    unmarked,
                 })
             }
             Err(PortError::Unavailable(cause)) => {
-                self.release(&events, &cause, DeliveryReport::default())
-                    .await
+                let report = self
+                    .release(&events, &cause, DeliveryReport::default())
+                    .await?;
+                Ok(PublishedBatch {
+                    report,
+                    unmarked: Vec::new(),
+                })
             }
             Err(error) => {
                 debug!(
@@ -93,7 +125,18 @@ impl DeliverEvents {
         }
     }
 
-    async fn deliver_one_by_one(&self, events: &[Event]) -> PortResult<DeliveryReport> {
+    /// Marks published events so, ending their claim for good.
+    ///
+    /// # Errors
+    /// When the outbox cannot be updated; the events stay claimed until their lease ends.
+    pub async fn mark_published(&self, ids: &[EventId]) -> PortResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.outbox.mark_published(ids).await
+    }
+
+    async fn deliver_one_by_one(&self, events: &[Event]) -> PortResult<PublishedBatch> {
         let mut published: Vec<EventId> = Vec::with_capacity(events.len());
         let mut report = DeliveryReport::default();
         for (position, event) in events.iter().enumerate() {
@@ -112,11 +155,11 @@ impl DeliverEvents {
                 }
             }
         }
-        if !published.is_empty() {
-            self.outbox.mark_published(&published).await?;
-        }
         report.published = published.len();
-        Ok(report)
+        Ok(PublishedBatch {
+            report,
+            unmarked: published,
+        })
     }
 
     /// Hands `waiting` back to the outbox without counting an attempt: the publisher is
@@ -307,6 +350,26 @@ mod tests {
             }
         );
         assert!(report.is_blocked());
+    }
+
+    #[tokio::test]
+    async fn publishing_the_next_batch_leaves_its_marking_to_the_caller() {
+        let (events, ids) = three_events();
+        let mut outbox = MockOutbox::new();
+        outbox
+            .expect_claim()
+            .returning(move |_| Ok(events.to_vec()));
+        outbox.expect_mark_published().never();
+        let mut publisher = MockEventPublisher::new();
+        publisher.expect_publish_batch().returning(|_| Ok(()));
+
+        let batch = DeliverEvents::new(Arc::new(outbox), Arc::new(publisher), 50)
+            .publish_next()
+            .await
+            .unwrap();
+
+        assert_eq!(batch.unmarked, ids);
+        assert_eq!(batch.report.published, 3);
     }
 
     #[tokio::test]

@@ -11,7 +11,9 @@ use super::profile::ProfileError;
 use crate::domain::{
     AuditQuery, AuditRecord, PageKey, PageLimit, PageRequest, SessionSummary, User, UserId,
 };
-use crate::ports::{AuditTrail, Clock, PortResult, SessionRepo, UserRepo};
+use crate::ports::{
+    AuditTrail, Clock, IdentityRepo, LinkedIdentity, PortResult, SessionRepo, UserRepo,
+};
 
 /// What an export holds.
 #[derive(Clone, Debug)]
@@ -20,6 +22,8 @@ pub struct AccountExport {
     pub user: User,
     /// Its live sessions, most recently used first.
     pub sessions: Vec<SessionSummary>,
+    /// Its identities at external providers, oldest link first.
+    pub identities: Vec<LinkedIdentity>,
     /// Its confirmed second factors, oldest first; their credentials stay out of any view.
     pub factors: Vec<crate::domain::Factor>,
     /// Every audit record about it, newest first.
@@ -31,25 +35,31 @@ pub struct ExportAccount {
     users: Arc<dyn UserRepo>,
     sessions: Arc<dyn SessionRepo>,
     factors: Arc<dyn crate::ports::MfaFactors>,
+    identities: Arc<dyn IdentityRepo>,
     trail: Arc<dyn AuditTrail>,
     clock: Arc<dyn Clock>,
 }
 
 impl ExportAccount {
-    /// Builds the use case from `ports` and the audit log, `trail`.
-    pub fn new(ports: &Ports, trail: Arc<dyn AuditTrail>) -> Self {
+    /// Builds the use case from `ports`, the linked identities and the audit log, `trail`.
+    pub fn new(
+        ports: &Ports,
+        identities: Arc<dyn IdentityRepo>,
+        trail: Arc<dyn AuditTrail>,
+    ) -> Self {
         Self {
             users: ports.users.clone(),
             sessions: ports.sessions.clone(),
             factors: ports.factors.clone(),
+            identities,
             trail,
             clock: ports.clock.clone(),
         }
     }
 
-    /// The caller's account, live sessions, confirmed factors and audit records, read from the
-    /// database (never
-    /// from the profile cache: an export is the record, not a copy).
+    /// The caller's account, live sessions, linked identities, confirmed factors and audit
+    /// records, read from the database (never from the profile cache: an export is the
+    /// record, not a copy).
     ///
     /// # Errors
     /// [`ProfileError::NotFound`] when the account is gone.
@@ -61,12 +71,14 @@ impl ExportAccount {
             .await?
             .ok_or(ProfileError::NotFound)?;
         let sessions = self.sessions.list_live(user, self.clock.now()).await?;
+        let identities = self.identities.list(user).await?;
         let mut factors = self.factors.list(user).await?;
         factors.retain(crate::domain::Factor::is_active);
         let events = self.events_about(user).await?;
         Ok(AccountExport {
             user: account,
             sessions,
+            identities,
             factors,
             events,
         })
@@ -104,7 +116,8 @@ impl ExportAccount {
 mod tests {
     use super::*;
     use crate::domain::EventId;
-    use crate::ports::MockAuditTrail;
+    use crate::domain::IdentityId;
+    use crate::ports::{MockAuditTrail, MockIdentityRepo, ProviderName, Subject};
     use crate::usecases::testkit::{Mocks, NOW, user};
 
     fn record(account: UserId, n: i64) -> AuditRecord {
@@ -118,7 +131,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_export_holds_the_account_its_sessions_and_every_page_of_its_events() {
+    async fn an_export_holds_the_account_its_sessions_identities_and_every_page_of_its_events() {
         let account = user();
         let id = account.id;
         let mut mocks = Mocks::new();
@@ -147,12 +160,28 @@ mod tests {
                 Ok(all.iter().skip(start).take(101).cloned().collect())
             });
 
-        let export = ExportAccount::new(&mocks.ports(), Arc::new(trail))
+        let google = LinkedIdentity {
+            id: IdentityId::generate(),
+            provider: ProviderName::parse("google").unwrap(),
+            subject: Subject::new("g-1"),
+            user_id: id,
+            email: None,
+            linked_at: NOW,
+        };
+        let mut identities = MockIdentityRepo::new();
+        let listed = google.clone();
+        identities
+            .expect_list()
+            .withf(move |u| *u == id)
+            .returning(move |_| Ok(vec![listed.clone()]));
+
+        let export = ExportAccount::new(&mocks.ports(), Arc::new(identities), Arc::new(trail))
             .execute(id)
             .await
             .unwrap();
 
         assert_eq!(export.user.id, id);
+        assert_eq!(export.identities, vec![google]);
         assert_eq!(export.events.len(), 150);
     }
 
@@ -161,9 +190,13 @@ mod tests {
         let mut mocks = Mocks::new();
         mocks.users.expect_find_by_id().returning(|_| Ok(None));
 
-        let result = ExportAccount::new(&mocks.ports(), Arc::new(MockAuditTrail::new()))
-            .execute(UserId::generate())
-            .await;
+        let result = ExportAccount::new(
+            &mocks.ports(),
+            Arc::new(MockIdentityRepo::new()),
+            Arc::new(MockAuditTrail::new()),
+        )
+        .execute(UserId::generate())
+        .await;
 
         assert!(matches!(result, Err(ProfileError::NotFound)));
     }

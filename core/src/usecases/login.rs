@@ -19,16 +19,14 @@ use time::Duration;
 use tracing::{instrument, warn};
 
 use super::Ports;
-use super::session_start::{Reserved, SessionStarter, reserve_attempt};
+use super::session_start::{Reserved, SecondSteps, SessionStarter, reserve_attempt};
 use crate::domain::{
     AuthMethod, ClientContext, ClientKey, Email, Event, EventData, FactorKind, LockoutPolicy,
-    LoginFailure, LoginKey, NewAccountToken, OpaqueToken, Password, SessionPolicy, TokenPair,
-    TokenPurpose, User, UserCredentials, UserId,
+    LoginFailure, LoginKey, OpaqueToken, Password, SessionPolicy, TokenPair, TokenPurpose, User,
+    UserCredentials, UserId,
 };
 use crate::error::BoxError;
-use crate::ports::{
-    AccountTokens, Clock, MfaFactors, OpaqueTokens, Outbox, PasswordCheck, PasswordHasher, UserRepo,
-};
+use crate::ports::{Clock, Outbox, PasswordCheck, PasswordHasher, UserRepo};
 
 /// A validated login request.
 #[derive(Debug)]
@@ -116,11 +114,9 @@ pub struct Login {
     users: Arc<dyn UserRepo>,
     outbox: Arc<dyn Outbox>,
     hasher: Arc<dyn PasswordHasher>,
-    factors: Arc<dyn MfaFactors>,
-    account_tokens: Arc<dyn AccountTokens>,
-    secrets: Arc<dyn OpaqueTokens>,
     clock: Arc<dyn Clock>,
     starter: SessionStarter,
+    second_steps: SecondSteps,
     lockout: LockoutPolicy,
 }
 
@@ -132,11 +128,9 @@ impl Login {
             users: ports.users.clone(),
             outbox: ports.outbox.clone(),
             hasher: ports.hasher.clone(),
-            factors: ports.factors.clone(),
-            account_tokens: ports.account_tokens.clone(),
-            secrets: ports.secrets.clone(),
             clock: ports.clock.clone(),
             starter: SessionStarter::new(ports, policy),
+            second_steps: SecondSteps::new(ports),
             lockout,
         }
     }
@@ -190,7 +184,9 @@ impl Login {
     }
 
     /// Checks the password against the account's hash, or against a dummy one when no account
-    /// has the email, so an unknown email takes as long as a wrong password.
+    /// has the email, so an unknown email takes as long as a wrong password. An account without
+    /// a password (created through an external provider) is answered the same way: no password
+    /// is its password, and the hasher cannot read its empty hash.
     async fn check_password(&self, request: &LoginRequest) -> Result<Checked, LoginError> {
         let Some(credentials) = self.users.find_credentials(&request.email).await? else {
             self.hasher.verify_dummy(&request.password).await?;
@@ -199,6 +195,13 @@ impl Login {
                 reason: LoginFailure::UnknownEmail,
             });
         };
+        if credentials.password_hash.is_empty() {
+            self.hasher.verify_dummy(&request.password).await?;
+            return Ok(Checked::Wrong {
+                user_id: Some(credentials.user.id),
+                reason: LoginFailure::WrongPassword,
+            });
+        }
         Ok(
             match self
                 .hasher
@@ -210,23 +213,12 @@ impl Login {
                     reason: LoginFailure::WrongPassword,
                 },
                 PasswordCheck::Match { needs_rehash } => Checked::Right {
-                    factors: self.active_factor_kinds(credentials.user.id).await?,
+                    factors: self.second_steps.active_kinds(credentials.user.id).await?,
                     credentials,
                     needs_rehash,
                 },
             },
         )
-    }
-
-    /// The kinds of the account's active factors, each once.
-    async fn active_factor_kinds(&self, user: UserId) -> Result<Vec<FactorKind>, LoginError> {
-        let mut kinds: Vec<FactorKind> = Vec::new();
-        for factor in self.factors.list(user).await? {
-            if factor.is_active() && !kinds.contains(&factor.kind) {
-                kinds.push(factor.kind);
-            }
-        }
-        Ok(kinds)
     }
 
     /// Starts the session of a right password, or asks for its second factor, unless an admin
@@ -252,35 +244,18 @@ impl Login {
             self.rehash(&credentials, &request.password).await;
         }
         if !factors.is_empty() {
-            return self.challenge(credentials.user.id, factors).await;
+            let challenge = self
+                .second_steps
+                .challenge(credentials.user.id, factors, TokenPurpose::MfaLogin)
+                .await?;
+            return Ok(LoginOutcome::MfaRequired(challenge));
         }
         let user = credentials.user;
         let tokens = self
             .starter
-            .start(&user, request.client, AuthMethod::PASSWORD)
+            .start(&user, request.client, AuthMethod::PASSWORD, None)
             .await?;
         Ok(LoginOutcome::Session { user, tokens })
-    }
-
-    /// Issues the single-use token that completes this login with a second factor.
-    async fn challenge(
-        &self,
-        user: UserId,
-        factors: Vec<FactorKind>,
-    ) -> Result<LoginOutcome, LoginError> {
-        let token = self.secrets.generate();
-        let record = NewAccountToken::new(
-            user,
-            TokenPurpose::MfaLogin,
-            self.secrets.digest(&token),
-            self.clock.now(),
-        );
-        self.account_tokens.issue(&record).await?;
-        Ok(LoginOutcome::MfaRequired(MfaChallenge {
-            token,
-            factors,
-            expires_in: TokenPurpose::MfaLogin.lifetime(),
-        }))
     }
 
     /// Reserves this login's attempt, or refuses a locked or busy email.
@@ -496,6 +471,29 @@ mod tests {
             .hasher
             .expect_verify()
             .returning(|_, _| Ok(PasswordCheck::Mismatch));
+        expect_one_failure(&mut mocks, LoginFailure::WrongPassword, true);
+
+        let result = login(mocks).execute(request()).await;
+
+        assert!(matches!(result, Err(LoginError::InvalidCredentials)));
+    }
+
+    #[tokio::test]
+    async fn a_passwordless_account_fails_as_a_wrong_password_after_the_dummy_hashs_work() {
+        let mut mocks = Mocks::new();
+        mocks.users.expect_find_credentials().returning(|_| {
+            Ok(Some(UserCredentials {
+                password_hash: PasswordHash::new(String::new()),
+                ..credentials()
+            }))
+        });
+        reserving(&mut mocks, |_, _| Ok(LoginAttempt::Allowed { attempt: 1 }));
+        mocks.hasher.expect_verify().never();
+        mocks
+            .hasher
+            .expect_verify_dummy()
+            .times(1)
+            .returning(|_| Ok(()));
         expect_one_failure(&mut mocks, LoginFailure::WrongPassword, true);
 
         let result = login(mocks).execute(request()).await;

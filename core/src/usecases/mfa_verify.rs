@@ -137,7 +137,7 @@ impl VerifyMfa {
         ) -> Result<Option<AuthMethod>, VerifyMfaError>,
     ) -> Result<MfaLogin, VerifyMfaError> {
         let now = self.clock.now();
-        let (record, user) = self.pending_login(token, now).await?;
+        let (record, first_factor, user) = self.pending_login(token, now).await?;
         if user.disabled {
             return Err(VerifyMfaError::AccountDisabled);
         }
@@ -159,8 +159,8 @@ impl VerifyMfa {
         match checked {
             Ok(Some(method)) => {
                 self.users.record_login_success(&key).await?;
-                let amr = [AuthMethod::Pwd, method, AuthMethod::Mfa];
-                let tokens = self.starter.start(&user, client, &amr).await?;
+                let amr = [first_factor, method, AuthMethod::Mfa];
+                let tokens = self.starter.start(&user, client, &amr, None).await?;
                 Ok(MfaLogin { user, tokens })
             }
             Ok(None) => {
@@ -190,24 +190,33 @@ impl VerifyMfa {
         }
     }
 
-    /// The usable login token behind `token` and its account.
+    /// The usable login token behind `token`, the method of the login's first step (a
+    /// password, or a provider's sign-in, as the token's purpose says), and its account.
     pub(super) async fn pending_login(
         &self,
         token: &OpaqueToken,
         now: OffsetDateTime,
-    ) -> Result<(AccountTokenRecord, User), VerifyMfaError> {
-        let record = self
-            .account_tokens
-            .find(TokenPurpose::MfaLogin, &self.secrets.digest(token))
-            .await?
-            .filter(|record| record.is_usable(now))
+    ) -> Result<(AccountTokenRecord, AuthMethod, User), VerifyMfaError> {
+        let digest = self.secrets.digest(token);
+        let mut found = None;
+        for (purpose, first_factor) in [
+            (TokenPurpose::MfaLogin, AuthMethod::Pwd),
+            (TokenPurpose::FederatedMfaLogin, AuthMethod::Fed),
+        ] {
+            if let Some(record) = self.account_tokens.find(purpose, &digest).await? {
+                found = Some((record, first_factor));
+                break;
+            }
+        }
+        let (record, first_factor) = found
+            .filter(|(record, _)| record.is_usable(now))
             .ok_or(VerifyMfaError::InvalidToken)?;
         let user = self
             .users
             .find_by_id(record.user_id)
             .await?
             .ok_or(VerifyMfaError::InvalidToken)?;
-        Ok((record, user))
+        Ok((record, first_factor, user))
     }
 
     /// Spends the login's token once its code is right. Losing the race to a request that

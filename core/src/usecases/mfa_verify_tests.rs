@@ -37,6 +37,12 @@ fn active_totp(user: UserId) -> Factor {
 
 /// A usable login token of `account`, whose attempt the lockout allows.
 fn pending_login(mocks: &mut Mocks, account: User) {
+    pending_login_of(mocks, account, TokenPurpose::MfaLogin);
+}
+
+/// A usable login token of `purpose` (a password's login, or a provider's sign-in) of
+/// `account`, whose attempt the lockout allows.
+fn pending_login_of(mocks: &mut Mocks, account: User, kind: TokenPurpose) {
     mocks
         .secrets
         .expect_digest()
@@ -45,9 +51,12 @@ fn pending_login(mocks: &mut Mocks, account: User) {
     mocks
         .account_tokens
         .expect_find()
-        .withf(|purpose, digest| {
-            *purpose == TokenPurpose::MfaLogin && digest.as_str() == "digest:mfa-token"
-        })
+        .withf(move |purpose, _| *purpose != kind)
+        .returning(|_, _| Ok(None));
+    mocks
+        .account_tokens
+        .expect_find()
+        .withf(move |purpose, digest| *purpose == kind && digest.as_str() == "digest:mfa-token")
         .returning(move |_, _| {
             Ok(Some(AccountTokenRecord {
                 id: TOKEN_ID,
@@ -144,6 +153,45 @@ async fn a_fresh_totp_code_spends_its_step_and_the_token_and_starts_a_session() 
         .returning(|_, _| Ok(()));
 
     let login = verify(mocks).execute(request("123 456")).await.unwrap();
+
+    assert_eq!(login.tokens.access_token.expose(), "jwt");
+}
+
+#[tokio::test]
+async fn the_second_step_of_a_provider_sign_in_gives_the_session_fed_otp_and_mfa() {
+    let mut mocks = Mocks::new();
+    pending_login_of(&mut mocks, user(), TokenPurpose::FederatedMfaLogin);
+    mocks
+        .secrets
+        .expect_generate()
+        .returning(|| OpaqueToken::new("fresh-refresh".into()));
+    mocks
+        .tokens
+        .expect_issue()
+        .withf(|claims| claims.amr == AuthMethod::FEDERATED_AND_CODE)
+        .times(1)
+        .returning(|_| Ok(crate::domain::AccessToken::new("jwt".into())));
+    totp_factor(&mut mocks);
+    mocks
+        .factors
+        .expect_spend_step()
+        .returning(|_, _, _| Ok(true));
+    mocks
+        .account_tokens
+        .expect_spend()
+        .returning(|_, _| Ok(true));
+    mocks
+        .users
+        .expect_record_login_success()
+        .returning(|_| Ok(()));
+    mocks
+        .sessions
+        .expect_start()
+        .withf(|session, _| session.amr == AuthMethod::FEDERATED_AND_CODE)
+        .times(1)
+        .returning(|_, _| Ok(()));
+
+    let login = verify(mocks).execute(request("123456")).await.unwrap();
 
     assert_eq!(login.tokens.access_token.expose(), "jwt");
 }

@@ -25,6 +25,7 @@ mod identities;
 mod import_users;
 mod introspect;
 mod login;
+mod login_code;
 mod logout;
 mod mfa_enrol;
 mod mfa_factors;
@@ -41,6 +42,7 @@ mod revoker;
 mod send_mail;
 mod session_start;
 mod sessions;
+mod sign_in_callback;
 mod signup;
 mod tokens;
 mod webauthn;
@@ -61,7 +63,7 @@ pub use authorize::{Authorize, AuthorizeError};
 pub use change_password::{ChangePassword, ChangePasswordError, ChangePasswordRequest};
 pub use deduplicated::Deduplicated;
 pub use delete_account::{AccountDeletionError, DeleteAccount};
-pub use deliver_events::{DeliverEvents, DeliveryReport};
+pub use deliver_events::{DeliverEvents, DeliveryReport, PublishedBatch};
 pub use email_change::{
     ConfirmEmailChange, ConfirmEmailChangeError, EmailChangeError, EmailChangeRequest,
     RequestEmailChange,
@@ -74,6 +76,7 @@ pub use identities::{ListIdentities, UnlinkError, UnlinkIdentity};
 pub use import_users::{ImportReport, ImportUsers, InvalidRow};
 pub use introspect::{Introspect, Introspection};
 pub use login::{Login, LoginError, LoginOutcome, LoginRequest, MfaChallenge};
+pub use login_code::{ExchangeError, ExchangeLoginCode, ExchangeRequest};
 pub use logout::{Logout, LogoutAll};
 pub use mfa_enrol::{ConfirmTotp, ConfirmedFactor, EnrolTotp, ManageMfaError, TotpEnrolment};
 pub use mfa_factors::{
@@ -91,6 +94,7 @@ pub use redeemable::LinkTokenError;
 pub use refresh::{Refresh, RefreshError};
 pub use send_mail::SendMail;
 pub use sessions::{ListSessions, RevokeSession, RevokeSessionError};
+pub use sign_in_callback::{CallbackError, CallbackRequest, CompleteSignIn, SignInFailure};
 pub use signup::{Signup, SignupError, SignupRequest};
 pub use webauthn::WebAuthnPorts;
 pub use webauthn_register::{
@@ -103,9 +107,10 @@ pub use webauthn_verify::{
 
 use crate::domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
 use crate::ports::{
-    AccountTokens, CallerLookup, Clock, MfaFactors, OpaqueTokens, Outbox, PasswordHasher,
-    PortError, ProfileCache, RateLimiter, RevocationList, SecretBox, SessionRepo,
-    StrengthEstimator, SuccessorTokens, TokenIssuer, TotpVerifier, UserRepo,
+    AccountTokens, CallerLookup, Clock, IdentityProviders, IdentityRepo, MfaFactors, OpaqueTokens,
+    Outbox, PasswordHasher, PortError, ProfileCache, ProviderInfo, RateLimiter, RevocationList,
+    SecretBox, SessionRepo, SignInGrants, StrengthEstimator, SuccessorTokens, TokenIssuer,
+    TotpVerifier, UserRepo,
 };
 
 /// A port's failure, as each use-case error that has the two variants for it carries it.
@@ -127,10 +132,12 @@ from_port_error!(
     AuthenticateError,
     AuthorizeError,
     ChangeAccessError,
+    CallbackError,
     ChangePasswordError,
     ConfirmEmailChangeError,
     DropCachedProfileError,
     EmailChangeError,
+    ExchangeError,
     LinkTokenError,
     ResetPasswordError,
     LoginError,
@@ -342,6 +349,83 @@ impl Accounts {
             regenerate_recovery_codes: RegenerateRecoveryCodes::new(ports, policy),
             reset_factors: ResetFactors::new(ports),
         }
+    }
+}
+
+/// What sign-in with external providers draws on besides [`Ports`].
+#[derive(Clone)]
+pub struct FederationPorts {
+    /// The configured OpenID providers.
+    pub providers: Arc<dyn IdentityProviders>,
+    /// Pending sign-ins and one-time login codes.
+    pub grants: Arc<dyn SignInGrants>,
+    /// Linked identities.
+    pub identities: Arc<dyn IdentityRepo>,
+}
+
+/// Where a sign-in through a provider may come back to, and where its callback lives.
+#[derive(Clone, Debug)]
+pub struct FederationSettings {
+    /// The prefixes `redirectTo` must start with (`OAUTH_REDIRECT_ALLOWLIST`).
+    pub allow_list: RedirectAllowList,
+    /// The public URL the callback routes hang under (`{APP_URL}/api/v1/auth/oauth`).
+    pub callback_base: String,
+}
+
+/// Sign-in with external providers and the caller's linked identities.
+pub struct ExternalSignIns {
+    providers: Arc<dyn IdentityProviders>,
+    /// Starts sign-ins and links.
+    pub start: StartSignIn,
+    /// Completes them at the provider's callback.
+    pub callback: CompleteSignIn,
+    /// Exchanges one-time login codes for sessions.
+    pub exchange: ExchangeLoginCode,
+    /// Lists the caller's identities.
+    pub list_identities: ListIdentities,
+    /// Unlinks one of them.
+    pub unlink_identity: UnlinkIdentity,
+}
+
+impl ExternalSignIns {
+    /// Builds the use cases from `ports` and `federation`, issuing tokens under `policy`.
+    pub fn new(
+        ports: &Ports,
+        federation: FederationPorts,
+        settings: FederationSettings,
+        policy: SessionPolicy,
+    ) -> Self {
+        let FederationPorts {
+            providers,
+            grants,
+            identities,
+        } = federation;
+        Self {
+            start: StartSignIn::new(
+                providers.clone(),
+                grants.clone(),
+                ports.clock.clone(),
+                settings.allow_list,
+                settings.callback_base,
+            ),
+            callback: CompleteSignIn::new(
+                providers.clone(),
+                grants.clone(),
+                identities.clone(),
+                ports.users.clone(),
+                ports.secrets.clone(),
+                ports.clock.clone(),
+            ),
+            exchange: ExchangeLoginCode::new(ports, grants, policy),
+            list_identities: ListIdentities::new(identities.clone()),
+            unlink_identity: UnlinkIdentity::new(identities, ports.clock.clone()),
+            providers,
+        }
+    }
+
+    /// The configured providers, in configuration order.
+    pub fn providers(&self) -> Vec<ProviderInfo> {
+        self.providers.providers()
     }
 }
 

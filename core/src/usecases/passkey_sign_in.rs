@@ -181,7 +181,7 @@ impl FinishPasskeySignIn {
         }
         let tokens = self
             .starter
-            .start(&user, request.client, &[key_method(verified.storage)])
+            .start(&user, request.client, &[key_method(verified.storage)], None)
             .await?;
         Ok(MfaLogin { user, tokens })
     }

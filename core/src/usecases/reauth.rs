@@ -75,11 +75,15 @@ impl Reauthentication {
             .find_credentials_by_id(caller.user_id)
             .await?
             .ok_or(ReauthError::NotFound)?;
-        let check = self
-            .hasher
-            .verify(current, &credentials.password_hash)
-            .await?;
-        if check == PasswordCheck::Mismatch {
+        // An account without a password (created through a provider) has none to prove: any
+        // password presented is wrong, and its empty hash is not for the hasher to read.
+        let matches = !credentials.password_hash.is_empty()
+            && self
+                .hasher
+                .verify(current, &credentials.password_hash)
+                .await?
+                != PasswordCheck::Mismatch;
+        if !matches {
             return Err(self.count_wrong_guess(caller).await);
         }
         Ok(credentials)

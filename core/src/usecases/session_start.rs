@@ -1,17 +1,21 @@
-//! What a login's last step does, whichever step it is (the password, or a second factor after
-//! it): reserve the attempt against the lockout, and start the session with its first tokens.
+//! What a login's last step does, whichever step it is (the password, a provider's sign-in, or
+//! a second factor after either): reserve the attempt against the lockout, ask for the second
+//! factor an account has, and start the session with its first tokens.
 
 use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
 use super::Ports;
+use super::login::MfaChallenge;
 use super::tokens::TokenMinter;
 use crate::domain::{
-    AuthMethod, ClientContext, Event, EventData, LockoutPolicy, LoginAttempt, LoginKey, NewSession,
-    SessionId, SessionPolicy, TokenPair, User,
+    AuthMethod, ClientContext, Event, EventData, FactorKind, LockoutPolicy, LoginAttempt, LoginKey,
+    NewAccountToken, NewSession, SessionId, SessionPolicy, TokenPair, TokenPurpose, User, UserId,
 };
-use crate::ports::{Clock, PortResult, SessionRepo, UserRepo};
+use crate::ports::{
+    AccountTokens, Clock, MfaFactors, OpaqueTokens, PortResult, ProviderName, SessionRepo, UserRepo,
+};
 
 /// What reserving a login attempt found.
 pub(super) enum Reserved {
@@ -59,13 +63,14 @@ impl SessionStarter {
         }
     }
 
-    /// Starts a session of `user` for `client`, whose login authenticated by `amr`, with its
-    /// `user.logged_in` event.
+    /// Starts a session of `user` for `client`, whose login authenticated by `amr` (through
+    /// `provider`, when an external one vouched for the user), with its `user.logged_in` event.
     pub(super) async fn start(
         &self,
         user: &User,
         client: ClientContext,
         amr: &[AuthMethod],
+        provider: Option<&ProviderName>,
     ) -> PortResult<TokenPair> {
         let now = self.clock.now();
         let (refresh_token, refresh_record) = self.minter.refresh_token(now);
@@ -82,11 +87,63 @@ impl SessionStarter {
                 session_id: session.id,
                 ip: session.client.ip.map(|ip| ip.to_string()),
                 user_agent: session.client.user_agent.clone(),
+                provider: provider.map(ToString::to_string),
             },
             Some(user.id),
             now,
         );
         self.sessions.start(&session, &event).await?;
         self.minter.pair(user, session.id, amr, refresh_token, now)
+    }
+}
+
+/// Asks for the second factor of an account that has one: which kinds it has, and the
+/// single-use token that completes its login with a code.
+pub(super) struct SecondSteps {
+    factors: Arc<dyn MfaFactors>,
+    account_tokens: Arc<dyn AccountTokens>,
+    secrets: Arc<dyn OpaqueTokens>,
+    clock: Arc<dyn Clock>,
+}
+
+impl SecondSteps {
+    pub(super) fn new(ports: &Ports) -> Self {
+        Self {
+            factors: ports.factors.clone(),
+            account_tokens: ports.account_tokens.clone(),
+            secrets: ports.secrets.clone(),
+            clock: ports.clock.clone(),
+        }
+    }
+
+    /// The kinds of `user`'s active factors, each once; empty when a login needs no second
+    /// step.
+    pub(super) async fn active_kinds(&self, user: UserId) -> PortResult<Vec<FactorKind>> {
+        let mut kinds: Vec<FactorKind> = Vec::new();
+        for factor in self.factors.list(user).await? {
+            if factor.is_active() && !kinds.contains(&factor.kind) {
+                kinds.push(factor.kind);
+            }
+        }
+        Ok(kinds)
+    }
+
+    /// Issues the single-use token of `purpose` (which says how the first step went) that
+    /// completes `user`'s login with a code.
+    pub(super) async fn challenge(
+        &self,
+        user: UserId,
+        factors: Vec<FactorKind>,
+        purpose: TokenPurpose,
+    ) -> PortResult<MfaChallenge> {
+        let token = self.secrets.generate();
+        let record =
+            NewAccountToken::new(user, purpose, self.secrets.digest(&token), self.clock.now());
+        self.account_tokens.issue(&record).await?;
+        Ok(MfaChallenge {
+            token,
+            factors,
+            expires_in: purpose.lifetime(),
+        })
     }
 }

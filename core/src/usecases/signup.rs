@@ -94,6 +94,7 @@ impl Signup {
             name: request.name,
             role,
             password_hash,
+            email_verified: false,
             created_at: now,
         };
         let event = Event::new(

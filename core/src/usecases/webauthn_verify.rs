@@ -101,7 +101,7 @@ impl StartWebAuthnStep {
     #[instrument(skip_all, name = "start_webauthn_step")]
     pub async fn execute(&self, token: &OpaqueToken) -> Result<JsonText, StartWebAuthnStepError> {
         let now = self.clock.now();
-        let (record, user) = self.logins.pending_login(token, now).await?;
+        let (record, _, user) = self.logins.pending_login(token, now).await?;
         let passkeys = webauthn_factors(&*self.factors, &user)
             .await?
             .iter()

@@ -2,10 +2,10 @@
 //! under the store's lock, which makes the last-sign-in-method check and the removal atomic.
 
 use async_trait::async_trait;
-use postern_core::domain::{Event, IdentityId, UserId};
+use postern_core::domain::{Event, IdentityId, NewUser, User, UserId};
 use postern_core::ports::{
-    IdentityRepo, LinkIdentityError, LinkedIdentity, PortResult, ProviderName, Subject,
-    UnlinkIdentityError,
+    CreateLinkedAccountError, CreateUserError, IdentityRepo, LinkIdentityError, LinkedIdentity,
+    PortResult, ProviderName, Subject, UnlinkIdentityError,
 };
 
 use super::{MemoryStore, Tables};
@@ -35,6 +35,14 @@ impl Tables {
             .filter(|identity| identity.user_id == user)
             .count();
         password.saturating_add(u32::try_from(identities).unwrap_or(u32::MAX))
+    }
+
+    /// Whether `identity`'s (provider, subject), or its id, is linked already.
+    fn is_linked(&self, identity: &LinkedIdentity) -> bool {
+        self.identities.contains_key(&identity.id)
+            || self.identities.values().any(|linked| {
+                linked.provider == identity.provider && linked.subject == identity.subject
+            })
     }
 
     /// Forgets every identity and sign-in grant of a deleted account.
@@ -76,15 +84,33 @@ impl IdentityRepo for MemoryStore {
         if !tables.users.contains_key(&user) || tables.deleted.contains(&user) {
             return Err(LinkIdentityError::UnknownUser);
         }
-        let taken = tables.identities.values().any(|linked| {
-            linked.provider == identity.provider && linked.subject == identity.subject
-        });
-        if taken || tables.identities.contains_key(&identity.id) {
+        if tables.is_linked(identity) {
             return Err(LinkIdentityError::AlreadyLinked);
         }
         tables.identities.insert(identity.id, identity.clone());
         tables.write_event(event);
         Ok(())
+    }
+
+    async fn create_account(
+        &self,
+        user: &NewUser,
+        identity: &LinkedIdentity,
+        events: &[Event],
+    ) -> PortResult<User, CreateLinkedAccountError> {
+        let mut tables = self.lock();
+        if tables.is_linked(identity) {
+            return Err(CreateLinkedAccountError::AlreadyLinked);
+        }
+        let created = tables.insert_user(user).map_err(|error| match error {
+            CreateUserError::EmailTaken => CreateLinkedAccountError::EmailTaken,
+            CreateUserError::Port(port) => CreateLinkedAccountError::Port(port),
+        })?;
+        tables.identities.insert(identity.id, identity.clone());
+        for event in events {
+            tables.write_event(event);
+        }
+        Ok(created)
     }
 
     async fn unlink(

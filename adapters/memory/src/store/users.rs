@@ -70,18 +70,13 @@ impl Tables {
     }
 }
 
-#[async_trait]
-impl UserRepo for MemoryStore {
-    async fn create(&self, user: &NewUser, event: &Event) -> PortResult<User, CreateUserError> {
-        let mut tables = self.lock();
-        if tables
-            .users
-            .values()
-            .any(|row| row.user.email == user.email)
-        {
+impl Tables {
+    /// Stores a new account, unless its email or its id is taken.
+    pub(super) fn insert_user(&mut self, user: &NewUser) -> Result<User, CreateUserError> {
+        if self.users.values().any(|row| row.user.email == user.email) {
             return Err(CreateUserError::EmailTaken);
         }
-        if tables.users.contains_key(&user.id) {
+        if self.users.contains_key(&user.id) {
             return Err(conflict("duplicate user id").into());
         }
         let created = User {
@@ -89,18 +84,27 @@ impl UserRepo for MemoryStore {
             email: user.email.clone(),
             name: user.name.clone(),
             role: user.role,
-            email_verified: false,
+            email_verified: user.email_verified,
             disabled: false,
             created_at: user.created_at,
             updated_at: user.created_at,
         };
-        tables.users.insert(
+        self.users.insert(
             user.id,
             UserRow {
                 user: created.clone(),
                 password_hash: user.password_hash.clone(),
             },
         );
+        Ok(created)
+    }
+}
+
+#[async_trait]
+impl UserRepo for MemoryStore {
+    async fn create(&self, user: &NewUser, event: &Event) -> PortResult<User, CreateUserError> {
+        let mut tables = self.lock();
+        let created = tables.insert_user(user)?;
         tables.write_event(event);
         Ok(created)
     }

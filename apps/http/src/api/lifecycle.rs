@@ -163,7 +163,7 @@ impl LifecycleApi {
     /// Export the caller's data
     ///
     /// Everything Postern holds about the caller, in one document: the account, its live
-    /// sessions, its linked identities (none yet), its confirmed second factors (without secrets),
+    /// sessions, its linked identities, its confirmed second factors (without secrets),
     /// and every audit-log record about
     /// it. No password hash, token or token digest is part of it.
     #[oai(

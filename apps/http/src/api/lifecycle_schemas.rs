@@ -2,11 +2,11 @@
 //! data export and account deletion.
 
 use poem_openapi::Object;
-use poem_openapi::types::Any;
 use postern_core::domain::{OpaqueToken, Password, SessionId};
 use postern_core::usecases::{AccountExport, EmailChangeRequest};
 
 use super::admin_schemas::AuditEntryView;
+use super::federation_schemas::IdentityView;
 use super::mfa_schemas::FactorView;
 use super::requests::{email, presented_password, token};
 use super::schemas::{SessionView, UserView};
@@ -81,8 +81,8 @@ pub struct ExportView {
     pub user: UserView,
     /// Its live sessions, most recently used first (`current` marks this request's).
     pub sessions: Vec<SessionView>,
-    /// Linked sign-in identities: always empty, since Postern links none yet.
-    pub identities: Vec<Any<serde_json::Value>>,
+    /// Identities at external providers that sign in to the account, oldest link first.
+    pub identities: Vec<IdentityView>,
     /// Confirmed second factors, oldest first, without their secrets.
     pub factors: Vec<FactorView>,
     /// Every audit-log record about the account, newest first.
@@ -99,7 +99,7 @@ impl ExportView {
                 .into_iter()
                 .map(|s| SessionView::new(s, current))
                 .collect(),
-            identities: Vec::new(),
+            identities: export.identities.into_iter().map(Into::into).collect(),
             factors: export.factors.into_iter().map(Into::into).collect(),
             events: export.events.into_iter().map(Into::into).collect(),
         }

@@ -6,6 +6,8 @@ mod admin_queries;
 mod admin_schemas;
 mod auth;
 mod cursor;
+mod federation;
+mod federation_schemas;
 mod introspect;
 mod jwks;
 mod lifecycle;
@@ -24,6 +26,7 @@ use poem_openapi::{LicenseObject, OpenApiService, ServerObject, Tags};
 
 pub use admin::AdminApi;
 pub use auth::AuthApi;
+pub use federation::FederationApi;
 pub use introspect::IntrospectApi;
 pub use jwks::JwksApi;
 pub use lifecycle::LifecycleApi;
@@ -50,6 +53,7 @@ pub enum ApiTags {
 /// Every API of the service.
 pub type Api = (
     AuthApi,
+    FederationApi,
     IntrospectApi,
     RecoveryApi,
     UserApi,
@@ -67,6 +71,7 @@ pub fn service() -> OpenApiService<Api, ()> {
     OpenApiService::new(
         (
             AuthApi,
+            FederationApi,
             IntrospectApi,
             RecoveryApi,
             UserApi,

@@ -15,6 +15,7 @@ mod support;
 mod bearer;
 mod envelope;
 mod errors;
+mod federation;
 mod global_limit;
 mod headers;
 mod internal_errors;

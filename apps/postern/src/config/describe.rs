@@ -25,6 +25,7 @@ impl Config {
             self.request_lines(),
             self.mail_and_log_lines(),
             self.retention_lines(),
+            self.provider_lines(),
         ];
         lines
             .iter()
@@ -211,6 +212,38 @@ impl Config {
         lines
     }
 
+    /// `OIDC_PROVIDERS`, then each provider's variables (its client secret redacted), then
+    /// `OAUTH_REDIRECT_ALLOWLIST`.
+    fn provider_lines(&self) -> Vec<(String, String)> {
+        let names = joined(self.oidc_providers.iter().map(|p| p.name.as_str()));
+        let mut lines = vec![line(
+            "OIDC_PROVIDERS",
+            if names.is_empty() {
+                "(unset: no sign-in with external providers)".to_owned()
+            } else {
+                names
+            },
+        )];
+        for provider in &self.oidc_providers {
+            lines.extend([
+                line(&provider.variable("ISSUER"), &provider.issuer),
+                line(&provider.variable("CLIENT_ID"), &provider.client_id),
+                line(&provider.variable("CLIENT_SECRET"), REDACTED),
+                line(&provider.variable("SCOPES"), provider.scopes.join(" ")),
+                line(&provider.variable("DISPLAY_NAME"), &provider.display_name),
+            ]);
+        }
+        lines.push(line(
+            "OAUTH_REDIRECT_ALLOWLIST",
+            if self.oauth_redirect_allowlist.is_empty() {
+                format!("(unset: APP_URL, {})", self.mail.app_url.as_str())
+            } else {
+                self.oauth_redirect_allowlist.join(",")
+            },
+        ));
+        lines
+    }
+
     /// The clients' ids with their secrets redacted, or what having none means.
     fn introspection_clients_text(&self) -> String {
         if self.introspection_clients.is_empty() {
@@ -343,11 +376,19 @@ mod tests {
 
     #[test]
     fn describe_lists_every_documented_variable_once() {
-        let described = config(&[]).describe();
+        // A provider's variables are listed per configured provider, so one is configured.
+        let described = config(&[
+            ("OIDC_PROVIDERS", "acme"),
+            ("OIDC_ACME_ISSUER", "https://id.acme.test"),
+            ("OIDC_ACME_CLIENT_ID", "postern"),
+            ("OIDC_ACME_CLIENT_SECRET", "acme-secret"),
+        ])
+        .describe();
 
         let documented = documented_variables();
         assert!(documented.len() > 30, "{documented:?}");
         for variable in documented {
+            let variable = variable.replace("<NAME>", "ACME");
             let lines = described
                 .lines()
                 .filter(|line| line.split(" =").next() == Some(variable.as_str()))

@@ -25,6 +25,7 @@ use postern_core::ports::RateLimits;
 use postern_core::usecases::RetentionPolicy;
 use postern_http::IntrospectionClient;
 use postern_mail::{AppUrl, SmtpConfig};
+use postern_oidc::ProviderSettings;
 use postern_password::Argon2Params;
 use postern_redis::streams::ConsumerConfig;
 use postern_webauthn::{RelyingParty, RelyingPartyError};
@@ -152,6 +153,12 @@ pub struct Config {
     /// `RETENTION_*` and `AUDIT_RETENTION_DAYS`: what the housekeeping job prunes, and how
     /// often.
     pub retention: RetentionSettings,
+    /// `OIDC_PROVIDERS` and each listed provider's `OIDC_<NAME>_*`: the OpenID providers
+    /// people may sign in with, in configuration order; none by default.
+    pub oidc_providers: Vec<ProviderSettings>,
+    /// `OAUTH_REDIRECT_ALLOWLIST`: the URL prefixes a provider's sign-in may send the browser
+    /// back to; empty (the default) means `APP_URL` alone, resolved once the server listens.
+    pub oauth_redirect_allowlist: Vec<String>,
 }
 
 /// The housekeeping job (docs/http-api.md §8, "Retention"): how long each kind of row is kept
@@ -327,6 +334,15 @@ impl Config {
         config
     }
 
+    /// The prefixes `redirectTo` may start with: `OAUTH_REDIRECT_ALLOWLIST`, or `APP_URL`.
+    pub fn redirect_allow_list(&self) -> Vec<String> {
+        if self.oauth_redirect_allowlist.is_empty() {
+            vec![self.mail.app_url.as_str().to_owned()]
+        } else {
+            self.oauth_redirect_allowlist.clone()
+        }
+    }
+
     /// Whether this is a development process.
     pub fn is_development(&self) -> bool {
         self.environment == Environment::Development
@@ -345,5 +361,7 @@ pub(crate) fn listen_url(addr: SocketAddr) -> AppUrl {
 
 #[cfg(test)]
 mod link_tests;
+#[cfg(test)]
+mod provider_tests;
 #[cfg(test)]
 mod tests;

@@ -14,6 +14,7 @@ use postern_core::domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
 use postern_core::ports::{RateLimitBucket, RateLimits};
 use postern_core::usecases::RetentionPolicy;
 use postern_mail::SmtpConfig;
+use postern_oidc::{ProviderSettings, SettingsError, providers_from};
 use postern_password::Argon2Params;
 use postern_redis::streams::ConsumerConfig;
 use secrecy::SecretString;
@@ -130,6 +131,7 @@ pub(super) struct Settings {
     audit_retention_days: Parsed<NonZeroU32>,
     retention_interval: PositiveDuration<MAX_RETENTION_INTERVAL_SECS>,
     retention_batch: Parsed<NonZeroU32>,
+    oauth_redirect_allowlist: CommaList<AppUrlSetting>,
     /// Every other variable: the `RATE_LIMIT_<BUCKET>` ones, read by looping over the
     /// buckets, and whatever else the environment holds.
     #[serde(flatten)]
@@ -207,6 +209,7 @@ impl Default for Settings {
             ),
             retention_interval: PositiveDuration(retention.interval),
             retention_batch: Parsed(retention.batch),
+            oauth_redirect_allowlist: CommaList(Vec::new()),
             others: HashMap::new(),
         }
     }
@@ -257,6 +260,7 @@ impl Settings {
         webauthn.relying_party(&mail.app_url)?;
         let retention = self.retention()?;
         let database_max_connections = self.database_max_connections()?;
+        let oidc_providers = self.oidc_providers()?;
         let default_log_format = if production {
             LogFormat::Json
         } else {
@@ -318,7 +322,30 @@ impl Settings {
             },
             worker_metrics_port: self.worker_metrics_port.map(|port| port.0.get()),
             retention,
+            oidc_providers,
+            oauth_redirect_allowlist: self
+                .oauth_redirect_allowlist
+                .0
+                .into_iter()
+                .map(|prefix| prefix.0.as_str().to_owned())
+                .collect(),
         })
+    }
+
+    /// `OIDC_PROVIDERS` and the `OIDC_<NAME>_*` variables of each provider it lists; an empty
+    /// value counts as unset, as for every other variable.
+    fn oidc_providers(&self) -> Result<Vec<ProviderSettings>, ConfigError> {
+        providers_from(|name| self.others.get(name).filter(|v| !v.is_empty()).cloned()).map_err(
+            |problem| {
+                let variable = match &problem {
+                    SettingsError::Missing { variable, .. }
+                    | SettingsError::InvalidIssuer { variable, .. }
+                    | SettingsError::NoOpenidScope { variable } => variable.clone(),
+                    _ => "OIDC_PROVIDERS".to_owned(),
+                };
+                error(&variable, problem.to_string())
+            },
+        )
     }
 
     /// `DATABASE_MAX_CONNECTIONS`, bounded so that a typo cannot exhaust the database's

@@ -103,10 +103,11 @@ pub(super) fn read(
         .fold(Figment::from(environment), Figment::join);
     let settings: Settings = figment.extract().map_err(config_error)?;
     if let Some(file) = file
-        && let Some(unknown) = file
-            .vars
-            .keys()
-            .find(|name| settings.others.contains_key(*name) && !is_rate_limit_variable(name))
+        && let Some(unknown) = file.vars.keys().find(|name| {
+            settings.others.contains_key(*name)
+                && !is_rate_limit_variable(name)
+                && !is_provider_variable(name)
+        })
     {
         return Err(ConfigError {
             variable: unknown.clone(),
@@ -123,6 +124,12 @@ fn is_rate_limit_variable(name: &str) -> bool {
     RateLimitBucket::ALL
         .into_iter()
         .any(|bucket| rate_limit_variable(bucket) == name)
+}
+
+/// `OIDC_PROVIDERS` and the `OIDC_<NAME>_*` settings of the providers it lists, whose names
+/// depend on the providers' names.
+fn is_provider_variable(name: &str) -> bool {
+    name.starts_with("OIDC_")
 }
 
 /// Figment's error as ours: its key path is the variable, its kind the problem, and its

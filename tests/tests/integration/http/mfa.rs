@@ -3,6 +3,8 @@
 //! removal, the admin reset, a secret stored sealed; and, on PostgreSQL with Redis, a login
 //! begun on one instance and completed on another.
 
+use std::time::{Duration, Instant};
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use postern::server::ServeOptions;
@@ -26,6 +28,7 @@ on_both_backends!(
     recovery_codes_work_once_and_new_ones_replace_them,
     removing_the_factor_and_an_admin_reset_remove_the_second_step,
     the_stored_secret_is_sealed,
+    no_event_or_audit_entry_holds_a_secret_or_a_code,
 );
 
 /// A wrong code for `secret` now.
@@ -211,6 +214,67 @@ async fn the_stored_secret_is_sealed(backend: Backend) {
         "not sealed: {} bytes",
         stored.len()
     );
+}
+
+/// How long the relay may take to bring the outbox's events into the audit log.
+const AUDIT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// The text of every outbox payload and every audit entry about `user`, once the audit log
+/// holds an entry of type `last`.
+async fn events_once_audited(app: &TestApp, user: &str, last: &str) -> Vec<String> {
+    let user = uuid::Uuid::parse_str(user).unwrap();
+    let started = Instant::now();
+    loop {
+        let rows = app
+            .db
+            .query_all_raw(Statement::from_sql_and_values(
+                app.db.get_database_backend(),
+                "SELECT event_type, CAST(payload AS TEXT) AS text FROM audit_log WHERE user_id = $1
+                 UNION ALL SELECT event_type, CAST(payload AS TEXT) AS text FROM outbox",
+                [user.into()],
+            ))
+            .await
+            .unwrap();
+        let audited_last = rows
+            .iter()
+            .any(|row| row.try_get::<String>("", "event_type").unwrap() == last);
+        if audited_last {
+            return rows
+                .iter()
+                .map(|row| row.try_get::<String>("", "text").unwrap())
+                .collect();
+        }
+        assert!(started.elapsed() < AUDIT_DEADLINE, "no {last} audited");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn no_event_or_audit_entry_holds_a_secret_or_a_code(backend: Backend) {
+    let app = spawn_app_with(backend, &[("RATE_LIMIT_LOGIN", "off")]).await;
+    let (session, secret, codes) = with_totp(&app).await;
+    let now = code(&secret, 0);
+    let by_code = verify(&app, &mfa_token(&app, &session.email).await, &now).await;
+    assert_eq!(by_code.status, StatusCode::OK, "{}", by_code.text);
+    let by_recovery = verify(&app, &mfa_token(&app, &session.email).await, &codes[0]).await;
+    assert_eq!(by_recovery.status, StatusCode::OK, "{}", by_recovery.text);
+
+    let texts = events_once_audited(&app, &session.user_id, "user.recovery_code_used").await;
+
+    assert!(
+        texts.len() >= 4,
+        "enabled, two logins and a recovery code at least: {texts:?}"
+    );
+    let undashed: Vec<String> = codes.iter().map(|c| c.replace('-', "")).collect();
+    // Not the six digits of a code: a timestamp's microseconds could hold them by chance.
+    let forbidden = std::iter::once(secret.as_str())
+        .chain(codes.iter().map(String::as_str))
+        .chain(undashed.iter().map(String::as_str));
+    for needle in forbidden {
+        assert!(
+            texts.iter().all(|text| !text.contains(needle)),
+            "{needle} in {texts:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

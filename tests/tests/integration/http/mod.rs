@@ -8,6 +8,7 @@ mod connections;
 mod cors;
 mod errors;
 mod events;
+mod federation;
 mod keys;
 mod leaks;
 mod lifecycle;

@@ -12,7 +12,8 @@ use postern_core::ports::{
     Clock, ProfileCache, RateLimiter, RateLimits, RevocationList, SeparateLookups, SystemClock,
 };
 use postern_core::usecases::{
-    Accounts, ExportAccount, Policies, Ports, QueueAdmin, ReadAudit, WebAuthn, WebAuthnPorts,
+    Accounts, ExportAccount, ExternalSignIns, FederationPorts, FederationSettings, Policies, Ports,
+    QueueAdmin, ReadAudit, RedirectAllowList, WebAuthn, WebAuthnPorts,
 };
 use postern_http::{AppState, IntrospectionClient, IntrospectionConfig};
 use postern_memory::{MemoryProfileCache, MemoryRateLimiter, MemoryRevocationList, MemoryStore};
@@ -22,6 +23,10 @@ use postern_webauthn::{RelyingParty, WebAuthnRelyingParty};
 use secrecy::SecretString;
 
 use super::TestApp;
+use super::providers::FakeProviders;
+
+/// Where the fake provider's sign-ins may send the browser back to.
+pub const APP_URL: &str = "https://app.example.com";
 
 /// How to build a [`TestApp`]; each setting starts as a server's default.
 #[derive(Default)]
@@ -125,11 +130,25 @@ impl Builder {
             ceremonies: Arc::new(relying_party()),
             states: store.clone(),
         };
+        let sign_ins = ExternalSignIns::new(
+            &ports,
+            FederationPorts {
+                providers: Arc::new(FakeProviders),
+                grants: store.clone(),
+                identities: store.clone(),
+            },
+            FederationSettings {
+                allow_list: RedirectAllowList::new(vec![APP_URL.to_owned()]),
+                callback_base: "http://localhost/api/v1/auth/oauth".to_owned(),
+            },
+            self.sessions,
+        );
         let state = Arc::new(AppState {
+            sign_ins,
             accounts: Accounts::new(&ports, policies),
             webauthn: WebAuthn::new(&ports, policies, &webauthn),
             queues: QueueAdmin::new(Vec::new()),
-            export: ExportAccount::new(&ports, store.clone()),
+            export: ExportAccount::new(&ports, store.clone(), store.clone()),
             audit: ReadAudit::new(store),
             rate_limiter,
             probes: Vec::new(),

@@ -6,6 +6,7 @@ pub mod assertions;
 pub mod builder;
 pub mod fakes;
 pub mod log;
+pub mod providers;
 
 pub use app::{PASSWORD, Reply, Session, TestApp};
 pub use assertions::{assert_error, assert_invalid_fields, assert_malformed};
