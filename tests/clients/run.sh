@@ -3,8 +3,9 @@
 #   1. lints openapi/openapi.json with Redocly (recommended rules; zero errors, zero warnings);
 #   2. generates TypeScript types from it, type-checks a client program (tsc --strict) and
 #      compiles it;
-#   3. starts `postern serve` on a free port with a throw-away SQLite data directory and an
-#      admin account, and runs the program against it: it calls every operation of the
+#   3. starts `postern serve` on a free port with a throw-away SQLite data directory, an admin
+#      account and the local OpenID Provider of the Rust tests as its one provider, and runs the
+#      program against it: it calls every operation of the
 #      document (and fails when one is left out), as an example of how to use each.
 # Needs Node.js 20+ and npm; dependencies come from clients/typescript/package-lock.json.
 # POSTERN_BIN: the binary to run (default: built here with cargo).
@@ -68,16 +69,40 @@ fi
 
 port=$(node -e 'const s = require("net").createServer();
 s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
+idp_port=$(node -e 'const s = require("net").createServer();
+s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
 work=$(mktemp -d)
 server_pid=""
+idp_pid=""
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  for pid in $server_pid $idp_pid; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
+
+# The sign-in check signs in through the local OpenID Provider of the Rust tests
+# (tests/oidc-provider, installed by `make oidc-provider`). It runs while its standard input is
+# open: a FIFO this shell holds open for writing until it exits.
+idp_dir="$root/tests/oidc-provider"
+[ -d "$idp_dir/node_modules/oidc-provider" ] ||
+  fail "the local OpenID Provider is not installed: run make oidc-provider (npm ci in tests/oidc-provider)"
+base="http://127.0.0.1:$port"
+mkfifo "$work/idp.in"
+PORT="$idp_port" REDIRECT_URI="$base/api/v1/auth/oauth/idp/callback" \
+  node "$idp_dir/server.mjs" <"$work/idp.in" >"$work/idp.log" 2>&1 &
+idp_pid=$!
+exec 4>"$work/idp.in"
+for _ in $(seq 1 100); do
+  grep -q '^listening' "$work/idp.log" && break
+  kill -0 "$idp_pid" 2>/dev/null || { cat "$work/idp.log" >&2; fail "the OpenID Provider did not start"; }
+  sleep 0.1
+done
+grep -q '^listening' "$work/idp.log" || { cat "$work/idp.log" >&2; fail "the OpenID Provider did not start within 10 s"; }
 
 # Run from the temporary directory, so that a developer's .env is not read; the variables that
 # would point the server elsewhere are removed. The check logs the same account in a dozen
@@ -89,6 +114,8 @@ postern=(env -C "$work" -u DATABASE_URL -u REDIS_URL -u SMTP_URL -u JWT_PRIVATE_
   RATE_LIMIT_LOGIN=off RATE_LIMIT_REFRESH=off RATE_LIMIT_SIGNUP=off
   RATE_LIMIT_PASSWORD_FORGOT=off RATE_LIMIT_PASSWORD_RESET_MAIL=off RATE_LIMIT_EMAIL_RESEND=off
   RATE_LIMIT_GLOBAL=off INTROSPECTION_CLIENTS="$introspection_client"
+  OIDC_PROVIDERS=idp OIDC_IDP_ISSUER="http://127.0.0.1:$idp_port" OIDC_IDP_CLIENT_ID=postern
+  OIDC_IDP_CLIENT_SECRET=postern-secret OAUTH_REDIRECT_ALLOWLIST="$base"
   ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1 ARGON2_PARALLELISM=1
   RUST_LOG="${RUST_LOG:-warn}" "$POSTERN_BIN")
 admin_email=admin@client-check.test
@@ -96,11 +123,10 @@ admin_password="client check admin password"
 printf '%s\n' "$admin_password" | "${postern[@]}" user create-admin --email "$admin_email" \
   >"$work/admin.log" 2>&1 || { cat "$work/admin.log" >&2; fail "could not create the admin"; }
 
-say "starting postern on 127.0.0.1:$port (SQLite in a temporary directory)"
+say "starting postern on 127.0.0.1:$port (SQLite in a temporary directory, the provider on $idp_port)"
 "${postern[@]}" serve >"$work/server.log" 2>&1 &
 server_pid=$!
 
-base="http://127.0.0.1:$port"
 for _ in $(seq 1 100); do
   if node -e 'fetch(process.argv[1]).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
       "$base/health"; then
