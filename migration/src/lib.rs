@@ -42,6 +42,7 @@ mod m20261206_000016_create_mfa_factors;
 mod m20261206_000017_external_sign_in;
 mod m20261206_000018_webauthn;
 mod m20261206_000020_outbox_claims_in_place;
+mod m20261206_000021_federated_login_tokens;
 
 /// Postern's migrations, oldest first. Run them with [`apply_pending`].
 pub struct Migrator;
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_external_sign_in::Migration),
             Box::new(m20261206_000018_webauthn::Migration),
             Box::new(m20261206_000020_outbox_claims_in_place::Migration),
+            Box::new(m20261206_000021_federated_login_tokens::Migration),
         ]
     }
 }

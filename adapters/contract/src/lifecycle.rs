@@ -6,7 +6,7 @@
 
 use postern_core::domain::{
     AccessUpdate, AuditQuery, ERASED_EMAIL, Email, Event, EventData, NewAccountToken, PageLimit,
-    PageRequest, Role, UserId,
+    PageRequest, ProviderName, Role, TokenPurpose, UserId,
 };
 use postern_core::ports::{ChangeEmailError, DeleteAccountError, UpdateAccessError};
 use time::Duration;
@@ -23,6 +23,7 @@ macro_rules! lifecycle_contract {
     ($make:expr) => {
         $crate::__contract_tests!(built lifecycle, $make, lifecycle: [
             a_change_token_moves_the_account_verified_once_and_stores_its_event,
+            a_federated_second_step_token_is_found_with_its_provider,
             a_change_to_an_address_taken_meanwhile_is_email_taken_and_changes_nothing,
             deletion_anonymises_the_account_ends_its_sessions_and_frees_its_address,
             deletion_erases_the_stored_events_and_writes_the_given_ones_after,
@@ -62,6 +63,32 @@ async fn issue_change(storage: &dyn Storage, user: UserId, to: &str) -> NewAccou
     let token = NewAccountToken::change_email(user, email(to), unique_digest(), T0);
     storage.account_tokens().issue(&token).await.unwrap();
     token
+}
+
+/// A provider sign-in's second-step token is found with its provider; other tokens have none.
+pub async fn a_federated_second_step_token_is_found_with_its_provider(storage: &dyn Storage) {
+    let user = add_user(storage, "ada@example.com").await;
+    let provider = ProviderName::parse("acme-sso").unwrap();
+    let federated =
+        NewAccountToken::federated_mfa_login(user.id, provider.clone(), unique_digest(), T0);
+    let plain = NewAccountToken::new(user.id, TokenPurpose::MfaLogin, unique_digest(), T0);
+    let tokens = storage.account_tokens();
+    tokens.issue(&federated).await.unwrap();
+    tokens.issue(&plain).await.unwrap();
+
+    let found = tokens
+        .find(federated.purpose, &federated.digest)
+        .await
+        .unwrap()
+        .unwrap();
+    let other = tokens
+        .find(plain.purpose, &plain.digest)
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(found.provider, Some(provider));
+    assert_eq!(other.provider, None);
 }
 
 /// The token is found with its address; spending it moves the account to it, verified, with

@@ -5,8 +5,8 @@
 
 use async_trait::async_trait;
 use postern_core::domain::{
-    AccountTokenRecord, Email, Event, NewAccountToken, PasswordHash, TokenDigest, TokenPurpose,
-    User, UserId,
+    AccountTokenRecord, Email, Event, NewAccountToken, PasswordHash, ProviderName, TokenDigest,
+    TokenPurpose, User, UserId,
 };
 use postern_core::ports::{AccountTokens, ChangeEmailError, PortResult};
 use sea_orm::sea_query::Expr;
@@ -40,6 +40,11 @@ impl SeaAccountTokens {
 /// A stored address, valid when it was stored.
 fn parse_email(raw: &str) -> PortResult<Email> {
     Email::parse(raw).map_err(|e| invalid_row("account_tokens.new_email", e.message))
+}
+
+/// A stored provider name, valid when it was stored.
+fn parse_provider(raw: &str) -> PortResult<ProviderName> {
+    ProviderName::parse(raw).map_err(|e| invalid_row("account_tokens.provider", e.to_string()))
 }
 
 /// Marks `token` used at `at` if it still is unused; whether it was.
@@ -98,6 +103,7 @@ impl AccountTokens for SeaAccountTokens {
             expires_at: Set(stored(token.expires_at)),
             used_at: Set(None),
             new_email: Set(token.new_email.as_ref().map(|e| e.as_str().to_owned())),
+            provider: Set(token.provider.as_ref().map(|p| p.as_str().to_owned())),
         };
         account_tokens::Entity::insert(row)
             .exec_without_returning(&self.db)
@@ -124,6 +130,7 @@ impl AccountTokens for SeaAccountTokens {
                 expires_at: row.expires_at,
                 used_at: row.used_at,
                 new_email: row.new_email.as_deref().map(parse_email).transpose()?,
+                provider: row.provider.as_deref().map(parse_provider).transpose()?,
             })
         })
         .transpose()

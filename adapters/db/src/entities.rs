@@ -201,6 +201,8 @@ pub(super) mod account_tokens {
         pub used_at: Option<TimeDateTimeWithTimeZone>,
         /// The address an email-change token moves its account to; NULL for other tokens.
         pub new_email: Option<String>,
+        /// The provider of a federated second-step token; NULL for other tokens.
+        pub provider: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

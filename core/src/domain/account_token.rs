@@ -6,7 +6,7 @@
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{Email, TokenDigest, UserId};
+use super::{Email, ProviderName, TokenDigest, UserId};
 
 /// What an account token proves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -67,6 +67,9 @@ pub struct NewAccountToken {
     pub expires_at: OffsetDateTime,
     /// The address an email-change token moves the account to; `None` for other purposes.
     pub new_email: Option<Email>,
+    /// The provider whose sign-in a [`TokenPurpose::FederatedMfaLogin`] token completes, which
+    /// the login's event names; `None` for other purposes.
+    pub provider: Option<ProviderName>,
 }
 
 impl NewAccountToken {
@@ -85,6 +88,20 @@ impl NewAccountToken {
             created_at: at,
             expires_at: at + purpose.lifetime(),
             new_email: None,
+            provider: None,
+        }
+    }
+
+    /// The second-step token of a sign-in through `provider`, issued `at`.
+    pub fn federated_mfa_login(
+        user_id: UserId,
+        provider: ProviderName,
+        digest: TokenDigest,
+        at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            provider: Some(provider),
+            ..Self::new(user_id, TokenPurpose::FederatedMfaLogin, digest, at)
         }
     }
 
@@ -115,6 +132,8 @@ pub struct AccountTokenRecord {
     pub used_at: Option<OffsetDateTime>,
     /// The address an email-change token moves the account to; `None` for other purposes.
     pub new_email: Option<Email>,
+    /// The provider of a federated second-step token; `None` for other purposes.
+    pub provider: Option<ProviderName>,
 }
 
 impl AccountTokenRecord {

@@ -12,6 +12,7 @@ mod mail;
 mod mfa;
 mod page;
 mod password;
+mod provider;
 mod role;
 mod session;
 mod token;
@@ -38,6 +39,7 @@ pub use page::{Page, PageKey, PageLimit, PageRequest};
 pub use password::{
     LegacyHashError, MAX_BCRYPT_COST, Password, PasswordHash, PasswordPolicy, PasswordStrength,
 };
+pub use provider::{InvalidProviderName, ProviderName};
 pub use role::Role;
 pub use session::{
     ClientContext, NewRefreshToken, NewSession, RefreshTokenRecord, Rotation, SessionPolicy,

@@ -335,6 +335,7 @@ mod tests {
             expires_at: NOW + time::Duration::hours(1),
             used_at: used.then_some(NOW),
             new_email,
+            provider: None,
         };
         mocks
             .secrets

@@ -137,6 +137,7 @@ mod tests {
             },
             used_at: used.then_some(NOW),
             new_email: None,
+            provider: None,
         }
     }
 

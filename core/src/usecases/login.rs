@@ -22,8 +22,8 @@ use super::Ports;
 use super::session_start::{Reserved, SecondSteps, SessionStarter, reserve_attempt};
 use crate::domain::{
     AuthMethod, ClientContext, ClientKey, Email, Event, EventData, FactorKind, LockoutPolicy,
-    LoginFailure, LoginKey, OpaqueToken, Password, SessionPolicy, TokenPair, TokenPurpose, User,
-    UserCredentials, UserId,
+    LoginFailure, LoginKey, OpaqueToken, Password, SessionPolicy, TokenPair, User, UserCredentials,
+    UserId,
 };
 use crate::error::BoxError;
 use crate::ports::{Clock, Outbox, PasswordCheck, PasswordHasher, UserRepo};
@@ -246,7 +246,7 @@ impl Login {
         if !factors.is_empty() {
             let challenge = self
                 .second_steps
-                .challenge(credentials.user.id, factors, TokenPurpose::MfaLogin)
+                .challenge(credentials.user.id, factors, None)
                 .await?;
             return Ok(LoginOutcome::MfaRequired(challenge));
         }
@@ -325,7 +325,7 @@ mod tests {
     use time::OffsetDateTime;
 
     use super::*;
-    use crate::domain::{LoginAttempt, PasswordHash};
+    use crate::domain::{LoginAttempt, PasswordHash, TokenPurpose};
     use crate::ports::PortResult;
     use crate::usecases::testkit::{Mocks, NOW, password, policy, user};
 

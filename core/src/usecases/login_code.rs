@@ -12,7 +12,7 @@ use tracing::instrument;
 use super::Ports;
 use super::login::LoginOutcome;
 use super::session_start::{SecondSteps, SessionStarter};
-use crate::domain::{AuthMethod, ClientContext, OpaqueToken, SessionPolicy, TokenPurpose};
+use crate::domain::{AuthMethod, ClientContext, OpaqueToken, SessionPolicy};
 use crate::error::BoxError;
 use crate::ports::{Clock, OpaqueTokens, SignInGrants, UserRepo};
 
@@ -92,7 +92,7 @@ impl ExchangeLoginCode {
         if !factors.is_empty() {
             let challenge = self
                 .second_steps
-                .challenge(user.id, factors, TokenPurpose::FederatedMfaLogin)
+                .challenge(user.id, factors, Some(&code.provider))
                 .await?;
             return Ok(LoginOutcome::MfaRequired(challenge));
         }

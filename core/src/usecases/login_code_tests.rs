@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::*;
 use crate::domain::{
     AccessToken, EventData, Factor, FactorCredential, FactorId, FactorKind, FactorName,
-    TokenDigest, User, UserId,
+    TokenDigest, TokenPurpose, User, UserId,
 };
 use crate::ports::{LoginCode, MockSignInGrants, ProviderName};
 use crate::usecases::testkit::{Mocks, NOW, policy, user};
@@ -134,7 +134,11 @@ async fn an_account_with_a_second_factor_gets_the_challenge_of_a_provider_sign_i
     mocks
         .account_tokens
         .expect_issue()
-        .withf(move |t| t.purpose == TokenPurpose::FederatedMfaLogin && t.user_id == id)
+        .withf(move |t| {
+            t.purpose == TokenPurpose::FederatedMfaLogin
+                && t.user_id == id
+                && t.provider.as_ref().map(ProviderName::as_str) == Some("google")
+        })
         .times(1)
         .returning(|_| Ok(()));
     mocks.sessions.expect_start().never();

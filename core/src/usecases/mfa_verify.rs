@@ -160,7 +160,10 @@ impl VerifyMfa {
             Ok(Some(method)) => {
                 self.users.record_login_success(&key).await?;
                 let amr = [first_factor, method, AuthMethod::Mfa];
-                let tokens = self.starter.start(&user, client, &amr, None).await?;
+                let tokens = self
+                    .starter
+                    .start(&user, client, &amr, record.provider.as_ref())
+                    .await?;
                 Ok(MfaLogin { user, tokens })
             }
             Ok(None) => {

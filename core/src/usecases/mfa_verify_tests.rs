@@ -3,8 +3,8 @@ use uuid::Uuid;
 
 use super::*;
 use crate::domain::{
-    AccountTokenRecord, Factor, FactorCredential, FactorId, FactorName, LoginAttempt, RecoveryCode,
-    TotpSecret, TotpStep, UserId,
+    AccountTokenRecord, Factor, FactorCredential, FactorId, FactorName, LoginAttempt, ProviderName,
+    RecoveryCode, TotpSecret, TotpStep, UserId,
 };
 use crate::usecases::testkit::{Mocks, NOW, policy, user};
 
@@ -40,8 +40,8 @@ fn pending_login(mocks: &mut Mocks, account: User) {
     pending_login_of(mocks, account, TokenPurpose::MfaLogin);
 }
 
-/// A usable login token of `purpose` (a password's login, or a provider's sign-in) of
-/// `account`, whose attempt the lockout allows.
+/// A usable login token of `purpose` (a password's login, or a provider's sign-in, through
+/// `google`) of `account`, whose attempt the lockout allows.
 fn pending_login_of(mocks: &mut Mocks, account: User, kind: TokenPurpose) {
     mocks
         .secrets
@@ -64,6 +64,8 @@ fn pending_login_of(mocks: &mut Mocks, account: User, kind: TokenPurpose) {
                 expires_at: NOW + Duration::minutes(5),
                 used_at: None,
                 new_email: None,
+                provider: (kind == TokenPurpose::FederatedMfaLogin)
+                    .then(|| ProviderName::parse("google").unwrap()),
             }))
         });
     mocks
@@ -187,7 +189,10 @@ async fn the_second_step_of_a_provider_sign_in_gives_the_session_fed_otp_and_mfa
     mocks
         .sessions
         .expect_start()
-        .withf(|session, _| session.amr == AuthMethod::FEDERATED_AND_CODE)
+        .withf(|session, event| {
+            session.amr == AuthMethod::FEDERATED_AND_CODE
+                && matches!(&event.data, EventData::LoggedIn { provider: Some(p), .. } if p == "google")
+        })
         .times(1)
         .returning(|_, _| Ok(()));
 
@@ -281,6 +286,7 @@ async fn a_locked_account_is_refused_before_any_code_is_checked() {
             expires_at: NOW + Duration::minutes(5),
             used_at: None,
             new_email: None,
+            provider: None,
         }))
     });
     mocks
@@ -314,6 +320,7 @@ async fn a_spent_or_expired_token_is_invalid_and_counts_nothing() {
             expires_at: NOW + Duration::minutes(5),
             used_at: Some(NOW),
             new_email: None,
+            provider: None,
         },
         AccountTokenRecord {
             id: TOKEN_ID,
@@ -321,6 +328,7 @@ async fn a_spent_or_expired_token_is_invalid_and_counts_nothing() {
             expires_at: NOW,
             used_at: None,
             new_email: None,
+            provider: None,
         },
     ] {
         let mut mocks = Mocks::new();

@@ -293,6 +293,7 @@ mod tests {
             expires_at: NOW + time::Duration::minutes(30),
             used_at: (!usable).then_some(NOW),
             new_email: None,
+            provider: None,
         };
         mocks
             .secrets

@@ -128,22 +128,28 @@ impl SecondSteps {
         Ok(kinds)
     }
 
-    /// Issues the single-use token of `purpose` (which says how the first step went) that
-    /// completes `user`'s login with a code.
+    /// Issues the single-use token that completes `user`'s login with a code: a password
+    /// login's, or, given the `provider` of the first step, a provider sign-in's, which keeps
+    /// the provider for the login's event.
     pub(super) async fn challenge(
         &self,
         user: UserId,
         factors: Vec<FactorKind>,
-        purpose: TokenPurpose,
+        provider: Option<&ProviderName>,
     ) -> PortResult<MfaChallenge> {
         let token = self.secrets.generate();
-        let record =
-            NewAccountToken::new(user, purpose, self.secrets.digest(&token), self.clock.now());
+        let (digest, now) = (self.secrets.digest(&token), self.clock.now());
+        let record = match provider {
+            Some(provider) => {
+                NewAccountToken::federated_mfa_login(user, provider.clone(), digest, now)
+            }
+            None => NewAccountToken::new(user, TokenPurpose::MfaLogin, digest, now),
+        };
         self.account_tokens.issue(&record).await?;
         Ok(MfaChallenge {
             token,
             factors,
-            expires_in: purpose.lifetime(),
+            expires_in: record.purpose.lifetime(),
         })
     }
 }

@@ -64,6 +64,7 @@ impl AccountTokens for MemoryStore {
                     expires_at: token.expires_at,
                     used_at: None,
                     new_email: token.new_email.clone(),
+                    provider: token.provider.clone(),
                 },
             },
         );
