@@ -24,8 +24,11 @@ command -v python3 >/dev/null 2>&1 || {
 command -v curl >/dev/null 2>&1 || { say "curl is missing (apt-get install -y curl)."; exit 1; }
 [ -x "$bin" ] || { say "no postern binary at $bin: run cargo build -p postern first."; exit 1; }
 
-if [ ! -x "$venv/bin/schemathesis" ]; then
+# A virtual environment holds its own path: one whose target directory was moved no longer
+# runs, and is made again.
+if ! "$venv/bin/schemathesis" --version >/dev/null 2>&1; then
   say "installing schemathesis $SCHEMATHESIS_VERSION into $venv (once)"
+  rm -rf "$venv"
   python3 -m venv "$venv" || { say "python3 -m venv failed: apt-get install -y python3-venv"; exit 1; }
   "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
