@@ -1,12 +1,12 @@
 # Postern's everyday commands. `make run` and `make test` are all a new machine needs.
 CARGO ?= cargo
 
-.PHONY: run test fuzz bench bench-scale microbench resilience fmt lint doc examples openapi services browser oidc-provider deploy-check
+.PHONY: run test fuzz bench bench-scale microbench resilience fmt lint doc examples openapi services browser oidc-provider build-deps deploy-check
 
 ## run: build and start the server on the embedded default (SQLite under ./data, in-process adapters).
 ## Every setting, HOST and PORT included, comes from the environment or .env, as `postern config
 ## check` shows them (`make run PORT=8090` works too); the server logs where its API docs are.
-run:
+run: build-deps
 	$(CARGO) run -q -p postern -- serve
 
 ## test: every test, against the local PostgreSQL (started if stopped), SQLite, the local Redis
@@ -17,7 +17,7 @@ run:
 ## example resource server beside it, and `cargo test`
 ## builds test harnesses of binaries, not the binaries themselves. `--all-targets` leaves out
 ## doc tests, so they run on their own after.
-test: services browser oidc-provider
+test: build-deps services browser oidc-provider
 	$(CARGO) build -p postern -p postern-resource-server
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
@@ -31,7 +31,7 @@ fuzz:
 	bash tests/fuzz/schemathesis.sh
 
 ## bench: release build on PostgreSQL + Redis and on the embedded default, driven by wrk (see docs/performance.md)
-bench: services
+bench: build-deps services
 	bash bench/run.sh
 
 ## bench-scale: profile, login and admin-list latency with 1,000 accounts, then bulk-seeded to 1,000,000 (SCALE_USERS), with the ratios
@@ -51,6 +51,10 @@ resilience: services
 services:
 	@bash tests/ensure-services.sh
 
+## build-deps: install OpenSSL's development files (pkg-config, libssl-dev) if missing; WebAuthn links them
+build-deps:
+	@bash tests/ensure-build-deps.sh
+
 ## browser: install the headless browser of the browser tests (chromium, chromium-driver) if missing
 browser:
 	@bash tests/ensure-browser.sh
@@ -64,12 +68,12 @@ fmt:
 	$(CARGO) fmt --all
 
 ## lint: formatting check and clippy with warnings as errors
-lint:
+lint: build-deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## doc: the API documentation of every crate, with warnings as errors (open target/doc/postern_core/index.html)
-doc:
+doc: build-deps
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace
 
 ## examples: run the embedding examples (examples/embedding); each checks its own outcomes
