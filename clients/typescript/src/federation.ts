@@ -109,7 +109,7 @@ export async function checkFederation(client: Client, baseUrl: string, email: st
     "list providers: the one configured",
   );
 
-  // A browser would follow the 302 to the provider; with none configured the answer is 404.
+  // A browser would follow the 302 to the provider; at a provider not configured the answer is 404.
   const authorize = await client.GET("/api/v1/auth/oauth/{provider}/authorize", {
     params: { path: { provider: "nowhere" }, query: { redirectTo: `${baseUrl}/signed-in` } },
   });
