@@ -51,6 +51,16 @@ fn register(
         .unwrap()
 }
 
+/// A relying party at [`ORIGIN`], a browser there, and a key it registered for a new user.
+fn a_registered_key(
+    resident_key: ResidentKey,
+) -> (WebAuthnRelyingParty, Browser, RegisteredCredential) {
+    let ceremonies = relying_party();
+    let mut browser = Browser::on(ORIGIN);
+    let registered = register(&ceremonies, &mut browser, UserId::generate(), resident_key);
+    (ceremonies, browser, registered)
+}
+
 /// A second-factor challenge for `credentials` and the browser's signed answer to it.
 fn second_factor_answer(
     ceremonies: &WebAuthnRelyingParty,
@@ -64,14 +74,7 @@ fn second_factor_answer(
 
 #[test]
 fn a_registered_credential_proves_a_second_factor() {
-    let ceremonies = relying_party();
-    let mut browser = Browser::on(ORIGIN);
-    let registered = register(
-        &ceremonies,
-        &mut browser,
-        UserId::generate(),
-        ResidentKey::Discouraged,
-    );
+    let (ceremonies, mut browser, registered) = a_registered_key(ResidentKey::Discouraged);
 
     let (state, answer) = second_factor_answer(
         &ceremonies,
@@ -162,14 +165,7 @@ fn a_discoverable_credential_signs_in_without_naming_the_user() {
 
 #[test]
 fn a_replayed_second_factor_assertion_is_refused() {
-    let ceremonies = relying_party();
-    let mut browser = Browser::on(ORIGIN);
-    let registered = register(
-        &ceremonies,
-        &mut browser,
-        UserId::generate(),
-        ResidentKey::Discouraged,
-    );
+    let (ceremonies, mut browser, registered) = a_registered_key(ResidentKey::Discouraged);
     let (state, answer) = second_factor_answer(
         &ceremonies,
         &mut browser,
@@ -189,14 +185,7 @@ fn a_replayed_second_factor_assertion_is_refused() {
 
 #[test]
 fn a_replayed_sign_in_assertion_is_refused() {
-    let ceremonies = relying_party();
-    let mut browser = Browser::on(ORIGIN);
-    let registered = register(
-        &ceremonies,
-        &mut browser,
-        UserId::generate(),
-        ResidentKey::Required,
-    );
+    let (ceremonies, mut browser, registered) = a_registered_key(ResidentKey::Required);
     let start = ceremonies.start_discoverable().unwrap();
     let answer = browser.get(&start.options);
     let first = ceremonies
@@ -213,14 +202,7 @@ fn a_replayed_sign_in_assertion_is_refused() {
 
 #[test]
 fn an_assertion_made_on_another_origin_is_refused() {
-    let ceremonies = relying_party();
-    let mut browser = Browser::on(ORIGIN);
-    let registered = register(
-        &ceremonies,
-        &mut browser,
-        UserId::generate(),
-        ResidentKey::Discouraged,
-    );
+    let (ceremonies, mut browser, registered) = a_registered_key(ResidentKey::Discouraged);
     // Same RP id, so the browser lets it sign; another port, so another origin.
     browser.visit("http://localhost:9090");
 
@@ -280,14 +262,7 @@ fn a_ceremony_started_on_one_instance_finishes_on_another() {
 
 #[test]
 fn an_answer_to_another_challenge_is_refused() {
-    let ceremonies = relying_party();
-    let mut browser = Browser::on(ORIGIN);
-    let registered = register(
-        &ceremonies,
-        &mut browser,
-        UserId::generate(),
-        ResidentKey::Discouraged,
-    );
+    let (ceremonies, mut browser, registered) = a_registered_key(ResidentKey::Discouraged);
     let credentials = [registered.passkey];
     let (state, _) = second_factor_answer(&ceremonies, &mut browser, &credentials);
     let (_, other_answer) = second_factor_answer(&ceremonies, &mut browser, &credentials);
@@ -302,14 +277,7 @@ fn an_answer_to_another_challenge_is_refused() {
 
 #[test]
 fn a_second_factor_answer_cannot_finish_a_passwordless_sign_in() {
-    let ceremonies = relying_party();
-    let mut browser = Browser::on(ORIGIN);
-    let registered = register(
-        &ceremonies,
-        &mut browser,
-        UserId::generate(),
-        ResidentKey::Required,
-    );
+    let (ceremonies, mut browser, registered) = a_registered_key(ResidentKey::Required);
     let (state, answer) = second_factor_answer(
         &ceremonies,
         &mut browser,
@@ -394,14 +362,7 @@ fn a_second_factor_without_credentials_is_refused() {
 
 #[test]
 fn a_stored_credential_tells_the_id_it_was_registered_with() {
-    let ceremonies = relying_party();
-    let mut browser = Browser::on(ORIGIN);
-    let registered = register(
-        &ceremonies,
-        &mut browser,
-        UserId::generate(),
-        ResidentKey::Discouraged,
-    );
+    let (ceremonies, _, registered) = a_registered_key(ResidentKey::Discouraged);
 
     let id = ceremonies.credential_id(&registered.passkey).unwrap();
     let unreadable = ceremonies.credential_id(&PasskeyBlob::from_stored("not a passkey"));
